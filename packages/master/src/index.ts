@@ -1,0 +1,2 @@
+// @lathe/master — under construction; see the issues tracker.
+export {};

@@ -1,0 +1,3 @@
+export * from './banana.js';
+export * from './values.js';
+export * from './vocab.js';

@@ -1,0 +1,2 @@
+// @lathe/worker — under construction; see the issues tracker.
+export {};

@@ -1,0 +1,2 @@
+// @lathe/www — under construction; see the issues tracker.
+export {};
