@@ -66,6 +66,7 @@ export class Master {
   #config: ResolvedConfig;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  #lastRetention = Number.NEGATIVE_INFINITY;
 
   private constructor(
     readonly options: MasterOptions,
@@ -81,7 +82,16 @@ export class Master {
     this.#config = config;
     this.bus = bus;
     this.data = data;
-    this.workers = new ServiceSet('workers', (c) => new WorkerService(c, data, () => this.masterid));
+    this.workers = new ServiceSet(
+      'workers',
+      (c) =>
+        new WorkerService(
+          c,
+          data,
+          () => this.masterid,
+          () => this.distributor?.trigger(),
+        ),
+    );
     this.builders = new ServiceSet('builders', (c) => new BuilderService(c, data));
     this.distributor = options.buildStarter
       ? new Distributor({
@@ -185,8 +195,10 @@ export class Master {
     await this.data.masters.heartbeat(this.masterid);
     const reports = await expireMasters(this.data, this.masterid, this.#config.masterExpirySeconds);
     const days = this.#config.logs.retentionDays;
-    if (days !== null) {
-      const now = this.options.now?.() ?? epochSeconds();
+    const now = this.options.now?.() ?? epochSeconds();
+    // Retention works in days; once an hour is plenty and keeps the deletes off the hot path.
+    if (days !== null && now - this.#lastRetention >= 3600) {
+      this.#lastRetention = now;
       await this.data.logs.deleteContentOlderThan(now - days * 86_400);
     }
     // Other masters' requests and released claims reach us only through the database.
@@ -201,6 +213,7 @@ export class Master {
     clearInterval(this.#timer);
     await this.distributor?.stop();
     await this.builders.stop().catch((err) => this.#error(err, 'stopping builders'));
+    for (const w of this.workers.values()) w.stopReason = 'master shutting down';
     await this.workers.stop().catch((err) => this.#error(err, 'stopping workers'));
     await this.bus.idle();
     await markStopped(this.data, this.masterid, this.name);

@@ -158,4 +158,54 @@ describe('master', () => {
       return true;
     });
   });
+
+  it('starts the next build when a slot frees up, and does not spin on a failing starter', async () => {
+    writeFileSync(
+      configFile,
+      configText({
+        workers: `{ name: 'w1', password: 'a', maxBuilds: 1 }`,
+        builders: `{ name: 'slots', workerNames: ['w1'], factory: buildFactory(compile), collapseRequests: false }`,
+      }),
+    );
+    let calls = 0;
+    let fail = false;
+    const started: Assignment[] = [];
+    const errors: string[] = [];
+    const master = await Master.start({
+      basedir: dir.path,
+      name: 'slots',
+      onError: (err) => errors.push((err as Error).message),
+      buildStarter: {
+        startBuild: async (a) => {
+          calls++;
+          if (fail) throw new Error('cannot start');
+          started.push(a);
+        },
+      },
+    });
+    const w1 = master.workers.get('w1')!;
+    await w1.attach({ disconnect: async () => {} }, {});
+    const linux = master.builders.get('slots')!.builderid;
+    const ss = await master.data.sourcestamps.findOrCreate({ repository: 'r', revision: 'slots' });
+    for (let i = 0; i < 3; i++) {
+      await master.data.buildsets.add({ sourcestampids: [ss], builderids: [linux], reason: `r${i}` });
+    }
+    const settle = () => new Promise((r) => setTimeout(r, 50));
+    await settle();
+    assert.equal(started.length, 1, 'maxBuilds 1');
+    // The runner frees the slot; no bus event needed for the next build to start.
+    w1.release();
+    await settle();
+    assert.equal(started.length, 2);
+
+    fail = true;
+    const before = calls;
+    w1.release();
+    await settle();
+    await settle();
+    assert.ok(calls - before >= 1 && calls - before <= 2, `starter called ${calls - before} times`);
+    assert.equal(await master.data.buildrequests.countPending(linux), 1);
+    assert.deepEqual([...new Set(errors)], ['cannot start']);
+    await master.stop();
+  });
 });

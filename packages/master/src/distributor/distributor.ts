@@ -30,6 +30,7 @@ export class Distributor {
   #again = false;
   #subs: Subscription[] = [];
   #stopped = false;
+  #selfRelease = false;
   /** Every assignment made, for tests and metrics. */
   readonly assignments: Assignment[] = [];
 
@@ -47,7 +48,9 @@ export class Distributor {
 
   /** Asks for a pass soon; cheap to call often. */
   trigger(): void {
-    if (this.#stopped) return;
+    // A slot we hand back after a failed start must not re-trigger us: with a starter that
+    // keeps failing, that would spin forever.
+    if (this.#stopped || this.#selfRelease) return;
     void this.distribute().catch((err) => this.#error(err, 'distribution pass'));
   }
 
@@ -142,7 +145,12 @@ export class Distributor {
       try {
         await this.#o.starter.startBuild(assignment);
       } catch (err) {
-        worker.release();
+        this.#selfRelease = true;
+        try {
+          worker.release();
+        } finally {
+          this.#selfRelease = false;
+        }
         await this.#o.data.buildrequests.unclaim(ids, this.#o.masterid);
         this.#error(err, `starting a build of ${builder.name} on ${worker.name}`);
         return false;

@@ -30,11 +30,18 @@ export class WorkerService implements ReconfigurableService<ResolvedWorker>, Wor
   #lastAssigned = 0;
   #removed = false;
   paused = false;
+  /** What the worker is told when stop() closes its connection. */
+  stopReason = 'worker removed from the master configuration';
 
+  /**
+   * @param onAvailable called whenever this worker may have room for a build (it connected,
+   *   a build released its slot, its maxBuilds grew) — the master points it at the distributor.
+   */
   constructor(
     config: ResolvedWorker,
     private readonly data: DataLayer,
     private readonly masterid: () => number,
+    private readonly onAvailable: () => void = () => {},
   ) {
     this.#config = config;
   }
@@ -70,6 +77,7 @@ export class WorkerService implements ReconfigurableService<ResolvedWorker>, Wor
 
   async reconfigure(config: ResolvedWorker): Promise<void> {
     this.#config = config;
+    this.onAvailable();
   }
 
   /** Removed from the configuration: no new builds, and the connection is closed. */
@@ -78,7 +86,7 @@ export class WorkerService implements ReconfigurableService<ResolvedWorker>, Wor
     const conn = this.#connection;
     if (conn) {
       await this.detach();
-      await conn.disconnect('worker removed from the master configuration');
+      await conn.disconnect(this.stopReason);
     }
   }
 
@@ -94,6 +102,7 @@ export class WorkerService implements ReconfigurableService<ResolvedWorker>, Wor
     if (this.#connection) throw new WorkerAlreadyConnectedError(this.name);
     this.#connection = connection;
     await this.data.workers.connected(this.#workerid, this.masterid(), info);
+    this.onAvailable();
   }
 
   /** Called by the worker protocol when the connection is gone. */
@@ -115,5 +124,7 @@ export class WorkerService implements ReconfigurableService<ResolvedWorker>, Wor
 
   release(): void {
     if (this.#running > 0) this.#running--;
+    // Not left to the 'build.finished' event: the runner may release after publishing it.
+    this.onAvailable();
   }
 }
