@@ -1,6 +1,7 @@
 // @lathe/master: the build master's core (no network protocol yet).
 export * from './builders/builder.js';
 export * from './bus/index.js';
+export * from './commands.js';
 export * from './config/index.js';
 export * from './data/index.js';
 export * from './db/connection.js';

@@ -62,4 +62,14 @@ describe('database', () => {
     assert.doesNotMatch(details, /TEMP B-TREE/);
     raw.close();
   });
+
+  it('lets two masters migrate a fresh database at the same time', async () => {
+    const file = join(dir.path, 'race.sqlite');
+    const a = openDatabase({ url: `sqlite:${file}` });
+    const b = openDatabase({ url: `sqlite:${file}` });
+    const [ra, rb] = await Promise.all([migrateToLatest(a), migrateToLatest(b)]);
+    assert.deepEqual([...ra, ...rb], ['0001-initial'], 'exactly one of them applied it');
+    await a.close();
+    await b.close();
+  });
 });

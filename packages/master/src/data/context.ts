@@ -14,11 +14,6 @@ export function epochSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
 
-/** Rows from node:sqlite have a null prototype; domain objects should be plain. */
-export function plain<T extends object>(row: T): T {
-  return { ...row };
-}
-
 export function parseJson<T>(text: string, fallback: T): T {
   try {
     return JSON.parse(text) as T;

@@ -180,6 +180,17 @@ class NodeSqliteDriver implements Driver {
   }
 }
 
+/**
+ * SQLite does run DDL inside transactions; saying so makes Kysely's Migrator apply each
+ * run of migrations in one (IMMEDIATE) transaction, so two masters starting at once on a
+ * fresh database cannot both create the schema.
+ */
+class NodeSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
 export class NodeSqliteDialect implements Dialect {
   readonly #options: NodeSqliteOptions;
 
@@ -196,7 +207,7 @@ export class NodeSqliteDialect implements Dialect {
   }
 
   createAdapter(): DialectAdapter {
-    return new SqliteAdapter();
+    return new NodeSqliteAdapter();
   }
 
   createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {

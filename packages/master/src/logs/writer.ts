@@ -3,6 +3,7 @@
 // are prefixed with their stream letter and buffered, and the buffer is written as chunks
 // when it reaches `flushBytes` or after `flushIntervalMs`, so a crash loses at most that
 // interval's output and a quiet step's output still becomes visible promptly.
+import type { StepLog } from '../config/steps.js';
 import type { LogStream, LogsData } from '../data/logs.js';
 
 export interface LogWriterOptions {
@@ -12,7 +13,7 @@ export interface LogWriterOptions {
   readonly maxLineLength?: number;
 }
 
-export class LogWriter {
+export class LogWriter implements StepLog {
   readonly #logs: LogsData;
   readonly #logid: number;
   readonly #stdio: boolean;
