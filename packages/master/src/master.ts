@@ -67,6 +67,7 @@ export class Master {
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #lastRetention = Number.NEGATIVE_INFINITY;
+  #reconfigs: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly options: MasterOptions,
@@ -166,7 +167,14 @@ export class Master {
    * Re-reads the config and applies what changed. If the new config does not load or
    * validate, nothing changes and the result carries the error (with file and line).
    */
-  async reconfig(): Promise<ReconfigResult> {
+  reconfig(): Promise<ReconfigResult> {
+    // One at a time: two SIGHUPs in a row must not apply diffs against the same old config.
+    const run = this.#reconfigs.then(() => this.#reconfig());
+    this.#reconfigs = run.catch(() => {});
+    return run;
+  }
+
+  async #reconfig(): Promise<ReconfigResult> {
     let next: ResolvedConfig;
     try {
       next = (await loadConfig(this.configFile, { typecheck: this.options.typecheckConfig ?? false })).config;

@@ -38,6 +38,11 @@ describe('logs', () => {
     const stepid = await newStep(t, 'big');
     const logid = await t.data.logs.add(stepid, 'stdio', 's');
     const writer = new LogWriter(t.data.logs, logid, { flushBytes: 32 * 1024 });
+    // A live view follows one log through its routing key.
+    const appended: [number, number][] = [];
+    const follow = t.bus.subscribe(`log.append.*.${logid}`, (m) => {
+      if (m.kind === 'log.append') appended.push([m.payload.firstLine, m.payload.lastLine]);
+    });
     const total = 60_000;
     // Output arrives in arbitrary pieces that split lines, interleaving two streams.
     let pending = '';
@@ -104,6 +109,13 @@ describe('logs', () => {
     assert.ok(Number(stored.bytes) < raw.length / 3, `stored ${stored.bytes} of ${raw.length}`);
 
     await assert.rejects(t.data.logs.append(logid, 'olate\n'), LogClosedError);
+
+    await t.bus.idle();
+    follow.unsubscribe();
+    assert.equal(appended[0]?.[0], 0);
+    assert.equal(appended.at(-1)?.[1], total + 1);
+    for (let i = 1; i < appended.length; i++)
+      assert.equal(appended[i]![0], appended[i - 1]![1] + 1, 'contiguous');
   });
 
   it('splits an endless line instead of buffering it', async () => {

@@ -56,6 +56,7 @@ export class Distributor {
 
   /** Runs a pass (or joins the one running and runs one more after it). */
   async distribute(): Promise<void> {
+    if (this.#stopped) return;
     if (this.#running) {
       this.#again = true;
       return this.#running;
@@ -83,7 +84,8 @@ export class Distributor {
   async #pass(): Promise<void> {
     const { data } = this.#o;
     const candidates: { builder: DistributorBuilder; best: { priority: number; submittedAt: number } }[] = [];
-    for (const builder of this.#o.builders()) {
+    // A snapshot: a reconfig may change the builder set while this pass awaits.
+    for (const builder of [...this.#o.builders()]) {
       if (this.#available(builder).length === 0) continue;
       const best = await data.buildrequests.bestPending(builder.builderid);
       if (best) candidates.push({ builder, best });
