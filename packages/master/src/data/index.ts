@@ -58,6 +58,7 @@ export * from './buildsets.js';
 export * from './changes.js';
 export * from './errors.js';
 export * from './housekeeping.js';
+export * from './lifecycle.js';
 export * from './logs.js';
 export * from './masters.js';
 export * from './sourcestamps.js';
