@@ -1,0 +1,112 @@
+// Every event the master publishes, with its payload. Kinds are `<entity>.<what>`; the
+// routing key appends the ids listed in KEY_FIELDS, so a consumer can subscribe to one
+// build's or one log's events (`log.append.*.42`) the way Buildbot's routing keys allow.
+
+export interface BusEvents {
+  'master.started': { masterid: number; name: string };
+  'master.stopped': { masterid: number; name: string };
+  'change.new': {
+    changeid: number;
+    sourcestampid: number;
+    branch: string | null;
+    repository: string;
+    project: string;
+    codebase: string;
+  };
+  'buildset.new': {
+    buildsetid: number;
+    buildrequestids: readonly number[];
+    builderids: readonly number[];
+    reason: string | null;
+  };
+  'buildset.complete': { buildsetid: number; results: number };
+  'buildrequest.new': { buildrequestid: number; buildsetid: number; builderid: number; priority: number };
+  'buildrequest.claimed': { buildrequestid: number; builderid: number; masterid: number };
+  'buildrequest.unclaimed': { buildrequestid: number; builderid: number };
+  'buildrequest.complete': { buildrequestid: number; builderid: number; buildsetid: number; results: number };
+  'build.started': {
+    buildid: number;
+    builderid: number;
+    number: number;
+    buildrequestid: number;
+    workerid: number | null;
+    masterid: number;
+  };
+  'build.state': { buildid: number; builderid: number; state: string };
+  'build.finished': { buildid: number; builderid: number; number: number; results: number };
+  'step.started': { stepid: number; buildid: number; number: number; name: string };
+  'step.finished': { stepid: number; buildid: number; results: number };
+  'log.new': { logid: number; stepid: number; name: string; type: string };
+  'log.append': { logid: number; stepid: number; firstLine: number; lastLine: number };
+  'log.finished': { logid: number; stepid: number; numLines: number };
+  'worker.connected': { workerid: number; name: string; masterid: number };
+  'worker.disconnected': { workerid: number; name: string; masterid: number };
+  'worker.configured': { workerid: number; name: string };
+  'builder.configured': { builderid: number; name: string };
+  'config.reconfigured': { added: number; changed: number; removed: number };
+}
+
+export type EventKind = keyof BusEvents & string;
+
+/** Payload fields appended to the routing key after the kind, in this order. */
+export const KEY_FIELDS: { readonly [K in EventKind]: readonly (keyof BusEvents[K] & string)[] } = {
+  'master.started': ['masterid'],
+  'master.stopped': ['masterid'],
+  'change.new': ['changeid'],
+  'buildset.new': ['buildsetid'],
+  'buildset.complete': ['buildsetid'],
+  'buildrequest.new': ['builderid', 'buildrequestid'],
+  'buildrequest.claimed': ['builderid', 'buildrequestid'],
+  'buildrequest.unclaimed': ['builderid', 'buildrequestid'],
+  'buildrequest.complete': ['builderid', 'buildrequestid'],
+  'build.started': ['builderid', 'buildid'],
+  'build.state': ['builderid', 'buildid'],
+  'build.finished': ['builderid', 'buildid'],
+  'step.started': ['buildid', 'stepid'],
+  'step.finished': ['buildid', 'stepid'],
+  'log.new': ['stepid', 'logid'],
+  'log.append': ['stepid', 'logid'],
+  'log.finished': ['stepid', 'logid'],
+  'worker.connected': ['workerid'],
+  'worker.disconnected': ['workerid'],
+  'worker.configured': ['workerid'],
+  'builder.configured': ['builderid'],
+  'config.reconfigured': [],
+};
+
+export interface BusMessage<K extends EventKind = EventKind> {
+  readonly kind: K;
+  /** `[entity, what, ...ids]` — what subscription patterns match against. */
+  readonly key: readonly string[];
+  readonly payload: BusEvents[K];
+}
+
+/** The message union for a set of kinds, so handlers can switch on `kind`. */
+export type MessageOf<K extends EventKind> = K extends EventKind ? BusMessage<K> : never;
+
+type IsWild<S extends string> = S extends '*' | '#' ? true : false;
+
+type MatchKind<E extends string, V extends string> = {
+  [K in EventKind]: K extends `${infer KE}.${infer KV}`
+    ? (IsWild<E> extends true ? true : E extends KE ? true : false) extends true
+      ? IsWild<V> extends true
+        ? K
+        : V extends KV
+          ? K
+          : never
+      : never
+    : never;
+}[EventKind];
+
+/**
+ * The kinds a pattern can match, worked out at compile time from its first two segments.
+ * Patterns the type cannot see through fall back to every kind; matching at run time is
+ * always exact.
+ */
+export type KindsMatching<P extends string> = P extends '#'
+  ? EventKind
+  : P extends `${infer E}.${infer V}.${string}`
+    ? MatchKind<E, V>
+    : P extends `${infer E}.${infer V}`
+      ? MatchKind<E, V>
+      : EventKind;

@@ -1,0 +1,3 @@
+export * from './bus.js';
+export * from './events.js';
+export { compilePattern, matches } from './pattern.js';

@@ -1,0 +1,53 @@
+// Helpers for master.config.ts. They only return what they are given (typed), plus — for
+// workers and builders — a hidden note of the line that defined them, so validation
+// errors can point there even when the config generates its entries in a loop.
+import { fileURLToPath } from 'node:url';
+import {
+  type BuilderConfig,
+  DEFINED_AT,
+  type MasterConfig,
+  type SourceLocation,
+  type WorkerConfig,
+} from './types.js';
+
+export function defineConfig<T extends MasterConfig>(config: T): T {
+  return config;
+}
+
+export function defineWorker<T extends WorkerConfig>(worker: T): T {
+  return withLocation(worker, callerLocation());
+}
+
+export function defineBuilder<T extends BuilderConfig>(builder: T): T {
+  return withLocation(builder, callerLocation());
+}
+
+function withLocation<T extends object>(value: T, where: SourceLocation | undefined): T {
+  if (where) Object.defineProperty(value, DEFINED_AT, { value: where, enumerable: false });
+  return value;
+}
+
+export function definedAt(value: unknown): SourceLocation | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  return (value as { [DEFINED_AT]?: SourceLocation })[DEFINED_AT];
+}
+
+/** The location of the code that called our caller. */
+function callerLocation(): SourceLocation | undefined {
+  const stack = new Error().stack?.split('\n') ?? [];
+  // [0] "Error", [1] callerLocation, [2] defineX, [3] the config file.
+  const frame = stack[3];
+  if (!frame) return undefined;
+  return parseFrame(frame);
+}
+
+export function parseFrame(frame: string): SourceLocation | undefined {
+  const m = /\(?((?:file:\/\/)?[^()\s]+?):(\d+):(\d+)\)?\s*$/.exec(frame.trim());
+  if (!m) return undefined;
+  return { file: toPath(m[1]!), line: Number(m[2]), column: Number(m[3]) };
+}
+
+export function toPath(fileOrUrl: string): string {
+  const noQuery = fileOrUrl.replace(/\?.*$/, '');
+  return noQuery.startsWith('file://') ? fileURLToPath(noQuery) : noQuery;
+}

@@ -1,0 +1,203 @@
+// Loads master.config.ts with a dynamic import() — Node strips the TypeScript types — and
+// turns every way that can fail into a ConfigError that says where: syntax errors and
+// exceptions thrown while the config runs (with the line from the stack), missing imports
+// (with the line of the import), validation problems (with the entry's line) and, on
+// request, type errors from `tsc --noEmit`.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire, registerHooks } from 'node:module';
+import { dirname, join, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseFrame, toPath } from './define.js';
+import { ConfigError, type ConfigIssue } from './errors.js';
+import type { ResolvedConfig, SourceLocation } from './types.js';
+import { validateConfig } from './validate.js';
+
+export interface LoadConfigOptions {
+  /** Also type-check the config with `tsc --noEmit` (slower; needs `typescript`). */
+  readonly typecheck?: boolean;
+}
+
+export interface LoadedConfig {
+  readonly file: string;
+  readonly config: ResolvedConfig;
+}
+
+const GEN_PARAM = 'lathe-config';
+let generation = 0;
+let hooksInstalled = false;
+/** Directories of loaded configs: only files under them are re-read on reload. */
+const configRoots = new Set<string>();
+
+/**
+ * Every load imports the config under a fresh `?lathe-config=N` URL so it really runs again.
+ * The resolve hook passes that marker on to the files the config imports from its own
+ * directory tree (not to packages in node_modules, nor to Lathe itself), so helper files
+ * are re-read too while shared modules keep their single instance.
+ */
+function installHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  registerHooks({
+    resolve(specifier, context, nextResolve) {
+      const result = nextResolve(specifier, context);
+      const gen = context.parentURL ? new URL(context.parentURL).searchParams.get(GEN_PARAM) : null;
+      if (gen === null || !result.url.startsWith('file:') || result.url.includes('/node_modules/'))
+        return result;
+      const url = new URL(result.url);
+      const path = toPath(result.url);
+      if (![...configRoots].some((root) => path.startsWith(`${root}${sep}`))) return result;
+      if (url.searchParams.has(GEN_PARAM)) return result;
+      url.searchParams.set(GEN_PARAM, gen);
+      return { ...result, url: url.href };
+    },
+  });
+}
+
+export async function loadConfig(fileArg: string, options: LoadConfigOptions = {}): Promise<LoadedConfig> {
+  const file = resolve(fileArg);
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [{ path: '', message: `cannot read the file: ${(err as Error).message}` }], {
+      cause: err,
+    });
+  }
+  if (options.typecheck) {
+    const issues = await typecheckConfig(file);
+    if (issues.length > 0) throw new ConfigError(file, issues);
+  }
+  installHooks();
+  configRoots.add(dirname(file));
+  const url = pathToFileURL(file);
+  url.searchParams.set(GEN_PARAM, String(++generation));
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(url.href)) as { default?: unknown };
+  } catch (err) {
+    throw new ConfigError(file, [importIssue(err, file, source)], { cause: err });
+  }
+  let raw = mod.default;
+  if (typeof raw === 'function') {
+    // A config may export a (possibly async) function, e.g. to read secrets at load time.
+    try {
+      raw = await (raw as () => unknown)();
+    } catch (err) {
+      throw new ConfigError(file, [runtimeIssue(err, file)], { cause: err });
+    }
+  }
+  if (raw === undefined) {
+    throw new ConfigError(file, [
+      { path: '', message: 'has no default export (export default defineConfig({...}))' },
+    ]);
+  }
+  return { file, config: validateConfig(raw, file, source) };
+}
+
+function importIssue(err: unknown, file: string, source: string): ConfigIssue {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'ERR_UNSUPPORTED_DIR_IMPORT') {
+    const m = /Cannot find (?:module|package) '([^']+)'/.exec(e.message);
+    const missing = m?.[1] ?? '';
+    const base = missing.split('/').pop() ?? missing;
+    const lines = source.split('\n');
+    const idx = base === '' ? -1 : lines.findIndex((l) => /\bimport\b|\bfrom\b/.test(l) && l.includes(base));
+    return {
+      path: '',
+      message: `imports ${JSON.stringify(missing)}, which cannot be found`,
+      location: { file, line: idx >= 0 ? idx + 1 : 1 },
+    };
+  }
+  if (err instanceof SyntaxError) {
+    // V8 and Node's TypeScript stripper put "path:line" on the first line of the stack.
+    const first = err.stack?.split('\n')[0] ?? '';
+    const m = /^(.*?):(\d+)$/.exec(first.trim());
+    if (m) {
+      return {
+        path: '',
+        message: `syntax error: ${err.message}`,
+        location: { file: toPath(m[1]!), line: Number(m[2]) },
+      };
+    }
+  }
+  return runtimeIssue(err, file);
+}
+
+/** Points at the innermost stack frame inside the config (or a file it imported). */
+function runtimeIssue(err: unknown, file: string): ConfigIssue {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const configDir = dirname(file);
+  let location: SourceLocation | undefined;
+  for (const frame of e.stack?.split('\n').slice(1) ?? []) {
+    const loc = parseFrame(frame);
+    if (loc && (frame.includes(`${GEN_PARAM}=`) || loc.file === file) && loc.file.startsWith(configDir)) {
+      location = loc;
+      break;
+    }
+  }
+  const prefix = err instanceof Error ? `${e.name}: ` : 'threw ';
+  return { path: '', message: `${prefix}${e.message}`, location: location ?? { file, line: 1 } };
+}
+
+function findTsc(): string | undefined {
+  try {
+    const require = createRequire(import.meta.url);
+    const pkg = require.resolve('typescript/package.json');
+    const bin = join(dirname(pkg), 'bin', 'tsc');
+    return existsSync(bin) ? bin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs `tsc --noEmit` on the config alone and returns its errors as issues. */
+export async function typecheckConfig(file: string): Promise<ConfigIssue[]> {
+  const tsc = findTsc();
+  if (!tsc) return [{ path: '', message: 'cannot type-check: the typescript package is not installed' }];
+  const args = [
+    '--noEmit',
+    '--pretty',
+    'false',
+    '--strict',
+    '--target',
+    'es2022',
+    '--module',
+    'nodenext',
+    '--moduleResolution',
+    'nodenext',
+    '--allowImportingTsExtensions',
+    '--skipLibCheck',
+    file,
+  ];
+  const { code, output } = await new Promise<{ code: number | null; output: string }>((done, fail) => {
+    const child = spawn(process.execPath, [tsc, ...args], {
+      cwd: dirname(file),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      output += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      output += d;
+    });
+    child.on('error', fail);
+    child.on('close', (c) => done({ code: c, output }));
+  });
+  if (code === 0) return [];
+  const issues: ConfigIssue[] = [];
+  for (const line of output.split('\n')) {
+    const m = /^(.+?)\((\d+),(\d+)\): error (TS\d+): (.*)$/.exec(line.trim());
+    if (m) {
+      issues.push({
+        path: '',
+        message: `type error ${m[4]}: ${m[5]}`,
+        location: { file: resolve(dirname(file), m[1]!), line: Number(m[2]), column: Number(m[3]) },
+      });
+    }
+  }
+  if (issues.length === 0)
+    issues.push({ path: '', message: `type check failed: ${output.trim().slice(0, 2000)}` });
+  return issues;
+}

@@ -1,0 +1,125 @@
+// Configuration types: what `master.config.ts` exports (through defineConfig), and the
+// resolved form with defaults applied that the rest of the master uses.
+import type { PendingRequest } from '../data/buildrequests.js';
+import type { BuildFactory } from './steps.js';
+
+export const DEFAULT_WORKER_PORT = 9989;
+/** Buildbot's default keepalive interval for workers, in seconds. */
+export const DEFAULT_KEEPALIVE = 3600;
+
+export interface WorkerConfig {
+  readonly name: string;
+  readonly password: string;
+  /** Concurrent builds on this worker; default unlimited. */
+  readonly maxBuilds?: number;
+  readonly properties?: Readonly<Record<string, unknown>>;
+  /** Seconds between keepalive pings; default 3600. */
+  readonly keepalive?: number;
+}
+
+/** The view of a worker that builder callbacks (canStartBuild, nextWorker) get. */
+export interface WorkerCandidate {
+  readonly name: string;
+  readonly runningBuilds: number;
+  readonly maxBuilds: number | null;
+  readonly properties: Readonly<Record<string, unknown>>;
+}
+
+export interface BuilderConfig {
+  readonly name: string;
+  readonly workerNames: readonly string[];
+  readonly factory: BuildFactory;
+  readonly properties?: Readonly<Record<string, unknown>>;
+  readonly tags?: readonly string[];
+  readonly description?: string;
+  readonly project?: string;
+  /** Higher-priority builders get idle workers first; default 0. */
+  readonly priority?: number;
+  /** Veto a worker for a request (e.g. a lock or a disk-space check). */
+  readonly canStartBuild?: (
+    builder: string,
+    worker: WorkerCandidate,
+    request: PendingRequest,
+  ) => boolean | Promise<boolean>;
+  /** Pick the worker for a request among the candidates; null to wait. */
+  readonly nextWorker?: (
+    builder: string,
+    workers: readonly WorkerCandidate[],
+    request: PendingRequest,
+  ) => WorkerCandidate | null | Promise<WorkerCandidate | null>;
+  /**
+   * Whether pending requests for the same sources collapse into one build (true: Buildbot's
+   * default rule), or a function deciding for a pair. Default: the master-wide setting.
+   */
+  readonly collapseRequests?: boolean | CollapseFn;
+}
+
+export type CollapseFn = (older: PendingRequest, newer: PendingRequest) => boolean | Promise<boolean>;
+
+export interface LogsConfig {
+  /** Delete log content of steps finished more than this many days ago; default keep forever. */
+  readonly retentionDays?: number;
+  /** Buffered output per log before it is written as a chunk; default 64 KiB. */
+  readonly flushBytes?: number;
+  /** Longest time output waits in memory before it is written; default 1000 ms. */
+  readonly flushIntervalMs?: number;
+}
+
+export interface MasterConfig {
+  readonly title?: string;
+  readonly buildbotURL?: string;
+  readonly workers?: readonly WorkerConfig[];
+  readonly builders?: readonly BuilderConfig[];
+  /** Port (or `tcp:<port>[:interface=<ip>]`) workers connect to; default 9989. */
+  readonly workerPort?: number | string;
+  readonly db?: { readonly url?: string };
+  readonly logs?: LogsConfig;
+  /** Default for builders that do not say; default true, as in Buildbot. */
+  readonly collapseRequests?: boolean;
+  /** Seconds without heartbeat after which another master is considered dead; default 300. */
+  readonly masterExpirySeconds?: number;
+  // Places for what later issues add; validated only as being arrays/objects for now.
+  readonly schedulers?: readonly unknown[];
+  readonly changeSources?: readonly unknown[];
+  readonly reporters?: readonly unknown[];
+  readonly www?: Readonly<Record<string, unknown>>;
+}
+
+export interface ResolvedWorker {
+  readonly name: string;
+  readonly password: string;
+  readonly maxBuilds: number | null;
+  readonly properties: Readonly<Record<string, unknown>>;
+  readonly keepalive: number;
+}
+
+export interface ResolvedBuilder extends BuilderConfig {
+  readonly properties: Readonly<Record<string, unknown>>;
+  readonly tags: readonly string[];
+  readonly priority: number;
+  readonly collapseRequests: boolean | CollapseFn;
+}
+
+export interface ResolvedConfig {
+  readonly title: string;
+  readonly buildbotURL: string;
+  readonly workers: readonly ResolvedWorker[];
+  readonly builders: readonly ResolvedBuilder[];
+  readonly workerPort: { readonly port: number; readonly host: string | null };
+  readonly dbUrl: string;
+  readonly logs: Required<Omit<LogsConfig, 'retentionDays'>> & { readonly retentionDays: number | null };
+  readonly masterExpirySeconds: number;
+  readonly schedulers: readonly unknown[];
+  readonly changeSources: readonly unknown[];
+  readonly reporters: readonly unknown[];
+  readonly www: Readonly<Record<string, unknown>>;
+}
+
+/** Where a config object was defined, recorded by defineWorker/defineBuilder. */
+export const DEFINED_AT: unique symbol = Symbol('lathe.definedAt');
+
+export interface SourceLocation {
+  readonly file: string;
+  readonly line: number;
+  readonly column?: number;
+}

@@ -1,0 +1,237 @@
+// Builds, their properties and per-build metrics.
+import type { Result } from '../results.js';
+import type { DataContext } from './context.js';
+import { NotFoundError } from './errors.js';
+
+export interface BuildRow {
+  readonly id: number;
+  readonly number: number;
+  readonly builderid: number;
+  readonly buildrequestid: number;
+  readonly workerid: number | null;
+  readonly masterid: number;
+  readonly startedAt: number;
+  readonly completeAt: number | null;
+  readonly stateString: string;
+  readonly results: Result | null;
+}
+
+export interface NewBuild {
+  readonly builderid: number;
+  readonly buildrequestid: number;
+  readonly workerid: number | null;
+  readonly masterid: number;
+  readonly stateString?: string;
+}
+
+export interface MetricPoint {
+  readonly buildid: number;
+  readonly builderid: number;
+  readonly number: number;
+  readonly value: number;
+  readonly recordedAt: number;
+}
+
+type Row = {
+  id: number;
+  number: number;
+  builderid: number;
+  buildrequestid: number;
+  workerid: number | null;
+  masterid: number;
+  started_at: number;
+  complete_at: number | null;
+  state_string: string;
+  results: number | null;
+};
+
+function toBuild(r: Row): BuildRow {
+  return {
+    id: r.id,
+    number: r.number,
+    builderid: r.builderid,
+    buildrequestid: r.buildrequestid,
+    workerid: r.workerid,
+    masterid: r.masterid,
+    startedAt: r.started_at,
+    completeAt: r.complete_at,
+    stateString: r.state_string,
+    results: r.results as Result | null,
+  };
+}
+
+export class BuildsData {
+  constructor(private readonly ctx: DataContext) {}
+
+  /** Creates a build with the builder's next number. */
+  async add(spec: NewBuild): Promise<{ buildid: number; number: number }> {
+    const { db, now } = this.ctx;
+    // The transaction holds the write lock, so max()+1 cannot race on SQLite; the unique
+    // (builderid, number) constraint guards any other database.
+    const created = await db.transaction().execute(async (trx) => {
+      const last = await trx
+        .selectFrom('builds')
+        .select('number')
+        .where('builderid', '=', spec.builderid)
+        .orderBy('number', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      const number = (last?.number ?? 0) + 1;
+      const row = await trx
+        .insertInto('builds')
+        .values({
+          number,
+          builderid: spec.builderid,
+          buildrequestid: spec.buildrequestid,
+          workerid: spec.workerid,
+          masterid: spec.masterid,
+          started_at: now(),
+          complete_at: null,
+          state_string: spec.stateString ?? 'starting',
+          results: null,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return { buildid: row.id, number };
+    });
+    this.ctx.bus.publish('build.started', {
+      buildid: created.buildid,
+      builderid: spec.builderid,
+      number: created.number,
+      buildrequestid: spec.buildrequestid,
+      workerid: spec.workerid,
+      masterid: spec.masterid,
+    });
+    return created;
+  }
+
+  async get(buildid: number): Promise<BuildRow | undefined> {
+    const r = await this.ctx.db.selectFrom('builds').selectAll().where('id', '=', buildid).executeTakeFirst();
+    return r && toBuild(r);
+  }
+
+  async getByNumber(builderid: number, number: number): Promise<BuildRow | undefined> {
+    const r = await this.ctx.db
+      .selectFrom('builds')
+      .selectAll()
+      .where('builderid', '=', builderid)
+      .where('number', '=', number)
+      .executeTakeFirst();
+    return r && toBuild(r);
+  }
+
+  /** Newest first, served by the (builderid, number) index. */
+  async latestForBuilder(builderid: number, limit = 20): Promise<BuildRow[]> {
+    const rows = await this.ctx.db
+      .selectFrom('builds')
+      .selectAll()
+      .where('builderid', '=', builderid)
+      .orderBy('number', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toBuild);
+  }
+
+  async forRequest(buildrequestid: number): Promise<BuildRow[]> {
+    const rows = await this.ctx.db
+      .selectFrom('builds')
+      .selectAll()
+      .where('buildrequestid', '=', buildrequestid)
+      .orderBy('id')
+      .execute();
+    return rows.map(toBuild);
+  }
+
+  async unfinishedOf(masterid: number): Promise<BuildRow[]> {
+    const rows = await this.ctx.db
+      .selectFrom('builds')
+      .selectAll()
+      .where('masterid', '=', masterid)
+      .where('complete_at', 'is', null)
+      .orderBy('id')
+      .execute();
+    return rows.map(toBuild);
+  }
+
+  async setState(buildid: number, state: string): Promise<void> {
+    const b = await this.#require(buildid);
+    await this.ctx.db.updateTable('builds').set({ state_string: state }).where('id', '=', buildid).execute();
+    this.ctx.bus.publish('build.state', { buildid, builderid: b.builderid, state });
+  }
+
+  /** Finishes a build; a second call for the same build changes nothing and returns false. */
+  async finish(buildid: number, results: Result, stateString?: string): Promise<boolean> {
+    const b = await this.#require(buildid);
+    const u = await this.ctx.db
+      .updateTable('builds')
+      .set({
+        results,
+        complete_at: this.ctx.now(),
+        ...(stateString === undefined ? {} : { state_string: stateString }),
+      })
+      .where('id', '=', buildid)
+      .where('complete_at', 'is', null)
+      .executeTakeFirst();
+    if (u.numUpdatedRows === 0n) return false;
+    this.ctx.bus.publish('build.finished', { buildid, builderid: b.builderid, number: b.number, results });
+    return true;
+  }
+
+  async setProperty(buildid: number, name: string, value: unknown, source: string): Promise<void> {
+    const json = JSON.stringify(value);
+    await this.ctx.db
+      .insertInto('build_properties')
+      .values({ buildid, name, value: json, source })
+      .onConflict((oc) => oc.columns(['buildid', 'name']).doUpdateSet({ value: json, source }))
+      .execute();
+  }
+
+  async properties(buildid: number): Promise<Record<string, [unknown, string]>> {
+    const rows = await this.ctx.db
+      .selectFrom('build_properties')
+      .select(['name', 'value', 'source'])
+      .where('buildid', '=', buildid)
+      .execute();
+    const out: Record<string, [unknown, string]> = {};
+    for (const r of rows) out[r.name] = [JSON.parse(r.value), r.source];
+    return out;
+  }
+
+  /** Records a numeric measurement of a build (test counts, durations, sizes…). */
+  async setMetric(buildid: number, name: string, value: number): Promise<void> {
+    const recorded_at = this.ctx.now();
+    await this.ctx.db
+      .insertInto('build_metrics')
+      .values({ buildid, name, value, recorded_at })
+      .onConflict((oc) => oc.columns(['buildid', 'name']).doUpdateSet({ value, recorded_at }))
+      .execute();
+  }
+
+  /** A metric across a builder's builds, oldest first: the data for a trend chart. */
+  async metricHistory(name: string, builderid: number, limit = 100): Promise<MetricPoint[]> {
+    const rows = await this.ctx.db
+      .selectFrom('build_metrics as m')
+      .innerJoin('builds as b', 'b.id', 'm.buildid')
+      .select(['m.buildid', 'b.builderid', 'b.number', 'm.value', 'm.recorded_at'])
+      .where('m.name', '=', name)
+      .where('b.builderid', '=', builderid)
+      .orderBy('m.buildid', 'desc')
+      .limit(limit)
+      .execute();
+    return rows
+      .map((r) => ({
+        buildid: r.buildid,
+        builderid: r.builderid,
+        number: r.number,
+        value: r.value,
+        recordedAt: r.recorded_at,
+      }))
+      .reverse();
+  }
+
+  async #require(buildid: number): Promise<BuildRow> {
+    const b = await this.get(buildid);
+    if (!b) throw new NotFoundError('build', buildid);
+    return b;
+  }
+}

@@ -1,0 +1,170 @@
+// Buildsets: one decision to build some source stamps on some builders, which becomes
+// one build request per builder.
+import type { Result } from '../results.js';
+import { worstResult } from '../results.js';
+import type { DataContext } from './context.js';
+
+export interface BuildsetSpec {
+  readonly sourcestampids: readonly number[];
+  readonly builderids: readonly number[];
+  readonly reason?: string | null;
+  readonly properties?: Readonly<Record<string, unknown>>;
+  /** Higher runs first; default 0. */
+  readonly priority?: number;
+  readonly externalIdstring?: string | null;
+  /** Epoch seconds; defaults to now. */
+  readonly submittedAt?: number;
+  readonly parentBuildid?: number | null;
+  readonly parentRelationship?: string | null;
+}
+
+export interface AddedBuildset {
+  readonly buildsetid: number;
+  /** Build request id per builder id. */
+  readonly buildrequestids: ReadonlyMap<number, number>;
+}
+
+export interface BuildsetRow {
+  readonly id: number;
+  readonly reason: string | null;
+  readonly submittedAt: number;
+  readonly complete: boolean;
+  readonly completeAt: number | null;
+  readonly results: Result | null;
+  readonly sourcestampids: readonly number[];
+}
+
+export class BuildsetsData {
+  constructor(private readonly ctx: DataContext) {}
+
+  async add(spec: BuildsetSpec): Promise<AddedBuildset> {
+    const { db, now } = this.ctx;
+    const submittedAt = spec.submittedAt ?? now();
+    const priority = spec.priority ?? 0;
+    const result = await db.transaction().execute(async (trx) => {
+      const bs = await trx
+        .insertInto('buildsets')
+        .values({
+          external_idstring: spec.externalIdstring ?? null,
+          reason: spec.reason ?? null,
+          submitted_at: submittedAt,
+          complete: 0,
+          complete_at: null,
+          results: null,
+          parent_buildid: spec.parentBuildid ?? null,
+          parent_relationship: spec.parentRelationship ?? null,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      if (spec.sourcestampids.length > 0) {
+        await trx
+          .insertInto('buildset_sourcestamps')
+          .values(spec.sourcestampids.map((sourcestampid) => ({ buildsetid: bs.id, sourcestampid })))
+          .execute();
+      }
+      const props = Object.entries(spec.properties ?? {});
+      if (props.length > 0) {
+        await trx
+          .insertInto('buildset_properties')
+          .values(
+            props.map(([name, value]) => ({
+              buildsetid: bs.id,
+              property_name: name,
+              property_value: JSON.stringify([value, 'Buildset']),
+            })),
+          )
+          .execute();
+      }
+      const brids = new Map<number, number>();
+      for (const builderid of spec.builderids) {
+        const br = await trx
+          .insertInto('buildrequests')
+          .values({
+            buildsetid: bs.id,
+            builderid,
+            priority,
+            submitted_at: submittedAt,
+            claimed_by_master: null,
+            claimed_at: null,
+            complete: 0,
+            results: null,
+            complete_at: null,
+            waited_for: 0,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        brids.set(builderid, br.id);
+      }
+      return { buildsetid: bs.id, buildrequestids: brids };
+    });
+    const { bus } = this.ctx;
+    bus.publish('buildset.new', {
+      buildsetid: result.buildsetid,
+      buildrequestids: [...result.buildrequestids.values()],
+      builderids: [...result.buildrequestids.keys()],
+      reason: spec.reason ?? null,
+    });
+    for (const [builderid, buildrequestid] of result.buildrequestids) {
+      bus.publish('buildrequest.new', { buildrequestid, buildsetid: result.buildsetid, builderid, priority });
+    }
+    return result;
+  }
+
+  async get(buildsetid: number): Promise<BuildsetRow | undefined> {
+    const { db } = this.ctx;
+    const row = await db.selectFrom('buildsets').selectAll().where('id', '=', buildsetid).executeTakeFirst();
+    if (!row) return undefined;
+    const ss = await db
+      .selectFrom('buildset_sourcestamps')
+      .select('sourcestampid')
+      .where('buildsetid', '=', buildsetid)
+      .orderBy('sourcestampid')
+      .execute();
+    return {
+      id: row.id,
+      reason: row.reason,
+      submittedAt: row.submitted_at,
+      complete: row.complete === 1,
+      completeAt: row.complete_at,
+      results: row.results as Result | null,
+      sourcestampids: ss.map((s) => s.sourcestampid),
+    };
+  }
+
+  async properties(buildsetid: number): Promise<Record<string, [unknown, string]>> {
+    const rows = await this.ctx.db
+      .selectFrom('buildset_properties')
+      .select(['property_name', 'property_value'])
+      .where('buildsetid', '=', buildsetid)
+      .execute();
+    const out: Record<string, [unknown, string]> = {};
+    for (const r of rows) out[r.property_name] = JSON.parse(r.property_value) as [unknown, string];
+    return out;
+  }
+
+  /**
+   * Completes the buildset once all its requests are complete, with the worst of their
+   * results. Safe to call repeatedly and from several masters: only one update wins.
+   */
+  async maybeComplete(buildsetid: number): Promise<boolean> {
+    const { db, now } = this.ctx;
+    const reqs = await db
+      .selectFrom('buildrequests')
+      .select(['complete', 'results'])
+      .where('buildsetid', '=', buildsetid)
+      .execute();
+    if (reqs.some((r) => r.complete !== 1)) return false;
+    let results: Result | null = null;
+    for (const r of reqs) results = worstResult(results, r.results as Result | null);
+    const final = results ?? 0;
+    const u = await db
+      .updateTable('buildsets')
+      .set({ complete: 1, complete_at: now(), results: final })
+      .where('id', '=', buildsetid)
+      .where('complete', '=', 0)
+      .executeTakeFirst();
+    if (u.numUpdatedRows === 0n) return false;
+    this.ctx.bus.publish('buildset.complete', { buildsetid, results: final });
+    return true;
+  }
+}

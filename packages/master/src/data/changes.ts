@@ -1,0 +1,166 @@
+// Changes reported by change sources, with their files and properties.
+import type { DataContext } from './context.js';
+import { parseJson } from './context.js';
+import type { SourceStampsData } from './sourcestamps.js';
+
+export interface ChangeSpec {
+  readonly author: string;
+  readonly committer?: string | null;
+  readonly comments?: string;
+  readonly branch?: string | null;
+  readonly revision?: string | null;
+  readonly revlink?: string | null;
+  /** Epoch seconds; defaults to now. */
+  readonly when?: number;
+  readonly category?: string | null;
+  readonly repository?: string;
+  readonly codebase?: string;
+  readonly project?: string;
+  readonly files?: readonly string[];
+  readonly properties?: Readonly<Record<string, unknown>>;
+  readonly parentChangeid?: number | null;
+}
+
+export interface ChangeRow {
+  readonly id: number;
+  readonly author: string;
+  readonly committer: string | null;
+  readonly comments: string;
+  readonly branch: string | null;
+  readonly revision: string | null;
+  readonly revlink: string | null;
+  readonly when: number;
+  readonly category: string | null;
+  readonly repository: string;
+  readonly codebase: string;
+  readonly project: string;
+  readonly sourcestampid: number;
+  readonly parentChangeid: number | null;
+  readonly files: readonly string[];
+  readonly properties: Readonly<Record<string, unknown>>;
+}
+
+export class ChangesData {
+  constructor(
+    private readonly ctx: DataContext,
+    private readonly sourcestamps: SourceStampsData,
+  ) {}
+
+  async add(spec: ChangeSpec): Promise<number> {
+    const { db, now } = this.ctx;
+    const repository = spec.repository ?? '';
+    const codebase = spec.codebase ?? '';
+    const project = spec.project ?? '';
+    const branch = spec.branch ?? null;
+    const { changeid, sourcestampid } = await db.transaction().execute(async (trx) => {
+      const sourcestampid = await this.sourcestamps.findOrCreate(
+        { repository, codebase, project, branch, revision: spec.revision ?? null },
+        trx,
+      );
+      const row = await trx
+        .insertInto('changes')
+        .values({
+          author: spec.author,
+          committer: spec.committer ?? null,
+          comments: spec.comments ?? '',
+          branch,
+          revision: spec.revision ?? null,
+          revlink: spec.revlink ?? null,
+          when_timestamp: spec.when ?? now(),
+          category: spec.category ?? null,
+          repository,
+          codebase,
+          project,
+          sourcestampid,
+          parent_changeid: spec.parentChangeid ?? null,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const files = spec.files ?? [];
+      if (files.length > 0) {
+        await trx
+          .insertInto('change_files')
+          .values(files.map((filename) => ({ changeid: row.id, filename })))
+          .execute();
+      }
+      const props = Object.entries(spec.properties ?? {});
+      if (props.length > 0) {
+        await trx
+          .insertInto('change_properties')
+          .values(
+            props.map(([name, value]) => ({
+              changeid: row.id,
+              property_name: name,
+              property_value: JSON.stringify([value, 'Change']),
+            })),
+          )
+          .execute();
+      }
+      return { changeid: row.id, sourcestampid };
+    });
+    this.ctx.bus.publish('change.new', { changeid, sourcestampid, branch, repository, project, codebase });
+    return changeid;
+  }
+
+  async get(changeid: number): Promise<ChangeRow | undefined> {
+    const { db } = this.ctx;
+    const row = await db.selectFrom('changes').selectAll().where('id', '=', changeid).executeTakeFirst();
+    if (!row) return undefined;
+    const files = await db
+      .selectFrom('change_files')
+      .select('filename')
+      .where('changeid', '=', changeid)
+      .execute();
+    const props = await db
+      .selectFrom('change_properties')
+      .select(['property_name', 'property_value'])
+      .where('changeid', '=', changeid)
+      .execute();
+    const properties: Record<string, unknown> = {};
+    for (const p of props)
+      properties[p.property_name] = parseJson<[unknown, string]>(p.property_value, [null, ''])[0];
+    return {
+      id: row.id,
+      author: row.author,
+      committer: row.committer,
+      comments: row.comments,
+      branch: row.branch,
+      revision: row.revision,
+      revlink: row.revlink,
+      when: row.when_timestamp,
+      category: row.category,
+      repository: row.repository,
+      codebase: row.codebase,
+      project: row.project,
+      sourcestampid: row.sourcestampid,
+      parentChangeid: row.parent_changeid,
+      files: files.map((f) => f.filename),
+      properties,
+    };
+  }
+
+  /** Most recent change ids first; a page, never the whole table. */
+  async recent(limit = 50): Promise<number[]> {
+    const rows = await this.ctx.db
+      .selectFrom('changes')
+      .select('id')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** Builds that built this change's source stamp (the UI's "builds of a change"). */
+  async buildIds(changeid: number): Promise<number[]> {
+    const rows = await this.ctx.db
+      .selectFrom('changes')
+      .innerJoin('buildset_sourcestamps', 'buildset_sourcestamps.sourcestampid', 'changes.sourcestampid')
+      .innerJoin('buildrequests', 'buildrequests.buildsetid', 'buildset_sourcestamps.buildsetid')
+      .innerJoin('builds', 'builds.buildrequestid', 'buildrequests.id')
+      .select('builds.id')
+      .where('changes.id', '=', changeid)
+      .orderBy('builds.id')
+      .execute();
+    return rows.map((r) => r.id);
+  }
+}

@@ -1,0 +1,66 @@
+// The data layer: the only code that touches the database. Each part publishes its
+// changes on the event bus after they are committed.
+import type { EventBus } from '../bus/bus.js';
+import type { Db } from '../db/connection.js';
+import { BuildersData } from './builders.js';
+import { BuildRequestsData } from './buildrequests.js';
+import { BuildsData } from './builds.js';
+import { BuildsetsData } from './buildsets.js';
+import { ChangesData } from './changes.js';
+import { type DataContext, epochSeconds } from './context.js';
+import { LogsData } from './logs.js';
+import { MastersData } from './masters.js';
+import { SourceStampsData } from './sourcestamps.js';
+import { StepsData } from './steps.js';
+import { WorkersData } from './workers.js';
+
+export interface DataLayerOptions {
+  /** Epoch seconds; tests inject a fake clock. */
+  readonly now?: () => number;
+}
+
+export class DataLayer {
+  readonly ctx: DataContext;
+  readonly masters: MastersData;
+  readonly workers: WorkersData;
+  readonly builders: BuildersData;
+  readonly sourcestamps: SourceStampsData;
+  readonly changes: ChangesData;
+  readonly buildsets: BuildsetsData;
+  readonly buildrequests: BuildRequestsData;
+  readonly builds: BuildsData;
+  readonly steps: StepsData;
+  readonly logs: LogsData;
+
+  constructor(
+    readonly db: Db,
+    readonly bus: EventBus,
+    options: DataLayerOptions = {},
+  ) {
+    this.ctx = { db: db.kysely, bus, now: options.now ?? epochSeconds };
+    this.masters = new MastersData(this.ctx);
+    this.workers = new WorkersData(this.ctx);
+    this.builders = new BuildersData(this.ctx);
+    this.sourcestamps = new SourceStampsData(this.ctx);
+    this.changes = new ChangesData(this.ctx, this.sourcestamps);
+    this.buildsets = new BuildsetsData(this.ctx);
+    this.buildrequests = new BuildRequestsData(this.ctx, this.buildsets);
+    this.builds = new BuildsData(this.ctx);
+    this.steps = new StepsData(this.ctx);
+    this.logs = new LogsData(this.ctx);
+  }
+}
+
+export * from './builders.js';
+export * from './buildrequests.js';
+export * from './builds.js';
+export * from './buildsets.js';
+export * from './changes.js';
+export * from './errors.js';
+export * from './housekeeping.js';
+export * from './lifecycle.js';
+export * from './logs.js';
+export * from './masters.js';
+export * from './sourcestamps.js';
+export * from './steps.js';
+export * from './workers.js';

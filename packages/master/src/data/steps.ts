@@ -1,0 +1,144 @@
+// Steps of a build.
+import type { Result } from '../results.js';
+import type { DataContext } from './context.js';
+import { parseJson } from './context.js';
+import { NotFoundError } from './errors.js';
+
+export interface StepRow {
+  readonly id: number;
+  readonly number: number;
+  readonly name: string;
+  readonly buildid: number;
+  readonly startedAt: number | null;
+  readonly completeAt: number | null;
+  readonly stateString: string;
+  readonly results: Result | null;
+  readonly urls: readonly { name: string; url: string }[];
+  readonly hidden: boolean;
+}
+
+type Row = {
+  id: number;
+  number: number;
+  name: string;
+  buildid: number;
+  started_at: number | null;
+  complete_at: number | null;
+  state_string: string;
+  results: number | null;
+  urls_json: string;
+  hidden: number;
+};
+
+function toStep(r: Row): StepRow {
+  return {
+    id: r.id,
+    number: r.number,
+    name: r.name,
+    buildid: r.buildid,
+    startedAt: r.started_at,
+    completeAt: r.complete_at,
+    stateString: r.state_string,
+    results: r.results as Result | null,
+    urls: parseJson(r.urls_json, []),
+    hidden: r.hidden === 1,
+  };
+}
+
+export class StepsData {
+  constructor(private readonly ctx: DataContext) {}
+
+  /**
+   * Adds the build's next step. A name already used in the build gets a `_2`, `_3`…
+   * suffix, as Buildbot does, because (buildid, name) identifies a step in URLs.
+   */
+  async add(buildid: number, name: string): Promise<{ stepid: number; number: number; name: string }> {
+    const { db } = this.ctx;
+    return db.transaction().execute(async (trx) => {
+      const existing = await trx
+        .selectFrom('steps')
+        .select(['number', 'name'])
+        .where('buildid', '=', buildid)
+        .execute();
+      const names = new Set(existing.map((s) => s.name));
+      const number = existing.reduce((m, s) => Math.max(m, s.number + 1), 0);
+      let unique = name;
+      for (let i = 2; names.has(unique); i++) unique = `${name}_${i}`;
+      const row = await trx
+        .insertInto('steps')
+        .values({
+          number,
+          name: unique,
+          buildid,
+          started_at: null,
+          complete_at: null,
+          state_string: 'pending',
+          results: null,
+          urls_json: '[]',
+          hidden: 0,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return { stepid: row.id, number, name: unique };
+    });
+  }
+
+  async start(stepid: number): Promise<void> {
+    const s = await this.#require(stepid);
+    await this.ctx.db
+      .updateTable('steps')
+      .set({ started_at: this.ctx.now(), state_string: 'running' })
+      .where('id', '=', stepid)
+      .execute();
+    this.ctx.bus.publish('step.started', { stepid, buildid: s.buildid, number: s.number, name: s.name });
+  }
+
+  async setState(stepid: number, state: string): Promise<void> {
+    await this.ctx.db.updateTable('steps').set({ state_string: state }).where('id', '=', stepid).execute();
+  }
+
+  async addUrl(stepid: number, name: string, url: string): Promise<void> {
+    await this.ctx.db.transaction().execute(async (trx) => {
+      const s = await trx.selectFrom('steps').select('urls_json').where('id', '=', stepid).executeTakeFirst();
+      if (!s) throw new NotFoundError('step', stepid);
+      const urls = parseJson<{ name: string; url: string }[]>(s.urls_json, []);
+      urls.push({ name, url });
+      await trx
+        .updateTable('steps')
+        .set({ urls_json: JSON.stringify(urls) })
+        .where('id', '=', stepid)
+        .execute();
+    });
+  }
+
+  async finish(stepid: number, results: Result, hidden = false): Promise<void> {
+    const s = await this.#require(stepid);
+    await this.ctx.db
+      .updateTable('steps')
+      .set({ results, complete_at: this.ctx.now(), hidden: hidden ? 1 : 0 })
+      .where('id', '=', stepid)
+      .execute();
+    this.ctx.bus.publish('step.finished', { stepid, buildid: s.buildid, results });
+  }
+
+  async get(stepid: number): Promise<StepRow | undefined> {
+    const r = await this.ctx.db.selectFrom('steps').selectAll().where('id', '=', stepid).executeTakeFirst();
+    return r && toStep(r);
+  }
+
+  async forBuild(buildid: number): Promise<StepRow[]> {
+    const rows = await this.ctx.db
+      .selectFrom('steps')
+      .selectAll()
+      .where('buildid', '=', buildid)
+      .orderBy('number')
+      .execute();
+    return rows.map(toStep);
+  }
+
+  async #require(stepid: number): Promise<StepRow> {
+    const s = await this.get(stepid);
+    if (!s) throw new NotFoundError('step', stepid);
+    return s;
+  }
+}

@@ -1,0 +1,74 @@
+// Opening the database named by a URL, and running the schema migrations.
+import { isAbsolute, resolve } from 'node:path';
+import { Kysely } from 'kysely';
+import { Migrator } from 'kysely/migration';
+import { MigrationError, UnsupportedDatabaseUrlError } from './errors.js';
+import { migrationProvider, type SqlDialectName } from './migrations/index.js';
+import type { Database } from './schema.js';
+import { NodeSqliteDialect } from './sqlite-driver.js';
+
+export const DEFAULT_DATABASE_URL = 'sqlite:state.sqlite';
+
+export interface OpenDatabaseOptions {
+  /** `sqlite:<path>`, `sqlite://<abs path>`, `sqlite::memory:` or a plain file path. */
+  readonly url?: string;
+  /** Relative SQLite paths are resolved against this (the master directory). */
+  readonly basedir?: string;
+  readonly busyTimeoutMs?: number;
+}
+
+export interface Db {
+  readonly kysely: Kysely<Database>;
+  readonly dialect: SqlDialectName;
+  /** Where the data lives, for messages. */
+  readonly location: string;
+  close(): Promise<void>;
+}
+
+export function sqlitePathFromUrl(url: string, basedir: string): string {
+  let path: string;
+  if (url.startsWith('sqlite://')) path = url.slice('sqlite://'.length);
+  else if (url.startsWith('sqlite:')) path = url.slice('sqlite:'.length);
+  else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) throw new UnsupportedDatabaseUrlError(url);
+  else path = url;
+  if (path === '') throw new UnsupportedDatabaseUrlError(url);
+  if (path === ':memory:') return path;
+  return isAbsolute(path) ? path : resolve(basedir, path);
+}
+
+export function openDatabase(options: OpenDatabaseOptions = {}): Db {
+  const url = options.url ?? DEFAULT_DATABASE_URL;
+  const filename = sqlitePathFromUrl(url, options.basedir ?? process.cwd());
+  const kysely = new Kysely<Database>({
+    dialect: new NodeSqliteDialect({ filename, busyTimeoutMs: options.busyTimeoutMs ?? 10_000 }),
+  });
+  return {
+    kysely,
+    dialect: 'sqlite',
+    location: filename,
+    close: () => kysely.destroy(),
+  };
+}
+
+/** Brings the schema up to date; what `lathe upgrade-master` runs. Returns applied names. */
+export async function migrateToLatest(db: Db): Promise<string[]> {
+  const migrator = new Migrator({ db: db.kysely, provider: migrationProvider(db.dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new MigrationError(failed?.migrationName, error);
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Opens and migrates: the usual way the master starts. */
+export async function openAndMigrate(options: OpenDatabaseOptions = {}): Promise<Db> {
+  const db = openDatabase(options);
+  try {
+    await migrateToLatest(db);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  return db;
+}

@@ -1,0 +1,15 @@
+// The ordered list of schema migrations. Names sort lexically; never rename or edit a
+// released migration — add a new one.
+import type { Migration, MigrationProvider } from 'kysely/migration';
+import { initialMigration } from './0001-initial.js';
+import { dialectTypes, type SqlDialectName } from './dialect.js';
+
+export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
+  const t = dialectTypes(dialect);
+  const migrations: Record<string, Migration> = {
+    '0001-initial': initialMigration(t),
+  };
+  return { getMigrations: async () => migrations };
+}
+
+export type { SqlDialectName } from './dialect.js';

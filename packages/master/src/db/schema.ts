@@ -1,0 +1,227 @@
+// Row types of every table, as Kysely sees them. Times are integer epoch seconds and
+// flags are 0/1 integers, as in Buildbot's schema; both map unchanged to PostgreSQL.
+import type { Generated } from 'kysely';
+
+export interface MastersTable {
+  id: Generated<number>;
+  name: string;
+  active: number;
+  last_active: number;
+}
+
+export interface WorkersTable {
+  id: Generated<number>;
+  name: string;
+  /** JSON object: what the worker reported about itself (admin, host, version, …). */
+  info: string;
+  paused: Generated<number>;
+  graceful: Generated<number>;
+}
+
+export interface ConnectedWorkersTable {
+  id: Generated<number>;
+  masterid: number;
+  workerid: number;
+}
+
+export interface ConfiguredWorkersTable {
+  id: Generated<number>;
+  builderid: number;
+  masterid: number;
+  workerid: number;
+}
+
+export interface BuildersTable {
+  id: Generated<number>;
+  name: string;
+  description: string | null;
+  /** JSON array of strings. */
+  tags: string;
+  project: string | null;
+}
+
+export interface BuilderMastersTable {
+  id: Generated<number>;
+  builderid: number;
+  masterid: number;
+}
+
+export interface PatchesTable {
+  id: Generated<number>;
+  patchlevel: number;
+  patch_base64: string;
+  patch_author: string | null;
+  patch_comment: string | null;
+  subdir: string | null;
+}
+
+export interface SourcestampsTable {
+  id: Generated<number>;
+  /** Identity of (branch, revision, patch, repository, codebase, project): equal stamps are shared. */
+  ss_hash: string;
+  branch: string | null;
+  revision: string | null;
+  patchid: number | null;
+  repository: string;
+  codebase: string;
+  project: string;
+  created_at: number;
+}
+
+export interface ChangesTable {
+  id: Generated<number>;
+  author: string;
+  committer: string | null;
+  comments: string;
+  branch: string | null;
+  revision: string | null;
+  revlink: string | null;
+  when_timestamp: number;
+  category: string | null;
+  repository: string;
+  codebase: string;
+  project: string;
+  sourcestampid: number;
+  parent_changeid: number | null;
+}
+
+export interface ChangeFilesTable {
+  id: Generated<number>;
+  changeid: number;
+  filename: string;
+}
+
+export interface ChangePropertiesTable {
+  id: Generated<number>;
+  changeid: number;
+  property_name: string;
+  /** JSON [value, source], as Buildbot stores properties. */
+  property_value: string;
+}
+
+export interface BuildsetsTable {
+  id: Generated<number>;
+  external_idstring: string | null;
+  reason: string | null;
+  submitted_at: number;
+  complete: number;
+  complete_at: number | null;
+  results: number | null;
+  parent_buildid: number | null;
+  parent_relationship: string | null;
+}
+
+export interface BuildsetSourcestampsTable {
+  id: Generated<number>;
+  buildsetid: number;
+  sourcestampid: number;
+}
+
+export interface BuildsetPropertiesTable {
+  id: Generated<number>;
+  buildsetid: number;
+  property_name: string;
+  property_value: string;
+}
+
+export interface BuildrequestsTable {
+  id: Generated<number>;
+  buildsetid: number;
+  builderid: number;
+  priority: number;
+  submitted_at: number;
+  claimed_by_master: number | null;
+  claimed_at: number | null;
+  complete: number;
+  results: number | null;
+  complete_at: number | null;
+  waited_for: number;
+}
+
+export interface BuildsTable {
+  id: Generated<number>;
+  number: number;
+  builderid: number;
+  buildrequestid: number;
+  workerid: number | null;
+  masterid: number;
+  started_at: number;
+  complete_at: number | null;
+  state_string: string;
+  results: number | null;
+}
+
+export interface BuildPropertiesTable {
+  id: Generated<number>;
+  buildid: number;
+  name: string;
+  /** JSON-encoded value. */
+  value: string;
+  source: string;
+}
+
+export interface BuildMetricsTable {
+  id: Generated<number>;
+  buildid: number;
+  name: string;
+  value: number;
+  recorded_at: number;
+}
+
+export interface StepsTable {
+  id: Generated<number>;
+  number: number;
+  name: string;
+  buildid: number;
+  started_at: number | null;
+  complete_at: number | null;
+  state_string: string;
+  results: number | null;
+  /** JSON array of {name, url}. */
+  urls_json: string;
+  hidden: number;
+}
+
+export interface LogsTable {
+  id: Generated<number>;
+  name: string;
+  slug: string;
+  stepid: number;
+  complete: number;
+  num_lines: number;
+  /** 's' stdio (lines prefixed by stream), 't' text, 'h' html, 'd' deleted by retention. */
+  type: string;
+}
+
+export interface LogchunksTable {
+  logid: number;
+  first_line: number;
+  last_line: number;
+  content: Uint8Array;
+  /** 0 raw UTF-8, 1 zlib — Buildbot's numbering. */
+  compressed: number;
+}
+
+export interface Database {
+  masters: MastersTable;
+  workers: WorkersTable;
+  connected_workers: ConnectedWorkersTable;
+  configured_workers: ConfiguredWorkersTable;
+  builders: BuildersTable;
+  builder_masters: BuilderMastersTable;
+  patches: PatchesTable;
+  sourcestamps: SourcestampsTable;
+  changes: ChangesTable;
+  change_files: ChangeFilesTable;
+  change_properties: ChangePropertiesTable;
+  buildsets: BuildsetsTable;
+  buildset_sourcestamps: BuildsetSourcestampsTable;
+  buildset_properties: BuildsetPropertiesTable;
+  buildrequests: BuildrequestsTable;
+  builds: BuildsTable;
+  build_properties: BuildPropertiesTable;
+  build_metrics: BuildMetricsTable;
+  steps: StepsTable;
+  logs: LogsTable;
+  logchunks: LogchunksTable;
+}

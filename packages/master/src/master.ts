@@ -1,0 +1,235 @@
+// The master without its network faces: configuration, database, event bus, data layer,
+// worker and builder services, build request distribution and housekeeping timers. The
+// `lathe` CLI starts one of these; the PB worker port and the build runner attach to it
+// (see `workers`, `WorkerService.attach` and `MasterOptions.buildStarter`).
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { BuilderService } from './builders/builder.js';
+import { EventBus, type EventBusOptions } from './bus/bus.js';
+import { type ConfigDiff, diffConfigs } from './config/diff.js';
+import type { ConfigError } from './config/errors.js';
+import { loadConfig } from './config/loader.js';
+import type { ResolvedBuilder, ResolvedConfig, ResolvedWorker } from './config/types.js';
+import { epochSeconds } from './data/context.js';
+import {
+  expireMasters,
+  type HousekeepingReport,
+  markStopped,
+  registerAndRecover,
+} from './data/housekeeping.js';
+import { DataLayer } from './data/index.js';
+import { type Db, openAndMigrate } from './db/connection.js';
+import { Distributor } from './distributor/distributor.js';
+import type { BuildStarter } from './distributor/slots.js';
+import { type ApplyResult, ServiceSet } from './service.js';
+import { WorkerService } from './workers/worker.js';
+
+export const DEFAULT_CONFIG_FILE = 'master.config.ts';
+
+export interface MasterOptions {
+  /** The master directory: holds the config and, by default, the SQLite database. */
+  readonly basedir: string;
+  /** Default `master.config.ts` in basedir. */
+  readonly configFile?: string;
+  /** Identity in the shared database; default `<hostname>:<basedir>`, as Buildbot does. */
+  readonly name?: string;
+  /** Starts builds; without one, requests stay pending (the build runner is a later issue). */
+  readonly buildStarter?: BuildStarter;
+  readonly typecheckConfig?: boolean;
+  readonly now?: () => number;
+  readonly bus?: EventBusOptions;
+  /** How often to heartbeat, expire dead masters and poll for other masters' requests. */
+  readonly housekeepingIntervalMs?: number;
+  /** Called with problems of background work (a failed pass, a timer). */
+  readonly onError?: (err: unknown, context: string) => void;
+}
+
+export type ReconfigResult =
+  | {
+      readonly ok: true;
+      readonly diff: ConfigDiff;
+      readonly workers: ApplyResult;
+      readonly builders: ApplyResult;
+      readonly needsRestart: readonly string[];
+    }
+  | { readonly ok: false; readonly error: ConfigError | Error };
+
+// Settings that only take effect when the master restarts.
+const RESTART_SETTINGS = new Set(['dbUrl', 'workerPort']);
+
+export class Master {
+  readonly bus: EventBus;
+  readonly data: DataLayer;
+  readonly workers: ServiceSet<ResolvedWorker, WorkerService>;
+  readonly builders: ServiceSet<ResolvedBuilder, BuilderService>;
+  readonly distributor: Distributor | null;
+  #config: ResolvedConfig;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  #lastRetention = Number.NEGATIVE_INFINITY;
+  #reconfigs: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly options: MasterOptions,
+    readonly configFile: string,
+    readonly db: Db,
+    readonly masterid: number,
+    readonly name: string,
+    readonly recovered: HousekeepingReport | null,
+    config: ResolvedConfig,
+    bus: EventBus,
+    data: DataLayer,
+  ) {
+    this.#config = config;
+    this.bus = bus;
+    this.data = data;
+    this.workers = new ServiceSet(
+      'workers',
+      (c) =>
+        new WorkerService(
+          c,
+          data,
+          () => this.masterid,
+          () => this.distributor?.trigger(),
+        ),
+    );
+    this.builders = new ServiceSet('builders', (c) => new BuilderService(c, data));
+    this.distributor = options.buildStarter
+      ? new Distributor({
+          data,
+          masterid,
+          starter: options.buildStarter,
+          builders: () => this.builders.values(),
+          worker: (name) => this.workers.get(name),
+          onError: (err, ctx) => this.#error(err, ctx),
+        })
+      : null;
+  }
+
+  get config(): ResolvedConfig {
+    return this.#config;
+  }
+
+  /**
+   * Loads the config (a broken one stops start-up with its ConfigError), opens and migrates
+   * the database, recovers from a crashed previous run, and starts all services.
+   */
+  static async start(options: MasterOptions): Promise<Master> {
+    const basedir = resolve(options.basedir);
+    const configFile = resolve(basedir, options.configFile ?? DEFAULT_CONFIG_FILE);
+    const { config } = await loadConfig(configFile, { typecheck: options.typecheckConfig ?? false });
+    const db = await openAndMigrate({ url: config.dbUrl, basedir });
+    try {
+      const bus = new EventBus(options.bus ?? {});
+      const data = new DataLayer(db, bus, options.now ? { now: options.now } : {});
+      const name = options.name ?? `${hostname()}:${basedir}`;
+      const { masterid, recovered } = await registerAndRecover(data, name);
+      const master = new Master(options, configFile, db, masterid, name, recovered, config, bus, data);
+      await master.#startServices();
+      return master;
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
+  }
+
+  async #startServices(): Promise<void> {
+    await this.workers.start();
+    await this.builders.start();
+    await this.#applyConfig(diffConfigs(null, this.#config));
+    if (this.distributor) {
+      this.distributor.listen(this.bus);
+      this.distributor.trigger();
+    }
+    const interval = this.options.housekeepingIntervalMs ?? 10_000;
+    this.#timer = setInterval(() => {
+      this.housekeeping().catch((err) => this.#error(err, 'housekeeping'));
+    }, interval);
+    this.#timer.unref();
+  }
+
+  async #applyConfig(diff: ConfigDiff): Promise<{ workers: ApplyResult; builders: ApplyResult }> {
+    // Workers first: builders refer to them.
+    const workers = await this.workers.apply(diff.workers);
+    const builders = await this.builders.apply(diff.builders);
+    const builderids = [...this.builders.values()].map((b) => b.builderid);
+    await this.data.builders.setMasterBuilders(this.masterid, builderids);
+    for (const b of this.builders.values()) {
+      const ids = b.config.workerNames
+        .map((n) => this.workers.get(n)?.workerid)
+        .filter((id): id is number => !!id);
+      await this.data.workers.setConfigured(this.masterid, b.builderid, ids);
+    }
+    return { workers, builders };
+  }
+
+  /**
+   * Re-reads the config and applies what changed. If the new config does not load or
+   * validate, nothing changes and the result carries the error (with file and line).
+   */
+  reconfig(): Promise<ReconfigResult> {
+    // One at a time: two SIGHUPs in a row must not apply diffs against the same old config.
+    const run = this.#reconfigs.then(() => this.#reconfig());
+    this.#reconfigs = run.catch(() => {});
+    return run;
+  }
+
+  async #reconfig(): Promise<ReconfigResult> {
+    let next: ResolvedConfig;
+    try {
+      next = (await loadConfig(this.configFile, { typecheck: this.options.typecheckConfig ?? false })).config;
+    } catch (err) {
+      return { ok: false, error: err as Error };
+    }
+    const diff = diffConfigs(this.#config, next);
+    const needsRestart = diff.settings.filter((s) => RESTART_SETTINGS.has(s));
+    this.#config = next;
+    try {
+      const applied = await this.#applyConfig(diff);
+      this.bus.publish('config.reconfigured', {
+        added: diff.workers.added.length + diff.builders.added.length,
+        changed: diff.workers.changed.length + diff.builders.changed.length,
+        removed: diff.workers.removed.length + diff.builders.removed.length,
+      });
+      this.distributor?.trigger();
+      return { ok: true, diff, ...applied, needsRestart };
+    } catch (err) {
+      return { ok: false, error: err as Error };
+    }
+  }
+
+  /** Heartbeat, take over from dead masters, apply log retention, look for new work. */
+  async housekeeping(): Promise<void> {
+    await this.data.masters.heartbeat(this.masterid);
+    const reports = await expireMasters(this.data, this.masterid, this.#config.masterExpirySeconds);
+    const days = this.#config.logs.retentionDays;
+    const now = this.options.now?.() ?? epochSeconds();
+    // Retention works in days; once an hour is plenty and keeps the deletes off the hot path.
+    if (days !== null && now - this.#lastRetention >= 3600) {
+      this.#lastRetention = now;
+      await this.data.logs.deleteContentOlderThan(now - days * 86_400);
+    }
+    // Other masters' requests and released claims reach us only through the database.
+    // Released claims (from `reports`) and requests added by other masters reach us only
+    // through the database, so look for work on every round.
+    if (reports.length > 0 || this.distributor) this.distributor?.trigger();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    await this.distributor?.stop();
+    await this.builders.stop().catch((err) => this.#error(err, 'stopping builders'));
+    for (const w of this.workers.values()) w.stopReason = 'master shutting down';
+    await this.workers.stop().catch((err) => this.#error(err, 'stopping workers'));
+    await this.bus.idle();
+    await markStopped(this.data, this.masterid, this.name);
+    await this.db.close();
+  }
+
+  #error(err: unknown, context: string): void {
+    if (this.options.onError) this.options.onError(err, context);
+    else console.error(`master: ${context}:`, err);
+  }
+}
