@@ -153,9 +153,9 @@ def serve(args):
     if args.watch_stdin:
         def watch():
             try:
-                while sys.stdin.buffer.read(4096):
+                while os.read(0, 4096):  # raw fd: see pbpeer.py _watch_stdin
                     pass
-            except Exception:
+            except OSError:
                 pass
             reactor.callFromThread(_stop)
         threading.Thread(target=watch, daemon=True).start()

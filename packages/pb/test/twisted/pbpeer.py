@@ -555,14 +555,16 @@ def make_portal():
     return portal.Portal(Realm(), [db, checkers.AllowAnonymousAccess()])
 
 
-def _watch_stdin():
+def _watch_stdin(on_eof=None):
     def run():
+        # os.read on the raw fd: a daemon thread blocked in sys.stdin.buffer.read() would make
+        # the interpreter abort at shutdown (it cannot take the BufferedReader's lock).
         try:
-            while sys.stdin.buffer.read(4096):
+            while os.read(0, 4096):
                 pass
-        except Exception:
+        except OSError:
             pass
-        reactor.callFromThread(_stop_reactor)
+        reactor.callFromThread(on_eof or _stop_reactor)
 
     threading.Thread(target=run, daemon=True).start()
 
@@ -1011,6 +1013,13 @@ def run_client(args):
         _stop_reactor()
 
     reactor.callWhenRunning(main)
+    def stdin_closed():
+        if reactor.running:
+            checks.add("aborted", False, "stdin closed before the scenario finished")
+            _stop_reactor()
+
+    if args.watch_stdin:
+        _watch_stdin(stdin_closed)
     t = reactor.callLater(args.timeout, overall_timeout)
     reactor.run()
     if t.active():
@@ -1084,7 +1093,8 @@ def main(argv=None):
                     help="server: root also offers the Calc API (echo, add, fail, callMeBack, getThing, "
                          "getCounter, bump, ...) besides login/loginAnonymous")
     ap.add_argument("--unsafe-tracebacks", action="store_true", help="server: send real tracebacks")
-    ap.add_argument("--watch-stdin", action="store_true", help="server: exit when stdin reaches EOF")
+    ap.add_argument("--watch-stdin", action="store_true",
+                    help="exit when stdin reaches EOF (so a dying parent takes this process with it)")
     ap.add_argument("--scenario", default="all", help="client: scenario name, or 'all' (the TS ones)")
     ap.add_argument("--timeout", type=float, default=60.0, help="client: overall time limit, seconds")
     ap.add_argument("--call-timeout", type=float, default=10.0, help="client: per-call time limit, seconds")
