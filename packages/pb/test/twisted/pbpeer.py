@@ -463,7 +463,28 @@ class CalcMethods:
         return describe(make(kind))
 
     def remote_countRefs(self):
+        # includes the b'root' entry (and the avatar and the Calc when logged in)
         return len(self.broker.localObjects)
+
+    def remote_makeRef(self, tag=None):
+        """A brand-new Referenceable (one more luid until the peer decrefs it)."""
+        return Token(tag)
+
+    def remote_holdRef(self, ref):
+        """Keep a peer's remote reference (so the peer's export count stays up)."""
+        self._held().append(ref)
+        return len(self._held())
+
+    def remote_releaseRefs(self):
+        """Drop every held reference: Twisted sends one decref per held proxy right away."""
+        n = len(self._held())
+        del self._held()[:]
+        return n
+
+    def _held(self):
+        if getattr(self, "held", None) is None:
+            self.held = []
+        return self.held
 
     def remote_countCaches(self):
         return len(self.broker.remotelyCachedObjects)
@@ -482,6 +503,16 @@ class CalcMethods:
         # answer this call: the caller sees its call fail with "connection lost".
         self.broker.transport.loseConnection()
         return defer.Deferred()
+
+
+class Token(pb.Referenceable):
+    """Fresh Referenceable from makeRef(tag); remote_tag() returns the tag."""
+
+    def __init__(self, tag):
+        self.tag_ = tag
+
+    def remote_tag(self):
+        return self.tag_
 
 
 class Calc(CalcMethods, pb.Referenceable):
@@ -924,6 +955,22 @@ class Client:
         st, n1 = yield self.call(calc, "countRefs")
         del me
         st, n2 = yield self.call(calc, "countRefs")
+        st, tok = yield self.call(calc, "makeRef", "t1")
+        st, n_tok = yield self.call(calc, "countRefs")
+        st2, tag = yield self.call(tok, "tag")
+        self.checks.add("calc:makeRef", st == st2 == "ok" and tag == "t1" and n_tok == n0 + 1,
+                        {"tag": describe(tag), "refsWithToken": n_tok})
+        del tok
+        st, n_after_tok = yield self.call(calc, "countRefs")
+        self.checks.add("calc:makeRefDecref", n_after_tok == n0, n_after_tok)
+        held = Pinger()
+        st, nh = yield self.call(calc, "holdRef", held)
+        exported = len(calc.broker.localObjects)
+        st2, nr = yield self.call(calc, "releaseRefs")
+        yield _sleep(0.05)
+        self.checks.add("calc:holdRelease", st == st2 == "ok" and nh == 1 and nr == 1
+                        and len(calc.broker.localObjects) == exported - 1,
+                        {"clientExportsWhileHeld": exported, "after": len(calc.broker.localObjects)})
         st, c = yield self.call(calc, "getCounter")
         st, n3 = yield self.call(calc, "countRefs")
         st, nc = yield self.call(calc, "countCaches")
