@@ -164,7 +164,7 @@ function tail(s: string): string {
 }
 
 /** Starts `pbpeer.py --serve --port 0` and resolves once it prints "PORT <n>". */
-export function startTwistedServer(options: TwistedServerOptions = {}): Promise<TwistedServer> {
+export async function startTwistedServer(options: TwistedServerOptions = {}): Promise<TwistedServer> {
   const args = [pbpeerPath(), '--serve', '--port', '0', '--host', '127.0.0.1', '--watch-stdin'];
   if (options.rootMethods) args.push('--root-methods');
   if (options.unsafeTracebacks) args.push('--unsafe-tracebacks');
@@ -182,19 +182,21 @@ export function startTwistedServer(options: TwistedServerOptions = {}): Promise<
   return new Promise<TwistedServer>((resolveStart, rejectStart) => {
     let settled = false;
     let stopping: Promise<void> | undefined;
-    const fail = (why: string) => {
+    const fail = (why: string, waitForExit = true) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      void terminate(child).finally(() =>
-        rejectStart(new Error(`Twisted PB server (${TWISTED_PYTHON} ${args.join(' ')}): ${why}\n${stderr}`)),
-      );
+      const error = () =>
+        new Error(`Twisted PB server (${TWISTED_PYTHON} ${args.join(' ')}): ${why}\n${stderr}`);
+      const stopped = terminate(child);
+      if (waitForExit) void stopped.finally(() => rejectStart(error()));
+      else rejectStart(error());
     };
     const timer = setTimeout(
       () => fail(`no "PORT <n>" within ${options.startTimeoutMs ?? 20_000} ms`),
       options.startTimeoutMs ?? 20_000,
     );
-    child.once('error', (err) => fail(`spawn failed: ${err.message}`));
+    child.once('error', (err) => fail(`spawn failed: ${err.message}`, false));
     child.once('exit', (code, signal) => fail(`exited before listening (code ${code}, signal ${signal})`));
     child.stdout.on('data', (chunk: string) => {
       if (settled) return;
@@ -223,7 +225,7 @@ export function startTwistedServer(options: TwistedServerOptions = {}): Promise<
  * echo server) and collects its JSON check lines. Never rejects for failed checks or a timeout
  * (those show in `checks`/`code`); rejects only if the Python process cannot be spawned.
  */
-export function runTwistedClient(
+export async function runTwistedClient(
   port: number,
   scenario: string,
   options: TwistedClientOptions = {},
