@@ -634,7 +634,11 @@ class Checks:
     def add(self, name, ok, detail=None):
         rec = {"check": name, "ok": bool(ok), "detail": detail}
         self.results.append(rec)
-        self.out.write(json.dumps(rec, default=repr) + "\n")
+        try:
+            line = json.dumps(rec, default=repr)
+        except (TypeError, ValueError):  # e.g. non-text dict keys inside detail
+            line = json.dumps({"check": name, "ok": bool(ok), "detail": repr(detail)})
+        self.out.write(line + "\n")
         self.out.flush()
         return bool(ok)
 
@@ -1106,13 +1110,13 @@ def selftest(args):
                 recs = [json.loads(x) for x in p.stdout.splitlines() if x.startswith("{")]
                 failed = [r for r in recs if not r["ok"]]
                 total += len(recs)
-                total_fail += len(failed) + (1 if (p.returncode != 0) != bool(failed) else 0)
+                total_fail += len(failed)
                 print("%-12s %-11s %3d checks, %d failed, exit %d (%.2fs)" % (
                     label, sc, len(recs), len(failed), p.returncode, time.monotonic() - t0))
                 for r in failed:
                     print("    FAIL %s: %s" % (r["check"], json.dumps(r["detail"])[:1500]))
-                if p.returncode != 0 and not failed:
-                    print("    exit %d without failed checks; stderr: %s" % (p.returncode, p.stderr[-2000:]))
+                if (p.returncode != 0) != bool(failed) or not recs:
+                    print("    exit %d does not match the checks; stderr: %s" % (p.returncode, p.stderr[-2000:]))
                     total_fail += 1
         finally:
             srv.stdin.close()
