@@ -397,6 +397,18 @@ pb.setUnjellyableForClass(b"pbtypes.Counter", RemoteCounter)
 
 STATS = {"connections": 0, "logins": 0, "logouts": 0}
 
+RAISABLE = {
+    "ValueError": ValueError,
+    "KeyError": KeyError,  # str(KeyError('k')) == "'k'"
+    "TypeError": TypeError,
+    "RuntimeError": RuntimeError,
+    "ZeroDivisionError": ZeroDivisionError,
+    "AttributeError": AttributeError,
+    "pb.Error": pb.Error,
+    "NoSuchMethod": pb.NoSuchMethod,
+    "UnauthorizedLogin": cred_error.UnauthorizedLogin,
+}
+
 
 class CalcMethods:
     """The remote_* API of the test Calc.  Also mixed into the root with --root-methods.
@@ -429,6 +441,34 @@ class CalcMethods:
 
     def remote_callMeBack(self, ref, v):
         return ref.callRemote("ping", v)
+
+    def remote_callRef(self, ref, method, args=(), kwargs=None):
+        """ref.callRemote(method, *args, **kwargs); answers with ref's answer (or its failure)."""
+        if isinstance(method, bytes):
+            method = method.decode("utf-8")
+        kwargs = {k.decode("utf-8") if isinstance(k, bytes) else k: v for k, v in (kwargs or {}).items()}
+        return ref.callRemote(method, *args, **kwargs)
+
+    def remote_callRefOneWay(self, ref, method, args=()):
+        """Same with answerRequired = 0 (pbanswer=0): the peer must not answer."""
+        if isinstance(method, bytes):
+            method = method.decode("utf-8")
+        ref.callRemote(method, *args, pbanswer=0)
+
+    def remote_callWithKind(self, ref, kind, method="ping"):
+        """Calls ref.<method>(make(kind)) and answers describe(<its answer>): for a peer whose
+        method returns its argument, the answer must equal describeKind(kind)."""
+        if isinstance(method, bytes):
+            method = method.decode("utf-8")
+        return ref.callRemote(method, make(kind)).addCallback(describe)
+
+    def remote_raiseError(self, name, message=""):
+        """Raises the named exception with message (see RAISABLE)."""
+        if isinstance(name, bytes):
+            name = name.decode("utf-8")
+        if name not in RAISABLE:
+            raise ValueError("unknown exception %r (known: %s)" % (name, ", ".join(RAISABLE)))
+        raise RAISABLE[name](message)
 
     def remote_getSelf(self):
         return self
@@ -680,6 +720,25 @@ class Pinger(pb.Referenceable):
         return ("pong", v)
 
     def remote_notify(self, note):
+        self.notes.append(note)
+
+
+class Echoer(pb.Referenceable):
+    """Client-side target for callRef / callWithKind / callRefOneWay."""
+
+    def __init__(self):
+        self.notes = []
+
+    def remote_echo(self, *args, **kwargs):
+        return (args, kwargs)
+
+    def remote_echo1(self, x):
+        return x
+
+    def remote_fail(self):
+        raise ValueError("echoer failure")
+
+    def remote_note(self, note):
         self.notes.append(note)
 
 
@@ -951,6 +1010,32 @@ class Client:
                         describe(r) if st == "ok" else fail_detail(r))
         st, r = yield self.call(calc, "callMeBack", mind, 42)
         self.checks.add("calc:callMeBack", st == "ok" and r == ("pong", 42), describe(r))
+        echoer = Echoer()
+        st, r = yield outcome(calc.callRemote("callRef", echoer, "echo", (1, "a"), {"k": b"v"}), self.t)
+        self.checks.add("calc:callRef", st == "ok" and describe(r) == describe(((1, "a"), {"k": b"v"})),
+                        describe(r) if st == "ok" else fail_detail(r))
+        st, r = yield self.call(calc, "callRef", echoer, "fail")
+        self.checks.add("calc:callRefFailure", st == "err" and r.value == "echoer failure",
+                        fail_detail(r) if st == "err" else describe(r))
+        bad = []
+        for kind in KIND_NAMES:
+            st, r = yield self.call(calc, "callWithKind", echoer, kind, "echo1")
+            if st != "ok" or r != describe(make(kind)):
+                bad.append({"kind": kind, "got": r if st == "ok" else fail_detail(r)})
+        self.checks.add("calc:callWithKindAll", not bad, bad[:3] or len(KIND_NAMES))
+        st, r = yield self.call(calc, "callRefOneWay", echoer, "note", ("one way",))
+        deadline = time.monotonic() + self.t
+        while not echoer.notes and time.monotonic() < deadline:
+            yield _sleep(0.02)
+        self.checks.add("calc:callRefOneWay", st == "ok" and echoer.notes == ["one way"], echoer.notes)
+        raised = []
+        for name, msg in [("KeyError", "k"), ("UnauthorizedLogin", ""), ("RuntimeError", "caf\u00e9")]:
+            st, r = yield self.call(calc, "raiseError", name, msg)
+            raised.append(fail_detail(r) if st == "err" else describe(r))
+        self.checks.add("calc:raiseError",
+                        [d.get("type") if isinstance(d, dict) else d for d in raised]
+                        == ["builtins.KeyError", "twisted.cred.error.UnauthorizedLogin", "builtins.RuntimeError"]
+                        and raised[0]["value"] == "'k'" and raised[2]["value"] == "caf\u00e9", raised)
         # reference counting: getSelf exports calc once more; dropping the proxy decrefs it
         st, n0 = yield self.call(calc, "countRefs")
         st, me = yield self.call(calc, "getSelf")
