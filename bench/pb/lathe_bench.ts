@@ -10,7 +10,7 @@
  */
 import { deepStrictEqual } from 'node:assert';
 import { parseArgs } from 'node:util';
-import { connect, listen, type RemoteReference, Referenceable } from '@lathe/pb';
+import { connect, listen, Referenceable, type RemoteReference } from '@lathe/pb';
 import { buildLean } from './payload.ts';
 
 const { values } = parseArgs({
@@ -47,7 +47,12 @@ async function timed(seconds: number, body: () => Promise<number>): Promise<numb
   return n / ((performance.now() - start) / 1000);
 }
 
-async function pipelined(root: RemoteReference, seconds: number, depth: number, arg: unknown): Promise<number> {
+async function pipelined(
+  root: RemoteReference,
+  seconds: number,
+  depth: number,
+  arg: unknown,
+): Promise<number> {
   const start = performance.now();
   const end = start + seconds * 1000;
   let done = 0;

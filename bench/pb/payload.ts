@@ -5,7 +5,18 @@
  */
 export function buildLean(nSteps = 10): Record<string, unknown> {
   const t0 = 1700000000.25;
-  const names = ['git', 'configure', 'compile', 'test-unit', 'test-integration', 'lint', 'docs', 'package', 'upload', 'cleanup'];
+  const names = [
+    'git',
+    'configure',
+    'compile',
+    'test-unit',
+    'test-integration',
+    'lint',
+    'docs',
+    'package',
+    'upload',
+    'cleanup',
+  ];
   return {
     buildid: 4242,
     number: 17,

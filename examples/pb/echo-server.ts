@@ -14,15 +14,25 @@
  *   d.addBoth(print).addBoth(lambda _: reactor.stop()); reactor.run()"
  */
 import { parseArgs } from 'node:util';
-import { listen, Referenceable } from '@lathe/pb';
+import { listen, PyFloat, Referenceable } from '@lathe/pb';
+
+const isFloat = (x: unknown) => x instanceof PyFloat || (typeof x === 'number' && !Number.isInteger(x));
 
 class EchoRoot extends Referenceable {
   remote_echo(x: unknown): unknown {
     return x;
   }
-  remote_add(a: number, b: number): number {
-    if (typeof a !== 'number' || typeof b !== 'number') throw new TypeError('add takes two numbers');
-    return a + b;
+  /** Adds like Python: int + int stays an int (arbitrarily large), anything with a float is a float. */
+  remote_add(a: unknown, b: unknown): unknown {
+    const numeric = (x: unknown) => typeof x === 'number' || typeof x === 'bigint' || x instanceof PyFloat;
+    if (!numeric(a) || !numeric(b)) throw new TypeError('add takes two numbers');
+    if (isFloat(a) || isFloat(b)) {
+      const sum = Number(a) + Number(b);
+      return Number.isInteger(sum) ? new PyFloat(sum) : sum;
+    }
+    return typeof a === 'bigint' || typeof b === 'bigint'
+      ? BigInt(a as number) + BigInt(b as number)
+      : (a as number) + (b as number);
   }
 }
 

@@ -1,10 +1,12 @@
 // Guards the Twisted side of the interop harness itself (Twisted client -> Twisted server, driven
-// through peer.ts). Needs /usr/bin/python3 with Twisted; skipped without it. Does not use @lathe/pb.
+// through peer.ts). Needs /usr/bin/python3 with Twisted (./dev test installs it). Does not use @lathe/pb.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runTwistedClient, startTwistedServer, twistedAvailable } from './peer.js';
 
-const skip = twistedAvailable() ? false : 'no Twisted for /usr/bin/python3';
+test('Twisted is installed for /usr/bin/python3 (./dev test installs python3-twisted)', () => {
+  assert.ok(twistedAvailable());
+});
 
 function alive(pid: number): boolean {
   try {
@@ -16,7 +18,6 @@ function alive(pid: number): boolean {
 }
 
 test('pbpeer.py: every client scenario passes against pbpeer.py --serve', {
-  skip,
   timeout: 120_000,
 }, async () => {
   const server = await startTwistedServer({ rootMethods: true });
@@ -37,7 +38,6 @@ test('pbpeer.py: every client scenario passes against pbpeer.py --serve', {
 });
 
 test('pbpeer.py client reports a refused connection as a failed check', {
-  skip,
   timeout: 60_000,
 }, async () => {
   const server = await startTwistedServer();
