@@ -29,7 +29,7 @@
  */
 
 import { PyFloat } from './values.js';
-import { vocabIndexOf, vocabWord } from './vocab.js';
+import { vocabIndexOf, vocabIndexOfText, vocabWord } from './vocab.js';
 
 export const LIST = 0x80;
 export const INT = 0x81;
@@ -40,8 +40,34 @@ export const LONGINT = 0x85;
 export const LONGNEG = 0x86;
 export const VOCAB = 0x87;
 
-/** A value as Banana carries it, before Jelly gives it meaning. */
-export type BananaValue = number | bigint | PyFloat | Uint8Array | BananaValue[];
+/**
+ * A byte string known in advance (a type tag, a command name), with its wire
+ * encodings computed once. Encoding one is a copy of a few bytes.
+ */
+export class Token {
+  readonly bytes: Buffer;
+  /** Encoded under the `pb` dialect (VOCAB if the word is in the vocabulary). */
+  readonly withVocab: Buffer;
+  /** Encoded with no vocabulary (before dialect selection). */
+  readonly plain: Buffer;
+  constructor(readonly word: string) {
+    this.bytes = Buffer.from(word, 'latin1');
+    this.plain = encode(this.bytes, false);
+    this.withVocab = encode(this.bytes, true);
+  }
+}
+
+/** Text to be sent as the UTF-8 bytes of a STRING, encoded straight into the output. */
+export class Utf8 {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * A value as Banana carries it, before Jelly gives it meaning. The decoder produces
+ * numbers, bigints, PyFloats, byte arrays and arrays; the encoder also accepts
+ * {@link Token} and {@link Utf8}, which are byte strings in a faster form.
+ */
+export type BananaValue = number | bigint | PyFloat | Uint8Array | Token | Utf8 | BananaValue[];
 
 export interface BananaLimits {
   /** Longest STRING accepted or sent, in bytes. Twisted's SIZE_LIMIT: 640 KiB. */
@@ -169,6 +195,13 @@ export function encodeInto(
     } else {
       writeFloat(sink, value);
     }
+  } else if (value instanceof Token) {
+    const bytes = useVocab ? value.withVocab : value.plain;
+    sink.ensure(bytes.length);
+    bytes.copy(sink.buf, sink.len);
+    sink.len += bytes.length;
+  } else if (value instanceof Utf8) {
+    writeText(sink, value.text, useVocab, maxStringLength);
   } else if (value instanceof Uint8Array) {
     if (useVocab) {
       const idx = vocabIndexOf(value);
@@ -194,6 +227,36 @@ export function encodeInto(
   } else {
     throw new BananaError(`cannot Banana-encode ${describe(value)}`);
   }
+}
+
+function writeText(sink: ByteSink, text: string, useVocab: boolean, maxStringLength: number): void {
+  // Vocabulary words are ASCII, so text equals a word exactly when its UTF-8 bytes do.
+  if (useVocab && text.length <= 13) {
+    const idx = vocabIndexOfText(text);
+    if (idx !== 0) {
+      writeHeader(sink, idx, VOCAB);
+      return;
+    }
+  }
+  const len = text.length < 64 && isAscii(text) ? text.length : Buffer.byteLength(text, 'utf8');
+  if (len > maxStringLength) {
+    throw new BananaError(`text of ${len} bytes exceeds the ${maxStringLength}-byte limit`);
+  }
+  writeHeader(sink, len, STRING);
+  sink.ensure(len);
+  if (len === text.length && len < 64) {
+    const b = sink.buf;
+    let at = sink.len;
+    for (let i = 0; i < len; i++) b[at++] = text.charCodeAt(i);
+  } else {
+    sink.buf.write(text, sink.len, len, 'utf8');
+  }
+  sink.len += len;
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 /** Encodes one top-level element to a fresh buffer. */
@@ -352,8 +415,10 @@ export class BananaDecoder {
             this.checkMessageSize(this.needed);
             return start;
           }
-          // Copy: the caller's chunk buffers are reused by the socket layer.
-          value = Buffer.from(data.subarray(i, i + len));
+          // Copy: a slice would pin the whole socket chunk in memory.
+          const copy = Buffer.allocUnsafe(len);
+          data.copy(copy, 0, i, i + len);
+          value = copy;
           i += len;
           break;
         }

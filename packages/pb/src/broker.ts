@@ -26,6 +26,8 @@ import {
   ByteSink,
   DEFAULT_LIMITS,
   encodeInto,
+  Token,
+  Utf8,
 } from './banana.js';
 import {
   ConnectionLostError,
@@ -45,7 +47,16 @@ import {
   Viewable,
   ViewPoint,
 } from './flavors.js';
-import { type FlavorCodec, InsecureJelly, Jellier, Kwargs, remoteCopyClass, Unjellier } from './jelly.js';
+import {
+  decodeText,
+  type FlavorCodec,
+  InsecureJelly,
+  Jellier,
+  Kwargs,
+  remoteCopyClass,
+  tagOf,
+  Unjellier,
+} from './jelly.js';
 
 /** Where a broker writes its bytes. TCP, TLS and in-memory pipes all fit. */
 export interface Transport {
@@ -76,22 +87,23 @@ const PROTOCOL_VERSION = 6;
 const DIALECTS = ['pb', 'none'];
 
 const enc = (s: string) => Buffer.from(s, 'latin1');
+const tok = (s: string) => new Token(s);
 const M = {
-  version: enc('version'),
-  message: enc('message'),
-  cachemessage: enc('cachemessage'),
-  answer: enc('answer'),
-  error: enc('error'),
-  decref: enc('decref'),
-  decache: enc('decache'),
-  uncache: enc('uncache'),
-  remote: enc('remote'),
-  local: enc('local'),
-  cached: enc('cached'),
-  lcache: enc('lcache'),
-  root: enc('root'),
-  tuple: enc('tuple'),
-  dictionary: enc('dictionary'),
+  version: tok('version'),
+  message: tok('message'),
+  cachemessage: tok('cachemessage'),
+  answer: tok('answer'),
+  error: tok('error'),
+  decref: tok('decref'),
+  decache: tok('decache'),
+  uncache: tok('uncache'),
+  remote: tok('remote'),
+  local: tok('local'),
+  cached: tok('cached'),
+  lcache: tok('lcache'),
+  root: tok('root'),
+  tuple: tok('tuple'),
+  dictionary: tok('dictionary'),
 };
 const EMPTY_TUPLE: BananaValue = [M.tuple];
 const EMPTY_DICT: BananaValue = [M.dictionary];
@@ -305,11 +317,9 @@ export class Broker implements FlavorCodec {
       this.negotiate(value);
       return;
     }
-    if (!Array.isArray(value) || value.length === 0 || !(value[0] instanceof Uint8Array)) {
-      throw new ProtocolError('top-level element is not a command list');
-    }
-    const command = Buffer.from(value[0]).toString('latin1');
-    const f = value;
+    const command = Array.isArray(value) ? tagOf(value[0]) : undefined;
+    if (command === undefined) throw new ProtocolError('top-level element is not a command list');
+    const f = value as BananaValue[];
     switch (command) {
       case 'version':
         expectFields(f, 2, command);
@@ -378,7 +388,7 @@ export class Broker implements FlavorCodec {
       throw new ProtocolError('malformed message');
     }
     const answer = answerRequired !== 0;
-    const name = Buffer.from(methodName).toString('utf8');
+    const name = decodeText(methodName);
     let result: unknown;
     try {
       const target = isCache ? this.cacheImports.get(objectId as number)?.cache : this.localObject(objectId);
@@ -416,7 +426,7 @@ export class Broker implements FlavorCodec {
 
   private localObject(objectId: BananaValue): Referenceable | undefined {
     if (objectId instanceof Uint8Array) {
-      return Buffer.from(objectId).toString('latin1') === 'root' ? this.root : undefined;
+      return tagOf(objectId) === 'root' ? this.root : undefined;
     }
     return typeof objectId === 'number' ? this.exports.get(objectId)?.object : undefined;
   }
@@ -512,7 +522,7 @@ export class Broker implements FlavorCodec {
   }
 
   private call(
-    kind: Uint8Array,
+    kind: Token,
     target: BananaValue,
     name: string,
     args: unknown[],
@@ -541,15 +551,7 @@ export class Broker implements FlavorCodec {
       return Promise.reject(err);
     }
     const reqId = this.nextRequestId++;
-    const message: BananaValue = [
-      kind,
-      reqId,
-      target,
-      Buffer.from(name, 'utf8'),
-      answer ? 1 : 0,
-      argForm,
-      kwForm,
-    ];
+    const message: BananaValue = [kind, reqId, target, new Utf8(name), answer ? 1 : 0, argForm, kwForm];
     if (!answer) {
       this.send(message);
       return Promise.resolve(undefined);

@@ -16,7 +16,7 @@
  * {@link InsecureJelly}, and no tag ever names code to run.
  */
 
-import type { BananaValue } from './banana.js';
+import { type BananaValue, Token, Utf8 } from './banana.js';
 import {
   PyDate,
   PyDateTime,
@@ -41,26 +41,27 @@ export class JellyError extends Error {
 }
 
 const enc = (s: string) => Buffer.from(s, 'latin1');
+const tok = (s: string) => new Token(s);
 // Pre-encoded tags: encoding them once keeps the hot path free of allocation.
 export const T = {
-  None: enc('None'),
-  unicode: enc('unicode'),
-  boolean: enc('boolean'),
-  true: enc('true'),
-  false: enc('false'),
-  list: enc('list'),
-  tuple: enc('tuple'),
-  dictionary: enc('dictionary'),
-  set: enc('set'),
-  frozenset: enc('frozenset'),
-  reference: enc('reference'),
-  dereference: enc('dereference'),
-  datetime: enc('datetime'),
-  date: enc('date'),
-  time: enc('time'),
-  timedelta: enc('timedelta'),
-  decimal: enc('decimal'),
-  unpersistable: enc('unpersistable'),
+  None: tok('None'),
+  unicode: tok('unicode'),
+  boolean: tok('boolean'),
+  true: tok('true'),
+  false: tok('false'),
+  list: tok('list'),
+  tuple: tok('tuple'),
+  dictionary: tok('dictionary'),
+  set: tok('set'),
+  frozenset: tok('frozenset'),
+  reference: tok('reference'),
+  dereference: tok('dereference'),
+  datetime: tok('datetime'),
+  date: tok('date'),
+  time: tok('time'),
+  timedelta: tok('timedelta'),
+  decimal: tok('decimal'),
+  unpersistable: tok('unpersistable'),
 } as const;
 
 /**
@@ -159,7 +160,7 @@ export class Jellier {
       case 'bigint':
         return value;
       case 'string':
-        return [T.unicode, Buffer.from(value, 'utf8')];
+        return [T.unicode, new Utf8(value)];
       case 'boolean':
         return [T.boolean, value ? T.true : T.false];
       case 'undefined':
@@ -171,6 +172,7 @@ export class Jellier {
     }
     if (value === null) return [T.None];
     if (value instanceof Uint8Array || value instanceof PyFloat) return value;
+    if (value instanceof Token || value instanceof Utf8) return value;
     const prior = this.seen.get(value);
     if (prior) return this.dereference(prior);
     if (Array.isArray(value)) {
@@ -182,10 +184,7 @@ export class Jellier {
     if (proto === Object.prototype || proto === null) {
       return this.container(value, T.dictionary, (out) => {
         for (const key of Object.keys(value)) {
-          out.push([
-            [T.unicode, Buffer.from(key, 'utf8')],
-            this.jelly((value as Record<string, unknown>)[key]),
-          ]);
+          out.push([[T.unicode, new Utf8(key)], this.jelly((value as Record<string, unknown>)[key])]);
         }
       });
     }
@@ -244,7 +243,7 @@ export class Jellier {
   }
 
   /** Emits a tracked container: registered before its children so cycles are found. */
-  container(value: object, tag: Uint8Array, fill: (out: BananaValue[]) => void): BananaValue {
+  container(value: object, tag: Uint8Array | Token, fill: (out: BananaValue[]) => void): BananaValue {
     const sexp: BananaValue[] = [tag];
     const entry: Seen = { sexp, refId: 0, done: false };
     this.seen.set(value, entry);
@@ -275,10 +274,30 @@ export function jelly(value: unknown, flavors?: FlavorCodec, perspective?: unkno
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-function tagOf(v: BananaValue | undefined): string | undefined {
-  return v instanceof Uint8Array
-    ? Buffer.from(v.buffer, v.byteOffset, v.length).toString('latin1')
-    : undefined;
+/** The tag of a typed list as a string. Tags are short: a JS loop beats a native call. */
+export function tagOf(v: BananaValue | undefined): string | undefined {
+  if (v instanceof Uint8Array) {
+    if (v.length > 32) return Buffer.from(v.buffer, v.byteOffset, v.length).toString('latin1');
+    let s = '';
+    for (let i = 0; i < v.length; i++) s += String.fromCharCode(v[i]!);
+    return s;
+  }
+  if (v instanceof Token) return v.word;
+  return undefined;
+}
+
+/** Strict UTF-8 decoding, with a fast path for the common short all-ASCII string. */
+export function decodeText(b: Uint8Array): string {
+  if (b.length <= 64) {
+    let s = '';
+    for (let i = 0; i < b.length; i++) {
+      const c = b[i]!;
+      if (c > 0x7f) return utf8.decode(b);
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return utf8.decode(b);
 }
 
 function bytesAt(form: BananaValue[], i: number, what: string): Uint8Array {
@@ -314,7 +333,10 @@ export class Unjellier {
         return null;
       case 'unicode': {
         try {
-          return utf8.decode(bytesAt(form, 1, 'unicode'));
+          const text = form[1];
+          // Jelly's own output, unjellied without a trip through Banana (a deep copy).
+          if (text instanceof Utf8) return text.text;
+          return decodeText(bytesAt(form, 1, 'unicode'));
         } catch (e) {
           if (e instanceof InsecureJelly) throw e;
           throw new InsecureJelly('unicode: invalid UTF-8');
@@ -430,8 +452,12 @@ export class Unjellier {
         const pair = form[i] as BananaValue[];
         const key = this.unjelly(pair[0]!) as string;
         const value = this.unjelly(pair[1]!);
-        // defineProperty: a key named "__proto__" must stay data, never a prototype.
-        Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+        // A key named "__proto__" must stay data, never become the prototype.
+        if (key === '__proto__') {
+          Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+        } else {
+          obj[key] = value;
+        }
       }
       return obj;
     }

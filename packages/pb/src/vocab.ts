@@ -45,13 +45,31 @@ const indexByWord = new Map<string, number>(PB_VOCABULARY.map((w, i) => [w, i]))
 indexByWord.delete('');
 const wordBytes = PB_VOCABULARY.map((w) => Buffer.from(w, 'latin1'));
 
+/** Words by length and last byte: a byte string is compared only with the few words that could match. */
+const candidates = new Map<number, number[]>();
+PB_VOCABULARY.forEach((w, i) => {
+  if (!w) return;
+  const key = w.length * 256 + w.charCodeAt(w.length - 1);
+  candidates.set(key, [...(candidates.get(key) ?? []), i]);
+});
+
 /** The vocabulary index of a byte string, or 0 when it is not a word. */
 export function vocabIndexOf(bytes: Uint8Array): number {
-  if (bytes.length === 0 || bytes.length > MAX_WORD) return 0;
-  // Every word starts with a lower-case letter or 'N'; reject most data cheaply.
-  const c = bytes[0]!;
-  if (c !== 0x4e && (c < 0x61 || c > 0x7a)) return 0;
-  return indexByWord.get(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1')) ?? 0;
+  const n = bytes.length;
+  if (n === 0 || n > MAX_WORD) return 0;
+  const list = candidates.get(n * 256 + bytes[n - 1]!);
+  if (!list) return 0;
+  next: for (const idx of list) {
+    const word = wordBytes[idx]!;
+    for (let i = 0; i < n; i++) if (word[i] !== bytes[i]) continue next;
+    return idx;
+  }
+  return 0;
+}
+
+/** The vocabulary index of a text whose UTF-8 form is being sent, or 0. */
+export function vocabIndexOfText(text: string): number {
+  return indexByWord.get(text) ?? 0;
 }
 
 /** The byte string a VOCAB index stands for (a fresh copy), or undefined if out of range. */
