@@ -39,11 +39,15 @@ async function serve() {
   process.stdin.on('end', () => process.exit(0));
 }
 
-async function timed(seconds: number, body: () => Promise<number>): Promise<number> {
+/** Calls/s of `call`, awaited one at a time. */
+async function timed(seconds: number, call: () => Promise<unknown>): Promise<number> {
   const end = performance.now() + seconds * 1000;
   const start = performance.now();
   let n = 0;
-  while (performance.now() < end) n += await body();
+  while (performance.now() < end) {
+    await call();
+    n++;
+  }
   return n / ((performance.now() - start) / 1000);
 }
 
@@ -87,11 +91,11 @@ async function client(target: string) {
   const buildDepth = Number(values['build-depth']);
   const runs: Record<string, number[]> = { sequential: [], pipelined: [], build: [], buildPipelined: [] };
   // Warm-up, then interleaved rounds so drift affects every figure alike.
-  await timed(0.3, async () => (await root.callRemote('echo', 1), 1));
+  await timed(0.3, () => root.callRemote('echo', 1));
   for (let r = 0; r < Number(values.repeat); r++) {
-    runs.sequential!.push(await timed(seconds, async () => (await root.callRemote('echo', 1), 1)));
+    runs.sequential!.push(await timed(seconds, () => root.callRemote('echo', 1)));
     runs.pipelined!.push(await pipelined(root, seconds, depth, 1));
-    runs.build!.push(await timed(seconds, async () => (await root.callRemote('echo', build), 1)));
+    runs.build!.push(await timed(seconds, () => root.callRemote('echo', build)));
     runs.buildPipelined!.push(await pipelined(root, seconds, buildDepth, build));
   }
   conn.close();

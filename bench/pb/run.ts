@@ -69,9 +69,9 @@ const pairs = {
   'Lathe → Twisted': () => runClient(lathe(clientArgs(servers.twisted.port))),
   'Twisted → Lathe': () => runClient(twisted(clientArgs(servers.lathe.port))),
 };
-const results: Record<string, Figures[]> = {};
+const results: Record<string, Figures[]> = Object.fromEntries(Object.keys(pairs).map((name) => [name, []]));
 for (let round = 0; round < Number(values.repeat); round++) {
-  for (const [name, run] of Object.entries(pairs)) (results[name] ??= []).push(await run());
+  for (const [name, run] of Object.entries(pairs)) results[name]!.push(await run());
 }
 for (const s of Object.values(servers)) s.child.stdin!.end();
 
