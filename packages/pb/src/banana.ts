@@ -22,14 +22,14 @@
  * allocated for it, so a hostile peer can make us hold at most `maxMessageBytes`
  * of one unfinished element, never more.
  *
- * Values at this layer (see {@link BananaValue}): lists are arrays, STRING and VOCAB
- * are byte arrays, integers are numbers (bigint beyond 2^53), floats are numbers
+ * Values at this layer (see {@link BananaValue}): lists are arrays, STRING is a byte
+ * array, VOCAB is the shared {@link Token} for its word, integers are numbers (bigint beyond 2^53), floats are numbers
  * unless their value is integral, in which case they stay wrapped in {@link PyFloat}
  * so that `1.0` re-encodes as a FLOAT and not as an INT.
  */
 
 import { PyFloat } from './values.js';
-import { vocabIndexOf, vocabIndexOfText, vocabWord } from './vocab.js';
+import { PB_VOCABULARY, vocabIndexOf, vocabIndexOfText } from './vocab.js';
 
 export const LIST = 0x80;
 export const INT = 0x81;
@@ -55,6 +55,15 @@ export class Token {
     this.plain = encode(this.bytes, false);
     this.withVocab = encode(this.bytes, true);
   }
+}
+
+/**
+ * The shared Token a VOCAB index stands for. The decoder hands out these shared
+ * objects instead of allocating bytes per element; Jelly turns one into a fresh byte
+ * array on the rare occasion it is user data.
+ */
+export function vocabToken(index: number): Token | undefined {
+  return VOCAB_TOKENS[index];
 }
 
 /** Text to be sent as the UTF-8 bytes of a STRING, encoded straight into the output. */
@@ -434,7 +443,7 @@ export class BananaDecoder {
         }
         case VOCAB: {
           if (!this.vocabEnabled) throw new BananaError('VOCAB element received before the pb dialect');
-          const word = big === null ? vocabWord(num) : undefined;
+          const word = big === null ? vocabToken(num) : undefined;
           if (!word) throw new BananaError(`unknown VOCAB index ${big ?? num}`);
           value = word;
           break;
@@ -468,3 +477,8 @@ export class BananaDecoder {
 function narrow(v: bigint): number | bigint {
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
+
+// Built last: a Token encodes itself with the encoder above.
+const VOCAB_TOKENS: ReadonlyArray<Token | undefined> = PB_VOCABULARY.map((w) =>
+  w ? new Token(w) : undefined,
+);

@@ -384,18 +384,18 @@ export class Broker implements FlavorCodec {
     args: BananaValue,
     kw: BananaValue,
   ): void {
-    if (typeof reqId !== 'number' || !(methodName instanceof Uint8Array)) {
+    if (typeof reqId !== 'number' || !(methodName instanceof Uint8Array || methodName instanceof Token)) {
       throw new ProtocolError('malformed message');
     }
     const answer = answerRequired !== 0;
-    const name = decodeText(methodName);
+    const name = methodName instanceof Token ? methodName.word : decodeText(methodName);
     let result: unknown;
     try {
       const target = isCache ? this.cacheImports.get(objectId as number)?.cache : this.localObject(objectId);
       if (!target) throw new PBError('Invalid Object ID');
-      const unjellier = new Unjellier(this);
-      const argList = unjellier.unjelly(args);
-      const kwDict = new Unjellier(this).unjelly(kw);
+      const argList = new Unjellier(this).unjelly(args);
+      // Most calls have no keyword arguments: skip a whole unjelly for `['dictionary']`.
+      const kwDict = Array.isArray(kw) && kw.length === 1 ? {} : new Unjellier(this).unjelly(kw);
       if (!Array.isArray(argList)) throw new InsecureJelly('arguments are not a tuple');
       if (!kwDict || typeof kwDict !== 'object' || kwDict instanceof Map) {
         throw new InsecureJelly('keyword arguments are not a dict with text keys');
@@ -425,7 +425,7 @@ export class Broker implements FlavorCodec {
   }
 
   private localObject(objectId: BananaValue): Referenceable | undefined {
-    if (objectId instanceof Uint8Array) {
+    if (objectId instanceof Uint8Array || objectId instanceof Token) {
       return tagOf(objectId) === 'root' ? this.root : undefined;
     }
     return typeof objectId === 'number' ? this.exports.get(objectId)?.object : undefined;

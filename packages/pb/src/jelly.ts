@@ -147,7 +147,8 @@ interface Seen {
 
 /** One jelly call: turns one value into an s-expression. */
 export class Jellier {
-  private seen = new Map<object, Seen>();
+  /** Containers met so far; created on first use, as most calls carry only scalars. */
+  private seen: Map<object, Seen> | undefined;
   private nextRefId = 1;
   constructor(
     readonly flavors?: FlavorCodec,
@@ -173,7 +174,7 @@ export class Jellier {
     if (value === null) return [T.None];
     if (value instanceof Uint8Array || value instanceof PyFloat) return value;
     if (value instanceof Token || value instanceof Utf8) return value;
-    const prior = this.seen.get(value);
+    const prior = this.seen?.get(value);
     if (prior) return this.dereference(prior);
     if (Array.isArray(value)) {
       return this.container(value, value instanceof PyTuple ? T.tuple : T.list, (out) => {
@@ -246,7 +247,7 @@ export class Jellier {
   container(value: object, tag: Uint8Array | Token, fill: (out: BananaValue[]) => void): BananaValue {
     const sexp: BananaValue[] = [tag];
     const entry: Seen = { sexp, refId: 0, done: false };
-    this.seen.set(value, entry);
+    (this.seen ??= new Map()).set(value, entry);
     fill(sexp);
     entry.done = true;
     // A cycle found while filling: wrap now, before the parent sees this form.
@@ -302,6 +303,7 @@ export function decodeText(b: Uint8Array): string {
 
 function bytesAt(form: BananaValue[], i: number, what: string): Uint8Array {
   const v = form[i];
+  if (v instanceof Token) return v.bytes;
   if (!(v instanceof Uint8Array)) throw new InsecureJelly(`${what}: expected a byte string`);
   return v;
 }
@@ -317,13 +319,17 @@ function fields(form: BananaValue[], what: string, count: number): number[] {
 
 /** One unjelly call: rebuilds one value from an s-expression. */
 export class Unjellier {
-  private references = new Map<number, unknown>();
+  private readonly references = new Map<number, unknown>();
   /** Set while unjellying the form inside `['reference', id, form]`. */
   private pendingRef = 0;
   constructor(readonly flavors?: FlavorCodec) {}
 
   unjelly(form: BananaValue): unknown {
-    if (!Array.isArray(form)) return form;
+    if (!Array.isArray(form)) {
+      // User bytes that happen to spell a vocabulary word: give the caller its own copy.
+      if (form instanceof Token) return Buffer.from(form.bytes);
+      return form;
+    }
     const tag = tagOf(form[0]);
     if (tag === undefined) throw new InsecureJelly('typed list without a byte-string tag');
     const ref = this.pendingRef;

@@ -71,9 +71,3 @@ export function vocabIndexOf(bytes: Uint8Array): number {
 export function vocabIndexOfText(text: string): number {
   return indexByWord.get(text) ?? 0;
 }
-
-/** The byte string a VOCAB index stands for (a fresh copy), or undefined if out of range. */
-export function vocabWord(index: number): Buffer | undefined {
-  if (index < 1 || index >= wordBytes.length) return undefined;
-  return Buffer.from(wordBytes[index]!);
-}

@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BananaValue } from '../src/banana.js';
+import { type BananaValue, vocabToken } from '../src/banana.js';
 import { PyFloat } from '../src/values.js';
 
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../..');
@@ -56,7 +56,11 @@ export function fromTypedJson(v: unknown): BananaValue {
   if (Array.isArray(v)) return v.map(fromTypedJson);
   const o = v as Record<string, string>;
   if ('str' in o) return Buffer.from(o.str!, 'hex');
-  if ('vocab' in o) return Buffer.from(o.word!, 'latin1');
+  if ('vocab' in o) {
+    const token = vocabToken(Number(o.vocab));
+    if (!token || token.word !== o.word) throw new Error(`vocab ${o.vocab} is not ${o.word}`);
+    return token;
+  }
   if ('int' in o) {
     const b = BigInt(o.int!);
     return b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b;

@@ -9,6 +9,7 @@ import {
   jelly,
   RemoteCopy,
   registerRemoteCopy,
+  tagOf,
   Unjellier,
   unjelly,
 } from '../src/jelly.js';
@@ -256,8 +257,8 @@ describe('Jelly round trip of every payload in the golden traces', () => {
         new BananaDecoder((v: BananaValue) => {
           value = v;
         }).push(bytes);
-        if (!Array.isArray(value) || !(value[0] instanceof Uint8Array)) continue;
-        const cmd = Buffer.from(value[0]).toString();
+        const cmd = Array.isArray(value) ? tagOf(value[0]) : undefined;
+        if (!Array.isArray(value) || cmd === undefined) continue;
         const payloads =
           cmd === 'message' || cmd === 'cachemessage'
             ? [value[5], value[6]]
