@@ -247,7 +247,8 @@ export class Jellier {
   container(value: object, tag: Uint8Array | Token, fill: (out: BananaValue[]) => void): BananaValue {
     const sexp: BananaValue[] = [tag];
     const entry: Seen = { sexp, refId: 0, done: false };
-    (this.seen ??= new Map()).set(value, entry);
+    this.seen ??= new Map();
+    this.seen.set(value, entry);
     fill(sexp);
     entry.done = true;
     // A cycle found while filling: wrap now, before the parent sees this form.
