@@ -138,7 +138,8 @@ const finalizer = new FinalizationRegistry<{ broker: WeakRef<Broker>; luid: numb
   },
 );
 
-const silentLogger: PBLogger = { warn: () => {} };
+/** By default protocol errors go to stderr: a dropped connection should never go unexplained. */
+const stderrLogger: PBLogger = { warn: (message) => console.warn(message) };
 
 export class Broker implements FlavorCodec {
   readonly isClient: boolean;
@@ -176,7 +177,7 @@ export class Broker implements FlavorCodec {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.unsafeTracebacks = options.unsafeTracebacks ?? false;
     this.maxExportedRefs = options.maxExportedRefs ?? 1024;
-    this.logger = options.logger ?? silentLogger;
+    this.logger = options.logger ?? stderrLogger;
     this.decoder = new BananaDecoder((v) => this.elementReceived(v), { limits: this.limits, vocab: false });
   }
 

@@ -81,7 +81,8 @@ describe('hostile input', () => {
       new PasswordChecker({ alice: 'wonderland' }),
       new AnonymousChecker(),
     ]);
-    const server = await listen({ port: 0, portal });
+    const logged: string[] = [];
+    const server = await listen({ port: 0, portal, logger: { warn: (m) => logged.push(m) } });
     const honest = await connect({ host: '127.0.0.1', port: server.port });
     const avatar = await honest.login('alice', 'wonderland');
 
@@ -108,6 +109,8 @@ describe('hostile input', () => {
     // Wait for the server to finish with the hostile sockets.
     for (let i = 0; i < 50 && server.brokers.size > 1; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(server.brokers.size, 1, 'only the honest connection is left');
+    assert.ok(logged.length > rounds / 2, `protocol errors were logged (${logged.length})`);
+    assert.ok(logged.every((m) => m.startsWith('pb: protocol error, dropping connection:')));
     const grown = process.memoryUsage().heapUsed - heapBefore;
     assert.ok(grown < 64 * 1024 * 1024, `heap grew by ${grown} bytes`);
     honest.close();
@@ -115,7 +118,12 @@ describe('hostile input', () => {
   });
 
   it('drops a connection at once for each fatal condition', async () => {
-    const server = await listen({ port: 0, root: referenceable({ echo: (x: unknown) => x }) });
+    const logged: string[] = [];
+    const server = await listen({
+      port: 0,
+      root: referenceable({ echo: (x: unknown) => x }),
+      logger: { warn: (m) => logged.push(m) },
+    });
     const hs = Buffer.from('028270620280138706 81'.replace(/ /g, ''), 'hex'); // 'pb', ['version', 6]
     const fatal: Record<string, string> = {
       'unknown type byte': '0088',
@@ -138,6 +146,8 @@ describe('hostile input', () => {
         2000,
       );
       assert.ok(closed, `${what}: the server closed the connection`);
+      assert.match(logged.at(-1) ?? '', /protocol error/, `${what}: logged`);
+      logged.length = 0;
     }
     const c = await connect({ host: '127.0.0.1', port: server.port });
     assert.equal(await c.root().callRemote('echo', 'still here'), 'still here');
@@ -146,7 +156,13 @@ describe('hostile input', () => {
   });
 
   it('does not let a slow-drip element exceed the message size limit', async () => {
-    const server = await listen({ port: 0, root: referenceable({}), limits: { maxMessageBytes: 64 * 1024 } });
+    const logged: string[] = [];
+    const server = await listen({
+      port: 0,
+      root: referenceable({}),
+      limits: { maxMessageBytes: 64 * 1024 },
+      logger: { warn: (m) => logged.push(m) },
+    });
     const hs = Buffer.from('028270620280138706 81'.replace(/ /g, ''), 'hex');
     // A list announcing 600k items, then endless small strings: never completes.
     const sock = net.connect({ host: '127.0.0.1', port: server.port });
@@ -165,6 +181,7 @@ describe('hostile input', () => {
     }
     for (let i = 0; i < 100 && !closed; i++) await new Promise((r) => setTimeout(r, 10));
     assert.ok(closed, 'the server cut the connection at the limit');
+    assert.match(logged.join('\n'), /message limit/);
     await server.close();
   });
 });
