@@ -9,6 +9,7 @@
  * pipelined echo(build) with --build-depth in flight.
  */
 import { deepStrictEqual } from 'node:assert';
+import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { connect, listen, Referenceable, type RemoteReference } from '@lathe/pb';
 import { buildLean } from './payload.ts';
@@ -16,6 +17,8 @@ import { buildLean } from './payload.ts';
 const { values } = parseArgs({
   options: {
     serve: { type: 'boolean' },
+    'raw-serve': { type: 'boolean' },
+    'raw-connect': { type: 'string' },
     connect: { type: 'string' },
     port: { type: 'string', default: '0' },
     duration: { type: 'string', default: '2' },
@@ -111,7 +114,42 @@ async function client(target: string) {
   );
 }
 
-if (values.serve) await serve();
+/**
+ * The floor under any RPC here: two Node processes bouncing one byte over loopback TCP,
+ * with no protocol at all. Sequential PB calls cannot beat this round-trip rate.
+ */
+async function rawServe() {
+  const server = net.createServer((c) => {
+    c.setNoDelay(true);
+    c.on('data', (d) => c.write(d));
+  });
+  server.listen(0, '127.0.0.1', () => console.log(`PORT ${(server.address() as net.AddressInfo).port}`));
+  process.stdin.resume();
+  process.stdin.on('end', () => process.exit(0));
+}
+
+async function rawClient(target: string) {
+  const [host, port] = target.split(':');
+  const socket = net.connect({ host: host!, port: Number(port) });
+  socket.setNoDelay(true);
+  await new Promise((r) => socket.once('connect', r));
+  let answered: () => void = () => {};
+  socket.on('data', () => answered());
+  const roundTrip = () =>
+    new Promise<void>((r) => {
+      answered = r;
+      socket.write('x');
+    });
+  await timed(0.3, roundTrip);
+  const runs: number[] = [];
+  for (let r = 0; r < Number(values.repeat); r++) runs.push(await timed(Number(values.duration), roundTrip));
+  socket.destroy();
+  console.log(JSON.stringify({ client: 'raw-tcp', round_trips_per_s: median(runs), runs }));
+}
+
+if (values['raw-serve']) await rawServe();
+else if (values['raw-connect']) await rawClient(values['raw-connect']);
+else if (values.serve) await serve();
 else if (values.connect) await client(values.connect);
 else {
   console.error('usage: lathe_bench.ts --serve [--port N] | --connect HOST:PORT');

@@ -52,6 +52,7 @@ async function runClient([cmd, args]: readonly [string, readonly string[]]): Pro
 }
 
 const servers = {
+  raw: await startServer(lathe(['--raw-serve'])),
   lathe: await startServer(lathe(['--serve'])),
   twisted: await startServer(twisted(['--serve', '--watch-stdin'])),
 };
@@ -70,8 +71,20 @@ const pairs = {
   'Twisted → Lathe': () => runClient(twisted(clientArgs(servers.lathe.port))),
 };
 const results: Record<string, Figures[]> = Object.fromEntries(Object.keys(pairs).map((name) => [name, []]));
+const rawRuns: number[] = [];
 for (let round = 0; round < Number(values.repeat); round++) {
   for (const [name, run] of Object.entries(pairs)) results[name]!.push(await run());
+  const raw = (await runClient(
+    lathe([
+      '--raw-connect',
+      `127.0.0.1:${servers.raw.port}`,
+      '--duration',
+      values.duration!,
+      '--repeat',
+      '1',
+    ]),
+  )) as unknown as { round_trips_per_s: number };
+  rawRuns.push(raw.round_trips_per_s);
 }
 for (const s of Object.values(servers)) s.child.stdin!.end();
 
@@ -93,6 +106,9 @@ for (const [name, f] of Object.entries(table)) {
   );
 }
 console.log(
+  `| raw TCP ping-pong, Node ↔ Node (no protocol: the floor for sequential calls) | ${Math.round(median(rawRuns))} | | |`,
+);
+console.log(
   `\nLathe↔Lathe / Twisted↔Twisted: sequential ${ratio('sequential_calls_per_s')}×, pipelined ${ratio('pipelined_calls_per_s')}×, build echo ${ratio('build_echo_per_s')}×`,
 );
-console.log(JSON.stringify({ table, runs: results }));
+console.log(JSON.stringify({ table, raw_round_trips_per_s: median(rawRuns), runs: results, rawRuns }));
