@@ -7,10 +7,8 @@ import { runInNewContext } from 'node:vm';
 import {
   AnonymousChecker,
   Avatar,
-  Cacheable,
   ConnectError,
   ConnectionLostError,
-  Copyable,
   connect,
   kwargs,
   listen,
@@ -22,60 +20,16 @@ import {
   Portal,
   ReconnectingClient,
   Referenceable,
-  RemoteCache,
-  type RemoteCacheObserver,
-  RemoteCopy,
   RemoteError,
   RemoteReference,
   referenceable,
-  registerRemoteCopy,
   tuple,
   Viewable,
 } from '../src/index.js';
+import { Counter, RemoteCounter, RemoteThing, Thing } from './pbtypes.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
-
-class Thing extends Copyable {
-  static override copyTag = 'pbtypes.Thing';
-  constructor(
-    public name = '',
-    public values: number[] = [],
-  ) {
-    super();
-  }
-}
-class RemoteThing extends RemoteCopy {
-  name?: string;
-  values?: number[];
-}
-registerRemoteCopy('pbtypes.Thing', RemoteThing);
-
-class Counter extends Cacheable {
-  static override copyTag = 'pbtypes.Counter';
-  value = 0;
-  observers = new Set<RemoteCacheObserver>();
-  override getStateToCacheAndObserveFor(_p: unknown, observer: RemoteCacheObserver) {
-    this.observers.add(observer);
-    return { value: this.value };
-  }
-  override stoppedObserving(_p: unknown, observer: RemoteCacheObserver) {
-    this.observers.delete(observer);
-  }
-  bump() {
-    this.value++;
-    for (const o of this.observers) o.callRemoteNoAnswer('setValue', this.value);
-  }
-}
-class RemoteCounter extends RemoteCache {
-  value = -1;
-  updates: number[] = [];
-  observe_setValue(v: number) {
-    this.value = v;
-    this.updates.push(v);
-  }
-}
-registerRemoteCopy('pbtypes.Counter', RemoteCounter);
 
 class Calc extends Referenceable {
   counter = new Counter();
@@ -124,8 +78,7 @@ class Calc extends Referenceable {
     return this.counter;
   }
   remote_bump() {
-    this.counter.bump();
-    return this.counter.value;
+    return this.counter.bump();
   }
   remote_observerCount() {
     return this.counter.observers.size;

@@ -9,9 +9,7 @@ import {
   AnonymousChecker,
   Avatar,
   type Broker,
-  Cacheable,
   ConnectionLostError,
-  Copyable,
   connect,
   kwargs,
   listen,
@@ -26,56 +24,18 @@ import {
   PyFloat,
   PyFrozenSet,
   PyTimedelta,
-  RemoteCache,
-  type RemoteCacheObserver,
-  RemoteCopy,
   RemoteError,
   RemoteReference,
   referenceable,
-  registerRemoteCopy,
   tuple,
 } from '../src/index.js';
+import { Counter, RemoteCounter, RemoteThing, Thing } from './pbtypes.js';
 import {
   runTwistedClient,
   startTwistedServer,
   TWISTED_CLIENT_SCENARIOS,
   type TwistedServer,
 } from './twisted/peer.js';
-
-class Thing extends Copyable {
-  static override copyTag = 'pbtypes.Thing';
-  constructor(
-    public name = '',
-    public values: unknown[] = [],
-  ) {
-    super();
-  }
-}
-class RemoteThing extends RemoteCopy {
-  name?: string;
-  values?: unknown[];
-}
-registerRemoteCopy('pbtypes.Thing', RemoteThing);
-
-class Counter extends Cacheable {
-  static override copyTag = 'pbtypes.Counter';
-  value = 0;
-  readonly observers = new Set<RemoteCacheObserver>();
-  override getStateToCacheAndObserveFor(_p: unknown, o: RemoteCacheObserver) {
-    this.observers.add(o);
-    return { value: this.value };
-  }
-  override stoppedObserving(_p: unknown, o: RemoteCacheObserver) {
-    this.observers.delete(o);
-  }
-}
-class RemoteCounter extends RemoteCache {
-  value = -1;
-  observe_setValue(v: number) {
-    this.value = v;
-  }
-}
-registerRemoteCopy('pbtypes.Counter', RemoteCounter);
 
 const isFloat = (x: unknown) => x instanceof PyFloat || (typeof x === 'number' && !Number.isInteger(x));
 
@@ -103,10 +63,7 @@ class InteropRoot extends PortalRoot {
     return InteropRoot.counter;
   }
   remote_bump() {
-    const c = InteropRoot.counter;
-    c.value++;
-    for (const o of c.observers) o.callRemoteNoAnswer('setValue', c.value);
-    return c.value;
+    return InteropRoot.counter.bump();
   }
 }
 
