@@ -30,7 +30,8 @@ export interface BuildDeps {
 }
 
 export class BuildRun implements StepHost {
-  readonly #abort = new AbortController();
+  /** The running step's: a stop interrupts it; `alwaysRun` steps after a stop run normally. */
+  #stepAbort: AbortController | null = null;
   readonly #props = new Map<string, [unknown, string]>();
   #propWrites: Promise<unknown>[] = [];
   #stopResult: Result | null = null;
@@ -72,9 +73,6 @@ export class BuildRun implements StepHost {
   get workerName(): string {
     return this.assignment.worker.name;
   }
-  get signal(): AbortSignal {
-    return this.#abort.signal;
-  }
   get stopReason(): string | null {
     return this.#stopReason;
   }
@@ -102,7 +100,7 @@ export class BuildRun implements StepHost {
     if (this.#stopResult !== null) return;
     this.#stopResult = result;
     this.#stopReason = reason;
-    this.#abort.abort(reason);
+    this.#stepAbort?.abort(reason);
   }
 
   /** Runs the build to its end and records the result; never throws. */
@@ -182,7 +180,9 @@ export class BuildRun implements StepHost {
     const { stepid, name } = await this.data.steps.add(this.buildid, step.name);
     this.#currentStep = name;
     await this.data.steps.start(stepid);
-    const ctx = new StepRun(this, stepid);
+    const abort = new AbortController();
+    this.#stepAbort = abort;
+    const ctx = new StepRun(this, stepid, abort.signal);
     const stoppedBefore = this.stopped;
     let result: Result;
     try {
@@ -203,6 +203,7 @@ export class BuildRun implements StepHost {
     await this.data.steps.setState(stepid, `${name} ${resultName(result)}`);
     await this.data.steps.finish(stepid, result);
     this.#currentStep = null;
+    this.#stepAbort = null;
     return result;
   }
 

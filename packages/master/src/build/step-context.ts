@@ -15,7 +15,6 @@ export interface StepHost {
   readonly builderName: string;
   readonly buildNumber: number;
   readonly workerName: string;
-  readonly signal: AbortSignal;
   readonly logOptions: LogWriterOptions;
   getProperty(name: string): unknown;
   setProperty(name: string, value: unknown, source: string): void;
@@ -38,6 +37,8 @@ export class StepRun implements StepContext {
   constructor(
     private readonly host: StepHost,
     readonly stepid: number,
+    /** Aborted when the build is stopped while this step runs. */
+    readonly signal: AbortSignal,
   ) {}
 
   get builderName(): string {
@@ -48,9 +49,6 @@ export class StepRun implements StepContext {
   }
   get workerName(): string {
     return this.host.workerName;
-  }
-  get signal(): AbortSignal {
-    return this.host.signal;
   }
   /** The worker's info (`getWorkerInfo`): commands and versions, os, basedir… */
   get workerInfo(): Readonly<Record<string, unknown>> {
@@ -82,7 +80,8 @@ export class StepRun implements StepContext {
   }
 
   async runCommand(command: RemoteCommand): Promise<RemoteCommandOutcome> {
-    const { channel, signal } = this.host;
+    const { channel } = this.host;
+    const signal = this.signal;
     if (!channel.connected) throw new WorkerLostError(this.host.workerName, 'not connected');
     if (signal.aborted) throw new BuildStoppedError(this.host.stopReason ?? 'stopped');
     const stdio = command.logName ? await this.#log(command.logName) : null;
