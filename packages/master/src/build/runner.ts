@@ -45,9 +45,8 @@ export class BuildRunner implements BuildStarter, MasterExtension {
 
   /** Ends running builds with RETRY (their requests run again) and waits for them. */
   async stop(): Promise<void> {
-    const all = [...this.#running.values()];
-    for (const b of all) b.run.stop('master shutting down', RETRY);
-    await Promise.allSettled(all.map((b) => b.finished));
+    await this.stopAll('master shutting down', RETRY);
+    this.#master = null;
   }
 
   async startBuild(assignment: Assignment): Promise<void> {
@@ -75,6 +74,13 @@ export class BuildRunner implements BuildStarter, MasterExtension {
       assignment.worker.release();
     });
     this.#running.set(run.buildid, { run, finished });
+  }
+
+  /** Stops every running build (e.g. `lathe stop` cancelling) and waits until they are recorded. */
+  async stopAll(reason: string, result: Result = CANCELLED): Promise<void> {
+    const all = [...this.#running.values()];
+    for (const b of all) b.run.stop(reason, result);
+    await Promise.allSettled(all.map((b) => b.finished));
   }
 
   /** Stops a running build of this master; false if it is not running here. */

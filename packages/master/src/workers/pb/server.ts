@@ -69,6 +69,8 @@ export class WorkerServer implements MasterExtension {
   readonly #peers = new WeakMap<Broker, string>();
   /** Live connection per worker name (attached or still attaching). */
   readonly #connections = new Map<string, PBWorkerConnection>();
+  /** Detaches still being recorded; stop() waits for them before the database closes. */
+  readonly #detaching = new Set<Promise<void>>();
 
   constructor(options: WorkerServerOptions = {}) {
     this.#o = options;
@@ -120,6 +122,7 @@ export class WorkerServer implements MasterExtension {
     this.#sub = null;
     const conns = [...this.#connections.values()];
     await Promise.all(conns.map((c) => c.disconnect('master shutting down')));
+    await Promise.all([...this.#detaching]);
     await this.#server?.close();
     this.#server = null;
   }
