@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { connect, Referenceable, RemoteError } from '@lathe/pb';
 import { forceBuild, waitForRequest } from '../src/build/control.js';
 import { Master } from '../src/master.js';
-import { CANCELLED, FAILURE, RETRY, type Result, SKIPPED, SUCCESS } from '../src/results.js';
+import { CANCELLED, FAILURE, RETRY, type Result, SKIPPED, SUCCESS, WARNINGS } from '../src/results.js';
 import { type WorkerRuntime, withWorkers } from '../src/runtime.js';
 import { alive, StockWorker, stockWorkerAvailable, waitFor } from './bbworker.js';
 import { tempDir } from './helpers.js';
@@ -74,7 +74,7 @@ function createProject(dir: string): { main: string; broken: string } {
       '\t$(CC) -Wall -o test_add test_add.c add.c',
       'test: hello test_add',
       '\t./hello',
-      '\t./test_add',
+      '\t./test_add > test-results.txt; status=$$?; cat test-results.txt; exit $$status',
       '.PHONY: all test',
       '',
     ].join('\n'),
@@ -92,7 +92,7 @@ function createProject(dir: string): { main: string; broken: string } {
 }
 
 function configText(repo: string, extraBuilder = ''): string {
-  return `import { buildFactory, defineConfig, git, shellCommand } from '${lathe}';
+  return `import { buildFactory, defineConfig, git, makeDirectory, removeDirectory, shellCommand } from '${lathe}';
 export default defineConfig({
   workers: [
     { name: 'w1', password: 'secret-1' },
@@ -105,7 +105,19 @@ export default defineConfig({
       factory: buildFactory(
         git({ repourl: ${JSON.stringify(repo)} }),
         shellCommand({ name: 'compile', command: ['make'], haltOnFailure: true }),
-        shellCommand({ name: 'test', command: 'make test' }),
+        shellCommand({ name: 'test', command: 'make test', logfiles: { results: 'test-results.txt' } }),
+      ),
+    },
+    {
+      name: 'pinned',
+      workerNames: ['w1'],
+      factory: buildFactory(
+        git({ repourl: ${JSON.stringify(repo)}, mode: 'full', method: 'fresh', workdir: 'src' }),
+        makeDirectory({ dir: 'src/out' }),
+        shellCommand({ name: 'ls', command: 'test -d out && git log -1 --format=%s', workdir: 'src' }),
+        removeDirectory({ dir: 'src/out' }),
+        shellCommand({ name: 'gone', command: 'test ! -d out', workdir: 'src' }),
+        shellCommand({ name: 'too long', command: 'echo waiting; sleep 30', maxTime: 1, flunkOnFailure: false, warnOnFailure: true }),
       ),
     },
     {
@@ -190,7 +202,7 @@ describe('a Lathe master with a stock buildbot-worker 3.7', { skip: !stockWorker
     return master.data.logs.lines(l.id, 0, row.numLines - 1);
   }
 
-  async function runToEnd(builder: string, extra: { branch?: string } = {}) {
+  async function runToEnd(builder: string, extra: { branch?: string; revision?: string } = {}) {
     const { buildrequestid } = await forceBuild(master, { builder, repository: repo, ...extra });
     const request = await waitForRequest(master, buildrequestid, 60_000);
     const builds = await master.data.builds.forRequest(buildrequestid);
@@ -204,7 +216,8 @@ describe('a Lathe master with a stock buildbot-worker 3.7', { skip: !stockWorker
     assert.ok((row.info.worker_commands as Record<string, string>).shell, 'shell among worker_commands');
     assert.equal(row.info.environ, undefined, 'the worker environment is not stored');
     // setBuilderList made the worker create one directory per builder.
-    for (const b of ['cproject', 'slow', 'flaky', 'quick']) assert.ok(existsSync(join(workerDir, b)), b);
+    for (const b of ['cproject', 'pinned', 'slow', 'flaky', 'quick'])
+      assert.ok(existsSync(join(workerDir, b)), b);
     assert.deepEqual(await master.data.workers.connectedTo(master.masterid), [
       master.workers.get('w1')!.workerid,
     ]);
@@ -227,6 +240,10 @@ describe('a Lathe master with a stock buildbot-worker 3.7', { skip: !stockWorker
     assert.ok(testLog.includes('ohello, world: 2+3=5'), testLog.join('\n'));
     assert.ok(testLog.includes('oall tests passed'));
     assert.ok(testLog.includes('hprogram finished with exit code 0'));
+    assert.ok(
+      (await stepLog(ok.build.id, 'test', 'results')).includes('oall tests passed'),
+      'logfile streamed',
+    );
     assert.ok(existsSync(join(workerDir, 'cproject', 'build', 'test_add')), 'built on the worker');
 
     const bad = await runToEnd('cproject', { branch: 'broken' });
@@ -242,6 +259,39 @@ describe('a Lathe master with a stock buildbot-worker 3.7', { skip: !stockWorker
     const badTest = await stepLog(bad.build.id, 'test');
     assert.ok(badTest.includes('oFAIL 2+3: got -1, want 5'), badTest.join('\n'));
     assert.ok(badTest.some((l) => l.startsWith('hprogram finished with exit code 2')));
+  });
+
+  it('checks out a pinned revision in full/fresh mode twice, runs directory steps, enforces maxTime', async () => {
+    const first = await runToEnd('pinned', { branch: 'broken', revision: revs.main });
+    assert.equal(first.build.results, WARNINGS, first.build.stateString);
+    assert.deepEqual(await stepResults(first.build.id), {
+      git: SUCCESS,
+      MakeDirectory: SUCCESS,
+      ls: SUCCESS,
+      RemoveDirectory: SUCCESS,
+      gone: SUCCESS,
+      'too long': FAILURE,
+    });
+    assert.deepEqual((await master.data.builds.properties(first.build.id)).got_revision, [revs.main, 'Git']);
+    assert.ok((await stepLog(first.build.id, 'ls')).includes('ohello with add'));
+    const tooLong = await stepLog(first.build.id, 'too long');
+    assert.ok(
+      tooLong.some((l) => l.includes('command timed out: 1 seconds elapsed')),
+      tooLong.join('\n'),
+    );
+
+    const second = await runToEnd('pinned', { branch: 'broken', revision: revs.main });
+    const gitLog = await stepLog(second.build.id, 'git');
+    assert.ok(
+      gitLog.some((l) => l.startsWith('hgit clean -f -f -d -x')),
+      'fresh cleans',
+    );
+    assert.ok(
+      gitLog.some((l) => l.startsWith('hgit cat-file -e')),
+      'known revision is not fetched again',
+    );
+    assert.ok(!gitLog.some((l) => l.startsWith('hgit fetch')));
+    assert.deepEqual((await master.data.builds.properties(second.build.id)).got_revision, [revs.main, 'Git']);
   });
 
   it('stops a running build: the process dies, only alwaysRun steps follow, the build is CANCELLED', async () => {

@@ -124,6 +124,7 @@ export default defineConfig({
     { name: 'w2', password: 'pw2', keepalive: 0.3 },
     { name: 'w3', password: 'pw3' },
     { name: 'w4', password: 'pw4' },
+    { name: 'w5', password: 'pw5' },
   ],
   builders: [
     {
@@ -135,6 +136,7 @@ export default defineConfig({
       ),
     },
     { name: 'b 2', workerNames: ['w1', 'w4'], factory: buildFactory(shellCommand({ command: 'sleep 100' })) },
+    { name: 'serial', workerNames: ['w5'], collapseRequests: false, factory: buildFactory(shellCommand({ command: 'x' })) },
   ],
 });
 `,
@@ -285,6 +287,32 @@ export default defineConfig({
     const row = await master.data.workers.getByName('w4');
     assert.equal(row?.graceful, true);
     assert.equal(master.workers.get('w4')!.isAvailable(), false, 'no new builds while shutting down');
+  });
+
+  it('runs one build per builder per worker at a time', async () => {
+    const bot = new FakeBot();
+    await login('w5', 'pw5', bot);
+    const builder = bot.builders.get('serial')!;
+    const held: RemoteReference[] = [];
+    builder.onCommand = (cmd) => {
+      held.push(cmd);
+      return null;
+    };
+    const a = await forceBuild(master, { builder: 'serial' });
+    const b = await forceBuild(master, { builder: 'serial' });
+    await waitFor(() => held.length === 1, 5000, 'the first command');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(held.length, 1, 'the second build waits although the worker has no maxBuilds');
+    assert.deepEqual(await master.data.builds.forRequest(b.buildrequestid), []);
+    const finish = async (cmd: RemoteReference) => {
+      await cmd.callRemote('update', [[{ rc: 0 }, 0]]);
+      await cmd.callRemote('complete', null);
+    };
+    await finish(held[0]!);
+    assert.equal((await waitForRequest(master, a.buildrequestid, 5000)).results, SUCCESS);
+    await waitFor(() => held.length === 2, 5000, 'the second command');
+    await finish(held[1]!);
+    assert.equal((await waitForRequest(master, b.buildrequestid, 5000)).results, SUCCESS);
   });
 
   it('throttles a peer that keeps guessing a password', async () => {

@@ -2,7 +2,7 @@
 // worker's connection, keeps it until it ends, releases the worker's slot, and lets the
 // control channel stop builds. On master shutdown running builds end RETRY, so their
 // requests run again on the next start.
-import type { Assignment, BuildStarter } from '../distributor/slots.js';
+import type { Assignment, BuildStarter, DistributorBuilder, WorkerSlot } from '../distributor/slots.js';
 import type { Master, MasterExtension } from '../master.js';
 import { CANCELLED, RETRY, type Result } from '../results.js';
 import { isWorkerChannel } from '../workers/channel.js';
@@ -74,6 +74,19 @@ export class BuildRunner implements BuildStarter, MasterExtension {
       assignment.worker.release();
     });
     this.#running.set(run.buildid, { run, finished });
+  }
+
+  /**
+   * One build per builder per worker at a time, as Buildbot's WorkerForBuilder: the builds
+   * would share the builder's directory, and a worker keeps one command per builder. A
+   * worker that has not been told about the builder yet (a reconfig in flight) waits too.
+   */
+  canStart(builder: DistributorBuilder, worker: WorkerSlot): boolean {
+    for (const { run } of this.#running.values()) {
+      if (run.builderName === builder.name && run.workerName === worker.name) return false;
+    }
+    const channel = this.#master?.workers.get(worker.name)?.connection ?? null;
+    return !isWorkerChannel(channel) || channel.hasBuilder(builder.name);
   }
 
   /** Stops every running build (e.g. `lathe stop` cancelling) and waits until they are recorded. */

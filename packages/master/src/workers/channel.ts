@@ -16,6 +16,8 @@ export interface WorkerChannel extends WorkerConnection {
   /** What the worker said about itself at login (`getWorkerInfo`), minus its environment. */
   readonly info: Readonly<Record<string, unknown>>;
   readonly connected: boolean;
+  /** True once the worker was told about this builder (setBuilderList) and can run its builds. */
+  hasBuilder(builderName: string): boolean;
   /** The liveness check Buildbot does before each build; rejects if the worker does not answer. */
   ping(): Promise<void>;
   /** Tells the worker's builder a build begins (`startBuild`). */

@@ -164,6 +164,10 @@ export class PBWorkerConnection implements WorkerChannel {
     return this.broker.connected;
   }
 
+  hasBuilder(builderName: string): boolean {
+    return this.#builders.has(builderName);
+  }
+
   get builderNames(): string[] {
     return [...this.#builders.keys()];
   }

@@ -225,15 +225,19 @@ export class WorkerServer implements MasterExtension {
 
   /** After a reconfig, tell each connected worker its new builder list if it changed. */
   async #refreshBuilderLists(): Promise<void> {
+    let changed = false;
     for (const [name, conn] of this.#connections) {
       const next = this.builderListFor(name);
       if (sameList(conn.builderList, next)) continue;
       try {
         await conn.setBuilderList(next);
+        changed = true;
       } catch (err) {
         this.#log.warn(`worker ${name}: setBuilderList failed: ${(err as Error).message}`);
       }
     }
+    // Builds of new builders waited for the worker to know them (BuildRunner.canStart).
+    if (changed) this.#master?.distributor?.trigger();
   }
 
   #requireMaster(): Master {
