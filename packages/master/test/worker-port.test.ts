@@ -199,6 +199,7 @@ export default defineConfig({
             [{ stdout: 'compiling\nhalf a ' }, 1],
             [{ stdout: 'line\n', stderr: 'warning: x\n' }, 2],
             [{ log: tuple('results', 'PASS: 3\n') }, 3],
+            [{ log: tuple('not-watched', 'ignored\n') }, 1],
           ])
           .then((max) => maxNumbers.push(max as number));
         void cmd.callRemote('update', [[{ rc: 0 }, 4]]);
@@ -246,6 +247,11 @@ export default defineConfig({
       'hprogram finished with exit code 0',
     ]);
     assert.deepEqual(await text('results'), ['oPASS: 3']);
+    assert.deepEqual(
+      logs.map((l) => l.name),
+      ['stdio', 'results'],
+      'no log for a file the step did not watch',
+    );
     const errLog = (await master.data.logs.forStep(steps[1]!.id)).find((l) => l.name === 'err.text');
     assert.ok(errLog, 'the exception is logged');
     const errLines = await master.data.logs.lines(errLog.id, 0, 0);

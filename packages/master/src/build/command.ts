@@ -14,8 +14,11 @@ export function nextCommandId(): string {
 export interface CommandLogs {
   /** Where stdout, stderr and header text go; null discards them. */
   readonly stdio: StepLog | null;
-  /** The log for a `log` update (a watched logfile), created on first use. */
-  named(name: string): Promise<StepLog>;
+  /**
+   * The log for a `log` update (a watched logfile), created on first use; null for a name
+   * the command did not ask to watch, so a worker cannot make the master create logs at will.
+   */
+  named(name: string): Promise<StepLog | null>;
 }
 
 /** The command raised inside the worker (its `complete` carried a failure). */
@@ -127,7 +130,7 @@ export class CommandRun implements CommandSink {
       case 'log': {
         if (Array.isArray(value) && value.length === 2) {
           const log = await this.logs.named(String(value[0]));
-          await log.write('o', String(value[1]));
+          await log?.write('o', String(value[1]));
         }
         break;
       }

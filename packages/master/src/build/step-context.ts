@@ -85,7 +85,10 @@ export class StepRun implements StepContext {
     if (!channel.connected) throw new WorkerLostError(this.host.workerName, 'not connected');
     if (signal.aborted) throw new BuildStoppedError(this.host.stopReason ?? 'stopped');
     const stdio = command.logName ? await this.#log(command.logName) : null;
-    const run = new CommandRun(command.name, { stdio, named: (n) => this.#log(n) }, !!command.collectStdout);
+    const logfiles = command.args.logfiles;
+    const watched = new Set(logfiles && typeof logfiles === 'object' ? Object.keys(logfiles) : []);
+    const named = async (n: string) => (watched.has(n) ? this.#log(n) : null);
+    const run = new CommandRun(command.name, { stdio, named }, !!command.collectStdout);
     this.#commands.add(run);
     const offLost = channel.onDisconnect((reason) =>
       run.abort(new WorkerLostError(this.host.workerName, reason)),
