@@ -117,7 +117,7 @@ describe('worker port with a scripted PB worker', () => {
   before(async () => {
     writeFileSync(
       join(dir.path, 'master.config.ts'),
-      `import { buildFactory, defineConfig, shellCommand } from '${lathe}';
+      `import { buildFactory, defineConfig, git, shellCommand } from '${lathe}';
 export default defineConfig({
   workers: [
     { name: 'w1', password: 'pw1' },
@@ -125,6 +125,7 @@ export default defineConfig({
     { name: 'w3', password: 'pw3' },
     { name: 'w4', password: 'pw4' },
     { name: 'w5', password: 'pw5' },
+    { name: 'w6', password: 'pw6' },
   ],
   builders: [
     {
@@ -136,6 +137,7 @@ export default defineConfig({
       ),
     },
     { name: 'b 2', workerNames: ['w1', 'w4'], factory: buildFactory(shellCommand({ command: 'sleep 100' })) },
+    { name: 'gitb', workerNames: ['w6'], factory: buildFactory(git({ repourl: 'https://example.org/r.git', branch: 'dev' })) },
     { name: 'serial', workerNames: ['w5'], collapseRequests: false, factory: buildFactory(shellCommand({ command: 'x' })) },
   ],
 });
@@ -319,6 +321,60 @@ export default defineConfig({
     await waitFor(() => held.length === 2, 5000, 'the second command');
     await finish(held[1]!);
     assert.equal((await waitForRequest(master, b.buildrequestid, 5000)).results, SUCCESS);
+  });
+
+  it("sends the commands and arguments of Buildbot 3.7's Git step for a first checkout", async () => {
+    const bot = new FakeBot();
+    await login('w6', 'pw6', bot);
+    const sent: [string, Record<string, unknown>][] = [];
+    const sha = 'a'.repeat(40);
+    bot.builders.get('gitb')!.onCommand = (cmd, _id, name, args) => {
+      sent.push([name, args]);
+      const argv = (args.command as string[] | undefined)?.join(' ') ?? '';
+      const updates: Record<string, unknown>[] = [];
+      if (argv === 'git --version') updates.push({ stdout: 'git version 2.39.5\n' });
+      if (argv === 'git rev-parse HEAD') updates.push({ stdout: `${sha}\n` });
+      // No .buildbot-patched, no workdir yet: stat and listdir fail with ENOENT.
+      updates.push({ rc: name === 'shell' ? 0 : 2 });
+      void (async () => {
+        for (const u of updates) await cmd.callRemote('update', [[u, 0]]);
+        await cmd.callRemote('complete', null);
+        cmd.release();
+      })();
+      return null;
+    };
+    const { buildrequestid } = await forceBuild(master, { builder: 'gitb' });
+    assert.equal((await waitForRequest(master, buildrequestid, 5000)).results, SUCCESS);
+    assert.deepEqual(
+      sent.map(([name, args]) =>
+        name === 'shell' ? (args.command as string[]).join(' ') : `${name} ${JSON.stringify(args)}`,
+      ),
+      [
+        'git --version',
+        'stat {"file":"build/.buildbot-patched","logEnviron":false}',
+        'listdir {"dir":"build"}',
+        'git clone --branch dev https://example.org/r.git . --progress',
+        'git rev-parse HEAD',
+      ],
+    );
+    const [, cloneArgs] = sent[3]!;
+    assert.deepEqual(cloneArgs, {
+      workdir: 'build',
+      env: {},
+      want_stdout: 1,
+      want_stderr: 1,
+      logfiles: {},
+      timeout: 1200,
+      maxTime: null,
+      sigtermTime: 1,
+      usePTY: false,
+      logEnviron: true,
+      initial_stdin: null,
+      command: ['git', 'clone', '--branch', 'dev', 'https://example.org/r.git', '.', '--progress'],
+    });
+    assert.deepEqual(Object.keys(cloneArgs), [...SHELL_ARG_ORDER.filter((k) => k !== 'interruptSignal')]);
+    const [build] = await master.data.builds.forRequest(buildrequestid);
+    assert.deepEqual((await master.data.builds.properties(build!.id)).got_revision, [sha, 'Git']);
   });
 
   it('throttles a peer that keeps guessing a password', async () => {

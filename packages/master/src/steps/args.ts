@@ -14,8 +14,8 @@ export interface ShellArgs {
   readonly workdir: string;
   readonly command: string | readonly string[];
   readonly env?: Readonly<Record<string, EnvValue>>;
-  readonly wantStdout?: boolean;
-  readonly wantStderr?: boolean;
+  readonly wantStdout?: boolean | 0 | 1;
+  readonly wantStderr?: boolean | 0 | 1;
   /** Files on the worker (relative to workdir) whose content is streamed into logs of these names. */
   readonly logfiles?: Readonly<Record<string, string>>;
   /** Seconds without output before the worker kills the command; default 1200, null for none. */
@@ -26,11 +26,12 @@ export interface ShellArgs {
   readonly usePTY?: boolean;
   readonly logEnviron?: boolean;
   readonly initialStdin?: string | null;
-  readonly interruptSignal?: string;
+  /** Signal name without SIG; default KILL. null leaves it out (the worker's default, KILL). */
+  readonly interruptSignal?: string | null;
 }
 
 export function shellArgs(a: ShellArgs): Record<string, unknown> {
-  return {
+  const args: Record<string, unknown> = {
     workdir: a.workdir,
     env: { ...(a.env ?? {}) },
     want_stdout: a.wantStdout ?? true,
@@ -42,7 +43,10 @@ export function shellArgs(a: ShellArgs): Record<string, unknown> {
     usePTY: a.usePTY ?? false,
     logEnviron: a.logEnviron ?? true,
     initial_stdin: a.initialStdin ?? null,
-    interruptSignal: a.interruptSignal ?? 'KILL',
-    command: typeof a.command === 'string' ? a.command : [...a.command],
   };
+  // Buildbot's RemoteShellCommand sends interruptSignal only when set, and the command last.
+  const signal = a.interruptSignal === undefined ? 'KILL' : a.interruptSignal;
+  if (signal !== null) args.interruptSignal = signal;
+  args.command = typeof a.command === 'string' ? a.command : [...a.command];
+  return args;
 }

@@ -164,7 +164,11 @@ class GitRun {
   }
 
   async exists(path: string): Promise<boolean> {
-    const out = await this.ctx.runCommand({ name: 'stat', args: { file: path }, logName: 'stdio' });
+    const out = await this.ctx.runCommand({
+      name: 'stat',
+      args: { file: path, logEnviron: false },
+      logName: 'stdio',
+    });
     return out.rc === 0;
   }
 
@@ -174,12 +178,17 @@ class GitRun {
   ): Promise<{ rc: number | null; stdout: string }> {
     const out = await this.ctx.runCommand({
       name: 'shell',
+      // As Buildbot's Git: SIGTERM first, so an interrupted git can remove its lock files.
       args: shellArgs({
         workdir: this.workdir,
         command: ['git', ...args],
         env: this.o.env ?? {},
+        wantStdout: 1,
+        wantStderr: 1,
         timeout: this.o.timeout ?? 1200,
+        sigtermTime: 1,
         logEnviron: this.o.logEnviron ?? true,
+        interruptSignal: null,
       }),
       logName: 'stdio',
       collectStdout: opts.collect ?? false,
