@@ -140,6 +140,7 @@ export default defineConfig({
       ),
     },
     { name: 'quick', workerNames: ['w1'], factory: buildFactory(shellCommand({ name: 'echo', command: ['echo', 'hello'] })) },
+    { name: 'bulk', workerNames: ['w1'], factory: buildFactory(shellCommand({ name: 'seq', command: ['seq', '1', '200000'] })) },
     ${extraBuilder}
   ],
 });
@@ -216,7 +217,7 @@ describe('a Lathe master with a stock buildbot-worker 3.7', { skip: !stockWorker
     assert.ok((row.info.worker_commands as Record<string, string>).shell, 'shell among worker_commands');
     assert.equal(row.info.environ, undefined, 'the worker environment is not stored');
     // setBuilderList made the worker create one directory per builder.
-    for (const b of ['cproject', 'pinned', 'slow', 'flaky', 'quick'])
+    for (const b of ['cproject', 'pinned', 'slow', 'flaky', 'quick', 'bulk'])
       assert.ok(existsSync(join(workerDir, b)), b);
     assert.deepEqual(await master.data.workers.connectedTo(master.masterid), [
       master.workers.get('w1')!.workerid,
@@ -292,6 +293,18 @@ describe('a Lathe master with a stock buildbot-worker 3.7', { skip: !stockWorker
     );
     assert.ok(!gitLog.some((l) => l.startsWith('hgit fetch')));
     assert.deepEqual((await master.data.builds.properties(second.build.id)).got_revision, [revs.main, 'Git']);
+  });
+
+  it('streams a large output into the log completely and in order', async () => {
+    const { build } = await runToEnd('bulk');
+    assert.equal(build.results, SUCCESS);
+    const lines = (await stepLog(build.id, 'seq')).filter((l) => l.startsWith('o'));
+    assert.equal(lines.length, 200_000);
+    assert.equal(lines[0], 'o1');
+    assert.equal(lines[123_456], 'o123457');
+    assert.equal(lines[199_999], 'o200000');
+    const props = await master.data.builds.properties(build.id);
+    assert.equal(props.numcpus?.[1], 'Worker', 'worker info becomes build properties');
   });
 
   it('stops a running build: the process dies, only alwaysRun steps follow, the build is CANCELLED', async () => {

@@ -160,6 +160,10 @@ export class BuildRun implements StepHost {
     // Lowest precedence first, as in Buildbot: builder, worker, sources, then what the
     // request carried (a forced build's properties), then the build's own identity.
     for (const [k, v] of Object.entries(builder.config.properties ?? {})) this.setProperty(k, v, 'Builder');
+    // What the worker said about itself (host, os_*, numcpus, …) is worker info as in Buildbot.
+    for (const [k, v] of Object.entries(this.channel.info)) {
+      if (k !== 'worker_commands') this.setProperty(k, v, 'Worker');
+    }
     for (const [k, v] of Object.entries(worker.properties)) this.setProperty(k, v, 'Worker');
     const ss = request.sources[0];
     if (ss) {
