@@ -112,11 +112,10 @@ export class WorkerService implements ReconfigurableService<ResolvedWorker>, Wor
   async attach(connection: WorkerConnection, info: Record<string, unknown>): Promise<void> {
     if (this.#connection) throw new WorkerAlreadyConnectedError(this.name);
     this.#connection = connection;
-    // A fresh connection starts without a pending graceful shutdown, as in Buildbot.
-    if (this.#graceful) {
-      this.#graceful = false;
-      await this.#saveState();
-    }
+    // A fresh connection starts without a pending graceful shutdown, and the recorded state
+    // is rewritten (it may be stale from a previous master run), as in Buildbot.
+    this.#graceful = false;
+    await this.#saveState();
     await this.data.workers.connected(this.#workerid, this.masterid(), info);
     this.onAvailable();
   }

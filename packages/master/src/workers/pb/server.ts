@@ -96,6 +96,7 @@ export class WorkerServer implements MasterExtension {
       port: this.#o.port ?? configured.port,
       host: this.#o.host ?? configured.host ?? '0.0.0.0',
       portal: new Portal(realm, [checker]),
+      logger: { warn: (m) => this.#log.warn(`worker port: ${m}`) },
       onConnection: (broker, socket) => {
         this.#peers.set(broker, `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`);
       },
