@@ -22,8 +22,8 @@ import {
 import { forceBuild, waitForRequest } from '../src/build/control.js';
 import type { BusMessage } from '../src/bus/events.js';
 import { Master } from '../src/master.js';
-import { EXCEPTION, RETRY, SUCCESS } from '../src/results.js';
-import { type WorkerRuntime, withWorkers } from '../src/runtime.js';
+import { CANCELLED, EXCEPTION, RETRY, SUCCESS } from '../src/results.js';
+import { type WorkerRuntime, withWorkers, workerHooks } from '../src/runtime.js';
 import { LoginThrottle } from '../src/workers/pb/throttle.js';
 import { waitFor } from './bbworker.js';
 import { tempDir } from './helpers.js';
@@ -409,6 +409,56 @@ export default defineConfig({
     assert.ok(finished);
     assert.equal((finished.payload as { results: number }).results, RETRY);
     assert.ok(events.some((e) => e.kind === 'buildrequest.unclaimed'));
+  });
+});
+
+describe('workerHooks, as a runner that starts the Master itself uses them', () => {
+  const dir = tempDir('lathe-hooks-');
+  after(() => dir.cleanup());
+
+  it('attaches the port after start, runs a build, cancels builds and detaches before stop', async () => {
+    writeFileSync(
+      join(dir.path, 'master.config.ts'),
+      `import { buildFactory, defineConfig, shellCommand } from '${lathe}';
+export default defineConfig({
+  workerPort: 'tcp:0:interface=127.0.0.1',
+  workers: [{ name: 'w', password: 'p' }],
+  builders: [{ name: 'b', workerNames: ['w'], factory: buildFactory(shellCommand({ command: 'x' })) }],
+});
+`,
+    );
+    const hooks = workerHooks();
+    const lines: string[] = [];
+    const master = await Master.start({ basedir: dir.path, name: 'hooks', buildStarter: hooks.buildStarter });
+    const detach = await hooks.attach(master, (l) => lines.push(l));
+    const conn = await connect({ host: '127.0.0.1', port: hooks.server.port });
+    try {
+      const bot = new FakeBot();
+      await conn.login('w', 'p', bot);
+      const commands: RemoteReference[] = [];
+      bot.builders.get('b')!.onCommand = (cmd) => {
+        commands.push(cmd);
+        if (commands.length === 1)
+          void cmd.callRemote('update', [[{ rc: 0 }, 0]]).then(() => cmd.callRemote('complete', null));
+        return null;
+      };
+      const first = await forceBuild(master, { builder: 'b' });
+      assert.equal((await waitForRequest(master, first.buildrequestid, 5000)).results, SUCCESS);
+      const second = await forceBuild(master, { builder: 'b' });
+      await waitFor(() => commands.length === 2, 5000, 'the second command');
+      const cancelled = hooks.cancelBuilds(master, 'operator stop');
+      await waitFor(() => bot.builders.get('b')!.interrupts.length === 1, 5000, 'the interrupt');
+      assert.match(bot.builders.get('b')!.interrupts[0]!, /^\d+:operator stop$/);
+      await commands[1]!.callRemote('update', [[{ rc: -1 }, 0]]);
+      await commands[1]!.callRemote('complete', null);
+      await cancelled;
+      assert.equal((await waitForRequest(master, second.buildrequestid, 5000)).results, CANCELLED);
+      assert.ok(lines.some((l) => l.includes('worker w attached')));
+    } finally {
+      await detach();
+      conn.close();
+      await master.stop();
+    }
   });
 });
 
