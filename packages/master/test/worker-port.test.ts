@@ -137,6 +137,7 @@ export default defineConfig({
       ),
     },
     { name: 'b 2', workerNames: ['w1', 'w4'], factory: buildFactory(shellCommand({ command: 'sleep 100' })) },
+    { name: 'b3', workerNames: ['w1'], workerBuilddir: 'custom/dir', factory: buildFactory(shellCommand({ command: 'x' })) },
     { name: 'gitb', workerNames: ['w6'], factory: buildFactory(git({ repourl: 'https://example.org/r.git', branch: 'dev' })) },
     { name: 'serial', workerNames: ['w5'], collapseRequests: false, factory: buildFactory(shellCommand({ command: 'x' })) },
   ],
@@ -170,7 +171,8 @@ export default defineConfig({
     assert.deepEqual(bot.calls, [
       'print:attached',
       'getWorkerInfo',
-      'setBuilderList:[["b1","b1"],["b 2","b_2"]]',
+      'setBuilderList:[["b1","b1"],["b 2","b_2"],["b3","custom/dir"]]',
+      'print:attached',
       'print:attached',
       'print:attached',
     ]);

@@ -138,7 +138,7 @@ export class WorkerServer implements MasterExtension {
     const master = this.#requireMaster();
     return [...master.builders.values()]
       .filter((b) => b.config.workerNames.includes(workerName))
-      .map((b) => ({ name: b.name, builddir: defaultBuilddir(b.name) }));
+      .map((b) => ({ name: b.name, builddir: b.config.workerBuilddir ?? defaultBuilddir(b.name) }));
   }
 
   async #login(avatarId: AvatarId, mind: unknown, broker: Broker): Promise<LoginResult> {
