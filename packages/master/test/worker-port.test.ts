@@ -126,6 +126,7 @@ export default defineConfig({
     { name: 'w4', password: 'pw4' },
     { name: 'w5', password: 'pw5' },
     { name: 'w6', password: 'pw6' },
+    { name: 'w7', password: 'pw7' },
   ],
   builders: [
     {
@@ -139,6 +140,7 @@ export default defineConfig({
     { name: 'b 2', workerNames: ['w1', 'w4'], factory: buildFactory(shellCommand({ command: 'sleep 100' })) },
     { name: 'b3', workerNames: ['w1'], workerBuilddir: 'custom/dir', factory: buildFactory(shellCommand({ command: 'x' })) },
     { name: 'gitb', workerNames: ['w6'], factory: buildFactory(git({ repourl: 'https://example.org/r.git', branch: 'dev' })) },
+    { name: 'pingless', workerNames: ['w7'], factory: buildFactory(shellCommand({ command: 'x' })) },
     { name: 'serial', workerNames: ['w5'], collapseRequests: false, factory: buildFactory(shellCommand({ command: 'x' })) },
   ],
 });
@@ -377,6 +379,19 @@ export default defineConfig({
     assert.deepEqual(Object.keys(cloneArgs), [...SHELL_ARG_ORDER.filter((k) => k !== 'interruptSignal')]);
     const [build] = await master.data.builds.forRequest(buildrequestid);
     assert.deepEqual((await master.data.builds.properties(build!.id)).got_revision, [sha, 'Git']);
+  });
+
+  it('ends a stopped build even when its worker never answers the ping', async () => {
+    const bot = new FakeBot();
+    await login('w7', 'pw7', bot);
+    bot.hang.add('ping');
+    const { buildrequestid } = await forceBuild(master, { builder: 'pingless' });
+    await waitFor(() => bot.calls.includes('print:ping'), 5000, 'the ping');
+    const [running] = rt.runner.running().filter((b) => b.buildrequestid === buildrequestid);
+    assert.ok(running);
+    rt.runner.stopBuild(running.buildid, 'no answer');
+    assert.equal(await running.finished, CANCELLED);
+    assert.equal((await master.data.steps.forBuild(running.buildid)).length, 0, 'no step ran');
   });
 
   it('throttles a peer that keeps guessing a password', async () => {

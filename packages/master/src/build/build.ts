@@ -37,6 +37,11 @@ export class BuildRun implements StepHost {
   #stopResult: Result | null = null;
   #stopReason: string | null = null;
   #currentStep: string | null = null;
+  #onStop!: () => void;
+  /** Settles when the build is stopped: waits on the worker give up then. */
+  readonly #stoppedSignal = new Promise<void>((resolve) => {
+    this.#onStop = resolve;
+  });
   readonly steps: readonly BuildStep[];
 
   private constructor(
@@ -101,6 +106,7 @@ export class BuildRun implements StepHost {
     this.#stopResult = result;
     this.#stopReason = reason;
     this.#stepAbort?.abort(reason);
+    this.#onStop();
   }
 
   /** Runs the build to its end and records the result; never throws. */
@@ -111,8 +117,14 @@ export class BuildRun implements StepHost {
       await this.#setupProperties();
       await this.data.builds.setState(this.buildid, 'preparing worker');
       try {
-        await this.channel.ping();
-        await this.channel.startBuild(this.builderName);
+        // A worker that never answers must not keep a stopped build from ending.
+        const prepared = (async () => {
+          await this.channel.ping();
+          await this.channel.startBuild(this.builderName);
+        })();
+        // Once the stop won the race, a late failure has nobody left to tell.
+        prepared.catch(() => {});
+        await Promise.race([prepared, this.#stoppedSignal]);
       } catch (err) {
         // Buildbot drops a worker that fails its ping; the build is retried elsewhere or later.
         this.deps.onError(
