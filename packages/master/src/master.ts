@@ -26,6 +26,17 @@ import { WorkerService } from './workers/worker.js';
 
 export const DEFAULT_CONFIG_FILE = 'master.config.ts';
 
+/**
+ * A part of the master that needs the running Master: the PB worker port, the build runner,
+ * later the web server. Started in order once the services run (before distribution
+ * starts), stopped in reverse order first thing in `stop()`.
+ */
+export interface MasterExtension {
+  readonly name: string;
+  start(master: Master): Promise<void>;
+  stop(): Promise<void>;
+}
+
 export interface MasterOptions {
   /** The master directory: holds the config and, by default, the SQLite database. */
   readonly basedir: string;
@@ -33,8 +44,10 @@ export interface MasterOptions {
   readonly configFile?: string;
   /** Identity in the shared database; default `<hostname>:<basedir>`, as Buildbot does. */
   readonly name?: string;
-  /** Starts builds; without one, requests stay pending (the build runner is a later issue). */
+  /** Starts builds; without one, requests stay pending. `BuildRunner` (build/runner.ts) is the real one. */
   readonly buildStarter?: BuildStarter;
+  /** See MasterExtension; `withWorkers()` (runtime.ts) adds the worker port and the build runner. */
+  readonly extensions?: readonly MasterExtension[];
   readonly typecheckConfig?: boolean;
   readonly now?: () => number;
   readonly bus?: EventBusOptions;
@@ -68,6 +81,7 @@ export class Master {
   #stopped = false;
   #lastRetention = Number.NEGATIVE_INFINITY;
   #reconfigs: Promise<unknown> = Promise.resolve();
+  readonly #extensions: MasterExtension[] = [];
 
   private constructor(
     readonly options: MasterOptions,
@@ -137,6 +151,15 @@ export class Master {
     await this.workers.start();
     await this.builders.start();
     await this.#applyConfig(diffConfigs(null, this.#config));
+    try {
+      for (const ext of this.options.extensions ?? []) {
+        await ext.start(this);
+        this.#extensions.push(ext);
+      }
+    } catch (err) {
+      await this.#stopExtensions();
+      throw err;
+    }
     if (this.distributor) {
       this.distributor.listen(this.bus);
       this.distributor.trigger();
@@ -220,12 +243,20 @@ export class Master {
     this.#stopped = true;
     clearInterval(this.#timer);
     await this.distributor?.stop();
+    await this.#stopExtensions();
     await this.builders.stop().catch((err) => this.#error(err, 'stopping builders'));
     for (const w of this.workers.values()) w.stopReason = 'master shutting down';
     await this.workers.stop().catch((err) => this.#error(err, 'stopping workers'));
     await this.bus.idle();
     await markStopped(this.data, this.masterid, this.name);
     await this.db.close();
+  }
+
+  async #stopExtensions(): Promise<void> {
+    while (this.#extensions.length > 0) {
+      const ext = this.#extensions.pop()!;
+      await ext.stop().catch((err) => this.#error(err, `stopping ${ext.name}`));
+    }
   }
 
   #error(err: unknown, context: string): void {

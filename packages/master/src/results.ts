@@ -74,7 +74,13 @@ export function combineStepResult(
   stepResult: Result,
   buildSoFar: Result | null,
 ): { result: Result; terminate: boolean } {
-  const p = { ...DEFAULT_RESULT_POLICY, ...policy };
+  // Only flags that are set override the defaults: a step class declaring `haltOnFailure?`
+  // as a field has it present but undefined, which must not read as false.
+  const p = { ...DEFAULT_RESULT_POLICY };
+  for (const key of Object.keys(p) as (keyof ResultPolicy)[]) {
+    const value = policy[key];
+    if (value !== undefined) p[key] = value;
+  }
   let contribution: Result = stepResult;
   let terminate = false;
   if (stepResult === FAILURE) {

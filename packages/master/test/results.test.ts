@@ -91,4 +91,9 @@ describe('results', () => {
       EXCEPTION,
     );
   });
+
+  it('treats a policy flag that is present but undefined as unset (class fields)', () => {
+    const policy = { flunkOnFailure: undefined, haltOnFailure: undefined };
+    assert.deepEqual(combineStepResult(policy, FAILURE, SUCCESS), { result: FAILURE, terminate: false });
+  });
 });

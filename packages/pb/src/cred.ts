@@ -138,7 +138,7 @@ export class PortalRoot extends Referenceable {
     readonly portal: Portal,
     readonly broker: Broker,
     private readonly gate?: LoginGate,
-    private readonly onLoginFailed?: (username: string | null, error: unknown) => void,
+    private readonly onLoginFailed?: (username: string | null, error: unknown, broker: Broker) => void,
   ) {
     super();
   }
@@ -160,7 +160,7 @@ export class PortalRoot extends Referenceable {
     try {
       result = await this.portal.login(credentials, mind, this.broker);
     } catch (err) {
-      this.onLoginFailed?.(username, err);
+      this.onLoginFailed?.(username, err, this.broker);
       throw err;
     }
     const { avatar, logout } = result;

@@ -42,6 +42,7 @@ export interface BusEvents {
   'worker.connected': { workerid: number; name: string; masterid: number };
   'worker.disconnected': { workerid: number; name: string; masterid: number };
   'worker.configured': { workerid: number; name: string };
+  'worker.state': { workerid: number; paused: boolean; graceful: boolean };
   'builder.configured': { builderid: number; name: string };
   'config.reconfigured': { added: number; changed: number; removed: number };
 }
@@ -70,6 +71,7 @@ export const KEY_FIELDS: { readonly [K in EventKind]: readonly (keyof BusEvents[
   'worker.connected': ['workerid'],
   'worker.disconnected': ['workerid'],
   'worker.configured': ['workerid'],
+  'worker.state': ['workerid'],
   'builder.configured': ['builderid'],
   'config.reconfigured': [],
 };

@@ -10,12 +10,17 @@ export interface RemoteCommand {
   readonly args: Readonly<Record<string, unknown>>;
   /** Receives the command's output streams while it runs. */
   readonly logName?: string;
+  /** Also hand the command's stdout back in the outcome (e.g. `git rev-parse HEAD`). */
+  readonly collectStdout?: boolean;
 }
 
 export interface RemoteCommandOutcome {
   readonly rc: number | null;
   readonly interrupted: boolean;
-  readonly updates: Readonly<Record<string, unknown>>;
+  /** Every value the worker sent per update key other than the output streams and rc. */
+  readonly updates: Readonly<Record<string, readonly unknown[]>>;
+  /** The collected stdout when `collectStdout` was asked for, else ''. */
+  readonly stdout?: string;
 }
 
 export interface StepLog {

@@ -52,6 +52,8 @@ export interface BuilderConfig {
    * default rule), or a function deciding for a pair. Default: the master-wide setting.
    */
   readonly collapseRequests?: boolean | CollapseFn;
+  /** The builder's directory on its workers; default the name with unsafe characters as '_'. */
+  readonly workerBuilddir?: string;
 }
 
 export type CollapseFn = (older: PendingRequest, newer: PendingRequest) => boolean | Promise<boolean>;

@@ -58,6 +58,7 @@ const KNOWN_BUILDER = new Set([
   'canStartBuild',
   'nextWorker',
   'collapseRequests',
+  'workerBuilddir',
 ]);
 
 export function validateConfig(raw: unknown, file: string, sourceText?: string): ResolvedConfig {
@@ -311,6 +312,8 @@ function resolveBuilders(
       issue('collapseRequests', `must be true, false or a function, got ${describe(b.collapseRequests)}`);
     if (b.properties !== undefined && !isPlainRecord(b.properties))
       issue('properties', 'must be a plain object');
+    if (b.workerBuilddir !== undefined && !(typeof b.workerBuilddir === 'string' && b.workerBuilddir !== ''))
+      issue('workerBuilddir', `must be a non-empty string, got ${describe(b.workerBuilddir)}`);
     out.push({
       ...(b as object),
       name: name ?? '',

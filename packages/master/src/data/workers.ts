@@ -78,6 +78,16 @@ export class WorkersData {
     this.ctx.bus.publish('worker.disconnected', { workerid, name: w?.name ?? '', masterid });
   }
 
+  /** Records whether the worker is paused and/or shutting down gracefully. */
+  async setState(workerid: number, state: { paused: boolean; graceful: boolean }): Promise<void> {
+    await this.ctx.db
+      .updateTable('workers')
+      .set({ paused: state.paused ? 1 : 0, graceful: state.graceful ? 1 : 0 })
+      .where('id', '=', workerid)
+      .execute();
+    this.ctx.bus.publish('worker.state', { workerid, ...state });
+  }
+
   async connectedTo(masterid: number): Promise<number[]> {
     const rows = await this.ctx.db
       .selectFrom('connected_workers')

@@ -113,7 +113,7 @@ export class Distributor {
     const out: WorkerSlot[] = [];
     for (const name of builder.config.workerNames) {
       const w = this.#o.worker(name);
-      if (w?.isAvailable()) out.push(w);
+      if (w?.isAvailable() && this.#canStart(builder, w)) out.push(w);
     }
     return out;
   }
@@ -176,7 +176,7 @@ export class Distributor {
     request: PendingRequest,
   ): Promise<WorkerSlot | null> {
     const { canStartBuild, nextWorker } = builder.config;
-    let allowed = workers.filter((w) => w.isAvailable());
+    let allowed = workers.filter((w) => w.isAvailable() && this.#canStart(builder, w));
     if (canStartBuild) {
       const verdicts = await Promise.all(
         allowed.map((w) =>
@@ -200,6 +200,10 @@ export class Distributor {
       return allowed.find((w) => w === picked) ?? null;
     }
     return fairestWorker(allowed);
+  }
+
+  #canStart(builder: DistributorBuilder, worker: WorkerSlot): boolean {
+    return this.#o.starter.canStart?.(builder, worker) ?? true;
   }
 
   async #guard<T>(fn: () => Promise<T>, context: string, fallback: T): Promise<T> {

@@ -39,4 +39,10 @@ export interface BuildStarter {
    * requests. After a successful start the runner owns the slot and must release it.
    */
   startBuild(assignment: Assignment): Promise<void>;
+  /**
+   * Optional veto on a pairing the distributor considers, e.g. because the worker already
+   * runs a build of this builder (Buildbot runs one build per builder per worker at a time:
+   * they share the builder's directory there).
+   */
+  canStart?(builder: DistributorBuilder, worker: WorkerSlot): boolean;
 }

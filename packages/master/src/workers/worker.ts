@@ -11,6 +11,8 @@ import type { ReconfigurableService } from '../service.js';
 export interface WorkerConnection {
   /** Closes the connection, e.g. when the worker is removed from the configuration. */
   disconnect(reason: string): Promise<void>;
+  /** Asks the worker process to exit; connections that cannot just disconnect. */
+  shutdown?(): Promise<void>;
 }
 
 export class WorkerAlreadyConnectedError extends Error {
@@ -29,6 +31,7 @@ export class WorkerService implements ReconfigurableService<ResolvedWorker>, Wor
   #running = 0;
   #lastAssigned = 0;
   #removed = false;
+  #graceful = false;
   paused = false;
   /** What the worker is told when stop() closes its connection. */
   stopReason = 'worker removed from the master configuration';
@@ -70,6 +73,14 @@ export class WorkerService implements ReconfigurableService<ResolvedWorker>, Wor
   get connected(): boolean {
     return this.#connection !== null;
   }
+  /** The live connection, for the build runner (see `isWorkerChannel`). */
+  get connection(): WorkerConnection | null {
+    return this.#connection;
+  }
+  /** Shutting down once idle: takes no new builds. */
+  get graceful(): boolean {
+    return this.#graceful;
+  }
 
   async start(): Promise<void> {
     this.#workerid = await this.data.workers.findOrCreate(this.#config.name);
@@ -101,6 +112,10 @@ export class WorkerService implements ReconfigurableService<ResolvedWorker>, Wor
   async attach(connection: WorkerConnection, info: Record<string, unknown>): Promise<void> {
     if (this.#connection) throw new WorkerAlreadyConnectedError(this.name);
     this.#connection = connection;
+    // A fresh connection starts without a pending graceful shutdown, and the recorded state
+    // is rewritten (it may be stale from a previous master run), as in Buildbot.
+    this.#graceful = false;
+    await this.#saveState();
     await this.data.workers.connected(this.#workerid, this.masterid(), info);
     this.onAvailable();
   }
@@ -112,8 +127,43 @@ export class WorkerService implements ReconfigurableService<ResolvedWorker>, Wor
     await this.data.workers.disconnected(this.#workerid, this.masterid());
   }
 
+  /** Stops giving this worker new builds; running builds go on. */
+  async pause(): Promise<void> {
+    this.paused = true;
+    await this.#saveState();
+  }
+
+  async unpause(): Promise<void> {
+    this.paused = false;
+    await this.#saveState();
+    this.onAvailable();
+  }
+
+  /**
+   * Shuts the worker process down: at once, or (graceful) when its running builds are done,
+   * taking no new ones meanwhile. The worker asking for it itself is a graceful request.
+   */
+  async shutdown(options: { graceful: boolean } = { graceful: true }): Promise<void> {
+    if (!options.graceful) {
+      await this.#connection?.shutdown?.();
+      return;
+    }
+    this.#graceful = true;
+    await this.#saveState();
+    await this.#maybeShutdown();
+  }
+
+  async #maybeShutdown(): Promise<void> {
+    if (this.#graceful && this.#running === 0) await this.#connection?.shutdown?.();
+  }
+
+  async #saveState(): Promise<void> {
+    if (this.#workerid === 0) return;
+    await this.data.workers.setState(this.#workerid, { paused: this.paused, graceful: this.#graceful });
+  }
+
   isAvailable(): boolean {
-    if (!this.#connection || this.paused || this.#removed) return false;
+    if (!this.#connection || this.paused || this.#graceful || this.#removed) return false;
     return this.#config.maxBuilds === null || this.#running < this.#config.maxBuilds;
   }
 
@@ -126,5 +176,8 @@ export class WorkerService implements ReconfigurableService<ResolvedWorker>, Wor
     if (this.#running > 0) this.#running--;
     // Not left to the 'build.finished' event: the runner may release after publishing it.
     this.onAvailable();
+    this.#maybeShutdown().catch(() => {
+      // The connection is going away anyway; nothing to retry.
+    });
   }
 }

@@ -23,9 +23,9 @@ export interface ListenOptions extends ConnectionOptions {
   portal?: Portal;
   /** Called before each login is checked; throw to refuse (rate limiting). */
   loginGate?: LoginGate;
-  onLoginFailed?: (username: string | null, error: unknown) => void;
-  /** Called for every new connection, after its broker is set up. */
-  onConnection?: (broker: Broker) => void;
+  onLoginFailed?: (username: string | null, error: unknown, broker: Broker) => void;
+  /** Called for every new connection, after its broker is set up (with its socket, for the peer address). */
+  onConnection?: (broker: Broker, socket: net.Socket) => void;
 }
 
 /** A listening PB server. */
@@ -63,7 +63,7 @@ export async function listen(options: ListenOptions): Promise<PBServer> {
     pb.brokers.add(broker);
     broker.notifyOnDisconnect(() => pb.brokers.delete(broker));
     attachSocket(broker, socket);
-    options.onConnection?.(broker);
+    options.onConnection?.(broker, socket);
   };
   const server = options.tls ? tls.createServer(options.tls, onSocket) : net.createServer(onSocket);
   const pb = new PBServer(server);

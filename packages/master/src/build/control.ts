@@ -1,0 +1,96 @@
+// What a control channel (`lathe force`, `lathe status`, the web UI) needs to start a build
+// and follow it: create a buildset for one builder and wait for its request to complete.
+// Progress in between is on the bus: `build.started` (carries the buildrequestid),
+// `step.*.<buildid>.*`, `log.append.<stepid>.<logid>`, `build.finished.<builderid>.<buildid>`.
+import type { BuildRequestRow } from '../data/buildrequests.js';
+import type { Master } from '../master.js';
+
+export interface ForceBuildSpec {
+  readonly builder: string;
+  readonly repository?: string;
+  readonly branch?: string | null;
+  readonly revision?: string | null;
+  readonly project?: string;
+  readonly codebase?: string;
+  readonly reason?: string;
+  readonly properties?: Readonly<Record<string, unknown>>;
+  readonly priority?: number;
+}
+
+export class UnknownBuilderError extends Error {
+  override readonly name = 'UnknownBuilderError';
+  constructor(readonly builder: string) {
+    super(`no builder named ${JSON.stringify(builder)}`);
+  }
+}
+
+export class RequestTimeoutError extends Error {
+  override readonly name = 'RequestTimeoutError';
+  constructor(
+    readonly buildrequestid: number,
+    readonly timeoutMs: number,
+  ) {
+    super(`build request ${buildrequestid} did not complete within ${timeoutMs} ms`);
+  }
+}
+
+/** Queues a build of `spec.builder`; the distributor starts it when a worker is free. */
+export async function forceBuild(
+  master: Master,
+  spec: ForceBuildSpec,
+): Promise<{ buildsetid: number; buildrequestid: number }> {
+  const builder = master.builders.get(spec.builder);
+  if (!builder) throw new UnknownBuilderError(spec.builder);
+  const ssid = await master.data.sourcestamps.findOrCreate({
+    repository: spec.repository ?? '',
+    branch: spec.branch ?? null,
+    revision: spec.revision ?? null,
+    project: spec.project ?? '',
+    codebase: spec.codebase ?? '',
+  });
+  const added = await master.data.buildsets.add({
+    sourcestampids: [ssid],
+    builderids: [builder.builderid],
+    reason: spec.reason ?? 'forced build',
+    properties: spec.properties ?? {},
+    ...(spec.priority === undefined ? {} : { priority: spec.priority }),
+  });
+  return { buildsetid: added.buildsetid, buildrequestid: added.buildrequestids.get(builder.builderid)! };
+}
+
+/**
+ * Resolves with the request once it is complete — after any RETRY builds were run again.
+ * Rejects with RequestTimeoutError after `timeoutMs` (default: wait forever).
+ */
+export async function waitForRequest(
+  master: Master,
+  buildrequestid: number,
+  timeoutMs?: number,
+): Promise<BuildRequestRow> {
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const check = async () => {
+      const row = await master.data.buildrequests.get(buildrequestid);
+      if (row?.complete) {
+        sub.unsubscribe();
+        clearTimeout(timer);
+        resolve(row);
+      }
+    };
+    // Subscribe first, then look: a completion between the two is not missed.
+    const sub = master.bus.subscribe(
+      `buildrequest.complete.*.${buildrequestid}`,
+      () => check().catch(reject),
+      {
+        name: `wait:buildrequest:${buildrequestid}`,
+      },
+    );
+    if (timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        sub.unsubscribe();
+        reject(new RequestTimeoutError(buildrequestid, timeoutMs));
+      }, timeoutMs);
+    }
+    check().catch(reject);
+  });
+}

@@ -1,0 +1,128 @@
+// The build runner: the distributor's BuildStarter. It starts a build on the assigned
+// worker's connection, keeps it until it ends, releases the worker's slot, and lets the
+// control channel stop builds. On master shutdown running builds end RETRY, so their
+// requests run again on the next start.
+import type { Assignment, BuildStarter, DistributorBuilder, WorkerSlot } from '../distributor/slots.js';
+import type { Master, MasterExtension } from '../master.js';
+import { CANCELLED, RETRY, type Result } from '../results.js';
+import { isWorkerChannel } from '../workers/channel.js';
+import { BuildRun } from './build.js';
+
+/** The assigned worker has no connection that can run builds (it just went away). */
+export class WorkerNotConnectedError extends Error {
+  override readonly name = 'WorkerNotConnectedError';
+  constructor(readonly worker: string) {
+    super(`worker ${worker} is not connected`);
+  }
+}
+
+export class BuildRunnerNotStartedError extends Error {
+  override readonly name = 'BuildRunnerNotStartedError';
+  constructor() {
+    super('build runner: startBuild before the master started it');
+  }
+}
+
+export interface RunningBuild {
+  readonly buildid: number;
+  readonly number: number;
+  readonly builder: string;
+  readonly worker: string;
+  readonly buildrequestid: number;
+  readonly currentStep: string | null;
+  /** Settles with the build's result once it is recorded. */
+  readonly finished: Promise<Result>;
+}
+
+export class BuildRunner implements BuildStarter, MasterExtension {
+  readonly name = 'build-runner';
+  #master: Master | null = null;
+  readonly #running = new Map<number, { run: BuildRun; finished: Promise<Result> }>();
+
+  async start(master: Master): Promise<void> {
+    this.#master = master;
+  }
+
+  /** Ends running builds with RETRY (their requests run again) and waits for them. */
+  async stop(): Promise<void> {
+    await this.stopAll('master shutting down', RETRY);
+    this.#master = null;
+  }
+
+  async startBuild(assignment: Assignment): Promise<void> {
+    const master = this.#master;
+    if (!master) throw new BuildRunnerNotStartedError();
+    const worker = master.workers.get(assignment.worker.name);
+    const channel = worker?.connection ?? null;
+    if (!isWorkerChannel(channel) || !channel.connected)
+      throw new WorkerNotConnectedError(assignment.worker.name);
+    const run = await BuildRun.create(
+      {
+        data: master.data,
+        masterid: master.masterid,
+        logOptions: {
+          flushBytes: master.config.logs.flushBytes,
+          flushIntervalMs: master.config.logs.flushIntervalMs,
+        },
+        onError: (err, ctx) => (master.options.onError ?? defaultOnError)(err, ctx),
+      },
+      assignment,
+      channel,
+    );
+    const finished = run.run().finally(() => {
+      this.#running.delete(run.buildid);
+      assignment.worker.release();
+    });
+    this.#running.set(run.buildid, { run, finished });
+  }
+
+  /**
+   * One build per builder per worker at a time, as Buildbot's WorkerForBuilder: the builds
+   * would share the builder's directory, and a worker keeps one command per builder. A
+   * worker that has not been told about the builder yet (a reconfig in flight) waits too.
+   */
+  canStart(builder: DistributorBuilder, worker: WorkerSlot): boolean {
+    for (const { run } of this.#running.values()) {
+      if (run.builderName === builder.name && run.workerName === worker.name) return false;
+    }
+    const channel = this.#master?.workers.get(worker.name)?.connection ?? null;
+    return !isWorkerChannel(channel) || channel.hasBuilder(builder.name);
+  }
+
+  /** Stops every running build (e.g. `lathe stop` cancelling) and waits until they are recorded. */
+  async stopAll(reason: string, result: Result = CANCELLED): Promise<void> {
+    const all = [...this.#running.values()];
+    for (const b of all) b.run.stop(reason, result);
+    await Promise.allSettled(all.map((b) => b.finished));
+  }
+
+  /** Stops a running build of this master; false if it is not running here. */
+  stopBuild(buildid: number, reason = 'stopped by user', result: Result = CANCELLED): boolean {
+    const b = this.#running.get(buildid);
+    if (!b) return false;
+    b.run.stop(reason, result);
+    return true;
+  }
+
+  /** The builds running on this master now. */
+  running(): RunningBuild[] {
+    return [...this.#running.values()].map(({ run, finished }) => ({
+      buildid: run.buildid,
+      number: run.buildNumber,
+      builder: run.builderName,
+      worker: run.workerName,
+      buildrequestid: run.assignment.request.id,
+      currentStep: run.currentStep,
+      finished,
+    }));
+  }
+
+  /** A running build, to wait for it or stop it. */
+  get(buildid: number): RunningBuild | undefined {
+    return this.running().find((b) => b.buildid === buildid);
+  }
+}
+
+function defaultOnError(err: unknown, context: string): void {
+  console.error(`build runner: ${context}:`, err);
+}

@@ -1,0 +1,81 @@
+// The master with its network faces: the PB worker port and the build runner. Two ways in:
+//
+//   As MasterOptions extensions (started and stopped by the Master itself):
+//     const rt = withWorkers({ basedir });
+//     const master = await Master.start(rt.options);
+//
+//   As hooks for a runner that starts the Master itself and attaches parts afterwards
+//   (the shape `lathe start` uses: buildStarter, attach → closer, cancelBuilds):
+//     const hooks = workerHooks();
+//     const master = await Master.start({ basedir, buildStarter: hooks.buildStarter });
+//     const detach = await hooks.attach(master, log);  …  await detach(); await master.stop();
+//
+// Either way `runner.stopBuild(buildid)` stops a build, `forceBuild`/`waitForRequest`
+// (build/control.ts) start and follow one, and workers connect to the configured workerPort.
+import { BuildRunner } from './build/runner.js';
+import type { BuildStarter } from './distributor/slots.js';
+import type { Master, MasterOptions } from './master.js';
+import { WorkerServer, type WorkerServerOptions } from './workers/pb/server.js';
+
+export interface WorkerRuntime {
+  /** Pass these to `Master.start`. */
+  readonly options: MasterOptions;
+  readonly server: WorkerServer;
+  readonly runner: BuildRunner;
+}
+
+export function withWorkers(options: MasterOptions, server: WorkerServerOptions = {}): WorkerRuntime {
+  const runner = new BuildRunner();
+  const workerServer = new WorkerServer(server);
+  // Stopped in reverse: the port closes first (running builds lose their workers and end
+  // RETRY), then the runner waits for them to be recorded.
+  return {
+    options: {
+      ...options,
+      buildStarter: runner,
+      extensions: [...(options.extensions ?? []), runner, workerServer],
+    },
+    server: workerServer,
+    runner,
+  };
+}
+
+export interface WorkerHooks {
+  readonly buildStarter: BuildStarter;
+  readonly runner: BuildRunner;
+  readonly server: WorkerServer;
+  /** Opens the worker port for a started master; the returned closer closes it and waits for builds. */
+  attach(master: Master, log: (line: string) => void): Promise<() => Promise<void>>;
+  /** Stops every running build with CANCELLED. */
+  cancelBuilds(master: Master, reason: string): Promise<void>;
+}
+
+export function workerHooks(server: WorkerServerOptions = {}): WorkerHooks {
+  const runner = new BuildRunner();
+  let workerServer: WorkerServer | null = null;
+  return {
+    buildStarter: runner,
+    runner,
+    get server(): WorkerServer {
+      if (!workerServer) throw new Error('worker port: not attached yet');
+      return workerServer;
+    },
+    async attach(master, log) {
+      const ws = new WorkerServer({
+        logger: { info: log, warn: (m) => log(`warning: ${m}`) },
+        ...server,
+      });
+      workerServer = ws;
+      await runner.start(master);
+      await ws.start(master);
+      log(`worker port listening on ${master.config.workerPort.host ?? '0.0.0.0'}:${ws.port}`);
+      return async () => {
+        await ws.stop();
+        await runner.stop();
+      };
+    },
+    async cancelBuilds(_master, reason) {
+      await runner.stopAll(reason);
+    },
+  };
+}

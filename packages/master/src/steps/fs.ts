@@ -1,0 +1,62 @@
+// Worker-side filesystem steps: Buildbot's RemoveDirectory and MakeDirectory, each one
+// worker command (`rmdir`, `mkdir`) whose rc decides the result.
+import type { BuildStep, StepContext } from '../config/steps.js';
+import type { Result, ResultPolicy } from '../results.js';
+import { decodeRC } from './shell.js';
+
+export interface DirectoryStepOptions extends ResultPolicy {
+  /** Relative to the builder's directory on the worker. */
+  readonly dir: string;
+  readonly name?: string;
+  readonly alwaysRun?: boolean;
+}
+
+abstract class DirectoryStep implements BuildStep {
+  readonly name: string;
+  readonly alwaysRun?: boolean;
+  readonly haltOnFailure?: boolean;
+  readonly flunkOnFailure?: boolean;
+  readonly warnOnFailure?: boolean;
+
+  constructor(
+    readonly options: DirectoryStepOptions,
+    defaultName: string,
+  ) {
+    this.name = options.name ?? defaultName;
+    for (const key of ['alwaysRun', 'haltOnFailure', 'flunkOnFailure', 'warnOnFailure'] as const) {
+      if (options[key] !== undefined) Object.assign(this, { [key]: options[key] });
+    }
+  }
+
+  protected abstract command(): { name: string; args: Record<string, unknown> };
+
+  async run(ctx: StepContext): Promise<Result> {
+    const outcome = await ctx.runCommand({ ...this.command(), logName: 'stdio' });
+    return decodeRC(outcome.rc);
+  }
+}
+
+export class RemoveDirectory extends DirectoryStep {
+  constructor(options: DirectoryStepOptions) {
+    super(options, 'RemoveDirectory');
+  }
+  protected command() {
+    return { name: 'rmdir', args: { dir: this.options.dir, logEnviron: true } };
+  }
+}
+
+export class MakeDirectory extends DirectoryStep {
+  constructor(options: DirectoryStepOptions) {
+    super(options, 'MakeDirectory');
+  }
+  protected command() {
+    return { name: 'mkdir', args: { dir: this.options.dir } };
+  }
+}
+
+export function removeDirectory(options: DirectoryStepOptions): RemoveDirectory {
+  return new RemoveDirectory(options);
+}
+export function makeDirectory(options: DirectoryStepOptions): MakeDirectory {
+  return new MakeDirectory(options);
+}

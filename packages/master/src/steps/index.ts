@@ -1,0 +1,4 @@
+export * from './args.js';
+export * from './fs.js';
+export * from './git.js';
+export * from './shell.js';
