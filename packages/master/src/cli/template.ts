@@ -9,6 +9,9 @@ export interface TemplateOptions {
   readonly sampleProject: string;
 }
 
+/** A TypeScript string literal in the style of the rest of the file. */
+const q = (s: string) => `'${s.replace(/[\\']/g, '\\$&')}'`;
+
 export function configTemplate(o: TemplateOptions): string {
   return `// Lathe master configuration. After editing, check it with
 //   lathe checkconfig .
@@ -41,7 +44,7 @@ function shell(name: string, command: string[]): BuildStep {
 }
 
 // The project the sample builder builds: a copy of it is tested on every build.
-const sampleProject = ${JSON.stringify(o.sampleProject)};
+const sampleProject = ${q(o.sampleProject)};
 
 export default defineConfig({
   title: 'Lathe sample master',
@@ -50,7 +53,7 @@ export default defineConfig({
   // must match what the worker was created with (lathe-worker create ... NAME PASSWORD).
   workerPort: ${o.workerPort},
   workers: [
-    defineWorker({ name: ${JSON.stringify(o.workerName)}, password: ${JSON.stringify(o.workerPassword)}, maxBuilds: 1 }),
+    defineWorker({ name: ${q(o.workerName)}, password: ${q(o.workerPassword)}, maxBuilds: 1 }),
   ],
 
   // A builder turns a build request into a build: which workers may run it, and the steps.
@@ -58,7 +61,7 @@ export default defineConfig({
     defineBuilder({
       name: 'sample',
       description: 'copies the sample project and runs its tests',
-      workerNames: [${JSON.stringify(o.workerName)}],
+      workerNames: [${q(o.workerName)}],
       factory: buildFactory(
         shell('fetch', ['cp', '-R', \`\${sampleProject}/.\`, '.']),
         shell('node version', ['node', '--version']),
