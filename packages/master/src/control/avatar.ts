@@ -142,9 +142,10 @@ export class ControlAvatar extends Avatar {
   }
 
   #follow(builderid: number, listener: RemoteReference): BuildFollower {
-    const send = async (ev: ForceEvent) => {
-      // A client that went away is not an error of the master's; just stop following.
-      await listener.callRemote('event', ev).catch(() => follower.stop());
+    // No answer wanted: waiting for one would hold up the bus consumer, and PB keeps the
+    // calls in order on the connection anyway. A client that goes away ends the follow below.
+    const send = (ev: ForceEvent) => {
+      if (listener.connected) listener.callRemoteNoAnswer('event', ev);
     };
     const follower = new BuildFollower(this.target.master.bus, builderid, send);
     this.#followers.add(follower);

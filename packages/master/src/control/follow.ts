@@ -1,8 +1,8 @@
 // Follows one forced build request on the bus and reports its progress as ForceEvents.
-// Subscriptions are made *before* the buildset is added (the bus delivers asynchronously,
-// but a handler could still run before `add` returns), so the handlers wait for the ids.
+// The subscription is made *before* the buildset is added (the bus delivers asynchronously,
+// but a handler could still run before `add` returns), so the handler waits for the ids.
 import type { EventBus, Subscription } from '../bus/bus.js';
-import type { BusMessage } from '../bus/events.js';
+import type { BusEvents, BusMessage } from '../bus/events.js';
 import type { ForceEvent } from './protocol.js';
 
 export interface FollowIds {
@@ -12,7 +12,7 @@ export interface FollowIds {
 }
 
 export class BuildFollower {
-  readonly #subs: Subscription[] = [];
+  readonly #sub: Subscription;
   readonly #builds = new Set<number>();
   readonly #stepNames = new Map<number, string>();
   #ids: FollowIds | null = null;
@@ -22,69 +22,84 @@ export class BuildFollower {
   });
   #done = false;
 
+  /**
+   * @param emit must not block: it is called in bus order from one subscription, and the
+   *   order (steps before the build's end, the build before the buildset) is the point.
+   */
   constructor(
     bus: EventBus,
-    builderid: number,
-    private readonly emit: (event: ForceEvent) => void | Promise<void>,
+    private readonly builderid: number,
+    private readonly emit: (event: ForceEvent) => void,
   ) {
-    const on = (pattern: string, fn: (m: BusMessage) => void | Promise<void>) =>
-      this.#subs.push(
-        bus.subscribe(
-          pattern,
-          async (m) => {
-            const ids = await this.#idsReady;
-            if (ids && !this.#done) await fn(m);
-          },
-          { name: `control follow ${pattern}`, maxQueue: 1000 },
-        ),
-      );
-    on(`buildrequest.*.${builderid}.*`, (m) => {
-      const p = m.payload as { buildrequestid: number; results?: number };
-      if (p.buildrequestid !== this.#ids?.buildrequestid) return;
-      if (m.kind === 'buildrequest.claimed')
-        return this.emit({ type: 'claimed', buildrequestid: p.buildrequestid });
-      if (m.kind === 'buildrequest.unclaimed')
-        return this.emit({ type: 'unclaimed', buildrequestid: p.buildrequestid });
-      if (m.kind === 'buildrequest.complete')
-        return this.emit({
-          type: 'requestComplete',
-          buildrequestid: p.buildrequestid,
-          results: p.results ?? 0,
-        });
-    });
-    on(`build.*.${builderid}.*`, (m) => {
-      if (m.kind === 'build.started') {
-        const p = m.payload as { buildid: number; number: number; buildrequestid: number };
-        if (p.buildrequestid !== this.#ids?.buildrequestid) return;
+    // One subscription for every kind: separate subscriptions each have their own queue,
+    // so their handlers would run in no particular order relative to each other.
+    this.#sub = bus.subscribe(
+      '#',
+      async (m) => {
+        if (!this.#ids) await this.#idsReady;
+        if (this.#ids && !this.#done) this.#handle(m);
+      },
+      { name: `control: follow builder ${builderid}` },
+    );
+  }
+
+  #handle(m: BusMessage): void {
+    const ids = this.#ids!;
+    switch (m.kind) {
+      case 'buildrequest.claimed':
+      case 'buildrequest.unclaimed':
+      case 'buildrequest.complete': {
+        const p = m.payload as { buildrequestid: number; results?: number };
+        if (p.buildrequestid !== ids.buildrequestid) return;
+        if (m.kind === 'buildrequest.complete')
+          this.emit({ type: 'requestComplete', buildrequestid: p.buildrequestid, results: p.results ?? 0 });
+        else
+          this.emit({
+            type: m.kind === 'buildrequest.claimed' ? 'claimed' : 'unclaimed',
+            buildrequestid: p.buildrequestid,
+          });
+        return;
+      }
+      case 'build.started': {
+        const p = m.payload as BusEvents['build.started'];
+        if (p.buildrequestid !== ids.buildrequestid || p.builderid !== this.builderid) return;
         this.#builds.add(p.buildid);
-        return this.emit({ type: 'buildStarted', buildid: p.buildid, number: p.number });
+        this.emit({ type: 'buildStarted', buildid: p.buildid, number: p.number });
+        return;
       }
-      if (m.kind === 'build.finished') {
-        const p = m.payload as { buildid: number; number: number; results: number };
+      case 'build.finished': {
+        const p = m.payload as BusEvents['build.finished'];
         if (!this.#builds.has(p.buildid)) return;
-        return this.emit({ type: 'buildFinished', buildid: p.buildid, number: p.number, results: p.results });
+        this.emit({ type: 'buildFinished', buildid: p.buildid, number: p.number, results: p.results });
+        return;
       }
-    });
-    // Step events carry only the build id; we learn our builds from build.started.
-    on('step.*.*.*', (m) => {
-      const p = m.payload as { stepid: number; buildid: number; name?: string; results?: number };
-      if (!this.#builds.has(p.buildid)) return;
-      if (m.kind === 'step.started') this.#stepNames.set(p.stepid, p.name ?? `step ${p.stepid}`);
-      else if (m.kind === 'step.finished')
-        return this.emit({
+      // Step events carry only the build id; we learn our builds from build.started.
+      case 'step.started': {
+        const p = m.payload as BusEvents['step.started'];
+        if (this.#builds.has(p.buildid)) this.#stepNames.set(p.stepid, p.name);
+        return;
+      }
+      case 'step.finished': {
+        const p = m.payload as BusEvents['step.finished'];
+        if (!this.#builds.has(p.buildid)) return;
+        this.emit({
           type: 'stepFinished',
           buildid: p.buildid,
           name: this.#stepNames.get(p.stepid) ?? `step ${p.stepid}`,
-          results: p.results ?? 0,
+          results: p.results,
         });
-    });
-    on('buildset.complete.*', (m) => {
-      const p = m.payload as { buildsetid: number; results: number };
-      if (p.buildsetid !== this.#ids?.buildsetid) return;
-      const final = this.emit({ type: 'buildsetComplete', buildsetid: p.buildsetid, results: p.results });
-      this.stop();
-      return final;
-    });
+        return;
+      }
+      case 'buildset.complete': {
+        const p = m.payload as BusEvents['buildset.complete'];
+        if (p.buildsetid !== ids.buildsetid) return;
+        this.emit({ type: 'buildsetComplete', buildsetid: p.buildsetid, results: p.results });
+        this.stop();
+        return;
+      }
+      default:
+        return;
+    }
   }
 
   /** The request was added: start reporting. */
@@ -96,6 +111,6 @@ export class BuildFollower {
   stop(): void {
     this.#done = true;
     this.#resolveIds(null);
-    for (const s of this.#subs) s.unsubscribe();
+    this.#sub.unsubscribe();
   }
 }

@@ -39,10 +39,13 @@ export interface ForceOptions {
   readonly timeoutMs?: number;
 }
 
-const name = (r: number) => (isResult(r) ? resultName(r) : `result ${r}`);
+// Upper case, as Buildbot's UI shows results, so they stand out in the step list.
+const name = (r: number) => (isResult(r) ? resultName(r).toUpperCase() : `result ${r}`);
 
 class ForceListener extends Referenceable {
   #started = false;
+  /** Events can overtake the answer to `force`; they wait until it has been printed. */
+  #held: ForceEvent[] | null = [];
   constructor(
     private readonly io: Io,
     private readonly onDone: (results: number) => void,
@@ -50,7 +53,18 @@ class ForceListener extends Referenceable {
     super();
   }
 
+  release(): void {
+    const held = this.#held ?? [];
+    this.#held = null;
+    for (const ev of held) this.#show(ev);
+  }
+
   remote_event(ev: ForceEvent): void {
+    if (this.#held) this.#held.push(ev);
+    else this.#show(ev);
+  }
+
+  #show(ev: ForceEvent): void {
     const { out } = this.io;
     switch (ev.type) {
       case 'claimed':
@@ -111,6 +125,7 @@ export async function forceBuild(dir: MasterDir, options: ForceOptions, io: Io):
     );
     if (!submitted.canRunBuilds)
       io.out('note: this master has no build runner attached yet, so the request stays pending');
+    listener?.release();
     if (!options.wait) return EXIT.OK;
 
     const lost = session.connection.closed.then(() => 'lost' as const);

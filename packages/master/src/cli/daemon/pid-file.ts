@@ -31,6 +31,7 @@ export function isAlive(pid: number): boolean {
 
 /** Alive and, where /proc can tell, running our CLI (a reused pid belongs to someone else). */
 export function isMasterProcess(pid: number): boolean {
+  if (pid === process.pid) return true; // a master run in-process (tests, embedding)
   if (!isAlive(pid)) return false;
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
