@@ -90,6 +90,15 @@ function linkLatheIfNeeded(basedir: string): void {
   if (!existsSync(link)) symlinkSync(resolve(packageRoot), link, 'dir');
 }
 
+/** The value of a --worker-port option, or a UsageError. */
+export function workerPortOption(value: string, helpText: string): number {
+  if (!/^\d+$/.test(value.trim()))
+    throw new UsageError(`--worker-port needs a port number, got ${JSON.stringify(value)}`, helpText);
+  const p = parsePort(Number(value));
+  if (typeof p === 'string') throw new UsageError(`--worker-port: ${p}`, helpText);
+  return p.port;
+}
+
 export const createMasterCommand: Command = {
   help,
   summary: 'create a master directory with a sample configuration',
@@ -110,13 +119,8 @@ export const createMasterCommand: Command = {
     }
     if (positionals.length !== 1)
       throw new UsageError(`needs exactly one directory, got ${positionals.length}`);
-    let workerPort: number | undefined;
-    if (values['worker-port'] !== undefined) {
-      const p = parsePort(Number(values['worker-port']));
-      if (typeof p === 'string' || values['worker-port'].trim() === '')
-        throw new UsageError(`--worker-port: ${typeof p === 'string' ? p : 'needs a port number'}`);
-      workerPort = p.port;
-    }
+    const workerPort =
+      values['worker-port'] === undefined ? undefined : workerPortOption(values['worker-port'], help);
     try {
       const dir = await createMaster(positionals[0]!, {
         ...(workerPort === undefined ? {} : { workerPort }),

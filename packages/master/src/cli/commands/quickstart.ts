@@ -13,7 +13,7 @@ import { DEFAULT_CONFIG_FILE } from '../../master.js';
 import { isAlive, readPid, runningMasterPid } from '../daemon/pid-file.js';
 import { masterDir } from '../masterdir.js';
 import { atMostOneDir, type Command, EXIT, type Io, seconds } from '../usage.js';
-import { createMaster } from './create-master.js';
+import { createMaster, workerPortOption } from './create-master.js';
 import { forceBuild } from './force.js';
 import { startDaemon } from './start.js';
 
@@ -27,13 +27,22 @@ a sample configuration, starts it, creates and starts a local worker in
 dir/worker, runs a first build of the sample project and prints its result.
 The master and the worker keep running afterwards.
 
+The worker is run with @lathe/worker's lathe-worker command (or the script
+named by $LATHE_WORKER_CLI).
+
 Options:
+  --worker-port <port> port for workers, when creating the master (default 9989)
   --timeout <seconds>  how long to wait for the first build (default 300)
   -h, --help           show this help
 `;
 
-/** The worker CLI: the installed @lathe/worker, else the one built next to us in the repo. */
+/**
+ * The worker CLI: $LATHE_WORKER_CLI if set, else the installed @lathe/worker, else the one
+ * built next to us in the repository.
+ */
 export function findWorkerCli(): string | undefined {
+  const override = process.env.LATHE_WORKER_CLI;
+  if (override) return existsSync(override) ? override : undefined;
   const candidates: string[] = [];
   try {
     candidates.push(join(dirname(createRequire(import.meta.url).resolve('@lathe/worker')), 'cli.js'));
@@ -61,7 +70,11 @@ export const quickstartCommand: Command = {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        'worker-port': { type: 'string' },
+        timeout: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
     if (values.help) {
       io.out(help);
@@ -81,10 +94,17 @@ export const quickstartCommand: Command = {
     }
 
     if (!existsSync(join(dir.basedir, DEFAULT_CONFIG_FILE))) {
-      await createMaster(dir.basedir);
+      const port = values['worker-port'];
+      await createMaster(dir.basedir, port === undefined ? {} : { workerPort: workerPortOption(port, help) });
       io.out(`created a master in ${rel} (configuration: ${join(rel, DEFAULT_CONFIG_FILE)})`);
     } else io.out(`using the master in ${rel}`);
     const { config } = await loadConfig(join(dir.basedir, DEFAULT_CONFIG_FILE));
+    if (config.workerPort.port === 0) {
+      io.err(
+        `lathe quickstart: ${DEFAULT_CONFIG_FILE} sets workerPort to 0; the local worker needs a fixed port`,
+      );
+      return EXIT.FAILED;
+    }
     const worker = config.workers[0];
     const builder = config.builders.find((b) => worker && b.workerNames.includes(worker.name));
     if (!worker || !builder) {
