@@ -37,6 +37,8 @@ export interface ForceOptions {
   readonly repository?: string;
   readonly wait: boolean;
   readonly timeoutMs?: number;
+  /** Do not wait for a master that cannot run builds (no build runner attached). */
+  readonly requireRunner?: boolean;
 }
 
 // Upper case, as Buildbot's UI shows results, so they stand out in the step list.
@@ -123,8 +125,13 @@ export async function forceBuild(dir: MasterDir, options: ForceOptions, io: Io):
     io.out(
       `buildset ${submitted.buildsetid} submitted: build request ${submitted.buildrequestid} for ${JSON.stringify(options.builder)} is pending`,
     );
-    if (!submitted.canRunBuilds)
+    if (!submitted.canRunBuilds) {
       io.out('note: this master has no build runner attached yet, so the request stays pending');
+      if (options.requireRunner && options.wait) {
+        io.err('lathe force: not waiting for a build this master cannot run');
+        return EXIT.FAILED;
+      }
+    }
     listener?.release();
     if (!options.wait) return EXIT.OK;
 

@@ -9,15 +9,19 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/loader.js';
+import type { MasterStatus } from '../../control/protocol.js';
 import { DEFAULT_CONFIG_FILE } from '../../master.js';
+import { openControl } from '../control-client.js';
 import { isAlive, readPid, runningMasterPid } from '../daemon/pid-file.js';
-import { masterDir } from '../masterdir.js';
+import { type MasterDir, masterDir } from '../masterdir.js';
 import { atMostOneDir, type Command, EXIT, type Io, seconds } from '../usage.js';
 import { createMaster, workerPortOption } from './create-master.js';
 import { forceBuild } from './force.js';
 import { startDaemon } from './start.js';
 
 const DEFAULT_DIR = 'lathe-quickstart';
+/** The worker's own `start` already waits for its connection; this is a short recheck. */
+const WORKER_CONNECT_MS = 3_000;
 const mainScript = fileURLToPath(new URL('../main.js', import.meta.url));
 
 const help = `Usage: lathe quickstart [options] [dir]
@@ -146,16 +150,37 @@ export const quickstartCommand: Command = {
       }
     }
 
+    if (!(await workerConnected(dir, worker.name, WORKER_CONNECT_MS)))
+      io.out(
+        `note: the worker ${JSON.stringify(worker.name)} has not connected to the master yet; ` +
+          `the build waits for it (see ${join(workerDir, 'worker.log')})`,
+      );
     io.out(`forcing a build of ${JSON.stringify(builder.name)}:`);
     const result = await forceBuild(
       dir,
-      { builder: builder.name, reason: 'lathe quickstart', wait: true, timeoutMs },
+      { builder: builder.name, reason: 'lathe quickstart', wait: true, timeoutMs, requireRunner: true },
       io,
     );
     printStop(io, rel, workerCli);
     return result;
   },
 };
+
+/** Polls the master's status until the worker is connected or `ms` have passed. */
+async function workerConnected(dir: MasterDir, name: string, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  const session = await openControl(dir);
+  try {
+    for (;;) {
+      const st = await session.avatar.callRemote<MasterStatus>('status');
+      if (st.workers.some((w) => w.name === name && w.connected)) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    session.close();
+  }
+}
 
 function printStop(io: Io, rel: string, workerCli: string): void {
   const worker = relative(process.cwd(), workerCli);

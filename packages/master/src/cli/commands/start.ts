@@ -10,6 +10,7 @@ import { DEFAULT_CONFIG_FILE } from '../../master.js';
 import { runningMasterPid } from '../daemon/pid-file.js';
 import { DEFAULT_LOG_COUNT, DEFAULT_LOG_SIZE, RotatingLog } from '../daemon/rotating-log.js';
 import { describeError, runMaster } from '../daemon/run-master.js';
+import { defaultRuntimeHooks } from '../daemon/runtime.js';
 import { type MasterDir, masterDir } from '../masterdir.js';
 import { atMostOneDir, type Command, EXIT, type Io, seconds, UsageError } from '../usage.js';
 import { stopMaster } from './stop.js';
@@ -92,7 +93,7 @@ export const startCommand: Command = {
       return EXIT.FAILED;
     }
     if (values.nodaemon) {
-      return runMaster({ dir, log: (line) => io.out(stamp(line)) });
+      return runMaster({ dir, log: (line) => io.out(stamp(line)), hooks: defaultRuntimeHooks() });
     }
     return startDaemon(dir, daemon, io);
   },
@@ -231,6 +232,7 @@ async function runAsDaemonChild(dir: MasterDir, daemon: DaemonOptions): Promise<
     const code = await runMaster({
       dir,
       log,
+      hooks: defaultRuntimeHooks(),
       onReady: (info) => {
         tell({ type: 'ready', ...info });
         if (process.connected) process.disconnect();

@@ -5,7 +5,8 @@
 //   SIGTERM  graceful stop: start no new builds, wait for running ones, then exit
 //   SIGINT   stop now: cancel running builds, then exit (also Ctrl-C in --nodaemon)
 //
-// A second SIGTERM during a graceful stop escalates to cancelling.
+// A second SIGTERM or SIGINT during a stop escalates to cancelling; a third exits at once
+// (builds are then recovered as interrupted by the next start, like after a crash).
 
 import { ReconfigTracker } from '../../control/reconfig-tracker.js';
 import { startControlServer } from '../../control/server.js';
@@ -128,7 +129,15 @@ export async function runMaster(options: RunMasterOptions): Promise<number> {
     return 0;
   };
 
+  let signals = 0;
   const begin = (cancel: boolean, signal: string) => {
+    signals++;
+    if (stopping && signals >= 3) {
+      log(`stop: ${signal} received again, exiting without waiting`);
+      removeControlEndpoint(dir.controlFile, process.pid);
+      releasePidFile(dir.pidFile);
+      process.exit(1);
+    }
     if (stopping) {
       requestCancel(`master stopped with a second ${signal}`);
       return;
