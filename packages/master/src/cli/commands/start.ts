@@ -93,7 +93,7 @@ export const startCommand: Command = {
       return EXIT.FAILED;
     }
     if (values.nodaemon) {
-      return runMaster({ dir, log: (line) => io.out(stamp(line)), hooks: defaultRuntimeHooks() });
+      return runMaster({ dir, log: (line) => io.out(stamp(line)), hooks: await defaultRuntimeHooks() });
     }
     return startDaemon(dir, daemon, io);
   },
@@ -232,7 +232,7 @@ async function runAsDaemonChild(dir: MasterDir, daemon: DaemonOptions): Promise<
     const code = await runMaster({
       dir,
       log,
-      hooks: defaultRuntimeHooks(),
+      hooks: await defaultRuntimeHooks(),
       onReady: (info) => {
         tell({ type: 'ready', ...info });
         if (process.connected) process.disconnect();
