@@ -7,17 +7,21 @@ export interface TemplateOptions {
   readonly workerPort: number;
   /** Absolute path of the sample project the builder copies and tests. */
   readonly sampleProject: string;
+  /**
+   * Use the `shellCommand` step of @lathe/master's step library. Without it (a build of
+   * the master that predates the library) the config defines its own small shell step.
+   */
+  readonly stepLibrary: boolean;
 }
 
-/** A TypeScript string literal in the style of the rest of the file. */
-const q = (s: string) => `'${s.replace(/[\\']/g, '\\$&')}'`;
+const LIBRARY_HEADER = `import { buildFactory, defineBuilder, defineConfig, defineWorker, shellCommand } from '@lathe/master';
 
-export function configTemplate(o: TemplateOptions): string {
-  return `// Lathe master configuration. After editing, check it with
-//   lathe checkconfig .
-// and apply it to a running master without a restart with
-//   lathe reconfig .
-import {
+// shellCommand runs one command on the worker, in the builder's "build" directory; exit
+// status 0 gives SUCCESS, anything else FAILURE. Its output is kept in the log "stdio".
+const shell = (name: string, command: string[]) => shellCommand({ name, command });
+`;
+
+const INLINE_HEADER = `import {
   type BuildStep,
   buildFactory,
   defineBuilder,
@@ -42,7 +46,17 @@ function shell(name: string, command: string[]): BuildStep {
     },
   };
 }
+`;
 
+/** A TypeScript string literal in the style of the rest of the file. */
+const q = (s: string) => `'${s.replace(/[\\']/g, '\\$&')}'`;
+
+export function configTemplate(o: TemplateOptions): string {
+  return `// Lathe master configuration. After editing, check it with
+//   lathe checkconfig .
+// and apply it to a running master without a restart with
+//   lathe reconfig .
+${o.stepLibrary ? LIBRARY_HEADER : INLINE_HEADER}
 // The project the sample builder builds: a copy of it is tested on every build.
 const sampleProject = ${q(o.sampleProject)};
 

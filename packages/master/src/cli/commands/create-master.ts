@@ -60,6 +60,7 @@ export async function createMaster(dirArg: string, options: CreateMasterOptions 
       workerPassword: randomBytes(12).toString('base64url'),
       workerPort: options.workerPort ?? DEFAULT_WORKER_PORT,
       sampleProject,
+      stepLibrary: await hasStepLibrary(),
     }),
     // The config holds worker passwords.
     { mode: 0o600 },
@@ -71,6 +72,12 @@ export async function createMaster(dirArg: string, options: CreateMasterOptions 
   if (!existsSync(dir.secretFile)) writeSecret(dir.secretFile);
   await upgradeMaster(dir.basedir);
   return dir;
+}
+
+/** Whether this build of @lathe/master has the step library (shellCommand and friends). */
+async function hasStepLibrary(): Promise<boolean> {
+  const lathe = (await import('../../index.js')) as Record<string, unknown>;
+  return typeof lathe.shellCommand === 'function';
 }
 
 /**

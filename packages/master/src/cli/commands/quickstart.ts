@@ -143,9 +143,9 @@ export const quickstartCommand: Command = {
       if (started !== EXIT.OK) {
         io.err(
           `lathe quickstart: the local worker did not connect to the master on port ${config.workerPort.port} ` +
-            `(see ${join(workerDir, 'worker.log')} and ${dir.logFile}); the master keeps running.`,
+            `(see ${join(workerDir, 'worker.log')} and ${dir.logFile}).`,
         );
-        printStop(io, rel, workerCli);
+        io.out(`\nThe master keeps running; stop it with: lathe stop ${rel}`);
         return EXIT.FAILED;
       }
     }

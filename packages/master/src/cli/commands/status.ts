@@ -40,6 +40,8 @@ export const statusCommand: Command = {
   },
 };
 
+const INFO_KEYS = ['host', 'admin', 'version', 'os_pretty_name', 'numcpus'];
+
 function ago(epoch: number, now: number): string {
   const s = Math.max(0, Math.round(now - epoch));
   if (s < 120) return `${s}s`;
@@ -57,9 +59,10 @@ export function formatStatus(st: MasterStatus, now = Date.now() / 1000): string 
   lines.push(`workers (${st.workers.length}):`);
   for (const w of st.workers) {
     const slots = `${w.runningBuilds}/${w.maxBuilds ?? '∞'} builds`;
-    const info = Object.entries(w.info)
-      .filter(([, v]) => typeof v === 'string' || typeof v === 'number')
-      .map(([k, v]) => `${k}=${String(v).trim()}`)
+    // Workers report a lot (a stock buildbot-worker sends its whole os-release); the line
+    // shows what identifies the machine, --json has everything.
+    const info = INFO_KEYS.filter((k) => typeof w.info[k] === 'string' || typeof w.info[k] === 'number')
+      .map((k) => `${k}=${String(w.info[k]).trim()}`)
       .join(', ');
     lines.push(`  ${w.name.padEnd(20)} ${w.state.padEnd(12)} ${slots}${info ? `  ${info}` : ''}`);
   }
