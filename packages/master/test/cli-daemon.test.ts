@@ -20,7 +20,11 @@ describe('lathe with a running master', () => {
     good = readFileSync(file, 'utf8');
   });
   after(async () => {
-    if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
+    // Whatever a failed test left running: the last pid we saw and the one in the pid file.
+    const current = existsSync(join(dir, 'lathe.pid'))
+      ? Number(readFileSync(join(dir, 'lathe.pid'), 'utf8'))
+      : 0;
+    for (const p of new Set([pid, current])) if (p && alive(p)) process.kill(p, 'SIGKILL');
     tmp.cleanup();
   });
 
