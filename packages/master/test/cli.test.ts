@@ -38,6 +38,10 @@ describe('lathe (offline commands)', () => {
       assert.match(r.stdout, new RegExp(`^Usage: lathe ${SUBCOMMANDS[i]}`), SUBCOMMANDS[i]);
     });
 
+    const version = await lathe(['--version']);
+    assert.equal(version.code, 0);
+    assert.match(version.stdout, /^lathe \d+\.\d+\.\d+ \(node v\d+/);
+
     const none = await lathe([]);
     assert.equal(none.code, 2);
     assert.match(none.stderr, /^Usage: lathe <command>/);

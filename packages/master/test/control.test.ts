@@ -5,7 +5,7 @@
 // writes is exercised too. The real runner and worker protocol are another package's job.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect, RemoteError } from '@lathe/pb';
@@ -237,5 +237,39 @@ describe('control channel with a running master', () => {
     assert.equal(await exited, 0);
     assert.equal(readControlEndpoint(dir.controlFile), undefined);
     assert.match(log.at(-1)!, /master stopped/);
+  });
+});
+
+describe('runMaster start-up failures', () => {
+  const tmp = tempDir('lathe-runfail-');
+  after(() => tmp.cleanup());
+
+  it('a part that fails to attach (e.g. a taken worker port) leaves no master, pid or control file', async () => {
+    const dir = await createMaster(join(tmp.path, 'master'), { workerPort: 0 });
+    const log: string[] = [];
+    await assert.rejects(
+      runMaster({
+        dir,
+        log: (l) => log.push(l),
+        hooks: {
+          attach: async () => {
+            throw new Error('listen EADDRINUSE: address already in use 0.0.0.0:9989');
+          },
+        },
+      }),
+      /EADDRINUSE/,
+    );
+    assert.ok(!existsSync(dir.pidFile));
+    assert.ok(!existsSync(dir.controlFile));
+    // The database was closed and the master marked stopped: a new start works at once.
+    let ready!: () => void;
+    const up = new Promise<void>((r) => {
+      ready = r;
+    });
+    const exited = runMaster({ dir, log: (l) => log.push(l), onReady: ready });
+    await up;
+    assert.ok(existsSync(dir.controlFile));
+    process.kill(process.pid, 'SIGTERM');
+    assert.equal(await exited, 0);
   });
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `lathe`: create, run and talk to a build master. Each subcommand lives in commands/;
 // this file only dispatches and turns errors into messages and exit codes.
+import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/errors.js';
 import { checkconfigCommand } from './commands/checkconfig.js';
 import { createMasterCommand } from './commands/create-master.js';
@@ -44,12 +45,24 @@ Exit status: 0 success, 1 failure, 2 usage error, 3 (force) gave up waiting.
 
 Options:
   -h, --help       show this help
+  -V, --version    show the version
 `;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return `lathe ${pkg.version} (node ${process.version})`;
+}
 
 const defaultIo: Io = { out: (l) => console.log(l), err: (l) => console.error(l) };
 
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '-V' || name === '--version') {
+    io.out(version());
+    return EXIT.OK;
+  }
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
     (name === undefined ? io.err : io.out)(mainHelp);
     return name === undefined ? EXIT.USAGE : EXIT.OK;

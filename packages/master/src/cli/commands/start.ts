@@ -2,7 +2,7 @@
 // background case this process spawns the daemon, waits until the master runs (or clearly
 // failed, e.g. with the config error and its file:line) and reports that.
 import { spawn } from 'node:child_process';
-import { existsSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -166,6 +166,7 @@ export function startDaemon(dir: MasterDir, daemon: DaemonOptions, io: Io): Prom
     detached: true,
     stdio: ['ignore', stray, stray, 'ipc'],
   });
+  closeSync(stray); // the child has its own copy
   const waitMs = (daemon.waitSeconds ?? 60) * 1000;
   return new Promise<number>((resolve) => {
     let settled = false;

@@ -8,6 +8,7 @@
 // A second SIGTERM or SIGINT during a stop escalates to cancelling; a third exits at once
 // (builds are then recovered as interrupted by the next start, like after a crash).
 
+import type { PBServer } from '@lathe/pb';
 import { ReconfigTracker } from '../../control/reconfig-tracker.js';
 import { startControlServer } from '../../control/server.js';
 import { epochSeconds } from '../../data/context.js';
@@ -57,15 +58,29 @@ export async function runMaster(options: RunMasterOptions): Promise<number> {
   let accepting = true;
   const reconfigs = new ReconfigTracker();
   const target = { master, startedAt: epochSeconds(), reconfigs, accepting: () => accepting };
-  const control = await startControlServer(target, {
-    secret,
-    onLoginFailed: (user) => log(`control: refused a login as ${JSON.stringify(user)}`),
-  });
-  writeControlEndpoint(dir.controlFile, { host: '127.0.0.1', port: control.port, pid: process.pid });
-  const detach = hooks.attach ? await hooks.attach(master, log) : async () => {};
+  let control: PBServer | null = null;
+  let detach: () => Promise<void>;
+  try {
+    control = await startControlServer(target, {
+      secret,
+      onLoginFailed: (user) => log(`control: refused a login as ${JSON.stringify(user)}`),
+    });
+    // Published before the worker port opens: by the time workers can connect, `lathe`
+    // can already see them.
+    writeControlEndpoint(dir.controlFile, { host: '127.0.0.1', port: control.port, pid: process.pid });
+    detach = hooks.attach ? await hooks.attach(master, log) : async () => {};
+  } catch (err) {
+    // E.g. the worker port is taken: do not leave a half-started master behind.
+    await control?.close();
+    await master.stop().catch(() => {});
+    removeControlEndpoint(dir.controlFile, process.pid);
+    releasePidFile(dir.pidFile);
+    throw err;
+  }
+  const controlPort = control.port;
   log(
     `master ${master.name} started (pid ${process.pid}); ${master.config.workers.length} workers, ` +
-      `${master.config.builders.length} builders; control port 127.0.0.1:${control.port}`,
+      `${master.config.builders.length} builders; control port 127.0.0.1:${controlPort}`,
   );
   if (!master.distributor) log('note: no build runner is attached: build requests stay pending');
 
@@ -120,7 +135,7 @@ export async function runMaster(options: RunMasterOptions): Promise<number> {
     process.off('SIGHUP', onHup);
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onInt);
-    await control.close();
+    await control?.close();
     await detach().catch((err) => log(`stop: detaching: ${describeError(err)}`));
     await master.stop();
     removeControlEndpoint(dir.controlFile, process.pid);
@@ -155,7 +170,7 @@ export async function runMaster(options: RunMasterOptions): Promise<number> {
   process.on('SIGHUP', onHup);
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onInt);
-  options.onReady?.({ pid: process.pid, controlPort: control.port });
+  options.onReady?.({ pid: process.pid, controlPort });
   return done;
 }
 
