@@ -242,7 +242,7 @@ async function runAsDaemonChild(dir: MasterDir, daemon: DaemonOptions): Promise<
     file.close();
     return code;
   } catch (err) {
-    const message = err instanceof Error && err.name === 'ConfigError' ? err.message : describeError(err);
+    const message = describeError(err);
     log(`start-up failed: ${message}`);
     tell({ type: 'error', message });
     file.close();

@@ -9,12 +9,19 @@
 // (builds are then recovered as interrupted by the next start, like after a crash).
 
 import type { PBServer } from '@lathe/pb';
+import { ConfigError } from '../../config/errors.js';
 import { ReconfigTracker } from '../../control/reconfig-tracker.js';
 import { startControlServer } from '../../control/server.js';
 import { epochSeconds } from '../../data/context.js';
 import { Master, type MasterOptions } from '../../master.js';
-import { type MasterDir, readSecret, removeControlEndpoint, writeControlEndpoint } from '../masterdir.js';
-import { claimPidFile, releasePidFile } from './pid-file.js';
+import {
+  ControlSecretError,
+  type MasterDir,
+  readSecret,
+  removeControlEndpoint,
+  writeControlEndpoint,
+} from '../masterdir.js';
+import { AlreadyRunningError, claimPidFile, releasePidFile } from './pid-file.js';
 
 /** Extra parts the network layers attach to the master (the worker port, the build runner). */
 export interface MasterRuntimeHooks {
@@ -174,7 +181,10 @@ export async function runMaster(options: RunMasterOptions): Promise<number> {
   return done;
 }
 
+/** Errors meant for the user read best as their message; anything else needs its stack. */
 export function describeError(err: unknown): string {
-  if (err instanceof Error) return err.stack && !('issues' in err) ? err.stack : err.message;
+  if (err instanceof ConfigError || err instanceof AlreadyRunningError || err instanceof ControlSecretError)
+    return err.message;
+  if (err instanceof Error) return err.stack ?? err.message;
   return String(err);
 }
