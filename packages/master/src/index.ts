@@ -9,6 +9,7 @@ export * from './builders/builder.js';
 export * from './bus/index.js';
 export * from './commands.js';
 export * from './config/index.js';
+export * from './control/index.js';
 export * from './data/index.js';
 export * from './db/connection.js';
 export * from './db/errors.js';

@@ -1,0 +1,78 @@
+import { parseArgs } from 'node:util';
+import type { MasterStatus } from '../../control/protocol.js';
+import { openControl } from '../control-client.js';
+import { masterDir } from '../masterdir.js';
+import { atMostOneDir, type Command, EXIT } from '../usage.js';
+
+const help = `Usage: lathe status [options] [dir]
+
+Asks the running master of dir, over its control port, for its workers
+(connected, idle or busy, what they reported), running builds and pending
+build requests.
+
+Options:
+  --json      print the status as JSON
+  -h, --help  show this help
+`;
+
+export const statusCommand: Command = {
+  help,
+  summary: 'show workers, running builds and pending requests',
+  async run(argv, io) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+    if (values.help) {
+      io.out(help);
+      return EXIT.OK;
+    }
+    const dir = masterDir(atMostOneDir(positionals, help));
+    const session = await openControl(dir);
+    try {
+      const status = await session.avatar.callRemote<MasterStatus>('status');
+      io.out(values.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+      return EXIT.OK;
+    } finally {
+      session.close();
+    }
+  },
+};
+
+const INFO_KEYS = ['host', 'admin', 'version', 'os_pretty_name', 'numcpus'];
+
+function ago(epoch: number, now: number): string {
+  const s = Math.max(0, Math.round(now - epoch));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  return `${Math.round(s / 3600)}h`;
+}
+
+export function formatStatus(st: MasterStatus, now = Date.now() / 1000): string {
+  const lines: string[] = [];
+  lines.push(
+    `master ${st.name} (pid ${st.pid}), up ${ago(st.startedAt, now)}, ` +
+      `${st.accepting ? 'accepting builds' : 'shutting down'}` +
+      `${st.canRunBuilds ? '' : ' (no build runner attached: requests stay pending)'}`,
+  );
+  lines.push(`workers (${st.workers.length}):`);
+  for (const w of st.workers) {
+    const slots = `${w.runningBuilds}/${w.maxBuilds ?? '∞'} builds`;
+    // Workers report a lot (a stock buildbot-worker sends its whole os-release); the line
+    // shows what identifies the machine, --json has everything.
+    const info = INFO_KEYS.filter((k) => typeof w.info[k] === 'string' || typeof w.info[k] === 'number')
+      .map((k) => `${k}=${String(w.info[k]).trim()}`)
+      .join(', ');
+    lines.push(`  ${w.name.padEnd(20)} ${w.state.padEnd(12)} ${slots}${info ? `  ${info}` : ''}`);
+  }
+  lines.push(`running builds (${st.builds.length}):`);
+  for (const b of st.builds)
+    lines.push(`  ${b.builder} #${b.number} on ${b.worker ?? '?'}, ${ago(b.startedAt, now)}: ${b.state}`);
+  lines.push(`pending requests (${st.pending.length}):`);
+  for (const r of st.pending)
+    lines.push(
+      `  request ${r.buildrequestid} for ${r.builder} (buildset ${r.buildsetid}, priority ${r.priority}), waiting ${ago(r.submittedAt, now)}`,
+    );
+  return lines.join('\n');
+}

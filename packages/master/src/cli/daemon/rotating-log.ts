@@ -1,0 +1,50 @@
+// The daemon's log with size-based rotation, like twistd's: when lathe.log would grow past
+// its limit it becomes lathe.log.1 (older ones shift up, the oldest is dropped) and a new
+// lathe.log starts. Writes are synchronous so that the last words before a crash or
+// process.exit() are on disk.
+import { closeSync, existsSync, fstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+
+export const DEFAULT_LOG_SIZE = 10_000_000;
+export const DEFAULT_LOG_COUNT = 10;
+
+export class RotatingLog {
+  #fd: number;
+  #size: number;
+
+  constructor(
+    readonly path: string,
+    /** Rotate when the file would grow beyond this many bytes; 0 = never. */
+    readonly rotateLength = DEFAULT_LOG_SIZE,
+    /** Rotated files kept. */
+    readonly maxRotatedFiles = DEFAULT_LOG_COUNT,
+  ) {
+    this.#fd = openSync(path, 'a', 0o644);
+    this.#size = fstatSync(this.#fd).size;
+  }
+
+  write(text: string): void {
+    const data = Buffer.from(text.endsWith('\n') ? text : `${text}\n`);
+    if (this.rotateLength > 0 && this.#size > 0 && this.#size + data.length > this.rotateLength)
+      this.#rotate();
+    writeSync(this.#fd, data);
+    this.#size += data.length;
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+  }
+
+  #rotate(): void {
+    closeSync(this.#fd);
+    if (this.maxRotatedFiles > 0) {
+      const oldest = `${this.path}.${this.maxRotatedFiles}`;
+      if (existsSync(oldest)) rmSync(oldest);
+      for (let i = this.maxRotatedFiles - 1; i >= 1; i--) {
+        if (existsSync(`${this.path}.${i}`)) renameSync(`${this.path}.${i}`, `${this.path}.${i + 1}`);
+      }
+      renameSync(this.path, `${this.path}.1`);
+    }
+    this.#fd = openSync(this.path, this.maxRotatedFiles > 0 ? 'a' : 'w', 0o644);
+    this.#size = 0;
+  }
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+// `lathe`: create, run and talk to a build master. Each subcommand lives in commands/;
+// this file only dispatches and turns errors into messages and exit codes.
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../config/errors.js';
+import { checkconfigCommand } from './commands/checkconfig.js';
+import { createMasterCommand } from './commands/create-master.js';
+import { forceCommand } from './commands/force.js';
+import { quickstartCommand } from './commands/quickstart.js';
+import { reconfigCommand } from './commands/reconfig.js';
+import { restartCommand, startCommand } from './commands/start.js';
+import { statusCommand } from './commands/status.js';
+import { stopCommand } from './commands/stop.js';
+import { upgradeMasterCommand } from './commands/upgrade-master.js';
+import { ControlAuthError, MasterNotRunningError } from './control-client.js';
+import { AlreadyRunningError } from './daemon/pid-file.js';
+import { ControlSecretError } from './masterdir.js';
+import { type Command, EXIT, type Io, UsageError } from './usage.js';
+
+const commands: Record<string, Command> = {
+  quickstart: quickstartCommand,
+  'create-master': createMasterCommand,
+  start: startCommand,
+  stop: stopCommand,
+  restart: restartCommand,
+  reconfig: reconfigCommand,
+  checkconfig: checkconfigCommand,
+  'upgrade-master': upgradeMasterCommand,
+  force: forceCommand,
+  status: statusCommand,
+};
+
+export const mainHelp = `Usage: lathe <command> [options]
+
+Runs a Lathe build master. Most commands take the master directory as an
+argument (default: the current directory).
+
+Commands:
+${Object.entries(commands)
+  .map(([name, c]) => `  ${name.padEnd(16)}${c.summary}`)
+  .join('\n')}
+
+Run 'lathe <command> --help' for a command's options.
+Exit status: 0 success, 1 failure, 2 usage error, 3 (force) gave up waiting.
+
+Options:
+  -h, --help       show this help
+  -V, --version    show the version
+`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return `lathe ${pkg.version} (node ${process.version})`;
+}
+
+const defaultIo: Io = { out: (l) => console.log(l), err: (l) => console.error(l) };
+
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === '-V' || name === '--version') {
+    io.out(version());
+    return EXIT.OK;
+  }
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    (name === undefined ? io.err : io.out)(mainHelp);
+    return name === undefined ? EXIT.USAGE : EXIT.OK;
+  }
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!command) {
+    io.err(`lathe: unknown command ${JSON.stringify(name)}\n\n${mainHelp}`);
+    return EXIT.USAGE;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`lathe ${name}: ${e.message}\n\n${e.help ?? command.help}`);
+      return EXIT.USAGE;
+    }
+    if ((e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`lathe ${name}: ${(e as Error).message}\n\n${command.help}`);
+      return EXIT.USAGE;
+    }
+    if (
+      e instanceof ConfigError ||
+      e instanceof MasterNotRunningError ||
+      e instanceof ControlAuthError ||
+      e instanceof ControlSecretError ||
+      e instanceof AlreadyRunningError
+    ) {
+      io.err(`lathe ${name}: ${e.message}`);
+      return EXIT.FAILED;
+    }
+    io.err(`lathe ${name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    return EXIT.FAILED;
+  }
+}
+
+const invokedDirectly =
+  process.argv[1] !== undefined && /(?:[/\\]main\.js|[/\\]lathe(?:\.js)?)$/.test(process.argv[1]);
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      console.error(e);
+      process.exitCode = EXIT.FAILED;
+    },
+  );
+}

@@ -1,0 +1,179 @@
+// The administrative perspective: what a logged-in `lathe` client may do to a running
+// master. Methods named `perspective_*` are the whole remote surface.
+import { Avatar, PBError, type RemoteReference } from '@lathe/pb';
+import type { Master } from '../master.js';
+import { BuildFollower } from './follow.js';
+import type {
+  ForceEvent,
+  ForceResult,
+  MasterStatus,
+  PendingRequestStatus,
+  ReconfigOutcome,
+  RunningBuildStatus,
+  WorkerStatus,
+} from './protocol.js';
+import type { ReconfigTracker } from './reconfig-tracker.js';
+
+/** What the control channel needs from the process that runs the master. */
+export interface ControlTarget {
+  readonly master: Master;
+  readonly startedAt: number;
+  readonly reconfigs: ReconfigTracker;
+  /** False once shutdown has begun: no new builds are accepted. */
+  accepting(): boolean;
+}
+
+const MAX_WAIT_MS = 10 * 60_000;
+
+export class ControlAvatar extends Avatar {
+  readonly #followers = new Set<BuildFollower>();
+
+  constructor(private readonly target: ControlTarget) {
+    super();
+  }
+
+  async perspective_status(): Promise<MasterStatus> {
+    const { master } = this.target;
+    const workerNames = new Map<number, string>();
+    const workers: WorkerStatus[] = [];
+    for (const w of master.workers.values()) {
+      workerNames.set(w.workerid, w.name);
+      const row = await master.data.workers.get(w.workerid);
+      const state = !w.connected
+        ? 'disconnected'
+        : w.paused
+          ? 'paused'
+          : w.runningBuilds > 0
+            ? 'busy'
+            : 'idle';
+      workers.push({
+        name: w.name,
+        connected: w.connected,
+        state,
+        runningBuilds: w.runningBuilds,
+        maxBuilds: w.maxBuilds,
+        info: w.connected ? (row?.info ?? {}) : {},
+      });
+    }
+    const builderNames = new Map<number, string>();
+    const pending: PendingRequestStatus[] = [];
+    for (const b of master.builders.values()) {
+      builderNames.set(b.builderid, b.name);
+      for (const r of await master.data.buildrequests.pendingForBuilder(b.builderid)) {
+        pending.push({
+          buildrequestid: r.id,
+          buildsetid: r.buildsetid,
+          builder: b.name,
+          priority: r.priority,
+          submittedAt: r.submittedAt,
+          claimed: false,
+        });
+      }
+    }
+    const builds: RunningBuildStatus[] = (await master.data.builds.unfinishedOf(master.masterid)).map(
+      (b) => ({
+        buildid: b.id,
+        builder: builderNames.get(b.builderid) ?? `builder ${b.builderid}`,
+        number: b.number,
+        worker: b.workerid === null ? null : (workerNames.get(b.workerid) ?? `worker ${b.workerid}`),
+        startedAt: b.startedAt,
+        state: b.stateString,
+      }),
+    );
+    return {
+      name: master.name,
+      masterid: master.masterid,
+      basedir: master.options.basedir,
+      pid: process.pid,
+      startedAt: this.target.startedAt,
+      accepting: this.target.accepting(),
+      canRunBuilds: master.distributor !== null,
+      workers,
+      builds,
+      pending: pending.sort((a, b) => a.buildrequestid - b.buildrequestid),
+    };
+  }
+
+  /**
+   * Submits a buildset for one builder, as Buildbot's force scheduler does (one source stamp
+   * from the given repository/branch/revision, empty by default). If `listener` is given,
+   * its `event(ev)` is called with each ForceEvent until the buildset completes or the
+   * client goes away.
+   */
+  async perspective_force(builderName: unknown, options: unknown, listener: unknown): Promise<ForceResult> {
+    const { master } = this.target;
+    if (typeof builderName !== 'string') throw new PBError('force: the builder name must be a string');
+    if (!this.target.accepting()) throw new PBError('the master is shutting down and accepts no new builds');
+    const builder = master.builders.get(builderName);
+    if (!builder) {
+      const known = [...master.builders.values()].map((b) => b.name).join(', ') || 'none';
+      throw new PBError(`no builder named ${JSON.stringify(builderName)} (builders: ${known})`);
+    }
+    const opts = (options && typeof options === 'object' ? options : {}) as Record<string, unknown>;
+    const str = (k: string) => (typeof opts[k] === 'string' ? (opts[k] as string) : undefined);
+    const properties = opts.properties && typeof opts.properties === 'object' ? opts.properties : {};
+
+    const follower = isRemote(listener) ? this.#follow(builder.builderid, listener) : null;
+    try {
+      const ssid = await master.data.sourcestamps.findOrCreate({
+        codebase: '',
+        repository: str('repository') ?? '',
+        branch: str('branch') ?? null,
+        revision: str('revision') ?? null,
+        project: builder.config.project ?? '',
+      });
+      const added = await master.data.buildsets.add({
+        sourcestampids: [ssid],
+        builderids: [builder.builderid],
+        reason: str('reason') ?? 'forced with the lathe command',
+        properties: { ...(properties as Record<string, unknown>), scheduler: 'force' },
+      });
+      const ids = {
+        buildsetid: added.buildsetid,
+        buildrequestid: added.buildrequestids.get(builder.builderid)!,
+        builderid: builder.builderid,
+      };
+      follower?.begin(ids);
+      return { ...ids, canRunBuilds: master.distributor !== null };
+    } catch (err) {
+      follower?.stop();
+      throw err;
+    }
+  }
+
+  #follow(builderid: number, listener: RemoteReference): BuildFollower {
+    // No answer wanted: waiting for one would hold up the bus consumer, and PB keeps the
+    // calls in order on the connection anyway. A client that goes away ends the follow below.
+    const send = (ev: ForceEvent) => {
+      if (listener.connected) listener.callRemoteNoAnswer('event', ev);
+    };
+    const follower = new BuildFollower(this.target.master.bus, builderid, send);
+    this.#followers.add(follower);
+    listener.notifyOnDisconnect(() => {
+      follower.stop();
+      this.#followers.delete(follower);
+    });
+    return follower;
+  }
+
+  perspective_reconfigState(): ReconfigOutcome {
+    return this.target.reconfigs.last;
+  }
+
+  /** Waits for a reconfig newer than `after`; null if none came within `timeoutMs`. */
+  perspective_waitReconfig(after: unknown, timeoutMs: unknown): Promise<ReconfigOutcome | null> {
+    const gen = typeof after === 'number' ? after : 0;
+    const ms = typeof timeoutMs === 'number' ? Math.min(timeoutMs, MAX_WAIT_MS) : 30_000;
+    return this.target.reconfigs.wait(gen, ms);
+  }
+
+  /** Called when the client logs out or disconnects. */
+  logout(): void {
+    for (const f of this.#followers) f.stop();
+    this.#followers.clear();
+  }
+}
+
+function isRemote(v: unknown): v is RemoteReference {
+  return typeof v === 'object' && v !== null && typeof (v as RemoteReference).callRemote === 'function';
+}

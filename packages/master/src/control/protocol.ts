@@ -1,0 +1,98 @@
+// What crosses the control channel between `lathe` and a running master. Everything here
+// is plain data (dicts, lists, strings, numbers, booleans, null) so that Jelly carries it
+// unchanged and a Python PB client could speak the same protocol.
+
+/** The one account the control port knows; the password is `<basedir>/control.secret`. */
+export const CONTROL_USERNAME = 'lathe-admin';
+
+export interface WorkerStatus {
+  readonly name: string;
+  readonly connected: boolean;
+  /** 'idle' | 'busy' | 'paused' | 'disconnected' */
+  readonly state: string;
+  readonly runningBuilds: number;
+  readonly maxBuilds: number | null;
+  /** What the worker reported when it connected (admin, host, versions, …). */
+  readonly info: Record<string, unknown>;
+}
+
+export interface RunningBuildStatus {
+  readonly buildid: number;
+  readonly builder: string;
+  readonly number: number;
+  readonly worker: string | null;
+  readonly startedAt: number;
+  readonly state: string;
+}
+
+export interface PendingRequestStatus {
+  readonly buildrequestid: number;
+  readonly buildsetid: number;
+  readonly builder: string;
+  readonly priority: number;
+  readonly submittedAt: number;
+  readonly claimed: boolean;
+}
+
+export interface MasterStatus {
+  readonly name: string;
+  readonly masterid: number;
+  readonly basedir: string;
+  readonly pid: number;
+  readonly startedAt: number;
+  /** False while the master is shutting down (it starts no new builds). */
+  readonly accepting: boolean;
+  /** Builders that can run builds: false until a build runner is attached. */
+  readonly canRunBuilds: boolean;
+  readonly workers: readonly WorkerStatus[];
+  readonly builds: readonly RunningBuildStatus[];
+  readonly pending: readonly PendingRequestStatus[];
+}
+
+export interface ForceRequest {
+  readonly builder: string;
+  readonly reason: string;
+  readonly properties: Readonly<Record<string, unknown>>;
+}
+
+export interface ForceResult {
+  readonly buildsetid: number;
+  readonly buildrequestid: number;
+  readonly builderid: number;
+  /** False when no build runner is attached: the request will stay pending. */
+  readonly canRunBuilds: boolean;
+}
+
+/**
+ * Progress of a forced build, pushed to the client's listener (`remote_event(ev)`).
+ * `results` are Buildbot's result numbers.
+ */
+export type ForceEvent =
+  | { readonly type: 'claimed'; readonly buildrequestid: number }
+  | { readonly type: 'unclaimed'; readonly buildrequestid: number }
+  | { readonly type: 'buildStarted'; readonly buildid: number; readonly number: number }
+  | {
+      readonly type: 'stepFinished';
+      readonly buildid: number;
+      readonly name: string;
+      readonly results: number;
+    }
+  | {
+      readonly type: 'buildFinished';
+      readonly buildid: number;
+      readonly number: number;
+      readonly results: number;
+    }
+  | { readonly type: 'requestComplete'; readonly buildrequestid: number; readonly results: number }
+  | { readonly type: 'buildsetComplete'; readonly buildsetid: number; readonly results: number };
+
+/** The outcome of the most recent reconfig, as `lathe reconfig` reports it. */
+export interface ReconfigOutcome {
+  /** Counts reconfigs since the master started; 0 = none yet. */
+  readonly generation: number;
+  readonly ok: boolean;
+  /** On failure: each problem as `file:line: message`. */
+  readonly problems: readonly string[];
+  /** On success: e.g. "1 added, 0 changed, 0 removed"; settings needing a restart. */
+  readonly summary: string;
+}
