@@ -1,0 +1,15 @@
+/**
+ * The worker's diagnostic log (not build output). The daemon points it at its
+ * rotating log file; by default it goes to stderr. Tests can silence it.
+ */
+export type LogSink = (line: string) => void;
+
+let sink: LogSink = (line) => process.stderr.write(`${line}\n`);
+
+export function setLogSink(next: LogSink): void {
+  sink = next;
+}
+
+export function logMessage(message: string): void {
+  sink(`${new Date().toISOString()} ${message}`);
+}
