@@ -61,9 +61,9 @@ export function createCommand(name: string, rawArgs: unknown, context: CommandCo
   const decoded = decodeArgs(rawArgs);
   const args: CommandArgs = isPlainObject(decoded) ? { ...decoded } : {};
   for (const [old, current] of Object.entries(renamedArgs)) {
-    if (old in args && !(current in args)) args[current] = args[old];
+    if (old in args && args[current] === undefined) args[current] = args[old];
   }
   const missing = Class.requiredArgs.filter((key) => !(key in args));
-  if (missing.length > 0) throw new MissingArgsError(Class.name.replace(/Command$/, ''), missing);
+  if (missing.length > 0) throw new MissingArgsError(name, missing);
   return new Class(context, args);
 }

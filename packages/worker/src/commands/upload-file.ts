@@ -27,7 +27,7 @@ export class UploadFileCommand extends TransferCommand {
     try {
       const st = statSync(path, { bigint: true });
       if (st.isDirectory()) throw new Error('is a directory');
-      times = [Number(st.atimeNs) / 1e9, Number(st.mtimeNs) / 1e9];
+      times = [secondsOf(st.atimeNs), secondsOf(st.mtimeNs)];
       file = new FileSource(await open(path, 'r'));
     } catch {
       this.setError(`Cannot open file '${path}' for upload`);
@@ -58,4 +58,9 @@ export class UploadFileCommand extends TransferCommand {
       this.sendResult();
     }
   }
+}
+
+/** Float seconds from nanoseconds, computed as Python's st_atime/st_mtime are. */
+function secondsOf(ns: bigint): number {
+  return Number(ns / 1_000_000_000n) + Number(ns % 1_000_000_000n) * 1e-9;
 }
