@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { killAllProcessTrees } from '../src/process/run-process.js';
 import { WorkerFailure } from '../src/protocol/failure.js';
 import { isTuple, PyFloat } from '../src/protocol/values.js';
 import { keysOf, runCommand, startCommand, tempDir, textOf, unwritableDir, valuesOf } from './helpers.js';
@@ -295,6 +296,25 @@ describe('shell command', () => {
     const { updates } = await run.result;
     assert.ok(Date.now() - started >= 450);
     assert.ok(textOf(updates, 'header').includes('process killed by signal 9\n'));
+    assert.deepEqual(valuesOf(updates, 'rc'), [-1]);
+  });
+
+  it('killAllProcessTrees ends even commands that are being stopped gently', async () => {
+    const b = tempDir();
+    const pidFile = join(b, 'stubborn.pid');
+    const run = startCommand(
+      'shell',
+      shellArgs(`trap '' TERM; echo $$ > ${pidFile}; while true; do sleep 0.1; done`, { sigtermTime: 60 }),
+      { builderDir: b },
+    );
+    await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'));
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    run.interrupt();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(alive(pid), 'SIGTERM is ignored, the gentle stop waits');
+    killAllProcessTrees();
+    await waitFor(() => !alive(pid));
+    const { updates } = await run.result;
     assert.deepEqual(valuesOf(updates, 'rc'), [-1]);
   });
 

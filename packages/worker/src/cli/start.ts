@@ -48,7 +48,8 @@ export async function startWorker(argv: string[], out: (line: string) => void): 
   if (!Number.isFinite(waitSeconds) || waitSeconds < 0)
     throw new UsageError('--wait needs a number of seconds', startHelp);
 
-  if (values['daemon-child']) return runAsDaemonChild(basedir);
+  // The worker process ends here: whatever handles are left must not keep it alive.
+  if (values['daemon-child']) process.exit(await runAsDaemonChild(basedir));
 
   readConfig(basedir); // report configuration problems here, not in a log file
   const running = runningWorkerPid(join(basedir, PID_FILE));
@@ -56,13 +57,15 @@ export async function startWorker(argv: string[], out: (line: string) => void): 
     out(`lathe-worker is already running in ${basedir} (pid ${running})`);
     return 1;
   }
-  if (values.nodaemon) return runWorker({ basedir, logToStdout: true });
+  if (values.nodaemon) process.exit(await runWorker({ basedir, logToStdout: true }));
   return launchDaemon(basedir, waitSeconds, out);
 }
 
 async function runAsDaemonChild(basedir: string): Promise<number> {
   const tell = (message: DaemonMessage) => {
-    if (process.connected) process.send?.(message);
+    // The starter disconnects once it has seen enough; a message racing with
+    // that must not become an unhandled 'error' event.
+    if (process.connected) process.send?.(message, undefined, {}, () => {});
   };
   try {
     return await runWorker({

@@ -13,6 +13,7 @@ import type { RemoteObjects } from '../commands/command.js';
 import { LOG_FILE, PID_FILE, parseUmask, readConfig, SHUTDOWN_STAMP } from '../config.js';
 import type { ConnectTarget, MasterConnector } from '../connection/master-connector.js';
 import { pbConnector, pbRemoteObjects } from '../connection/pb-connector.js';
+import { killAllProcessTrees } from '../process/run-process.js';
 import { logMessage, setLogSink } from '../util/log.js';
 import { WORKER_VERSION } from '../version.js';
 import { Bot } from '../worker/bot.js';
@@ -98,6 +99,8 @@ export async function runWorker(options: RunWorkerOptions): Promise<number> {
     process.off('SIGINT', onStop);
     process.off('SIGHUP', onHangup);
     process.off('uncaughtException', onCrash);
+    bot.stopAllCommands();
+    killAllProcessTrees();
     releasePidFile(pidFile);
     logMessage('lathe-worker stopped');
     log?.close();

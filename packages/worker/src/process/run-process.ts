@@ -10,7 +10,7 @@
  * every child it spawned, so there are no zombies.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { errnoInfo } from '../protocol/errno.js';
 import { BadArgsError, KillFailedError, toWorkerFailure } from '../protocol/failure.js';
@@ -64,8 +64,33 @@ export interface RunProcessOptions {
 
 const utf8 = new TextEncoder();
 
-/** A PTY comes from util-linux `script`, which allocates one and runs a shell command in it. */
-const SCRIPT = '/usr/bin/script';
+/** Every process group started and not yet ended, so the worker can kill them all on exit. */
+const liveProcessGroups = new Set<number>();
+
+/**
+ * Kills every process tree a command started and that is still running. The
+ * worker calls this on its way out, so even commands that were being stopped
+ * gently (sigtermTime) leave nothing behind.
+ */
+export function killAllProcessTrees(): void {
+  for (const pgid of liveProcessGroups) killProcessTree(pgid, signalNumber('KILL')!);
+  liveProcessGroups.clear();
+}
+
+/** util-linux `script` provides PTYs: Node.js has none built in. */
+function findScriptProgram(env: Record<string, string>): string | undefined {
+  const dirs = (env.PATH ?? '').split(':').filter(Boolean);
+  for (const dir of [...dirs, '/usr/bin', '/bin']) {
+    const candidate = `${dir}/script`;
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
 
 export class RunProcess {
   readonly workdir: string;
@@ -129,10 +154,20 @@ export class RunProcess {
       this.send([['header', 'WARNING: disabling usePTY for this command\n']]);
       usePTY = false;
     }
+    const script = usePTY ? findScriptProgram(this.environment) : undefined;
+    if (usePTY && !script) {
+      this.send([
+        [
+          'header',
+          "WARNING: usePTY needs the 'script' program (util-linux), which is missing; running without a PTY\n",
+        ],
+      ]);
+      usePTY = false;
+    }
     this.usePTY = usePTY;
     const command = typeof real === 'string' ? ['/bin/sh', '-c', real] : real;
-    this.argv = usePTY
-      ? [SCRIPT, '-qfec', typeof real === 'string' ? real : shellQuote(real), '/dev/null']
+    this.argv = script
+      ? [script, '-qfec', typeof real === 'string' ? real : shellQuote(real), '/dev/null']
       : command;
 
     for (const [name, spec] of Object.entries(this.logfilesArg)) {
@@ -218,6 +253,7 @@ export class RunProcess {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.child = child;
+    if (child.pid !== undefined) liveProcessGroups.add(child.pid);
 
     child.on('error', (err) => {
       if (child.pid !== undefined) return; // errors of a running child surface as exit status
@@ -329,6 +365,7 @@ export class RunProcess {
     this.cancelTimers();
     for (const w of this.watchers) w.stop();
     if (this.killLeftovers) this.killLeftoverProcesses();
+    this.forget();
     let rc = exitCode;
     if (signal !== null) rc = -1;
     else if (this.killed && rc === 0) rc = -1;
@@ -345,8 +382,14 @@ export class RunProcess {
     if (pid !== undefined) killProcessTree(pid, signalNumber('KILL')!);
   }
 
+  private forget(): void {
+    const pid = this.child?.pid;
+    if (pid !== undefined) liveProcessGroups.delete(pid);
+  }
+
   private fail(failure: unknown): void {
     this.done = true;
+    this.forget();
     this.cancelTimers();
     for (const w of this.watchers) w.stop();
     this.settle?.reject(failure);
