@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { killAllProcessTrees } from '../src/process/run-process.js';
@@ -354,6 +354,27 @@ describe('shell command', () => {
     assert.deepEqual(valuesOf(updates, 'rc'), [4]);
   });
 
+  it('runs PTY commands as given, whatever SHELL the worker has', async () => {
+    const b = tempDir();
+    const workerEnv = { PATH: '/usr/bin:/bin', SHELL: '/bin/false' };
+    const { updates } = await runCommand(
+      'shell',
+      shellArgs(['sh', '-c', 'echo "$SHELL"; exit 5'], { usePTY: 1 }),
+      {
+        builderDir: b,
+        settings: { environment: workerEnv },
+      },
+    );
+    assert.equal(textOf(updates, 'stdout').replace(/\r/g, ''), '/bin/false\n');
+    assert.deepEqual(valuesOf(updates, 'rc'), [5]);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion
+    const unset = await runCommand('shell', shellArgs('echo "[${SHELL-unset}]"', { usePTY: true }), {
+      builderDir: b,
+      settings: { environment: { PATH: '/usr/bin:/bin' } },
+    });
+    assert.equal(textOf(unset.updates, 'stdout').replace(/\r/g, ''), '[unset]\n');
+  });
+
   it('does not use a PTY together with initial_stdin', async () => {
     const b = tempDir();
     const { updates } = await runCommand('shell', shellArgs('cat', { usePTY: true, initial_stdin: 'x' }), {
@@ -379,6 +400,29 @@ describe('shell command', () => {
       .map((l) => (l as unknown[])[1])
       .join('');
     assert.equal(text, 'first\nsecond\n');
+  });
+
+  it('leaves no zombie children behind', async () => {
+    const b = tempDir();
+    const run = startCommand('shell', shellArgs('sleep 30 & sleep 30'), { builderDir: b });
+    await new Promise((r) => setTimeout(r, 100));
+    run.interrupt();
+    await run.result;
+    await runCommand('shell', shellArgs('true'), { builderDir: b });
+    await new Promise((r) => setTimeout(r, 100));
+    const zombies = readdirSync('/proc')
+      .filter((e) => /^\d+$/.test(e))
+      .map((pid) => {
+        try {
+          const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+          const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          return { pid, state, ppid: Number(ppid) };
+        } catch {
+          return undefined;
+        }
+      })
+      .filter((p) => p && p.ppid === process.pid && p.state === 'Z');
+    assert.deepEqual(zombies, []);
   });
 
   it('rejects a missing required argument before starting', () => {

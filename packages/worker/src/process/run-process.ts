@@ -166,9 +166,7 @@ export class RunProcess {
     }
     this.usePTY = usePTY;
     const command = typeof real === 'string' ? ['/bin/sh', '-c', real] : real;
-    this.argv = script
-      ? [script, '-qfec', typeof real === 'string' ? real : shellQuote(real), '/dev/null']
-      : command;
+    this.argv = script ? [script, '-qfec', this.commandLineForScript(command), '/dev/null'] : command;
 
     for (const [name, spec] of Object.entries(this.logfilesArg)) {
       let filename = spec;
@@ -183,6 +181,17 @@ export class RunProcess {
       const path = pyJoin(this.workdir, filename);
       this.watchers.push(new LogfileWatcher(name, path, follow, (n, text) => this.addLogfile(n, text)));
     }
+  }
+
+  /**
+   * `script` hands its command to `$SHELL -c` (forced to /bin/sh); that shell
+   * puts the build's own SHELL back and execs the argv, so the program runs
+   * exactly as it would without a PTY.
+   */
+  private commandLineForScript(argv: string[]): string {
+    const shell = this.environment.SHELL;
+    const restore = shell === undefined ? ['env', '-u', 'SHELL'] : ['env', `SHELL=${shell}`];
+    return `exec ${shellQuote([...restore, ...argv])}`;
   }
 
   /** Starts the process; resolves with the rc when it has ended (-1 if killed by a signal). */
@@ -248,7 +257,8 @@ export class RunProcess {
     const [file, ...args] = this.argv as [string, ...string[]];
     const child = spawn(file, args, {
       cwd: this.workdir,
-      env: this.environment,
+      // `script` runs its command line with $SHELL, which must be a POSIX shell.
+      env: this.usePTY ? { ...this.environment, SHELL: '/bin/sh' } : this.environment,
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
