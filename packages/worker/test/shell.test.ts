@@ -154,6 +154,18 @@ describe('shell command', () => {
     assert.deepEqual(valuesOf(updates, 'rc'), [1]);
   });
 
+  it('abandons the command when the process cannot be started at all', async () => {
+    const b = tempDir();
+    const { updates, failure } = await runCommand('shell', shellArgs(['echo', 'nul\0byte']), {
+      builderDir: b,
+    });
+    assert.ok(failure instanceof WorkerFailure);
+    assert.equal(failure.pyType, 'buildbot_worker.exceptions.AbandonChain');
+    assert.match(textOf(updates, 'stderr'), /^error in RunProcess._startCommand \(/);
+    assert.deepEqual(valuesOf(updates, 'rc'), []);
+    assert.equal(keysOf(updates).at(-1), 'elapsed');
+  });
+
   it('fails when the workdir cannot be created', async () => {
     const { updates, failure } = await runCommand('shell', shellArgs(['true'], { workdir: 'sub/dir' }), {
       builderDir: unwritableDir(),

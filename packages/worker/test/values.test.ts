@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { shellQuote } from '../src/process/shell-quote.js';
+import { copyableFailureState, toWorkerFailure, UnknownCommandError } from '../src/protocol/failure.js';
 import { pyRepr, reprBytes, reprText } from '../src/protocol/pyrepr.js';
 import { decodeArgs, float, isTuple, PyFloat, pyTruthy, tuple } from '../src/protocol/values.js';
 import { expandUser, pyDirname, pyJoin } from '../src/util/pypath.js';
@@ -99,5 +100,44 @@ describe('argument values', () => {
     assert.equal(pyTruthy({ a: 1 }), true);
     assert.ok(float(3) instanceof PyFloat);
     assert.equal(float(0.5), 0.5);
+  });
+});
+
+describe('failures for the master', () => {
+  it('carry the Python type, value and class hierarchy of buildbot-worker', () => {
+    const unknown = new UnknownCommandError('noSuchCommand');
+    const state = copyableFailureState(unknown, false);
+    assert.deepEqual(Object.keys(state), [
+      'count',
+      'type',
+      'value',
+      'captureVars',
+      'frames',
+      'stack',
+      'tb',
+      'parents',
+      'unsafeTracebacks',
+      'traceback',
+    ]);
+    assert.deepEqual(state.type, new TextEncoder().encode('buildbot_worker.base.UnknownCommand'));
+    assert.equal(state.value, "unrecognized WorkerCommand 'noSuchCommand'");
+    assert.deepEqual(state.parents, [
+      'buildbot_worker.base.UnknownCommand',
+      'twisted.spread.pb.Error',
+      'builtins.Exception',
+      'builtins.BaseException',
+      'builtins.object',
+    ]);
+    assert.equal(state.traceback, 'Traceback unavailable\n');
+    assert.match(String(copyableFailureState(unknown, true).traceback), /UnknownCommandError/);
+  });
+
+  it('name system errors as Python does', () => {
+    const err = Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT', path: '/x/y' });
+    const failure = toWorkerFailure(err);
+    assert.equal(failure.pyType, 'builtins.FileNotFoundError');
+    assert.equal(failure.message, "[Errno 2] No such file or directory: '/x/y'");
+    assert.deepEqual(failure.parents.slice(0, 2), ['builtins.FileNotFoundError', 'builtins.OSError']);
+    assert.equal(toWorkerFailure(new Error('plain')).pyType, 'builtins.RuntimeError');
   });
 });

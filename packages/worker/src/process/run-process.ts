@@ -13,7 +13,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { errnoInfo } from '../protocol/errno.js';
-import { BadArgsError, KillFailedError, toWorkerFailure } from '../protocol/failure.js';
+import { AbandonChainError, BadArgsError, KillFailedError, toWorkerFailure } from '../protocol/failure.js';
 import { pyRepr, pyStr, reprText } from '../protocol/pyrepr.js';
 import { asNumber, isPlainObject, tuple, type Update } from '../protocol/values.js';
 import { pyJoin } from '../util/pypath.js';
@@ -201,7 +201,10 @@ export class RunProcess {
       try {
         this.spawnProcess();
       } catch (err) {
-        this.fail(toWorkerFailure(err));
+        // As buildbot-worker reports an exception while starting the process.
+        const message = toWorkerFailure(err).message;
+        this.send([['stderr', `error in RunProcess._startCommand (${message})\n`]]);
+        this.fail(new AbandonChainError(-1, `Got exception (${message})`));
       }
     });
   }

@@ -98,3 +98,30 @@ export function toWorkerFailure(err: unknown, path?: string): WorkerFailure {
   const message = err instanceof Error ? err.message : String(err);
   return new WorkerFailure('builtins.RuntimeError', message, [], { cause: err });
 }
+
+let failureCount = 0;
+
+/**
+ * The state of a `twisted.spread.pb.CopyableFailure` for `failure`, keys in
+ * Twisted's order with Python-shaped values (`type` as bytes, `parents` as a
+ * list of text). Buildbot workers send real tracebacks with `complete(failure)`
+ * (`unsafeTracebacks` true) and none with error answers (false).
+ */
+export function copyableFailureState(
+  failure: WorkerFailure,
+  unsafeTracebacks: boolean,
+): Record<string, unknown> {
+  failureCount++;
+  return {
+    count: failureCount,
+    type: new TextEncoder().encode(failure.pyType),
+    value: failure.message,
+    captureVars: false,
+    frames: [],
+    stack: [],
+    tb: null,
+    parents: [...failure.parents],
+    unsafeTracebacks,
+    traceback: unsafeTracebacks ? failure.traceback : 'Traceback unavailable\n',
+  };
+}
