@@ -314,6 +314,39 @@ describe('uploadDirectory', () => {
     });
   }
 
+  const python = spawnSync('python3', ['-c', 'import tarfile'], { encoding: 'utf8' }).status === 0;
+  it('is unpacked by Python tarfile as a Buildbot master does', {
+    skip: !python && 'no python3',
+  }, async () => {
+    for (const compress of [null, 'gz', 'bz2']) {
+      const b = tempDir();
+      makeTree(b);
+      const writer = new RecordingWriter();
+      await runCommand('uploadDirectory', uploadArgs({ workersrc: 'subdir', blocksize: 16384, compress }), {
+        builderDir: b,
+        remotes: remotesFor({ writer }),
+      });
+      const out = tempDir();
+      const archive = join(out, 'upload.tar');
+      writeFileSync(archive, writer.data);
+      const mode = compress === 'gz' ? 'r|gz' : compress === 'bz2' ? 'r|bz2' : 'r';
+      // remote_unpack of buildbot/process/remotetransfer.py, as Buildbot 3.7 runs it
+      const script = [
+        'import sys, tarfile',
+        `with tarfile.open(name=sys.argv[1], mode='${mode}') as archive:`,
+        '    archive.extractall(path=sys.argv[2])',
+      ].join('\n');
+      const dest = join(out, 'dest');
+      const r = spawnSync('python3', ['-c', script, archive, dest], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(readFileSync(join(dest, 'inner.txt'), 'utf8'), 'inner\n');
+      assert.equal(readFileSync(join(dest, `${'long-name-'.repeat(15)}.txt`), 'utf8'), 'long\n');
+      assert.equal(readFileSync(join(dest, 'héllo.txt'), 'utf8'), 'unicode\n');
+      assert.equal(readlinkSync(join(dest, 'link')), 'inner.txt');
+      assert.ok(statSync(join(dest, 'empty')).isDirectory());
+    }
+  });
+
   it('fails for a missing directory', async () => {
     const writer = new RecordingWriter();
     const { updates, failure } = await runCommand(

@@ -26,6 +26,14 @@ export class WorkerFailure extends Error {
     this.parents = [pyType, ...parents, ...exceptionBases];
   }
 
+  /** For @lathe/pb's CopyableFailure, which reads these two names. */
+  get pythonType(): string {
+    return this.pyType;
+  }
+  get pythonParents(): string[] {
+    return this.parents.slice(1);
+  }
+
   /** The traceback text sent along (a JavaScript stack, or a placeholder). */
   get traceback(): string {
     return this.stack ? `Traceback (JavaScript):\n${this.stack}\n` : 'Traceback unavailable\n';
@@ -97,31 +105,4 @@ export function toWorkerFailure(err: unknown, path?: string): WorkerFailure {
   }
   const message = err instanceof Error ? err.message : String(err);
   return new WorkerFailure('builtins.RuntimeError', message, [], { cause: err });
-}
-
-let failureCount = 0;
-
-/**
- * The state of a `twisted.spread.pb.CopyableFailure` for `failure`, keys in
- * Twisted's order with Python-shaped values (`type` as bytes, `parents` as a
- * list of text). Buildbot workers send real tracebacks with `complete(failure)`
- * (`unsafeTracebacks` true) and none with error answers (false).
- */
-export function copyableFailureState(
-  failure: WorkerFailure,
-  unsafeTracebacks: boolean,
-): Record<string, unknown> {
-  failureCount++;
-  return {
-    count: failureCount,
-    type: new TextEncoder().encode(failure.pyType),
-    value: failure.message,
-    captureVars: false,
-    frames: [],
-    stack: [],
-    tb: null,
-    parents: [...failure.parents],
-    unsafeTracebacks,
-    traceback: unsafeTracebacks ? failure.traceback : 'Traceback unavailable\n',
-  };
 }
