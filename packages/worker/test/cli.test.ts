@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -199,6 +199,51 @@ describe('lathe-worker command line', () => {
     assert.equal(r.status, 1);
     assert.match(r.stdout, /could not start: .*Perspective Broker transport .* not available/);
     assert.ok(!existsSync(join(basedir, 'worker.pid')));
+  });
+
+  it('runs in the foreground with --nodaemon until SIGTERM', async () => {
+    const basedir = join(tempDir(), 'w');
+    const port = await closedPort();
+    cli('create', basedir, `127.0.0.1:${port}`, 'w1', 'pw', '--maxdelay', '1');
+    const child = spawn(process.execPath, [bin, 'start', '--nodaemon', basedir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const deadline = Date.now() + 15_000;
+    while (!output.includes('cannot reach the master') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.match(output, /connecting to master at 127\.0\.0\.1:\d+ as 'w1'/);
+    assert.equal(Number(readFileSync(join(basedir, 'worker.pid'), 'utf8')), child.pid);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.match(output, /stopping: received SIGTERM/);
+    assert.ok(!existsSync(join(basedir, 'worker.pid')));
+  });
+
+  it('stops on SIGHUP when allowed to ask for a shutdown and not connected', async () => {
+    const basedir = join(tempDir(), 'w');
+    const port = await closedPort();
+    cli('create', basedir, `127.0.0.1:${port}`, 'w1', 'pw', '--allow-shutdown', 'signal');
+    const child = spawn(process.execPath, [bin, 'start', '--nodaemon', basedir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const deadline = Date.now() + 15_000;
+    while (!output.includes('connecting to master') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGHUP');
+    assert.equal(await exited, 0);
+    assert.match(output, /graceful shutdown requested while not connected/);
   });
 
   it('treats a stale pid file as not running', () => {
