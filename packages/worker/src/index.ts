@@ -9,6 +9,7 @@ export { COMMAND_VERSION, commandVersions, createCommand } from './commands/regi
 export * from './config.js';
 export * from './connection/master-connector.js';
 export { loginOverPb, openTransport, pbConnector, pbRemoteObjects } from './connection/pb-connector.js';
+export * from './connection/remote-adapters.js';
 export { runWorker } from './daemon/run-worker.js';
 export * from './protocol/failure.js';
 export * from './protocol/values.js';

@@ -18,6 +18,7 @@ import {
   type MasterSession,
   MasterUnreachableError,
 } from './master-connector.js';
+import { callableRemoteObjects } from './remote-adapters.js';
 
 const CONNECT_TIMEOUT_MS = 30_000;
 
@@ -90,15 +91,7 @@ export async function loginOverPb(
 }
 
 /**
- * Wraps the `writer` / `reader` references found in transfer args. With
- * @lathe/pb each method becomes `ref.callRemote(name, ...args)`; until then no
- * reference can arrive, so reaching this is a bug.
+ * Wraps the `writer` / `reader` references of transfer args: PB references
+ * only need `callRemote`, which the adapters use.
  */
-export const pbRemoteObjects: RemoteObjects = {
-  writer(ref: unknown) {
-    throw new FatalConnectionError(`cannot use remote writer ${String(ref)}: PB transport not available`);
-  },
-  reader(ref: unknown) {
-    throw new FatalConnectionError(`cannot use remote reader ${String(ref)}: PB transport not available`);
-  },
-};
+export const pbRemoteObjects: RemoteObjects = callableRemoteObjects;

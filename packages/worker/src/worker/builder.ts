@@ -59,10 +59,11 @@ export class WorkerForBuilder {
 
   /**
    * Starts a command and returns once it is running (fast commands may already
-   * have sent their updates). Throws UnknownCommandError / MissingArgsError /
-   * other WorkerFailures for the error answer to `startCommand`.
+   * have sent their updates); `done` of the result settles when it is over, the
+   * moment to release the master's references. Throws UnknownCommandError /
+   * MissingArgsError / other WorkerFailures for the error answer to `startCommand`.
    */
-  startCommand(ref: MasterCommandRef, commandId: string, commandName: string, args: unknown): void {
+  startCommand(ref: MasterCommandRef, commandId: string, commandName: string, args: unknown): RunningCommand {
     if (this.current) {
       logMessage(`builder ${this.name}: leftover command, dropping it`);
       this.stopCommand();
@@ -82,6 +83,7 @@ export class WorkerForBuilder {
     running.done.finally(() => {
       if (this.current === running) this.current = undefined;
     });
+    return running;
   }
 
   interruptCommand(commandId: string, why: string): void {
