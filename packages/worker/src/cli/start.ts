@@ -4,6 +4,7 @@
  * daemon, waits until it has connected (or clearly failed) and reports that.
  */
 import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LOG_FILE, PID_FILE, readConfig } from '../config.js';
@@ -81,12 +82,21 @@ async function runAsDaemonChild(basedir: string): Promise<number> {
 
 function launchDaemon(basedir: string, waitSeconds: number, out: (line: string) => void): Promise<number> {
   const script = process.argv[1]!;
+  const log = join(basedir, LOG_FILE);
+  // Anything the daemon prints before its own logging is up (a crash) lands in its log.
+  let logFd: number;
+  try {
+    logFd = openSync(log, 'a', 0o644);
+  } catch (err) {
+    out(`lathe-worker cannot write its log ${log}: ${(err as Error).message}`);
+    return Promise.resolve(1);
+  }
   const child = spawn(process.execPath, [script, 'start', '--daemon-child', basedir], {
     cwd: basedir,
     detached: true,
-    stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    stdio: ['ignore', logFd, logFd, 'ipc'],
   });
-  const log = join(basedir, LOG_FILE);
+  closeSync(logFd);
   return new Promise((resolveExit) => {
     let settled = false;
     const finish = (code: number, lines: string[]) => {
@@ -135,8 +145,24 @@ function launchDaemon(basedir: string, waitSeconds: number, out: (line: string) 
       }
     });
     child.on('exit', (code) =>
-      finish(code || 1, [`lathe-worker exited during start-up (status ${code}); see ${log}`]),
+      finish(code || 1, [
+        `lathe-worker exited during start-up (status ${code}); the end of ${log}:`,
+        ...tail(log, 10),
+      ]),
     );
     child.on('error', (err) => finish(1, [`cannot start lathe-worker: ${err.message}`]));
   });
+}
+
+/** The last lines of a file, indented, for error messages. */
+function tail(path: string, lines: number): string[] {
+  try {
+    return readFileSync(path, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .slice(-lines)
+      .map((line) => `  ${line}`);
+  } catch {
+    return [];
+  }
 }

@@ -45,7 +45,16 @@ async function stopRunning(
     rmSync(pidFile, { force: true });
     return 0;
   }
-  process.kill(pid, 'SIGTERM');
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch (err) {
+    const why =
+      (err as NodeJS.ErrnoException).code === 'EPERM'
+        ? 'not allowed (is it running as another user?)'
+        : (err as Error).message;
+    out(`cannot stop lathe-worker (pid ${pid}): ${why}`);
+    return 1;
+  }
   const deadline = Date.now() + timeoutSeconds * 1000;
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 100));

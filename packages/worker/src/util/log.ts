@@ -11,5 +11,9 @@ export function setLogSink(next: LogSink): void {
 }
 
 export function logMessage(message: string): void {
-  sink(`${new Date().toISOString()} ${message}`);
+  try {
+    sink(`${new Date().toISOString()} ${message}`);
+  } catch {
+    // A full disk or a vanished log file must not take builds down with it.
+  }
 }
