@@ -141,7 +141,11 @@ function launchDaemon(basedir: string, waitSeconds: number, out: (line: string) 
           `it keeps trying in the background — see ${log}`,
         ]);
       } else if (event.kind === 'fatal') {
-        finish(1, [`lathe-worker could not start: ${event.message}`]);
+        // The daemon is on its way out: report once it is gone (pid file removed).
+        const lines = [`lathe-worker could not start: ${event.message}`];
+        child.removeAllListeners('exit');
+        child.once('exit', () => finish(1, lines));
+        setTimeout(() => finish(1, lines), 5000);
       }
     });
     child.on('exit', (code) =>
