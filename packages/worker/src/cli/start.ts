@@ -145,7 +145,7 @@ function launchDaemon(basedir: string, waitSeconds: number, out: (line: string) 
         const lines = [`lathe-worker could not start: ${event.message}`];
         child.removeAllListeners('exit');
         child.once('exit', () => finish(1, lines));
-        setTimeout(() => finish(1, lines), 5000);
+        setTimeout(() => finish(1, lines), 5000).unref();
       }
     });
     child.on('exit', (code) =>
