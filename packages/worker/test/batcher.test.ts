@@ -117,7 +117,8 @@ describe('UpdateBatcher', () => {
     const b = new UpdateBatcher((batch) => batches.push(batch), { maxDelayMs: 30 });
     b.add([['stdout', 'early\n']]);
     assert.equal(batches.length, 0);
-    await new Promise((r) => setTimeout(r, 80));
+    const deadline = Date.now() + 5000;
+    while (batches.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual(batches, [[['stdout', 'early\n']]]);
     b.add([['rc', 0]]);
     b.flush();

@@ -232,11 +232,11 @@ describe('shell command', () => {
     const b = tempDir();
     const { updates } = await runCommand(
       'shell',
-      shellArgs('while true; do echo tick; sleep 0.3; done', { timeout: 1, maxTime: 2 }),
+      shellArgs('while true; do echo tick; sleep 0.1; done', { timeout: 1.5, maxTime: 3 }),
       { builderDir: b },
     );
     const header = textOf(updates, 'header');
-    assert.ok(header.includes('command timed out: 2 seconds elapsed running'), header);
+    assert.ok(header.includes('command timed out: 3 seconds elapsed running'), header);
     assert.ok(textOf(updates, 'stdout').split('\n').length > 4);
     assert.deepEqual(valuesOf(updates, 'rc'), [-1]);
   });
