@@ -33,6 +33,11 @@ export interface WorkerConfig {
   useTls: boolean;
   /** Delete directories in basedir that no builder uses. */
   deleteLeftoverDirs: boolean;
+  /**
+   * Kill processes a build step leaves running in its process group after it
+   * ended (no orphans). Buildbot's Python worker leaves them; set false for that.
+   */
+  killLeftoverProcesses: boolean;
   /** Rotate worker.log at this size in bytes; 0 disables rotation. */
   logRotateLength: number;
   /** Rotated logs kept (worker.log.1 … .N). */
@@ -48,6 +53,7 @@ export const configDefaults = {
   allowShutdown: null,
   useTls: false,
   deleteLeftoverDirs: false,
+  killLeftoverProcesses: true,
   logRotateLength: 10_000_000,
   maxRotatedFiles: 10,
 } satisfies Partial<WorkerConfig>;
@@ -131,6 +137,7 @@ export function readConfig(basedir: string): WorkerConfig {
   );
   need('useTls', typeof c.useTls === 'boolean', 'true or false');
   need('deleteLeftoverDirs', typeof c.deleteLeftoverDirs === 'boolean', 'true or false');
+  need('killLeftoverProcesses', typeof c.killLeftoverProcesses === 'boolean', 'true or false');
   need('logRotateLength', isInt(c.logRotateLength, 0), 'a size in bytes (0 = no rotation)');
   need('maxRotatedFiles', isInt(c.maxRotatedFiles, 0), 'a number of files');
   if (problems.length > 0)

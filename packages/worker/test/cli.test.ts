@@ -73,6 +73,7 @@ describe('lathe-worker command line', () => {
       '--allow-shutdown',
       'signal',
       '--use-tls',
+      '--keep-leftover-processes',
     );
     assert.equal(r.status, 0, r.stderr);
     const config = JSON.parse(readFileSync(join(basedir, 'worker.json'), 'utf8'));
@@ -102,6 +103,7 @@ describe('lathe-worker command line', () => {
         useTls: true,
       },
     );
+    assert.equal(config.killLeftoverProcesses, false);
     assert.equal(statSync(join(basedir, 'worker.json')).mode & 0o777, 0o600, 'credentials are private');
     assert.equal(readFileSync(join(basedir, 'info/admin'), 'utf8'), 'Jane <jane@example.org>\n');
     assert.match(readFileSync(join(basedir, 'info/host'), 'utf8'), /description of this build host/);

@@ -354,6 +354,19 @@ describe('shell command', () => {
     await waitFor(() => !alive(daemon));
   });
 
+  it('can leave background processes running, as buildbot-worker does', async () => {
+    const b = tempDir();
+    const pidFile = join(b, 'daemon.pid');
+    await runCommand('shell', shellArgs(`sleep 60 >/dev/null 2>&1 & echo $! > ${pidFile}`), {
+      builderDir: b,
+      settings: { killLeftovers: false },
+    });
+    const daemon = Number(readFileSync(pidFile, 'utf8'));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(alive(daemon));
+    process.kill(daemon, 'SIGKILL');
+  });
+
   it('runs in a PTY when asked', async () => {
     const b = tempDir();
     const { updates } = await runCommand('shell', shellArgs('tty; echo "a b"; exit 4', { usePTY: true }), {

@@ -31,6 +31,8 @@ Options:
   --allow-shutdown <how>    let the worker ask the master for a graceful shutdown on
                             'signal' (SIGHUP) or 'file' (touching shutdown.stamp)
   --delete-leftover-dirs    delete directories no builder uses any more
+  --keep-leftover-processes let processes a build step started in the background
+                            outlive it (by default they are killed when it ends)
   --log-size <bytes>        rotate worker.log at this size (default 10000000)
   --log-count <n>           rotated logs to keep (default 10)
   --no-logrotate            never rotate worker.log
@@ -56,6 +58,7 @@ export function createWorker(argv: string[], out: (line: string) => void): numbe
       'use-tls': { type: 'boolean' },
       'allow-shutdown': { type: 'string' },
       'delete-leftover-dirs': { type: 'boolean' },
+      'keep-leftover-processes': { type: 'boolean' },
       'log-size': { type: 'string' },
       'log-count': { type: 'string' },
       'no-logrotate': { type: 'boolean' },
@@ -100,6 +103,7 @@ export function createWorker(argv: string[], out: (line: string) => void): numbe
     allowShutdown,
     useTls: values['use-tls'] ?? false,
     deleteLeftoverDirs: values['delete-leftover-dirs'] ?? false,
+    killLeftoverProcesses: !values['keep-leftover-processes'],
     logRotateLength: values['no-logrotate']
       ? 0
       : (integerOption('--log-size', values['log-size'], 1) ?? configDefaults.logRotateLength),

@@ -56,6 +56,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<number> {
     remotes: options.remotes ?? pbRemoteObjects,
     numcpus: config.numcpus,
     deleteLeftoverDirs: config.deleteLeftoverDirs,
+    settings: { killLeftovers: config.killLeftoverProcesses },
     onShutdownRequested: () => void service?.shutdownWhenIdle(),
   });
   const target: ConnectTarget = {
