@@ -109,6 +109,19 @@ describe('Bot', () => {
     assert.equal(second.size, 1);
   });
 
+  it('accepts bytes names and rejects malformed builder lists', () => {
+    const bot = makeBot(tempDir());
+    const enc = (t: string) => new TextEncoder().encode(t);
+    assert.deepEqual(
+      [...bot.setBuilderList([[enc('b1'), enc('d1')] as unknown as [string, string]]).keys()],
+      ['b1'],
+    );
+    assert.throws(
+      () => bot.setBuilderList([['only-name'] as unknown as [string, string]]),
+      /not a \(name, builddir\) pair/,
+    );
+  });
+
   it('keeps leftover directories unless told to delete them', () => {
     const basedir = tempDir();
     mkdirSync(join(basedir, 'old-builder'));

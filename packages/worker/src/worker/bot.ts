@@ -8,6 +8,9 @@ import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RemoteObjects, WorkerSettings } from '../commands/command.js';
 import { commandVersions } from '../commands/registry.js';
+import { BadArgsError } from '../protocol/failure.js';
+import { pyRepr } from '../protocol/pyrepr.js';
+import { decodeArgs } from '../protocol/values.js';
 import type { BatcherOptions } from '../updates/batcher.js';
 import { logMessage } from '../util/log.js';
 import { WORKER_VERSION } from '../version.js';
@@ -59,7 +62,8 @@ export class Bot {
    * rest (stopping their commands). Returns every wanted builder by name; the
    * same object for a builder that already existed.
    */
-  setBuilderList(wanted: ReadonlyArray<readonly [string, string]>): Map<string, WorkerForBuilder> {
+  setBuilderList(builders: ReadonlyArray<readonly [string, string]>): Map<string, WorkerForBuilder> {
+    const wanted = checkBuilderList(builders);
     const result = new Map<string, WorkerForBuilder>();
     for (const [name, builddir] of wanted) {
       let builder = this.builders.get(name);
@@ -138,4 +142,25 @@ function isDirectory(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The master's list as [name, builddir] text pairs (bytes decoded), or a BadArgsError. */
+function checkBuilderList(builders: unknown): Array<[string, string]> {
+  const decoded = decodeArgs(builders);
+  if (!Array.isArray(decoded))
+    throw new BadArgsError('setBuilderList expects a list of (name, builddir)', 'builtins.TypeError');
+  return decoded.map((entry) => {
+    if (
+      !Array.isArray(entry) ||
+      entry.length !== 2 ||
+      typeof entry[0] !== 'string' ||
+      typeof entry[1] !== 'string'
+    ) {
+      throw new BadArgsError(
+        `setBuilderList: not a (name, builddir) pair: ${pyRepr(entry)}`,
+        'builtins.ValueError',
+      );
+    }
+    return [entry[0], entry[1]];
+  });
 }
