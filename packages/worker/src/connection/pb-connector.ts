@@ -1,0 +1,97 @@
+/**
+ * Connecting to a Buildbot (or Lathe) master over Perspective Broker.
+ *
+ * The TCP/TLS part is real: it tells the user clearly when the master cannot be
+ * reached. The PB part (`loginOverPb`) is the single function to fill in once
+ * @lathe/pb has its broker: handshake, `root.login(name)`,
+ * `challenger.respond(md5(md5(password) + challenge), botReferenceable)`,
+ * serving the Bot's `remote_*` methods meanwhile (see docs: worker protocol §2).
+ */
+import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import type { RemoteObjects } from '../commands/command.js';
+import type { Bot } from '../worker/bot.js';
+import {
+  type ConnectTarget,
+  FatalConnectionError,
+  type MasterConnector,
+  type MasterSession,
+  MasterUnreachableError,
+} from './master-connector.js';
+import { callableRemoteObjects } from './remote-adapters.js';
+
+const CONNECT_TIMEOUT_MS = 30_000;
+
+export const pbConnector: MasterConnector = {
+  async connect(target: ConnectTarget, bot: Bot): Promise<MasterSession> {
+    const socket = await openTransport(target);
+    try {
+      return await loginOverPb(socket, target, bot);
+    } catch (err) {
+      socket.destroy();
+      throw err;
+    }
+  },
+};
+
+/** Opens the TCP (or TLS) connection to the master, with errors a person can act on. */
+export function openTransport(target: ConnectTarget, timeoutMs = CONNECT_TIMEOUT_MS): Promise<Socket> {
+  const where = `${target.host}:${target.port}`;
+  return new Promise((resolve, reject) => {
+    const socket = target.useTls
+      ? connectTls({ host: target.host, port: target.port, servername: target.host })
+      : connectTcp({ host: target.host, port: target.port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new MasterUnreachableError(where, `no answer within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    socket.once(target.useTls ? 'secureConnect' : 'connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      socket.setKeepAlive(true);
+      resolve(socket);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(new MasterUnreachableError(where, describeSocketError(err), { cause: err }));
+    });
+  });
+}
+
+function describeSocketError(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return 'connection refused (is the master running, and is this its worker port?)';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'unknown host name';
+    case 'ETIMEDOUT':
+      return 'connection timed out';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return 'no route to the host';
+    default:
+      return err.code ? `${err.code}: ${err.message}` : err.message;
+  }
+}
+
+/**
+ * PB handshake and login on an open socket; resolves once the master has
+ * attached the worker. To be implemented on top of @lathe/pb.
+ */
+export async function loginOverPb(
+  _socket: Socket,
+  _target: ConnectTarget,
+  _bot: Bot,
+): Promise<MasterSession> {
+  throw new FatalConnectionError(
+    'this build of lathe-worker cannot log in yet: the Perspective Broker transport (@lathe/pb) is not available',
+  );
+}
+
+/**
+ * Wraps the `writer` / `reader` references of transfer args: PB references
+ * only need `callRemote`, which the adapters use.
+ */
+export const pbRemoteObjects: RemoteObjects = callableRemoteObjects;
