@@ -64,6 +64,7 @@ export {
   unregisterRemoteCopy,
 } from './jelly.js';
 export { ReconnectingClient, type ReconnectOptions } from './transport/reconnect.js';
+export { attachSocket } from './transport/socket.js';
 export {
   ConnectError,
   type ConnectionOptions,

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { Avatar, listen, PasswordChecker, Portal } from '@lathe/pb';
 import { tempDir } from './helpers.js';
 
 const bin = fileURLToPath(new URL('../../bin/lathe-worker.js', import.meta.url));
@@ -183,24 +184,38 @@ describe('lathe-worker command line', () => {
     assert.match(cli('stop', basedir).stdout, /not running/);
   });
 
-  it('does not pretend to log in while the PB transport is missing', async () => {
-    const server: Server = createServer((socket) => socket.on('error', () => {}));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    after(() => server.close());
-    const port = (server.address() as { port: number }).port;
-    const basedir = join(tempDir(), 'w');
-    cli('create', basedir, `127.0.0.1:${port}`, 'w1', 'pw');
-    const r = await new Promise<{ status: number | null; stdout: string }>((resolve) => {
-      // asynchronous: the test's own server must keep accepting meanwhile
-      import('node:child_process').then(({ execFile }) => {
-        execFile(process.execPath, [bin, 'start', basedir], (err, stdout) => {
-          resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout });
-        });
-      });
+  it('reports a refused login clearly and does not retry in a tight loop', async () => {
+    // A real PB server whose portal knows w1 with another password.
+    const server = await listen({
+      port: 0,
+      portal: new Portal({ requestAvatar: () => ({ avatar: new Avatar() }) }, [
+        new PasswordChecker({ w1: 'right' }),
+      ]),
+      logger: { warn: () => {} },
     });
-    assert.equal(r.status, 1);
-    assert.match(r.stdout, /could not start: .*Perspective Broker transport .* not available/);
-    assert.ok(!existsSync(join(basedir, 'worker.pid')));
+    after(() => server.close());
+    let logins = 0;
+    server.server.on('connection', () => logins++);
+    const basedir = join(tempDir(), 'w');
+    cli('create', basedir, `127.0.0.1:${server.port}`, 'w1', 'wrong', '--maxdelay', '1');
+    const child = spawn(process.execPath, [bin, 'start', '--nodaemon', basedir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const deadline = Date.now() + 15_000;
+    while (!/refused the login of worker 'w1'/.test(output) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.match(output, /refused the login of worker 'w1'/);
+    // Even with --maxdelay 1, a refused login waits far longer before trying again.
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal(logins, 1, `connections in 3 s: ${logins}`);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
   });
 
   it('runs in the foreground with --nodaemon until SIGTERM', async () => {

@@ -2,22 +2,31 @@
  * Connecting to a Buildbot (or Lathe) master over Perspective Broker.
  *
  * The TCP/TLS part is real: it tells the user clearly when the master cannot be
- * reached. The PB part (`loginOverPb`) is the single function to fill in once
- * @lathe/pb has its broker: handshake, `root.login(name)`,
- * `challenger.respond(md5(md5(password) + challenge), botReferenceable)`,
- * serving the Bot's `remote_*` methods meanwhile (see docs: worker protocol §2).
+ * reached. `loginOverPb` then speaks PB with @lathe/pb: handshake, `root.login(name)`,
+ * `challenger.respond(md5(md5(password) + challenge), bot)`, serving the Bot's
+ * methods meanwhile (see shared/docs/buildbot-worker-protocol.md §2).
  */
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
+import {
+  attachSocket,
+  Broker,
+  ConnectionLostError,
+  login,
+  RemoteError,
+  type RemoteReference,
+} from '@lathe/pb';
 import type { RemoteObjects } from '../commands/command.js';
+import { logMessage } from '../util/log.js';
 import type { Bot } from '../worker/bot.js';
 import {
   type ConnectTarget,
-  FatalConnectionError,
+  LoginRefusedError,
   type MasterConnector,
   type MasterSession,
   MasterUnreachableError,
 } from './master-connector.js';
+import { BotReferenceable } from './pb-objects.js';
 import { callableRemoteObjects } from './remote-adapters.js';
 
 const CONNECT_TIMEOUT_MS = 30_000;
@@ -77,17 +86,43 @@ function describeSocketError(err: NodeJS.ErrnoException): string {
 }
 
 /**
- * PB handshake and login on an open socket; resolves once the master has
- * attached the worker. To be implemented on top of @lathe/pb.
+ * PB handshake and login on an open socket; resolves once the master has attached
+ * the worker (the master calls into the Bot before it answers the login).
  */
-export async function loginOverPb(
-  _socket: Socket,
-  _target: ConnectTarget,
-  _bot: Bot,
-): Promise<MasterSession> {
-  throw new FatalConnectionError(
-    'this build of lathe-worker cannot log in yet: the Perspective Broker transport (@lathe/pb) is not available',
+export async function loginOverPb(socket: Socket, target: ConnectTarget, bot: Bot): Promise<MasterSession> {
+  const broker = new Broker({
+    isClient: true,
+    // Buildbot workers send real tracebacks with command failures; errors stay terse.
+    unsafeTracebacks: false,
+    logger: { warn: (message) => logMessage(message) },
+  });
+  attachSocket(broker, socket);
+  const closed = new Promise<Error | undefined>((resolve) =>
+    broker.notifyOnDisconnect(() => resolve(new Error('connection to the master lost'))),
   );
+  const where = `${target.host}:${target.port}`;
+  let perspective: RemoteReference;
+  try {
+    perspective = await login(broker.remoteRoot(), target.name, target.password, new BotReferenceable(bot));
+  } catch (err) {
+    broker.close();
+    if (err instanceof RemoteError && err.check('twisted.cred.error.UnauthorizedLogin')) {
+      throw new LoginRefusedError(target.name, where);
+    }
+    if (err instanceof RemoteError) {
+      // e.g. Buildbot's "rejecting duplicate worker": the master said no for a reason of its own.
+      throw new LoginRefusedError(target.name, where, err.remoteValue || err.remoteType);
+    }
+    if (err instanceof ConnectionLostError)
+      throw new MasterUnreachableError(where, 'the master closed the connection during login');
+    throw err;
+  }
+  return {
+    keepalive: async () => void (await perspective.callRemote('keepalive')),
+    requestShutdown: async () => void (await perspective.callRemote('shutdown')),
+    closed,
+    close: () => broker.close(),
+  };
 }
 
 /**
