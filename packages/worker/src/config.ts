@@ -31,6 +31,8 @@ export interface WorkerConfig {
   allowShutdown: 'signal' | 'file' | null;
   /** Connect with TLS. */
   useTls: boolean;
+  /** PEM file with the CA (or the master's self-signed certificate) to trust; null = system CAs. */
+  tlsCaFile: string | null;
   /** Delete directories in basedir that no builder uses. */
   deleteLeftoverDirs: boolean;
   /**
@@ -52,6 +54,7 @@ export const configDefaults = {
   numcpus: null,
   allowShutdown: null,
   useTls: false,
+  tlsCaFile: null,
   deleteLeftoverDirs: false,
   killLeftoverProcesses: true,
   logRotateLength: 10_000_000,
@@ -136,6 +139,11 @@ export function readConfig(basedir: string): WorkerConfig {
     "null, 'signal' or 'file'",
   );
   need('useTls', typeof c.useTls === 'boolean', 'true or false');
+  need(
+    'tlsCaFile',
+    c.tlsCaFile === null || (typeof c.tlsCaFile === 'string' && c.tlsCaFile !== ''),
+    'null or a file name',
+  );
   need('deleteLeftoverDirs', typeof c.deleteLeftoverDirs === 'boolean', 'true or false');
   need('killLeftoverProcesses', typeof c.killLeftoverProcesses === 'boolean', 'true or false');
   need('logRotateLength', isInt(c.logRotateLength, 0), 'a size in bytes (0 = no rotation)');

@@ -75,6 +75,8 @@ describe('lathe-worker command line', () => {
       'signal',
       '--use-tls',
       '--keep-leftover-processes',
+      '--tls-ca',
+      'ca.pem',
     );
     assert.equal(r.status, 0, r.stderr);
     const config = JSON.parse(readFileSync(join(basedir, 'worker.json'), 'utf8'));
@@ -105,6 +107,7 @@ describe('lathe-worker command line', () => {
       },
     );
     assert.equal(config.killLeftoverProcesses, false);
+    assert.ok(config.tlsCaFile.endsWith('/ca.pem') && config.tlsCaFile.startsWith('/'));
     assert.equal(statSync(join(basedir, 'worker.json')).mode & 0o777, 0o600, 'credentials are private');
     assert.equal(readFileSync(join(basedir, 'info/admin'), 'utf8'), 'Jane <jane@example.org>\n');
     assert.match(readFileSync(join(basedir, 'info/host'), 'utf8'), /description of this build host/);

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { createServer as createTlsServer } from 'node:tls';
 import {
   type ConnectTarget,
   FatalConnectionError,
@@ -233,6 +235,57 @@ describe('openTransport', { timeout: 60_000 }, () => {
     assert.equal(socket.remotePort, port);
     socket.destroy();
     await new Promise((r) => server.close(r));
+  });
+});
+
+const haveOpenssl = spawnSync('openssl', ['version']).status === 0;
+
+describe('openTransport over TLS', { skip: !haveOpenssl && 'no openssl', timeout: 60_000 }, () => {
+  it('verifies the master certificate, trusting tlsCaFile when given', async () => {
+    const dir = tempDir();
+    const key = join(dir, 'key.pem');
+    const cert = join(dir, 'cert.pem');
+    const made = spawnSync('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ]);
+    assert.equal(made.status, 0, made.stderr?.toString());
+    const server = createTlsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (s) =>
+      s.on('error', () => {}),
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      await assert.rejects(
+        openTransport({ ...target, port, useTls: true }),
+        (err: unknown) =>
+          err instanceof MasterUnreachableError &&
+          /TLS certificate is not trusted.*tlsCaFile/.test(err.message),
+      );
+      const socket = await openTransport({ ...target, port, useTls: true, tlsCaFile: cert });
+      assert.equal(socket.remotePort, port);
+      socket.destroy();
+      await assert.rejects(
+        openTransport({ ...target, port, useTls: true, tlsCaFile: join(dir, 'missing.pem') }),
+        (err: unknown) =>
+          err instanceof FatalConnectionError && /cannot read the TLS CA file/.test(err.message),
+      );
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 });
 

@@ -28,6 +28,8 @@ Options:
   --admin <text>            contents of info/admin, e.g. "Jane Doe <jane@example.org>"
   --host <text>             contents of info/host, a description of this machine
   --use-tls                 connect to the master with TLS
+  --tls-ca <file>           PEM file of the CA (or the master's self-signed
+                            certificate) to trust; implies --use-tls
   --allow-shutdown <how>    let the worker ask the master for a graceful shutdown on
                             'signal' (SIGHUP) or 'file' (touching shutdown.stamp)
   --delete-leftover-dirs    delete directories no builder uses any more
@@ -56,6 +58,7 @@ export function createWorker(argv: string[], out: (line: string) => void): numbe
       admin: { type: 'string' },
       host: { type: 'string' },
       'use-tls': { type: 'boolean' },
+      'tls-ca': { type: 'string' },
       'allow-shutdown': { type: 'string' },
       'delete-leftover-dirs': { type: 'boolean' },
       'keep-leftover-processes': { type: 'boolean' },
@@ -101,7 +104,8 @@ export function createWorker(argv: string[], out: (line: string) => void): numbe
     maxRetries: integerOption('--maxretries', values.maxretries, 1) ?? null,
     numcpus: integerOption('--numcpus', values.numcpus, 1) ?? null,
     allowShutdown,
-    useTls: values['use-tls'] ?? false,
+    useTls: (values['use-tls'] ?? false) || values['tls-ca'] !== undefined,
+    tlsCaFile: values['tls-ca'] === undefined ? null : resolve(values['tls-ca']),
     deleteLeftoverDirs: values['delete-leftover-dirs'] ?? false,
     killLeftoverProcesses: !values['keep-leftover-processes'],
     logRotateLength: values['no-logrotate']

@@ -12,6 +12,8 @@ export interface ConnectTarget {
   name: string;
   password: string;
   useTls: boolean;
+  /** PEM file of the CA (or self-signed certificate) to trust for TLS; default: the system's CAs. */
+  tlsCaFile?: string | null;
 }
 
 /** A logged-in connection (the master's perspective for this worker). */

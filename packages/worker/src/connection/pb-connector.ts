@@ -6,7 +6,8 @@
  * `challenger.respond(md5(md5(password) + challenge), bot)`, serving the Bot's
  * methods meanwhile (see shared/docs/buildbot-worker-protocol.md §2).
  */
-import { connect as connectTcp, type Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { connect as connectTcp, isIP, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import {
   attachSocket,
@@ -47,8 +48,20 @@ export const pbConnector: MasterConnector = {
 export function openTransport(target: ConnectTarget, timeoutMs = CONNECT_TIMEOUT_MS): Promise<Socket> {
   const where = `${target.host}:${target.port}`;
   return new Promise((resolve, reject) => {
+    let ca: Buffer | undefined;
+    try {
+      ca = target.useTls && target.tlsCaFile ? readFileSync(target.tlsCaFile) : undefined;
+    } catch (err) {
+      reject(new FatalConnectionError(`cannot read the TLS CA file: ${(err as Error).message}`));
+      return;
+    }
     const socket = target.useTls
-      ? connectTls({ host: target.host, port: target.port, servername: target.host })
+      ? connectTls({
+          host: target.host,
+          port: target.port,
+          servername: isIP(target.host) ? undefined : target.host,
+          ca,
+        })
       : connectTcp({ host: target.host, port: target.port });
     const timer = setTimeout(() => {
       socket.destroy();
@@ -81,6 +94,12 @@ function describeSocketError(err: NodeJS.ErrnoException): string {
     case 'ENETUNREACH':
       return 'no route to the host';
     default:
+      if (err.code?.includes('CERT') || err.code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+        return (
+          `the master's TLS certificate is not trusted (${err.message}); for a private CA or a ` +
+          'self-signed master, set tlsCaFile in worker.json (lathe-worker create --tls-ca)'
+        );
+      }
       return err.code ? `${err.code}: ${err.message}` : err.message;
   }
 }

@@ -65,6 +65,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<number> {
     name: config.name,
     password: config.password,
     useTls: config.useTls,
+    tlsCaFile: config.tlsCaFile,
   };
   service = new WorkerService({
     target,
