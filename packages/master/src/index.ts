@@ -9,6 +9,7 @@ export * from './db/errors.js';
 export type { Database } from './db/schema.js';
 export * from './distributor/index.js';
 export * from './locks/index.js';
+export * from './logparsers/index.js';
 export * from './logs/index.js';
 export * from './master.js';
 export * from './properties/index.js';
