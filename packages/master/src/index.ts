@@ -12,6 +12,7 @@ export * from './locks/index.js';
 export * from './logparsers/index.js';
 export * from './logs/index.js';
 export * from './master.js';
+export * from './metrics/index.js';
 export * from './properties/index.js';
 export * from './results.js';
 export * from './service.js';
