@@ -8,6 +8,7 @@ export * from './db/connection.js';
 export * from './db/errors.js';
 export type { Database } from './db/schema.js';
 export * from './distributor/index.js';
+export * from './eta/index.js';
 export * from './locks/index.js';
 export * from './logparsers/index.js';
 export * from './logs/index.js';
