@@ -10,6 +10,7 @@ export * from './go.js';
 export * from './junit.js';
 export * from './lines.js';
 export * from './node-spec.js';
+export * from './observe.js';
 export * from './pytest.js';
 export * from './summary.js';
 export * from './tap.js';
