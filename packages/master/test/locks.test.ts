@@ -147,6 +147,20 @@ describe('locks', () => {
     assert.deepEqual(order, ['ex', 'late']);
   });
 
+  it('applies a reconfigured capacity to the same lock and lets waiters in when it grows', async () => {
+    const m = new LockManager();
+    const before = masterLock('builds', { maxCount: 1 });
+    const first = await m.acquire([before.access('counting')], { owner: 'first' });
+    const waiting = m.acquire([before.access('counting')], { owner: 'second' });
+    assert.equal(m.waiting().length, 1);
+    // A reconfig creates a new definition with the same name and a larger capacity.
+    const after = masterLock('builds', { maxCount: 3 });
+    const third = await m.acquire([after.access('counting')], { owner: 'third' });
+    const second = await waiting;
+    assert.deepEqual(m.holders('builds'), { exclusive: false, counted: 3, capacity: 3 });
+    for (const h of [first, second, third]) h.release();
+  });
+
   it('lets a cancelled waiter leave the queue and unblocks those behind it', async () => {
     const events: LockEvent[] = [];
     const m = new LockManager();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
@@ -44,23 +44,24 @@ function counts(s: TestSummary): Pick<TestSummary, 'passed' | 'failed' | 'skippe
   return { passed: s.passed, failed: s.failed, skipped: s.skipped, todo: s.todo, total: s.total };
 }
 
+const SYSTEM_NODE = process.env.LATHE_SYSTEM_NODE ?? '/usr/bin/node';
+
 describe('test result parsers on real tool output', () => {
   const dir = tempDir('lathe-logparsers-');
   after(() => dir.cleanup());
 
-  it('node:test spec reporter', () => {
+  it('node:test spec reporter (Node 24, and the system Node 20 which prints errors inline)', () => {
     writeFiles(dir.path, { 'node/suite.test.mjs': NODE_SUITE });
-    const run = runTool(
-      process.execPath,
-      ['--test', '--test-reporter=spec', 'suite.test.mjs'],
-      join(dir.path, 'node'),
-    );
-    assert.equal(run.status, 1, run.combined);
-    const s = parseInPieces(new NodeSpecParser(), run.combined);
-    // node:test's own totals: the parent test counts as a test, suites do not.
-    assert.deepEqual(counts(s), { passed: 6, failed: 2, skipped: 1, todo: 1, total: 10 });
-    assert.deepEqual(s.failedNames, ['fails', 'group > inner fails']);
-    assert.equal(s.failedNamesTruncated, false);
+    const nodes = [process.execPath, ...(existsSync(SYSTEM_NODE) ? [SYSTEM_NODE] : [])];
+    for (const node of nodes) {
+      const run = runTool(node, ['--test', '--test-reporter=spec', 'suite.test.mjs'], join(dir.path, 'node'));
+      assert.equal(run.status, 1, run.combined);
+      const s = parseInPieces(new NodeSpecParser(), run.combined);
+      // node:test's own totals: the parent test counts as a test, suites do not.
+      assert.deepEqual(counts(s), { passed: 6, failed: 2, skipped: 1, todo: 1, total: 10 }, node);
+      assert.deepEqual(s.failedNames, ['fails', 'group > inner fails'], node);
+      assert.equal(s.failedNamesTruncated, false);
+    }
   });
 
   it('node:test TAP reporter', () => {
@@ -116,6 +117,11 @@ describe('test result parsers on real tool output', () => {
     const b = parseInPieces(new PytestParser(), v.combined, 11);
     assert.deepEqual(counts(b), expected);
     assert.deepEqual([...b.failedNames].sort(), expectedNames);
+
+    const q = runTool(PYTHON, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'test_sample.py'], cwd);
+    const quiet = parseInPieces(new PytestParser(), q.combined);
+    assert.deepEqual(counts(quiet), expected, 'the bare -q final line');
+    assert.deepEqual([...quiet.failedNames].sort(), expectedNames);
 
     // A run killed before its final line: counts come from the -v lines seen so far.
     const cut = v.combined.slice(0, v.combined.indexOf('test_sample.py::test_error'));

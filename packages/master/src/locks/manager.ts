@@ -70,6 +70,7 @@ export class LockManager {
   readonly #queue: Waiter[] = [];
   readonly #listeners = new Set<(event: LockEvent) => void>();
   readonly #now: () => number;
+  #capacityGrew = false;
 
   constructor(options: { now?: () => number } = {}) {
     this.#now = options.now ?? Date.now;
@@ -98,6 +99,10 @@ export class LockManager {
   /** Takes all the accesses at once; resolves with a handle whose release() frees them. */
   acquire(accesses: readonly LockAccess[], options: LockRequestOptions): Promise<LockHandle> {
     const locks = this.#resolve(accesses, options);
+    if (this.#capacityGrew) {
+      this.#capacityGrew = false;
+      this.#pump();
+    }
     const { owner, signal } = options;
     if (signal?.aborted) {
       return Promise.reject(new LockWaitAbortedError(owner, describe(locks), { cause: signal.reason }));
@@ -188,9 +193,12 @@ export class LockManager {
     }
     const key = lockKey(lock.name, worker);
     const state = this.#states.get(key);
-    // The latest definition's capacity applies (reconfig); holders beyond it keep their units.
-    if (state) state.capacity = capacity;
-    else this.#states.set(key, { capacity, exclusive: false, counted: 0 });
+    // The latest definition's capacity applies (reconfig); holders beyond it keep their units,
+    // and a larger capacity may let waiters in.
+    if (state) {
+      if (capacity > state.capacity) this.#capacityGrew = true;
+      state.capacity = capacity;
+    } else this.#states.set(key, { capacity, exclusive: false, counted: 0 });
     return { key, ...(worker === undefined ? {} : { worker }), capacity };
   }
 

@@ -11,7 +11,8 @@ import {
   TestTally,
 } from './summary.js';
 
-const FINAL = /^=+ (.*\bin [\d.]+s\b.*?) =+$/;
+// Decorated with '=' normally, bare with -q: `2 failed, 3 passed in 0.04s`.
+const FINAL = /^(?:=+ )?((?:no tests ran|\d+ \w+)(?:, \d+ \w+)* in [\d.]+s\b.*?)(?: =+)?$/;
 const COUNT = /(\d+) (passed|failed|skipped|xfailed|xpassed|errors?|deselected|warnings?|rerun)\b/g;
 const VERBOSE = /^(\S+::\S.*?) (PASSED|FAILED|SKIPPED|XFAIL|XPASS|ERROR)\b/;
 const SHORT = /^(PASSED|FAILED|ERROR|XFAIL|XPASS|SKIPPED) (\S+)/;

@@ -9,6 +9,8 @@ export const PropertySources = {
   builder: 'Builder',
   build: 'Build',
   worker: 'Worker',
+  /** Steps set properties with their own name as source (`got_revision` from "git"); this is the fallback. */
+  step: 'Step',
 } as const;
 
 export type PropertySource = string;

@@ -10,6 +10,7 @@ export class Redactor {
   readonly #mask: string;
   #pattern: RegExp | undefined;
   #longest = 0;
+  #sorted: readonly string[] = [];
   /** Bumped on every new secret so streams know to rebuild their view. */
   version = 0;
 
@@ -31,6 +32,7 @@ export class Redactor {
     }
     // Longest first, so a secret that contains another is hidden whole.
     const values = [...this.#secrets.keys()].sort((a, b) => b.length - a.length);
+    this.#sorted = values;
     this.#pattern = new RegExp(values.map(escapeRegExp).join('|'), 'g');
     this.#longest = values[0]!.length;
     this.version++;
@@ -41,8 +43,8 @@ export class Redactor {
   }
 
   /** Secret values, longest first. */
-  values(): string[] {
-    return [...this.#secrets.keys()].sort((a, b) => b.length - a.length);
+  values(): readonly string[] {
+    return this.#sorted;
   }
 
   get longest(): number {
