@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { type BuildHistory, EtaEstimator, loadEtaHistory, profileSteps } from '../src/eta/index.js';
 import { BuildMetricsCollector } from '../src/metrics/index.js';
 import { FAILURE, type Result, SKIPPED, SUCCESS } from '../src/results.js';
@@ -164,5 +166,31 @@ describe('ETA history from the database', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('ETA accuracy harness', () => {
+  it('runs bench/eta on the built package and keeps the default estimator under 10 % median error', () => {
+    const script = fileURLToPath(new URL('../../../../bench/eta/run.ts', import.meta.url));
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.NODE_TEST_CONTEXT;
+    const r = spawnSync(process.execPath, [script, '--builders', '100', '--seed', '7'], {
+      encoding: 'utf8',
+      env,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const rows = new Map(
+      r.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('| ') && l.includes('%'))
+        .map((l) => {
+          const cells = l.split('|').map((c) => c.trim());
+          return [cells[1]!, Number.parseFloat(cells[2]!)] as const;
+        }),
+    );
+    const best = rows.get('median, speed and lines (default)')!;
+    const blind = rows.get('median only, no live signals')!;
+    assert.ok(best < 10, `default estimator: ${best} %`);
+    assert.ok(best < blind, `live signals help: ${best} % vs ${blind} %`);
   });
 });
