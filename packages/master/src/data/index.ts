@@ -10,6 +10,7 @@ import { ChangesData } from './changes.js';
 import { type DataContext, epochSeconds } from './context.js';
 import { LogsData } from './logs.js';
 import { MastersData } from './masters.js';
+import { MetricsData } from './metrics.js';
 import { SourceStampsData } from './sourcestamps.js';
 import { StepsData } from './steps.js';
 import { WorkersData } from './workers.js';
@@ -31,6 +32,7 @@ export class DataLayer {
   readonly builds: BuildsData;
   readonly steps: StepsData;
   readonly logs: LogsData;
+  readonly metrics: MetricsData;
 
   constructor(
     readonly db: Db,
@@ -48,6 +50,7 @@ export class DataLayer {
     this.builds = new BuildsData(this.ctx);
     this.steps = new StepsData(this.ctx);
     this.logs = new LogsData(this.ctx);
+    this.metrics = new MetricsData(this.ctx);
   }
 }
 
@@ -61,6 +64,7 @@ export * from './housekeeping.js';
 export * from './lifecycle.js';
 export * from './logs.js';
 export * from './masters.js';
+export * from './metrics.js';
 export * from './sourcestamps.js';
 export * from './steps.js';
 export * from './workers.js';

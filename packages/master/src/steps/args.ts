@@ -4,9 +4,9 @@ import type { StepContext } from '../config/steps.js';
 
 export type EnvValue = string | readonly string[] | null;
 /** A value, or a function computing it from the build's properties when the step runs. */
-export type Renderable<T> = T | ((ctx: StepContext) => T);
+export type StepValue<T> = T | ((ctx: StepContext) => T);
 
-export function render<T>(value: Renderable<T>, ctx: StepContext): T {
+export function stepValue<T>(value: StepValue<T>, ctx: StepContext): T {
   return typeof value === 'function' ? (value as (ctx: StepContext) => T)(ctx) : value;
 }
 

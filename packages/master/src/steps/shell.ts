@@ -1,16 +1,16 @@
 // ShellCommand: one program on the worker, its exit code decides the result.
 import type { BuildStep, StepContext } from '../config/steps.js';
 import { FAILURE, type Result, type ResultPolicy, SUCCESS } from '../results.js';
-import { type EnvValue, type Renderable, render, type ShellArgs, shellArgs } from './args.js';
+import { type EnvValue, type ShellArgs, type StepValue, shellArgs, stepValue } from './args.js';
 
 export interface ShellCommandOptions extends ResultPolicy, Omit<ShellArgs, 'workdir' | 'command' | 'env'> {
   readonly name?: string;
   readonly description?: string;
   /** A string runs through `/bin/sh -c`; an argv list runs directly. */
-  readonly command: Renderable<string | readonly string[]>;
+  readonly command: StepValue<string | readonly string[]>;
   /** Relative to the builder's directory on the worker; default `build`, as in Buildbot. */
   readonly workdir?: string;
-  readonly env?: Renderable<Readonly<Record<string, EnvValue>>>;
+  readonly env?: StepValue<Readonly<Record<string, EnvValue>>>;
   readonly alwaysRun?: boolean;
   readonly doStepIf?: (ctx: StepContext) => boolean | Promise<boolean>;
   /** Exit code → result; codes not listed give FAILURE. Default `{ 0: SUCCESS }`. */
@@ -52,8 +52,8 @@ export class ShellCommand implements BuildStep {
       args: shellArgs({
         ...o,
         workdir: o.workdir ?? 'build',
-        command: render(o.command, ctx),
-        env: o.env === undefined ? {} : render(o.env, ctx),
+        command: stepValue(o.command, ctx),
+        env: o.env === undefined ? {} : stepValue(o.env, ctx),
       }),
       logName: 'stdio',
     });

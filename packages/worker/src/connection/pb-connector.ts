@@ -22,6 +22,7 @@ import { logMessage } from '../util/log.js';
 import type { Bot } from '../worker/bot.js';
 import {
   type ConnectTarget,
+  FatalConnectionError,
   LoginRefusedError,
   type MasterConnector,
   type MasterSession,

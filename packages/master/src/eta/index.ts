@@ -1,0 +1,3 @@
+export * from './estimator.js';
+export * from './history.js';
+export * from './load.js';

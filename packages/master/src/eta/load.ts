@@ -1,0 +1,40 @@
+// Reads a builder's recent successful builds into the estimator's history.
+import type { DataLayer } from '../data/index.js';
+import { stepLines } from '../metrics/names.js';
+import { SKIPPED, SUCCESS, WARNINGS } from '../results.js';
+import type { BuildHistory } from './history.js';
+
+/**
+ * The builder's last `builds` finished builds that succeeded (with or without warnings),
+ * oldest first. Failed builds are left out: they often stop early and would teach the
+ * estimator that steps are short. Line counts come from the `step:<name>:lines` metrics
+ * that BuildMetricsCollector records.
+ */
+export async function loadEtaHistory(
+  data: DataLayer,
+  builderid: number,
+  builds = 10,
+): Promise<BuildHistory[]> {
+  const recent = await data.builds.latestForBuilder(builderid, builds * 3);
+  const ok = recent
+    .filter((b) => b.completeAt !== null && (b.results === SUCCESS || b.results === WARNINGS))
+    .slice(0, builds);
+  const out: BuildHistory[] = [];
+  for (const b of ok.reverse()) {
+    const [steps, metrics] = await Promise.all([data.steps.forBuild(b.id), data.metrics.forBuild(b.id)]);
+    out.push({
+      durationS: (b.completeAt ?? b.startedAt) - b.startedAt,
+      steps: steps
+        .filter((s) => s.startedAt !== null && s.completeAt !== null && s.results !== SKIPPED)
+        .map((s) => {
+          const lines = metrics[stepLines(s.name)];
+          return {
+            name: s.name,
+            durationS: s.completeAt! - s.startedAt!,
+            ...(lines === undefined ? {} : { lines }),
+          };
+        }),
+    });
+  }
+  return out;
+}

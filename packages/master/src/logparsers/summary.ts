@@ -1,0 +1,79 @@
+// What every test-result parser reports, and the tally they share.
+import type { LineConsumer } from './lines.js';
+
+export interface TestSummary {
+  readonly passed: number;
+  readonly failed: number;
+  readonly skipped: number;
+  /** Expected failures and TODO tests: neither passes nor failures. */
+  readonly todo: number;
+  readonly total: number;
+  /** Names of failing tests, in the order seen, at most `maxFailedNames`. */
+  readonly failedNames: readonly string[];
+  /** True when more tests failed than `failedNames` holds. */
+  readonly failedNamesTruncated: boolean;
+}
+
+export interface TestResultParser extends LineConsumer {
+  /** The counts so far; call after the last line for the final figures. */
+  summary(): TestSummary;
+}
+
+export interface TestParserOptions {
+  /** Bounds memory on huge failing suites (default 200). */
+  readonly maxFailedNames?: number;
+}
+
+export type Outcome = 'pass' | 'fail' | 'skip' | 'todo';
+
+export class TestTally {
+  passed = 0;
+  failed = 0;
+  skipped = 0;
+  todo = 0;
+  readonly #names: string[] = [];
+  readonly #seen = new Set<string>();
+  #truncated = false;
+  readonly #max: number;
+
+  constructor(options: TestParserOptions = {}) {
+    this.#max = options.maxFailedNames ?? 200;
+  }
+
+  add(outcome: Outcome, name: string): void {
+    if (outcome === 'pass') this.passed++;
+    else if (outcome === 'skip') this.skipped++;
+    else if (outcome === 'todo') this.todo++;
+    else {
+      this.failed++;
+      this.addFailedName(name);
+    }
+  }
+
+  /** Records a failing name without counting it (when counts come from a reporter's totals). */
+  addFailedName(name: string): void {
+    if (this.#seen.has(name)) return;
+    if (this.#names.length >= this.#max) {
+      this.#truncated = true;
+      return;
+    }
+    this.#names.push(name);
+    this.#seen.add(name);
+  }
+
+  summary(override?: Partial<Record<'passed' | 'failed' | 'skipped' | 'todo', number>>): TestSummary {
+    const passed = override?.passed ?? this.passed;
+    const failed = override?.failed ?? this.failed;
+    const skipped = override?.skipped ?? this.skipped;
+    const todo = override?.todo ?? this.todo;
+    return {
+      passed,
+      failed,
+      skipped,
+      todo,
+      total: passed + failed + skipped + todo,
+      failedNames: [...this.#names],
+      failedNamesTruncated: this.#truncated || failed > this.#names.length,
+    };
+  }
+}
