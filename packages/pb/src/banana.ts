@@ -23,7 +23,7 @@
  * of one unfinished element, never more.
  *
  * Values at this layer (see {@link BananaValue}): lists are arrays, STRING is a byte
- * array, VOCAB is the shared {@link Token} for its word, integers are numbers (bigint beyond 2^53), floats are numbers
+ * array (a view into the received bytes: copy it to keep it), VOCAB is the shared {@link Token} for its word, integers are numbers (bigint beyond 2^53), floats are numbers
  * unless their value is integral, in which case they stay wrapped in {@link PyFloat}
  * so that `1.0` re-encodes as a FLOAT and not as an INT.
  */
@@ -424,10 +424,9 @@ export class BananaDecoder {
             this.checkMessageSize(this.needed);
             return start;
           }
-          // Copy: a slice would pin the whole socket chunk in memory.
-          const copy = Buffer.allocUnsafe(len);
-          data.copy(copy, 0, i, i + len);
-          value = copy;
+          // A view, not a copy: most strings are tags or text and die young. Jelly copies
+          // the bytes it hands to applications, so no view outlives this element for long.
+          value = data.subarray(i, i + len);
           i += len;
           break;
         }

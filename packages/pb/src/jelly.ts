@@ -327,8 +327,10 @@ export class Unjellier {
 
   unjelly(form: BananaValue): unknown {
     if (!Array.isArray(form)) {
-      // User bytes that happen to spell a vocabulary word: give the caller its own copy.
+      // Bytes for the application: its own copy, never a view into a network buffer
+      // (nor the shared token of bytes that happen to spell a vocabulary word).
       if (form instanceof Token) return Buffer.from(form.bytes);
+      if (form instanceof Uint8Array) return Buffer.from(form);
       return form;
     }
     const tag = tagOf(form[0]);
