@@ -4,8 +4,9 @@ Run with the system Python (/usr/bin/python3); prints one JSON document:
 
   dbdump.py DB builds        every build: id, builder, number, results, state, times
   dbdump.py DB workers       names of the connected workers
-  dbdump.py DB full          builds with their steps and logs; log chunks decoded
-  dbdump.py DB logstats ID   decoded size in bytes and number of lines of log ID
+  dbdump.py DB full [MAX]    builds with their steps and logs, chunks decoded (logs of more
+                             than MAX lines: stats as for logstats instead of text)
+  dbdump.py DB logstats ID   decoded size, number of lines, bytes per channel of log ID
 
 Log chunks are stored compressed per the `compressed` column: 0 raw, 1 zlib
 ("gz"), 2 bz2, 3 lz4 block. Content is returned as text (UTF-8, as stored).
@@ -52,7 +53,7 @@ def log_text(db, logid):
     return b''.join(parts).decode('utf-8', 'replace')
 
 
-def full(db):
+def full(db, max_lines=None):
     out = builds(db)
     for b in out:
         b['steps'] = []
@@ -63,7 +64,11 @@ def full(db):
             for lg in db.execute('SELECT id, name, slug, type, num_lines, complete FROM logs '
                                  'WHERE stepid = ? ORDER BY id', (s['id'],)):
                 entry = dict(lg)
-                entry['text'] = log_text(db, lg['id'])
+                if max_lines is None or lg['num_lines'] <= max_lines:
+                    entry['text'] = log_text(db, lg['id'])
+                else:  # too big to be useful as JSON: stats only
+                    entry['text'] = None
+                    entry['stats'] = logstats(db, lg['id'])
                 step['logs'].append(entry)
             b['steps'].append(step)
     return out
@@ -71,11 +76,17 @@ def full(db):
 
 def logstats(db, logid):
     size = 0
-    for r in db.execute('SELECT content, compressed FROM logchunks WHERE logid = ?', (logid,)):
+    channels = {}
+    for r in db.execute('SELECT content, compressed, first_line FROM logchunks WHERE logid = ? '
+                        'ORDER BY first_line', (logid,)):
         data = decode_chunk(bytes(r['content']), r['compressed'])
         size += len(data) + 1
-    row = db.execute('SELECT num_lines FROM logs WHERE id = ?', (logid,)).fetchone()
-    return {'bytes': size, 'lines': row['num_lines'] if row else None}
+        for line in data.split(b'\n'):
+            ch = line[:1].decode('latin-1') or 'o'
+            channels[ch] = channels.get(ch, 0) + len(line)  # channel letter dropped, newline kept
+    row = db.execute('SELECT num_lines, type FROM logs WHERE id = ?', (logid,)).fetchone()
+    return {'bytes': size, 'lines': row['num_lines'] if row else None,
+            'channelBytes': channels if row and row['type'] == 's' else None}
 
 
 def main(argv):
@@ -87,7 +98,7 @@ def main(argv):
         result = [r[0] for r in db.execute(
             'SELECT w.name FROM connected_workers cw JOIN workers w ON w.id = cw.workerid')]
     elif mode == 'full':
-        result = full(db)
+        result = full(db, int(argv[3]) if len(argv) > 3 else None)
     elif mode == 'logstats':
         result = logstats(db, int(argv[3]))
     else:

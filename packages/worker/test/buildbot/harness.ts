@@ -60,12 +60,21 @@ export interface HarnessOptions {
   latheCli?: string;
   /** Node binary that runs the Lathe worker; default the current one */
   latheNode?: string;
+  /** parent of the run's temp directory; default os.tmpdir() */
+  tmpRoot?: string;
   /** keep the temp directory after close() (its path is logged) */
   keep?: boolean;
   /** progress messages; default silent */
   log?: (msg: string) => void;
   /** bound for master start, worker connection; default 60 s */
   startTimeoutMs?: number;
+}
+
+export interface LogStats {
+  bytes: number;
+  lines: number;
+  /** stream logs: content bytes per channel letter, newlines included */
+  channelBytes: Record<string, number> | null;
 }
 
 export interface ProcStats {
@@ -177,7 +186,7 @@ export class BuildbotHarness {
     this.opts = opts;
     this.builders = opts.builders ?? SCENARIO_BUILDERS;
     this.runId = randomBytes(8).toString('hex');
-    this.root = mkdtempSync(join(tmpdir(), 'lathe-bb-'));
+    this.root = mkdtempSync(join(opts.tmpRoot ?? tmpdir(), 'lathe-bb-'));
     this.masterDir = join(this.root, 'master');
     this.workerDir = join(this.root, 'worker');
     this.controlDir = join(this.masterDir, 'control');
@@ -345,14 +354,15 @@ export class BuildbotHarness {
     return JSON.parse(await this.dbdump('builds')) as RawBuild[];
   }
 
-  /** Every build with its steps and decoded logs. */
-  async fullDump(): Promise<RawBuild[]> {
-    return JSON.parse(await this.dbdump('full')) as RawBuild[];
+  /** Every build with its steps and decoded logs (logs over `maxLines` lines: `text` null, `stats` set). */
+  async fullDump(maxLines?: number): Promise<RawBuild[]> {
+    const args = maxLines === undefined ? ['full'] : ['full', String(maxLines)];
+    return JSON.parse(await this.dbdump(...args)) as RawBuild[];
   }
 
-  /** Decoded size and line count of a log. */
-  async logStats(logid: number): Promise<{ bytes: number; lines: number }> {
-    return JSON.parse(await this.dbdump('logstats', String(logid))) as { bytes: number; lines: number };
+  /** Decoded size, line count and bytes per channel (stream logs: o, e, h) of a log. */
+  async logStats(logid: number): Promise<LogStats> {
+    return JSON.parse(await this.dbdump('logstats', String(logid))) as LogStats;
   }
 
   /** Triggers a build of `builder`: `buildbot sendchange` with category = builder name. */

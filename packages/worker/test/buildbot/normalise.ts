@@ -21,7 +21,9 @@ export interface RawLog {
   type: string;
   num_lines: number;
   complete: number;
-  text: string;
+  /** null when dbdump was asked to skip big logs (then `stats` is set) */
+  text: string | null;
+  stats?: { bytes: number; lines: number; channelBytes: Record<string, number> | null };
 }
 
 export interface RawStep {
@@ -128,6 +130,7 @@ function splitStream(text: string): Pick<NormLog, 'header' | 'stdout' | 'stderr'
 }
 
 export function normaliseLog(log: RawLog, norm: Normaliser): NormLog {
+  if (log.text === null) return { type: 'text', text: `<not read: ${JSON.stringify(log.stats)}>` };
   if (log.type === 's') {
     const parts = splitStream(log.text);
     return {
