@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite uses as real protocol peers and tools.
 set -euo pipefail
-pkgs=(python3-twisted buildbot buildbot-worker git make gcc)
+# python3-lz4: only "Suggested" by buildbot; the worker harness decodes lz4 log chunks
+pkgs=(python3-twisted buildbot buildbot-worker python3-lz4 git make gcc)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
