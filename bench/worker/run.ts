@@ -14,7 +14,7 @@
  * the master's CPU time for context. The stdout bytes the master stored are checked.
  */
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
   BuildbotHarness,
@@ -47,6 +47,8 @@ if (!kinds) throw new Error('--worker must be stock, lathe or both');
 
 interface Figures {
   worker: string;
+  /** 1-minute load average when the build was triggered (shared machines are noisy) */
+  loadBefore?: number;
   ok: boolean;
   error?: string;
   /** step start → remote command complete (all output received by the master) */
@@ -86,6 +88,7 @@ async function measure(kind: 'stock' | 'lathe'): Promise<Figures> {
     const master = h.master!;
     const w0: ProcStats = h.workerStats();
     const m0 = procStats(master.pid);
+    const loadBefore = loadavg()[0];
     const t0 = performance.now();
     await h.trigger('bench-stream');
     const build = await h.waitForBuild('bench-stream', { timeoutMs: 3_600_000 });
@@ -109,6 +112,7 @@ async function measure(kind: 'stock' | 'lathe'): Promise<Figures> {
     const ok = build.results === 0 && stdoutBytes === expected;
     return {
       worker,
+      loadBefore,
       ok,
       ...(ok ? {} : { error: `results ${build.results}, stdout ${stdoutBytes} bytes of ${expected}` }),
       receivedSeconds,
@@ -141,19 +145,19 @@ if (values.json) {
 } else {
   console.log(`\n${mb} MiB to stdout in 100-byte lines, stock Buildbot 3.7 master\n`);
   console.log(
-    '| worker | step wall s | MiB/s | output received s (MiB/s) | build s | worker peak RSS MiB (VmHWM) | worker RSS before MiB | worker CPU s | master CPU s |',
+    '| worker | step wall s | MiB/s | output received s (MiB/s) | build s | worker peak RSS MiB (VmHWM) | worker RSS before MiB | worker CPU s | master CPU s | load |',
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of results) {
     if (r.stepSeconds === undefined) {
-      console.log(`| ${r.worker} | failed: ${r.error} | | | | | | | |`);
+      console.log(`| ${r.worker} | failed: ${r.error} | | | | | | | | |`);
       continue;
     }
     console.log(
       `| ${r.worker}${r.ok ? '' : ` (${r.error})`} | ${f(r.stepSeconds)} | ${f(r.mbPerSecond, 2)} | ` +
         `${f(r.receivedSeconds)} (${f(r.receivedMbPerSecond, 2)}) | ${f(r.buildSeconds)} | ` +
         `${f(r.workerPeakRssMiB)} | ${f(r.workerRssBeforeMiB)} | ${f(r.workerCpuSeconds, 2)} | ` +
-        `${f(r.masterCpuSeconds, 2)} |`,
+        `${f(r.masterCpuSeconds, 2)} | ${f(r.loadBefore)} |`,
     );
   }
 }
