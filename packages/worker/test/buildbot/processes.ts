@@ -4,7 +4,8 @@
  * own process group, and writes its output to a file. `ProcessSet.closeAll()` stops
  * the long-running ones (SIGTERM to the group, then SIGKILL) and then kills anything
  * left in /proc whose environment carries the marker, so no orphan survives even when
- * a worker lost track of a build process.
+ * a worker lost track of a build process. If this Node process exits or gets SIGINT,
+ * SIGTERM or SIGHUP first, everything is SIGKILLed synchronously.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
@@ -71,14 +72,44 @@ export function pidsWithEnv(name: string, value: string): number[] {
   return out;
 }
 
+/** Live sets, killed synchronously when this process exits or is told to stop by a signal. */
+const live = new Set<ProcessSet>();
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+function killLiveSync(): void {
+  for (const set of live) set.killAllSync();
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  killLiveSync();
+  // then die of the signal as if we had not caught it
+  for (const s of SIGNALS) process.off(s, onSignal);
+  process.kill(process.pid, signal);
+}
+
+function track(set: ProcessSet): void {
+  if (live.size === 0) {
+    process.on('exit', killLiveSync);
+    for (const s of SIGNALS) process.on(s, onSignal);
+  }
+  live.add(set);
+}
+
+function untrack(set: ProcessSet): void {
+  live.delete(set);
+  if (live.size === 0) {
+    process.off('exit', killLiveSync);
+    for (const s of SIGNALS) process.off(s, onSignal);
+  }
+}
+
 export class ProcessSet {
   readonly runId: string;
   private readonly managed: Managed[] = [];
-  private readonly onExit = () => this.killAllSync();
 
   constructor(runId: string) {
     this.runId = runId;
-    process.on('exit', this.onExit);
+    track(this);
   }
 
   /** `base` plus the marker variable. */
@@ -195,7 +226,7 @@ export class ProcessSet {
   async closeAll(): Promise<number[]> {
     for (const m of [...this.managed].reverse()) await this.stop(m);
     const stragglers = await this.sweep();
-    process.off('exit', this.onExit);
+    untrack(this);
     return stragglers;
   }
 
@@ -218,7 +249,8 @@ export class ProcessSet {
     return [...found];
   }
 
-  private killAllSync(): void {
+  /** SIGKILLs everything at once, synchronously (exit and signal handlers). */
+  killAllSync(): void {
     for (const m of this.managed) signalGroup(m.pid, 'SIGKILL');
     try {
       for (const pid of pidsWithEnv(MARKER_VAR, this.runId)) process.kill(pid, 'SIGKILL');
