@@ -44,6 +44,7 @@ describe('stock Buildbot master + stock buildbot-worker', { timeout: 240_000 }, 
   it('ran every builder, within the time budget, leaving no process behind', () => {
     assert.deepEqual(Object.keys(run.builders), ['git', 'shell-results', 'interrupted', 'transfers']);
     assert.equal(run.checks.leftoverProcesses, 0);
+    assert.deepEqual(run.checks.timedOutBuilds, []);
     assert.ok((run.timings.total ?? Infinity) < 120, `took ${run.timings.total} s`);
   });
 

@@ -521,31 +521,57 @@ export async function runScenario(opts: HarnessOptions): Promise<RunResult> {
     timings.setup = (performance.now() - t0) / 1000;
     await Promise.all(SCENARIO_BUILDERS.map((b) => h.trigger(b)));
 
-    // interrupted: wait for the shell and its background sleep, then stop the build
+    // interrupted: wait for the shell and its background sleep, then stop the build.
+    // Failures here and build timeouts below are recorded in `checks`, not thrown, so a
+    // misbehaving worker still yields a result to compare.
     const shellPidFile = h.workerPath('interrupted', 'build/sleeper.pid');
     const childPidFile = h.workerPath('interrupted', 'build/child.pid');
     let shellPid: number | undefined;
     let childPid: number | undefined;
-    await h.waitFor(
-      'the interrupted build to start its processes',
-      () => {
-        shellPid = readPid(shellPidFile);
-        childPid = readPid(childPidFile);
-        return shellPid !== undefined && childPid !== undefined;
-      },
-      60_000,
-    );
-    checks.interruptedRunningBeforeStop = isAlive(shellPid!) && isAlive(childPid!);
-    const running = await h.waitForBuild('interrupted', { started: true });
-    h.stopBuild(running.id);
+    const started = await h
+      .waitFor(
+        'the interrupted build to start its processes',
+        () => {
+          shellPid = readPid(shellPidFile);
+          childPid = readPid(childPidFile);
+          return shellPid !== undefined && childPid !== undefined;
+        },
+        60_000,
+      )
+      .then(
+        () => true,
+        () => false,
+      );
+    const alive = (pid: number | undefined) => pid !== undefined && isAlive(pid);
+    checks.interruptedRunningBeforeStop = started && alive(shellPid) && alive(childPid);
+    const running = await h
+      .waitForBuild('interrupted', { started: true, timeoutMs: 10_000 })
+      .catch(() => undefined);
+    if (running) h.stopBuild(running.id);
 
-    const done = await Promise.all(SCENARIO_BUILDERS.map((b) => h.waitForBuild(b, { timeoutMs: 120_000 })));
-    for (const b of done) timings[`build:${b.builder}`] = (b.complete_at ?? 0) - b.started_at;
+    const timedOut: string[] = [];
+    await Promise.all(
+      SCENARIO_BUILDERS.map((b) =>
+        h.waitForBuild(b, { timeoutMs: 120_000 }).catch(() => {
+          timedOut.push(b);
+        }),
+      ),
+    );
+    if (timedOut.length > 0) {
+      for (const b of await h.builds()) {
+        if (timedOut.includes(b.builder) && b.complete_at === null)
+          h.stopBuild(b.id, 'harness: build timed out');
+      }
+      await Promise.all(timedOut.map((b) => h.waitForBuild(b, { timeoutMs: 30_000 }).catch(() => undefined)));
+    }
+    checks.timedOutBuilds = timedOut.sort();
+    for (const b of await h.builds()) {
+      if (b.complete_at !== null) timings[`build:${b.builder}`] = b.complete_at - b.started_at;
+    }
     // the worker reports the kill before the process is reaped: allow a moment
-    const gone = () => !isAlive(shellPid!) && !isAlive(childPid!);
-    for (let i = 0; i < 50 && !gone(); i++) await sleep(100);
-    checks.interruptedShellKilled = !isAlive(shellPid!);
-    checks.interruptedChildKilled = !isAlive(childPid!);
+    for (let i = 0; i < 50 && (alive(shellPid) || alive(childPid)); i++) await sleep(100);
+    checks.interruptedShellKilled = shellPid !== undefined && !isAlive(shellPid);
+    checks.interruptedChildKilled = childPid !== undefined && !isAlive(childPid);
     checks.gitRevision = h.gitRevision;
     checks.payloadSha256 = h.payloadSha256;
 
