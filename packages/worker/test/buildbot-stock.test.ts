@@ -2,11 +2,14 @@
  * End-to-end: a stock Buildbot 3.7 master (Debian's `buildbot`) driving a worker
  * through the four builders of test/buildbot/master.cfg. Today the worker is the
  * stock `buildbot-worker`, which validates the harness and pins down the expected
- * results; the gated test at the end runs the same scenario on the Lathe worker and
- * requires the normalised results to be identical.
+ * results; a second run goes through the harness's Lathe launch path with a stand-in
+ * CLI that starts the stock worker, and must compare equal. The gated test at the end
+ * runs the same scenario on the real Lathe worker and requires identical normalised
+ * results.
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { runScenario } from './buildbot/harness.js';
 import { compareRuns, type NormLog, type NormStep, type RunResult } from './buildbot/normalise.js';
 import { sha256 } from './buildbot/project.js';
@@ -32,11 +35,16 @@ function stdio(run: RunResult, builder: string, name: string): Required<Omit<Nor
 
 const seq = (n: number) => Array.from({ length: n }, (_, i) => `${i + 1}\n`).join('');
 
+/** Lathe's worker CLI command line, served by the stock worker (see stock-worker-cli.ts). */
+const standInCli = fileURLToPath(new URL('./buildbot/stock-worker-cli.js', import.meta.url));
+
 describe('stock Buildbot master + stock buildbot-worker', { timeout: 240_000 }, () => {
   let run: RunResult;
+  let standIn: RunResult;
   before(
     async () => {
-      run = await stock();
+      // a second, independent run through the `worker: 'lathe'` launch path, concurrently
+      [run, standIn] = await Promise.all([stock(), runScenario({ worker: 'lathe', latheCli: standInCli })]);
     },
     { timeout: 240_000 },
   );
@@ -194,6 +202,11 @@ describe('stock Buildbot master + stock buildbot-worker', { timeout: 240_000 }, 
         '',
       ].join('\n'),
     );
+  });
+
+  it('compareRuns: an independent run launched as the Lathe worker would be compares equal', () => {
+    assert.equal(standIn.worker, 'lathe');
+    assert.deepEqual(compareRuns(run, standIn), []);
   });
 
   it('compareRuns: equal to itself, reports changed results and log lines', () => {
