@@ -25,7 +25,7 @@ import {
 } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type FileInfo,
@@ -309,7 +309,7 @@ export class BuildbotHarness {
       );
     } else {
       const node = this.opts.latheNode ?? process.execPath;
-      const cli = this.opts.latheCli ?? defaultLatheCli();
+      const cli = resolve(this.opts.latheCli ?? defaultLatheCli()); // relative to our cwd
       await this.procs.check(
         node,
         [cli, 'create', this.workerDir, master, this.workerName, this.workerPassword],
