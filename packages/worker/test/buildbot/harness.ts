@@ -244,37 +244,45 @@ export class BuildbotHarness {
     writeFileSync(join(this.masterDir, 'files', 'payload.bin'), data);
     this.payloadSha256 = sha256(data);
     copyFileSync(asset('master.cfg'), join(this.masterDir, 'master.cfg'));
-    const params = {
-      port,
-      workerName: this.workerName,
-      workerPassword: this.workerPassword,
-      repoUrl: repo,
-      builders: this.builders,
-      logCompression: this.opts.logCompression ?? 'gz',
-      benchMb: this.opts.benchMb ?? 100,
+    const writeParams = () => {
+      const params = {
+        port: this.port,
+        workerName: this.workerName,
+        workerPassword: this.workerPassword,
+        repoUrl: repo,
+        builders: this.builders,
+        logCompression: this.opts.logCompression ?? 'gz',
+        benchMb: this.opts.benchMb ?? 100,
+      };
+      writeFileSync(join(this.masterDir, 'harness.json'), `${JSON.stringify(params, null, 2)}\n`);
     };
-    writeFileSync(join(this.masterDir, 'harness.json'), `${JSON.stringify(params, null, 2)}\n`);
-    this.log(`created master in ${this.masterDir} (${Math.round(performance.now() - t0)} ms), port ${port}`);
+    this.log(`created master in ${this.masterDir} (${Math.round(performance.now() - t0)} ms)`);
 
-    this.master = this.procs.start(
-      'master',
-      PYTHON,
-      [TWISTD, '--nodaemon', '--no_save', '-y', 'buildbot.tac'],
-      {
-        cwd: this.masterDir,
-        env,
-        logPath: join(this.root, 'master.out'),
-      },
-    );
-    await this.waitFor('the master to listen', async () => {
-      this.assertRunning(this.master);
-      const logPath = join(this.masterDir, 'twistd.log');
-      return (
-        existsSync(logPath) &&
-        readFileSync(logPath, 'utf8').includes('BuildMaster is running') &&
-        canConnect(port)
+    // The port was free a moment ago; if something took it meanwhile, the master still
+    // says "BuildMaster is running" but logs CannotListenError: retry on another port.
+    const logPath = join(this.masterDir, 'twistd.log');
+    for (let attempt = 1; ; attempt++) {
+      writeParams();
+      rmSync(logPath, { force: true });
+      this.master = this.procs.start(
+        'master',
+        PYTHON,
+        [TWISTD, '--nodaemon', '--no_save', '-y', 'buildbot.tac'],
+        { cwd: this.masterDir, env, logPath: join(this.root, 'master.out') },
       );
-    });
+      let collided = false;
+      await this.waitFor('the master to listen', async () => {
+        this.assertRunning(this.master);
+        const text = existsSync(logPath) ? readFileSync(logPath, 'utf8') : '';
+        collided = text.includes('CannotListenError');
+        return collided || (text.includes('BuildMaster is running') && canConnect(this.port));
+      });
+      if (!collided) break;
+      if (attempt === 3) throw new Error(`the master could not listen on a free port (last ${this.port})`);
+      this.log(`port ${this.port} was taken; retrying`);
+      await this.procs.stop(this.master);
+      this.port = await freePort();
+    }
     this.log(`master running (${Math.round(performance.now() - t0)} ms)`);
 
     await this.startWorker();
