@@ -208,21 +208,42 @@ describe('WorkerForBuilder commands', () => {
     assert.equal(builder.busy, false);
   });
 
-  it('silently replaces a command still running when a new one starts', async () => {
+  it('runs overlapping commands, as the master starts them (MultipleFileUpload globs in parallel)', async () => {
     const builder = makeBot(tempDir())
       .setBuilderList([['demo', 'demo']])
       .get('demo')!;
-    const old = new FakeRemoteCommand();
-    builder.startCommand(old, '1', 'shell', {
+    const slow = new FakeRemoteCommand();
+    builder.startCommand(slow, '1', 'shell', {
       workdir: 'build',
-      command: ['sleep', '30'],
+      command: ['sleep', '0.3'],
       logEnviron: false,
     });
-    const next = new FakeRemoteCommand();
-    builder.startCommand(next, '2', 'mkdir', { dir: 'x' });
-    await next.completed;
-    await new Promise((r) => setTimeout(r, 100));
-    assert.ok(!old.calls.some(([m]) => m === 'complete'), 'the old command says nothing more');
+    const fast = new FakeRemoteCommand();
+    builder.startCommand(fast, '2', 'mkdir', { dir: 'x' });
+    await fast.completed;
+    assert.equal(builder.busy, true, 'the first command still runs');
+    await slow.completed;
+    assert.ok(
+      slow.updates.some(([k, v]) => k === 'rc' && v === 0),
+      'and completes normally',
+    );
+    await builder.whenIdle();
+    assert.equal(builder.busy, false);
+  });
+
+  it('interrupts only the command it is asked to', async () => {
+    const builder = makeBot(tempDir())
+      .setBuilderList([['demo', 'demo']])
+      .get('demo')!;
+    const a = new FakeRemoteCommand();
+    const b = new FakeRemoteCommand();
+    builder.startCommand(a, '1', 'shell', { workdir: 'build', command: ['sleep', '30'], logEnviron: false });
+    builder.startCommand(b, '2', 'shell', { workdir: 'build', command: ['sleep', '0.3'], logEnviron: false });
+    builder.interruptCommand('1', 'test');
+    await a.completed;
+    await b.completed;
+    assert.ok(a.updates.some(([k, v]) => k === 'rc' && v !== 0));
+    assert.ok(b.updates.some(([k, v]) => k === 'rc' && v === 0));
   });
 
   it('lets a graceful shutdown wait for running commands', async () => {

@@ -231,16 +231,20 @@ describe('stock Buildbot master + stock buildbot-worker', { timeout: 240_000 }, 
   });
 });
 
-// TEMPORARY GATE: the Lathe worker's PB connection is being finished on another branch;
-// until it lands, this comparison runs only with LATHE_WORKER_E2E=1. Remove the gate
-// (make it unconditional) once `lathe-worker start` connects to a stock master.
 describe('Lathe worker against the stock master (same results as the stock worker)', {
-  skip: process.env.LATHE_WORKER_E2E === '1' ? false : 'set LATHE_WORKER_E2E=1 (temporary gate)',
   timeout: 480_000,
 }, () => {
   it('produces the same normalised results', { timeout: 480_000 }, async () => {
     const [reference, lathe] = [await stock(), await runScenario({ worker: 'lathe' })];
-    assert.deepEqual(compareRuns(reference, lathe), []);
+    // One deliberate difference: a `follow` logfile. The stock worker polls every 2 s and
+    // starts following at the first change it sees, so this short command's lines fall
+    // between polls and never arrive (see master.cfg); the Lathe worker delivers them.
+    const followed = 'builders.shell-results.steps.logfiles.logs.followed.stdout';
+    assert.deepEqual(compareRuns(reference, lathe, { ignore: (path) => path === followed }), []);
+    assert.equal(
+      lathe.builders['shell-results']!.steps.logfiles!.logs.followed?.stdout,
+      'new 1\nnew 2\nnew 3\n',
+    );
     assert.equal(lathe.checks.leftoverProcesses, 0);
   });
 });

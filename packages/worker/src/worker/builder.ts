@@ -1,6 +1,11 @@
 /**
  * The worker side of one builder (Buildbot's WorkerForBuilder): owns the
- * builder directory and runs one command at a time for it.
+ * builder directory and runs the master's commands for it.
+ *
+ * Commands are keyed by id and may overlap: Buildbot's master starts several at once
+ * (MultipleFileUpload globs all its sources in parallel). buildbot-worker keeps a single
+ * slot, but its fast commands finish inside `startCommand`, so they never collide there;
+ * ours are asynchronous, so dropping the "leftover" would leave the master waiting forever.
  */
 import { mkdirSync } from 'node:fs';
 import type { RemoteObjects, WorkerSettings } from '../commands/command.js';
@@ -19,7 +24,7 @@ export interface BuilderEnvironment {
 
 export class WorkerForBuilder {
   private builddirName = '';
-  private current: RunningCommand | undefined;
+  private readonly running = new Map<string, RunningCommand>();
 
   constructor(
     readonly name: string,
@@ -42,12 +47,12 @@ export class WorkerForBuilder {
   }
 
   get busy(): boolean {
-    return this.current !== undefined;
+    return this.running.size > 0;
   }
 
   /** Resolves when no command runs any more. */
   async whenIdle(): Promise<void> {
-    while (this.current) await this.current.done;
+    while (this.running.size > 0) await Promise.allSettled([...this.running.values()].map((r) => r.done));
   }
 
   print(message: string): void {
@@ -64,9 +69,10 @@ export class WorkerForBuilder {
    * MissingArgsError / other WorkerFailures for the error answer to `startCommand`.
    */
   startCommand(ref: MasterCommandRef, commandId: string, commandName: string, args: unknown): RunningCommand {
-    if (this.current) {
-      logMessage(`builder ${this.name}: leftover command, dropping it`);
-      this.stopCommand();
+    if (this.running.has(commandId)) {
+      logMessage(`builder ${this.name}: command id ${commandId} reused, dropping the old one`);
+      this.running.get(commandId)!.stop();
+      this.running.delete(commandId);
     }
     const label = `${this.name} command ${commandName} [id ${commandId}]`;
     const updates = new CommandUpdates(ref, label, this.environment.batching);
@@ -79,27 +85,27 @@ export class WorkerForBuilder {
     });
     logMessage(`builder ${this.name}: startCommand ${commandName} [id ${commandId}]`);
     const running = new RunningCommand(commandId, commandName, command, updates);
-    this.current = running;
+    this.running.set(commandId, running);
     running.done.finally(() => {
-      if (this.current === running) this.current = undefined;
+      if (this.running.get(commandId) === running) this.running.delete(commandId);
     });
     return running;
   }
 
   interruptCommand(commandId: string, why: string): void {
     logMessage(`builder ${this.name}: asked to interrupt command ${commandId}: ${why}`);
-    if (!this.current) {
-      logMessage(' .. but none was running');
+    const running = this.running.get(commandId);
+    if (!running) {
+      logMessage(' .. but no such command is running');
       return;
     }
-    this.current.interrupt();
+    running.interrupt();
   }
 
-  /** Kills the running command without reporting anything (connection lost, builder removed). */
+  /** Kills the running commands without reporting anything (connection lost, builder removed). */
   stopCommand(): void {
-    const running = this.current;
-    if (!running) return;
-    this.current = undefined;
-    running.stop();
+    const all = [...this.running.values()];
+    this.running.clear();
+    for (const running of all) running.stop();
   }
 }
