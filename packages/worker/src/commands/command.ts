@@ -13,6 +13,15 @@ import { float, type PyTuple, type Update } from '../protocol/values.js';
 export interface CommandHost {
   /** Queues updates for the master, in order; batching is done by the host. */
   sendUpdate(updates: Update[]): void;
+  /** Tells a producer to wait when the master falls behind, so memory stays bounded. */
+  readonly flow?: FlowControl;
+}
+
+/** Back-pressure from the master: too much output sent and not yet acknowledged. */
+export interface FlowControl {
+  congested(): boolean;
+  /** Resolves once enough of the outstanding output has been acknowledged. */
+  drained(): Promise<void>;
 }
 
 /** The master's FileWriter / DirectoryWriter (target of uploads). */

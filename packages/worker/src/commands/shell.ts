@@ -28,6 +28,7 @@ export class ShellCommand extends Command {
       command,
       workdir: pyJoin(this.context.builderDir, textArg(args, 'workdir')),
       sendUpdate: (updates) => this.sendUpdate(updates),
+      flow: this.context.host.flow,
       env: args.env,
       sendStdout: boolArg(args, 'want_stdout', true),
       sendStderr: boolArg(args, 'want_stderr', true),

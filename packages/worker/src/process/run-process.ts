@@ -12,6 +12,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { FlowControl } from '../commands/command.js';
 import { errnoInfo } from '../protocol/errno.js';
 import { AbandonChainError, BadArgsError, KillFailedError, toWorkerFailure } from '../protocol/failure.js';
 import { pyRepr, pyStr, reprText } from '../protocol/pyrepr.js';
@@ -27,6 +28,8 @@ import { signalNumber, signalNumberOf } from './signals.js';
 export type CommandItem = string | readonly unknown[];
 
 export interface RunProcessOptions {
+  /** Back-pressure: output reading pauses while the master is behind. */
+  flow?: FlowControl;
   /** An argv list (run directly) or a string (run by `/bin/sh -c`). */
   command: string | readonly CommandItem[];
   /** Working directory; created when missing. */
@@ -115,6 +118,8 @@ export class RunProcess {
   private readonly watchers: LogfileWatcher[] = [];
 
   private child: ChildProcess | undefined;
+  private readonly flow: FlowControl | undefined;
+  private paused = false;
   private startTime = 0;
   private killed = false;
   private done = false;
@@ -127,6 +132,7 @@ export class RunProcess {
   /** Validates and prepares everything; throws a WorkerFailure for bad arguments. */
   constructor(options: RunProcessOptions) {
     this.send = options.sendUpdate;
+    this.flow = options.flow;
     const { real, shown } = splitObfuscated(options.command);
     this.shownCommand = shown;
     this.workdir = options.workdir;
@@ -312,6 +318,24 @@ export class RunProcess {
     if (text === '') return;
     if (key === 'stdout' ? this.sendStdout : this.sendStderr) this.send([[key, text]]);
     this.resetIoTimer();
+    this.pauseIfCongested();
+  }
+
+  /** Stops reading the program's output (so it blocks on its pipe) until the master catches up. */
+  private pauseIfCongested(): void {
+    const flow = this.flow;
+    const child = this.child;
+    if (!flow || !child || this.paused || !flow.congested()) return;
+    this.paused = true;
+    child.stdout?.pause();
+    child.stderr?.pause();
+    void flow.drained().then(() => {
+      this.paused = false;
+      child.stdout?.resume();
+      child.stderr?.resume();
+      // Time spent waiting for the master is not the program's silence.
+      this.resetIoTimer();
+    });
   }
 
   private addLogfile(name: string, text: string): void {

@@ -2,7 +2,7 @@
  * One started command and its conversation with the master's RemoteCommand:
  * batched `update` calls while it runs, then exactly one `complete`.
  */
-import type { Command } from '../commands/command.js';
+import type { Command, FlowControl } from '../commands/command.js';
 import type { WorkerFailure } from '../protocol/failure.js';
 import type { Update } from '../protocol/values.js';
 import { type BatcherOptions, UpdateBatcher } from '../updates/batcher.js';
@@ -26,11 +26,23 @@ export function toWireUpdates(batch: readonly Update[]): unknown[] {
   return batch.map(([key, value]) => [{ [key]: value }, 0]);
 }
 
-/** Where a command's updates go; given to the command by its builder. */
-export class CommandUpdates {
+/** Unacknowledged output above which producers pause, and below which they resume. */
+const HIGH_WATER_BYTES = 1024 * 1024;
+const LOW_WATER_BYTES = 256 * 1024;
+
+/**
+ * Where a command's updates go; given to the command by its builder. It counts the
+ * bytes sent in `update` calls the master has not answered yet: a master slower than
+ * the build's output (Buildbot's is, at a few MB/s) then slows the build down instead
+ * of the worker buffering everything.
+ */
+export class CommandUpdates implements FlowControl {
   private readonly batcher: UpdateBatcher;
   private silenced = false;
   private completed = false;
+  private inFlightBytes = 0;
+  private waiters: Array<() => void> = [];
+  readonly flow: FlowControl = this;
 
   constructor(
     private readonly ref: MasterCommandRef,
@@ -61,13 +73,43 @@ export class CommandUpdates {
   silence(): void {
     this.silenced = true;
     this.batcher.discard();
+    this.release();
+  }
+
+  congested(): boolean {
+    return this.inFlightBytes > HIGH_WATER_BYTES && !this.silenced;
+  }
+
+  drained(): Promise<void> {
+    if (!this.congested()) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private release(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
   }
 
   private sendBatch(batch: Update[]): void {
-    this.ref.update(toWireUpdates(batch)).catch((err) => {
-      logMessage(`${this.label}: master rejected 'update': ${describe(err)}`);
-    });
+    const size = batchSize(batch);
+    this.inFlightBytes += size;
+    this.ref
+      .update(toWireUpdates(batch))
+      .catch((err) => {
+        logMessage(`${this.label}: master rejected 'update': ${describe(err)}`);
+      })
+      .finally(() => {
+        this.inFlightBytes -= size;
+        if (this.inFlightBytes <= LOW_WATER_BYTES) this.release();
+      });
   }
+}
+
+function batchSize(batch: readonly Update[]): number {
+  let n = 0;
+  for (const [, value] of batch) n += typeof value === 'string' ? value.length : 64;
+  return n;
 }
 
 export class RunningCommand {
