@@ -98,7 +98,14 @@ function createProject(dir: string): { main: string; broken: string } {
   return { main, broken };
 }
 
-function configText(repo: string, extraBuilder = ''): string {
+/** What a reconfig while building changes: one builder's steps (`quick`, `steady`). */
+interface Variant {
+  readonly quick: string;
+  readonly steady: string;
+}
+const FIRST: Variant = { quick: 'hello', steady: 'first config' };
+
+function configText(repo: string, extraBuilder = '', variant: Variant = FIRST): string {
   return `import { buildFactory, defineConfig, git, makeDirectory, removeDirectory, shellCommand } from '${lathe}';
 export default defineConfig({
   workers: [
@@ -146,7 +153,16 @@ export default defineConfig({
         }),
       ),
     },
-    { name: 'quick', workerNames: ['w1'], factory: buildFactory(shellCommand({ name: 'echo', command: ['echo', 'hello'] })) },
+    { name: 'quick', workerNames: ['w1'], factory: buildFactory(shellCommand({ name: 'echo', command: ['echo', ${JSON.stringify(variant.quick)}] })) },
+    {
+      name: 'steady',
+      workerNames: ['w1'],
+      factory: buildFactory(
+        // Holds the build until the test creates "go" (at most 120 s), whatever the machine's speed.
+        shellCommand({ name: 'hold', command: 'touch started; i=0; while [ ! -f go ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done; test -f go' }),
+        shellCommand({ name: 'say', command: ['echo', ${JSON.stringify(variant.steady)}] }),
+      ),
+    },
     { name: 'bulk', workerNames: ['w1'], factory: buildFactory(shellCommand({ name: 'seq', command: ['seq', '1', '200000'] })) },
     ${extraBuilder}
   ],
@@ -237,7 +253,7 @@ function scenarios(kind: WorkerKind): void {
       assert.ok((row.info.worker_commands as Record<string, string>).shell, 'shell among worker_commands');
       assert.equal(row.info.environ, undefined, 'the worker environment is not stored');
       // setBuilderList made the worker create one directory per builder.
-      for (const b of ['cproject', 'pinned', 'slow', 'flaky', 'quick', 'bulk'])
+      for (const b of ['cproject', 'pinned', 'slow', 'flaky', 'quick', 'steady', 'bulk'])
         assert.ok(existsSync(join(workerDir, b)), b);
       assert.deepEqual(await master.data.workers.connectedTo(master.masterid), [
         master.workers.get('w1')!.workerid,
@@ -458,6 +474,75 @@ function scenarios(kind: WorkerKind): void {
       const request = await waitForRequest(master, buildrequestid, 20_000);
       assert.equal(request.results, SUCCESS);
       assert.notEqual(request.results, SKIPPED);
+    });
+
+    it('reconfigures while a build runs: the build finishes with its old steps, the worker stays, a new builder appears', async () => {
+      const addedLater = `{ name: 'added later', workerNames: ['w1'], factory: buildFactory(shellCommand({ command: 'true' })) },`;
+      const building = join(workerDir, 'steady', 'build');
+      const w1 = master.workers.get('w1')!;
+      const workerEvents: string[] = [];
+      const sub = master.bus.subscribe('worker.#', (msg) => {
+        workerEvents.push(msg.kind);
+      });
+      try {
+        const { buildrequestid } = await forceBuild(master, { builder: 'steady' });
+        await waitFor(() => existsSync(join(building, 'started')), 30_000, 'the steady build to start');
+        const [running] = rt.runner.running().filter((b) => b.buildrequestid === buildrequestid);
+        assert.ok(running);
+
+        writeFileSync(
+          configFile,
+          configText(
+            repo,
+            `${addedLater}
+    { name: 'added while building', workerNames: ['w1'], factory: buildFactory(shellCommand({ command: 'true' })) },`,
+            { quick: 'changed by reconfig', steady: 'second config' },
+          ),
+        );
+        const result = await master.reconfig();
+        assert.ok(result.ok, result.ok ? '' : String(result.error));
+        assert.deepEqual(result.builders.added, ['added while building']);
+        assert.deepEqual([...result.builders.reconfigured, ...result.builders.replaced].sort(), [
+          'quick',
+          'steady',
+        ]);
+        await waitFor(
+          () => existsSync(join(workerDir, 'added_while_building')),
+          20_000,
+          'setBuilderList to create the new builder directory',
+        );
+        assert.ok(
+          rt.runner.running().some((b) => b.buildid === running.buildid),
+          'still running after reconfig',
+        );
+
+        writeFileSync(join(building, 'go'), '');
+        assert.equal(await running.finished, SUCCESS);
+        const request = await waitForRequest(master, buildrequestid, 20_000);
+        assert.equal(request.results, SUCCESS);
+        assert.deepEqual(await stepResults(running.buildid), { hold: SUCCESS, say: SUCCESS });
+        assert.ok(
+          (await stepLog(running.buildid, 'say')).includes('ofirst config'),
+          'a running build keeps the steps it started with',
+        );
+        assert.equal(w1.connected, true);
+
+        const quick = await runToEnd('quick');
+        assert.equal(quick.build.results, SUCCESS);
+        assert.ok((await stepLog(quick.build.id, 'echo')).includes('ochanged by reconfig'));
+        const added = await runToEnd('added while building');
+        assert.equal(added.build.results, SUCCESS);
+        const next = await runToEnd('steady');
+        // "go" is still there, so this one does not wait.
+        assert.ok((await stepLog(next.build.id, 'say')).includes('osecond config'));
+        assert.deepEqual(
+          workerEvents.filter((k) => k === 'worker.connected' || k === 'worker.disconnected'),
+          [],
+          'the worker never reconnected',
+        );
+      } finally {
+        sub.unsubscribe();
+      }
     });
 
     it('shuts the worker down from the master once it is idle', async () => {
