@@ -1,11 +1,11 @@
 // End to end, once against a stock Python buildbot-worker 3.7 and once against the Lathe
-// worker (`@lathe/worker`): a Lathe master in this process, a real worker process, a real C project in a local git repository checked out by the Git
-// step, built with make and tested with make test. Also: a failing build, a stopped build
+// worker (`@lathe/worker`): a Lathe master in this process, a real worker process, a real
+// C project in a local git repository checked out by the Git step, built with make and
+// tested with make test. Also: a failing build, a stopped build
 // whose process must die, a worker killed mid-build (RETRY, then the request runs again
 // once the worker is back), wrong passwords, a duplicate login, reconfig, pause and a
 // shutdown from the master, and a reconfig while a build runs.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -23,80 +23,10 @@ import {
   waitFor,
   workerAvailable,
 } from './bbworker.js';
+import { createProject } from './cproject.js';
 import { tempDir } from './helpers.js';
 
 const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 'Test',
-      GIT_AUTHOR_EMAIL: 'test@example.org',
-      GIT_COMMITTER_NAME: 'Test',
-      GIT_COMMITTER_EMAIL: 'test@example.org',
-    },
-  }).trim();
-}
-
-/** A small C program with a unit test, on branch main; branch broken has a bug the test catches. */
-function createProject(dir: string): { main: string; broken: string } {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'add.h'), 'int add(int a, int b);\n');
-  writeFileSync(join(dir, 'add.c'), '#include "add.h"\nint add(int a, int b) { return a + b; }\n');
-  writeFileSync(
-    join(dir, 'hello.c'),
-    '#include <stdio.h>\n#include "add.h"\nint main(void) { printf("hello, world: 2+3=%d\\n", add(2, 3)); return 0; }\n',
-  );
-  writeFileSync(
-    join(dir, 'test_add.c'),
-    [
-      '#include <stdio.h>',
-      '#include "add.h"',
-      'static int failures;',
-      'static void check(int got, int want, const char *what) {',
-      '  if (got != want) { printf("FAIL %s: got %d, want %d\\n", what, got, want); failures++; }',
-      '  else printf("ok %s\\n", what);',
-      '}',
-      'int main(void) {',
-      '  check(add(2, 3), 5, "2+3");',
-      '  check(add(-1, 1), 0, "-1+1");',
-      '  if (failures) { printf("%d test(s) failed\\n", failures); return 1; }',
-      '  printf("all tests passed\\n");',
-      '  return 0;',
-      '}',
-      '',
-    ].join('\n'),
-  );
-  writeFileSync(
-    join(dir, 'Makefile'),
-    [
-      'CC ?= cc',
-      'all: hello',
-      'hello: hello.c add.c add.h',
-      '\t$(CC) -Wall -o hello hello.c add.c',
-      'test_add: test_add.c add.c add.h',
-      '\t$(CC) -Wall -o test_add test_add.c add.c',
-      'test: hello test_add',
-      '\t./hello',
-      '\t./test_add > test-results.txt; status=$$?; cat test-results.txt; exit $$status',
-      '.PHONY: all test',
-      '',
-    ].join('\n'),
-  );
-  git(dir, 'init', '-q', '-b', 'main');
-  git(dir, 'add', '.');
-  git(dir, 'commit', '-q', '-m', 'hello with add');
-  const main = git(dir, 'rev-parse', 'HEAD');
-  git(dir, 'checkout', '-q', '-b', 'broken');
-  writeFileSync(join(dir, 'add.c'), '#include "add.h"\nint add(int a, int b) { return a - b; }\n');
-  git(dir, 'commit', '-q', '-am', 'break add');
-  const broken = git(dir, 'rev-parse', 'HEAD');
-  git(dir, 'checkout', '-q', 'main');
-  return { main, broken };
-}
 
 /** What a reconfig while building changes: one builder's steps (`quick`, `steady`). */
 interface Variant {
