@@ -406,7 +406,7 @@ function scenarios(kind: WorkerKind): void {
       assert.notEqual(request.results, SKIPPED);
     });
 
-    it('reconfigures while a build runs: the build finishes with its old steps, the worker stays, a new builder appears', async () => {
+    it('reconfigures while a build runs: a broken config is refused, then the build finishes with its old steps, the worker stays, a new builder appears', async () => {
       const addedLater = `{ name: 'added later', workerNames: ['w1'], factory: buildFactory(shellCommand({ command: 'true' })) },`;
       const building = join(workerDir, 'steady', 'build');
       const w1 = master.workers.get('w1')!;
@@ -419,6 +419,24 @@ function scenarios(kind: WorkerKind): void {
         await waitFor(() => existsSync(join(building, 'started')), 30_000, 'the steady build to start');
         const [running] = rt.runner.running().filter((b) => b.buildrequestid === buildrequestid);
         assert.ok(running);
+
+        // A broken config first: refused with file and line, and nothing changes.
+        const good = readFileSync(configFile, 'utf8');
+        const broken = good.replace("name: 'quick',", "name: 'quick',,");
+        assert.notEqual(broken, good);
+        writeFileSync(configFile, broken);
+        const brokenLine = broken.split('\n').findIndex((l) => l.includes("name: 'quick',,")) + 1;
+        const refused = await master.reconfig();
+        assert.ok(!refused.ok, 'a broken config is refused');
+        assert.ok(
+          refused.error.message.includes(`${configFile}:${brokenLine}: syntax error`),
+          refused.error.message,
+        );
+        assert.ok(
+          rt.runner.running().some((b) => b.buildid === running.buildid),
+          'still running after a refused reconfig',
+        );
+        assert.equal(w1.connected, true);
 
         writeFileSync(
           configFile,
