@@ -143,7 +143,8 @@ function scenario(kind: WorkerKind): void {
       assert.ok(brid > 0, forced.stdout);
       const pidFile = join(workerDir, 'long', 'build', 'pid');
       await waitFor(() => existsSync(pidFile), 60_000, 'the long command to start');
-      pids.add(Number(readFileSync(pidFile, 'utf8')));
+      const holdPid = Number(readFileSync(pidFile, 'utf8'));
+      pids.add(holdPid);
 
       db = await openData(join(dir, 'state.sqlite'));
       const data = db;
@@ -166,6 +167,8 @@ function scenario(kind: WorkerKind): void {
 
       process.kill(first, 'SIGKILL');
       await waitFor(() => !alive(first), 10_000, 'the master to die');
+      // Both workers stop a command whose master went away (Buildbot's stopCommandOnShutdown).
+      await waitFor(() => !alive(holdPid), 30_000, 'the worker to kill the command of the lost build');
 
       const second = await start();
       assert.notEqual(second, first);
