@@ -188,6 +188,10 @@ function scenario(kind: WorkerKind): void {
         [RETRY, SUCCESS],
       );
       assert.equal(builds[0]!.stateString, INTERRUPTED_STATE);
+      const [hold] = await data.data.steps.forBuild(builds[0]!.id);
+      assert.equal(hold?.results, RETRY, 'the open step is closed too');
+      const holdLogs = await data.data.logs.forStep(hold!.id);
+      assert.ok(holdLogs.length > 0 && holdLogs.every((l) => l.complete), 'and its logs');
       assert.ok(
         (await stepLog(data, builds[0]!.id, 'hold')).includes('ofirst run'),
         'the old output is kept',
