@@ -174,6 +174,10 @@ function scenario(kind: WorkerKind): void {
       assert.notEqual(second, first);
       await waitFor(connected, 60_000, 'the worker to reconnect by itself');
       assert.ok(worker!.running, 'the same worker process, never restarted');
+      assert.match(
+        readFileSync(join(dir, 'lathe.log'), 'utf8'),
+        /recovered from an unclean stop: 1 build\(s\) marked interrupted \(RETRY\), 1 build request\(s\) queued again/,
+      );
 
       await waitFor(
         async () => (await data.data.buildrequests.get(brid))?.complete === true,
