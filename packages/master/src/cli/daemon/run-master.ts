@@ -90,6 +90,13 @@ export async function runMaster(options: RunMasterOptions): Promise<number> {
       `${master.config.builders.length} builders; control port 127.0.0.1:${controlPort}`,
   );
   if (!master.distributor) log('note: no build runner is attached: build requests stay pending');
+  const { recovered } = master;
+  // After a kill -9 the operator's first question is what happened to the running builds.
+  if (recovered)
+    log(
+      `recovered from an unclean stop: ${recovered.interruptedBuilds.length} build(s) marked interrupted (RETRY), ` +
+        `${recovered.releasedRequests.length} build request(s) queued again`,
+    );
 
   const onHup = () => {
     log(`reconfig: reloading ${master.configFile}`);
