@@ -46,20 +46,20 @@ describe('flow control', () => {
     const builder = new WorkerForBuilder('demo', { workerBasedir: dir, remotes: callableRemoteObjects });
     builder.setBuilddir('demo');
     const master = new SlowMaster(20);
-    // 16 MiB of output in 100-byte lines: far more than the high-water mark.
+    // 32 MiB of output in 100-byte lines: far more than the high-water mark.
     builder.startCommand(master, '1', 'shell', {
       workdir: 'build',
       command: [
         '/bin/sh',
         '-c',
-        "yes 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' | head -c 16777216",
+        "yes 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' | head -c 33554432",
       ],
       logEnviron: false,
       timeout: 60,
     });
     await master.completed;
     // Every byte arrived, plus the newline the worker adds to an unterminated last line.
-    assert.equal(master.stdout, 16 * 1024 * 1024 + 1);
-    assert.ok(master.peakInFlight <= 2 * 1024 * 1024, `peak unacknowledged ${master.peakInFlight} bytes`);
+    assert.equal(master.stdout, 32 * 1024 * 1024 + 1);
+    assert.ok(master.peakInFlight <= 4 * 1024 * 1024, `peak unacknowledged ${master.peakInFlight} bytes`);
   });
 });

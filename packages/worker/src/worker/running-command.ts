@@ -27,8 +27,8 @@ export function toWireUpdates(batch: readonly Update[]): unknown[] {
 }
 
 /** Unacknowledged output above which producers pause, and below which they resume. */
-const HIGH_WATER_BYTES = 1024 * 1024;
-const LOW_WATER_BYTES = 256 * 1024;
+const HIGH_WATER_BYTES = 3 * 1024 * 1024;
+const LOW_WATER_BYTES = 2 * 1024 * 1024;
 
 /**
  * Where a command's updates go; given to the command by its builder. It counts the
