@@ -1,7 +1,12 @@
 // The minimal contract between configuration and the build engine: a factory is an
 // ordered list of steps, and a step runs against a context the engine provides. Nothing
-// here runs anything; the build runner (a later issue) implements StepContext on top of the
-// worker protocol.
+// here runs anything; the build runner (build/step-context.ts) implements StepContext on
+// top of the worker protocol.
+import type { LockAccess } from '../locks/definitions.js';
+import type { LineConsumer } from '../logparsers/lines.js';
+import type { TestSummary } from '../logparsers/summary.js';
+import type { WarningReport } from '../logparsers/warnings.js';
+import type { Rendered } from '../properties/renderable.js';
 import type { Result, ResultPolicy } from '../results.js';
 
 /** A command for the worker, as Buildbot's remote commands name them (shell, mkdir, …). */
@@ -40,6 +45,26 @@ export interface StepContext {
   runCommand(command: RemoteCommand): Promise<RemoteCommandOutcome>;
   setState(text: string): Promise<void>;
   addUrl(name: string, url: string): Promise<void>;
+  /** Renders renderables (interpolate, prop, secret, renderable) inside a value for this build. */
+  render<T>(value: T): Promise<Rendered<T>>;
+  /**
+   * Feeds the complete stdout/stderr lines of the step's log `name` to `consumer` (a
+   * WarningCounter, a test result parser…). Lines are seen after secrets are redacted.
+   */
+  observeLog(name: string, consumer: LineConsumer): void;
+  /**
+   * Finishes the step's log `name` now (a last line without newline reaches the observers);
+   * later writes to it are an error. Does nothing for a log never opened.
+   */
+  closeLog(name: string): Promise<void>;
+  /** Records a per-build metric under this step (e.g. `artifact.size_bytes`). */
+  setMetric(name: string, value: number): void;
+  /** Records this step's warnings (metrics `warnings`, `step:<name>:warnings`). */
+  recordWarnings(report: Pick<WarningReport, 'count'>): void;
+  /** Records this step's test counts (metrics `tests.<kind>`, `step:<name>:tests.<kind>`). */
+  recordTests(summary: TestSummary): void;
+  /** The master's base directory: relative master-side paths (uploads, downloads) start here. */
+  readonly masterBasedir: string;
 }
 
 export interface BuildStep extends ResultPolicy {
@@ -49,6 +74,10 @@ export interface BuildStep extends ResultPolicy {
   readonly alwaysRun?: boolean;
   /** Decides at run time whether to run; false gives SKIPPED. */
   readonly doStepIf?: (ctx: StepContext) => boolean | Promise<boolean>;
+  /** Hides the finished step in the UI when true (e.g. skipped or successful bookkeeping). */
+  readonly hideStepIf?: boolean | ((result: Result, ctx: StepContext) => boolean | Promise<boolean>);
+  /** Locks held while the step runs, taken all at once after the build's locks. */
+  readonly locks?: readonly LockAccess[];
   run(ctx: StepContext): Promise<Result>;
 }
 
