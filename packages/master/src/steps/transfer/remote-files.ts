@@ -30,6 +30,8 @@ export class FileWriter extends Referenceable {
   #opening: Promise<FileHandle> | null = null;
   #written = 0;
   #closed = false;
+  /** This writer moved a file onto the destination (the worker closes even a failed upload). */
+  #placed = false;
   readonly #tmp: string;
 
   constructor(
@@ -82,6 +84,7 @@ export class FileWriter extends Referenceable {
   /** Moves the complete temporary file into place, so readers never see half a file. */
   protected async finalize(tmp: string): Promise<void> {
     await rename(tmp, this.destination);
+    this.#placed = true;
     if (this.mode !== null) await chmod(this.destination, this.mode);
   }
 
@@ -90,12 +93,13 @@ export class FileWriter extends Referenceable {
     await utimes(this.destination, Number(times[0]), Number(times[1]));
   }
 
-  /** Removes a partial file after an interrupted or failed transfer. */
+  /** Removes what a failed or interrupted transfer left: the partial file, or what it placed. */
   async cancel(): Promise<void> {
     this.#closed = true;
     await this.#fh?.close().catch(() => {});
     this.#fh = null;
     await rm(this.#tmp, { force: true });
+    if (this.#placed) await rm(this.destination, { force: true });
   }
 }
 
