@@ -15,6 +15,7 @@ import { CANCELLED, FAILURE, type Result, SKIPPED, SUCCESS, WARNINGS } from '../
 import { type WorkerRuntime, withWorkers } from '../src/runtime.js';
 import { alive, StockWorker, stockWorkerAvailable, waitFor } from './bbworker.js';
 import { tempDir } from './helpers.js';
+import { LatheWorker } from './lathe-worker.js';
 
 const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
 const artifactSize = pathToFileURL(
@@ -114,242 +115,257 @@ export default defineConfig({
 `;
 }
 
-describe('steps and the toolkit in builds on a stock buildbot-worker 3.7', {
-  skip: !stockWorkerAvailable(),
-}, () => {
-  const dir = tempDir('lathe-steps-');
-  const masterDir = join(dir.path, 'master');
-  const workerDir = join(dir.path, 'worker');
-  let rt: WorkerRuntime;
-  let master: Master;
-  let worker: StockWorker;
-  const errors: string[] = [];
+const PEERS = [
+  {
+    title: 'a stock buildbot-worker 3.7',
+    available: stockWorkerAvailable(),
+    make: (dir: string, port: number) => new StockWorker(dir, 'w1', 'pw-1', port),
+  },
+  {
+    title: "Lathe's worker",
+    available: true,
+    make: (dir: string, port: number) => new LatheWorker(dir, 'w1', 'pw-1', port),
+  },
+];
 
-  before(async () => {
-    mkdirSync(masterDir);
-    writeFileSync(join(masterDir, 'master.config.ts'), configText());
-    writeFileSync(join(masterDir, 'input.txt'), 'from the master\n');
-    rt = withWorkers(
-      { basedir: masterDir, name: 'steps', onError: (err, ctx) => errors.push(`${ctx}: ${String(err)}`) },
-      { port: 0, host: '127.0.0.1' },
-    );
-    master = await Master.start(rt.options);
-    worker = new StockWorker(workerDir, 'w1', 'pw-1', rt.server.port);
-    worker.start();
-    await waitFor(() => master.workers.get('w1')!.connected, 20_000, 'the worker to attach');
-  });
+for (const peer of PEERS) {
+  describe(`steps and the toolkit in builds on ${peer.title}`, { skip: !peer.available }, () => {
+    const dir = tempDir('lathe-steps-');
+    const masterDir = join(dir.path, 'master');
+    const workerDir = join(dir.path, 'worker');
+    let rt: WorkerRuntime;
+    let master: Master;
+    let worker: StockWorker | LatheWorker;
+    const errors: string[] = [];
 
-  after(async () => {
-    await worker?.kill();
-    const pid = join(workerDir, 'holder', 'build', 'pid');
-    if (existsSync(pid)) {
-      const n = Number(readFileSync(pid, 'utf8'));
-      if (alive(n)) process.kill(n, 'SIGKILL');
-    }
-    await master?.stop();
-    dir.cleanup();
-  });
+    before(async () => {
+      mkdirSync(masterDir);
+      writeFileSync(join(masterDir, 'master.config.ts'), configText());
+      writeFileSync(join(masterDir, 'input.txt'), 'from the master\n');
+      rt = withWorkers(
+        { basedir: masterDir, name: 'steps', onError: (err, ctx) => errors.push(`${ctx}: ${String(err)}`) },
+        { port: 0, host: '127.0.0.1' },
+      );
+      master = await Master.start(rt.options);
+      worker = peer.make(workerDir, rt.server.port);
+      worker.start();
+      await waitFor(() => master.workers.get('w1')!.connected, 20_000, 'the worker to attach');
+    });
 
-  async function steps(buildid: number) {
-    return master.data.steps.forBuild(buildid);
-  }
-
-  async function stepLog(buildid: number, step: string, log = 'stdio'): Promise<string> {
-    const s = (await steps(buildid)).find((x) => x.name === step);
-    assert.ok(s, `step ${step}`);
-    const l = (await master.data.logs.forStep(s.id)).find((x) => x.name === log);
-    assert.ok(l, `log ${log} of step ${step}`);
-    const row = (await master.data.logs.get(l.id))!;
-    return (await master.data.logs.lines(l.id, 0, row.numLines - 1)).join('\n');
-  }
-
-  async function allLogs(buildid: number): Promise<string> {
-    let out = '';
-    for (const s of await steps(buildid)) {
-      for (const l of await master.data.logs.forStep(s.id)) {
-        const row = (await master.data.logs.get(l.id))!;
-        if (row.numLines > 0) out += (await master.data.logs.lines(l.id, 0, row.numLines - 1)).join('\n');
+    after(async () => {
+      await worker?.kill();
+      const pid = join(workerDir, 'holder', 'build', 'pid');
+      if (existsSync(pid)) {
+        const n = Number(readFileSync(pid, 'utf8'));
+        if (alive(n)) process.kill(n, 'SIGKILL');
       }
+      await master?.stop();
+      dir.cleanup();
+    });
+
+    async function steps(buildid: number) {
+      return master.data.steps.forBuild(buildid);
     }
-    return out;
-  }
 
-  async function buildOf(buildrequestid: number) {
-    await waitFor(
-      async () => (await master.data.builds.forRequest(buildrequestid)).length > 0,
-      20_000,
-      'the build to start',
-    );
-    return (await master.data.builds.forRequest(buildrequestid)).at(-1)!;
-  }
+    async function stepLog(buildid: number, step: string, log = 'stdio'): Promise<string> {
+      const s = (await steps(buildid)).find((x) => x.name === step);
+      assert.ok(s, `step ${step}`);
+      const l = (await master.data.logs.forStep(s.id)).find((x) => x.name === log);
+      assert.ok(l, `log ${log} of step ${step}`);
+      const row = (await master.data.logs.get(l.id))!;
+      return (await master.data.logs.lines(l.id, 0, row.numLines - 1)).join('\n');
+    }
 
-  async function runToEnd(builder: string) {
-    const { buildrequestid } = await forceBuild(master, { builder });
-    await waitForRequest(master, buildrequestid, 60_000);
-    const build = (await master.data.builds.forRequest(buildrequestid)).at(-1)!;
-    return build;
-  }
+    async function allLogs(buildid: number): Promise<string> {
+      let out = '';
+      for (const s of await steps(buildid)) {
+        for (const l of await master.data.logs.forStep(s.id)) {
+          const row = (await master.data.logs.get(l.id))!;
+          if (row.numLines > 0) out += (await master.data.logs.lines(l.id, 0, row.numLines - 1)).join('\n');
+        }
+      }
+      return out;
+    }
 
-  it('runs every new step on real files, renders properties and secrets, and redacts secrets', async () => {
-    const build = await runToEnd('wired');
-    const results = Object.fromEntries((await steps(build.id)).map((s) => [s.name, s.results]));
-    assert.deepEqual(results, {
-      SetProperty: SUCCESS,
-      setproperty: SUCCESS,
-      string_download: SUCCESS,
-      compile: WARNINGS,
-      'artifact size': WARNINGS,
-      'use-secret': SUCCESS,
-      'tests-file': SUCCESS,
-      unittest: SUCCESS,
-      download: SUCCESS,
-      'cat-input': SUCCESS,
-      'make-tree': SUCCESS,
-      upload: SUCCESS,
-      upload_2: SUCCESS,
-      'upload-missing': FAILURE,
-      MasterShellCommand: SUCCESS,
-      optional: SKIPPED,
-      'junit-file': SUCCESS,
-      junit: FAILURE,
-      cleanup: SUCCESS,
-    } satisfies Record<string, Result>);
-    assert.equal(build.results, FAILURE, build.stateString);
+    async function buildOf(buildrequestid: number) {
+      await waitFor(
+        async () => (await master.data.builds.forRequest(buildrequestid)).length > 0,
+        20_000,
+        'the build to start',
+      );
+      return (await master.data.builds.forRequest(buildrequestid)).at(-1)!;
+    }
 
-    const props = await master.data.builds.properties(build.id);
-    // Sources as in Buildbot: the worker's own property beats the global one of that name.
-    assert.deepEqual(props.greeting, ['hi', 'Global']);
-    assert.deepEqual(props.arch, ['x86', 'Worker']);
-    assert.deepEqual(props.jobs, [2, 'Builder']);
-    assert.deepEqual(props.flavour, ['hi-wired-2', 'SetProperty']);
-    assert.deepEqual(props.answer, ['42', 'SetPropertyFromCommand Step']);
-    assert.deepEqual(props['warnings-count'], [1, 'WarningCountingShellCommand']);
-    assert.deepEqual(props['artifact-size']?.[1], 'artifact size');
-    // Each test step sets the counts; the later step's win, the metrics keep both.
-    assert.deepEqual(props['tests-passed'], [2, 'junit']);
-    assert.deepEqual(props['tests-failed'], [1, 'junit']);
-    assert.deepEqual(props['tests-total'], [3, 'junit']);
+    async function runToEnd(builder: string) {
+      const { buildrequestid } = await forceBuild(master, { builder });
+      await waitForRequest(master, buildrequestid, 60_000);
+      const build = (await master.data.builds.forRequest(buildrequestid)).at(-1)!;
+      return build;
+    }
 
-    // The worker got the real secret (it wrote it to a file), the logs only the mask.
-    const builddir = join(workerDir, 'wired', 'build');
-    assert.equal(readFileSync(join(builddir, 'token.txt'), 'utf8'), `${TOKEN}\n`);
-    const secretLog = await stepLog(build.id, 'use-secret');
-    assert.ok(secretLog.includes('otoken=<secret>'), secretLog);
-    assert.ok(/TOKEN=<secret>/.test(secretLog), 'environment dump redacted');
-    assert.ok(secretLog.includes('oanswer 42'), 'the compiled program, built from the rendered source');
-    const everything = await allLogs(build.id);
-    assert.ok(!everything.includes(TOKEN), 'the secret appears in no log');
-    assert.ok((await stepLog(build.id, 'MasterShellCommand')).includes('osecret is <secret>'));
-    assert.equal(readFileSync(join(masterDir, 'master-out.txt'), 'utf8'), 'built hi-wired-2\n');
+    it('runs every new step on real files, renders properties and secrets, and redacts secrets', async () => {
+      const build = await runToEnd('wired');
+      const results = Object.fromEntries((await steps(build.id)).map((s) => [s.name, s.results]));
+      assert.deepEqual(results, {
+        SetProperty: SUCCESS,
+        setproperty: SUCCESS,
+        string_download: SUCCESS,
+        compile: WARNINGS,
+        'artifact size': WARNINGS,
+        'use-secret': SUCCESS,
+        'tests-file': SUCCESS,
+        unittest: SUCCESS,
+        download: SUCCESS,
+        'cat-input': SUCCESS,
+        'make-tree': SUCCESS,
+        upload: SUCCESS,
+        upload_2: SUCCESS,
+        'upload-missing': FAILURE,
+        MasterShellCommand: SUCCESS,
+        optional: SKIPPED,
+        'junit-file': SUCCESS,
+        junit: FAILURE,
+        cleanup: SUCCESS,
+      } satisfies Record<string, Result>);
+      assert.equal(build.results, FAILURE, build.stateString);
 
-    // Compile warnings: listed in their own log.
-    assert.match(await stepLog(build.id, 'compile', 'warnings (1)'), /unused variable/);
-    // Test parsing: unittest from stdout/stderr, JUnit from a report file on the worker.
-    assert.equal(await stepLog(build.id, 'junit', 'failed tests'), 'ob');
-    // Transfers, content and modes.
-    assert.equal(readFileSync(join(builddir, 'in', 'input.txt'), 'utf8'), 'from the master\n');
-    assert.ok((await stepLog(build.id, 'cat-input')).includes('o640'), 'download mode applied');
-    const uploaded = join(masterDir, 'uploads', String(build.number), 'main.c');
-    assert.equal(readFileSync(uploaded, 'utf8'), readFileSync(join(builddir, 'main.c'), 'utf8'));
-    assert.equal(statSync(uploaded).mode & 0o777, 0o644);
-    assert.equal(
-      Math.floor(statSync(uploaded).mtimeMs / 1000),
-      Math.floor(statSync(join(builddir, 'main.c')).mtimeMs / 1000),
-      'keepstamp',
-    );
-    assert.equal(readFileSync(join(masterDir, 'uploads', 'tree', 'a.txt'), 'utf8'), 'one\n');
-    assert.equal(readFileSync(join(masterDir, 'uploads', 'tree', 'sub', 'b.txt'), 'utf8'), 'two\n');
-    assert.ok(!existsSync(join(masterDir, 'uploads', 'nope.bin')), 'a failed upload leaves nothing');
+      const props = await master.data.builds.properties(build.id);
+      // Sources as in Buildbot: the worker's own property beats the global one of that name.
+      assert.deepEqual(props.greeting, ['hi', 'Global']);
+      assert.deepEqual(props.arch, ['x86', 'Worker']);
+      assert.deepEqual(props.jobs, [2, 'Builder']);
+      assert.deepEqual(props.flavour, ['hi-wired-2', 'SetProperty']);
+      assert.deepEqual(props.answer, ['42', 'SetPropertyFromCommand Step']);
+      assert.deepEqual(props['warnings-count'], [1, 'WarningCountingShellCommand']);
+      assert.deepEqual(props['artifact-size']?.[1], 'artifact size');
+      // Each test step sets the counts; the later step's win, the metrics keep both.
+      assert.deepEqual(props['tests-passed'], [2, 'junit']);
+      assert.deepEqual(props['tests-failed'], [1, 'junit']);
+      assert.deepEqual(props['tests-total'], [3, 'junit']);
 
-    // Flags: the halted step never started, the skipped one is hidden.
-    const all = await steps(build.id);
-    assert.ok(!all.some((s) => s.name === 'after-halt'));
-    assert.equal(all.find((s) => s.name === 'optional')?.hidden, true);
-    assert.equal(all.find((s) => s.name === 'compile')?.hidden, false);
+      // The worker got the real secret (it wrote it to a file), the logs only the mask.
+      const builddir = join(workerDir, 'wired', 'build');
+      assert.equal(readFileSync(join(builddir, 'token.txt'), 'utf8'), `${TOKEN}\n`);
+      const secretLog = await stepLog(build.id, 'use-secret');
+      assert.ok(secretLog.includes('otoken=<secret>'), secretLog);
+      assert.ok(/TOKEN=<secret>/.test(secretLog), 'environment dump redacted');
+      assert.ok(secretLog.includes('oanswer 42'), 'the compiled program, built from the rendered source');
+      const everything = await allLogs(build.id);
+      assert.ok(!everything.includes(TOKEN), 'the secret appears in no log');
+      assert.ok((await stepLog(build.id, 'MasterShellCommand')).includes('osecret is <secret>'));
+      assert.equal(readFileSync(join(masterDir, 'master-out.txt'), 'utf8'), 'built hi-wired-2\n');
 
-    const metrics = await master.data.metrics.forBuild(build.id);
-    assert.equal(metrics.warnings, 1);
-    assert.equal(metrics['step:compile:warnings'], 1);
-    assert.equal(metrics['step:unittest:tests.passed'], 2);
-    assert.equal(metrics['step:unittest:tests.skipped'], 1);
-    assert.equal(metrics['step:unittest:tests.failed'], 0);
-    assert.equal(metrics['tests.passed'], 2 + 2);
-    assert.equal(metrics['tests.failed'], 1);
-    assert.equal(metrics['artifact.size_bytes'], statSync(join(builddir, 'main')).size);
-    assert.ok(metrics['build.duration_s'] !== undefined);
-    assert.ok(metrics['step:compile:duration_s'] !== undefined);
-    assert.deepEqual(errors, []);
+      // Compile warnings: listed in their own log.
+      assert.match(await stepLog(build.id, 'compile', 'warnings (1)'), /unused variable/);
+      // Test parsing: unittest from stdout/stderr, JUnit from a report file on the worker.
+      assert.equal(await stepLog(build.id, 'junit', 'failed tests'), 'ob');
+      // Transfers, content and modes.
+      assert.equal(readFileSync(join(builddir, 'in', 'input.txt'), 'utf8'), 'from the master\n');
+      assert.ok((await stepLog(build.id, 'cat-input')).includes('o640'), 'download mode applied');
+      const uploaded = join(masterDir, 'uploads', String(build.number), 'main.c');
+      assert.equal(readFileSync(uploaded, 'utf8'), readFileSync(join(builddir, 'main.c'), 'utf8'));
+      assert.equal(statSync(uploaded).mode & 0o777, 0o644);
+      assert.equal(
+        Math.floor(statSync(uploaded).mtimeMs / 1000),
+        Math.floor(statSync(join(builddir, 'main.c')).mtimeMs / 1000),
+        'keepstamp',
+      );
+      assert.equal(readFileSync(join(masterDir, 'uploads', 'tree', 'a.txt'), 'utf8'), 'one\n');
+      assert.equal(readFileSync(join(masterDir, 'uploads', 'tree', 'sub', 'b.txt'), 'utf8'), 'two\n');
+      assert.ok(!existsSync(join(masterDir, 'uploads', 'nope.bin')), 'a failed upload leaves nothing');
+
+      // Flags: the halted step never started, the skipped one is hidden.
+      const all = await steps(build.id);
+      assert.ok(!all.some((s) => s.name === 'after-halt'));
+      assert.equal(all.find((s) => s.name === 'optional')?.hidden, true);
+      assert.equal(all.find((s) => s.name === 'compile')?.hidden, false);
+
+      const metrics = await master.data.metrics.forBuild(build.id);
+      assert.equal(metrics.warnings, 1);
+      assert.equal(metrics['step:compile:warnings'], 1);
+      assert.equal(metrics['step:unittest:tests.passed'], 2);
+      assert.equal(metrics['step:unittest:tests.skipped'], 1);
+      assert.equal(metrics['step:unittest:tests.failed'], 0);
+      assert.equal(metrics['tests.passed'], 2 + 2);
+      assert.equal(metrics['tests.failed'], 1);
+      assert.equal(metrics['artifact.size_bytes'], statSync(join(builddir, 'main')).size);
+      assert.ok(metrics['build.duration_s'] !== undefined);
+      assert.ok(metrics['step:compile:duration_s'] !== undefined);
+      assert.deepEqual(errors, []);
+    });
+
+    it('makes a second build wait for a lock, cancels waiting builds and steps, and hands the lock on', async () => {
+      const held = await forceBuild(master, { builder: 'holder' });
+      const holder = await buildOf(held.buildrequestid);
+      await waitFor(() => existsSync(join(workerDir, 'holder', 'build', 'pid')), 20_000, 'the holder to run');
+
+      // A build lock: the waiter shows it waits and never starts a step.
+      const first = await forceBuild(master, { builder: 'waiter' });
+      const waiting = await buildOf(first.buildrequestid);
+      await waitFor(
+        async () => (await master.data.builds.get(waiting.id))?.stateString === 'waiting for locks',
+        20_000,
+        'the waiter to wait',
+      );
+      assert.equal(master.locks.waiting().length, 1);
+      assert.ok(rt.runner.stopBuild(waiting.id, 'not needed'));
+      await waitForRequest(master, first.buildrequestid, 20_000);
+      assert.equal((await master.data.builds.get(waiting.id))?.results, CANCELLED);
+      assert.deepEqual(await steps(waiting.id), [], 'no step ran without the lock');
+      assert.equal(master.locks.waiting().length, 0, 'the cancelled request left the queue');
+
+      // A step lock: the first step runs, the locked one waits, and a stop ends the wait.
+      const sl = await forceBuild(master, { builder: 'steplock' });
+      const steplock = await buildOf(sl.buildrequestid);
+      await waitFor(
+        async () =>
+          (await steps(steplock.id)).some(
+            (s) => s.name === 'locked' && s.stateString === 'waiting for locks',
+          ),
+        20_000,
+        'the locked step to wait',
+      );
+      assert.equal((await steps(steplock.id)).find((s) => s.name === 'free')?.results, SUCCESS);
+      rt.runner.stopBuild(steplock.id);
+      await waitForRequest(master, sl.buildrequestid, 20_000);
+      assert.equal((await master.data.builds.get(steplock.id))?.results, CANCELLED);
+      assert.equal((await steps(steplock.id)).find((s) => s.name === 'locked')?.results, CANCELLED);
+
+      // Another waiter; cancelling the holder (mid-command) releases the lock to it.
+      const second = await forceBuild(master, { builder: 'waiter' });
+      const next = await buildOf(second.buildrequestid);
+      await waitFor(
+        async () => (await master.data.builds.get(next.id))?.stateString === 'waiting for locks',
+        20_000,
+        'the second waiter to wait',
+      );
+      rt.runner.stopBuild(holder.id);
+      await waitForRequest(master, held.buildrequestid, 20_000);
+      assert.equal((await master.data.builds.get(holder.id))?.results, CANCELLED);
+      await waitForRequest(master, second.buildrequestid, 20_000);
+      assert.equal((await master.data.builds.get(next.id))?.results, SUCCESS);
+      assert.ok((await stepLog(next.id, 'go')).includes('ogot the lock'));
+      assert.equal(master.locks.waiting().length, 0);
+    });
+
+    it('estimates the running build from earlier ones and exposes it in running()', async () => {
+      for (let i = 0; i < 2; i++) assert.equal((await runToEnd('eta')).results, SUCCESS);
+      const { buildrequestid } = await forceBuild(master, { builder: 'eta' });
+      const build = await buildOf(buildrequestid);
+      let seen: { buildRemainingS?: number; progress?: number } | null = null;
+      await waitFor(
+        () => {
+          const eta = rt.runner.get(build.id)?.eta;
+          if (eta?.buildRemainingS !== undefined) seen = eta;
+          return seen !== null;
+        },
+        20_000,
+        'an ETA',
+      );
+      await waitForRequest(master, buildrequestid, 20_000);
+      const eta = seen as unknown as { buildRemainingS: number; progress: number };
+      assert.ok(eta.buildRemainingS >= 0 && eta.buildRemainingS < 30, String(eta.buildRemainingS));
+      assert.ok(eta.progress >= 0 && eta.progress <= 1);
+    });
   });
-
-  it('makes a second build wait for a lock, cancels waiting builds and steps, and hands the lock on', async () => {
-    const held = await forceBuild(master, { builder: 'holder' });
-    const holder = await buildOf(held.buildrequestid);
-    await waitFor(() => existsSync(join(workerDir, 'holder', 'build', 'pid')), 20_000, 'the holder to run');
-
-    // A build lock: the waiter shows it waits and never starts a step.
-    const first = await forceBuild(master, { builder: 'waiter' });
-    const waiting = await buildOf(first.buildrequestid);
-    await waitFor(
-      async () => (await master.data.builds.get(waiting.id))?.stateString === 'waiting for locks',
-      20_000,
-      'the waiter to wait',
-    );
-    assert.equal(master.locks.waiting().length, 1);
-    assert.ok(rt.runner.stopBuild(waiting.id, 'not needed'));
-    await waitForRequest(master, first.buildrequestid, 20_000);
-    assert.equal((await master.data.builds.get(waiting.id))?.results, CANCELLED);
-    assert.deepEqual(await steps(waiting.id), [], 'no step ran without the lock');
-    assert.equal(master.locks.waiting().length, 0, 'the cancelled request left the queue');
-
-    // A step lock: the first step runs, the locked one waits, and a stop ends the wait.
-    const sl = await forceBuild(master, { builder: 'steplock' });
-    const steplock = await buildOf(sl.buildrequestid);
-    await waitFor(
-      async () =>
-        (await steps(steplock.id)).some((s) => s.name === 'locked' && s.stateString === 'waiting for locks'),
-      20_000,
-      'the locked step to wait',
-    );
-    assert.equal((await steps(steplock.id)).find((s) => s.name === 'free')?.results, SUCCESS);
-    rt.runner.stopBuild(steplock.id);
-    await waitForRequest(master, sl.buildrequestid, 20_000);
-    assert.equal((await master.data.builds.get(steplock.id))?.results, CANCELLED);
-    assert.equal((await steps(steplock.id)).find((s) => s.name === 'locked')?.results, CANCELLED);
-
-    // Another waiter; cancelling the holder (mid-command) releases the lock to it.
-    const second = await forceBuild(master, { builder: 'waiter' });
-    const next = await buildOf(second.buildrequestid);
-    await waitFor(
-      async () => (await master.data.builds.get(next.id))?.stateString === 'waiting for locks',
-      20_000,
-      'the second waiter to wait',
-    );
-    rt.runner.stopBuild(holder.id);
-    await waitForRequest(master, held.buildrequestid, 20_000);
-    assert.equal((await master.data.builds.get(holder.id))?.results, CANCELLED);
-    await waitForRequest(master, second.buildrequestid, 20_000);
-    assert.equal((await master.data.builds.get(next.id))?.results, SUCCESS);
-    assert.ok((await stepLog(next.id, 'go')).includes('ogot the lock'));
-    assert.equal(master.locks.waiting().length, 0);
-  });
-
-  it('estimates the running build from earlier ones and exposes it in running()', async () => {
-    for (let i = 0; i < 2; i++) assert.equal((await runToEnd('eta')).results, SUCCESS);
-    const { buildrequestid } = await forceBuild(master, { builder: 'eta' });
-    const build = await buildOf(buildrequestid);
-    let seen: { buildRemainingS?: number; progress?: number } | null = null;
-    await waitFor(
-      () => {
-        const eta = rt.runner.get(build.id)?.eta;
-        if (eta?.buildRemainingS !== undefined) seen = eta;
-        return seen !== null;
-      },
-      20_000,
-      'an ETA',
-    );
-    await waitForRequest(master, buildrequestid, 20_000);
-    const eta = seen as unknown as { buildRemainingS: number; progress: number };
-    assert.ok(eta.buildRemainingS >= 0 && eta.buildRemainingS < 30, String(eta.buildRemainingS));
-    assert.ok(eta.progress >= 0 && eta.progress <= 1);
-  });
-});
+}
