@@ -5,13 +5,13 @@
 // files, a master-side command, step flags, metrics and the ETA, build and step locks under
 // contention with cancellation, and the custom step from examples/steps.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { forceBuild, waitForRequest } from '../src/build/control.js';
 import { Master } from '../src/master.js';
-import { CANCELLED, FAILURE, type Result, SKIPPED, SUCCESS, WARNINGS } from '../src/results.js';
+import { CANCELLED, FAILURE, RETRY, type Result, SKIPPED, SUCCESS, WARNINGS } from '../src/results.js';
 import { type WorkerRuntime, withWorkers } from '../src/runtime.js';
 import { alive, StockWorker, stockWorkerAvailable, waitFor } from './bbworker.js';
 import { tempDir } from './helpers.js';
@@ -366,6 +366,37 @@ for (const peer of PEERS) {
       const eta = seen as unknown as { buildRemainingS: number; progress: number };
       assert.ok(eta.buildRemainingS >= 0 && eta.buildRemainingS < 30, String(eta.buildRemainingS));
       assert.ok(eta.progress >= 0 && eta.progress <= 1);
+    });
+
+    it('releases a build lock when the worker is lost mid-build (last: it takes the worker away)', async () => {
+      const released: string[] = [];
+      const off = master.locks.subscribe((e) => {
+        if (e.type === 'released') released.push(e.owner);
+      });
+      try {
+        const pidFile = join(workerDir, 'holder', 'build', 'pid');
+        rmSync(pidFile, { force: true });
+        const held = await forceBuild(master, { builder: 'holder' });
+        const holder = await buildOf(held.buildrequestid);
+        await waitFor(
+          () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'),
+          20_000,
+          'the holder to run',
+        );
+        const sleeper = Number(readFileSync(pidFile, 'utf8'));
+        await worker.kill();
+        // The command's process outlives a SIGKILLed worker; it is this test's to end.
+        if (alive(sleeper)) process.kill(sleeper, 'SIGKILL');
+        await waitFor(
+          async () => (await master.data.builds.get(holder.id))?.results === RETRY,
+          20_000,
+          'RETRY',
+        );
+        assert.deepEqual(released, [`build ${holder.number} of holder`]);
+        assert.equal(master.locks.waiting().length, 0);
+      } finally {
+        off();
+      }
     });
   });
 }
