@@ -191,7 +191,6 @@ export class BuildRun implements StepHost {
       }
       const buildLocks = this.assignment.builder.config.locks ?? [];
       const runSteps = async () => {
-        if (this.stopped) return;
         await this.data.builds.setState(this.buildid, 'building');
         await this.#startEta();
         let halted = false;
@@ -206,7 +205,9 @@ export class BuildRun implements StepHost {
           if (combined.terminate) halted = true;
         }
       };
-      if (buildLocks.length === 0 || this.stopped) await runSteps();
+      // A build stopped before it got its locks runs nothing, not even alwaysRun steps: they
+      // would run without the locks that protect them.
+      if (buildLocks.length === 0) await runSteps();
       else
         await this.#withLocks(buildLocks, runSteps, () =>
           this.data.builds.setState(this.buildid, 'waiting for locks'),
@@ -329,15 +330,17 @@ export class BuildRun implements StepHost {
     this.#stepAbort = abort;
     const ctx = new StepRun(this, stepid, name, abort.signal);
     const stoppedBefore = this.stopped;
-    const startedAt = this.#now();
-    let ran = false;
+    // Set when the step's own work begins: time spent waiting for locks is not its duration.
+    let ranAt: number | null = null;
+    let waited = false;
     let result: Result;
     try {
       if (step.doStepIf && !(await step.doStepIf(ctx))) result = SKIPPED;
       else {
-        const run = () => {
-          ran = true;
-          this.#eta?.stepStarted(step.name, this.#now());
+        const run = async () => {
+          if (waited) await this.data.steps.setState(stepid, name);
+          ranAt = this.#now();
+          this.#eta?.stepStarted(step.name, ranAt);
           return step.run(ctx);
         };
         const locks = step.locks ?? [];
@@ -347,7 +350,10 @@ export class BuildRun implements StepHost {
             : await this.#withLocks(
                 locks,
                 run,
-                () => this.data.steps.setState(stepid, 'waiting for locks'),
+                () => {
+                  waited = true;
+                  return this.data.steps.setState(stepid, 'waiting for locks');
+                },
                 abort.signal,
                 `step ${name} of build ${this.buildNumber} of ${this.builderName}`,
               );
@@ -365,9 +371,9 @@ export class BuildRun implements StepHost {
     if (!stoppedBefore && this.#stopResult !== null && result !== SKIPPED) result = this.#stopResult;
     await Promise.allSettled(this.#propWrites);
     await ctx.finish();
-    if (ran) {
+    if (ranAt !== null) {
       this.#eta?.stepFinished(step.name, this.#now());
-      this.metrics.stepFinished(name, Math.max(0, this.#now() - startedAt), ctx.outputLines);
+      this.metrics.stepFinished(name, Math.max(0, this.#now() - ranAt), ctx.outputLines);
     } else this.#eta?.stepSkipped(step.name);
     const hidden = await this.#hidden(step, result, ctx);
     await this.data.steps.setState(stepid, `${name} ${resultName(result)}`);

@@ -224,12 +224,15 @@ export class StepRun implements StepContext {
     }
   }
 
+  // State strings and URLs are shown to everyone, like logs: a rendered secret in them
+  // (a file name, a URL with a token) is masked the same way.
   async setState(text: string): Promise<void> {
-    await this.host.data.steps.setState(this.stepid, text);
+    await this.host.data.steps.setState(this.stepid, this.host.redactor.redact(text));
   }
 
   async addUrl(name: string, url: string): Promise<void> {
-    await this.host.data.steps.addUrl(this.stepid, name, url);
+    const { redactor } = this.host;
+    await this.host.data.steps.addUrl(this.stepid, redactor.redact(name), redactor.redact(url));
   }
 
   /** Flushes and closes every log of the step. */
