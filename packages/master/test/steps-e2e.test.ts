@@ -106,6 +106,14 @@ export default defineConfig({
       ),
     },
     {
+      name: 'on-master',
+      workerNames: ['w1'],
+      factory: buildFactory(
+        masterShellCommand({ name: 'too-long', command: 'echo $$ > slow.pid; exec sleep 60', maxTime: 1, flunkOnFailure: false }),
+        masterShellCommand({ name: 'stoppable', command: 'echo $$ > stop.pid; echo started; exec sleep 60' }),
+      ),
+    },
+    {
       name: 'eta',
       workerNames: ['w1'],
       factory: buildFactory(shellCommand({ name: 'nap', command: 'for i in 1 2 3 4; do echo $i; sleep 0.5; done' })),
@@ -346,6 +354,29 @@ for (const peer of PEERS) {
       assert.equal((await master.data.builds.get(next.id))?.results, SUCCESS);
       assert.ok((await stepLog(next.id, 'go')).includes('ogot the lock'));
       assert.equal(master.locks.waiting().length, 0);
+    });
+
+    it('kills a master-side command after maxTime and on a stop, with everything it started', async () => {
+      const { buildrequestid } = await forceBuild(master, { builder: 'on-master' });
+      const build = await buildOf(buildrequestid);
+      const stopPid = join(masterDir, 'stop.pid');
+      await waitFor(
+        () => existsSync(stopPid) && readFileSync(stopPid, 'utf8').endsWith('\n'),
+        20_000,
+        'the second command',
+      );
+      const slow = Number(readFileSync(join(masterDir, 'slow.pid'), 'utf8'));
+      assert.ok(!alive(slow), 'maxTime killed the first command');
+      const stoppable = Number(readFileSync(stopPid, 'utf8'));
+      assert.ok(alive(stoppable));
+      rt.runner.stopBuild(build.id, 'enough');
+      await waitForRequest(master, buildrequestid, 20_000);
+      await waitFor(() => !alive(stoppable), 5_000, 'the stopped command to die');
+      const results = Object.fromEntries((await steps(build.id)).map((s) => [s.name, s.results]));
+      assert.deepEqual(results, { 'too-long': FAILURE, stoppable: CANCELLED });
+      assert.match(await stepLog(build.id, 'too-long'), /command killed: maxTime 1s exceeded/);
+      assert.equal((await master.data.builds.get(build.id))?.results, CANCELLED);
+      rmSync(stopPid);
     });
 
     it('estimates the running build from earlier ones and exposes it in running()', async () => {
