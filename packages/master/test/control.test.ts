@@ -86,6 +86,14 @@ class StandInRunner implements BuildStarter {
       recordWarnings: () => {},
       recordTests: () => {},
       masterBasedir: dir,
+      builds: {
+        sources: [],
+        request: async () => {
+          throw new Error('this fake master cannot trigger builds');
+        },
+        wait: async () => CANCELLED,
+        cancel: async () => {},
+      },
       runCommand: async (cmd: RemoteCommand) => {
         const args = cmd.args as { command: string[]; workdir: string };
         const cwd = join(dir, args.workdir);

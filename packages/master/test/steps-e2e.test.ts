@@ -39,7 +39,7 @@ const JUNIT =
 
 function configText(): string {
   return `import { buildFactory, compile, defineConfig, directoryUpload, fileDownload, fileUpload, interpolate, masterLock,
-  masterShellCommand, secret, setProperty, setPropertyFromCommand, shellCommand, StaticSecretProvider, stringDownload, test } from '${lathe}';
+  masterShellCommand, secret, setProperty, setPropertyFromCommand, shellCommand, StaticSecretProvider, stringDownload, test, trigger } from '${lathe}';
 import { ArtifactSize } from '${artifactSize}';
 const deploy = masterLock('deploy');
 export default defineConfig({
@@ -112,6 +112,32 @@ export default defineConfig({
         masterShellCommand({ name: 'too-long', command: 'echo $$ > slow.pid; exec sleep 60', maxTime: 1, flunkOnFailure: false }),
         masterShellCommand({ name: 'stoppable', command: 'echo $$ > stop.pid; echo started; exec sleep 60' }),
       ),
+    },
+    {
+      name: 'parent',
+      workerNames: ['w1'],
+      factory: buildFactory(
+        setProperty({ property: 'colour', value: 'blue' }),
+        trigger({ builderNames: ['child'], waitForFinish: true, copyProperties: ['colour'], setProperties: { size: interpolate('%(prop:buildnumber)s-big') } }),
+        trigger({ name: 'fire-and-forget', builderNames: ['child'], setProperties: { fail: true } }),
+      ),
+    },
+    {
+      name: 'child',
+      workerNames: ['w1'],
+      factory: buildFactory(
+        shellCommand({ name: 'show', command: interpolate('echo colour=%(prop:colour)s size=%(prop:size)s; test -z "%(prop:fail:-)s"') }),
+      ),
+    },
+    {
+      name: 'parent-stop',
+      workerNames: ['w1'],
+      factory: buildFactory(trigger({ builderNames: ['child-slow'], waitForFinish: true })),
+    },
+    {
+      name: 'child-slow',
+      workerNames: ['w1'],
+      factory: buildFactory(shellCommand({ name: 'slow', command: 'echo $$ > pid; exec sleep 60' })),
     },
     {
       name: 'eta',
@@ -377,6 +403,47 @@ for (const peer of PEERS) {
       assert.match(await stepLog(build.id, 'too-long'), /command killed: maxTime 1s exceeded/);
       assert.equal((await master.data.builds.get(build.id))?.results, CANCELLED);
       rmSync(stopPid);
+    });
+
+    it('triggers builds with copied and set properties, waits for them, and cancels them when stopped', async () => {
+      const parent = await runToEnd('parent');
+      assert.equal(parent.results, SUCCESS, parent.stateString);
+      const log = await stepLog(parent.id, 'trigger', 'triggered builds');
+      const m = /child: build request (\d+): success/.exec(log);
+      assert.ok(m, log);
+      const childBuild = (await master.data.builds.forRequest(Number(m[1]))).at(-1)!;
+      assert.ok((await stepLog(childBuild.id, 'show')).includes(`ocolour=blue size=${parent.number}-big`));
+      const childProps = await master.data.builds.properties(childBuild.id);
+      assert.deepEqual(childProps.colour, ['blue', 'Buildset']);
+
+      // Not waited for: the parent succeeded although this child fails.
+      const childBuilder = master.builders.get('child')!.builderid;
+      const forgotten = async () =>
+        (await master.data.builds.latestForBuilder(childBuilder, 10)).find((b) => b.id !== childBuild.id);
+      await waitFor(async () => (await forgotten())?.results != null, 20_000, 'the fire-and-forget child');
+      assert.equal((await forgotten())?.results, FAILURE);
+
+      const { buildrequestid } = await forceBuild(master, { builder: 'parent-stop' });
+      const stopping = await buildOf(buildrequestid);
+      const pidFile = join(workerDir, 'child-slow', 'build', 'pid');
+      await waitFor(
+        () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'),
+        20_000,
+        'the child to run',
+      );
+      rt.runner.stopBuild(stopping.id, 'not today');
+      await waitForRequest(master, buildrequestid, 20_000);
+      assert.equal((await master.data.builds.get(stopping.id))?.results, CANCELLED);
+      await waitFor(
+        () => !rt.runner.running().some((b) => b.builder === 'child-slow'),
+        20_000,
+        'the triggered build to be stopped',
+      );
+      const slow = (
+        await master.data.builds.latestForBuilder(master.builders.get('child-slow')!.builderid, 1)
+      )[0];
+      assert.equal(slow?.results, CANCELLED);
+      await waitFor(() => !alive(Number(readFileSync(pidFile, 'utf8'))), 10_000, 'the child process to die');
     });
 
     it('estimates the running build from earlier ones and exposes it in running()', async () => {

@@ -5,7 +5,7 @@
 // ends it RETRY. Build locks are held around the steps, step locks around each step; both
 // are released on every way out. Metrics are gathered per build and the ETA follows the
 // steps' progress.
-import type { BuildStep } from '../config/steps.js';
+import type { BuildRequester, BuildStep, SourceSpec } from '../config/steps.js';
 import type { DataLayer } from '../data/index.js';
 import { finishBuild } from '../data/lifecycle.js';
 import type { Assignment } from '../distributor/slots.js';
@@ -49,6 +49,11 @@ export interface BuildDeps {
   readonly now?: () => number;
   /** How many recent successful builds the ETA learns from; default 10. */
   readonly etaHistory?: number;
+  /** Lets this build's steps start and follow other builds (Trigger). */
+  readonly requester: (
+    parent: { buildid: number; builderName: string },
+    sources: readonly SourceSpec[],
+  ) => BuildRequester;
 }
 
 const nowSeconds = () => Date.now() / 1000;
@@ -65,6 +70,7 @@ export class BuildRun implements StepHost {
   readonly renderContext: RenderContext;
   #eta: EtaEstimator | null = null;
   readonly #now: () => number;
+  #builds: BuildRequester | null = null;
   #stopResult: Result | null = null;
   #stopReason: string | null = null;
   #currentStep: string | null = null;
@@ -131,6 +137,20 @@ export class BuildRun implements StepHost {
   }
   get masterBasedir(): string {
     return this.deps.masterBasedir;
+  }
+
+  get builds(): BuildRequester {
+    this.#builds ??= this.deps.requester(
+      { buildid: this.buildid, builderName: this.builderName },
+      this.assignment.request.sources.map((s) => ({
+        repository: s.repository,
+        branch: s.branch,
+        revision: s.revision,
+        project: s.project,
+        codebase: s.codebase,
+      })),
+    );
+    return this.#builds;
   }
 
   /** When the build should end, from the builder's recent successful builds; null before it runs steps. */

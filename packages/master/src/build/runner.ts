@@ -9,6 +9,7 @@ import { SecretManager } from '../properties/secrets.js';
 import { CANCELLED, RETRY, type Result } from '../results.js';
 import { isWorkerChannel } from '../workers/channel.js';
 import { BuildRun } from './build.js';
+import { MasterBuildRequester } from './requester.js';
 
 /** The assigned worker has no connection that can run builds (it just went away). */
 export class WorkerNotConnectedError extends Error {
@@ -73,6 +74,7 @@ export class BuildRunner implements BuildStarter, MasterExtension {
         secrets: new SecretManager(master.config.secretsProviders),
         properties: master.config.properties,
         masterBasedir: master.options.basedir,
+        requester: (parent, sources) => new MasterBuildRequester(master, this, parent, sources),
       },
       assignment,
       channel,

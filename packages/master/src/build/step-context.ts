@@ -2,7 +2,13 @@
 // commands on the build's worker. A build stop interrupts the step's running commands; a
 // lost worker fails them with WorkerLostError.
 import { ConnectionLostError } from '@lathe/pb';
-import type { RemoteCommand, RemoteCommandOutcome, StepContext, StepLog } from '../config/steps.js';
+import type {
+  BuildRequester,
+  RemoteCommand,
+  RemoteCommandOutcome,
+  StepContext,
+  StepLog,
+} from '../config/steps.js';
 import type { DataLayer } from '../data/index.js';
 import type { LineConsumer } from '../logparsers/lines.js';
 import { ObservedStepLog } from '../logparsers/observe.js';
@@ -33,6 +39,7 @@ export interface StepHost {
   readonly redactor: Redactor;
   readonly renderContext: RenderContext;
   readonly metrics: BuildMetricsCollector;
+  readonly builds: BuildRequester;
   /** The running step wrote more output: `lines` complete lines so far (ETA progress). */
   stepOutput(step: string, lines: number): void;
 }
@@ -74,6 +81,9 @@ export class StepRun implements StepContext {
 
   get masterBasedir(): string {
     return this.host.masterBasedir;
+  }
+  get builds(): BuildRequester {
+    return this.host.builds;
   }
 
   get builderName(): string {

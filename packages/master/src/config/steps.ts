@@ -33,6 +33,36 @@ export interface StepLog {
   finish(): Promise<void>;
 }
 
+/** One source stamp of a build another step asks for. */
+export interface SourceSpec {
+  readonly repository: string;
+  readonly branch: string | null;
+  readonly revision: string | null;
+  readonly project: string;
+  readonly codebase: string;
+}
+
+export interface BuildsetRequest {
+  readonly builderNames: readonly string[];
+  readonly sources: readonly SourceSpec[];
+  readonly properties: Readonly<Record<string, unknown>>;
+  readonly reason: string;
+}
+
+/** Starting and following other builds from a step (Trigger). */
+export interface BuildRequester {
+  /** The source stamps of the running build, as its request carried them. */
+  readonly sources: readonly SourceSpec[];
+  /** Adds a buildset with this build as its parent; one request per builder. */
+  request(
+    spec: BuildsetRequest,
+  ): Promise<{ buildsetid: number; requests: readonly { builder: string; buildrequestid: number }[] }>;
+  /** Resolves with the request's result once it is complete (after any retries). */
+  wait(buildrequestid: number): Promise<Result>;
+  /** Stops the request's build if it runs here, or cancels it if nobody claimed it yet. */
+  cancel(buildrequestid: number, reason: string): Promise<void>;
+}
+
 export interface StepContext {
   readonly builderName: string;
   readonly buildNumber: number;
@@ -65,6 +95,8 @@ export interface StepContext {
   recordTests(summary: TestSummary): void;
   /** The master's base directory: relative master-side paths (uploads, downloads) start here. */
   readonly masterBasedir: string;
+  /** Other builds: what the Trigger step uses. */
+  readonly builds: BuildRequester;
 }
 
 export interface BuildStep extends ResultPolicy {

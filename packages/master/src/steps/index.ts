@@ -8,3 +8,4 @@ export * from './properties.js';
 export * from './shell.js';
 export * from './test.js';
 export * from './transfer/index.js';
+export * from './trigger.js';
