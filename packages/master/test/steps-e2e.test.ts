@@ -109,6 +109,7 @@ export default defineConfig({
       name: 'on-master',
       workerNames: ['w1'],
       factory: buildFactory(
+        shellCommand({ name: 'silent', command: 'sleep 30', timeout: 1, flunkOnFailure: false, warnOnFailure: true }),
         masterShellCommand({ name: 'too-long', command: 'echo $$ > slow.pid; exec sleep 60', maxTime: 1, flunkOnFailure: false }),
         masterShellCommand({ name: 'stoppable', command: 'echo $$ > stop.pid; echo started; exec sleep 60' }),
       ),
@@ -382,7 +383,7 @@ for (const peer of PEERS) {
       assert.equal(master.locks.waiting().length, 0);
     });
 
-    it('kills a master-side command after maxTime and on a stop, with everything it started', async () => {
+    it('times out a silent worker command; kills a master-side command after maxTime and on a stop', async () => {
       const { buildrequestid } = await forceBuild(master, { builder: 'on-master' });
       const build = await buildOf(buildrequestid);
       const stopPid = join(masterDir, 'stop.pid');
@@ -399,7 +400,9 @@ for (const peer of PEERS) {
       await waitForRequest(master, buildrequestid, 20_000);
       await waitFor(() => !alive(stoppable), 5_000, 'the stopped command to die');
       const results = Object.fromEntries((await steps(build.id)).map((s) => [s.name, s.results]));
-      assert.deepEqual(results, { 'too-long': FAILURE, stoppable: CANCELLED });
+      assert.deepEqual(results, { silent: FAILURE, 'too-long': FAILURE, stoppable: CANCELLED });
+      // The worker enforces a step's `timeout` (seconds without output).
+      assert.match(await stepLog(build.id, 'silent'), /command timed out: 1 seconds without output/);
       assert.match(await stepLog(build.id, 'too-long'), /command killed: maxTime 1s exceeded/);
       assert.equal((await master.data.builds.get(build.id))?.results, CANCELLED);
       rmSync(stopPid);
