@@ -3,6 +3,7 @@
 export * from './build/build.js';
 export * from './build/command.js';
 export * from './build/control.js';
+export * from './build/requester.js';
 export * from './build/runner.js';
 export * from './build/step-context.js';
 export * from './builders/builder.js';

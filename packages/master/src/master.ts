@@ -2,6 +2,7 @@
 // worker and builder services, build request distribution and housekeeping timers. The
 // `lathe` CLI starts one of these; the PB worker port and the build runner attach to it
 // (see `workers`, `WorkerService.attach` and `MasterOptions.buildStarter`).
+
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { BuilderService } from './builders/builder.js';
@@ -21,6 +22,7 @@ import { DataLayer } from './data/index.js';
 import { type Db, openAndMigrate } from './db/connection.js';
 import { Distributor } from './distributor/distributor.js';
 import type { BuildStarter } from './distributor/slots.js';
+import { LockManager } from './locks/manager.js';
 import { type ApplyResult, ServiceSet } from './service.js';
 import { WorkerService } from './workers/worker.js';
 
@@ -71,6 +73,8 @@ export type ReconfigResult =
 const RESTART_SETTINGS = new Set(['dbUrl', 'workerPort']);
 
 export class Master {
+  /** One per master: lock state outlives reconfigs (locks are matched by kind and name). */
+  readonly locks = new LockManager();
   readonly bus: EventBus;
   readonly data: DataLayer;
   readonly workers: ServiceSet<ResolvedWorker, WorkerService>;

@@ -20,6 +20,7 @@ import { CONTROL_USERNAME, type MasterStatus } from '../src/control/protocol.js'
 import { finishBuild } from '../src/data/lifecycle.js';
 import type { Assignment, BuildStarter } from '../src/distributor/slots.js';
 import type { Master } from '../src/master.js';
+import type { Rendered } from '../src/properties/renderable.js';
 import { CANCELLED, type Result, worstResult } from '../src/results.js';
 import { tempDir } from './helpers.js';
 
@@ -77,6 +78,22 @@ class StandInRunner implements BuildStarter {
       addLog: async () => ({ write: async () => {}, finish: async () => {} }),
       setState: async () => {},
       addUrl: async () => {},
+      // This fake runs plain commands only: nothing to render, observe or measure.
+      render: async <T>(value: T) => value as Rendered<T>,
+      observeLog: () => {},
+      closeLog: async () => {},
+      setMetric: () => {},
+      recordWarnings: () => {},
+      recordTests: () => {},
+      masterBasedir: dir,
+      builds: {
+        sources: [],
+        request: async () => {
+          throw new Error('this fake master cannot trigger builds');
+        },
+        wait: async () => CANCELLED,
+        cancel: async () => {},
+      },
       runCommand: async (cmd: RemoteCommand) => {
         const args = cmd.args as { command: string[]; workdir: string };
         const cwd = join(dir, args.workdir);

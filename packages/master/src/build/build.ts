@@ -2,12 +2,25 @@
 // (Buildbot's ping + startBuild), run the factory's steps in order folding their results
 // with Buildbot's rules, and finish it through `finishBuild` (RETRY gives the request back).
 // A stop interrupts the running command and ends the build CANCELLED; losing the worker
-// ends it RETRY.
-import type { BuildStep } from '../config/steps.js';
+// ends it RETRY. Build locks are held around the steps, step locks around each step; both
+// are released on every way out. Metrics are gathered per build and the ETA follows the
+// steps' progress.
+import type { BuildRequester, BuildStep, SourceSpec } from '../config/steps.js';
 import type { DataLayer } from '../data/index.js';
 import { finishBuild } from '../data/lifecycle.js';
 import type { Assignment } from '../distributor/slots.js';
+import { type EtaEstimate, EtaEstimator } from '../eta/estimator.js';
+import { loadEtaHistory } from '../eta/load.js';
+import type { LockAccess } from '../locks/definitions.js';
+import { LockWaitAbortedError } from '../locks/errors.js';
+import type { LockManager } from '../locks/manager.js';
+import { withLocks } from '../locks/with-locks.js';
 import type { LogWriterOptions } from '../logs/writer.js';
+import { BuildMetricsCollector } from '../metrics/collector.js';
+import { layerBuildProperties, Properties, PropertySources } from '../properties/properties.js';
+import { Redactor } from '../properties/redactor.js';
+import type { RenderContext } from '../properties/renderable.js';
+import type { SecretManager } from '../properties/secrets.js';
 import {
   CANCELLED,
   combineStepResult,
@@ -27,13 +40,37 @@ export interface BuildDeps {
   readonly masterid: number;
   readonly logOptions: LogWriterOptions;
   readonly onError: (err: unknown, context: string) => void;
+  readonly locks: LockManager;
+  readonly secrets: SecretManager;
+  /** The config's global properties (lowest precedence). */
+  readonly properties: Readonly<Record<string, unknown>>;
+  readonly masterBasedir: string;
+  /** Seconds since the epoch; tests may pin it. */
+  readonly now?: () => number;
+  /** How many recent successful builds the ETA learns from; default 10. */
+  readonly etaHistory?: number;
+  /** Lets this build's steps start and follow other builds (Trigger). */
+  readonly requester: (
+    parent: { buildid: number; builderName: string },
+    sources: readonly SourceSpec[],
+  ) => BuildRequester;
 }
+
+const nowSeconds = () => Date.now() / 1000;
 
 export class BuildRun implements StepHost {
   /** The running step's: a stop interrupts it; `alwaysRun` steps after a stop run normally. */
   #stepAbort: AbortController | null = null;
-  readonly #props = new Map<string, [unknown, string]>();
+  readonly #props = new Properties();
   #propWrites: Promise<unknown>[] = [];
+  /** Aborted by a stop: a build still waiting for its locks gives up. */
+  readonly #buildAbort = new AbortController();
+  readonly redactor = new Redactor();
+  readonly metrics = new BuildMetricsCollector();
+  readonly renderContext: RenderContext;
+  #eta: EtaEstimator | null = null;
+  readonly #now: () => number;
+  #builds: BuildRequester | null = null;
   #stopResult: Result | null = null;
   #stopReason: string | null = null;
   #currentStep: string | null = null;
@@ -53,6 +90,17 @@ export class BuildRun implements StepHost {
   ) {
     // The factory as of now: a reconfig during the build must not change its steps.
     this.steps = [...assignment.builder.config.factory.steps];
+    this.#now = deps.now ?? nowSeconds;
+    const sources = assignment.request.sources;
+    this.renderContext = {
+      properties: this.#props,
+      sourceStamp: (codebase) => {
+        const ss = sources.find((s) => s.codebase === codebase) ?? (codebase === '' ? sources[0] : undefined);
+        return ss ? { ...ss } : undefined;
+      },
+      workerInfo: channel.info,
+      getSecret: deps.secrets.forBuild(this.redactor),
+    };
   }
 
   /** Records the build; it runs when `run()` is called. */
@@ -87,13 +135,39 @@ export class BuildRun implements StepHost {
   get currentStep(): string | null {
     return this.#currentStep;
   }
+  get masterBasedir(): string {
+    return this.deps.masterBasedir;
+  }
+
+  get builds(): BuildRequester {
+    this.#builds ??= this.deps.requester(
+      { buildid: this.buildid, builderName: this.builderName },
+      this.assignment.request.sources.map((s) => ({
+        repository: s.repository,
+        branch: s.branch,
+        revision: s.revision,
+        project: s.project,
+        codebase: s.codebase,
+      })),
+    );
+    return this.#builds;
+  }
+
+  /** When the build should end, from the builder's recent successful builds; null before it runs steps. */
+  eta(): EtaEstimate | null {
+    return this.#eta?.estimate(this.#now()) ?? null;
+  }
+
+  stepOutput(step: string, lines: number): void {
+    this.#eta?.stepOutput(step, lines);
+  }
 
   getProperty(name: string): unknown {
-    return this.#props.get(name)?.[0];
+    return this.#props.getProperty(name);
   }
 
   setProperty(name: string, value: unknown, source: string): void {
-    this.#props.set(name, [value, source]);
+    this.#props.setProperty(name, value, source);
     this.#propWrites.push(this.data.builds.setProperty(this.buildid, name, value, source));
   }
 
@@ -106,6 +180,7 @@ export class BuildRun implements StepHost {
     this.#stopResult = result;
     this.#stopReason = reason;
     this.#stepAbort?.abort(reason);
+    this.#buildAbort.abort(reason);
     this.#onStop();
   }
 
@@ -134,23 +209,40 @@ export class BuildRun implements StepHost {
         this.stop('worker did not answer', RETRY);
         void this.channel.disconnect('worker failed its ping').catch(() => {});
       }
-      await this.data.builds.setState(this.buildid, 'building');
-      let halted = false;
-      for (const step of this.steps) {
-        if ((halted || this.stopped) && !step.alwaysRun) continue;
-        const stepResult = await this.#runStep(step);
-        const combined = combineStepResult(step, stepResult, result);
-        result = combined.result;
-        if (combined.terminate) halted = true;
-      }
+      const buildLocks = this.assignment.builder.config.locks ?? [];
+      const runSteps = async () => {
+        await this.data.builds.setState(this.buildid, 'building');
+        await this.#startEta();
+        let halted = false;
+        for (const step of this.steps) {
+          if ((halted || this.stopped) && !step.alwaysRun) {
+            this.#eta?.stepSkipped(step.name);
+            continue;
+          }
+          const stepResult = await this.#runStep(step);
+          const combined = combineStepResult(step, stepResult, result);
+          result = combined.result;
+          if (combined.terminate) halted = true;
+        }
+      };
+      // A build stopped before it got its locks runs nothing, not even alwaysRun steps: they
+      // would run without the locks that protect them.
+      if (buildLocks.length === 0) await runSteps();
+      else
+        await this.#withLocks(buildLocks, runSteps, () =>
+          this.data.builds.setState(this.buildid, 'waiting for locks'),
+        );
     } catch (err) {
-      this.deps.onError(err, `build ${this.builderName}#${this.buildNumber}`);
-      result = worstResult(result, EXCEPTION) ?? EXCEPTION;
+      if (!(err instanceof LockWaitAbortedError)) {
+        this.deps.onError(err, `build ${this.builderName}#${this.buildNumber}`);
+        result = worstResult(result, EXCEPTION) ?? EXCEPTION;
+      }
     } finally {
       offLost();
     }
     if (this.#stopResult !== null) result = worstResult(result, this.#stopResult) ?? this.#stopResult;
     await Promise.allSettled(this.#propWrites);
+    await this.#flushMetrics();
     try {
       await finishBuild(this.data, {
         buildid: this.buildid,
@@ -167,29 +259,87 @@ export class BuildRun implements StepHost {
     return result;
   }
 
+  /**
+   * The build's initial properties in Buildbot's order, more specific sources winning:
+   * global config, what the request carried (a scheduler's or forced build's properties,
+   * with their own sources), builder, build (identity and source stamp), worker.
+   */
   async #setupProperties(): Promise<void> {
     const { builder, worker, request } = this.assignment;
-    // Lowest precedence first, as in Buildbot: builder, worker, sources, then what the
-    // request carried (a forced build's properties), then the build's own identity.
-    for (const [k, v] of Object.entries(builder.config.properties ?? {})) this.setProperty(k, v, 'Builder');
-    // What the worker said about itself (host, os_*, numcpus, …) is worker info as in Buildbot.
-    for (const [k, v] of Object.entries(this.channel.info)) {
-      if (k !== 'worker_commands') this.setProperty(k, v, 'Worker');
-    }
-    for (const [k, v] of Object.entries(worker.properties)) this.setProperty(k, v, 'Worker');
-    const ss = request.sources[0];
-    if (ss) {
-      this.setProperty('branch', ss.branch, 'Build');
-      this.setProperty('revision', ss.revision, 'Build');
-      this.setProperty('repository', ss.repository, 'Build');
-      this.setProperty('codebase', ss.codebase, 'Build');
-      this.setProperty('project', ss.project, 'Build');
-    }
+    const props = new Properties(this.deps.properties, PropertySources.config);
     const requested = await this.data.buildsets.properties(request.buildsetid);
-    for (const [k, [v, source]] of Object.entries(requested)) this.setProperty(k, v, source);
-    this.setProperty('buildername', builder.name, 'Builder');
-    this.setProperty('buildnumber', this.buildNumber, 'Build');
-    this.setProperty('workername', worker.name, 'Worker');
+    for (const [k, [v, source]] of Object.entries(requested)) {
+      if (v !== undefined) props.setProperty(k, v, source);
+    }
+    const ss = request.sources[0];
+    const build: Record<string, unknown> = { buildnumber: this.buildNumber };
+    if (ss) {
+      Object.assign(build, {
+        branch: ss.branch,
+        revision: ss.revision,
+        repository: ss.repository,
+        codebase: ss.codebase,
+        project: ss.project,
+      });
+    }
+    // What the worker said about itself (host, os_*, numcpus, …) is worker info as in Buildbot.
+    const workerLayer: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(this.channel.info)) {
+      if (k !== 'worker_commands' && v !== undefined) workerLayer[k] = v;
+    }
+    Object.assign(workerLayer, worker.properties, { workername: worker.name });
+    props.updateFrom(
+      layerBuildProperties({
+        builder: { ...(builder.config.properties ?? {}), buildername: builder.name },
+        build: Object.fromEntries(Object.entries(build).filter(([, v]) => v !== undefined)),
+        worker: workerLayer,
+      }),
+    );
+    for (const [name, { value, source }] of props.entries()) this.setProperty(name, value, source);
+  }
+
+  /** Takes `accesses` for `fn`; a stop while waiting ends the wait (LockWaitAbortedError). */
+  #withLocks<T>(
+    accesses: readonly LockAccess[],
+    fn: () => Promise<T>,
+    onWaiting: () => Promise<void>,
+    signal: AbortSignal = this.#buildAbort.signal,
+    owner = `build ${this.buildNumber} of ${this.builderName}`,
+  ): Promise<T> {
+    return withLocks(this.deps.locks, accesses, fn, {
+      owner,
+      worker: this.workerName,
+      signal,
+      onWaiting: () => {
+        onWaiting().catch((err) => this.deps.onError(err, `${owner}: recording the lock wait`));
+      },
+    });
+  }
+
+  async #startEta(): Promise<void> {
+    let history: Awaited<ReturnType<typeof loadEtaHistory>> = [];
+    try {
+      history = await loadEtaHistory(
+        this.data,
+        this.assignment.builder.builderid,
+        this.deps.etaHistory ?? 10,
+      );
+    } catch (err) {
+      // Without history the build runs the same, only without an ETA.
+      this.deps.onError(err, `build ${this.builderName}#${this.buildNumber}: loading ETA history`);
+    }
+    this.#eta = new EtaEstimator(history, { steps: this.steps.map((s) => s.name) });
+    this.#eta.buildStarted(this.#now());
+  }
+
+  async #flushMetrics(): Promise<void> {
+    try {
+      const build = await this.data.builds.get(this.buildid);
+      if (build) this.metrics.buildFinished(Math.max(0, this.#now() - build.startedAt));
+      await this.metrics.flush(this.data.metrics, this.buildid);
+    } catch (err) {
+      this.deps.onError(err, `build ${this.builderName}#${this.buildNumber}: recording metrics`);
+    }
   }
 
   async #runStep(step: BuildStep): Promise<Result> {
@@ -198,15 +348,40 @@ export class BuildRun implements StepHost {
     await this.data.steps.start(stepid);
     const abort = new AbortController();
     this.#stepAbort = abort;
-    const ctx = new StepRun(this, stepid, abort.signal);
+    const ctx = new StepRun(this, stepid, name, abort.signal);
     const stoppedBefore = this.stopped;
+    // Set when the step's own work begins: time spent waiting for locks is not its duration.
+    let ranAt: number | null = null;
+    let waited = false;
     let result: Result;
     try {
       if (step.doStepIf && !(await step.doStepIf(ctx))) result = SKIPPED;
-      else result = await step.run(ctx);
+      else {
+        const run = async () => {
+          if (waited) await this.data.steps.setState(stepid, name);
+          ranAt = this.#now();
+          this.#eta?.stepStarted(step.name, ranAt);
+          return step.run(ctx);
+        };
+        const locks = step.locks ?? [];
+        result =
+          locks.length === 0
+            ? await run()
+            : await this.#withLocks(
+                locks,
+                run,
+                () => {
+                  waited = true;
+                  return this.data.steps.setState(stepid, 'waiting for locks');
+                },
+                abort.signal,
+                `step ${name} of build ${this.buildNumber} of ${this.builderName}`,
+              );
+      }
     } catch (err) {
       if (err instanceof WorkerLostError) result = RETRY;
-      else if (err instanceof BuildStoppedError) result = this.#stopResult ?? CANCELLED;
+      else if (err instanceof BuildStoppedError || err instanceof LockWaitAbortedError)
+        result = this.#stopResult ?? CANCELLED;
       else {
         result = EXCEPTION;
         await this.#logException(ctx, err);
@@ -216,11 +391,29 @@ export class BuildRun implements StepHost {
     if (!stoppedBefore && this.#stopResult !== null && result !== SKIPPED) result = this.#stopResult;
     await Promise.allSettled(this.#propWrites);
     await ctx.finish();
+    if (ranAt !== null) {
+      this.#eta?.stepFinished(step.name, this.#now());
+      this.metrics.stepFinished(name, Math.max(0, this.#now() - ranAt), ctx.outputLines);
+    } else this.#eta?.stepSkipped(step.name);
+    const hidden = await this.#hidden(step, result, ctx);
     await this.data.steps.setState(stepid, `${name} ${resultName(result)}`);
-    await this.data.steps.finish(stepid, result);
+    await this.data.steps.finish(stepid, result, hidden);
     this.#currentStep = null;
     this.#stepAbort = null;
     return result;
+  }
+
+  async #hidden(step: BuildStep, result: Result, ctx: StepRun): Promise<boolean> {
+    const rule = step.hideStepIf;
+    if (rule === undefined) return false;
+    if (typeof rule === 'boolean') return rule;
+    try {
+      return !!(await rule(result, ctx));
+    } catch (err) {
+      // A broken rule must not change the build's result; the step stays visible.
+      this.deps.onError(err, `step ${step.name}: hideStepIf`);
+      return false;
+    }
   }
 
   async #logException(ctx: StepRun, err: unknown): Promise<void> {

@@ -3,10 +3,13 @@
 // control channel stop builds. On master shutdown running builds end RETRY, so their
 // requests run again on the next start.
 import type { Assignment, BuildStarter, DistributorBuilder, WorkerSlot } from '../distributor/slots.js';
+import type { EtaEstimate } from '../eta/estimator.js';
 import type { Master, MasterExtension } from '../master.js';
+import { SecretManager } from '../properties/secrets.js';
 import { CANCELLED, RETRY, type Result } from '../results.js';
 import { isWorkerChannel } from '../workers/channel.js';
 import { BuildRun } from './build.js';
+import { MasterBuildRequester } from './requester.js';
 
 /** The assigned worker has no connection that can run builds (it just went away). */
 export class WorkerNotConnectedError extends Error {
@@ -30,6 +33,8 @@ export interface RunningBuild {
   readonly worker: string;
   readonly buildrequestid: number;
   readonly currentStep: string | null;
+  /** When the build should end (epoch seconds), from the builder's recent successful builds. */
+  readonly eta: EtaEstimate | null;
   /** Settles with the build's result once it is recorded. */
   readonly finished: Promise<Result>;
 }
@@ -65,6 +70,11 @@ export class BuildRunner implements BuildStarter, MasterExtension {
           flushIntervalMs: master.config.logs.flushIntervalMs,
         },
         onError: (err, ctx) => (master.options.onError ?? defaultOnError)(err, ctx),
+        locks: master.locks,
+        secrets: new SecretManager(master.config.secretsProviders),
+        properties: master.config.properties,
+        masterBasedir: master.options.basedir,
+        requester: (parent, sources) => new MasterBuildRequester(master, this, parent, sources),
       },
       assignment,
       channel,
@@ -113,6 +123,7 @@ export class BuildRunner implements BuildStarter, MasterExtension {
       worker: run.workerName,
       buildrequestid: run.assignment.request.id,
       currentStep: run.currentStep,
+      eta: run.eta(),
       finished,
     }));
   }

@@ -2,9 +2,23 @@
 // commands on the build's worker. A build stop interrupts the step's running commands; a
 // lost worker fails them with WorkerLostError.
 import { ConnectionLostError } from '@lathe/pb';
-import type { RemoteCommand, RemoteCommandOutcome, StepContext, StepLog } from '../config/steps.js';
+import type {
+  BuildRequester,
+  RemoteCommand,
+  RemoteCommandOutcome,
+  StepContext,
+  StepLog,
+} from '../config/steps.js';
 import type { DataLayer } from '../data/index.js';
+import type { LineConsumer } from '../logparsers/lines.js';
+import { ObservedStepLog } from '../logparsers/observe.js';
+import type { TestSummary } from '../logparsers/summary.js';
+import type { WarningReport } from '../logparsers/warnings.js';
 import { LogWriter, type LogWriterOptions } from '../logs/writer.js';
+import type { BuildMetricsCollector } from '../metrics/collector.js';
+import { RedactingStepLog } from '../properties/redacting-log.js';
+import type { Redactor } from '../properties/redactor.js';
+import { type RenderContext, type Rendered, render } from '../properties/renderable.js';
 import { type WorkerChannel, WorkerLostError } from '../workers/channel.js';
 import { CommandRun } from './command.js';
 
@@ -16,10 +30,33 @@ export interface StepHost {
   readonly buildNumber: number;
   readonly workerName: string;
   readonly logOptions: LogWriterOptions;
+  readonly masterBasedir: string;
   getProperty(name: string): unknown;
   setProperty(name: string, value: unknown, source: string): void;
   /** Why the build was stopped, if it was. */
   readonly stopReason: string | null;
+  /** Secrets handed out for this build; every log of the build is redacted with it. */
+  readonly redactor: Redactor;
+  readonly renderContext: RenderContext;
+  readonly metrics: BuildMetricsCollector;
+  readonly builds: BuildRequester;
+  /** The running step wrote more output: `lines` complete lines so far (ETA progress). */
+  stepOutput(step: string, lines: number): void;
+}
+
+/** A log consumer list that can grow after the log exists (a step may observe late). */
+class ConsumerList implements LineConsumer {
+  readonly consumers: LineConsumer[] = [];
+  line(text: string): void {
+    for (const c of this.consumers) c.line(text);
+  }
+}
+
+interface OpenLog {
+  readonly log: Promise<StepLog>;
+  readonly consumers: ConsumerList;
+  observed: ObservedStepLog | null;
+  closed: boolean;
 }
 
 /** The build was stopped before this command could start. */
@@ -31,15 +68,23 @@ export class BuildStoppedError extends Error {
 }
 
 export class StepRun implements StepContext {
-  readonly #logs = new Map<string, Promise<LogWriter>>();
+  readonly #logs = new Map<string, OpenLog>();
   readonly #commands = new Set<CommandRun>();
 
   constructor(
     private readonly host: StepHost,
     readonly stepid: number,
+    readonly stepName: string,
     /** Aborted when the build is stopped while this step runs. */
     readonly signal: AbortSignal,
   ) {}
+
+  get masterBasedir(): string {
+    return this.host.masterBasedir;
+  }
+  get builds(): BuildRequester {
+    return this.host.builds;
+  }
 
   get builderName(): string {
     return this.host.builderName;
@@ -68,15 +113,76 @@ export class StepRun implements StepContext {
     return this.#log(name);
   }
 
-  #log(name: string): Promise<LogWriter> {
-    let log = this.#logs.get(name);
-    if (!log) {
-      log = this.host.data.logs
-        .add(this.stepid, name, 's')
-        .then((logid) => new LogWriter(this.host.data.logs, logid, this.host.logOptions));
-      this.#logs.set(name, log);
+  #open(name: string): OpenLog {
+    let open = this.#logs.get(name);
+    if (!open) {
+      const consumers = new ConsumerList();
+      const entry: OpenLog = {
+        consumers,
+        observed: null,
+        closed: false,
+        // Parsers see redacted text (a secret must not reach a warning list or a test
+        // name either), so redaction sits outside the observer.
+        log: this.host.data.logs.add(this.stepid, name, 's').then((logid) => {
+          const writer = new LogWriter(this.host.data.logs, logid, this.host.logOptions);
+          const observed = new ObservedStepLog(writer, [consumers]);
+          entry.observed = observed;
+          return new RedactingStepLog(this.#progress(observed), this.host.redactor);
+        }),
+      };
+      open = entry;
+      this.#logs.set(name, open);
     }
-    return log;
+    return open;
+  }
+
+  /** Reports the step's output lines to the build after each write (the ETA's signal). */
+  #progress(inner: StepLog): StepLog {
+    return {
+      write: async (stream, text) => {
+        await inner.write(stream, text);
+        this.host.stepOutput(this.stepName, this.outputLines);
+      },
+      finish: () => inner.finish(),
+    };
+  }
+
+  #log(name: string): Promise<StepLog> {
+    return this.#open(name).log;
+  }
+
+  /** Complete stdout/stderr lines written to all of the step's logs so far. */
+  get outputLines(): number {
+    let n = 0;
+    for (const l of this.#logs.values()) n += l.observed?.lines ?? 0;
+    return n;
+  }
+
+  observeLog(name: string, consumer: LineConsumer): void {
+    this.#open(name).consumers.consumers.push(consumer);
+  }
+
+  async closeLog(name: string): Promise<void> {
+    const open = this.#logs.get(name);
+    if (!open || open.closed) return;
+    open.closed = true;
+    await (await open.log).finish();
+  }
+
+  render<T>(value: T): Promise<Rendered<T>> {
+    return render(value, this.host.renderContext);
+  }
+
+  setMetric(name: string, value: number): void {
+    this.host.metrics.set(name, value);
+  }
+
+  recordWarnings(report: Pick<WarningReport, 'count'>): void {
+    this.host.metrics.warnings(this.stepName, report);
+  }
+
+  recordTests(summary: TestSummary): void {
+    this.host.metrics.tests(this.stepName, summary);
   }
 
   async runCommand(command: RemoteCommand): Promise<RemoteCommandOutcome> {
@@ -128,18 +234,23 @@ export class StepRun implements StepContext {
     }
   }
 
+  // State strings and URLs are shown to everyone, like logs: a rendered secret in them
+  // (a file name, a URL with a token) is masked the same way.
   async setState(text: string): Promise<void> {
-    await this.host.data.steps.setState(this.stepid, text);
+    await this.host.data.steps.setState(this.stepid, this.host.redactor.redact(text));
   }
 
   async addUrl(name: string, url: string): Promise<void> {
-    await this.host.data.steps.addUrl(this.stepid, name, url);
+    const { redactor } = this.host;
+    await this.host.data.steps.addUrl(this.stepid, redactor.redact(name), redactor.redact(url));
   }
 
   /** Flushes and closes every log of the step. */
   async finish(): Promise<void> {
-    for (const log of this.#logs.values()) {
-      const writer = await log.catch(() => null);
+    for (const open of this.#logs.values()) {
+      if (open.closed) continue;
+      open.closed = true;
+      const writer = await open.log.catch(() => null);
       await writer?.finish();
     }
   }

@@ -1,7 +1,12 @@
 // The minimal contract between configuration and the build engine: a factory is an
 // ordered list of steps, and a step runs against a context the engine provides. Nothing
-// here runs anything; the build runner (a later issue) implements StepContext on top of the
-// worker protocol.
+// here runs anything; the build runner (build/step-context.ts) implements StepContext on
+// top of the worker protocol.
+import type { LockAccess } from '../locks/definitions.js';
+import type { LineConsumer } from '../logparsers/lines.js';
+import type { TestSummary } from '../logparsers/summary.js';
+import type { WarningReport } from '../logparsers/warnings.js';
+import type { Rendered } from '../properties/renderable.js';
 import type { Result, ResultPolicy } from '../results.js';
 
 /** A command for the worker, as Buildbot's remote commands name them (shell, mkdir, …). */
@@ -28,6 +33,36 @@ export interface StepLog {
   finish(): Promise<void>;
 }
 
+/** One source stamp of a build another step asks for. */
+export interface SourceSpec {
+  readonly repository: string;
+  readonly branch: string | null;
+  readonly revision: string | null;
+  readonly project: string;
+  readonly codebase: string;
+}
+
+export interface BuildsetRequest {
+  readonly builderNames: readonly string[];
+  readonly sources: readonly SourceSpec[];
+  readonly properties: Readonly<Record<string, unknown>>;
+  readonly reason: string;
+}
+
+/** Starting and following other builds from a step (Trigger). */
+export interface BuildRequester {
+  /** The source stamps of the running build, as its request carried them. */
+  readonly sources: readonly SourceSpec[];
+  /** Adds a buildset with this build as its parent; one request per builder. */
+  request(
+    spec: BuildsetRequest,
+  ): Promise<{ buildsetid: number; requests: readonly { builder: string; buildrequestid: number }[] }>;
+  /** Resolves with the request's result once it is complete (after any retries). */
+  wait(buildrequestid: number): Promise<Result>;
+  /** Stops the request's build if it runs here, or cancels it if nobody claimed it yet. */
+  cancel(buildrequestid: number, reason: string): Promise<void>;
+}
+
 export interface StepContext {
   readonly builderName: string;
   readonly buildNumber: number;
@@ -40,6 +75,28 @@ export interface StepContext {
   runCommand(command: RemoteCommand): Promise<RemoteCommandOutcome>;
   setState(text: string): Promise<void>;
   addUrl(name: string, url: string): Promise<void>;
+  /** Renders renderables (interpolate, prop, secret, renderable) inside a value for this build. */
+  render<T>(value: T): Promise<Rendered<T>>;
+  /**
+   * Feeds the complete stdout/stderr lines of the step's log `name` to `consumer` (a
+   * WarningCounter, a test result parser…). Lines are seen after secrets are redacted.
+   */
+  observeLog(name: string, consumer: LineConsumer): void;
+  /**
+   * Finishes the step's log `name` now (a last line without newline reaches the observers);
+   * later writes to it are an error. Does nothing for a log never opened.
+   */
+  closeLog(name: string): Promise<void>;
+  /** Records a per-build metric under this step (e.g. `artifact.size_bytes`). */
+  setMetric(name: string, value: number): void;
+  /** Records this step's warnings (metrics `warnings`, `step:<name>:warnings`). */
+  recordWarnings(report: Pick<WarningReport, 'count'>): void;
+  /** Records this step's test counts (metrics `tests.<kind>`, `step:<name>:tests.<kind>`). */
+  recordTests(summary: TestSummary): void;
+  /** The master's base directory: relative master-side paths (uploads, downloads) start here. */
+  readonly masterBasedir: string;
+  /** Other builds: what the Trigger step uses. */
+  readonly builds: BuildRequester;
 }
 
 export interface BuildStep extends ResultPolicy {
@@ -49,6 +106,10 @@ export interface BuildStep extends ResultPolicy {
   readonly alwaysRun?: boolean;
   /** Decides at run time whether to run; false gives SKIPPED. */
   readonly doStepIf?: (ctx: StepContext) => boolean | Promise<boolean>;
+  /** Hides the finished step in the UI when true (e.g. skipped or successful bookkeeping). */
+  readonly hideStepIf?: boolean | ((result: Result, ctx: StepContext) => boolean | Promise<boolean>);
+  /** Locks held while the step runs, taken all at once after the build's locks. */
+  readonly locks?: readonly LockAccess[];
   run(ctx: StepContext): Promise<Result>;
 }
 

@@ -1,6 +1,8 @@
 // Configuration types: what `master.config.ts` exports (through defineConfig), and the
 // resolved form with defaults applied that the rest of the master uses.
 import type { PendingRequest } from '../data/buildrequests.js';
+import type { LockAccess } from '../locks/definitions.js';
+import type { SecretProvider } from '../properties/secrets.js';
 import type { BuildFactory } from './steps.js';
 
 export const DEFAULT_WORKER_PORT = 9989;
@@ -54,6 +56,8 @@ export interface BuilderConfig {
   readonly collapseRequests?: boolean | CollapseFn;
   /** The builder's directory on its workers; default the name with unsafe characters as '_'. */
   readonly workerBuilddir?: string;
+  /** Locks each build holds from its first step to its last (`masterLock('db').access('exclusive')`). */
+  readonly locks?: readonly LockAccess[];
 }
 
 export type CollapseFn = (older: PendingRequest, newer: PendingRequest) => boolean | Promise<boolean>;
@@ -80,6 +84,10 @@ export interface MasterConfig {
   readonly collapseRequests?: boolean;
   /** Seconds without heartbeat after which another master is considered dead; default 300. */
   readonly masterExpirySeconds?: number;
+  /** Properties every build starts with (lowest precedence, source "Global"). */
+  readonly properties?: Readonly<Record<string, unknown>>;
+  /** Where `secret('name')` / `%(secret:name)s` look, first provider that knows the name wins. */
+  readonly secretsProviders?: readonly SecretProvider[];
   // Places for what later issues add; validated only as being arrays/objects for now.
   readonly schedulers?: readonly unknown[];
   readonly changeSources?: readonly unknown[];
@@ -111,6 +119,8 @@ export interface ResolvedConfig {
   readonly dbUrl: string;
   readonly logs: Required<Omit<LogsConfig, 'retentionDays'>> & { readonly retentionDays: number | null };
   readonly masterExpirySeconds: number;
+  readonly properties: Readonly<Record<string, unknown>>;
+  readonly secretsProviders: readonly SecretProvider[];
   readonly schedulers: readonly unknown[];
   readonly changeSources: readonly unknown[];
   readonly reporters: readonly unknown[];

@@ -40,6 +40,8 @@ const KNOWN_TOP = new Set([
   'logs',
   'collapseRequests',
   'masterExpirySeconds',
+  'properties',
+  'secretsProviders',
   'schedulers',
   'changeSources',
   'reporters',
@@ -59,6 +61,7 @@ const KNOWN_BUILDER = new Set([
   'nextWorker',
   'collapseRequests',
   'workerBuilddir',
+  'locks',
 ]);
 
 export function validateConfig(raw: unknown, file: string, sourceText?: string): ResolvedConfig {
@@ -142,6 +145,15 @@ export function validateConfig(raw: unknown, file: string, sourceText?: string):
       top(key, `must be a string, got ${describe(raw[key])}`);
   }
 
+  if (raw.properties !== undefined && !isPlainRecord(raw.properties))
+    top('properties', 'must be a plain object');
+  const secretsProviders = raw.secretsProviders ?? [];
+  if (
+    !Array.isArray(secretsProviders) ||
+    !secretsProviders.every((p) => isObject(p) && typeof (p as Obj).get === 'function')
+  )
+    top('secretsProviders', 'must be an array of secret providers (objects with a get(name) method)');
+
   if (issues.length > 0) {
     // In file order, so the report reads top to bottom like the config.
     issues.sort((a, b) => (a.location?.line ?? 0) - (b.location?.line ?? 0));
@@ -156,6 +168,8 @@ export function validateConfig(raw: unknown, file: string, sourceText?: string):
     dbUrl,
     logs,
     masterExpirySeconds: masterExpirySeconds as number,
+    properties: (raw.properties as Obj | undefined) ?? {},
+    secretsProviders: secretsProviders as ResolvedConfig['secretsProviders'],
     schedulers,
     changeSources,
     reporters,
@@ -312,6 +326,14 @@ function resolveBuilders(
       issue('collapseRequests', `must be true, false or a function, got ${describe(b.collapseRequests)}`);
     if (b.properties !== undefined && !isPlainRecord(b.properties))
       issue('properties', 'must be a plain object');
+    if (
+      b.locks !== undefined &&
+      !(
+        Array.isArray(b.locks) &&
+        b.locks.every((l) => isObject(l) && isObject(l.lock) && typeof l.mode === 'string')
+      )
+    )
+      issue('locks', "must be an array of lock accesses (e.g. masterLock('db').access('exclusive'))");
     if (b.workerBuilddir !== undefined && !(typeof b.workerBuilddir === 'string' && b.workerBuilddir !== ''))
       issue('workerBuilddir', `must be a non-empty string, got ${describe(b.workerBuilddir)}`);
     out.push({

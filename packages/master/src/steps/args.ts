@@ -1,13 +1,31 @@
 // The argument dictionaries Buildbot 3.7's master sends for worker commands, key for key and
 // in its order, so a stock worker sees exactly what it would get from Buildbot.
 import type { StepContext } from '../config/steps.js';
+import type { Renderable } from '../properties/renderable.js';
 
 export type EnvValue = string | readonly string[] | null;
-/** A value, or a function computing it from the build's properties when the step runs. */
-export type StepValue<T> = T | ((ctx: StepContext) => T);
 
-export function stepValue<T>(value: StepValue<T>, ctx: StepContext): T {
-  return typeof value === 'function' ? (value as (ctx: StepContext) => T)(ctx) : value;
+/** T where any part may be a renderable (an `interpolate`, `prop`, `secret`…) rendered at run time. */
+export type Renderably<T> =
+  | Renderable<T>
+  | (T extends string | number | boolean | null | undefined
+      ? T
+      : T extends readonly (infer E)[]
+        ? readonly Renderably<E>[]
+        : T extends object
+          ? { readonly [K in keyof T]: Renderably<T[K]> }
+          : T);
+
+/**
+ * A step argument: a value that may contain renderables (`interpolate('%(prop:branch)s')`,
+ * `secret('token')`…), or a function computing it from the step's context when it runs.
+ */
+export type StepValue<T> = Renderably<T> | ((ctx: StepContext) => Renderably<T> | Promise<Renderably<T>>);
+
+/** The value a step argument has for this build: functions called, renderables rendered. */
+export async function stepValue<T>(value: StepValue<T>, ctx: StepContext): Promise<T> {
+  const v = typeof value === 'function' ? await (value as (ctx: StepContext) => unknown)(ctx) : value;
+  return (await ctx.render(v)) as T;
 }
 
 export interface ShellArgs {

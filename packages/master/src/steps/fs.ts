@@ -1,33 +1,16 @@
 // Worker-side filesystem steps: Buildbot's RemoveDirectory and MakeDirectory, each one
 // worker command (`rmdir`, `mkdir`) whose rc decides the result.
-import type { BuildStep, StepContext } from '../config/steps.js';
-import type { Result, ResultPolicy } from '../results.js';
+import type { StepContext } from '../config/steps.js';
+import type { Result } from '../results.js';
+import { Step, type StepOptions } from './base.js';
 import { decodeRC } from './shell.js';
 
-export interface DirectoryStepOptions extends ResultPolicy {
+export interface DirectoryStepOptions extends StepOptions {
   /** Relative to the builder's directory on the worker. */
   readonly dir: string;
-  readonly name?: string;
-  readonly alwaysRun?: boolean;
 }
 
-abstract class DirectoryStep implements BuildStep {
-  readonly name: string;
-  readonly alwaysRun?: boolean;
-  readonly haltOnFailure?: boolean;
-  readonly flunkOnFailure?: boolean;
-  readonly warnOnFailure?: boolean;
-
-  constructor(
-    readonly options: DirectoryStepOptions,
-    defaultName: string,
-  ) {
-    this.name = options.name ?? defaultName;
-    for (const key of ['alwaysRun', 'haltOnFailure', 'flunkOnFailure', 'warnOnFailure'] as const) {
-      if (options[key] !== undefined) Object.assign(this, { [key]: options[key] });
-    }
-  }
-
+abstract class DirectoryStep extends Step<DirectoryStepOptions> {
   protected abstract command(): { name: string; args: Record<string, unknown> };
 
   async run(ctx: StepContext): Promise<Result> {

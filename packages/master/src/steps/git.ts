@@ -10,26 +10,32 @@
 //   then git rev-parse HEAD → got_revision
 // The branch and revision come from the build's source stamp (properties `branch`,
 // `revision`), else from the step's `branch`.
-import type { BuildStep, StepContext } from '../config/steps.js';
-import { FAILURE, type Result, type ResultPolicy, SUCCESS } from '../results.js';
-import { type EnvValue, shellArgs } from './args.js';
+import type { StepContext } from '../config/steps.js';
+import { FAILURE, type Result, SUCCESS } from '../results.js';
+import { type EnvValue, type StepValue, shellArgs, stepValue } from './args.js';
+import { Step, type StepOptions } from './base.js';
 
-export interface GitOptions extends ResultPolicy {
-  readonly repourl: string;
+export interface GitOptions extends StepOptions {
+  /** May carry a secret: `interpolate('https://%(secret:token)s@host/repo.git')`; logs show it masked. */
+  readonly repourl: StepValue<string>;
   /** Default `HEAD`: the repository's default branch. */
-  readonly branch?: string;
+  readonly branch?: StepValue<string>;
   readonly mode?: 'incremental' | 'full';
   /** For mode `full`; default `fresh`. */
   readonly method?: 'fresh' | 'clean' | 'clobber';
   readonly workdir?: string;
-  readonly name?: string;
   readonly env?: Readonly<Record<string, EnvValue>>;
   readonly timeout?: number;
   readonly logEnviron?: boolean;
   readonly progress?: boolean;
   /** Ignore the source stamp's revision and build the branch tip. */
   readonly alwaysUseLatest?: boolean;
-  readonly alwaysRun?: boolean;
+}
+
+/** The options with renderables rendered for this build. */
+interface ResolvedGitOptions extends Omit<GitOptions, 'repourl' | 'branch'> {
+  readonly repourl: string;
+  readonly branch?: string;
 }
 
 const GIT_HASH_LENGTH = 40;
@@ -41,24 +47,20 @@ class GitStepFailed extends Error {
   }
 }
 
-export class Git implements BuildStep {
-  readonly name: string;
-  readonly alwaysRun?: boolean;
-  readonly haltOnFailure: boolean;
-  readonly flunkOnFailure?: boolean;
-  readonly warnOnFailure?: boolean;
-
-  constructor(readonly options: GitOptions) {
-    this.name = options.name ?? 'git';
+export class Git extends Step<GitOptions> {
+  constructor(options: GitOptions) {
     // Buildbot's source steps halt the build on failure: nothing to build without sources.
-    this.haltOnFailure = options.haltOnFailure ?? true;
-    for (const key of ['alwaysRun', 'flunkOnFailure', 'warnOnFailure'] as const) {
-      if (options[key] !== undefined) Object.assign(this, { [key]: options[key] });
-    }
+    super({ haltOnFailure: true, ...options }, 'git');
   }
 
   async run(ctx: StepContext): Promise<Result> {
-    const run = new GitRun(this.options, ctx);
+    const { branch, repourl, ...rest } = this.options;
+    const resolved: ResolvedGitOptions = {
+      ...rest,
+      repourl: await stepValue(repourl, ctx),
+      ...(branch === undefined ? {} : { branch: await stepValue(branch, ctx) }),
+    };
+    const run = new GitRun(resolved, ctx);
     try {
       await run.checkout();
       return SUCCESS;
@@ -75,7 +77,7 @@ class GitRun {
   readonly revision: string | null;
 
   constructor(
-    readonly o: GitOptions,
+    readonly o: ResolvedGitOptions,
     readonly ctx: StepContext,
   ) {
     this.workdir = o.workdir ?? 'build';

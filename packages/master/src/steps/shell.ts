@@ -1,63 +1,48 @@
 // ShellCommand: one program on the worker, its exit code decides the result.
-import type { BuildStep, StepContext } from '../config/steps.js';
-import { FAILURE, type Result, type ResultPolicy, SUCCESS } from '../results.js';
+import type { RemoteCommandOutcome, StepContext } from '../config/steps.js';
+import { FAILURE, type Result, SUCCESS } from '../results.js';
 import { type EnvValue, type ShellArgs, type StepValue, shellArgs, stepValue } from './args.js';
+import { Step, type StepOptions } from './base.js';
 
-export interface ShellCommandOptions extends ResultPolicy, Omit<ShellArgs, 'workdir' | 'command' | 'env'> {
-  readonly name?: string;
-  readonly description?: string;
+export interface ShellCommandOptions extends StepOptions, Omit<ShellArgs, 'workdir' | 'command' | 'env'> {
   /** A string runs through `/bin/sh -c`; an argv list runs directly. */
   readonly command: StepValue<string | readonly string[]>;
   /** Relative to the builder's directory on the worker; default `build`, as in Buildbot. */
-  readonly workdir?: string;
+  readonly workdir?: StepValue<string>;
   readonly env?: StepValue<Readonly<Record<string, EnvValue>>>;
-  readonly alwaysRun?: boolean;
-  readonly doStepIf?: (ctx: StepContext) => boolean | Promise<boolean>;
   /** Exit code → result; codes not listed give FAILURE. Default `{ 0: SUCCESS }`. */
   readonly decodeRC?: Readonly<Record<number, Result>>;
 }
 
-export class ShellCommand implements BuildStep {
-  readonly name: string;
-  readonly description?: string;
-  readonly alwaysRun?: boolean;
-  readonly haltOnFailure?: boolean;
-  readonly flunkOnFailure?: boolean;
-  readonly flunkOnWarnings?: boolean;
-  readonly warnOnFailure?: boolean;
-  readonly warnOnWarnings?: boolean;
-  readonly doStepIf?: (ctx: StepContext) => boolean | Promise<boolean>;
+export class ShellCommand<O extends ShellCommandOptions = ShellCommandOptions> extends Step<O> {
+  constructor(options: O, defaultName = 'shell') {
+    super(options, defaultName);
+  }
 
-  constructor(readonly options: ShellCommandOptions) {
-    this.name = options.name ?? 'shell';
-    // Only the policy flags the user set: unset ones fall back to Buildbot's defaults.
-    for (const key of [
-      'description',
-      'alwaysRun',
-      'haltOnFailure',
-      'flunkOnFailure',
-      'flunkOnWarnings',
-      'warnOnFailure',
-      'warnOnWarnings',
-      'doStepIf',
-    ] as const) {
-      if (options[key] !== undefined) Object.assign(this, { [key]: options[key] });
-    }
+  /** The worker arguments for this build, renderables rendered. */
+  protected async shellArgs(ctx: StepContext): Promise<Record<string, unknown>> {
+    const o = this.options;
+    return shellArgs({
+      ...o,
+      workdir: o.workdir === undefined ? 'build' : await stepValue(o.workdir, ctx),
+      command: await stepValue(o.command, ctx),
+      env: o.env === undefined ? {} : await stepValue(o.env, ctx),
+    });
+  }
+
+  /** Runs the command with its output in the `stdio` log; subclasses add parsing around it. */
+  protected async runShell(ctx: StepContext, collectStdout = false): Promise<RemoteCommandOutcome> {
+    return ctx.runCommand({
+      name: 'shell',
+      args: await this.shellArgs(ctx),
+      logName: 'stdio',
+      collectStdout,
+    });
   }
 
   async run(ctx: StepContext): Promise<Result> {
-    const o = this.options;
-    const outcome = await ctx.runCommand({
-      name: 'shell',
-      args: shellArgs({
-        ...o,
-        workdir: o.workdir ?? 'build',
-        command: stepValue(o.command, ctx),
-        env: o.env === undefined ? {} : stepValue(o.env, ctx),
-      }),
-      logName: 'stdio',
-    });
-    return decodeRC(outcome.rc, o.decodeRC);
+    const outcome = await this.runShell(ctx);
+    return decodeRC(outcome.rc, this.options.decodeRC);
   }
 }
 

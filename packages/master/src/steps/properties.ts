@@ -1,0 +1,78 @@
+// Steps that set build properties: SetProperty (a value rendered on the master) and
+// SetPropertyFromCommand (from a worker command's output), with Buildbot's sources.
+import type { StepContext } from '../config/steps.js';
+import { FAILURE, type Result, SUCCESS } from '../results.js';
+import { type StepValue, stepValue } from './args.js';
+import { Step, type StepOptions } from './base.js';
+import { decodeRC, ShellCommand, type ShellCommandOptions } from './shell.js';
+
+export interface SetPropertyOptions extends StepOptions {
+  readonly property: StepValue<string>;
+  /** Any JSON value; renderables inside it are rendered first. */
+  readonly value: StepValue<unknown>;
+}
+
+export class SetProperty extends Step<SetPropertyOptions> {
+  constructor(options: SetPropertyOptions) {
+    super(options, 'SetProperty');
+  }
+
+  async run(ctx: StepContext): Promise<Result> {
+    const name = await stepValue(this.options.property, ctx);
+    ctx.setProperty(name, await stepValue(this.options.value, ctx), this.name);
+    await ctx.setState(`property '${name}' set`);
+    return SUCCESS;
+  }
+}
+
+/** The command's exit code and output, for `extract`. */
+export interface CommandOutput {
+  readonly rc: number | null;
+  readonly stdout: string;
+}
+
+export interface SetPropertyFromCommandOptions extends ShellCommandOptions {
+  /** Sets this property to the command's stdout (trimmed unless `strip: false`). */
+  readonly property?: string;
+  /** Or computes several properties from the output. */
+  readonly extract?: (output: CommandOutput) => Readonly<Record<string, unknown>>;
+  readonly strip?: boolean;
+}
+
+/** Thrown at construction: exactly one of `property` and `extract` must be given. */
+export class SetPropertyFromCommandConfigError extends Error {
+  override readonly name = 'SetPropertyFromCommandConfigError';
+}
+
+export class SetPropertyFromCommand extends ShellCommand<SetPropertyFromCommandOptions> {
+  constructor(options: SetPropertyFromCommandOptions) {
+    if ((options.property === undefined) === (options.extract === undefined)) {
+      throw new SetPropertyFromCommandConfigError(
+        'setPropertyFromCommand needs exactly one of property and extract',
+      );
+    }
+    super(options, 'setproperty');
+  }
+
+  override async run(ctx: StepContext): Promise<Result> {
+    const o = this.options;
+    const outcome = await this.runShell(ctx, true);
+    const result = decodeRC(outcome.rc, o.decodeRC);
+    // Buildbot sets nothing from a failed command: its output is no answer.
+    if (result === FAILURE) return result;
+    const stdout = outcome.stdout ?? '';
+    const values =
+      o.property !== undefined
+        ? { [o.property]: o.strip === false ? stdout : stdout.trim() }
+        : (o.extract?.({ rc: outcome.rc, stdout }) ?? {});
+    const names = Object.keys(values);
+    for (const name of names) ctx.setProperty(name, values[name], 'SetPropertyFromCommand Step');
+    const log = await ctx.addLog('property changes');
+    await log.write('h', names.map((n) => `${n}: ${JSON.stringify(values[n])}\n`).join(''));
+    await ctx.setState(names.length === 1 ? `property '${names[0]}' set` : `${names.length} properties set`);
+    return result;
+  }
+}
+
+export const setProperty = (o: SetPropertyOptions) => new SetProperty(o);
+export const setPropertyFromCommand = (o: SetPropertyFromCommandOptions) => new SetPropertyFromCommand(o);

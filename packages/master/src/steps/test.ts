@@ -1,0 +1,73 @@
+// Test: a shell command whose output a test result parser reads (TAP, JUnit XML, node:test
+// spec, pytest, unittest, go test). The counts become properties and build metrics; failed
+// tests make the step FAILURE even when the runner exits 0, and the failing names go to a
+// `failed tests` log.
+import type { StepContext } from '../config/steps.js';
+import { type TestOutputFormat, testResultParser } from '../logparsers/index.js';
+import type { TestParserOptions, TestSummary } from '../logparsers/summary.js';
+import { FAILURE, type Result, worstResult } from '../results.js';
+import { decodeRC, ShellCommand, type ShellCommandOptions } from './shell.js';
+
+export interface TestOptions extends ShellCommandOptions, TestParserOptions {
+  /** How the runner reports results. */
+  readonly format: TestOutputFormat;
+  /**
+   * A report file the runner writes on the worker (relative to workdir), parsed instead of
+   * stdout, e.g. a JUnit XML file. It is streamed into a log named `results`.
+   */
+  readonly resultsFile?: string;
+}
+
+/** The properties a Test step sets, in the order of TestSummary's counts. */
+export const TEST_PROPERTIES = {
+  total: 'tests-total',
+  passed: 'tests-passed',
+  failed: 'tests-failed',
+  skipped: 'tests-skipped',
+  todo: 'tests-todo',
+} as const;
+
+export class Test extends ShellCommand<TestOptions> {
+  constructor(options: TestOptions) {
+    super(
+      options.resultsFile
+        ? { ...options, logfiles: { ...(options.logfiles ?? {}), results: options.resultsFile } }
+        : options,
+      'test',
+    );
+  }
+
+  override async run(ctx: StepContext): Promise<Result> {
+    const parser = testResultParser(this.options.format, this.options);
+    const source = this.options.resultsFile ? 'results' : 'stdio';
+    ctx.observeLog(source, parser);
+    const outcome = await this.runShell(ctx);
+    // A report's last line often has no newline: close the log so the parser sees it.
+    await ctx.closeLog(source);
+    const summary = parser.summary();
+    for (const [kind, name] of Object.entries(TEST_PROPERTIES)) {
+      ctx.setProperty(name, summary[kind as keyof typeof TEST_PROPERTIES], this.name);
+    }
+    ctx.recordTests(summary);
+    await ctx.setState(describeTests(this.name, summary));
+    if (summary.failedNames.length > 0) {
+      const log = await ctx.addLog('failed tests');
+      const more = summary.failedNamesTruncated ? '… and more\n' : '';
+      await log.write('o', `${summary.failedNames.join('\n')}\n${more}`);
+    }
+    const rc = decodeRC(outcome.rc, this.options.decodeRC);
+    return summary.failed > 0 ? (worstResult(rc, FAILURE) ?? FAILURE) : rc;
+  }
+}
+
+function describeTests(name: string, s: TestSummary): string {
+  const parts = [`${s.passed} passed`];
+  if (s.failed) parts.push(`${s.failed} failed`);
+  if (s.skipped) parts.push(`${s.skipped} skipped`);
+  if (s.todo) parts.push(`${s.todo} todo`);
+  return `${name}: ${parts.join(', ')}`;
+}
+
+export function test(options: TestOptions): Test {
+  return new Test(options);
+}

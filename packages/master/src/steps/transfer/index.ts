@@ -1,0 +1,2 @@
+export * from './remote-files.js';
+export * from './steps.js';
