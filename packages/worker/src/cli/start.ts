@@ -3,6 +3,7 @@
  * foreground (`--nodaemon`). In the background case this process starts the
  * daemon, waits until it has connected (or clearly failed) and reports that.
  */
+
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -10,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { LOG_FILE, PID_FILE, readConfig } from '../config.js';
 import { runningWorkerPid } from '../daemon/pid-file.js';
 import { runWorker } from '../daemon/run-worker.js';
+import { WORKER_NODE_FLAGS } from '../node-flags.js';
 import type { ServiceEvent } from '../worker/worker-service.js';
 import { UsageError } from './usage.js';
 
@@ -91,7 +93,7 @@ function launchDaemon(basedir: string, waitSeconds: number, out: (line: string) 
     out(`lathe-worker cannot write its log ${log}: ${(err as Error).message}`);
     return Promise.resolve(1);
   }
-  const child = spawn(process.execPath, [script, 'start', '--daemon-child', basedir], {
+  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, script, 'start', '--daemon-child', basedir], {
     cwd: basedir,
     detached: true,
     stdio: ['ignore', logFd, logFd, 'ipc'],

@@ -10,6 +10,7 @@
  * or the whole scenario of the four builders in one call: `runScenario({ worker })`.
  * See README.md in this directory.
  */
+
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
@@ -27,6 +28,7 @@ import { createServer, connect as tcpConnect } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { WORKER_NODE_FLAGS } from '../../src/node-flags.js';
 import {
   type FileInfo,
   makeNormaliser,
@@ -326,11 +328,17 @@ export class BuildbotHarness {
           env,
         },
       );
-      this.worker = this.procs.start('worker', node, [cli, 'start', '--nodaemon', this.workerDir], {
-        cwd: this.workerDir,
-        env,
-        logPath,
-      });
+      // With the Node flags `lathe-worker start` gives its daemon.
+      this.worker = this.procs.start(
+        'worker',
+        node,
+        [...WORKER_NODE_FLAGS, cli, 'start', '--nodaemon', this.workerDir],
+        {
+          cwd: this.workerDir,
+          env,
+          logPath,
+        },
+      );
     }
   }
 
