@@ -1,0 +1,219 @@
+/**
+ * The Master issue's benchmarks: Lathe's build master against stock Buildbot 3.7, each
+ * target a ratio or a bound measured in one run (the machine is shared and noisy).
+ *
+ *   ./dev npm run build && ./dev node bench/master/run.ts [--only startup|workers|latency|logs|builds]
+ *
+ * - startup:  25,000 pending requests + 100,000 finished builds in SQLite; a master process
+ *             from `Master.start` to the port listening, and to a worker attached.
+ * - workers:  master RSS peak (VmHWM) with 200 simulated PB workers attached (one other process).
+ * - latency:  forceBuild → the idle worker's startCommand, p50/p95 (scripted worker in the
+ *             master's process, one clock); Buildbot: PB addChange → startCommand, same worker.
+ * - logs:     Lathe master + Lathe worker, one step printing 100 MB: MB/s, master VmHWM.
+ * - builds:   500 one-`true`-step builds on 4 workers × 4 builders: Lathe vs Buildbot builds/s.
+ *
+ * Every child runs in its own process group and is killed on exit; every wait is bounded.
+ */
+import { DatabaseSync } from 'node:sqlite';
+import { parseArgs } from 'node:util';
+import { forceBuild, Master, openAndMigrate, waitForRequest, withWorkers } from '@lathe/master';
+import {
+  JsonLines,
+  killAll,
+  load,
+  nodeScript,
+  now,
+  percentile,
+  removeDir,
+  type ScriptedWorker,
+  scriptedWorker,
+  sleep,
+  stopChild,
+  tempDir,
+  waitUntil,
+  writeLatheConfig,
+} from './common.ts';
+
+const { values } = parseArgs({ options: { only: { type: 'string', multiple: true } } });
+const only = new Set(values.only ?? []);
+const want = (name: string) => only.size === 0 || only.has(name);
+const results: Record<string, unknown> = {};
+const report = (name: string, figures: Record<string, unknown>) => {
+  results[name] = { ...figures, load: load() };
+  console.log(`${name}: ${JSON.stringify(results[name])}`);
+};
+const round = (n: number, d = 1) => Number(n.toFixed(d));
+
+// --- 3. start-up with a large database ---
+
+const PENDING = 25_000;
+const FINISHED = 100_000;
+const SEED_BUILDERS = 50;
+
+function seed(file: string): void {
+  const db = new DatabaseSync(file);
+  db.exec('BEGIN');
+  db.prepare("INSERT INTO masters (id, name, active, last_active) VALUES (1, 'old', 0, 0)").run();
+  const builder = db.prepare("INSERT INTO builders (id, name, tags) VALUES (?, ?, '[]')");
+  for (let b = 0; b < SEED_BUILDERS; b++) builder.run(b + 1, `b${b}`);
+  db.prepare(
+    "INSERT INTO sourcestamps (id, ss_hash, repository, codebase, project, created_at) VALUES (1, 'h', 'r', '', '', 0)",
+  ).run();
+  const buildset = db.prepare('INSERT INTO buildsets (id, submitted_at, complete) VALUES (?, ?, ?)');
+  const bss = db.prepare('INSERT INTO buildset_sourcestamps (buildsetid, sourcestampid) VALUES (?, 1)');
+  const request = db.prepare(
+    'INSERT INTO buildrequests (id, buildsetid, builderid, priority, submitted_at, complete, results, claimed_by_master) VALUES (?, ?, ?, 0, ?, ?, ?, ?)',
+  );
+  const build = db.prepare(
+    "INSERT INTO builds (number, builderid, buildrequestid, masterid, started_at, complete_at, state_string, results) VALUES (?, ?, ?, 1, ?, ?, 'build successful', 0)",
+  );
+  let id = 0;
+  for (let i = 0; i < FINISHED + PENDING; i++) {
+    id++;
+    const done = i < FINISHED;
+    const builderid = (i % SEED_BUILDERS) + 1;
+    buildset.run(id, 1_700_000_000 + i, done ? 1 : 0);
+    bss.run(id);
+    request.run(id, id, builderid, 1_700_000_000 + i, done ? 1 : 0, done ? 0 : null, done ? 1 : null);
+    if (done)
+      build.run(Math.floor(i / SEED_BUILDERS) + 1, builderid, id, 1_700_000_000 + i, 1_700_000_100 + i);
+  }
+  db.exec('COMMIT');
+  db.close();
+}
+
+async function startup(): Promise<void> {
+  const dir = tempDir('lathe-bench-startup-');
+  try {
+    // The worker has no builders' requests it could run (its builders are all the seeded
+    // ones, but requests stay pending: the measurement stops at the first attach).
+    writeLatheConfig(dir, { workers: 1, builders: SEED_BUILDERS, command: ['sleep', '600'] });
+    const file = `${dir}/state.sqlite`;
+    await (await openAndMigrate({ url: `sqlite:${file}` })).close();
+    seed(file);
+    const master = nodeScript('master-proc.ts', ['--dir', dir, '--wait-workers', '1']);
+    const lines = new JsonLines(master, 'master');
+    const started = await lines.next((m) => m.started === true, 60_000);
+    const sim = nodeScript('sim-workers.ts', ['--port', String(started.port), '--count', '1']);
+    const attached = await lines.next((m) => 'attached' in m, 60_000);
+    await stopChild(sim);
+    lines.send({ cmd: 'stop' });
+    await lines.next((m) => m.stopped === true, 30_000).catch(() => {});
+    await stopChild(master);
+    report('startup', {
+      pending: PENDING,
+      finished: FINISHED,
+      startToListeningMs: round(started.startMs as number),
+      // Includes the simulated worker process's own start-up, which runs after the port opened.
+      startToFirstWorkerAttachedMs: round(attached.attachedMs as number),
+      target: 'startToListeningMs < 2000',
+    });
+  } finally {
+    removeDir(dir);
+  }
+}
+
+// --- 4. master memory with 200 attached workers ---
+
+async function workers(): Promise<void> {
+  const dir = tempDir('lathe-bench-workers-');
+  const COUNT = 200;
+  try {
+    writeLatheConfig(dir, { workers: COUNT, builders: 4, command: ['true'] });
+    const master = nodeScript('master-proc.ts', ['--dir', dir, '--wait-workers', String(COUNT)]);
+    const lines = new JsonLines(master, 'master');
+    const started = await lines.next((m) => m.started === true, 60_000);
+    lines.send({ cmd: 'mem' });
+    const before = (await lines.next((m) => 'mem' in m, 10_000)).mem as { hwmMB: number; rssMB: number };
+    const sim = nodeScript('sim-workers.ts', ['--port', String(started.port), '--count', String(COUNT)]);
+    const simLines = new JsonLines(sim, 'simulated workers');
+    const ready = await simLines.next((m) => 'ready' in m, 120_000);
+    const attached = await lines.next((m) => 'attached' in m, 120_000);
+    // A build on each builder while all are attached, then a few seconds connected (keepalives).
+    for (let b = 0; b < 4; b++) {
+      lines.send({ cmd: 'force', builder: `b${b}` });
+      await lines.next((m) => 'forced' in m, 30_000);
+    }
+    await new Promise((r) => setTimeout(r, 3000));
+    lines.send({ cmd: 'mem' });
+    const after = (await lines.next((m) => 'mem' in m, 10_000)).mem as { hwmMB: number; rssMB: number };
+    sim.stdin!.end();
+    await stopChild(sim, 'SIGTERM', 3000);
+    lines.send({ cmd: 'stop' });
+    await lines.next((m) => m.stopped === true, 30_000).catch(() => {});
+    await stopChild(master);
+    report('workers', {
+      workers: attached.attached,
+      loginAllMs: round(ready.ms as number),
+      masterHwmBeforeMB: round(before.hwmMB),
+      masterHwmMB: round(after.hwmMB),
+      masterRssMB: round(after.rssMB),
+      target: 'masterHwmMB < 150',
+    });
+  } finally {
+    removeDir(dir);
+  }
+}
+
+// --- 2. request → first command latency with an idle worker ---
+
+const LATENCY_SAMPLES = 200;
+const LATENCY_BUDGET_MS = 60_000;
+
+async function latency(): Promise<void> {
+  const dir = tempDir('lathe-bench-latency-');
+  let master: Master | null = null;
+  let worker: ScriptedWorker | null = null;
+  try {
+    writeLatheConfig(dir, { workers: 1, builders: 1, command: ['true'] });
+    const rt = withWorkers(
+      { basedir: dir, name: 'bench-latency' },
+      { host: '127.0.0.1', logger: { info: () => {}, warn: (m) => console.warn(m) } },
+    );
+    master = await Master.start(rt.options);
+    let received: number | null = null;
+    worker = await scriptedWorker(rt.server.port, 'w0', 'pw', (_b, name) => {
+      if (name === 'shell' && received === null) received = now();
+    });
+    const samples: number[] = [];
+    const deadline = Date.now() + LATENCY_BUDGET_MS;
+    for (let i = 0; i < LATENCY_SAMPLES + 10 && Date.now() < deadline; i++) {
+      received = null;
+      const t0 = now();
+      const { buildrequestid } = await forceBuild(master, { builder: 'b0' });
+      await waitUntil(() => received !== null, 10_000, 'startCommand', 0);
+      const r = await waitForRequest(master, buildrequestid, 10_000);
+      if (r.results !== 0) throw new Error(`build ${buildrequestid} ended ${r.results}`);
+      if (i >= 10) samples.push(received! - t0); // the first 10 warm up
+      await sleep(10); // idle worker again: the build's end is recorded
+    }
+    const m = master;
+    await waitUntil(async () => (await m.data.buildrequests.countPending()) === 0, 5000, 'idle');
+    report('latency', {
+      samples: samples.length,
+      latheP50Ms: round(percentile(samples, 50), 2),
+      latheP95Ms: round(percentile(samples, 95), 2),
+      latheMaxMs: round(Math.max(...samples), 2),
+      measured: 'forceBuild() call → scripted worker receives startCommand (same process, same clock)',
+      target: 'latheP50Ms <= 20',
+    });
+  } finally {
+    worker?.conn.close();
+    await master?.stop();
+    removeDir(dir);
+  }
+}
+
+const scenarios: Array<[string, () => Promise<void>]> = [
+  ['startup', startup],
+  ['workers', workers],
+  ['latency', latency],
+];
+
+try {
+  for (const [name, fn] of scenarios) if (want(name)) await fn();
+} finally {
+  killAll();
+}
+console.log(JSON.stringify(results, null, 2));
+process.exit(0);
