@@ -14,9 +14,18 @@
  *
  * Every child runs in its own process group and is killed on exit; every wait is bounded.
  */
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { DatabaseSync } from 'node:sqlite';
 import { parseArgs } from 'node:util';
 import { forceBuild, Master, openAndMigrate, waitForRequest, withWorkers } from '@lathe/master';
+import {
+  BuildbotMaster,
+  buildbotAvailable,
+  ChangeSender,
+  freePort,
+  startWorker,
+  type WorkerKind,
+} from './buildbot.ts';
 import {
   JsonLines,
   killAll,
@@ -24,10 +33,12 @@ import {
   nodeScript,
   now,
   percentile,
+  ROOT,
   removeDir,
   type ScriptedWorker,
   scriptedWorker,
   sleep,
+  startChild,
   stopChild,
   tempDir,
   waitUntil,
@@ -204,10 +215,147 @@ async function latency(): Promise<void> {
   }
 }
 
+// --- 5. log streaming end to end: Lathe master + Lathe worker ---
+
+const LOG_BYTES = 100_000_000;
+const LINE = 'x'.repeat(99);
+const LATHE_WORKER = `${ROOT}packages/worker/dist/src/cli.js`;
+
+async function logs(): Promise<void> {
+  const dir = tempDir('lathe-bench-logs-');
+  try {
+    const command = ['sh', '-c', `yes ${LINE} | head -c ${LOG_BYTES}`];
+    writeLatheConfig(dir, { workers: 1, builders: 1, command });
+    const master = nodeScript('master-proc.ts', ['--dir', dir, '--wait-workers', '1']);
+    const lines = new JsonLines(master, 'master');
+    const started = await lines.next((m) => m.started === true, 60_000);
+    execFileSync(process.execPath, [
+      LATHE_WORKER,
+      'create',
+      `${dir}/worker`,
+      `127.0.0.1:${started.port}`,
+      'w0',
+      'pw',
+    ]);
+    const worker = startChild(process.execPath, [LATHE_WORKER, 'start', '--nodaemon', `${dir}/worker`], {
+      stdout: 'ignore',
+    });
+    await lines.next((m) => 'attached' in m, 60_000);
+    lines.send({ cmd: 'mem' });
+    const before = (await lines.next((m) => 'mem' in m, 10_000)).mem as { hwmMB: number };
+    lines.send({ cmd: 'force', builder: 'b0' });
+    const forced = await lines.next((m) => 'forced' in m, 600_000);
+    lines.send({ cmd: 'mem' });
+    const after = (await lines.next((m) => 'mem' in m, 10_000)).mem as { hwmMB: number };
+    if (forced.results !== 0) throw new Error(`the log build ended ${forced.results}`);
+    await stopChild(worker);
+    lines.send({ cmd: 'stop' });
+    await lines.next((m) => m.stopped === true, 30_000).catch(() => {});
+    await stopChild(master);
+    const seconds = (forced.ms as number) / 1000;
+    report('logs', {
+      bytes: LOG_BYTES,
+      buildSeconds: round(seconds, 2),
+      latheMBps: round(LOG_BYTES / 1e6 / seconds),
+      masterHwmBeforeMB: round(before.hwmMB),
+      masterHwmMB: round(after.hwmMB),
+      measured: 'forceBuild → request complete (whole build), 100 MB of 100-byte lines, MB = 10^6 bytes',
+      target: 'latheMBps >= 40, masterHwmMB < 100',
+    });
+  } finally {
+    removeDir(dir);
+  }
+}
+
+// --- 1. 500 trivial builds on 4 workers × 4 builders: Lathe vs Buildbot ---
+
+const BUILDS = 500;
+const BUILD_WORKERS = 4;
+const BUILD_BUILDERS = 4;
+const builderNames = Array.from({ length: BUILD_BUILDERS }, (_, i) => `b${i}`);
+
+async function latheBuilds(kind: WorkerKind): Promise<Record<string, number>> {
+  const dir = tempDir(`lathe-bench-builds-${kind}-`);
+  try {
+    writeLatheConfig(dir, { workers: BUILD_WORKERS, builders: BUILD_BUILDERS, command: ['true'] });
+    const master = nodeScript('master-proc.ts', ['--dir', dir, '--wait-workers', String(BUILD_WORKERS)]);
+    const lines = new JsonLines(master, 'master');
+    const started = await lines.next((m) => m.started === true, 60_000);
+    const workers = Array.from({ length: BUILD_WORKERS }, (_, i) =>
+      startWorker(kind, `${dir}/w${i}`, started.port as number, `w${i}`),
+    );
+    await lines.next((m) => 'attached' in m, 120_000);
+    lines.send({ cmd: 'burst', builders: builderNames, n: BUILDS });
+    const burst = await lines.next((m) => 'burst' in m, 600_000);
+    for (const w of workers) await stopChild(w);
+    lines.send({ cmd: 'stop' });
+    await lines.next((m) => m.stopped === true, 30_000).catch(() => {});
+    await stopChild(master);
+    if (burst.failed !== 0) throw new Error(`${burst.failed} Lathe builds did not succeed`);
+    return { seconds: (burst.ms as number) / 1000, buildsPerS: BUILDS / ((burst.ms as number) / 1000) };
+  } finally {
+    removeDir(dir);
+  }
+}
+
+async function buildbotBuilds(): Promise<Record<string, number>> {
+  const dir = tempDir('lathe-bench-bb-builds-');
+  let bb: BuildbotMaster | null = null;
+  const workers: ChildProcess[] = [];
+  let sender: ChangeSender | null = null;
+  try {
+    const port = await freePort();
+    bb = new BuildbotMaster(`${dir}/master`, {
+      workers: BUILD_WORKERS,
+      builders: BUILD_BUILDERS,
+      command: ['true'],
+      port,
+    });
+    await bb.start();
+    for (let i = 0; i < BUILD_WORKERS; i++) workers.push(startWorker('stock', `${dir}/w${i}`, port, `w${i}`));
+    const m = bb;
+    await waitUntil(() => m.connectedWorkers() === BUILD_WORKERS, 120_000, 'stock workers to attach', 100);
+    sender = await ChangeSender.connect(port);
+    const t0 = now();
+    // One change triggers a build on each of the 4 builders.
+    for (let i = 0; i < BUILDS / BUILD_BUILDERS; i++) await sender.send('all');
+    const submittedMs = now() - t0;
+    await waitUntil(() => m.completedBuilds() >= BUILDS, 900_000, `${BUILDS} Buildbot builds`, 50);
+    const ms = now() - t0;
+    const ok = m.query<{ n: number }>('SELECT count(*) AS n FROM builds WHERE results = 0')[0]?.n;
+    if (Number(ok) !== BUILDS) throw new Error(`only ${ok} of ${BUILDS} Buildbot builds succeeded`);
+    return { seconds: ms / 1000, buildsPerS: BUILDS / (ms / 1000), submittedS: submittedMs / 1000 };
+  } finally {
+    sender?.close();
+    for (const w of workers) await stopChild(w);
+    await bb?.stop();
+    removeDir(dir);
+  }
+}
+
+async function builds(): Promise<void> {
+  const lathe = await latheBuilds('lathe');
+  const latheStock = await latheBuilds('stock');
+  const bb = buildbotAvailable() ? await buildbotBuilds() : null;
+  report('builds', {
+    builds: BUILDS,
+    latheWorkerBuildsPerS: round(lathe.buildsPerS!),
+    latheWithStockWorkersBuildsPerS: round(latheStock.buildsPerS!),
+    buildbotBuildsPerS: bb ? round(bb.buildsPerS!, 2) : null,
+    ratioLatheWorker: bb ? round(lathe.buildsPerS! / bb.buildsPerS!) : null,
+    ratioBothStockWorkers: bb ? round(latheStock.buildsPerS! / bb.buildsPerS!) : null,
+    measured:
+      'first submission → last build complete; Buildbot: 125 PB addChange × 4 builders, polled in state.sqlite every 50 ms',
+    target: 'ratio >= 10',
+  });
+}
+
 const scenarios: Array<[string, () => Promise<void>]> = [
   ['startup', startup],
   ['workers', workers],
   ['latency', latency],
+  ['logs', logs],
+  ['builds', builds],
 ];
 
 try {
