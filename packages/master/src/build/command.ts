@@ -64,12 +64,13 @@ export class CommandRun implements CommandSink {
     return this.#settled;
   }
 
-  update(key: string, value: unknown): void {
+  update(key: string, value: unknown): Promise<void> {
     this.#chain = this.#chain
       .then(() => this.#apply(key, value))
       .catch((err) => {
         this.#logFailure ??= err;
       });
+    return this.#chain;
   }
 
   complete(failure: Error | null): void {

@@ -5,8 +5,12 @@ import type { WorkerConnection } from './worker.js';
 
 /** Receives what a worker reports about one running command. */
 export interface CommandSink {
-  /** One update key and its value (`stdout`, `stderr`, `header`, `log`, `rc`, `elapsed`, …). */
-  update(key: string, value: unknown): void;
+  /**
+   * One update key and its value (`stdout`, `stderr`, `header`, `log`, `rc`, `elapsed`, …).
+   * May return a promise that settles once the update is stored: the worker's `update`
+   * call is answered only then, which is what slows a worker down when we fall behind.
+   */
+  update(key: string, value: unknown): void | Promise<unknown>;
   /** The command ended; `failure` is set when it raised inside the worker. */
   complete(failure: Error | null): void;
 }

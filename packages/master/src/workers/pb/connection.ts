@@ -77,18 +77,28 @@ class RemoteCommandRef extends Referenceable {
   ) {
     super();
   }
-  remote_update(updates: unknown): number {
+  /**
+   * Answered once the updates are stored, not on arrival: a worker that waits for its
+   * answers (ours does) then cannot make the master buffer more than it keeps up with.
+   */
+  async remote_update(updates: unknown): Promise<number> {
     this.onMessage();
     let max = 0;
     if (!Array.isArray(updates)) return max;
+    let stored: Promise<unknown> | undefined;
     for (const pair of updates) {
       if (!Array.isArray(pair)) continue;
       const [dict, num] = pair as [unknown, unknown];
       if (typeof num === 'number' && num > max) max = num;
       if (this.#done || !dict || typeof dict !== 'object') continue;
       const entries = dict instanceof Map ? [...dict.entries()] : Object.entries(dict);
-      for (const [k, v] of entries) this.sink.update(String(k), decodeBytes(v));
+      for (const [k, v] of entries) {
+        const applied = this.sink.update(String(k), decodeBytes(v));
+        if (applied) stored = applied;
+      }
     }
+    // Updates are applied in order, so the last one settling means all are stored.
+    await stored;
     return max;
   }
   remote_complete(failure: unknown = null): null {
