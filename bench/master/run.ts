@@ -15,9 +15,9 @@
  * Every child runs in its own process group and is killed on exit; every wait is bounded.
  */
 import { type ChildProcess, execFileSync } from 'node:child_process';
-import { DatabaseSync } from 'node:sqlite';
 import { parseArgs } from 'node:util';
 import { forceBuild, Master, openAndMigrate, waitForRequest, withWorkers } from '@lathe/master';
+import { seedHistory } from '../../packages/master/dist/test/seed-history.js';
 import {
   BuildbotMaster,
   buildbotAvailable,
@@ -61,38 +61,6 @@ const PENDING = 25_000;
 const FINISHED = 100_000;
 const SEED_BUILDERS = 50;
 
-function seed(file: string): void {
-  const db = new DatabaseSync(file);
-  db.exec('BEGIN');
-  db.prepare("INSERT INTO masters (id, name, active, last_active) VALUES (1, 'old', 0, 0)").run();
-  const builder = db.prepare("INSERT INTO builders (id, name, tags) VALUES (?, ?, '[]')");
-  for (let b = 0; b < SEED_BUILDERS; b++) builder.run(b + 1, `b${b}`);
-  db.prepare(
-    "INSERT INTO sourcestamps (id, ss_hash, repository, codebase, project, created_at) VALUES (1, 'h', 'r', '', '', 0)",
-  ).run();
-  const buildset = db.prepare('INSERT INTO buildsets (id, submitted_at, complete) VALUES (?, ?, ?)');
-  const bss = db.prepare('INSERT INTO buildset_sourcestamps (buildsetid, sourcestampid) VALUES (?, 1)');
-  const request = db.prepare(
-    'INSERT INTO buildrequests (id, buildsetid, builderid, priority, submitted_at, complete, results, claimed_by_master) VALUES (?, ?, ?, 0, ?, ?, ?, ?)',
-  );
-  const build = db.prepare(
-    "INSERT INTO builds (number, builderid, buildrequestid, masterid, started_at, complete_at, state_string, results) VALUES (?, ?, ?, 1, ?, ?, 'build successful', 0)",
-  );
-  let id = 0;
-  for (let i = 0; i < FINISHED + PENDING; i++) {
-    id++;
-    const done = i < FINISHED;
-    const builderid = (i % SEED_BUILDERS) + 1;
-    buildset.run(id, 1_700_000_000 + i, done ? 1 : 0);
-    bss.run(id);
-    request.run(id, id, builderid, 1_700_000_000 + i, done ? 1 : 0, done ? 0 : null, done ? 1 : null);
-    if (done)
-      build.run(Math.floor(i / SEED_BUILDERS) + 1, builderid, id, 1_700_000_000 + i, 1_700_000_100 + i);
-  }
-  db.exec('COMMIT');
-  db.close();
-}
-
 async function startup(): Promise<void> {
   const dir = tempDir('lathe-bench-startup-');
   try {
@@ -101,7 +69,7 @@ async function startup(): Promise<void> {
     writeLatheConfig(dir, { workers: 1, builders: SEED_BUILDERS, command: ['sleep', '600'] });
     const file = `${dir}/state.sqlite`;
     await (await openAndMigrate({ url: `sqlite:${file}` })).close();
-    seed(file);
+    seedHistory(file, { pending: PENDING, finished: FINISHED, builders: SEED_BUILDERS });
     const master = nodeScript('master-proc.ts', ['--dir', dir, '--wait-workers', '1']);
     const lines = new JsonLines(master, 'master');
     const started = await lines.next((m) => m.started === true, 60_000);

@@ -48,6 +48,24 @@ async function transfer(
   }
 }
 
+/** What every upload does first: resolve its paths, say what it does, show its link. */
+async function startUpload(
+  ctx: StepContext,
+  o: TransferOptions & {
+    workersrc: StepValue<string>;
+    masterdest: StepValue<string>;
+    url?: StepValue<string>;
+    urlText?: string;
+  },
+): Promise<{ source: string; dest: string; workdir: string }> {
+  const source = await stepValue(o.workersrc, ctx);
+  const dest = masterPath(ctx, await stepValue(o.masterdest, ctx));
+  await ctx.setState(`uploading ${source}`);
+  if (o.url !== undefined) await ctx.addUrl(o.urlText ?? source, await stepValue(o.url, ctx));
+  const workdir = o.workdir === undefined ? 'build' : await stepValue(o.workdir, ctx);
+  return { source, dest, workdir };
+}
+
 export interface FileUploadOptions extends TransferOptions {
   /** The file on the worker, relative to workdir. */
   readonly workersrc: StepValue<string>;
@@ -69,16 +87,13 @@ export class FileUpload extends Step<FileUploadOptions> {
 
   async run(ctx: StepContext): Promise<Result> {
     const o = this.options;
-    const source = await stepValue(o.workersrc, ctx);
-    const dest = masterPath(ctx, await stepValue(o.masterdest, ctx));
-    await ctx.setState(`uploading ${source}`);
-    if (o.url !== undefined) await ctx.addUrl(o.urlText ?? source, await stepValue(o.url, ctx));
+    const { source, dest, workdir } = await startUpload(ctx, o);
     const writer = new FileWriter(dest, o.maxsize ?? null, o.mode ?? null);
     return transfer(
       ctx,
       'uploadFile',
       {
-        workdir: o.workdir === undefined ? 'build' : await stepValue(o.workdir, ctx),
+        workdir,
         writer,
         maxsize: o.maxsize ?? null,
         blocksize: o.blocksize ?? 256 * 1024,
@@ -106,16 +121,13 @@ export class DirectoryUpload extends Step<DirectoryUploadOptions> {
 
   async run(ctx: StepContext): Promise<Result> {
     const o = this.options;
-    const source = await stepValue(o.workersrc, ctx);
-    const dest = masterPath(ctx, await stepValue(o.masterdest, ctx));
-    await ctx.setState(`uploading ${source}`);
-    if (o.url !== undefined) await ctx.addUrl(o.urlText ?? source, await stepValue(o.url, ctx));
+    const { source, dest, workdir } = await startUpload(ctx, o);
     const writer = new DirectoryWriter(dest, o.maxsize ?? null, o.compress ?? null);
     return transfer(
       ctx,
       'uploadDirectory',
       {
-        workdir: o.workdir === undefined ? 'build' : await stepValue(o.workdir, ctx),
+        workdir,
         writer,
         maxsize: o.maxsize ?? null,
         blocksize: o.blocksize ?? 16 * 1024,
