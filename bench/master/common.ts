@@ -99,16 +99,14 @@ export async function stopChild(
 }
 
 /** JSON lines from a child's stdout: `next(pred)` waits for the first matching message. */
-export class JsonLines {
-  readonly #queue: Record<string, unknown>[] = [];
-  readonly #waiters: Array<{
-    pred: (m: Record<string, unknown>) => boolean;
-    resolve: (m: Record<string, unknown>) => void;
-  }> = [];
+/** The lines a child prints on stdout, each parsed (or skipped when parse gives undefined). */
+class ChildLines<T> {
+  readonly #queue: T[] = [];
+  readonly #waiters: Array<{ pred: (m: T) => boolean; resolve: (m: T) => void }> = [];
   #ended = false;
   readonly child: ChildProcess;
   readonly what: string;
-  constructor(child: ChildProcess, what: string) {
+  constructor(child: ChildProcess, what: string, parse: (line: string) => T | undefined) {
     this.child = child;
     this.what = what;
     let buf = '';
@@ -120,8 +118,8 @@ export class JsonLines {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
         nl = buf.indexOf('\n');
-        if (!line.startsWith('{')) continue;
-        const msg = JSON.parse(line) as Record<string, unknown>;
+        const msg = parse(line);
+        if (msg === undefined) continue;
         const w = this.#waiters.findIndex((x) => x.pred(msg));
         if (w >= 0) this.#waiters.splice(w, 1)[0]!.resolve(msg);
         else this.#queue.push(msg);
@@ -132,7 +130,7 @@ export class JsonLines {
     });
   }
 
-  next(pred: (m: Record<string, unknown>) => boolean, timeoutMs: number): Promise<Record<string, unknown>> {
+  next(pred: (m: T) => boolean, timeoutMs: number): Promise<T> {
     const i = this.#queue.findIndex(pred);
     if (i >= 0) return Promise.resolve(this.#queue.splice(i, 1)[0]!);
     return new Promise((resolve, reject) => {
@@ -152,9 +150,25 @@ export class JsonLines {
       });
     });
   }
+}
+
+/** A child speaking JSON lines both ways (master-proc.ts, sim-workers.ts). */
+export class JsonLines extends ChildLines<Record<string, unknown>> {
+  constructor(child: ChildProcess, what: string) {
+    super(child, what, (line) =>
+      line.startsWith('{') ? (JSON.parse(line) as Record<string, unknown>) : undefined,
+    );
+  }
 
   send(msg: Record<string, unknown>): void {
     this.child.stdin!.write(`${JSON.stringify(msg)}\n`);
+  }
+}
+
+/** A child's plain log lines (e.g. `lathe start --nodaemon`). */
+export class TextLines extends ChildLines<string> {
+  constructor(child: ChildProcess, what = 'child') {
+    super(child, what, (line) => line);
   }
 }
 
@@ -166,19 +180,22 @@ export function nodeScript(script: string, args: readonly string[]): ChildProces
 
 export interface LatheConfigSpec {
   workers: number;
-  builders: number;
+  builders?: number;
   /** Shell command of the single step, argv form. */
-  command: readonly string[];
+  command?: readonly string[];
+  /** One builder per entry (b0, b1, …) with that command; overrides `builders` and `command`. */
+  commands?: readonly (readonly string[])[];
   workerPort?: number;
 }
 
 export function writeLatheConfig(dir: string, spec: LatheConfigSpec): void {
   const workers = Array.from({ length: spec.workers }, (_, i) => `{ name: 'w${i}', password: 'pw' }`);
   const names = JSON.stringify(Array.from({ length: spec.workers }, (_, i) => `w${i}`));
-  const builders = Array.from(
-    { length: spec.builders },
-    (_, i) =>
-      `{ name: 'b${i}', workerNames: ${names}, collapseRequests: false, factory: buildFactory(shellCommand({ name: 'step', command: ${JSON.stringify(spec.command)} })) }`,
+  const commands =
+    spec.commands ?? Array.from({ length: spec.builders ?? 1 }, () => spec.command ?? ['true']);
+  const builders = commands.map(
+    (command, i) =>
+      `{ name: 'b${i}', workerNames: ${names}, collapseRequests: false, factory: buildFactory(shellCommand({ name: 'step', command: ${JSON.stringify(command)} })) }`,
   );
   writeFileSync(
     join(dir, 'master.config.ts'),

@@ -30,6 +30,7 @@ import {
   JsonLines,
   killAll,
   load,
+  memory,
   nodeScript,
   now,
   percentile,
@@ -40,6 +41,7 @@ import {
   sleep,
   startChild,
   stopChild,
+  TextLines,
   tempDir,
   waitUntil,
   writeLatheConfig,
@@ -195,46 +197,60 @@ async function latency(): Promise<void> {
 const LOG_BYTES = 100_000_000;
 const LINE = 'x'.repeat(99);
 const LATHE_WORKER = `${ROOT}packages/worker/dist/src/cli.js`;
+const LATHE_CLI = `${ROOT}packages/master/bin/lathe.js`;
 
+/**
+ * The master as users run it: `lathe start --nodaemon` on a master directory with a
+ * master.config.ts, and builds asked for with `lathe force`. Builder b0 streams the 100 MB;
+ * b1 runs `true`, so that the time `lathe force` itself takes (a Node start and a PB login)
+ * can be taken out of the streaming figure.
+ */
 async function logs(): Promise<void> {
   const dir = tempDir('lathe-bench-logs-');
   try {
-    const command = ['sh', '-c', `yes ${LINE} | head -c ${LOG_BYTES}`];
-    writeLatheConfig(dir, { workers: 1, builders: 1, command });
-    const master = nodeScript('master-proc.ts', ['--dir', dir, '--wait-workers', '1']);
-    const lines = new JsonLines(master, 'master');
-    const started = await lines.next((m) => m.started === true, 60_000);
+    const workerPort = await freePort();
+    execFileSync(process.execPath, [LATHE_CLI, 'create-master', dir], { stdio: 'ignore' });
+    writeLatheConfig(dir, {
+      workers: 1,
+      workerPort,
+      commands: [['sh', '-c', `yes ${LINE} | head -c ${LOG_BYTES}`], ['true']],
+    });
+    const master = startChild(process.execPath, [LATHE_CLI, 'start', '--nodaemon', dir]);
+    const log = new TextLines(master);
+    await log.next((l) => l.includes('started'), 60_000);
     execFileSync(process.execPath, [
       LATHE_WORKER,
       'create',
       `${dir}/worker`,
-      `127.0.0.1:${started.port}`,
+      `127.0.0.1:${workerPort}`,
       'w0',
       'pw',
     ]);
     const worker = startChild(process.execPath, [LATHE_WORKER, 'start', '--nodaemon', `${dir}/worker`], {
       stdout: 'ignore',
     });
-    await lines.next((m) => 'attached' in m, 60_000);
-    lines.send({ cmd: 'mem' });
-    const before = (await lines.next((m) => 'mem' in m, 10_000)).mem as { hwmMB: number };
-    lines.send({ cmd: 'force', builder: 'b0' });
-    const forced = await lines.next((m) => 'forced' in m, 600_000);
-    lines.send({ cmd: 'mem' });
-    const after = (await lines.next((m) => 'mem' in m, 10_000)).mem as { hwmMB: number };
-    if (forced.results !== 0) throw new Error(`the log build ended ${forced.results}`);
+    await log.next((l) => l.includes('worker w0 attached'), 60_000);
+    const force = (builder: string) => {
+      const t = now();
+      execFileSync(process.execPath, [LATHE_CLI, 'force', '--dir', dir, builder], { stdio: 'ignore' });
+      return now() - t;
+    };
+    const before = memory(master.pid!);
+    const emptyMs = Math.min(force('b1'), force('b1'), force('b1'));
+    const streamMs = force('b0');
+    const after = memory(master.pid!);
     await stopChild(worker);
-    lines.send({ cmd: 'stop' });
-    await lines.next((m) => m.stopped === true, 30_000).catch(() => {});
     await stopChild(master);
-    const seconds = (forced.ms as number) / 1000;
+    const seconds = (streamMs - emptyMs) / 1000;
     report('logs', {
       bytes: LOG_BYTES,
-      buildSeconds: round(seconds, 2),
+      forceSeconds: round(streamMs / 1000, 2),
+      emptyBuildForceSeconds: round(emptyMs / 1000, 2),
       latheMBps: round(LOG_BYTES / 1e6 / seconds),
       masterHwmBeforeMB: round(before.hwmMB),
       masterHwmMB: round(after.hwmMB),
-      measured: 'forceBuild → request complete (whole build), 100 MB of 100-byte lines, MB = 10^6 bytes',
+      measured:
+        '`lathe force b0` (100 MB of 100-byte lines) minus the fastest of three `lathe force b1` (`true`), MB = 10^6 bytes; VmHWM of the `lathe start --nodaemon` process',
       target: 'latheMBps >= 40, masterHwmMB < 100',
     });
   } finally {

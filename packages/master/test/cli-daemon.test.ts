@@ -1,9 +1,11 @@
 // A real master in the background, driven only through the `lathe` command: start, status,
 // force, reconfig (good and broken), a wrong control secret, stop.
+
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { MASTER_NODE_FLAGS } from '../src/cli/daemon/node-flags.js';
 import { alive, escapeRe, lathe } from './cli-helpers.js';
 import { tempDir } from './helpers.js';
 
@@ -34,6 +36,8 @@ describe('lathe with a running master', () => {
     assert.match(r.stdout, /master started in .* \(pid \d+, control port 127\.0\.0\.1:\d+\); log: /);
     pid = Number(readFileSync(join(dir, 'lathe.pid'), 'utf8'));
     assert.ok(alive(pid));
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    for (const flag of MASTER_NODE_FLAGS) assert.ok(argv.includes(flag), `${flag} in ${argv.join(' ')}`);
     assert.notEqual(pid, process.pid);
     const control = JSON.parse(readFileSync(join(dir, 'control.json'), 'utf8')) as {
       pid: number;

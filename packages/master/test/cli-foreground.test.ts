@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { MASTER_NODE_FLAGS, missingMasterFlags } from '../src/cli/daemon/node-flags.js';
 import { RotatingLog } from '../src/cli/daemon/rotating-log.js';
 import { escapeRe, lathe, MAIN, waitFor } from './cli-helpers.js';
 import { tempDir } from './helpers.js';
@@ -11,6 +12,15 @@ import { tempDir } from './helpers.js';
 describe('lathe start --nodaemon', () => {
   const tmp = tempDir('lathe-fg-');
   after(() => tmp.cleanup());
+
+  it("adds only the master's Node flags the user did not set", () => {
+    assert.deepEqual(missingMasterFlags([], ''), [...MASTER_NODE_FLAGS]);
+    assert.deepEqual(
+      missingMasterFlags(['--max-semi-space-size=8'], '--expose_gc'),
+      [],
+      "a flag given with another value, or with underscores in NODE_OPTIONS, is the user's choice",
+    );
+  });
 
   it('runs in the foreground, logs to stdout, survives a broken reconfig, stops on SIGINT', async () => {
     const dir = join(tmp.path, 'master');
@@ -31,6 +41,9 @@ describe('lathe start --nodaemon', () => {
       assert.match(out, /^\d{4}-\d\d-\d\dT[\d:.]+Z master .* started \(pid \d+\)/m);
       assert.equal(Number(readFileSync(join(dir, 'lathe.pid'), 'utf8')), child.pid);
       assert.ok(!existsSync(join(dir, 'lathe.log')), 'the foreground master logs to stdout only');
+      // Re-executed in place with the master's Node flags: same pid, flags on its command line.
+      const argv = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
+      for (const flag of MASTER_NODE_FLAGS) assert.ok(argv.includes(flag), `${flag} in ${argv.join(' ')}`);
 
       const file = join(dir, 'master.config.ts');
       const broken = readFileSync(file, 'utf8').replace(

@@ -83,6 +83,40 @@ describe('config loading', () => {
     assert.match(err.message, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d`));
   });
 
+  it("strips the config's types in a child process, never loading Node's TypeScript parser here", async () => {
+    const helper = write(dir.path, 'helper.ts', `export const jobs: number = 3;\n`);
+    const file = write(
+      dir.path,
+      'stripped.config.ts',
+      `${header}import { jobs } from './${'helper.ts'}';\ninterface Extra { readonly tag: string }\nconst extra: Extra = { tag: 't' + jobs };\nexport default defineConfig({ workers: [{ name: extra.tag, password: 'pw' as string }] });\n`,
+    );
+    const { config } = await loadConfig(file);
+    assert.deepEqual(
+      config.workers.map((w) => w.name),
+      ['t3'],
+    );
+    assert.ok(helper.endsWith('helper.ts'));
+    // amaro is Node's bundled swc (WebAssembly): ~18 MB resident once loaded.
+    const { moduleLoadList } = process as unknown as { moduleLoadList: string[] };
+    const loaded = moduleLoadList.filter((m) => m.includes('amaro'));
+    assert.deepEqual(loaded, [], 'the TypeScript parser was loaded in this process');
+  });
+
+  it('reports TypeScript-only syntax that cannot be stripped with file and line', async () => {
+    const file = write(
+      dir.path,
+      'enum.config.ts',
+      `${header}\nenum Mode { A }\nexport default defineConfig({ workers: [] });\n`,
+    );
+    const err = await loadError(file);
+    assert.match(
+      err.issues[0]!.message,
+      /^syntax error: TypeScript enum is not supported in strip-only mode/,
+    );
+    assert.equal(err.issues[0]!.location?.file, file);
+    assert.equal(err.issues[0]!.location?.line, 3);
+  });
+
   it('reports an exception thrown while the config runs at the throwing line', async () => {
     const file = write(
       dir.path,

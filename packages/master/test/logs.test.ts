@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LogClosedError } from '../src/data/errors.js';
+import { ChunkEncoder, decodeChunk, RAW, ZLIB } from '../src/data/log-chunks.js';
 import { MAX_CHUNK_LINES } from '../src/data/logs.js';
 import { LogWriter } from '../src/logs/writer.js';
 import { SUCCESS } from '../src/results.js';
@@ -165,5 +166,30 @@ describe('logs', () => {
     assert.ok(await t.data.steps.get(oldStep));
     assert.deepEqual(await t.data.logs.lines(newLog, 0, 0), ['onew output']);
     assert.deepEqual(await t.data.logs.lines(runningLog, 0, 0), ['ostill going']);
+  });
+});
+
+describe('log chunk encoding', () => {
+  it('stores text raw or compressed, whichever is smaller, and reads both back', () => {
+    const encoder = new ChunkEncoder({ scratchBytes: 16 });
+    const small = encoder.encode('ohello\n');
+    assert.equal(small.compressed, RAW);
+    const text = 'ocompiling module ünïcode ✓\n'.repeat(2000);
+    const big = encoder.encode(text);
+    assert.equal(big.compressed, ZLIB);
+    assert.ok(big.content.length < Buffer.byteLength(text) / 10);
+    // Encoded results do not share the reused scratch buffer with later chunks.
+    encoder.encode('x'.repeat(5000));
+    assert.equal(decodeChunk(small.content, small.compressed), 'ohello\n');
+    assert.equal(decodeChunk(big.content, big.compressed), text);
+    assert.throws(() => decodeChunk(big.content, 9), /unsupported method 9/);
+  });
+
+  it('asks for a garbage collection after every few MB of compressed text', () => {
+    const calls: unknown[] = [];
+    const encoder = new ChunkEncoder({ gc: (options) => calls.push(options) });
+    const chunk = `o${'y'.repeat(98)}\n`.repeat(640); // 64,000 bytes
+    for (let i = 0; i < 140; i++) encoder.encode(chunk); // 8.96 MB: one request per 8 MiB
+    assert.deepEqual(calls, [{ type: 'major', execution: 'async' }]);
   });
 });

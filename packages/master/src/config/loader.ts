@@ -1,4 +1,5 @@
-// Loads master.config.ts with a dynamic import() — Node strips the TypeScript types — and
+// Loads master.config.ts with a dynamic import() — its TypeScript types stripped in a child
+// process (strip-types.ts says why) — and
 // turns every way that can fail into a ConfigError that says where: syntax errors and
 // exceptions thrown while the config runs (with the line from the stack), missing imports
 // (with the line of the import), validation problems (with the entry's line) and, on
@@ -10,6 +11,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseFrame, toPath } from './define.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
+import { stripTypesOutOfProcess } from './strip-types.js';
 import type { ResolvedConfig, SourceLocation } from './types.js';
 import { validateConfig } from './validate.js';
 
@@ -50,6 +52,18 @@ function installHooks(): void {
       if (url.searchParams.has(GEN_PARAM)) return result;
       url.searchParams.set(GEN_PARAM, gen);
       return { ...result, url: url.href };
+    },
+    load(url, context, nextLoad) {
+      // Read here rather than through nextLoad: Node's own loader already runs its
+      // TypeScript parser on a .ts file just to tell ESM from CommonJS. Config files are
+      // ES modules (they `export default`), so .ts and .mts load as such; .cts stays Node's.
+      if (!/^file:[^?#]*\.m?ts(?:[?#]|$)/.test(url) || url.includes('/node_modules/')) {
+        return nextLoad(url, context);
+      }
+      const path = toPath(url);
+      const code = stripTypesOutOfProcess(readFileSync(path, 'utf8'), pathToFileURL(path).href);
+      if (code === undefined) return nextLoad(url, context);
+      return { format: 'module', source: code, shortCircuit: true };
     },
   });
 }

@@ -1,21 +1,14 @@
-// Log storage. Content is stored as chunks of whole lines, zlib-compressed when that
-// saves space, keyed by (logid, first_line) with lines numbered from 0 as in Buildbot.
+// Log storage. Content is stored as chunks of whole lines, compressed when that saves
+// space (log-chunks.ts), keyed by (logid, first_line) with lines numbered from 0 as in Buildbot.
 // Stdio logs ('s') store each line prefixed by its stream: 'o' stdout, 'e' stderr,
 // 'h' header. A chunk never holds more than MAX_CHUNK_LINES lines, which lets a line-range
 // read bound its index scan to `first_line > first - MAX_CHUNK_LINES`.
-import { constants, deflateSync, inflateSync } from 'node:zlib';
 import type { DataContext } from './context.js';
 import { LogClosedError, NotFoundError } from './errors.js';
+import { ChunkEncoder, decodeChunk, type EncodedChunk } from './log-chunks.js';
 
 export const MAX_CHUNK_LINES = 1000;
 export const MAX_CHUNK_BYTES = 64 * 1024;
-/** Below this, compression costs more than it saves. */
-const COMPRESS_MIN_BYTES = 256;
-/**
- * zlib level 1: about 3× faster than the default (6) on build output and within a few
- * percent of its size; compression was the master's largest cost when streaming logs.
- */
-const COMPRESS_LEVEL = constants.Z_BEST_SPEED;
 
 export type LogType = 's' | 't' | 'h' | 'd';
 export type LogStream = 'o' | 'e' | 'h';
@@ -41,22 +34,6 @@ function slugify(name: string): string {
     .replace(/^_+|_+$/g, '')
     .slice(0, 40);
   return s === '' ? 'log' : s;
-}
-
-function encode(text: string): { content: Uint8Array; compressed: number } {
-  const raw = Buffer.from(text, 'utf8');
-  if (raw.length >= COMPRESS_MIN_BYTES) {
-    const z = deflateSync(raw, { level: COMPRESS_LEVEL });
-    if (z.length < raw.length) return { content: z, compressed: 1 };
-  }
-  return { content: raw, compressed: 0 };
-}
-
-function decode(content: Uint8Array, compressed: number): string {
-  const buf = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
-  if (compressed === 0) return buf.toString('utf8');
-  if (compressed === 1) return inflateSync(buf).toString('utf8');
-  throw new Error(`log chunk compressed with unsupported method ${compressed}`);
 }
 
 /** Splits text of whole lines into lines, without their newlines. */
@@ -89,6 +66,8 @@ function toLog(r: Row): LogRow {
 }
 
 export class LogsData {
+  readonly #encoder = new ChunkEncoder();
+
   constructor(private readonly ctx: DataContext) {}
 
   async add(stepid: number, name: string, type: Exclude<LogType, 'd'>): Promise<number> {
@@ -136,6 +115,24 @@ export class LogsData {
     if (text === '') return undefined;
     if (!text.endsWith('\n')) throw new RangeError(`log ${logid}: appended text must end with a newline`);
     const lines = splitLines(text);
+    // Encoded before the transaction: compressing does not need the database, and the
+    // write lock is then held only for the inserts.
+    const chunks: { lines: number; encoded: EncodedChunk }[] = [];
+    let start = 0;
+    while (start < lines.length) {
+      let end = start;
+      let bytes = 0;
+      while (end < lines.length && end - start < MAX_CHUNK_LINES) {
+        const len = Buffer.byteLength(lines[end]!) + 1;
+        // A single line longer than a chunk still gets a chunk of its own.
+        if (end > start && bytes + len > MAX_CHUNK_BYTES) break;
+        bytes += len;
+        end++;
+      }
+      const encoded = this.#encoder.encode(`${lines.slice(start, end).join('\n')}\n`);
+      chunks.push({ lines: end - start, encoded });
+      start = end;
+    }
     const { db } = this.ctx;
     const range = await db.transaction().execute(async (trx) => {
       const log = await trx
@@ -147,25 +144,12 @@ export class LogsData {
       if (log.complete === 1) throw new LogClosedError(logid);
       let next = log.num_lines;
       const firstLine = next;
-      let start = 0;
-      while (start < lines.length) {
-        let end = start;
-        let bytes = 0;
-        while (end < lines.length && end - start < MAX_CHUNK_LINES) {
-          const len = Buffer.byteLength(lines[end]!) + 1;
-          // A single line longer than a chunk still gets a chunk of its own.
-          if (end > start && bytes + len > MAX_CHUNK_BYTES) break;
-          bytes += len;
-          end++;
-        }
-        const chunkText = `${lines.slice(start, end).join('\n')}\n`;
-        const { content, compressed } = encode(chunkText);
+      for (const { lines: n, encoded } of chunks) {
         await trx
           .insertInto('logchunks')
-          .values({ logid, first_line: next, last_line: next + (end - start) - 1, content, compressed })
+          .values({ logid, first_line: next, last_line: next + n - 1, ...encoded })
           .execute();
-        next += end - start;
-        start = end;
+        next += n;
       }
       await trx.updateTable('logs').set({ num_lines: next }).where('id', '=', logid).execute();
       return { firstLine, lastLine: next - 1, stepid: log.stepid };
@@ -203,7 +187,7 @@ export class LogsData {
       .execute();
     const out: string[] = [];
     for (const c of chunks) {
-      const lines = splitLines(decode(c.content, c.compressed));
+      const lines = splitLines(decodeChunk(c.content, c.compressed));
       const from = Math.max(first, c.first_line) - c.first_line;
       const to = Math.min(last, c.last_line) - c.first_line;
       for (let i = from; i <= to; i++) out.push(lines[i] ?? '');
@@ -236,7 +220,7 @@ export class LogsData {
         .execute();
       if (chunks.length === 0) return;
       for (const c of chunks) {
-        const text = decode(c.content, c.compressed);
+        const text = decodeChunk(c.content, c.compressed);
         if (log.type === 's') {
           yield text.replace(/^./gm, '');
         } else {

@@ -4,7 +4,7 @@
 
 import { once } from 'node:events';
 import net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { Broker, type BrokerOptions } from '../broker.js';
 import { type LoginGate, login, loginAnonymous, type Portal, PortalRoot } from '../cred.js';
 import type { Referenceable, RemoteReference } from '../flavors.js';
@@ -47,6 +47,14 @@ export class PBServer {
 }
 
 /**
+ * Loaded on first use: importing node:tls initialises OpenSSL's TLS state, several MB of
+ * resident memory that a plain-TCP master or worker has no use for.
+ */
+async function loadTls(): Promise<typeof tls> {
+  return (await import('node:tls')).default;
+}
+
+/**
  * Starts a PB server.
  *
  * @example
@@ -65,7 +73,9 @@ export async function listen(options: ListenOptions): Promise<PBServer> {
     attachSocket(broker, socket);
     options.onConnection?.(broker, socket);
   };
-  const server = options.tls ? tls.createServer(options.tls, onSocket) : net.createServer(onSocket);
+  const server = options.tls
+    ? (await loadTls()).createServer(options.tls, onSocket)
+    : net.createServer(onSocket);
   const pb = new PBServer(server);
   server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
   await once(server, 'listening');
@@ -134,7 +144,7 @@ export class ConnectError extends Error {
 export async function connect(options: ConnectOptions): Promise<PBConnection> {
   const { host, port } = options;
   const socket = options.tls
-    ? tls.connect({
+    ? (await loadTls()).connect({
         host,
         port,
         servername: net.isIP(host) ? undefined : host,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_CONFIG_FILE } from '../../master.js';
+import { missingMasterFlags, reexecWithMasterFlags } from '../daemon/node-flags.js';
 import { runningMasterPid } from '../daemon/pid-file.js';
 import { DEFAULT_LOG_COUNT, DEFAULT_LOG_SIZE, RotatingLog } from '../daemon/rotating-log.js';
 import { describeError, runMaster } from '../daemon/run-master.js';
@@ -93,6 +94,7 @@ export const startCommand: Command = {
       return EXIT.FAILED;
     }
     if (values.nodaemon) {
+      reexecWithMasterFlags();
       return runMaster({ dir, log: (line) => io.out(stamp(line)), hooks: await defaultRuntimeHooks() });
     }
     return startDaemon(dir, daemon, io);
@@ -161,7 +163,7 @@ export function startDaemon(dir: MasterDir, daemon: DaemonOptions, io: Io): Prom
   ];
   // Output that escapes the log writer (a native crash) still lands in the log file.
   const stray = openSync(dir.logFile, 'a', 0o644);
-  const child = spawn(process.execPath, [...process.execArgv, ...args], {
+  const child = spawn(process.execPath, [...missingMasterFlags(), ...process.execArgv, ...args], {
     cwd: dir.basedir,
     detached: true,
     stdio: ['ignore', stray, stray, 'ipc'],
