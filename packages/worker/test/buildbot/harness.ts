@@ -591,7 +591,16 @@ export async function runScenario(opts: HarnessOptions): Promise<RunResult> {
     checks.gitRevision = h.gitRevision;
     checks.payloadSha256 = h.payloadSha256;
 
-    const builders = await h.normalisedBuilds(SCENARIO_BUILDERS);
+    // Buildbot writes a finished step's summary a moment after the build completes (its
+    // summary updates are debounced): read until two reads agree, so a loaded machine does
+    // not catch a step still saying "running".
+    let builders = await h.normalisedBuilds(SCENARIO_BUILDERS);
+    for (let i = 0; i < 20; i++) {
+      await sleep(250);
+      const again = await h.normalisedBuilds(SCENARIO_BUILDERS);
+      if (JSON.stringify(again) === JSON.stringify(builders)) break;
+      builders = again;
+    }
     const masterFiles = h.masterFiles();
     await h.close();
     checks.leftoverProcesses = h.stragglers.length;
