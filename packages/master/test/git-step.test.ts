@@ -97,6 +97,14 @@ describe('the Git step, command by command', () => {
     assert.deepEqual(props, { got_revision: SHA, 'commit-description': 'v2.0-3-gdddddd' });
   });
 
+  it('copy: stops when the old build directory cannot be removed (cp would nest the copy)', async () => {
+    const { result, sent } = await runGit({ mode: 'full', method: 'copy' }, (d) =>
+      d.startsWith('rmdir') ? { rc: 1 } : undefined,
+    );
+    assert.equal(result, FAILURE);
+    assert.ok(sent.at(-1)?.startsWith('rmdir'), sent.join('\n'));
+  });
+
   it('clobber: a shallow clone with reference and origin, then the submodules with --remote', async () => {
     const { result, sent } = await runGit(
       {

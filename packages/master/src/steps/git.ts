@@ -255,8 +255,9 @@ class GitRun {
 
   /** A checkout kept in `source`, updated incrementally, then copied over a removed workdir. */
   async copy(): Promise<void> {
-    // A failure to remove shows in the log; cpdir then fails on the leftovers.
-    await this.rmdir(this.workdir);
+    // Buildbot goes on when this fails, but `cp -R` into a directory that is still there
+    // would copy the checkout into a subdirectory of it and build stale files: stop here.
+    await this.removeWorkdir();
     const target = this.workdir;
     this.workdir = COPY_SOURCE_DIR;
     try {
@@ -393,16 +394,12 @@ class GitRun {
   }
 
   async removeWorkdir(): Promise<void> {
-    if ((await this.rmdir(this.workdir)) !== 0) throw new GitStepFailed(['(rmdir)', this.workdir]);
-  }
-
-  async rmdir(dir: string): Promise<number | null> {
     const out = await this.ctx.runCommand({
       name: 'rmdir',
-      args: { dir, logEnviron: this.o.logEnviron ?? true, timeout: this.o.timeout ?? 1200 },
+      args: { dir: this.workdir, logEnviron: this.o.logEnviron ?? true, timeout: this.o.timeout ?? 1200 },
       logName: 'stdio',
     });
-    return out.rc;
+    if (out.rc !== 0) throw new GitStepFailed(['(rmdir)', this.workdir]);
   }
 
   async exists(path: string): Promise<boolean> {
