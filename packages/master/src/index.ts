@@ -27,6 +27,7 @@ export * from './results.js';
 export * from './runtime.js';
 export * from './service.js';
 export * from './steps/index.js';
+export * from './urls.js';
 export * from './workers/channel.js';
 export * from './workers/pb/connection.js';
 export * from './workers/pb/server.js';

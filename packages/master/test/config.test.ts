@@ -67,6 +67,26 @@ describe('config loading', () => {
     assert.equal(config.builders[0]?.collapseRequests, true);
     assert.equal(config.builders[0]?.priority, 0);
     assert.deepEqual(config.builders[0]?.tags, ['ci']);
+    assert.equal(config.buildbotURL, 'http://localhost:8010/');
+  });
+
+  it('takes buildbotURL as an absolute http(s) URL ending with a slash, as Buildbot does', async () => {
+    const withUrl = (url: string) =>
+      GOOD.replace('workers: [', `buildbotURL: ${JSON.stringify(url)},\n  workers: [`);
+    const good = write(dir.path, 'url.config.ts', withUrl('https://ci.example.org/lathe/'));
+    assert.equal((await loadConfig(good)).config.buildbotURL, 'https://ci.example.org/lathe/');
+    for (const [url, problem] of [
+      ['https://ci.example.org', "must end with '/'"],
+      ['ci.example.org/', 'must be an absolute URL'],
+      ['ftp://ci.example.org/', 'must be an http or https URL'],
+    ]) {
+      const err = await loadError(write(dir.path, 'bad-url.config.ts', withUrl(url!)));
+      assert.deepEqual(
+        err.issues.map((i) => [i.path, i.message.startsWith(problem!)]),
+        [['buildbotURL', true]],
+        err.message,
+      );
+    }
   });
 
   it('reports a syntax error with file and line', async () => {

@@ -77,6 +77,7 @@ class StandInRunner implements BuildStarter {
       setProperty: () => {},
       addLog: async () => ({ write: async () => {}, finish: async () => {} }),
       setState: async () => {},
+      setResultSummary: () => {},
       addUrl: async () => {},
       // This fake runs plain commands only: nothing to render, observe or measure.
       render: async <T>(value: T) => value as Rendered<T>,
@@ -91,6 +92,7 @@ class StandInRunner implements BuildStarter {
         request: async () => {
           throw new Error('this fake master cannot trigger builds');
         },
+        watchBuilds: () => ({ stop: async () => {} }),
         wait: async () => CANCELLED,
         cancel: async () => {},
       },

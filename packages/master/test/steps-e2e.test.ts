@@ -3,13 +3,16 @@
 // redacted from every log (the worker's command echo and environment dump included),
 // compile warnings, test result parsing, property steps, all four file transfers on real
 // files, a master-side command, step flags, metrics and the ETA, build and step locks under
-// contention with cancellation, and the custom step from examples/steps.
+// contention with cancellation, the custom step from examples/steps, trigger (links to the
+// triggered builds, property sources, waiting or not, a stop), and properties rendered from
+// secrets: masked where stored, announced and passed on, real for the worker.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { forceBuild, waitForRequest } from '../src/build/control.js';
+import type { BusEvents } from '../src/bus/events.js';
 import { Master } from '../src/master.js';
 import { CANCELLED, FAILURE, RETRY, type Result, SKIPPED, SUCCESS, WARNINGS } from '../src/results.js';
 import { type WorkerRuntime, withWorkers } from '../src/runtime.js';
@@ -23,6 +26,7 @@ const artifactSize = pathToFileURL(
 ).href;
 
 const TOKEN = 'tok-8c1f0e5d93b2';
+const UI = 'https://ci.example.test/lathe/';
 const C_SOURCE =
   '#include <stdio.h>\nint main(void) { int unused; printf("answer %(prop:answer)s\\n"); return 0; }\n';
 const PY_TESTS = [
@@ -43,7 +47,8 @@ function configText(): string {
 import { ArtifactSize } from '${artifactSize}';
 const deploy = masterLock('deploy');
 export default defineConfig({
-  workers: [{ name: 'w1', password: 'pw-1', properties: { arch: 'x86' } }],
+  buildbotURL: ${JSON.stringify(UI)},
+  workers: [{ name: 'w1', password: 'pw-1', properties: { arch: 'x86' } }, { name: 'w-offline', password: 'pw-2' }],
   properties: { greeting: 'hi', arch: 'global-loses' },
   secretsProviders: [new StaticSecretProvider({ token: ${JSON.stringify(TOKEN)} })],
   builders: [
@@ -120,8 +125,14 @@ export default defineConfig({
       factory: buildFactory(
         setProperty({ property: 'colour', value: 'blue' }),
         trigger({ builderNames: ['child'], waitForFinish: true, copyProperties: ['colour'], setProperties: { size: interpolate('%(prop:buildnumber)s-big') } }),
-        trigger({ name: 'fire-and-forget', builderNames: ['child'], setProperties: { fail: true } }),
+        trigger({ name: 'fire-and-forget', builderNames: ['child', 'nowhere'], setProperties: { fail: true } }),
       ),
+    },
+    {
+      // Its only worker never connects: a request for it stays pending.
+      name: 'nowhere',
+      workerNames: ['w-offline'],
+      factory: buildFactory(shellCommand({ command: 'true' })),
     },
     {
       name: 'child',
@@ -133,12 +144,41 @@ export default defineConfig({
     {
       name: 'parent-stop',
       workerNames: ['w1'],
-      factory: buildFactory(trigger({ builderNames: ['child-slow'], waitForFinish: true })),
+      factory: buildFactory(trigger({ builderNames: ['child', 'child-slow'], waitForFinish: true })),
     },
     {
       name: 'child-slow',
       workerNames: ['w1'],
       factory: buildFactory(shellCommand({ name: 'slow', command: 'echo $$ > pid; exec sleep 60' })),
+    },
+    {
+      name: 'secret-props',
+      workerNames: ['w1'],
+      factory: buildFactory(
+        // The token as plain text: the build has not used the secret yet, so nothing masks it here.
+        setPropertyFromCommand({ name: 'early', command: ['echo', ${JSON.stringify(TOKEN)}], property: 'early' }),
+        setProperty({ property: 'deploy_token', value: interpolate('%(secret:token)s') }),
+        setPropertyFromCommand({ name: 'echoed', command: interpolate('echo https://u:%(secret:token)s@host/x'), property: 'echoed_url' }),
+        shellCommand({
+          name: 'use-props',
+          command: interpolate('echo %(prop:deploy_token)s > prop-token.txt; echo %(prop:echoed_url)s > prop-url.txt; echo %(prop:early)s > prop-early.txt'),
+        }),
+        trigger({
+          name: 'pass-on',
+          builderNames: ['child-props'],
+          waitForFinish: true,
+          copyProperties: ['deploy_token'],
+          setProperties: { label: interpolate('for-%(secret:token)s') },
+          reason: interpolate('deploy with %(secret:token)s'),
+        }),
+      ),
+    },
+    {
+      name: 'child-props',
+      workerNames: ['w1'],
+      factory: buildFactory(
+        shellCommand({ name: 'got', command: interpolate("printf '%%s %%s' '%(prop:deploy_token)s' '%(prop:label)s' > got.txt") }),
+      ),
     },
     {
       name: 'eta',
@@ -408,7 +448,7 @@ for (const peer of PEERS) {
       rmSync(stopPid);
     });
 
-    it('triggers builds with copied and set properties, waits for them, and cancels them when stopped', async () => {
+    it('triggers builds with copied and set properties, links them, waits for them, and cancels them when stopped', async () => {
       const parent = await runToEnd('parent');
       assert.equal(parent.results, SUCCESS, parent.stateString);
       const log = await stepLog(parent.id, 'trigger', 'triggered builds');
@@ -417,14 +457,63 @@ for (const peer of PEERS) {
       const childBuild = (await master.data.builds.forRequest(Number(m[1]))).at(-1)!;
       assert.ok((await stepLog(childBuild.id, 'show')).includes(`ocolour=blue size=${parent.number}-big`));
       const childProps = await master.data.builds.properties(childBuild.id);
-      assert.deepEqual(childProps.colour, ['blue', 'Buildset']);
+      // Copied and set properties reach the triggered build with Buildbot's source for them.
+      assert.deepEqual(childProps.colour, ['blue', 'Trigger']);
+      assert.deepEqual(childProps.size, [`${parent.number}-big`, 'Trigger']);
+      assert.deepEqual(
+        childProps.buildername,
+        ['child', 'Builder'],
+        'the build layer still wins over Trigger',
+      );
 
-      // Not waited for: the parent succeeded although this child fails.
+      // The waiting step links the build it started, by builder and number, into the UI, and
+      // its finished state tallies the results.
       const childBuilder = master.builders.get('child')!.builderid;
-      const forgotten = async () =>
-        (await master.data.builds.latestForBuilder(childBuilder, 10)).find((b) => b.id !== childBuild.id);
-      await waitFor(async () => (await forgotten())?.results != null, 20_000, 'the fire-and-forget child');
-      assert.equal((await forgotten())?.results, FAILURE);
+      const waited = (await steps(parent.id)).find((s) => s.name === 'trigger')!;
+      assert.deepEqual(waited.urls, [
+        {
+          name: `child #${childBuild.number}`,
+          url: `${UI}#/builders/${childBuilder}/builds/${childBuild.number}`,
+        },
+      ]);
+      assert.equal(waited.stateString, 'triggered child: 1 success');
+
+      // Not waited for: the parent succeeded although this child fails. Every request of the
+      // fire-and-forget step is linked: by its build if it started before the step ended,
+      // else by the request (the `nowhere` builder's worker never connects).
+      await waitFor(
+        async () =>
+          (await master.data.builds.latestForBuilder(childBuilder, 10)).some(
+            (b) => b.id !== childBuild.id && b.results != null,
+          ),
+        20_000,
+        'the fire-and-forget child',
+      );
+      const forgotten = (await master.data.builds.latestForBuilder(childBuilder, 10)).find(
+        (b) => b.id !== childBuild.id,
+      )!;
+      assert.equal(forgotten.results, FAILURE);
+      const fired = (await steps(parent.id)).find((s) => s.name === 'fire-and-forget')!;
+      assert.equal(fired.stateString, 'triggered child, nowhere');
+      assert.equal(fired.results, SUCCESS);
+      const [pendingNowhere] = await master.data.buildrequests.pendingForBuilder(
+        master.builders.get('nowhere')!.builderid,
+      );
+      assert.ok(pendingNowhere);
+      const byName = new Map(fired.urls.map((u) => [u.name, u.url]));
+      assert.equal(fired.urls.length, 2, JSON.stringify(fired.urls));
+      assert.equal(
+        byName.get(`nowhere request #${pendingNowhere.id}`),
+        `${UI}#/buildrequests/${pendingNowhere.id}`,
+      );
+      const childLink = fired.urls.find((u) => u.name.startsWith('child'))!;
+      assert.ok(
+        [
+          `child #${forgotten.number} ${UI}#/builders/${childBuilder}/builds/${forgotten.number}`,
+          `child request #${forgotten.buildrequestid} ${UI}#/buildrequests/${forgotten.buildrequestid}`,
+        ].includes(`${childLink.name} ${childLink.url}`),
+        JSON.stringify(childLink),
+      );
 
       const { buildrequestid } = await forceBuild(master, { builder: 'parent-stop' });
       const stopping = await buildOf(buildrequestid);
@@ -434,6 +523,27 @@ for (const peer of PEERS) {
         20_000,
         'the child to run',
       );
+      // While it waits, the step says for what and tallies what finished, and already links
+      // the builds as they started.
+      const slowBuilder = master.builders.get('child-slow')!.builderid;
+      const running = (await master.data.builds.latestForBuilder(slowBuilder, 1))[0]!;
+      await waitFor(
+        async () => (await steps(stopping.id))[0]?.stateString === 'waiting for child-slow; 1 success',
+        20_000,
+        'the quick child to finish',
+      );
+      const quick = (await master.data.builds.latestForBuilder(childBuilder, 1))[0]!;
+      assert.equal(quick.results, SUCCESS);
+      const sortedUrls = async () =>
+        [...(await steps(stopping.id))[0]!.urls].sort((a, b) => a.name.localeCompare(b.name));
+      const expectedUrls = [
+        { name: `child #${quick.number}`, url: `${UI}#/builders/${childBuilder}/builds/${quick.number}` },
+        {
+          name: `child-slow #${running.number}`,
+          url: `${UI}#/builders/${slowBuilder}/builds/${running.number}`,
+        },
+      ];
+      assert.deepEqual(await sortedUrls(), expectedUrls);
       rt.runner.stopBuild(stopping.id, 'not today');
       await waitForRequest(master, buildrequestid, 20_000);
       assert.equal((await master.data.builds.get(stopping.id))?.results, CANCELLED);
@@ -442,11 +552,88 @@ for (const peer of PEERS) {
         20_000,
         'the triggered build to be stopped',
       );
-      const slow = (
-        await master.data.builds.latestForBuilder(master.builders.get('child-slow')!.builderid, 1)
-      )[0];
+      const slow = (await master.data.builds.latestForBuilder(slowBuilder, 1))[0];
+      assert.equal(slow?.id, running.id);
       assert.equal(slow?.results, CANCELLED);
+      const stopped = (await steps(stopping.id))[0]!;
+      assert.equal(stopped.stateString, 'triggered child, child-slow (cancelled)');
+      assert.deepEqual(await sortedUrls(), expectedUrls, 'one link per build, none added by the stop');
       await waitFor(() => !alive(Number(readFileSync(pidFile, 'utf8'))), 10_000, 'the child process to die');
+    });
+
+    it('stores and announces properties rendered from a secret masked; later steps and the worker get the real value', async () => {
+      const announced: BusEvents['build.properties'][] = [];
+      const sub = master.bus.subscribe('build.properties', (m) => {
+        announced.push(m.payload);
+      });
+      try {
+        const build = await runToEnd('secret-props');
+        assert.equal(build.results, SUCCESS, build.stateString);
+
+        // A later step rendered the properties for the worker: it wrote the real values.
+        const builddir = join(workerDir, 'secret-props', 'build');
+        assert.equal(readFileSync(join(builddir, 'prop-token.txt'), 'utf8'), `${TOKEN}\n`);
+        assert.equal(readFileSync(join(builddir, 'prop-url.txt'), 'utf8'), `https://u:${TOKEN}@host/x\n`);
+        assert.equal(readFileSync(join(builddir, 'prop-early.txt'), 'utf8'), `${TOKEN}\n`);
+
+        // What is stored, and so what the data layer hands the UI, has the secret masked.
+        const props = await master.data.builds.properties(build.id);
+        assert.deepEqual(props.deploy_token, ['<secret>', 'SetProperty']);
+        assert.deepEqual(props.echoed_url, ['https://u:<secret>@host/x', 'SetPropertyFromCommand Step']);
+        // Set before the build used the secret; masked once it did.
+        assert.deepEqual(props.early, ['<secret>', 'SetPropertyFromCommand Step']);
+        assert.ok(!JSON.stringify(props).includes(TOKEN), JSON.stringify(props));
+
+        // On the bus: the build's initial properties in one announcement, then each change,
+        // masked; only `early` went out in clear, before the build knew it was a secret (its
+        // step's log shows it too), and was announced again masked.
+        await waitFor(
+          () => announced.some((p) => p.buildid === build.id && p.properties.early?.[0] === '<secret>'),
+          5_000,
+          'the masked early property on the bus',
+        );
+        const mine = announced.filter((p) => p.buildid === build.id);
+        assert.deepEqual(mine[0]?.properties.buildnumber, [build.number, 'Build']);
+        assert.deepEqual(mine[0]?.properties.buildername, ['secret-props', 'Builder']);
+        const inClear = mine.flatMap((p) =>
+          Object.entries(p.properties)
+            .filter(([, v]) => JSON.stringify(v).includes(TOKEN))
+            .map(([name]) => name),
+        );
+        assert.deepEqual(inClear, ['early']);
+        const latest = Object.assign({}, ...mine.map((p) => p.properties)) as Record<string, unknown>;
+        assert.deepEqual(latest.deploy_token, ['<secret>', 'SetProperty']);
+        assert.deepEqual(latest.echoed_url, ['https://u:<secret>@host/x', 'SetPropertyFromCommand Step']);
+        assert.deepEqual(latest.early, ['<secret>', 'SetPropertyFromCommand Step']);
+
+        // Handed to a triggered build, the properties leave this build: masked there too.
+        const childBuilder = master.builders.get('child-props')!.builderid;
+        const child = (await master.data.builds.latestForBuilder(childBuilder, 1))[0]!;
+        const passOn = (await steps(build.id)).find((s) => s.name === 'pass-on')!;
+        assert.deepEqual(passOn.urls, [
+          {
+            name: `child-props #${child.number}`,
+            url: `${UI}#/builders/${childBuilder}/builds/${child.number}`,
+          },
+        ]);
+        const childProps = await master.data.builds.properties(child.id);
+        assert.deepEqual(childProps.deploy_token, ['<secret>', 'Trigger']);
+        assert.deepEqual(childProps.label, ['for-<secret>', 'Trigger']);
+        const request = (await master.data.buildrequests.get(child.buildrequestid))!;
+        assert.ok(
+          !JSON.stringify(await master.data.buildsets.properties(request.buildsetid)).includes(TOKEN),
+        );
+        assert.equal((await master.data.buildsets.get(request.buildsetid))?.reason, 'deploy with <secret>');
+        assert.equal(
+          readFileSync(join(workerDir, 'child-props', 'build', 'got.txt'), 'utf8'),
+          '<secret> for-<secret>',
+        );
+        const childAnnounced = announced.filter((p) => p.buildid === child.id);
+        assert.deepEqual(childAnnounced[0]?.properties.deploy_token, ['<secret>', 'Trigger']);
+        assert.ok(!JSON.stringify(childAnnounced).includes(TOKEN));
+      } finally {
+        sub.unsubscribe();
+      }
     });
 
     it('estimates the running build from earlier ones and exposes it in running()', async () => {

@@ -63,6 +63,10 @@ export class BuildRun implements StepHost {
   #stepAbort: AbortController | null = null;
   readonly #props = new Properties();
   #propWrites: Promise<unknown>[] = [];
+  /** Each property as last handed to the database: `[value, source]` as JSON, secrets masked. */
+  readonly #shownProps = new Map<string, string>();
+  /** The redactor's version when every shown property was last checked for secrets. */
+  #maskedWith = 0;
   /** Aborted by a stop: a build still waiting for its locks gives up. */
   readonly #buildAbort = new AbortController();
   readonly redactor = new Redactor();
@@ -140,17 +144,43 @@ export class BuildRun implements StepHost {
   }
 
   get builds(): BuildRequester {
-    this.#builds ??= this.deps.requester(
-      { buildid: this.buildid, builderName: this.builderName },
-      this.assignment.request.sources.map((s) => ({
-        repository: s.repository,
-        branch: s.branch,
-        revision: s.revision,
-        project: s.project,
-        codebase: s.codebase,
-      })),
-    );
+    if (!this.#builds) {
+      const inner = this.deps.requester(
+        { buildid: this.buildid, builderName: this.builderName },
+        this.assignment.request.sources.map((s) => ({
+          repository: s.repository,
+          branch: s.branch,
+          revision: s.revision,
+          project: s.project,
+          codebase: s.codebase,
+        })),
+      );
+      // Properties given to other builds leave this one: they are stored with the new
+      // buildset and shown with those builds, which do not know this build's secrets.
+      this.#builds = {
+        sources: inner.sources,
+        request: (spec) =>
+          inner.request({
+            ...spec,
+            properties: this.#masked(spec.properties),
+            reason: this.#masked(spec.reason),
+          }),
+        watchBuilds: (ids, onStarted) => inner.watchBuilds(ids, onStarted),
+        wait: (id) => inner.wait(id),
+        cancel: (id, reason) => inner.cancel(id, reason),
+      };
+    }
     return this.#builds;
+  }
+
+  /**
+   * The build's boundary for property values: steps render with the real values, while
+   * everything that leaves the build (the database, and through it the UI, the bus and the
+   * `lathe` commands; other builds' requests) gets the secrets this build used masked as
+   * `<secret>`, the same as its logs.
+   */
+  #masked<T>(value: T): T {
+    return this.redactor.redactValue(value);
   }
 
   /** When the build should end, from the builder's recent successful builds; null before it runs steps. */
@@ -168,7 +198,33 @@ export class BuildRun implements StepHost {
 
   setProperty(name: string, value: unknown, source: string): void {
     this.#props.setProperty(name, value, source);
-    this.#propWrites.push(this.data.builds.setProperty(this.buildid, name, value, source));
+    this.#storeProperties([name]);
+  }
+
+  /** Hands the named properties, masked, to the database; unchanged ones are not written again. */
+  #storeProperties(names: Iterable<string>): void {
+    const changed: Record<string, [unknown, string]> = {};
+    for (const name of names) {
+      const source = this.#props.getSource(name);
+      if (source === undefined) continue;
+      const shown: [unknown, string] = [this.#masked(this.#props.getProperty(name)), source];
+      const json = JSON.stringify(shown);
+      if (this.#shownProps.get(name) === json) continue;
+      this.#shownProps.set(name, json);
+      changed[name] = shown;
+    }
+    if (Object.keys(changed).length > 0)
+      this.#propWrites.push(this.data.builds.setProperties(this.buildid, changed));
+  }
+
+  /**
+   * A secret the build used only after a property already held its value (a command printed
+   * it before a step rendered it): mask it in the stored properties too.
+   */
+  #remaskProperties(): void {
+    if (this.redactor.version === this.#maskedWith) return;
+    this.#maskedWith = this.redactor.version;
+    this.#storeProperties([...this.#props.entries()].map(([name]) => name));
   }
 
   /**
@@ -241,6 +297,7 @@ export class BuildRun implements StepHost {
       offLost();
     }
     if (this.#stopResult !== null) result = worstResult(result, this.#stopResult) ?? this.#stopResult;
+    this.#remaskProperties();
     await Promise.allSettled(this.#propWrites);
     await this.#flushMetrics();
     try {
@@ -295,7 +352,8 @@ export class BuildRun implements StepHost {
         worker: workerLayer,
       }),
     );
-    for (const [name, { value, source }] of props.entries()) this.setProperty(name, value, source);
+    this.#props.updateFrom(props);
+    this.#storeProperties([...props.entries()].map(([name]) => name));
   }
 
   /** Takes `accesses` for `fn`; a stop while waiting ends the wait (LockWaitAbortedError). */
@@ -389,6 +447,7 @@ export class BuildRun implements StepHost {
     }
     // A step the stop caught mid-run ends as the stop says, whatever its command returned.
     if (!stoppedBefore && this.#stopResult !== null && result !== SKIPPED) result = this.#stopResult;
+    this.#remaskProperties();
     await Promise.allSettled(this.#propWrites);
     await ctx.finish();
     if (ranAt !== null) {
@@ -396,7 +455,15 @@ export class BuildRun implements StepHost {
       this.metrics.stepFinished(name, Math.max(0, this.#now() - ranAt), ctx.outputLines);
     } else this.#eta?.stepSkipped(step.name);
     const hidden = await this.#hidden(step, result, ctx);
-    await this.data.steps.setState(stepid, `${name} ${resultName(result)}`);
+    const summary = ctx.resultSummary;
+    await this.data.steps.setState(
+      stepid,
+      summary === null
+        ? `${name} ${resultName(result)}`
+        : result === SUCCESS
+          ? summary
+          : `${summary} (${resultName(result)})`,
+    );
     await this.data.steps.finish(stepid, result, hidden);
     this.#currentStep = null;
     this.#stepAbort = null;

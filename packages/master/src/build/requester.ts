@@ -1,10 +1,18 @@
 // What a step may do with other builds (the Trigger step): add a buildset whose parent is
-// the running build, wait for its requests, and cancel them. Cancelling stops a build that
-// runs on this master, or claims and completes a request nobody has claimed yet.
-import type { BuildRequester, BuildsetRequest, SourceSpec } from '../config/steps.js';
+// the running build, learn when its builds start, wait for its requests, and cancel them.
+// Cancelling stops a build that runs on this master, or claims and completes a request
+// nobody has claimed yet.
+import type {
+  BuildRequester,
+  BuildsetRequest,
+  BuildWatch,
+  SourceSpec,
+  StartedBuild,
+} from '../config/steps.js';
 import { AlreadyClaimedError } from '../data/errors.js';
 import type { Master } from '../master.js';
 import { CANCELLED, type Result } from '../results.js';
+import { buildRequestUrl, buildUrl } from '../urls.js';
 import { waitForRequest } from './control.js';
 
 /** A Trigger named a builder this master does not have. */
@@ -21,6 +29,9 @@ export interface RunningBuildsView {
 }
 
 export class MasterBuildRequester implements BuildRequester {
+  /** The builder of each request this requester added, to name their builds. */
+  readonly #builderNames = new Map<number, string>();
+
   constructor(
     private readonly master: Master,
     private readonly runner: RunningBuildsView,
@@ -41,15 +52,66 @@ export class MasterBuildRequester implements BuildRequester {
       builderids: builders.map((b) => b.builderid),
       reason: spec.reason,
       properties: spec.properties,
+      ...(spec.propertiesSource === undefined ? {} : { propertiesSource: spec.propertiesSource }),
       parentBuildid: this.parent.buildid,
       parentRelationship: `Triggered from ${this.parent.builderName}`,
     });
+    const base = this.master.config.buildbotURL;
     return {
       buildsetid: added.buildsetid,
-      requests: builders.map((b) => ({
-        builder: b.name,
-        buildrequestid: added.buildrequestids.get(b.builderid)!,
-      })),
+      requests: builders.map((b) => {
+        const buildrequestid = added.buildrequestids.get(b.builderid)!;
+        this.#builderNames.set(buildrequestid, b.name);
+        return { builder: b.name, buildrequestid, url: buildRequestUrl(base, buildrequestid) };
+      }),
+    };
+  }
+
+  watchBuilds(buildrequestids: readonly number[], onStarted: (build: StartedBuild) => void): BuildWatch {
+    const wanted = new Set(buildrequestids);
+    const reported = new Set<number>();
+    let stopped = false;
+    const report = (b: { buildid: number; builderid: number; number: number; buildrequestid: number }) => {
+      if (stopped || reported.has(b.buildid) || !wanted.has(b.buildrequestid)) return;
+      reported.add(b.buildid);
+      onStarted({
+        buildrequestid: b.buildrequestid,
+        builder: this.#builderNames.get(b.buildrequestid) ?? `builder ${b.builderid}`,
+        builderid: b.builderid,
+        buildid: b.buildid,
+        number: b.number,
+        // Read now, not at request time: a reconfig may have moved the UI meanwhile.
+        url: buildUrl(this.master.config.buildbotURL, b.builderid, b.number),
+      });
+    };
+    // Subscribe first, then look: a build starting between the two is not missed, and one
+    // seen both ways is reported once.
+    const sub = this.master.bus.subscribe('build.started', (m) => report(m.payload), {
+      name: `trigger: builds of requests ${[...wanted].join(',')}`,
+    });
+    const sweep = async () => {
+      for (const id of wanted) {
+        for (const b of await this.master.data.builds.forRequest(id)) report({ ...b, buildid: b.id });
+      }
+    };
+    // Its error, if any, is the stop's to report.
+    const first = sweep().then(
+      () => null,
+      (err: unknown) => ({ err }),
+    );
+    return {
+      stop: async () => {
+        try {
+          const failed = await first;
+          if (failed) throw failed.err;
+          // The bus delivers asynchronously: a build recorded before the stop is reported
+          // even while its event still waits in the queue.
+          await sweep();
+        } finally {
+          stopped = true;
+          sub.unsubscribe();
+        }
+      },
     };
   }
 

@@ -70,6 +70,7 @@ export class BuildStoppedError extends Error {
 export class StepRun implements StepContext {
   readonly #logs = new Map<string, OpenLog>();
   readonly #commands = new Set<CommandRun>();
+  #resultSummary: string | null = null;
 
   constructor(
     private readonly host: StepHost,
@@ -238,6 +239,15 @@ export class StepRun implements StepContext {
   // (a file name, a URL with a token) is masked the same way.
   async setState(text: string): Promise<void> {
     await this.host.data.steps.setState(this.stepid, this.host.redactor.redact(text));
+  }
+
+  setResultSummary(text: string): void {
+    this.#resultSummary = this.host.redactor.redact(text);
+  }
+
+  /** What the finished step's state should say, if the step said (masked like setState). */
+  get resultSummary(): string | null {
+    return this.#resultSummary;
   }
 
   async addUrl(name: string, url: string): Promise<void> {

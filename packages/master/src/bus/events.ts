@@ -33,6 +33,8 @@ export interface BusEvents {
     masterid: number;
   };
   'build.state': { buildid: number; builderid: number; state: string };
+  /** Properties set or changed, `{ name: [value, source] }`, as stored: secrets masked. */
+  'build.properties': { buildid: number; properties: Readonly<Record<string, readonly [unknown, string]>> };
   'build.finished': { buildid: number; builderid: number; number: number; results: number };
   'step.started': { stepid: number; buildid: number; number: number; name: string };
   'step.finished': { stepid: number; buildid: number; results: number };
@@ -62,6 +64,7 @@ export const KEY_FIELDS: { readonly [K in EventKind]: readonly (keyof BusEvents[
   'buildrequest.complete': ['builderid', 'buildrequestid'],
   'build.started': ['builderid', 'buildid'],
   'build.state': ['builderid', 'buildid'],
+  'build.properties': ['buildid'],
   'build.finished': ['builderid', 'buildid'],
   'step.started': ['buildid', 'stepid'],
   'step.finished': ['buildid', 'stepid'],

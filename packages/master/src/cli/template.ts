@@ -62,6 +62,9 @@ const sampleProject = ${q(o.sampleProject)};
 
 export default defineConfig({
   title: 'Lathe sample master',
+  // Where people reach this master's web UI; links to builds (a trigger step's, for
+  // example) start here. An absolute URL ending with '/'.
+  buildbotURL: 'http://localhost:8010/',
 
   // Workers connect to this port. Each worker needs an entry here; its name and password
   // must match what the worker was created with (lathe-worker create ... NAME PASSWORD).

@@ -45,8 +45,38 @@ export interface SourceSpec {
 export interface BuildsetRequest {
   readonly builderNames: readonly string[];
   readonly sources: readonly SourceSpec[];
+  /**
+   * Given to the new builds. They leave this build here, so secrets in them arrive masked
+   * (`<secret>`): a build that needs a secret looks it up itself with `secret(name)`.
+   */
   readonly properties: Readonly<Record<string, unknown>>;
+  /** The source recorded with each of `properties` (Buildbot's Trigger says "Trigger"); default "Buildset". */
+  readonly propertiesSource?: string;
   readonly reason: string;
+}
+
+/** A request of a buildset a step added. */
+export interface RequestedBuild {
+  readonly builder: string;
+  readonly buildrequestid: number;
+  /** The request's page in the web UI. */
+  readonly url: string;
+}
+
+/** A build that started for one of the requests a step follows. */
+export interface StartedBuild {
+  readonly buildrequestid: number;
+  readonly builder: string;
+  readonly builderid: number;
+  readonly buildid: number;
+  readonly number: number;
+  /** The build's page in the web UI. */
+  readonly url: string;
+}
+
+/** Reports started builds until `stop()`, which first reports any recorded but not yet reported. */
+export interface BuildWatch {
+  stop(): Promise<void>;
 }
 
 /** Starting and following other builds from a step (Trigger). */
@@ -54,9 +84,12 @@ export interface BuildRequester {
   /** The source stamps of the running build, as its request carried them. */
   readonly sources: readonly SourceSpec[];
   /** Adds a buildset with this build as its parent; one request per builder. */
-  request(
-    spec: BuildsetRequest,
-  ): Promise<{ buildsetid: number; requests: readonly { builder: string; buildrequestid: number }[] }>;
+  request(spec: BuildsetRequest): Promise<{ buildsetid: number; requests: readonly RequestedBuild[] }>;
+  /**
+   * Calls `onStarted` once for each build of these requests, those already started included;
+   * a retried request starts (and reports) another build.
+   */
+  watchBuilds(buildrequestids: readonly number[], onStarted: (build: StartedBuild) => void): BuildWatch;
   /** Resolves with the request's result once it is complete (after any retries). */
   wait(buildrequestid: number): Promise<Result>;
   /** Stops the request's build if it runs here, or cancels it if nobody claimed it yet. */
@@ -73,7 +106,14 @@ export interface StepContext {
   setProperty(name: string, value: unknown, source: string): void;
   addLog(name: string): Promise<StepLog>;
   runCommand(command: RemoteCommand): Promise<RemoteCommandOutcome>;
+  /** What the step is doing now, shown while it runs. */
   setState(text: string): Promise<void>;
+  /**
+   * What the step's state says once it has finished, e.g. `triggered b2: 1 success`; the
+   * result is appended in parentheses unless it is SUCCESS, as Buildbot does. Without one
+   * the finished step reads `<name> <result>`.
+   */
+  setResultSummary(text: string): void;
   addUrl(name: string, url: string): Promise<void>;
   /** Renders renderables (interpolate, prop, secret, renderable) inside a value for this build. */
   render<T>(value: T): Promise<Rendered<T>>;

@@ -8,6 +8,8 @@ import type { BuildFactory } from './steps.js';
 export const DEFAULT_WORKER_PORT = 9989;
 /** Buildbot's default keepalive interval for workers, in seconds. */
 export const DEFAULT_KEEPALIVE = 3600;
+/** Where the web UI is served when the config does not say, as in Buildbot's sample config. */
+export const DEFAULT_BUILDBOT_URL = 'http://localhost:8010/';
 
 export interface WorkerConfig {
   readonly name: string;
@@ -73,6 +75,11 @@ export interface LogsConfig {
 
 export interface MasterConfig {
   readonly title?: string;
+  /**
+   * The address people reach this master's web UI at (Buildbot's `buildbotURL`): links to
+   * builds and build requests (a trigger step's URLs, later notifications) start here. An
+   * absolute http(s) URL ending with '/'; default http://localhost:8010/.
+   */
   readonly buildbotURL?: string;
   readonly workers?: readonly WorkerConfig[];
   readonly builders?: readonly BuilderConfig[];

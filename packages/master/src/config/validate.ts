@@ -4,6 +4,7 @@ import { DEFAULT_DATABASE_URL } from '../db/connection.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { SourceLocator } from './locate.js';
 import {
+  DEFAULT_BUILDBOT_URL,
   DEFAULT_KEEPALIVE,
   DEFAULT_WORKER_PORT,
   type ResolvedBuilder,
@@ -144,6 +145,10 @@ export function validateConfig(raw: unknown, file: string, sourceText?: string):
     if (raw[key] !== undefined && typeof raw[key] !== 'string')
       top(key, `must be a string, got ${describe(raw[key])}`);
   }
+  if (typeof raw.buildbotURL === 'string') {
+    const problem = checkBuildbotURL(raw.buildbotURL);
+    if (problem) top('buildbotURL', problem);
+  }
 
   if (raw.properties !== undefined && !isPlainRecord(raw.properties))
     top('properties', 'must be a plain object');
@@ -161,7 +166,7 @@ export function validateConfig(raw: unknown, file: string, sourceText?: string):
   }
   return {
     title: (raw.title as string | undefined) ?? 'Lathe',
-    buildbotURL: (raw.buildbotURL as string | undefined) ?? 'http://localhost:8010/',
+    buildbotURL: (raw.buildbotURL as string | undefined) ?? DEFAULT_BUILDBOT_URL,
     workers,
     builders,
     workerPort: workerPort as { port: number; host: string | null },
@@ -175,6 +180,21 @@ export function validateConfig(raw: unknown, file: string, sourceText?: string):
     reporters,
     www: (raw.www as Obj | undefined) ?? {},
   };
+}
+
+// Links are made by appending a route (`#/builders/3/builds/7`) to this URL, so it must be
+// absolute and end with '/', as Buildbot requires too.
+function checkBuildbotURL(url: string): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `must be an absolute URL such as ${JSON.stringify(DEFAULT_BUILDBOT_URL)}, got ${JSON.stringify(url)}`;
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    return `must be an http or https URL, got ${JSON.stringify(url)}`;
+  if (!url.endsWith('/')) return `must end with '/', got ${JSON.stringify(url)}`;
+  return null;
 }
 
 function isPositiveInt(v: unknown): v is number {

@@ -177,13 +177,30 @@ export class BuildsData {
     return true;
   }
 
+  // What is stored here is shown as it is (the UI, `build.properties` on the bus), so a
+  // build hands its properties over with secrets already masked (BuildRun does).
   async setProperty(buildid: number, name: string, value: unknown, source: string): Promise<void> {
-    const json = JSON.stringify(value);
-    await this.ctx.db
-      .insertInto('build_properties')
-      .values({ buildid, name, value: json, source })
-      .onConflict((oc) => oc.columns(['buildid', 'name']).doUpdateSet({ value: json, source }))
-      .execute();
+    await this.setProperties(buildid, { [name]: [value, source] });
+  }
+
+  /** Sets several properties in one transaction and announces them in one `build.properties`. */
+  async setProperties(
+    buildid: number,
+    properties: Readonly<Record<string, readonly [unknown, string]>>,
+  ): Promise<void> {
+    const entries = Object.entries(properties);
+    if (entries.length === 0) return;
+    await this.ctx.db.transaction().execute(async (trx) => {
+      for (const [name, [value, source]] of entries) {
+        const json = JSON.stringify(value);
+        await trx
+          .insertInto('build_properties')
+          .values({ buildid, name, value: json, source })
+          .onConflict((oc) => oc.columns(['buildid', 'name']).doUpdateSet({ value: json, source }))
+          .execute();
+      }
+    });
+    this.ctx.bus.publish('build.properties', { buildid, properties: { ...properties } });
   }
 
   async properties(buildid: number): Promise<Record<string, [unknown, string]>> {

@@ -9,6 +9,11 @@ export interface BuildsetSpec {
   readonly builderids: readonly number[];
   readonly reason?: string | null;
   readonly properties?: Readonly<Record<string, unknown>>;
+  /**
+   * Where `properties` came from, recorded with each and kept by the builds (Buildbot:
+   * "Trigger" for a trigger step's, "Force Build Form", "Scheduler"); default "Buildset".
+   */
+  readonly propertiesSource?: string;
   /** Higher runs first; default 0. */
   readonly priority?: number;
   readonly externalIdstring?: string | null;
@@ -63,6 +68,7 @@ export class BuildsetsData {
           .execute();
       }
       const props = Object.entries(spec.properties ?? {});
+      const source = spec.propertiesSource ?? 'Buildset';
       if (props.length > 0) {
         await trx
           .insertInto('buildset_properties')
@@ -70,7 +76,7 @@ export class BuildsetsData {
             props.map(([name, value]) => ({
               buildsetid: bs.id,
               property_name: name,
-              property_value: JSON.stringify([value, 'Buildset']),
+              property_value: JSON.stringify([value, source]),
             })),
           )
           .execute();

@@ -1,12 +1,24 @@
 // Trigger: starts builds on other builders as a buildset whose parent is this build, with
 // this build's source stamps (the checked-out `got_revision` by default) and chosen
 // properties; optionally waits and takes the worst of their results. Buildbot triggers
-// Triggerable schedulers by name; Lathe has no schedulers yet, so this names builders.
+// Triggerable schedulers by name; Lathe has no schedulers yet, so this names builders (a
+// `schedulerNames` option can sit beside `builderNames` once they exist: only where the
+// requests come from changes, the links and the waiting below stay).
 // A stopped build cancels the builds it is waiting for.
-import type { SourceSpec, StepContext } from '../config/steps.js';
-import { CANCELLED, type Result, resultName, SUCCESS, worstResult } from '../results.js';
+//
+// The step shows what it started, as step URLs: each triggered build that starts while the
+// step runs is linked as `<builder> #<number>` to its page; a request that has no build yet
+// when the step ends (always the case for a fire-and-forget trigger, whose step ends at
+// once) is linked as `<builder> request #<id>` to the request's page, which lists the
+// builds it gets later. Buildbot links every request at once and adds the builds at the
+// end; linking builds as they start lets a user follow a long wait.
+import type { RequestedBuild, SourceSpec, StepContext } from '../config/steps.js';
+import { CANCELLED, RESULT_NAMES, type Result, resultName, SUCCESS, worstResult } from '../results.js';
 import { type StepValue, stepValue } from './args.js';
 import { Step, type StepOptions } from './base.js';
+
+/** The source the triggered builds' properties carry, as in Buildbot. */
+export const TRIGGER_PROPERTY_SOURCE = 'Trigger';
 
 export interface TriggerOptions extends StepOptions {
   readonly builderNames: StepValue<readonly string[]>;
@@ -41,13 +53,40 @@ export class Trigger extends Step<TriggerOptions> {
       builderNames,
       sources: this.#sources(ctx),
       properties,
+      propertiesSource: TRIGGER_PROPERTY_SOURCE,
       reason:
         o.reason === undefined
           ? `The Triggerable step ${this.name} of ${ctx.builderName} #${ctx.buildNumber}`
           : await stepValue(o.reason, ctx),
     });
-    await ctx.setState(`triggered ${builderNames.join(', ')}`);
-    if (!o.waitForFinish) return SUCCESS;
+    const triggered = `triggered ${builderNames.join(', ')}`;
+
+    const linked = new Set<number>();
+    const links = new Writes();
+    const watch = ctx.builds.watchBuilds(
+      requests.map((r) => r.buildrequestid),
+      (b) => {
+        linked.add(b.buildrequestid);
+        links.add(() => ctx.addUrl(`${b.builder} #${b.number}`, b.url));
+      },
+    );
+    try {
+      if (!o.waitForFinish) {
+        ctx.setResultSummary(triggered);
+        return SUCCESS;
+      }
+      return await this.#wait(ctx, requests, triggered);
+    } finally {
+      await watch.stop();
+      for (const r of requests) {
+        if (!linked.has(r.buildrequestid))
+          links.add(() => ctx.addUrl(`${r.builder} request #${r.buildrequestid}`, r.url));
+      }
+      await links.done();
+    }
+  }
+
+  async #wait(ctx: StepContext, requests: readonly RequestedBuild[], triggered: string): Promise<Result> {
     const cancelAll = () => {
       for (const r of requests) void ctx.builds.cancel(r.buildrequestid, 'the triggering build was stopped');
     };
@@ -60,14 +99,41 @@ export class Trigger extends Step<TriggerOptions> {
         resolve(null);
       };
     });
+    // The state names what is still awaited and tallies what has finished.
+    const waitingFor = new Set(requests);
+    const finished: Result[] = [];
+    const stateWrites = new Writes();
+    // After a stop the waits still settle; the finished step's state is no longer theirs.
+    let over = false;
+    const showState = () => {
+      if (over) return;
+      const names = [...waitingFor].map((r) => r.builder).join(', ');
+      const text =
+        finished.length === 0 ? `waiting for ${names}` : `waiting for ${names}; ${tally(finished)}`;
+      stateWrites.add(() => ctx.setState(text));
+    };
+    showState();
     ctx.signal.addEventListener('abort', onAbort);
     try {
       if (ctx.signal.aborted) onAbort();
       const results = await Promise.race([
-        Promise.all(requests.map((r) => ctx.builds.wait(r.buildrequestid))),
+        Promise.all(
+          requests.map(async (r) => {
+            const result = await ctx.builds.wait(r.buildrequestid);
+            waitingFor.delete(r);
+            finished.push(result);
+            if (waitingFor.size > 0) showState();
+            return result;
+          }),
+        ),
         aborted,
       ]);
-      if (results === null) return CANCELLED;
+      await stateWrites.done();
+      if (results === null) {
+        ctx.setResultSummary(triggered);
+        return CANCELLED;
+      }
+      ctx.setResultSummary(`${triggered}: ${tally(results)}`);
       const log = await ctx.addLog('triggered builds');
       await log.write(
         'h',
@@ -77,6 +143,7 @@ export class Trigger extends Step<TriggerOptions> {
       );
       return results.reduce<Result>((acc, r) => worstResult(acc, r) ?? acc, SUCCESS);
     } finally {
+      over = true;
       ctx.signal.removeEventListener('abort', onAbort);
     }
   }
@@ -96,6 +163,37 @@ export class Trigger extends Step<TriggerOptions> {
       return s;
     });
   }
+}
+
+/**
+ * Writes made while the step waits, one after the other (a late state cannot overtake a
+ * newer one; URLs keep their order). A failed write is reported by `done()`, not left as
+ * an unhandled rejection while the step still waits.
+ */
+class Writes {
+  #chain: Promise<void> = Promise.resolve();
+  #error: { err: unknown } | null = null;
+
+  add(write: () => Promise<void>): void {
+    this.#chain = this.#chain.then(write).catch((err: unknown) => {
+      this.#error ??= { err };
+    });
+  }
+
+  async done(): Promise<void> {
+    await this.#chain;
+    if (this.#error) throw this.#error.err;
+  }
+}
+
+/** `2 success, 1 failure`: counts in Buildbot's result order. */
+function tally(results: readonly Result[]): string {
+  const counts = new Map<Result, number>();
+  for (const r of results) counts.set(r, (counts.get(r) ?? 0) + 1);
+  return RESULT_NAMES.flatMap((name, r) => {
+    const n = counts.get(r as Result);
+    return n ? [`${n} ${name}`] : [];
+  }).join(', ');
 }
 
 export const trigger = (o: TriggerOptions) => new Trigger(o);
