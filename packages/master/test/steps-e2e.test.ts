@@ -561,6 +561,41 @@ for (const peer of PEERS) {
       await waitFor(() => !alive(Number(readFileSync(pidFile, 'utf8'))), 10_000, 'the child process to die');
     });
 
+    it("layers the built changes' properties under the request's; forced properties say so", async () => {
+      const changeid = await master.data.changes.add({
+        author: 'dev <dev@example.org>',
+        repository: 'repo',
+        branch: 'main',
+        revision: 'abc123',
+        properties: { colour: 'red', size: 'from-change' },
+      });
+      const change = (await master.data.changes.get(changeid))!;
+      const childid = master.builders.get('child')!.builderid;
+      const added = await master.data.buildsets.add({
+        sourcestampids: [change.sourcestampid],
+        builderids: [childid],
+        reason: 'a change',
+        properties: { size: 'from-request' },
+        propertiesSource: 'Scheduler',
+      });
+      const brid = added.buildrequestids.get(childid)!;
+      await waitForRequest(master, brid, 60_000);
+      const build = (await master.data.builds.forRequest(brid)).at(-1)!;
+      const props = await master.data.builds.properties(build.id);
+      assert.deepEqual(props.colour, ['red', 'Change']);
+      assert.deepEqual(props.size, ['from-request', 'Scheduler'], 'the request beats the change');
+      assert.ok((await stepLog(build.id, 'show')).includes('ocolour=red size=from-request'));
+
+      const { buildrequestid } = await forceBuild(master, {
+        builder: 'child',
+        properties: { size: 'forced' },
+      });
+      await waitForRequest(master, buildrequestid, 60_000);
+      const forced = (await master.data.builds.forRequest(buildrequestid)).at(-1)!;
+      assert.deepEqual((await master.data.builds.properties(forced.id)).size, ['forced', 'Force Build Form']);
+      assert.equal((await master.data.builds.properties(forced.id)).colour, undefined);
+    });
+
     it('stores and announces properties rendered from a secret masked; later steps and the worker get the real value', async () => {
       const announced: BusEvents['build.properties'][] = [];
       const sub = master.bus.subscribe('build.properties', (m) => {

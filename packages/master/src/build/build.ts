@@ -318,12 +318,15 @@ export class BuildRun implements StepHost {
 
   /**
    * The build's initial properties in Buildbot's order, more specific sources winning:
-   * global config, what the request carried (a scheduler's or forced build's properties,
+   * global config, the properties of the changes being built, what the request carried (a scheduler's or forced build's properties,
    * with their own sources), builder, build (identity and source stamp), worker.
    */
   async #setupProperties(): Promise<void> {
     const { builder, worker, request } = this.assignment;
     const props = new Properties(this.deps.properties, PropertySources.config);
+    const withChanges = request.sources.filter((s) => s.hasChanges).map((s) => s.sourcestampid);
+    for (const changeProps of await this.data.changes.propertiesOf(withChanges))
+      props.update(changeProps, PropertySources.change);
     const requested = await this.data.buildsets.properties(request.buildsetid);
     for (const [k, [v, source]] of Object.entries(requested)) {
       if (v !== undefined) props.setProperty(k, v, source);

@@ -53,6 +53,8 @@ export async function forceBuild(
     builderids: [builder.builderid],
     reason: spec.reason ?? 'forced build',
     properties: spec.properties ?? {},
+    // Buildbot's name for properties given when forcing a build.
+    propertiesSource: 'Force Build Form',
     ...(spec.priority === undefined ? {} : { priority: spec.priority }),
   });
   return { buildsetid: added.buildsetid, buildrequestid: added.buildrequestids.get(builder.builderid)! };

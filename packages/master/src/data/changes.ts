@@ -139,6 +139,32 @@ export class ChangesData {
     };
   }
 
+  /**
+   * The properties of the changes in these source stamps, one record per change, oldest
+   * change first (a build layers them in that order, so the newest change wins).
+   */
+  async propertiesOf(sourcestampids: readonly number[]): Promise<Record<string, unknown>[]> {
+    if (sourcestampids.length === 0) return [];
+    const rows = await this.ctx.db
+      .selectFrom('changes')
+      .innerJoin('change_properties', 'change_properties.changeid', 'changes.id')
+      .select([
+        'changes.id as changeid',
+        'change_properties.property_name',
+        'change_properties.property_value',
+      ])
+      .where('changes.sourcestampid', 'in', sourcestampids)
+      .orderBy('changes.id')
+      .execute();
+    const byChange = new Map<number, Record<string, unknown>>();
+    for (const r of rows) {
+      const record = byChange.get(r.changeid) ?? {};
+      record[r.property_name] = parseJson<[unknown, string]>(r.property_value, [null, ''])[0];
+      byChange.set(r.changeid, record);
+    }
+    return [...byChange.values()];
+  }
+
   /** Most recent change ids first; a page, never the whole table. */
   async recent(limit = 50): Promise<number[]> {
     const rows = await this.ctx.db
