@@ -32,6 +32,7 @@ import {
   SUCCESS,
   worstResult,
 } from '../results.js';
+import { stepString } from '../steps/option-values.js';
 import { type WorkerChannel, WorkerLostError } from '../workers/channel.js';
 import { BuildStoppedError, type StepHost, StepRun } from './step-context.js';
 
@@ -358,9 +359,13 @@ export class BuildRun implements StepHost {
       if (step.doStepIf && !(await step.doStepIf(ctx))) result = SKIPPED;
       else {
         const run = async () => {
-          if (waited) await this.data.steps.setState(stepid, name);
           ranAt = this.#now();
           this.#eta?.stepStarted(step.name, ranAt);
+          // Rendered now, with the properties earlier steps set; through the step context,
+          // so a secret in it is masked like any state text.
+          if (step.description !== undefined)
+            await ctx.setState(await stepString(step.description, ctx, 'description'));
+          else if (waited) await this.data.steps.setState(stepid, name);
           return step.run(ctx);
         };
         const locks = step.locks ?? [];
