@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { forceBuild, waitForRequest } from '../src/build/control.js';
+import type { BusEvents } from '../src/bus/events.js';
 import { Master } from '../src/master.js';
 import { CANCELLED, FAILURE, RETRY, type Result, SKIPPED, SUCCESS, WARNINGS } from '../src/results.js';
 import { type WorkerRuntime, withWorkers } from '../src/runtime.js';
@@ -449,8 +450,12 @@ for (const peer of PEERS) {
       await waitFor(() => !alive(Number(readFileSync(pidFile, 'utf8'))), 10_000, 'the child process to die');
     });
 
-    it('estimates the running build from earlier ones and exposes it in running()', async () => {
+    it('estimates the running build from earlier ones and exposes it in running() and on the bus', async () => {
       for (let i = 0; i < 2; i++) assert.equal((await runToEnd('eta')).results, SUCCESS);
+      const published: BusEvents['build.eta'][] = [];
+      const sub = master.bus.subscribe('build.eta.#', (m) => {
+        published.push(m.payload);
+      });
       const { buildrequestid } = await forceBuild(master, { builder: 'eta' });
       const build = await buildOf(buildrequestid);
       let seen: { buildRemainingS?: number; progress?: number } | null = null;
@@ -464,9 +469,21 @@ for (const peer of PEERS) {
         'an ETA',
       );
       await waitForRequest(master, buildrequestid, 20_000);
+      await master.bus.idle();
+      sub.unsubscribe();
       const eta = seen as unknown as { buildRemainingS: number; progress: number };
       assert.ok(eta.buildRemainingS >= 0 && eta.buildRemainingS < 30, String(eta.buildRemainingS));
       assert.ok(eta.progress >= 0 && eta.progress <= 1);
+      // On the bus: when the step starts, as its output comes (at most once a second) and
+      // when it ends; the last one says the build is about done.
+      const mine = published.filter((e) => e.buildid === build.id);
+      const [nap] = await steps(build.id);
+      assert.ok(mine.length >= 2, JSON.stringify(published));
+      assert.equal(mine[0]!.stepid, nap!.id);
+      assert.ok(mine[0]!.stepEta !== null && mine[0]!.buildEta > build.startedAt);
+      assert.equal(mine.at(-1)!.stepid, null);
+      assert.ok(mine.at(-1)!.progress! > 0.9, JSON.stringify(mine.at(-1)));
+      assert.ok(mine.every((e) => e.builderid === build.builderid && e.number === build.number));
     });
 
     it('releases a build lock when the worker is lost mid-build (last: it takes the worker away)', async () => {

@@ -1,6 +1,7 @@
 // The administrative perspective: what a logged-in `lathe` client may do to a running
 // master. Methods named `perspective_*` are the whole remote surface.
 import { Avatar, PBError, type RemoteReference } from '@lathe/pb';
+import type { EtaEstimate } from '../eta/estimator.js';
 import type { Master } from '../master.js';
 import { BuildFollower } from './follow.js';
 import type {
@@ -21,6 +22,8 @@ export interface ControlTarget {
   readonly reconfigs: ReconfigTracker;
   /** False once shutdown has begun: no new builds are accepted. */
   accepting(): boolean;
+  /** A running build's estimate, from the build runner; absent when none is attached. */
+  eta?(buildid: number): EtaEstimate | null;
 }
 
 const MAX_WAIT_MS = 10 * 60_000;
@@ -70,16 +73,21 @@ export class ControlAvatar extends Avatar {
         });
       }
     }
-    const builds: RunningBuildStatus[] = (await master.data.builds.unfinishedOf(master.masterid)).map(
-      (b) => ({
+    const builds: RunningBuildStatus[] = (await master.data.builds.unfinishedOf(master.masterid)).map((b) => {
+      const eta = this.target.eta?.(b.id) ?? null;
+      return {
         buildid: b.id,
         builder: builderNames.get(b.builderid) ?? `builder ${b.builderid}`,
         number: b.number,
         worker: b.workerid === null ? null : (workerNames.get(b.workerid) ?? `worker ${b.workerid}`),
         startedAt: b.startedAt,
         state: b.stateString,
-      }),
-    );
+        // null rather than absent: the protocol is plain data for any PB client.
+        eta: eta?.buildEta ?? null,
+        stepEta: eta?.stepEta ?? null,
+        progress: eta?.progress ?? null,
+      };
+    });
     return {
       name: master.name,
       masterid: master.masterid,

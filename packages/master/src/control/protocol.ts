@@ -23,6 +23,15 @@ export interface RunningBuildStatus {
   readonly worker: string | null;
   readonly startedAt: number;
   readonly state: string;
+  /**
+   * Epoch seconds when the build should finish, learned from the builder's recent builds;
+   * null without history (or when the master cannot see its running builds).
+   */
+  readonly eta: number | null;
+  /** When the running step should finish, likewise. */
+  readonly stepEta: number | null;
+  /** Share of the expected work done, 0..1, or null. */
+  readonly progress: number | null;
 }
 
 export interface PendingRequestStatus {
