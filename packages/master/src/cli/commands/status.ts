@@ -7,8 +7,8 @@ import { atMostOneDir, type Command, EXIT } from '../usage.js';
 const help = `Usage: lathe status [options] [dir]
 
 Asks the running master of dir, over its control port, for its workers
-(connected, idle or busy, what they reported), running builds (with their ETA once the builder has history) and pending
-build requests.
+(connected, idle or busy, what they reported), running builds (with their
+estimated finish once the builder has history) and pending build requests.
 
 Options:
   --json      print the status as JSON
