@@ -1,5 +1,6 @@
 // A master started with the real `lathe` command and a real Lathe worker, driven only
-// through `lathe`: the ETA of a running build in `lathe status`.
+// through `lathe`: the ETA of a running build in `lathe status`; pausing, unpausing and
+// gracefully shutting down the worker with `lathe worker`.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -7,9 +8,10 @@ import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { MasterStatus } from '../src/control/protocol.js';
+import { SUCCESS } from '../src/results.js';
 import { createWorker, type TestWorker, waitFor, workerAvailable } from './bbworker.js';
 import { alive, lathe } from './cli-helpers.js';
-import { tempDir } from './helpers.js';
+import { openData, type TestData, tempDir } from './helpers.js';
 
 /** A port nothing listens on right now: the master's worker port must be known up front. */
 async function freePort(): Promise<number> {
@@ -25,7 +27,8 @@ function configText(port: number): string {
   return `import { buildFactory, defineConfig, interpolate, shellCommand } from '@lathe/master';
 export default defineConfig({
   workerPort: ${port},
-  workers: [{ name: 'w1', password: 'pw-1' }],
+  // w2 never connects.
+  workers: [{ name: 'w1', password: 'pw-1' }, { name: 'w2', password: 'pw-2' }],
   builders: [
     {
       name: 'timed',
@@ -49,6 +52,7 @@ describe('lathe with a running master and a real worker', { skip: !workerAvailab
   const go = join(workerDir, 'timed', 'build', 'go');
   let worker: TestWorker | undefined;
   let pid = 0;
+  let db: TestData | undefined;
 
   before(async () => {
     const port = await freePort();
@@ -61,6 +65,7 @@ describe('lathe with a running master and a real worker', { skip: !workerAvailab
     worker = createWorker('lathe', workerDir, 'w1', 'pw-1', port);
     worker.start();
     await waitFor(async () => (await status()).workers.some((w) => w.connected), 60_000, 'the worker');
+    db = await openData(join(dir, 'state.sqlite'));
   });
 
   after(async () => {
@@ -69,6 +74,7 @@ describe('lathe with a running master and a real worker', { skip: !workerAvailab
       ? Number(readFileSync(join(dir, 'lathe.pid'), 'utf8'))
       : 0;
     for (const p of new Set([pid, current])) if (p && alive(p)) process.kill(p, 'SIGKILL');
+    await db?.close();
     tmp.cleanup();
   });
 
@@ -104,5 +110,87 @@ describe('lathe with a running master and a real worker', { skip: !workerAvailab
 
     writeFileSync(go, '');
     await waitFor(async () => (await status()).builds.length === 0, 30_000, 'the held build to finish');
+  });
+
+  const w1 = async () => (await status()).workers.find((w) => w.name === 'w1')!;
+
+  async function latestBuild() {
+    const builderid = await db!.data.builders.findOrCreate('timed');
+    return (await db!.data.builds.latestForBuilder(builderid, 1))[0];
+  }
+
+  it('worker pause keeps new builds off the worker until unpause', async () => {
+    const paused = await lathe(['worker', 'pause', 'w1', '--dir', dir]);
+    assert.equal(paused.code, 0, paused.stderr);
+    assert.equal(paused.stdout.trim(), 'worker w1 paused: it takes no new builds');
+    assert.equal((await w1()).state, 'paused');
+    assert.match((await lathe(['status', dir])).stdout, /^ {2}w1 +paused +0\/∞ builds/m);
+    const again = await lathe(['worker', 'pause', 'w1', '--dir', dir]);
+    assert.equal(again.stdout.trim(), 'worker w1 was already paused');
+
+    const before = (await latestBuild())!.number;
+    const forced = await lathe(['force', 'timed', '--dir', dir, '--no-wait']);
+    assert.equal(forced.code, 0, forced.stderr);
+    // The distributor looks at the request at once; give it time to (wrongly) start a build.
+    await new Promise((r) => setTimeout(r, 1500));
+    let st = await status();
+    assert.equal(st.pending.length, 1, JSON.stringify(st));
+    assert.equal(st.builds.length, 0);
+
+    const unpaused = await lathe(['worker', 'unpause', 'w1', '--dir', dir]);
+    assert.equal(unpaused.code, 0, unpaused.stderr);
+    assert.equal(unpaused.stdout.trim(), 'worker w1 unpaused: it takes builds again');
+    await waitFor(
+      async () => {
+        st = await status();
+        return st.pending.length === 0 && st.builds.length === 0;
+      },
+      30_000,
+      'the queued build to run',
+    );
+    const built = await latestBuild();
+    assert.equal(built?.number, before + 1);
+    assert.equal(built?.results, SUCCESS);
+  });
+
+  it('worker refuses clearly an unknown worker and one that is not connected', async () => {
+    const unknown = await lathe(['worker', 'pause', 'nope', '--dir', dir]);
+    assert.equal(unknown.code, 1);
+    assert.match(
+      unknown.stderr,
+      /^lathe worker: the master refused: no worker named "nope" \(workers: w1, w2\)$/m,
+    );
+    for (const action of ['pause', 'unpause', 'shutdown']) {
+      const away = await lathe(['worker', action, 'w2', '--dir', dir]);
+      assert.equal(away.code, 1, action);
+      assert.match(away.stderr, /the master refused: worker "w2" is not connected/, action);
+    }
+  });
+
+  it('worker shutdown lets the running build finish, starts no new one, then the worker exits', async () => {
+    const held = await lathe(['force', 'timed', '--dir', dir, '--no-wait', '--prop', 'hold=1']);
+    assert.equal(held.code, 0, held.stderr);
+    await waitFor(async () => (await status()).builds.length === 1, 30_000, 'the held build to start');
+    const heldBuild = (await status()).builds[0]!;
+
+    const r = await lathe(['worker', 'shutdown', 'w1', '--dir', dir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      r.stdout.trim(),
+      'worker w1 will shut down once its 1 running build(s) finish; it takes no new builds',
+    );
+    const state = await w1();
+    assert.deepEqual([state.connected, state.state], [true, 'shutting down']);
+    const next = await lathe(['force', 'timed', '--dir', dir, '--no-wait']);
+    assert.equal(next.code, 0, next.stderr);
+
+    writeFileSync(go, '');
+    await waitFor(() => !worker!.running, 30_000, 'the worker process to exit');
+    const st = await status();
+    assert.equal(st.workers.find((w) => w.name === 'w1')?.state, 'disconnected');
+    assert.equal(st.builds.length, 0);
+    assert.equal(st.pending.length, 1, 'the request forced during the shutdown waits for a worker');
+    const finished = await db!.data.builds.get(heldBuild.buildid);
+    assert.equal(finished?.results, SUCCESS, 'the running build finished normally');
   });
 });

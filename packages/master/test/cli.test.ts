@@ -19,6 +19,7 @@ const SUBCOMMANDS = [
   'upgrade-master',
   'force',
   'status',
+  'worker',
 ];
 
 describe('lathe (offline commands)', () => {
@@ -59,6 +60,12 @@ describe('lathe (offline commands)', () => {
     const badProp = await lathe(['force', 'x', '--prop', 'novalue']);
     assert.equal(badProp.code, 2);
     assert.match(badProp.stderr, /--prop needs name=value/);
+    const noAction = await lathe(['worker', 'frob', 'w1']);
+    assert.equal(noAction.code, 2);
+    assert.match(noAction.stderr, /lathe worker: unknown action "frob" \(pause, unpause or shutdown\)/);
+    const noName = await lathe(['worker', 'pause']);
+    assert.equal(noName.code, 2);
+    assert.match(noName.stderr, /lathe worker: needs exactly one worker name, got 0/);
   });
 
   it('create-master writes a config that checkconfig accepts, a private secret and the database', async () => {
@@ -122,6 +129,7 @@ describe('lathe (offline commands)', () => {
       ['status', dir],
       ['force', 'sample', '--dir', dir],
       ['reconfig', dir],
+      ['worker', 'pause', 'w1', '--dir', dir],
     ]) {
       const r = await lathe(args);
       assert.equal(r.code, 1, args.join(' '));

@@ -11,9 +11,11 @@ import type {
   PendingRequestStatus,
   ReconfigOutcome,
   RunningBuildStatus,
+  WorkerActionResult,
   WorkerStatus,
 } from './protocol.js';
 import type { ReconfigTracker } from './reconfig-tracker.js';
+import { applyWorkerAction, workerState } from './worker-actions.js';
 
 /** What the control channel needs from the process that runs the master. */
 export interface ControlTarget {
@@ -42,17 +44,10 @@ export class ControlAvatar extends Avatar {
     for (const w of master.workers.values()) {
       workerNames.set(w.workerid, w.name);
       const row = await master.data.workers.get(w.workerid);
-      const state = !w.connected
-        ? 'disconnected'
-        : w.paused
-          ? 'paused'
-          : w.runningBuilds > 0
-            ? 'busy'
-            : 'idle';
       workers.push({
         name: w.name,
         connected: w.connected,
-        state,
+        state: workerState(w),
         runningBuilds: w.runningBuilds,
         maxBuilds: w.maxBuilds,
         info: w.connected ? (row?.info ?? {}) : {},
@@ -162,6 +157,20 @@ export class ControlAvatar extends Avatar {
       this.#followers.delete(follower);
     });
     return follower;
+  }
+
+  /** Stops giving the worker new builds; its running builds go on. */
+  perspective_pauseWorker(name: unknown): Promise<WorkerActionResult> {
+    return applyWorkerAction(this.target.master, name, 'pause');
+  }
+
+  perspective_unpauseWorker(name: unknown): Promise<WorkerActionResult> {
+    return applyWorkerAction(this.target.master, name, 'unpause');
+  }
+
+  /** Shuts the worker process down once its running builds are done. */
+  perspective_shutdownWorker(name: unknown): Promise<WorkerActionResult> {
+    return applyWorkerAction(this.target.master, name, 'shutdown');
   }
 
   perspective_reconfigState(): ReconfigOutcome {
