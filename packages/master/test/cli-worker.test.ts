@@ -1,6 +1,7 @@
 // A master started with the real `lathe` command and a real Lathe worker, driven only
 // through `lathe`: the ETA of a running build in `lathe status`; pausing, unpausing and
-// gracefully shutting down the worker with `lathe worker`.
+// gracefully shutting down the worker with `lathe worker`; what `force --prop --reason`
+// gives the build; `stop --cancel` cancelling a running build and killing its process.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { MasterStatus } from '../src/control/protocol.js';
-import { SUCCESS } from '../src/results.js';
+import { CANCELLED, SUCCESS } from '../src/results.js';
 import { createWorker, type TestWorker, waitFor, workerAvailable } from './bbworker.js';
 import { alive, lathe } from './cli-helpers.js';
 import { openData, type TestData, tempDir } from './helpers.js';
@@ -38,6 +39,11 @@ export default defineConfig({
         shellCommand({ name: 'hold', command: interpolate('rm -f go; [ -z "%(prop:hold:-)s" ] || while [ ! -f go ]; do sleep 0.05; done') }),
         shellCommand({ name: 'nap', command: 'sleep 2' }),
       ),
+    },
+    {
+      name: 'long',
+      workerNames: ['w1'],
+      factory: buildFactory(shellCommand({ name: 'forever', command: 'echo $$ > pid; exec sleep 300' })),
     },
   ],
   db: { url: 'sqlite:state.sqlite' },
@@ -87,8 +93,19 @@ describe('lathe with a running master and a real worker', { skip: !workerAvailab
   it('status shows the ETA of a running build learned from the builder’s history', async () => {
     const first = await lathe(['force', 'timed', '--dir', dir, '--timeout', '60']);
     assert.equal(first.code, 0, `${first.stdout}\n${first.stderr}`);
-    const held = await lathe(['force', 'timed', '--dir', dir, '--no-wait', '--prop', 'hold=1']);
+    const held = await lathe([
+      'force',
+      'timed',
+      '--dir',
+      dir,
+      '--no-wait',
+      '--prop',
+      'hold=1',
+      '--reason',
+      'checking the ETA',
+    ]);
     assert.equal(held.code, 0, held.stderr);
+    const buildsetid = Number(/^buildset (\d+) submitted/m.exec(held.stdout)?.[1]);
 
     let text = '';
     await waitFor(
@@ -107,6 +124,9 @@ describe('lathe with a running master and a real worker', { skip: !workerAvailab
     const now = Date.now() / 1000;
     assert.ok(running.eta > now - 1 && running.eta < now + 30, `ETA ${running.eta} vs now ${now}`);
     assert.ok(running.progress !== null && running.progress >= 0 && running.progress <= 1);
+    // The property and reason given to force reached the build.
+    assert.equal((await db!.data.builds.properties(running.buildid)).hold?.[0], '1');
+    assert.equal((await db!.data.buildsets.get(buildsetid))?.reason, 'checking the ETA');
 
     writeFileSync(go, '');
     await waitFor(async () => (await status()).builds.length === 0, 30_000, 'the held build to finish');
@@ -192,5 +212,33 @@ describe('lathe with a running master and a real worker', { skip: !workerAvailab
     assert.equal(st.pending.length, 1, 'the request forced during the shutdown waits for a worker');
     const finished = await db!.data.builds.get(heldBuild.buildid);
     assert.equal(finished?.results, SUCCESS, 'the running build finished normally');
+  });
+
+  it('stop --cancel cancels the running build, kills its process on the worker, and the master exits', async () => {
+    // The worker shut down above; the same one comes back.
+    worker!.start();
+    await waitFor(async () => (await w1()).connected, 60_000, 'the worker to reconnect');
+    const pidFile = join(workerDir, 'long', 'build', 'pid');
+    const forced = await lathe(['force', 'long', '--dir', dir, '--no-wait']);
+    assert.equal(forced.code, 0, forced.stderr);
+    await waitFor(
+      () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '',
+      30_000,
+      'the command',
+    );
+    const commandPid = Number(readFileSync(pidFile, 'utf8'));
+    assert.ok(alive(commandPid));
+    const [running] = (await status()).builds.filter((b) => b.builder === 'long');
+    assert.ok(running);
+
+    const stopped = await lathe(['stop', dir, '--cancel', '--timeout', '60'], { timeoutMs: 90_000 });
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match(stopped.stdout, /cancelling running builds[^]*master stopped/);
+    assert.ok(!alive(pid));
+    const build = await db!.data.builds.get(running.buildid);
+    assert.equal(build?.results, CANCELLED);
+    const [step] = await db!.data.steps.forBuild(running.buildid);
+    assert.equal(step?.results, CANCELLED);
+    await waitFor(() => !alive(commandPid), 10_000, 'the remote process to die');
   });
 });
