@@ -233,7 +233,7 @@ describe('lathe with a running master and a real worker', { skip: !workerAvailab
 
     const stopped = await lathe(['stop', dir, '--cancel', '--timeout', '60'], { timeoutMs: 90_000 });
     assert.equal(stopped.code, 0, stopped.stderr);
-    assert.match(stopped.stdout, /cancelling running builds[^]*master stopped/);
+    assert.match(stopped.stdout, /cancelling running builds[\s\S]*master stopped/);
     assert.ok(!alive(pid));
     const build = await db!.data.builds.get(running.buildid);
     assert.equal(build?.results, CANCELLED);
