@@ -35,8 +35,9 @@ export default defineConfig({
       name: 'timed',
       workerNames: ['w1'],
       factory: buildFactory(
-        // With --prop hold=1 the first step waits for a file the test writes.
-        shellCommand({ name: 'hold', command: interpolate('rm -f go; [ -z "%(prop:hold:-)s" ] || while [ ! -f go ]; do sleep 0.05; done') }),
+        // With --prop hold=1 the first step waits for a file the test writes (go-<build number>,
+        // so the test may write it before the command has even started).
+        shellCommand({ name: 'hold', command: interpolate('[ -z "%(prop:hold:-)s" ] || while [ ! -f go-%(prop:buildnumber)s ]; do sleep 0.05; done') }),
         shellCommand({ name: 'nap', command: 'sleep 2' }),
       ),
     },
@@ -55,7 +56,7 @@ describe('lathe with a running master and a real worker', { skip: !workerAvailab
   const tmp = tempDir('lathe-cli-worker-');
   const dir = join(tmp.path, 'master');
   const workerDir = join(tmp.path, 'worker');
-  const go = join(workerDir, 'timed', 'build', 'go');
+  const release = (build: number) => writeFileSync(join(workerDir, 'timed', 'build', `go-${build}`), '');
   let worker: TestWorker | undefined;
   let pid = 0;
   let db: TestData | undefined;
@@ -128,7 +129,7 @@ describe('lathe with a running master and a real worker', { skip: !workerAvailab
     assert.equal((await db!.data.builds.properties(running.buildid)).hold?.[0], '1');
     assert.equal((await db!.data.buildsets.get(buildsetid))?.reason, 'checking the ETA');
 
-    writeFileSync(go, '');
+    release(running.number);
     await waitFor(async () => (await status()).builds.length === 0, 30_000, 'the held build to finish');
   });
 
@@ -204,7 +205,7 @@ describe('lathe with a running master and a real worker', { skip: !workerAvailab
     const next = await lathe(['force', 'timed', '--dir', dir, '--no-wait']);
     assert.equal(next.code, 0, next.stderr);
 
-    writeFileSync(go, '');
+    release(heldBuild.number);
     await waitFor(() => !worker!.running, 30_000, 'the worker process to exit');
     const st = await status();
     assert.equal(st.workers.find((w) => w.name === 'w1')?.state, 'disconnected');

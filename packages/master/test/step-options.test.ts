@@ -119,6 +119,9 @@ function scenario(kind: WorkerKind): void {
         20_000,
         'the rendered description',
       );
+      // The state is set just before the command goes to the worker, which may not have
+      // made the build directory yet.
+      mkdirSync(join(workerDir, 'opts', 'build'), { recursive: true });
       writeFileSync(join(workerDir, 'opts', 'build', 'go'), '');
       await waitForRequest(master, buildrequestid, 60_000);
 
