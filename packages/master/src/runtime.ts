@@ -14,6 +14,7 @@
 // (build/control.ts) start and follow one, and workers connect to the configured workerPort.
 import { BuildRunner } from './build/runner.js';
 import type { BuildStarter } from './distributor/slots.js';
+import type { EtaEstimate } from './eta/estimator.js';
 import type { Master, MasterOptions } from './master.js';
 import { WorkerServer, type WorkerServerOptions } from './workers/pb/server.js';
 
@@ -48,6 +49,8 @@ export interface WorkerHooks {
   attach(master: Master, log: (line: string) => void): Promise<() => Promise<void>>;
   /** Stops every running build with CANCELLED. */
   cancelBuilds(master: Master, reason: string): Promise<void>;
+  /** A running build's estimated finish; null when it is not running here. */
+  eta(buildid: number): EtaEstimate | null;
 }
 
 export function workerHooks(server: WorkerServerOptions = {}): WorkerHooks {
@@ -77,5 +80,6 @@ export function workerHooks(server: WorkerServerOptions = {}): WorkerHooks {
     async cancelBuilds(_master, reason) {
       await runner.stopAll(reason);
     },
+    eta: (buildid) => runner.get(buildid)?.eta ?? null,
   };
 }

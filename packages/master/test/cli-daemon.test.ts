@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MASTER_NODE_FLAGS } from '../src/cli/daemon/node-flags.js';
 import { alive, escapeRe, lathe } from './cli-helpers.js';
-import { tempDir } from './helpers.js';
+import { openData, tempDir } from './helpers.js';
 
 describe('lathe with a running master', () => {
   const tmp = tempDir('lathe-daemon-');
@@ -79,6 +79,20 @@ describe('lathe with a running master', () => {
     assert.equal(followed.code, 3, followed.stderr);
     assert.match(followed.stdout, /^buildset 2 submitted: build request 2 for "sample" is pending$/m);
     assert.match(followed.stderr, /gave up waiting after 1s; build request 2 stays queued on the master/);
+
+    // What was asked for is what the master stored.
+    const db = await openData(join(dir, 'state.sqlite'));
+    try {
+      const [first, second] = [await db.data.buildsets.get(1), await db.data.buildsets.get(2)];
+      assert.match(first?.reason ?? '', /^forced by .* with lathe force$/, 'the default reason');
+      assert.equal(second?.reason, 'test');
+      const props = await db.data.buildsets.properties(1);
+      assert.equal(props.color?.[0], 'blue');
+      assert.equal(props.scheduler?.[0], 'force');
+      assert.equal((await db.data.buildsets.properties(2)).color, undefined);
+    } finally {
+      await db.close();
+    }
 
     const status = await lathe(['status', dir]);
     assert.match(

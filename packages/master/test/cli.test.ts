@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { formatStatus } from '../src/cli/commands/status.js';
+import type { MasterStatus } from '../src/control/protocol.js';
 import { escapeRe, lathe } from './cli-helpers.js';
 import { tempDir } from './helpers.js';
 
@@ -17,6 +19,7 @@ const SUBCOMMANDS = [
   'upgrade-master',
   'force',
   'status',
+  'worker',
 ];
 
 describe('lathe (offline commands)', () => {
@@ -57,6 +60,12 @@ describe('lathe (offline commands)', () => {
     const badProp = await lathe(['force', 'x', '--prop', 'novalue']);
     assert.equal(badProp.code, 2);
     assert.match(badProp.stderr, /--prop needs name=value/);
+    const noAction = await lathe(['worker', 'frob', 'w1']);
+    assert.equal(noAction.code, 2);
+    assert.match(noAction.stderr, /lathe worker: unknown action "frob" \(pause, unpause or shutdown\)/);
+    const noName = await lathe(['worker', 'pause']);
+    assert.equal(noName.code, 2);
+    assert.match(noName.stderr, /lathe worker: needs exactly one worker name, got 0/);
   });
 
   it('create-master writes a config that checkconfig accepts, a private secret and the database', async () => {
@@ -120,6 +129,7 @@ describe('lathe (offline commands)', () => {
       ['status', dir],
       ['force', 'sample', '--dir', dir],
       ['reconfig', dir],
+      ['worker', 'pause', 'w1', '--dir', dir],
     ]) {
       const r = await lathe(args);
       assert.equal(r.code, 1, args.join(' '));
@@ -169,5 +179,45 @@ describe('lathe (offline commands)', () => {
     } finally {
       writeFileSync(file, good);
     }
+  });
+});
+
+describe('lathe status formatting', () => {
+  const at = (h: number, m: number, s: number) => new Date(2026, 0, 2, h, m, s).getTime() / 1000;
+  const build = {
+    buildid: 7,
+    builder: 'b',
+    number: 3,
+    worker: 'w1',
+    state: 'building',
+    stepEta: null,
+    progress: 0.5,
+  };
+  const status = (builds: MasterStatus['builds']): MasterStatus => ({
+    name: 'm',
+    masterid: 1,
+    basedir: '/m',
+    pid: 42,
+    startedAt: at(12, 0, 0),
+    accepting: true,
+    canRunBuilds: true,
+    workers: [],
+    builds,
+    pending: [],
+  });
+
+  it('shows a running build’s ETA as a local clock time and what is left, or how late it runs', () => {
+    const now = at(12, 33, 36);
+    const text = formatStatus(
+      status([
+        { ...build, startedAt: at(12, 33, 0), eta: at(12, 34, 56) },
+        { ...build, number: 4, startedAt: at(12, 30, 0), eta: at(12, 33, 30) },
+        { ...build, number: 5, startedAt: at(12, 33, 30), eta: null },
+      ]),
+      now,
+    );
+    assert.match(text, /^ {2}b #3 on w1, 36s: building, ETA 12:34:56 \(in 1m20s\)$/m);
+    assert.match(text, /^ {2}b #4 on w1, 4m: building, ETA 12:33:30 \(overdue by 6s\)$/m);
+    assert.match(text, /^ {2}b #5 on w1, 6s: building$/m);
   });
 });

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../src/config/errors.js';
 import type { Assignment, BuildStarter } from '../src/distributor/slots.js';
 import { Master } from '../src/master.js';
+import { waitFor } from './bbworker.js';
 import { tempDir } from './helpers.js';
 
 const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
@@ -207,5 +208,75 @@ describe('master', () => {
     assert.equal(await master.data.buildrequests.countPending(linux), 1);
     assert.deepEqual([...new Set(errors)], ['cannot start']);
     await master.stop();
+  });
+
+  it('applies logs.retentionDays by itself: old log content goes, build records and recent logs stay', async () => {
+    const retention = tempDir('lathe-retention-');
+    try {
+      writeFileSync(
+        join(retention.path, 'master.config.ts'),
+        configText({
+          workers: `{ name: 'w1', password: 'a' }`,
+          builders: `{ name: 'linux', workerNames: ['w1'], factory: buildFactory(compile) }`,
+          extra: 'logs: { retentionDays: 30 },',
+        }),
+      );
+      let clock = 1_800_000_000;
+      const master = await Master.start({
+        basedir: retention.path,
+        name: 'retention-master',
+        now: () => clock,
+        housekeepingIntervalMs: 50,
+      });
+      try {
+        const { data } = master;
+        const builderid = master.builders.get('linux')!.builderid;
+        /** A build with one finished step whose stdio log holds `text`, recorded at `clock`. */
+        const buildWithLog = async (text: string) => {
+          const ssid = await data.sourcestamps.findOrCreate({
+            repository: 'r',
+            branch: 'main',
+            revision: text,
+          });
+          const bs = await data.buildsets.add({
+            sourcestampids: [ssid],
+            builderids: [builderid],
+            reason: 'test',
+          });
+          const { buildid } = await data.builds.add({
+            builderid,
+            buildrequestid: bs.buildrequestids.get(builderid)!,
+            workerid: null,
+            masterid: master.masterid,
+          });
+          const { stepid } = await data.steps.add(buildid, 'compile');
+          await data.steps.start(stepid);
+          const logid = await data.logs.add(stepid, 'stdio', 's');
+          await data.logs.append(logid, `o${text}\n`);
+          await data.logs.finish(logid);
+          await data.steps.finish(stepid, 0);
+          await data.builds.finish(buildid, 0);
+          return { buildid, stepid, logid };
+        };
+        const old = await buildWithLog('old output');
+        // A pass now: nothing is old enough yet.
+        await master.housekeeping();
+        assert.equal(await data.logs.chunkCount(old.logid), 1);
+
+        clock += 31 * 86_400;
+        const recent = await buildWithLog('recent output');
+        // The running master's own housekeeping timer applies retention.
+        await waitFor(async () => (await data.logs.chunkCount(old.logid)) === 0, 10_000, 'retention');
+        assert.equal((await data.logs.get(old.logid))?.type, 'd', 'the log is marked deleted');
+        const build = await data.builds.get(old.buildid);
+        assert.equal(build?.results, 0, 'the build record stays');
+        assert.equal((await data.steps.get(old.stepid))?.results, 0, 'and its step');
+        assert.deepEqual(await data.logs.lines(recent.logid, 0, 0), ['orecent output']);
+      } finally {
+        await master.stop();
+      }
+    } finally {
+      retention.cleanup();
+    }
   });
 });

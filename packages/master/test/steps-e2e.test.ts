@@ -671,8 +671,12 @@ for (const peer of PEERS) {
       }
     });
 
-    it('estimates the running build from earlier ones and exposes it in running()', async () => {
+    it('estimates the running build from earlier ones and exposes it in running() and on the bus', async () => {
       for (let i = 0; i < 2; i++) assert.equal((await runToEnd('eta')).results, SUCCESS);
+      const published: BusEvents['build.eta'][] = [];
+      const sub = master.bus.subscribe('build.eta.#', (m) => {
+        published.push(m.payload);
+      });
       const { buildrequestid } = await forceBuild(master, { builder: 'eta' });
       const build = await buildOf(buildrequestid);
       let seen: { buildRemainingS?: number; progress?: number } | null = null;
@@ -686,9 +690,21 @@ for (const peer of PEERS) {
         'an ETA',
       );
       await waitForRequest(master, buildrequestid, 20_000);
+      await master.bus.idle();
+      sub.unsubscribe();
       const eta = seen as unknown as { buildRemainingS: number; progress: number };
       assert.ok(eta.buildRemainingS >= 0 && eta.buildRemainingS < 30, String(eta.buildRemainingS));
       assert.ok(eta.progress >= 0 && eta.progress <= 1);
+      // On the bus: when the step starts, as its output comes (at most once a second) and
+      // when it ends; the last one says the build is about done.
+      const mine = published.filter((e) => e.buildid === build.id);
+      const [nap] = await steps(build.id);
+      assert.ok(mine.length >= 2, JSON.stringify(published));
+      assert.equal(mine[0]!.stepid, nap!.id);
+      assert.ok(mine[0]!.stepEta !== null && mine[0]!.buildEta > build.startedAt);
+      assert.equal(mine.at(-1)!.stepid, null);
+      assert.ok(mine.at(-1)!.progress! > 0.9, JSON.stringify(mine.at(-1)));
+      assert.ok(mine.every((e) => e.builderid === build.builderid && e.number === build.number));
     });
 
     it('releases a build lock when the worker is lost mid-build (last: it takes the worker away)', async () => {

@@ -32,6 +32,7 @@ import {
   SUCCESS,
   worstResult,
 } from '../results.js';
+import { stepString } from '../steps/option-values.js';
 import { type WorkerChannel, WorkerLostError } from '../workers/channel.js';
 import { BuildStoppedError, type StepHost, StepRun } from './step-context.js';
 
@@ -58,6 +59,9 @@ export interface BuildDeps {
 
 const nowSeconds = () => Date.now() / 1000;
 
+/** Output moves the ETA continuously; the bus hears about it at most this often. */
+const ETA_OUTPUT_PUBLISH_MS = 1000;
+
 export class BuildRun implements StepHost {
   /** The running step's: a stop interrupts it; `alwaysRun` steps after a stop run normally. */
   #stepAbort: AbortController | null = null;
@@ -73,6 +77,8 @@ export class BuildRun implements StepHost {
   readonly metrics = new BuildMetricsCollector();
   readonly renderContext: RenderContext;
   #eta: EtaEstimator | null = null;
+  #etaPublishedAt = Number.NEGATIVE_INFINITY;
+  #currentStepId: number | null = null;
   readonly #now: () => number;
   #builds: BuildRequester | null = null;
   #stopResult: Result | null = null;
@@ -190,6 +196,26 @@ export class BuildRun implements StepHost {
 
   stepOutput(step: string, lines: number): void {
     this.#eta?.stepOutput(step, lines);
+    this.#publishEta(true);
+  }
+
+  /** Tells the bus (the web UI, reporters) the current estimate; `throttled` for output. */
+  #publishEta(throttled: boolean): void {
+    if (!this.#eta?.hasHistory) return;
+    const t = performance.now();
+    if (throttled && t - this.#etaPublishedAt < ETA_OUTPUT_PUBLISH_MS) return;
+    this.#etaPublishedAt = t;
+    const e = this.#eta.estimate(this.#now());
+    if (e.buildEta === undefined) return;
+    this.data.bus.publish('build.eta', {
+      buildid: this.buildid,
+      builderid: this.assignment.builder.builderid,
+      number: this.buildNumber,
+      stepid: this.#currentStepId,
+      stepEta: e.stepEta ?? null,
+      buildEta: e.buildEta,
+      progress: e.progress ?? null,
+    });
   }
 
   getProperty(name: string): unknown {
@@ -406,6 +432,7 @@ export class BuildRun implements StepHost {
   async #runStep(step: BuildStep): Promise<Result> {
     const { stepid, name } = await this.data.steps.add(this.buildid, step.name);
     this.#currentStep = name;
+    this.#currentStepId = stepid;
     await this.data.steps.start(stepid);
     const abort = new AbortController();
     this.#stepAbort = abort;
@@ -419,9 +446,14 @@ export class BuildRun implements StepHost {
       if (step.doStepIf && !(await step.doStepIf(ctx))) result = SKIPPED;
       else {
         const run = async () => {
-          if (waited) await this.data.steps.setState(stepid, name);
           ranAt = this.#now();
           this.#eta?.stepStarted(step.name, ranAt);
+          this.#publishEta(false);
+          // Rendered now, with the properties earlier steps set; through the step context,
+          // so a secret in it is masked like any state text.
+          if (step.description !== undefined)
+            await ctx.setState(await stepString(step.description, ctx, 'description'));
+          else if (waited) await this.data.steps.setState(stepid, name);
           return step.run(ctx);
         };
         const locks = step.locks ?? [];
@@ -457,6 +489,8 @@ export class BuildRun implements StepHost {
       this.#eta?.stepFinished(step.name, this.#now());
       this.metrics.stepFinished(name, Math.max(0, this.#now() - ranAt), ctx.outputLines);
     } else this.#eta?.stepSkipped(step.name);
+    this.#currentStepId = null;
+    this.#publishEta(false);
     const hidden = await this.#hidden(step, result, ctx);
     const summary = ctx.resultSummary;
     await this.data.steps.setState(

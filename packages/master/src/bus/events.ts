@@ -36,6 +36,22 @@ export interface BusEvents {
   /** Properties set or changed, `{ name: [value, source] }`, as stored: secrets masked. */
   'build.properties': { buildid: number; properties: Readonly<Record<string, readonly [unknown, string]>> };
   'build.finished': { buildid: number; builderid: number; number: number; results: number };
+  /**
+   * A running build's estimated finish (epoch seconds), learned from the builder's recent
+   * builds; sent as steps start and end and, at most about once a second, as output comes.
+   * Builders without history send none.
+   */
+  'build.eta': {
+    buildid: number;
+    builderid: number;
+    number: number;
+    /** The running step, if any, and when it should end. */
+    stepid: number | null;
+    stepEta: number | null;
+    buildEta: number;
+    /** Share of the expected work done, 0..1. */
+    progress: number | null;
+  };
   'step.started': { stepid: number; buildid: number; number: number; name: string };
   'step.finished': { stepid: number; buildid: number; results: number };
   'log.new': { logid: number; stepid: number; name: string; type: string };
@@ -66,6 +82,7 @@ export const KEY_FIELDS: { readonly [K in EventKind]: readonly (keyof BusEvents[
   'build.state': ['builderid', 'buildid'],
   'build.properties': ['buildid'],
   'build.finished': ['builderid', 'buildid'],
+  'build.eta': ['builderid', 'buildid'],
   'step.started': ['buildid', 'stepid'],
   'step.finished': ['buildid', 'stepid'],
   'log.new': ['stepid', 'logid'],

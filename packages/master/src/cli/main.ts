@@ -12,6 +12,7 @@ import { restartCommand, startCommand } from './commands/start.js';
 import { statusCommand } from './commands/status.js';
 import { stopCommand } from './commands/stop.js';
 import { upgradeMasterCommand } from './commands/upgrade-master.js';
+import { workerCommand } from './commands/worker.js';
 import { ControlAuthError, MasterNotRunningError } from './control-client.js';
 import { AlreadyRunningError } from './daemon/pid-file.js';
 import { ControlSecretError } from './masterdir.js';
@@ -28,6 +29,7 @@ const commands: Record<string, Command> = {
   'upgrade-master': upgradeMasterCommand,
   force: forceCommand,
   status: statusCommand,
+  worker: workerCommand,
 };
 
 export const mainHelp = `Usage: lathe <command> [options]

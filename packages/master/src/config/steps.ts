@@ -8,6 +8,7 @@ import type { TestSummary } from '../logparsers/summary.js';
 import type { WarningReport } from '../logparsers/warnings.js';
 import type { Rendered } from '../properties/renderable.js';
 import type { Result, ResultPolicy } from '../results.js';
+import type { StepValue } from '../steps/args.js';
 
 /** A command for the worker, as Buildbot's remote commands name them (shell, mkdir, …). */
 export interface RemoteCommand {
@@ -141,7 +142,11 @@ export interface StepContext {
 
 export interface BuildStep extends ResultPolicy {
   readonly name: string;
-  readonly description?: string;
+  /**
+   * What the step is doing, shown as its state while it runs; a renderable or a function of
+   * the step's context is rendered when the step starts.
+   */
+  readonly description?: StepValue<string>;
   /** Runs even after an earlier step halted the build (cleanup steps). */
   readonly alwaysRun?: boolean;
   /** Decides at run time whether to run; false gives SKIPPED. */

@@ -1,6 +1,7 @@
 // The administrative perspective: what a logged-in `lathe` client may do to a running
 // master. Methods named `perspective_*` are the whole remote surface.
 import { Avatar, PBError, type RemoteReference } from '@lathe/pb';
+import type { EtaEstimate } from '../eta/estimator.js';
 import type { Master } from '../master.js';
 import { BuildFollower } from './follow.js';
 import type {
@@ -10,9 +11,11 @@ import type {
   PendingRequestStatus,
   ReconfigOutcome,
   RunningBuildStatus,
+  WorkerActionResult,
   WorkerStatus,
 } from './protocol.js';
 import type { ReconfigTracker } from './reconfig-tracker.js';
+import { applyWorkerAction, workerState } from './worker-actions.js';
 
 /** What the control channel needs from the process that runs the master. */
 export interface ControlTarget {
@@ -21,6 +24,8 @@ export interface ControlTarget {
   readonly reconfigs: ReconfigTracker;
   /** False once shutdown has begun: no new builds are accepted. */
   accepting(): boolean;
+  /** A running build's estimate, from the build runner; absent when none is attached. */
+  eta?(buildid: number): EtaEstimate | null;
 }
 
 const MAX_WAIT_MS = 10 * 60_000;
@@ -39,17 +44,10 @@ export class ControlAvatar extends Avatar {
     for (const w of master.workers.values()) {
       workerNames.set(w.workerid, w.name);
       const row = await master.data.workers.get(w.workerid);
-      const state = !w.connected
-        ? 'disconnected'
-        : w.paused
-          ? 'paused'
-          : w.runningBuilds > 0
-            ? 'busy'
-            : 'idle';
       workers.push({
         name: w.name,
         connected: w.connected,
-        state,
+        state: workerState(w),
         runningBuilds: w.runningBuilds,
         maxBuilds: w.maxBuilds,
         info: w.connected ? (row?.info ?? {}) : {},
@@ -70,16 +68,21 @@ export class ControlAvatar extends Avatar {
         });
       }
     }
-    const builds: RunningBuildStatus[] = (await master.data.builds.unfinishedOf(master.masterid)).map(
-      (b) => ({
+    const builds: RunningBuildStatus[] = (await master.data.builds.unfinishedOf(master.masterid)).map((b) => {
+      const eta = this.target.eta?.(b.id) ?? null;
+      return {
         buildid: b.id,
         builder: builderNames.get(b.builderid) ?? `builder ${b.builderid}`,
         number: b.number,
         worker: b.workerid === null ? null : (workerNames.get(b.workerid) ?? `worker ${b.workerid}`),
         startedAt: b.startedAt,
         state: b.stateString,
-      }),
-    );
+        // null rather than absent: the protocol is plain data for any PB client.
+        eta: eta?.buildEta ?? null,
+        stepEta: eta?.stepEta ?? null,
+        progress: eta?.progress ?? null,
+      };
+    });
     return {
       name: master.name,
       masterid: master.masterid,
@@ -154,6 +157,20 @@ export class ControlAvatar extends Avatar {
       this.#followers.delete(follower);
     });
     return follower;
+  }
+
+  /** Stops giving the worker new builds; its running builds go on. */
+  perspective_pauseWorker(name: unknown): Promise<WorkerActionResult> {
+    return applyWorkerAction(this.target.master, name, 'pause');
+  }
+
+  perspective_unpauseWorker(name: unknown): Promise<WorkerActionResult> {
+    return applyWorkerAction(this.target.master, name, 'unpause');
+  }
+
+  /** Shuts the worker process down once its running builds are done. */
+  perspective_shutdownWorker(name: unknown): Promise<WorkerActionResult> {
+    return applyWorkerAction(this.target.master, name, 'shutdown');
   }
 
   perspective_reconfigState(): ReconfigOutcome {

@@ -8,7 +8,7 @@ export const CONTROL_USERNAME = 'lathe-admin';
 export interface WorkerStatus {
   readonly name: string;
   readonly connected: boolean;
-  /** 'idle' | 'busy' | 'paused' | 'disconnected' */
+  /** 'idle' | 'busy' | 'paused' | 'shutting down' | 'disconnected' */
   readonly state: string;
   readonly runningBuilds: number;
   readonly maxBuilds: number | null;
@@ -23,6 +23,15 @@ export interface RunningBuildStatus {
   readonly worker: string | null;
   readonly startedAt: number;
   readonly state: string;
+  /**
+   * Epoch seconds when the build should finish, learned from the builder's recent builds;
+   * null without history (or when the master cannot see its running builds).
+   */
+  readonly eta: number | null;
+  /** When the running step should finish, likewise. */
+  readonly stepEta: number | null;
+  /** Share of the expected work done, 0..1, or null. */
+  readonly progress: number | null;
 }
 
 export interface PendingRequestStatus {
@@ -47,6 +56,23 @@ export interface MasterStatus {
   readonly workers: readonly WorkerStatus[];
   readonly builds: readonly RunningBuildStatus[];
   readonly pending: readonly PendingRequestStatus[];
+}
+
+/** What `lathe worker <action>` asks of a connected worker, and the avatar method for each. */
+export const WORKER_ACTIONS = {
+  pause: 'pauseWorker',
+  unpause: 'unpauseWorker',
+  shutdown: 'shutdownWorker',
+} as const;
+export type WorkerAction = keyof typeof WORKER_ACTIONS;
+
+export interface WorkerActionResult {
+  readonly name: string;
+  /** False when the worker already was in that state (paused, not paused, shutting down). */
+  readonly changed: boolean;
+  /** The worker's state afterwards, as in WorkerStatus. */
+  readonly state: string;
+  readonly runningBuilds: number;
 }
 
 export interface ForceRequest {

@@ -3,10 +3,12 @@
 import type { BuildStep, StepContext } from '../config/steps.js';
 import type { LockAccess } from '../locks/definitions.js';
 import type { Result, ResultPolicy } from '../results.js';
+import type { StepValue } from './args.js';
 
 export interface StepOptions extends ResultPolicy {
   readonly name?: string;
-  readonly description?: string;
+  /** What the step is doing, shown while it runs, e.g. `interpolate('testing %(prop:branch)s')`. */
+  readonly description?: StepValue<string>;
   /** Runs even after an earlier step halted the build or the build was stopped. */
   readonly alwaysRun?: boolean;
   /** Decides at run time whether to run; false gives SKIPPED. */
@@ -30,7 +32,7 @@ const SHARED_KEYS = [
 
 export abstract class Step<O extends StepOptions = StepOptions> implements BuildStep {
   readonly name: string;
-  readonly description?: string;
+  readonly description?: StepValue<string>;
   readonly alwaysRun?: boolean;
   readonly haltOnFailure?: boolean;
   readonly flunkOnFailure?: boolean;

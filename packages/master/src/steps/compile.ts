@@ -5,7 +5,7 @@
 import type { StepContext } from '../config/steps.js';
 import { WarningCounter, type WarningCounterOptions } from '../logparsers/warnings.js';
 import type { Result } from '../results.js';
-import { decodeRC, ShellCommand, type ShellCommandOptions } from './shell.js';
+import { ShellCommand, type ShellCommandOptions } from './shell.js';
 
 export interface CompileOptions extends ShellCommandOptions, WarningCounterOptions {}
 
@@ -30,7 +30,7 @@ export class Compile extends ShellCommand<CompileOptions> {
       const more = report.truncated ? `… ${report.count - report.warnings.length} more\n` : '';
       await log.write('o', `${report.warnings.join('\n')}\n${more}`);
     }
-    return counter.stepResult(decodeRC(outcome.rc, this.options.decodeRC));
+    return counter.stepResult(await this.decode(ctx, outcome.rc));
   }
 }
 

@@ -2,19 +2,22 @@
 // worker command (`rmdir`, `mkdir`) whose rc decides the result.
 import type { StepContext } from '../config/steps.js';
 import type { Result } from '../results.js';
+import type { StepValue } from './args.js';
 import { Step, type StepOptions } from './base.js';
+import { stepString } from './option-values.js';
 import { decodeRC } from './shell.js';
 
 export interface DirectoryStepOptions extends StepOptions {
   /** Relative to the builder's directory on the worker. */
-  readonly dir: string;
+  readonly dir: StepValue<string>;
 }
 
 abstract class DirectoryStep extends Step<DirectoryStepOptions> {
-  protected abstract command(): { name: string; args: Record<string, unknown> };
+  protected abstract command(dir: string): { name: string; args: Record<string, unknown> };
 
   async run(ctx: StepContext): Promise<Result> {
-    const outcome = await ctx.runCommand({ ...this.command(), logName: 'stdio' });
+    const dir = await stepString(this.options.dir, ctx, 'dir');
+    const outcome = await ctx.runCommand({ ...this.command(dir), logName: 'stdio' });
     return decodeRC(outcome.rc);
   }
 }
@@ -23,8 +26,8 @@ export class RemoveDirectory extends DirectoryStep {
   constructor(options: DirectoryStepOptions) {
     super(options, 'RemoveDirectory');
   }
-  protected command() {
-    return { name: 'rmdir', args: { dir: this.options.dir, logEnviron: true } };
+  protected command(dir: string) {
+    return { name: 'rmdir', args: { dir, logEnviron: true } };
   }
 }
 
@@ -32,8 +35,8 @@ export class MakeDirectory extends DirectoryStep {
   constructor(options: DirectoryStepOptions) {
     super(options, 'MakeDirectory');
   }
-  protected command() {
-    return { name: 'mkdir', args: { dir: this.options.dir } };
+  protected command(dir: string) {
+    return { name: 'mkdir', args: { dir } };
   }
 }
 

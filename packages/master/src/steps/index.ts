@@ -4,6 +4,7 @@ export * from './compile.js';
 export * from './fs.js';
 export * from './git.js';
 export * from './master-shell.js';
+export * from './option-values.js';
 export * from './properties.js';
 export * from './shell.js';
 export * from './test.js';

@@ -4,7 +4,7 @@ import type { StepContext } from '../config/steps.js';
 import { FAILURE, type Result, SUCCESS } from '../results.js';
 import { type StepValue, stepValue } from './args.js';
 import { Step, type StepOptions } from './base.js';
-import { decodeRC, ShellCommand, type ShellCommandOptions } from './shell.js';
+import { ShellCommand, type ShellCommandOptions } from './shell.js';
 
 export interface SetPropertyOptions extends StepOptions {
   readonly property: StepValue<string>;
@@ -57,7 +57,7 @@ export class SetPropertyFromCommand extends ShellCommand<SetPropertyFromCommandO
   override async run(ctx: StepContext): Promise<Result> {
     const o = this.options;
     const outcome = await this.runShell(ctx, true);
-    const result = decodeRC(outcome.rc, o.decodeRC);
+    const result = await this.decode(ctx, outcome.rc);
     // Buildbot sets nothing from a failed command: its output is no answer.
     if (result === FAILURE) return result;
     const stdout = outcome.stdout ?? '';

@@ -6,7 +6,9 @@ import type { StepContext } from '../config/steps.js';
 import { type TestOutputFormat, testResultParser } from '../logparsers/index.js';
 import type { TestParserOptions, TestSummary } from '../logparsers/summary.js';
 import { FAILURE, type Result, worstResult } from '../results.js';
-import { decodeRC, ShellCommand, type ShellCommandOptions } from './shell.js';
+import type { StepValue } from './args.js';
+import { stepString } from './option-values.js';
+import { ShellCommand, type ShellCommandOptions } from './shell.js';
 
 export interface TestOptions extends ShellCommandOptions, TestParserOptions {
   /** How the runner reports results. */
@@ -15,7 +17,7 @@ export interface TestOptions extends ShellCommandOptions, TestParserOptions {
    * A report file the runner writes on the worker (relative to workdir), parsed instead of
    * stdout, e.g. a JUnit XML file. It is streamed into a log named `results`.
    */
-  readonly resultsFile?: string;
+  readonly resultsFile?: StepValue<string>;
 }
 
 /** The properties a Test step sets, in the order of TestSummary's counts. */
@@ -29,19 +31,19 @@ export const TEST_PROPERTIES = {
 
 export class Test extends ShellCommand<TestOptions> {
   constructor(options: TestOptions) {
-    super(
-      options.resultsFile
-        ? { ...options, logfiles: { ...(options.logfiles ?? {}), results: options.resultsFile } }
-        : options,
-      'test',
-    );
+    super(options, 'test');
   }
 
   override async run(ctx: StepContext): Promise<Result> {
     const parser = testResultParser(this.options.format, this.options);
-    const source = this.options.resultsFile ? 'results' : 'stdio';
+    const file =
+      this.options.resultsFile === undefined
+        ? ''
+        : await stepString(this.options.resultsFile, ctx, 'resultsFile');
+    // An empty name (e.g. a property left unset) means: parse stdout.
+    const source = file ? 'results' : 'stdio';
     ctx.observeLog(source, parser);
-    const outcome = await this.runShell(ctx);
+    const outcome = await this.runShell(ctx, false, file ? { logfiles: { results: file } } : {});
     // A report's last line often has no newline: close the log so the parser sees it.
     await ctx.closeLog(source);
     const summary = parser.summary();
@@ -55,7 +57,7 @@ export class Test extends ShellCommand<TestOptions> {
       const more = summary.failedNamesTruncated ? '… and more\n' : '';
       await log.write('o', `${summary.failedNames.join('\n')}\n${more}`);
     }
-    const rc = decodeRC(outcome.rc, this.options.decodeRC);
+    const rc = await this.decode(ctx, outcome.rc);
     return summary.failed > 0 ? (worstResult(rc, FAILURE) ?? FAILURE) : rc;
   }
 }

@@ -7,8 +7,8 @@ import { atMostOneDir, type Command, EXIT } from '../usage.js';
 const help = `Usage: lathe status [options] [dir]
 
 Asks the running master of dir, over its control port, for its workers
-(connected, idle or busy, what they reported), running builds and pending
-build requests.
+(connected, idle or busy, what they reported), running builds (with their
+estimated finish once the builder has history) and pending build requests.
 
 Options:
   --json      print the status as JSON
@@ -49,6 +49,23 @@ function ago(epoch: number, now: number): string {
   return `${Math.round(s / 3600)}h`;
 }
 
+/** `ETA 12:34:56 (in 1m20s)`, in the local time of whoever runs `lathe status`. */
+export function formatEta(eta: number, now: number): string {
+  const at = new Date(eta * 1000);
+  const clock = [at.getHours(), at.getMinutes(), at.getSeconds()]
+    .map((n) => String(n).padStart(2, '0'))
+    .join(':');
+  const left = Math.round(eta - now);
+  // An estimate already passed is still worth showing: the build runs late.
+  return left >= 0 ? `ETA ${clock} (in ${duration(left)})` : `ETA ${clock} (overdue by ${duration(-left)})`;
+}
+
+function duration(s: number): string {
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
 export function formatStatus(st: MasterStatus, now = Date.now() / 1000): string {
   const lines: string[] = [];
   lines.push(
@@ -67,8 +84,12 @@ export function formatStatus(st: MasterStatus, now = Date.now() / 1000): string 
     lines.push(`  ${w.name.padEnd(20)} ${w.state.padEnd(12)} ${slots}${info ? `  ${info}` : ''}`);
   }
   lines.push(`running builds (${st.builds.length}):`);
-  for (const b of st.builds)
-    lines.push(`  ${b.builder} #${b.number} on ${b.worker ?? '?'}, ${ago(b.startedAt, now)}: ${b.state}`);
+  for (const b of st.builds) {
+    const eta = typeof b.eta === 'number' ? `, ${formatEta(b.eta, now)}` : '';
+    lines.push(
+      `  ${b.builder} #${b.number} on ${b.worker ?? '?'}, ${ago(b.startedAt, now)}: ${b.state}${eta}`,
+    );
+  }
   lines.push(`pending requests (${st.pending.length}):`);
   for (const r of st.pending)
     lines.push(

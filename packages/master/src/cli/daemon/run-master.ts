@@ -13,6 +13,7 @@ import { ConfigError } from '../../config/errors.js';
 import { ReconfigTracker } from '../../control/reconfig-tracker.js';
 import { startControlServer } from '../../control/server.js';
 import { epochSeconds } from '../../data/context.js';
+import type { EtaEstimate } from '../../eta/estimator.js';
 import { Master, type MasterOptions } from '../../master.js';
 import {
   ControlSecretError,
@@ -30,6 +31,8 @@ export interface MasterRuntimeHooks {
   readonly attach?: (master: Master, log: (line: string) => void) => Promise<() => Promise<void>>;
   /** Asks running builds to stop (result CANCELLED); the build runner provides it. */
   readonly cancelBuilds?: (master: Master, reason: string) => Promise<void>;
+  /** A running build's estimated finish, for `lathe status`; the build runner provides it. */
+  readonly eta?: (buildid: number) => EtaEstimate | null;
 }
 
 export interface RunMasterOptions {
@@ -64,7 +67,13 @@ export async function runMaster(options: RunMasterOptions): Promise<number> {
 
   let accepting = true;
   const reconfigs = new ReconfigTracker();
-  const target = { master, startedAt: epochSeconds(), reconfigs, accepting: () => accepting };
+  const target = {
+    master,
+    startedAt: epochSeconds(),
+    reconfigs,
+    accepting: () => accepting,
+    ...(hooks.eta ? { eta: hooks.eta } : {}),
+  };
   let control: PBServer | null = null;
   let detach: () => Promise<void>;
   try {

@@ -9,6 +9,7 @@ import type { StepContext } from '../../config/steps.js';
 import { FAILURE, type Result, SUCCESS } from '../../results.js';
 import { type StepValue, stepValue } from '../args.js';
 import { Step, type StepOptions } from '../base.js';
+import { stepBoolean, stepMode, stepNumber } from '../option-values.js';
 import {
   DirectoryWriter,
   FileReader,
@@ -21,10 +22,25 @@ interface TransferOptions extends StepOptions {
   /** Relative to the builder's directory on the worker; default `build`. */
   readonly workdir?: StepValue<string>;
   /** Largest transfer in bytes; longer files are truncated and the step fails. Default none. */
-  readonly maxsize?: number | null;
+  readonly maxsize?: StepValue<number | null>;
   /** Bytes per remote call. */
-  readonly blocksize?: number;
+  readonly blocksize?: StepValue<number>;
 }
+
+/** maxsize and blocksize for this build (defaults: no limit, `blocksize`). */
+async function sizes(
+  ctx: StepContext,
+  o: TransferOptions,
+  blocksize: number,
+): Promise<{ maxsize: number | null; blocksize: number }> {
+  return {
+    maxsize: o.maxsize === undefined ? null : await stepNumber(o.maxsize, ctx, 'maxsize'),
+    blocksize: o.blocksize === undefined ? blocksize : await stepNumber(o.blocksize, ctx, 'blocksize'),
+  };
+}
+
+const renderMode = (ctx: StepContext, mode: StepValue<number | null> | undefined) =>
+  mode === undefined ? Promise.resolve(null) : stepMode(mode, ctx, 'mode');
 
 /** A master path as Buildbot resolves it: `~` expanded, relative to the master's directory. */
 export function masterPath(ctx: StepContext, path: string): string {
@@ -71,10 +87,10 @@ export interface FileUploadOptions extends TransferOptions {
   readonly workersrc: StepValue<string>;
   /** Where it goes on the master, relative to the master's directory. */
   readonly masterdest: StepValue<string>;
-  /** chmod applied to the uploaded file (e.g. 0o644); default the umask's. */
-  readonly mode?: number | null;
+  /** chmod applied to the uploaded file (e.g. 0o644, or "644" from a property); default the umask's. */
+  readonly mode?: StepValue<number | null>;
   /** Keep the worker file's access and modification times. */
-  readonly keepstamp?: boolean;
+  readonly keepstamp?: StepValue<boolean>;
   /** A link shown on the step, e.g. where the web server publishes the file. */
   readonly url?: StepValue<string>;
   readonly urlText?: string;
@@ -88,16 +104,18 @@ export class FileUpload extends Step<FileUploadOptions> {
   async run(ctx: StepContext): Promise<Result> {
     const o = this.options;
     const { source, dest, workdir } = await startUpload(ctx, o);
-    const writer = new FileWriter(dest, o.maxsize ?? null, o.mode ?? null);
+    const { maxsize, blocksize } = await sizes(ctx, o, 256 * 1024);
+    const keepstamp = o.keepstamp === undefined ? false : await stepBoolean(o.keepstamp, ctx, 'keepstamp');
+    const writer = new FileWriter(dest, maxsize, await renderMode(ctx, o.mode));
     return transfer(
       ctx,
       'uploadFile',
       {
         workdir,
         writer,
-        maxsize: o.maxsize ?? null,
-        blocksize: o.blocksize ?? 256 * 1024,
-        keepstamp: o.keepstamp ?? false,
+        maxsize,
+        blocksize,
+        keepstamp,
         workersrc: source,
       },
       () => writer.cancel(),
@@ -122,15 +140,16 @@ export class DirectoryUpload extends Step<DirectoryUploadOptions> {
   async run(ctx: StepContext): Promise<Result> {
     const o = this.options;
     const { source, dest, workdir } = await startUpload(ctx, o);
-    const writer = new DirectoryWriter(dest, o.maxsize ?? null, o.compress ?? null);
+    const { maxsize, blocksize } = await sizes(ctx, o, 16 * 1024);
+    const writer = new DirectoryWriter(dest, maxsize, o.compress ?? null);
     return transfer(
       ctx,
       'uploadDirectory',
       {
         workdir,
         writer,
-        maxsize: o.maxsize ?? null,
-        blocksize: o.blocksize ?? 16 * 1024,
+        maxsize,
+        blocksize,
         compress: o.compress ?? null,
         workersrc: source,
       },
@@ -142,19 +161,19 @@ export class DirectoryUpload extends Step<DirectoryUploadOptions> {
 export interface DownloadOptions extends TransferOptions {
   /** Where the file goes on the worker, relative to workdir. */
   readonly workerdest: StepValue<string>;
-  /** chmod applied on the worker (e.g. 0o755); default the worker's umask. */
-  readonly mode?: number | null;
+  /** chmod applied on the worker (e.g. 0o755, or "755" from a property); default the worker's umask. */
+  readonly mode?: StepValue<number | null>;
 }
 
-function downloadArgs(o: DownloadOptions, reader: unknown, workdir: string, dest: string) {
-  return {
-    maxsize: o.maxsize ?? null,
-    reader,
-    blocksize: o.blocksize ?? 16 * 1024,
-    workdir,
-    mode: o.mode ?? null,
-    workerdest: dest,
-  };
+async function downloadArgs(
+  ctx: StepContext,
+  o: DownloadOptions,
+  reader: unknown,
+  workdir: string,
+  dest: string,
+): Promise<Record<string, unknown>> {
+  const { maxsize, blocksize } = await sizes(ctx, o, 16 * 1024);
+  return { maxsize, reader, blocksize, workdir, mode: await renderMode(ctx, o.mode), workerdest: dest };
 }
 
 export interface FileDownloadOptions extends DownloadOptions {
@@ -183,7 +202,7 @@ export class FileDownload extends Step<FileDownloadOptions> {
     }
     const reader = new FileReader(fh);
     try {
-      return await transfer(ctx, 'downloadFile', downloadArgs(o, reader, workdir, dest));
+      return await transfer(ctx, 'downloadFile', await downloadArgs(ctx, o, reader, workdir, dest));
     } finally {
       // The worker closes the reader; this covers a transfer that never got that far.
       await reader.remote_close().catch(() => {});
@@ -207,7 +226,7 @@ export class StringDownload extends Step<StringDownloadOptions> {
     const workdir = o.workdir === undefined ? 'build' : await stepValue(o.workdir, ctx);
     await ctx.setState(`downloading to ${dest}`);
     const reader = new StringFileReader(await stepValue(o.s, ctx));
-    return transfer(ctx, 'downloadFile', downloadArgs(o, reader, workdir, dest));
+    return transfer(ctx, 'downloadFile', await downloadArgs(ctx, o, reader, workdir, dest));
   }
 }
 

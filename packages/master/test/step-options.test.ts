@@ -1,0 +1,161 @@
+// Step options other than the command taken from the build's properties, in a real build on
+// each kind of worker: a no-output timeout that kills a sleep, a directory made on the
+// worker, stdin, usePTY, logfiles, decodeRC, a Test results file, a download's mode, an
+// upload's maxsize and the step description, all rendered from the properties a forced
+// build carries (as text, the way `lathe force --prop` sends them). A value of the wrong
+// form fails its step with EXCEPTION and says which option.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { forceBuild, waitForRequest } from '../src/build/control.js';
+import { Master } from '../src/master.js';
+import { EXCEPTION, FAILURE, SUCCESS, WARNINGS } from '../src/results.js';
+import { type WorkerRuntime, withWorkers } from '../src/runtime.js';
+import { createWorker, type TestWorker, type WorkerKind, waitFor, workerAvailable } from './bbworker.js';
+import { tempDir } from './helpers.js';
+
+const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
+const TAP = '1..2\nok 1 - adds\nnot ok 2 - divides\n';
+
+const configText = `import { buildFactory, defineConfig, fileUpload, interpolate, makeDirectory, prop, shellCommand, stringDownload, test } from '${lathe}';
+export default defineConfig({
+  workers: [{ name: 'w1', password: 'pw-1' }],
+  builders: [
+    {
+      name: 'opts',
+      workerNames: ['w1'],
+      factory: buildFactory(
+        shellCommand({
+          name: 'described',
+          description: interpolate('waiting for %(prop:signal)s'),
+          command: interpolate('while [ ! -f %(prop:signal)s ]; do sleep 0.05; done'),
+        }),
+        shellCommand({ name: 'quiet', command: 'sleep 30', timeout: prop('quiet'), flunkOnFailure: false }),
+        makeDirectory({ dir: interpolate('made/%(prop:sub)s') }),
+        shellCommand({ name: 'stdin', command: 'cat', initialStdin: prop('stdin'), usePTY: prop('pty') }),
+        shellCommand({ name: 'rc', command: 'exit 3', decodeRC: prop('codes') }),
+        shellCommand({ name: 'logfile', command: 'echo logged > out.txt', logfiles: { extra: interpolate('%(prop:logfile)s') } }),
+        stringDownload({ name: 'moded', s: '0123456789', workerdest: 'moded.txt', mode: prop('mode') }),
+        fileUpload({ name: 'capped', workersrc: 'moded.txt', masterdest: 'capped.txt', maxsize: prop('max'), flunkOnFailure: false }),
+        stringDownload({ name: 'tap-file', s: ${JSON.stringify(TAP)}, workerdest: 'tap.tmpl' }),
+        test({ name: 'report', format: 'tap', command: ['cp', 'tap.tmpl', 'r.tap'], resultsFile: prop('report'), flunkOnFailure: false }),
+        shellCommand({ name: 'bad', command: 'true', timeout: prop('bogus') }),
+      ),
+    },
+  ],
+});
+`;
+
+const PROPERTIES = {
+  signal: 'go',
+  quiet: '1',
+  sub: 'deep',
+  stdin: 'from a property\n',
+  pty: 'false',
+  codes: { 3: WARNINGS },
+  logfile: 'out.txt',
+  mode: '640',
+  max: '4',
+  report: 'r.tap',
+  bogus: 'soon',
+};
+
+for (const kind of ['stock', 'lathe'] as const) scenario(kind);
+
+function scenario(kind: WorkerKind): void {
+  const title = kind === 'stock' ? 'a stock buildbot-worker 3.7' : "Lathe's worker";
+  describe(`step options from properties on ${title}`, { skip: !workerAvailable(kind) }, () => {
+    const dir = tempDir('lathe-step-options-');
+    const masterDir = join(dir.path, 'master');
+    const workerDir = join(dir.path, 'worker');
+    let rt: WorkerRuntime;
+    let master: Master;
+    let worker: TestWorker;
+
+    before(async () => {
+      mkdirSync(masterDir);
+      writeFileSync(join(masterDir, 'master.config.ts'), configText);
+      rt = withWorkers(
+        { basedir: masterDir, name: 'opts', onError: () => {} },
+        { port: 0, host: '127.0.0.1' },
+      );
+      master = await Master.start(rt.options);
+      worker = createWorker(kind, workerDir, 'w1', 'pw-1', rt.server.port);
+      worker.start();
+      await waitFor(() => master.workers.get('w1')!.connected, 20_000, 'the worker to attach');
+    });
+
+    after(async () => {
+      await worker?.kill();
+      await master?.stop();
+      dir.cleanup();
+    });
+
+    async function stepLog(buildid: number, step: string, log: string): Promise<string> {
+      const s = (await master.data.steps.forBuild(buildid)).find((x) => x.name === step);
+      assert.ok(s, `step ${step}`);
+      const l = (await master.data.logs.forStep(s.id)).find((x) => x.name === log);
+      assert.ok(l, `log ${log} of step ${step}`);
+      const row = (await master.data.logs.get(l.id))!;
+      return (await master.data.logs.lines(l.id, 0, row.numLines - 1)).join('\n');
+    }
+
+    it('renders the options for the build and the worker applies them', async () => {
+      const { buildrequestid } = await forceBuild(master, { builder: 'opts', properties: PROPERTIES });
+      await waitFor(
+        async () => (await master.data.builds.forRequest(buildrequestid)).length > 0,
+        20_000,
+        'the build to start',
+      );
+      const [build] = await master.data.builds.forRequest(buildrequestid);
+      // The description is the step's state while it runs; the step waits until we saw it.
+      await waitFor(
+        async () =>
+          (await master.data.steps.forBuild(build!.id)).some(
+            (s) => s.name === 'described' && s.stateString === 'waiting for go',
+          ),
+        20_000,
+        'the rendered description',
+      );
+      // The state is set just before the command goes to the worker, which may not have
+      // made the build directory yet.
+      mkdirSync(join(workerDir, 'opts', 'build'), { recursive: true });
+      writeFileSync(join(workerDir, 'opts', 'build', 'go'), '');
+      await waitForRequest(master, buildrequestid, 60_000);
+
+      const steps = await master.data.steps.forBuild(build!.id);
+      const result = Object.fromEntries(steps.map((s) => [s.name, s.results]));
+      assert.deepEqual(result, {
+        described: SUCCESS,
+        // Killed after 1 s without output: FAILURE, long before the sleep would have ended.
+        quiet: FAILURE,
+        MakeDirectory: SUCCESS,
+        stdin: SUCCESS,
+        rc: WARNINGS,
+        logfile: SUCCESS,
+        moded: SUCCESS,
+        capped: FAILURE,
+        'tap-file': SUCCESS,
+        report: FAILURE,
+        bad: EXCEPTION,
+      });
+      const quiet = steps.find((s) => s.name === 'quiet')!;
+      assert.ok(quiet.completeAt! - quiet.startedAt! < 15, 'the timeout from the property killed the sleep');
+
+      const builderDir = join(workerDir, 'opts');
+      assert.ok(statSync(join(builderDir, 'made', 'deep')).isDirectory());
+      assert.equal(statSync(join(builderDir, 'build', 'moded.txt')).mode & 0o777, 0o640);
+      assert.ok(!existsSync(join(masterDir, 'capped.txt')), 'maxsize 4 refused the 10-byte file');
+      assert.match(await stepLog(build!.id, 'stdin', 'stdio'), /^ofrom a property$/m);
+      assert.match(await stepLog(build!.id, 'logfile', 'extra'), /logged/);
+      const props = await master.data.builds.properties(build!.id);
+      assert.equal(props['tests-failed']?.[0], 1, 'the results file from the property was parsed');
+      assert.match(
+        await stepLog(build!.id, 'bad', 'err.text'),
+        /step option timeout must be a number, got "soon"/,
+      );
+    });
+  });
+}
