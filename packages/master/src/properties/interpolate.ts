@@ -81,10 +81,16 @@ export function interpolate(first: string | TemplateStringsArray, ...rest: unkno
   return new TemplateInterpolation([...first], rest);
 }
 
-/** A property's value (not stringified), or `fallback` when absent — Buildbot's Property. */
-export function prop(name: string, fallback?: unknown): Renderable<unknown> {
+/**
+ * A property's value (not stringified), or `fallback` when absent — Buildbot's Property.
+ * Property values are not typed at run time: `T` (inferred from `fallback`, or given, as in
+ * `prop<number>('timeout')`) is the config's word for what the property holds, so the
+ * result fits options of that type (`timeout: prop('timeout', 600)`).
+ */
+export function prop<T = unknown>(name: string, fallback?: T): Renderable<T> {
   return {
-    [RENDER]: (ctx) => (ctx.properties.hasProperty(name) ? ctx.properties.getProperty(name) : fallback),
+    [RENDER]: (ctx) =>
+      (ctx.properties.hasProperty(name) ? (ctx.properties.getProperty(name) as T) : fallback) as T,
   };
 }
 
