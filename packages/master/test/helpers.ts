@@ -2,9 +2,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type CompiledQuery, Kysely } from 'kysely';
 import { EventBus } from '../src/bus/bus.js';
 import { DataLayer } from '../src/data/index.js';
 import { type Db, openAndMigrate } from '../src/db/connection.js';
+import type { Database } from '../src/db/schema.js';
+import { NodeSqliteDialect } from '../src/db/sqlite-driver.js';
 
 export function tempDir(prefix = 'lathe-master-'): { path: string; cleanup(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
@@ -54,4 +57,38 @@ export async function seedRequests(
     brids.push(added.buildrequestids.get(builderid)!);
   }
   return { builderid, brids };
+}
+
+/**
+ * A data layer on a migrated SQLite file that records every query it sends, and the query
+ * plan of the last one (what the query-plan tests assert on).
+ */
+export async function openRecordedData(file: string): Promise<{
+  data: DataLayer;
+  kysely: Kysely<Database>;
+  queries: CompiledQuery[];
+  planOfLast(): Promise<string[]>;
+}> {
+  const migrated = await openAndMigrate({ url: `sqlite:${file}` });
+  await migrated.close();
+  const queries: CompiledQuery[] = [];
+  const kysely = new Kysely<Database>({
+    dialect: new NodeSqliteDialect({ filename: file, busyTimeoutMs: 10_000 }),
+    log: (e) => {
+      if (e.level === 'query') queries.push(e.query);
+    },
+  });
+  const data = new DataLayer(
+    { kysely, dialect: 'sqlite', location: file, close: () => kysely.destroy() },
+    new EventBus(),
+  );
+  const planOfLast = async () => {
+    const q = queries.at(-1)!;
+    const { rows } = await kysely.executeQuery<{ detail: string }>({
+      ...q,
+      sql: `EXPLAIN QUERY PLAN ${q.sql}`,
+    });
+    return rows.map((r) => r.detail);
+  };
+  return { data, kysely, queries, planOfLast };
 }

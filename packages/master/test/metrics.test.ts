@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type CompiledQuery, Kysely } from 'kysely';
-import { EventBus } from '../src/bus/bus.js';
-import { DataLayer } from '../src/data/index.js';
+import type { CompiledQuery, Kysely } from 'kysely';
+import type { DataLayer } from '../src/data/index.js';
 import { InvalidMetricError } from '../src/data/metrics.js';
-import { openAndMigrate } from '../src/db/connection.js';
 import type { Database } from '../src/db/schema.js';
-import { NodeSqliteDialect } from '../src/db/sqlite-driver.js';
 import { BUILD_WARNINGS, BuildMetricsCollector, stepDuration, stepTests } from '../src/metrics/index.js';
-import { tempDir } from './helpers.js';
+import { openRecordedData, tempDir } from './helpers.js';
 
 const BUILDERS = 3;
 const BUILDS_PER_BUILDER = 2000;
@@ -18,24 +15,14 @@ const STEPS = ['checkout', 'compile', 'test', 'package'];
 describe('metrics over time (real SQLite, thousands of builds)', () => {
   const dir = tempDir('lathe-metrics-');
   const file = join(dir.path, 'metrics.sqlite');
-  const queries: CompiledQuery[] = [];
   let kysely: Kysely<Database>;
   let data: DataLayer;
+  let queries: CompiledQuery[];
+  let planOfLast: () => Promise<string[]>;
   const builderids: number[] = [];
 
   before(async () => {
-    const migrated = await openAndMigrate({ url: `sqlite:${file}` });
-    await migrated.close();
-    kysely = new Kysely<Database>({
-      dialect: new NodeSqliteDialect({ filename: file, busyTimeoutMs: 10_000 }),
-      log: (e) => {
-        if (e.level === 'query') queries.push(e.query);
-      },
-    });
-    data = new DataLayer(
-      { kysely, dialect: 'sqlite', location: file, close: () => kysely.destroy() },
-      new EventBus(),
-    );
+    ({ kysely, data, queries, planOfLast } = await openRecordedData(file));
     const { masterid } = await data.masters.register('metrics-master');
     for (let b = 0; b < BUILDERS; b++) builderids.push(await data.builders.findOrCreate(`builder-${b}`));
     const ssid = await data.sourcestamps.findOrCreate({ repository: 'r', branch: 'main', revision: 'x' });
@@ -114,12 +101,7 @@ describe('metrics over time (real SQLite, thousands of builds)', () => {
   it('uses indexes only (no table scan, no sort of the window) and stays fast', async () => {
     queries.length = 0;
     await data.metrics.series(builderids[0]!, stepDuration('test'), 100);
-    const q = queries.at(-1)!;
-    const { rows } = await kysely.executeQuery<{ detail: string }>({
-      ...q,
-      sql: `EXPLAIN QUERY PLAN ${q.sql}`,
-    });
-    const details = rows.map((r) => r.detail);
+    const details = await planOfLast();
     const plan = details.join(' | ');
     assert.ok(details.length > 0);
     for (const d of details) assert.doesNotMatch(d, /^SCAN /, `full scan in plan: ${plan}`);

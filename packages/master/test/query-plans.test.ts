@@ -4,36 +4,23 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type CompiledQuery, Kysely } from 'kysely';
-import { EventBus } from '../src/bus/bus.js';
-import { DataLayer } from '../src/data/index.js';
-import { openAndMigrate } from '../src/db/connection.js';
+import type { CompiledQuery, Kysely } from 'kysely';
+import type { DataLayer } from '../src/data/index.js';
 import type { Database } from '../src/db/schema.js';
-import { NodeSqliteDialect } from '../src/db/sqlite-driver.js';
-import { tempDir } from './helpers.js';
+import { openRecordedData, tempDir } from './helpers.js';
 
 describe('query plans of the UI’s queries (real SQLite)', () => {
   const dir = tempDir('lathe-plans-');
   const file = join(dir.path, 'plans.sqlite');
-  const queries: CompiledQuery[] = [];
   let kysely: Kysely<Database>;
   let data: DataLayer;
+  let queries: CompiledQuery[];
+  let planOfLast: () => Promise<string[]>;
   let builderid = 0;
   let changeid = 0;
 
   before(async () => {
-    const migrated = await openAndMigrate({ url: `sqlite:${file}` });
-    await migrated.close();
-    kysely = new Kysely<Database>({
-      dialect: new NodeSqliteDialect({ filename: file, busyTimeoutMs: 10_000 }),
-      log: (e) => {
-        if (e.level === 'query') queries.push(e.query);
-      },
-    });
-    data = new DataLayer(
-      { kysely, dialect: 'sqlite', location: file, close: () => kysely.destroy() },
-      new EventBus(),
-    );
+    ({ kysely, data, queries, planOfLast } = await openRecordedData(file));
     const { masterid } = await data.masters.register('plans-master');
     const builders = [await data.builders.findOrCreate('a'), await data.builders.findOrCreate('b')];
     builderid = builders[0]!;
@@ -66,17 +53,6 @@ describe('query plans of the UI’s queries (real SQLite)', () => {
     await kysely.destroy();
     dir.cleanup();
   });
-
-  /** The plan of the last query the data layer ran, one line per step. */
-  async function planOfLast(): Promise<string[]> {
-    const q = queries.at(-1)!;
-    const { rows } = await kysely.executeQuery<{ detail: string }>({
-      ...q,
-      sql: `EXPLAIN QUERY PLAN ${q.sql}`,
-    });
-    assert.ok(rows.length > 0);
-    return rows.map((r) => r.detail);
-  }
 
   it('BuildsData.latestForBuilder reads the (builderid, number) index backwards, without a sort', async () => {
     queries.length = 0;

@@ -7,10 +7,10 @@ import type { WorkerConnection } from './worker.js';
 export interface CommandSink {
   /**
    * One update key and its value (`stdout`, `stderr`, `header`, `log`, `rc`, `elapsed`, …).
-   * May return a promise that settles once the update is stored: the worker's `update`
-   * call is answered only then, which is what slows a worker down when we fall behind.
+   * Settles once the update is stored: the worker's `update` call is answered only then,
+   * which is what slows a worker down when we fall behind.
    */
-  update(key: string, value: unknown): void | Promise<unknown>;
+  update(key: string, value: unknown): Promise<unknown>;
   /** The command ended; `failure` is set when it raised inside the worker. */
   complete(failure: Error | null): void;
 }

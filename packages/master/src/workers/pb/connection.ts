@@ -93,8 +93,7 @@ class RemoteCommandRef extends Referenceable {
       if (this.#done || !dict || typeof dict !== 'object') continue;
       const entries = dict instanceof Map ? [...dict.entries()] : Object.entries(dict);
       for (const [k, v] of entries) {
-        const applied = this.sink.update(String(k), decodeBytes(v));
-        if (applied) stored = applied;
+        stored = this.sink.update(String(k), decodeBytes(v));
       }
     }
     // Updates are applied in order, so the last one settling means all are stored.
