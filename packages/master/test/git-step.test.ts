@@ -216,6 +216,31 @@ describe('Git options', () => {
       assert.doesNotThrow(() => git({ repourl: URL, ...o }), JSON.stringify(o));
   });
 
+  it('renders workdir, env and timeout for the build; refuses a rendered copy workdir of source', async () => {
+    const props = { dir: 'checkout', quiet: '30', who: 'ci' };
+    const { result, args } = await runGit(
+      {
+        workdir: (ctx) => String(ctx.getProperty('dir')),
+        env: (ctx) => ({ GIT_AUTHOR_NAME: String(ctx.getProperty('who')) }),
+        timeout: (ctx) => String(ctx.getProperty('quiet')) as unknown as number,
+      },
+      () => undefined,
+      props,
+    );
+    assert.equal(result, SUCCESS);
+    const shells = args.filter((c) => c.name === 'shell').map((c) => c.args as Record<string, unknown>);
+    assert.ok(shells.length > 0);
+    for (const a of shells) {
+      assert.equal(a.workdir, 'checkout');
+      assert.equal(a.timeout, 30, 'the text "30" read as a number');
+      assert.deepEqual(a.env, { GIT_AUTHOR_NAME: 'ci' });
+    }
+    await assert.rejects(
+      runGit({ mode: 'full', method: 'copy', workdir: () => 'source' }, () => undefined),
+      /step option workdir must be other than 'source' with method 'copy'/,
+    );
+  });
+
   it('builds git describe arguments in Buildbot order', () => {
     assert.deepEqual(describeCommand(true), ['describe', 'HEAD']);
     assert.deepEqual(

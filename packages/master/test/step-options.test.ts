@@ -1,11 +1,12 @@
 // Step options other than the command taken from the build's properties, in a real build on
 // each kind of worker: a no-output timeout that kills a sleep, a directory made on the
 // worker, stdin, usePTY, logfiles, decodeRC, a Test results file, a download's mode, an
-// upload's maxsize and the step description, all rendered from the properties a forced
+// upload's maxsize, a master-side command's maxTime and decodeRC, a directory upload's
+// compression and the step description, all rendered from the properties a forced
 // build carries (as text, the way `lathe force --prop` sends them). A value of the wrong
 // form fails its step with EXCEPTION and says which option.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -19,7 +20,7 @@ import { tempDir } from './helpers.js';
 const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
 const TAP = '1..2\nok 1 - adds\nnot ok 2 - divides\n';
 
-const configText = `import { buildFactory, defineConfig, fileUpload, interpolate, makeDirectory, prop, shellCommand, stringDownload, test } from '${lathe}';
+const configText = `import { buildFactory, defineConfig, directoryUpload, fileUpload, interpolate, makeDirectory, masterShellCommand, prop, shellCommand, stringDownload, test } from '${lathe}';
 export default defineConfig({
   workers: [{ name: 'w1', password: 'pw-1' }],
   builders: [
@@ -41,6 +42,10 @@ export default defineConfig({
         fileUpload({ name: 'capped', workersrc: 'moded.txt', masterdest: 'capped.txt', maxsize: prop('max'), flunkOnFailure: false }),
         stringDownload({ name: 'tap-file', s: ${JSON.stringify(TAP)}, workerdest: 'tap.tmpl' }),
         test({ name: 'report', format: 'tap', command: ['cp', 'tap.tmpl', 'r.tap'], resultsFile: prop('report'), flunkOnFailure: false }),
+        masterShellCommand({ name: 'master-slow', command: 'sleep 30', maxTime: prop('maxTime'), flunkOnFailure: false }),
+        masterShellCommand({ name: 'master-rc', command: 'exit 3', decodeRC: prop('codes') }),
+        shellCommand({ name: 'tree', command: 'mkdir -p tree/a && echo leaf > tree/a/f' }),
+        directoryUpload({ name: 'tree-up', workersrc: 'tree', masterdest: 'tree-up', compress: prop('compress') }),
         shellCommand({ name: 'bad', command: 'true', timeout: prop('bogus') }),
       ),
     },
@@ -59,6 +64,8 @@ const PROPERTIES = {
   mode: '640',
   max: '4',
   report: 'r.tap',
+  maxTime: '1',
+  compress: 'gz',
   bogus: 'soon',
 };
 
@@ -139,8 +146,17 @@ function scenario(kind: WorkerKind): void {
         capped: FAILURE,
         'tap-file': SUCCESS,
         report: FAILURE,
+        // Killed by the master after maxTime 1 s: no exit code, FAILURE.
+        'master-slow': FAILURE,
+        'master-rc': WARNINGS,
+        tree: SUCCESS,
+        'tree-up': SUCCESS,
         bad: EXCEPTION,
       });
+      const slow = steps.find((s) => s.name === 'master-slow')!;
+      assert.ok(slow.completeAt! - slow.startedAt! < 15, 'maxTime from the property killed the sleep');
+      assert.match(await stepLog(build!.id, 'master-slow', 'stdio'), /command killed: maxTime 1s exceeded/);
+      assert.equal(readFileSync(join(masterDir, 'tree-up', 'a', 'f'), 'utf8'), 'leaf\n');
       const quiet = steps.find((s) => s.name === 'quiet')!;
       assert.ok(quiet.completeAt! - quiet.startedAt! < 15, 'the timeout from the property killed the sleep');
 

@@ -33,6 +33,7 @@ import type { StepContext } from '../config/steps.js';
 import { FAILURE, type Result, SUCCESS } from '../results.js';
 import { type EnvValue, type StepValue, shellArgs, stepValue } from './args.js';
 import { Step, type StepOptions } from './base.js';
+import { StepOptionError, stepNumber, stepString } from './option-values.js';
 
 /** `git describe` flags for `getDescription`, named as in Buildbot. */
 export interface GitDescribeOptions {
@@ -58,9 +59,10 @@ export interface GitOptions extends StepOptions {
   readonly mode?: 'incremental' | 'full';
   /** For mode `full`; default `fresh`. `copy` keeps a checkout in `source` and copies it. */
   readonly method?: 'fresh' | 'clean' | 'clobber' | 'copy';
-  readonly workdir?: string;
-  readonly env?: Readonly<Record<string, EnvValue>>;
-  readonly timeout?: number;
+  readonly workdir?: StepValue<string>;
+  readonly env?: StepValue<Readonly<Record<string, EnvValue>>>;
+  /** Seconds a git command may be silent before it is killed; default 1200. */
+  readonly timeout?: StepValue<number>;
   readonly logEnviron?: boolean;
   readonly progress?: boolean;
   /** Ignore the source stamp's revision and build the branch tip. */
@@ -88,8 +90,12 @@ export interface GitOptions extends StepOptions {
 }
 
 /** The options with renderables rendered for this build. */
-interface ResolvedGitOptions extends Omit<GitOptions, 'repourl' | 'branch' | 'reference' | 'origin'> {
+interface ResolvedGitOptions
+  extends Omit<GitOptions, 'repourl' | 'branch' | 'reference' | 'origin' | 'workdir' | 'env' | 'timeout'> {
   readonly repourl: string;
+  readonly workdir?: string;
+  readonly env?: Readonly<Record<string, EnvValue>>;
+  readonly timeout?: number;
   readonly branch?: string;
   readonly reference?: string;
   readonly origin?: string;
@@ -121,14 +127,20 @@ export class Git extends Step<GitOptions> {
   }
 
   async run(ctx: StepContext): Promise<Result> {
-    const { branch, repourl, reference, origin, ...rest } = this.options;
+    const { branch, repourl, reference, origin, workdir, env, timeout, ...rest } = this.options;
     const resolved: ResolvedGitOptions = {
       ...rest,
       repourl: await stepValue(repourl, ctx),
+      ...(workdir === undefined ? {} : { workdir: await stepString(workdir, ctx, 'workdir') }),
+      ...(env === undefined ? {} : { env: await stepValue(env, ctx) }),
+      ...(timeout === undefined ? {} : { timeout: await stepNumber(timeout, ctx, 'timeout') }),
       ...(branch === undefined ? {} : { branch: await stepValue(branch, ctx) }),
       ...(reference === undefined ? {} : { reference: await stepValue(reference, ctx) }),
       ...(origin === undefined ? {} : { origin: await stepValue(origin, ctx) }),
     };
+    // Checked at config time for a plain workdir; a rendered one can only be checked now.
+    if (resolved.method === 'copy' && resolved.workdir === COPY_SOURCE_DIR)
+      throw new StepOptionError('workdir', resolved.workdir, `other than '${COPY_SOURCE_DIR}' with method 'copy'`);
     const run = new GitRun(resolved, ctx);
     try {
       await run.checkout();

@@ -6,7 +6,8 @@ import type { StepContext } from '../config/steps.js';
 import { CANCELLED, FAILURE, type Result, SUCCESS } from '../results.js';
 import { type StepValue, stepValue } from './args.js';
 import { Step, type StepOptions } from './base.js';
-import { decodeRC } from './shell.js';
+import { stepNumber } from './option-values.js';
+import { decodeRC, stepDecodeRC } from './shell.js';
 import { masterPath } from './transfer/steps.js';
 
 export interface MasterShellCommandOptions extends StepOptions {
@@ -17,8 +18,8 @@ export interface MasterShellCommandOptions extends StepOptions {
   /** Added to the master's environment; null removes a variable. */
   readonly env?: StepValue<Readonly<Record<string, string | null>>>;
   /** Seconds before the command is killed; default none. */
-  readonly maxTime?: number;
-  readonly decodeRC?: Readonly<Record<number, Result>>;
+  readonly maxTime?: StepValue<number | null>;
+  readonly decodeRC?: StepValue<Readonly<Record<number, Result>>>;
 }
 
 export class MasterShellCommand extends Step<MasterShellCommandOptions> {
@@ -35,6 +36,8 @@ export class MasterShellCommand extends Step<MasterShellCommandOptions> {
       if (v === null) delete env[k];
       else env[k] = v;
     }
+    const maxTime = o.maxTime === undefined ? null : await stepNumber(o.maxTime, ctx, 'maxTime');
+    const rcTable = o.decodeRC === undefined ? undefined : await stepDecodeRC(o.decodeRC, ctx);
     const argv = typeof command === 'string' ? ['/bin/sh', '-c', command] : [...command];
     const log = await ctx.addLog('stdio');
     await log.write('h', `${argv.map((a) => JSON.stringify(a)).join(' ')}\n in dir ${cwd}\n`);
@@ -62,9 +65,7 @@ export class MasterShellCommand extends Step<MasterShellCommandOptions> {
     const onAbort = () => kill('build stopped');
     ctx.signal.addEventListener('abort', onAbort);
     const timer =
-      o.maxTime === undefined
-        ? undefined
-        : setTimeout(() => kill(`maxTime ${o.maxTime}s exceeded`), o.maxTime * 1000);
+      maxTime === null ? undefined : setTimeout(() => kill(`maxTime ${maxTime}s exceeded`), maxTime * 1000);
     try {
       const rc = await new Promise<number | null>((resolve, reject) => {
         child.once('error', reject);
@@ -74,7 +75,7 @@ export class MasterShellCommand extends Step<MasterShellCommandOptions> {
       if (killedFor) await log.write('h', `command killed: ${killedFor}\n`);
       await log.write('h', `program finished with exit code ${rc ?? 'none'}\n`);
       if (ctx.signal.aborted) return CANCELLED;
-      return rc === null ? FAILURE : decodeRC(rc, o.decodeRC ?? { 0: SUCCESS });
+      return rc === null ? FAILURE : decodeRC(rc, rcTable ?? { 0: SUCCESS });
     } catch (err) {
       await writes;
       await log.write('h', `cannot run ${file}: ${(err as Error).message}\n`);

@@ -119,7 +119,7 @@ async function stepStrings(
 }
 
 /** A decodeRC table; keys and results may be text (a table from a JSON property). */
-async function stepDecodeRC(
+export async function stepDecodeRC(
   value: StepValue<Readonly<Record<number, Result>>>,
   ctx: StepContext,
 ): Promise<Record<number, Result>> {

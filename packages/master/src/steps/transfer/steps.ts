@@ -9,7 +9,7 @@ import type { StepContext } from '../../config/steps.js';
 import { FAILURE, type Result, SUCCESS } from '../../results.js';
 import { type StepValue, stepValue } from '../args.js';
 import { Step, type StepOptions } from '../base.js';
-import { stepBoolean, stepMode, stepNumber } from '../option-values.js';
+import { StepOptionError, stepBoolean, stepMode, stepNumber } from '../option-values.js';
 import {
   DirectoryWriter,
   FileReader,
@@ -127,7 +127,8 @@ export interface DirectoryUploadOptions extends TransferOptions {
   readonly workersrc: StepValue<string>;
   /** The directory on the master the tree is extracted into. */
   readonly masterdest: StepValue<string>;
-  readonly compress?: TarCompression;
+  /** Compress the tar stream on its way (`'gz'` or `'bz2'`); default none. */
+  readonly compress?: StepValue<TarCompression>;
   readonly url?: StepValue<string>;
   readonly urlText?: string;
 }
@@ -141,7 +142,10 @@ export class DirectoryUpload extends Step<DirectoryUploadOptions> {
     const o = this.options;
     const { source, dest, workdir } = await startUpload(ctx, o);
     const { maxsize, blocksize } = await sizes(ctx, o, 16 * 1024);
-    const writer = new DirectoryWriter(dest, maxsize, o.compress ?? null);
+    const compress = o.compress === undefined ? null : await stepValue(o.compress, ctx);
+    if (compress !== null && compress !== 'gz' && compress !== 'bz2')
+      throw new StepOptionError('compress', compress, "'gz', 'bz2' or null");
+    const writer = new DirectoryWriter(dest, maxsize, compress);
     return transfer(
       ctx,
       'uploadDirectory',
@@ -150,7 +154,7 @@ export class DirectoryUpload extends Step<DirectoryUploadOptions> {
         writer,
         maxsize,
         blocksize,
-        compress: o.compress ?? null,
+        compress,
         workersrc: source,
       },
       () => writer.cancel(),
