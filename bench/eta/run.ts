@@ -3,14 +3,16 @@
  * measures how far the estimated finish time is from the real one, as a share of the
  * build's duration.
  *
- *   ./dev node bench/eta/run.ts [--builders 300] [--builds 10] [--history 3] [--seed 1]
+ *   ./dev node bench/eta/run.ts [--builders 300] [--builds 10] [--history 3] [--seed 1] [--pace even|uneven]
  *
  * The model (per builder): 3–8 steps with typical durations spread lognormally around a
  * minute (2 s … 30 min) and their own output rates (some nearly silent). Per build: a
  * worker speed factor (lognormal, σ 0.1) for all steps; per step, work (σ 0.2) that scales
  * both time and output, timing noise (σ 0.08), and outliers: 5 % of step runs stall 2–5×
  * (no extra output), 3 % do 2–4× the work (more output too). Output lines appear at an even
- * pace through the step. Each measured build has exactly `--history` earlier builds as its
+ * pace through the step, or with `--pace uneven` front- or back-loaded: after a share x of
+ * the step's time, x^p of its lines, p lognormal (σ 0.6) per step of the builder and
+ * jittered (σ 0.25) per run — the case where output progress misleads. Each measured build has exactly `--history` earlier builds as its
  * history; it is sampled at 20 evenly spaced moments (0 %, 5 % … 95 % of its duration).
  */
 import { parseArgs } from 'node:util';
@@ -22,11 +24,14 @@ const { values } = parseArgs({
     builds: { type: 'string', default: '10' },
     history: { type: 'string', default: '3' },
     seed: { type: 'string', default: '1' },
+    pace: { type: 'string', default: 'even' },
   },
 });
 const BUILDERS = Number(values.builders);
 const MEASURED = Number(values.builds);
 const HISTORY = Number(values.history);
+const UNEVEN = values.pace === 'uneven';
+if (values.pace !== 'even' && !UNEVEN) throw new Error('--pace is even or uneven');
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -51,12 +56,15 @@ interface StepModel {
   name: string;
   baseS: number;
   linesPerS: number;
+  /** Output profile exponent: lines so far = lines × (elapsed share)^pace. */
+  pace: number;
 }
 interface SimStep {
   name: string;
   startS: number;
   durationS: number;
   lines: number;
+  pace: number;
 }
 interface SimBuild {
   durationS: number;
@@ -69,6 +77,7 @@ function makeBuilder(): StepModel[] {
     name: `step${i}`,
     baseS: Math.min(1800, Math.max(2, 60 * Math.exp(1.2 * normal()))),
     linesPerS: random() < 0.2 ? 0.1 : 20 * Math.exp(normal()),
+    pace: UNEVEN ? lognormal(0.6) : 1,
   }));
 }
 
@@ -83,7 +92,8 @@ function runBuild(model: StepModel[]): SimBuild {
     else if (r < 0.08) work *= between(2, 4);
     const durationS = m.baseS * work * speed * stall * lognormal(0.08);
     const lines = Math.round(m.baseS * m.linesPerS * work * lognormal(0.1));
-    const s = { name: m.name, startS: t, durationS, lines };
+    const pace = UNEVEN ? m.pace * lognormal(0.25) : 1;
+    const s = { name: m.name, startS: t, durationS, lines, pace };
     t += durationS;
     return s;
   });
@@ -107,7 +117,7 @@ function measure(history: BuildHistory[], build: SimBuild, options: EtaOptions):
       if (s.startS > now) break;
       eta.stepStarted(s.name, T0 + s.startS);
       if (s.startS + s.durationS <= now) eta.stepFinished(s.name, T0 + s.startS + s.durationS);
-      else eta.stepOutput(s.name, Math.floor((s.lines * (now - s.startS)) / s.durationS));
+      else eta.stepOutput(s.name, Math.floor(s.lines * ((now - s.startS) / s.durationS) ** s.pace));
     }
     const e = eta.estimate(T0 + now);
     errors.push(Math.abs(e.buildEta! - (T0 + build.durationS)) / build.durationS);
@@ -137,7 +147,7 @@ for (let b = 0; b < BUILDERS; b++) {
 }
 
 console.log(
-  `ETA accuracy: ${BUILDERS} builders × ${MEASURED} builds, ${HISTORY} builds of history, seed ${values.seed}`,
+  `ETA accuracy: ${BUILDERS} builders × ${MEASURED} builds, ${HISTORY} builds of history, seed ${values.seed}, ${values.pace} output pace`,
 );
 console.log('| estimator | median abs. error | p90 | median at build start |');
 console.log('| --- | ---: | ---: | ---: |');
