@@ -16,7 +16,7 @@
  * history; it is sampled at 20 evenly spaced moments (0 %, 5 % … 95 % of its duration).
  */
 import { parseArgs } from 'node:util';
-import { type BuildHistory, EtaEstimator, type EtaOptions } from '@lathe/master';
+import { type BuildHistory, EtaEstimator, type EtaOptions, PROFILE_POINTS } from '@lathe/master';
 
 const { values } = parseArgs({
   options: {
@@ -100,9 +100,15 @@ function runBuild(model: StepModel[]): SimBuild {
   return { durationS: t, steps };
 }
 
+// A finished step's recorded output profile: its lines' share at 25, 50 and 75 % of its time.
 const toHistory = (b: SimBuild): BuildHistory => ({
   durationS: b.durationS,
-  steps: b.steps.map((s) => ({ name: s.name, durationS: s.durationS, lines: s.lines })),
+  steps: b.steps.map((s) => ({
+    name: s.name,
+    durationS: s.durationS,
+    lines: s.lines,
+    profile: PROFILE_POINTS.map((x) => x ** s.pace),
+  })),
 });
 
 /** Relative errors of the ETA for one build, at 20 moments through it. */

@@ -3,7 +3,16 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type BuildHistory, EtaEstimator, loadEtaHistory, profileSteps } from '../src/eta/index.js';
+import {
+  type BuildHistory,
+  EtaEstimator,
+  loadEtaHistory,
+  medianProfile,
+  OutputTimeline,
+  profileSteps,
+  timeShareOf,
+} from '../src/eta/index.js';
+import { median } from '../src/eta/stats.js';
 import { BuildMetricsCollector } from '../src/metrics/index.js';
 import { FAILURE, type Result, SKIPPED, SUCCESS } from '../src/results.js';
 import { openData, seedRequests, tempDir } from './helpers.js';
@@ -102,6 +111,56 @@ describe('ETA', () => {
   });
 });
 
+describe('output profiles', () => {
+  it("records the share of a step's lines at 25, 50 and 75 % of its time", () => {
+    const t = new OutputTimeline(100);
+    t.add(101, 10);
+    t.add(102, 10);
+    t.add(104, 100);
+    // 103 lies between the samples at 102 (10 lines) and 104 (100): 55 lines.
+    assert.deepEqual(t.profile(104, 100), [0.1, 0.1, 0.55]);
+    assert.equal(t.profile(100, 100), undefined, 'no time, nothing to learn');
+    assert.equal(new OutputTimeline(0).profile(10, 0), undefined, 'no output, nothing to learn');
+  });
+
+  it('maps a share of lines onto a share of time through the profile', () => {
+    const p = [0.1, 0.1, 0.55];
+    assert.equal(timeShareOf(p, 0), 0);
+    assert.equal(timeShareOf(p, 0.1), 0.25, 'a silent stretch: its start is the earliest time');
+    assert.equal(timeShareOf(p, 0.55), 0.75);
+    assert.ok(Math.abs(timeShareOf(p, 0.325) - 0.625) < 1e-12);
+    assert.equal(timeShareOf(p, 1), 1);
+    assert.deepEqual(
+      medianProfile(
+        [
+          [0.2, 0.1, 0.9],
+          [0.3, 0.5, 0.6],
+          [0.1, 0.4, 0.7],
+        ],
+        median,
+      ),
+      [0.2, 0.4, 0.7],
+    );
+  });
+
+  it("reads a back-loaded step's few lines as half done when its history says so", () => {
+    const step = { name: 'test', durationS: 100, lines: 100 };
+    const remaining = (profile?: number[]) => {
+      const eta = new EtaEstimator(
+        [1, 2, 3].map(() => ({ durationS: 100, steps: [{ ...step, ...(profile ? { profile } : {}) }] })),
+      );
+      eta.buildStarted(T0);
+      eta.stepStarted('test', T0);
+      eta.stepOutput('test', 10);
+      return eta.estimate(T0 + 50).buildRemainingS!;
+    };
+    // 10 of 100 lines after 50 s: with output that comes late, that is half way.
+    assert.ok(Math.abs(remaining([0.05, 0.1, 0.3]) - 50) < 1, String(remaining([0.05, 0.1, 0.3])));
+    // Read as even output, 10 % done: far longer.
+    assert.ok(remaining() > 150, String(remaining()));
+  });
+});
+
 describe('ETA history from the database', () => {
   const dir = tempDir('lathe-eta-');
   after(() => dir.cleanup());
@@ -132,7 +191,7 @@ describe('ETA history from the database', () => {
           await t.data.steps.start(stepid);
           clock += secs;
           await t.data.steps.finish(stepid, name === 'lint' ? SKIPPED : SUCCESS);
-          metrics.stepFinished(name, secs, secs * 10);
+          metrics.stepFinished(name, secs, secs * 10, name === 'compile' ? [0.1, 0.2, 0.5] : undefined);
         }
         await metrics.flush(t.data.metrics, buildid);
         await t.data.builds.finish(buildid, results[i]!);
@@ -143,21 +202,21 @@ describe('ETA history from the database', () => {
           durationS: 26,
           steps: [
             { name: 'checkout', durationS: 5, lines: 50 },
-            { name: 'compile', durationS: 21, lines: 210 },
+            { name: 'compile', durationS: 21, lines: 210, profile: [0.1, 0.2, 0.5] },
           ],
         },
         {
           durationS: 28,
           steps: [
             { name: 'checkout', durationS: 5, lines: 50 },
-            { name: 'compile', durationS: 23, lines: 230 },
+            { name: 'compile', durationS: 23, lines: 230, profile: [0.1, 0.2, 0.5] },
           ],
         },
         {
           durationS: 29,
           steps: [
             { name: 'checkout', durationS: 5, lines: 50 },
-            { name: 'compile', durationS: 24, lines: 240 },
+            { name: 'compile', durationS: 24, lines: 240, profile: [0.1, 0.2, 0.5] },
           ],
         },
       ]);

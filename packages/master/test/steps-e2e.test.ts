@@ -673,6 +673,19 @@ for (const peer of PEERS) {
 
     it('estimates the running build from earlier ones and exposes it in running() and on the bus', async () => {
       for (let i = 0; i < 2; i++) assert.equal((await runToEnd('eta')).results, SUCCESS);
+      // Each finished step recorded how its output reached the master over its time (four
+      // lines, one every half second): shares at 25/50/75 % of the step, rising, in [0, 1].
+      const last = (await master.data.builds.latestForBuilder(master.builders.get('eta')!.builderid, 1))[0]!;
+      const m = await master.data.metrics.forBuild(last.id);
+      const shape = [25, 50, 75].map((p) => m[`step:nap:lines_at_${p}`]);
+      assert.ok(
+        shape.every((v, i) => v !== undefined && v >= 0 && v <= 1 && (i === 0 || v >= shape[i - 1]!)),
+        JSON.stringify(shape),
+      );
+      // Lathe's worker sends output as it comes; the stock worker batches it for up to 5 s,
+      // so there the whole of this short step's output arrives at its end.
+      if (peer.title === "Lathe's worker")
+        assert.ok(shape[2]! > shape[0]!, `output grew during the step: ${JSON.stringify(shape)}`);
       const published: BusEvents['build.eta'][] = [];
       const sub = master.bus.subscribe('build.eta.#', (m) => {
         published.push(m.payload);

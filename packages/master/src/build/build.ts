@@ -11,6 +11,7 @@ import { finishBuild } from '../data/lifecycle.js';
 import type { Assignment } from '../distributor/slots.js';
 import { type EtaEstimate, EtaEstimator } from '../eta/estimator.js';
 import { loadEtaHistory } from '../eta/load.js';
+import { OutputTimeline } from '../eta/output-profile.js';
 import type { LockAccess } from '../locks/definitions.js';
 import { LockWaitAbortedError } from '../locks/errors.js';
 import type { LockManager } from '../locks/manager.js';
@@ -80,6 +81,8 @@ export class BuildRun implements StepHost {
   #etaPublishedAt = Number.NEGATIVE_INFINITY;
   #currentStepId: number | null = null;
   readonly #now: () => number;
+  /** The running step's output over time, for its output profile (eta/output-profile.ts). */
+  #outputTimeline: OutputTimeline | null = null;
   #builds: BuildRequester | null = null;
   #stopResult: Result | null = null;
   #stopReason: string | null = null;
@@ -195,6 +198,7 @@ export class BuildRun implements StepHost {
   }
 
   stepOutput(step: string, lines: number): void {
+    this.#outputTimeline?.add(this.#now(), lines);
     this.#eta?.stepOutput(step, lines);
     this.#publishEta(true);
   }
@@ -447,6 +451,7 @@ export class BuildRun implements StepHost {
       else {
         const run = async () => {
           ranAt = this.#now();
+          this.#outputTimeline = new OutputTimeline(ranAt);
           this.#eta?.stepStarted(step.name, ranAt);
           this.#publishEta(false);
           // Rendered now, with the properties earlier steps set; through the step context,
@@ -486,9 +491,12 @@ export class BuildRun implements StepHost {
     await Promise.allSettled(this.#propWrites);
     await ctx.finish();
     if (ranAt !== null) {
-      this.#eta?.stepFinished(step.name, this.#now());
-      this.metrics.stepFinished(name, Math.max(0, this.#now() - ranAt), ctx.outputLines);
+      const endedAt = this.#now();
+      this.#eta?.stepFinished(step.name, endedAt);
+      const profile = this.#outputTimeline?.profile(endedAt, ctx.outputLines);
+      this.metrics.stepFinished(name, Math.max(0, endedAt - ranAt), ctx.outputLines, profile);
     } else this.#eta?.stepSkipped(step.name);
+    this.#outputTimeline = null;
     this.#currentStepId = null;
     this.#publishEta(false);
     const hidden = await this.#hidden(step, result, ctx);

@@ -7,6 +7,7 @@
 // against its typical line count, shows how far along it is, as Buildbot's progress
 // metrics did. The line signal gains weight as more of the expected output has appeared.
 import { type BuildHistory, type ProfileOptions, profileSteps, type StepProfile } from './history.js';
+import { timeShareOf } from './output-profile.js';
 import { clamp } from './stats.js';
 
 export interface EtaOptions extends ProfileOptions {
@@ -129,8 +130,10 @@ export class EtaEstimator {
     if (this.#useLines && p.lines && r.lines > 0 && elapsed > 0) {
       const share = r.lines / p.lines;
       if (share < 1) {
-        const byLines = (elapsed * (1 - share)) / share;
-        const w = share ** LINE_TRUST_EXPONENT;
+        // The share of its time the step has used, by how its output usually comes.
+        const done = p.profile ? timeShareOf(p.profile, share) : share;
+        const byLines = done > 0 ? (elapsed * (1 - done)) / done : byTime;
+        const w = done ** LINE_TRUST_EXPONENT;
         byTime = w * byLines + (1 - w) * byTime;
       }
     }

@@ -1,5 +1,6 @@
-// What the estimator learns from a builder's recent builds: per step, a typical duration
-// and a typical amount of output.
+// What the estimator learns from a builder's recent builds: per step, a typical duration,
+// a typical amount of output and how that output is spread over the step's time.
+import { medianProfile, type OutputProfile } from './output-profile.js';
 import { ewma, median } from './stats.js';
 
 export interface StepHistory {
@@ -7,6 +8,8 @@ export interface StepHistory {
   readonly durationS: number;
   /** Output lines the step wrote; absent when unknown. */
   readonly lines?: number;
+  /** Share of those lines written by 25, 50 and 75 % of its time (output-profile.ts). */
+  readonly profile?: OutputProfile;
 }
 
 /** One finished, successful build of the builder, steps in the order they ran. */
@@ -20,6 +23,8 @@ export interface StepProfile {
   readonly durationS: number;
   /** Typical output lines; undefined when the history has no line counts. */
   readonly lines: number | undefined;
+  /** Typical output profile; undefined when the history recorded none (output assumed even). */
+  readonly profile: OutputProfile | undefined;
   readonly samples: number;
 }
 
@@ -46,11 +51,13 @@ export function profileSteps(
       : (v: number[]) => median(v);
   const durations = new Map<string, number[]>();
   const lines = new Map<string, number[]>();
+  const shapes = new Map<string, OutputProfile[]>();
   for (const b of recent) {
     for (const s of b.steps) {
       if (!Number.isFinite(s.durationS) || s.durationS < 0) continue;
       durations.set(s.name, [...(durations.get(s.name) ?? []), s.durationS]);
       if (s.lines !== undefined) lines.set(s.name, [...(lines.get(s.name) ?? []), s.lines]);
+      if (s.profile !== undefined) shapes.set(s.name, [...(shapes.get(s.name) ?? []), s.profile]);
     }
   }
   const profiles = new Map<string, StepProfile>();
@@ -60,6 +67,7 @@ export function profileSteps(
       name,
       durationS: center(d)!,
       lines: l && l.length > 0 ? center(l) : undefined,
+      profile: medianProfile(shapes.get(name) ?? [], (v) => median(v)),
       samples: d.length,
     });
   }

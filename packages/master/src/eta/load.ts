@@ -1,14 +1,15 @@
 // Reads a builder's recent successful builds into the estimator's history.
 import type { DataLayer } from '../data/index.js';
-import { stepLines } from '../metrics/names.js';
+import { stepLines, stepLinesAt } from '../metrics/names.js';
 import { SKIPPED, SUCCESS, WARNINGS } from '../results.js';
 import type { BuildHistory } from './history.js';
+import { PROFILE_POINTS } from './output-profile.js';
 
 /**
  * The builder's last `builds` finished builds that succeeded (with or without warnings),
  * oldest first. Failed builds are left out: they often stop early and would teach the
- * estimator that steps are short. Line counts come from the `step:<name>:lines` metrics
- * that BuildMetricsCollector records.
+ * estimator that steps are short. Line counts and output profiles come from the
+ * `step:<name>:lines` and `step:<name>:lines_at_<25|50|75>` metrics BuildMetricsCollector records.
  */
 export async function loadEtaHistory(
   data: DataLayer,
@@ -28,10 +29,12 @@ export async function loadEtaHistory(
         .filter((s) => s.startedAt !== null && s.completeAt !== null && s.results !== SKIPPED)
         .map((s) => {
           const lines = metrics[stepLines(s.name)];
+          const profile = PROFILE_POINTS.map((point) => metrics[stepLinesAt(s.name, point)]);
           return {
             name: s.name,
             durationS: s.completeAt! - s.startedAt!,
             ...(lines === undefined ? {} : { lines }),
+            ...(profile.every((v) => v !== undefined) ? { profile: profile as number[] } : {}),
           };
         }),
     });

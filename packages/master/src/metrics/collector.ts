@@ -1,6 +1,7 @@
 // Gathers a build's metrics in memory while it runs and writes them in one transaction,
 // so a build costs one write for its metrics however many steps report numbers.
 import type { MetricsData } from '../data/metrics.js';
+import { type OutputProfile, PROFILE_POINTS } from '../eta/output-profile.js';
 import type { TestSummary } from '../logparsers/summary.js';
 import type { WarningReport } from '../logparsers/warnings.js';
 import {
@@ -9,6 +10,7 @@ import {
   buildTests,
   stepDuration,
   stepLines,
+  stepLinesAt,
   stepTests,
   stepWarnings,
   TEST_COUNT_KINDS,
@@ -26,9 +28,13 @@ export class BuildMetricsCollector {
     this.#values.set(name, (this.#values.get(name) ?? 0) + delta);
   }
 
-  stepFinished(stepName: string, durationS: number, outputLines?: number): void {
+  stepFinished(stepName: string, durationS: number, outputLines?: number, profile?: OutputProfile): void {
     this.set(stepDuration(stepName), durationS);
     if (outputLines !== undefined) this.set(stepLines(stepName), outputLines);
+    PROFILE_POINTS.forEach((point, i) => {
+      const share = profile?.[i];
+      if (share !== undefined) this.set(stepLinesAt(stepName, point), share);
+    });
   }
 
   warnings(stepName: string, report: Pick<WarningReport, 'count'>): void {

@@ -10,6 +10,9 @@ export function stepMetric(stepName: string, what: string): string {
 
 export const stepDuration = (stepName: string): string => stepMetric(stepName, 'duration_s');
 export const stepLines = (stepName: string): string => stepMetric(stepName, 'lines');
+/** Share of the step's lines written by `point` (0.25 → `lines_at_25`) of its time. */
+export const stepLinesAt = (stepName: string, point: number): string =>
+  stepMetric(stepName, `lines_at_${Math.round(point * 100)}`);
 export const stepWarnings = (stepName: string): string => stepMetric(stepName, 'warnings');
 
 export const TEST_COUNT_KINDS = ['passed', 'failed', 'skipped', 'todo', 'total'] as const;
