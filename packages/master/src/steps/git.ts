@@ -140,7 +140,11 @@ export class Git extends Step<GitOptions> {
     };
     // Checked at config time for a plain workdir; a rendered one can only be checked now.
     if (resolved.method === 'copy' && resolved.workdir === COPY_SOURCE_DIR)
-      throw new StepOptionError('workdir', resolved.workdir, `other than '${COPY_SOURCE_DIR}' with method 'copy'`);
+      throw new StepOptionError(
+        'workdir',
+        resolved.workdir,
+        `other than '${COPY_SOURCE_DIR}' with method 'copy'`,
+      );
     const run = new GitRun(resolved, ctx);
     try {
       await run.checkout();
