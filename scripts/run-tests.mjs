@@ -1,11 +1,18 @@
-// Runs every compiled test file with node:test. Tests of packages that promise to run
-// on Node 20 (@lathe/pb, @lathe/worker) run a second time on the system Node.
+// Runs every compiled test file (and the scripts' own tests) with node:test. Tests of
+// packages that promise to run on Node 20 (@lathe/pb, @lathe/worker) run a second time on
+// the system Node. In CI it first refuses to run without the real protocol peers
+// (scripts/test-deps.mjs), whose tests would otherwise skip and let CI pass.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkTestDeps } from './test-deps.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const extra = process.argv.slice(2);
+
+const deps = checkTestDeps();
+if (deps.message) console.error(deps.message);
+if (!deps.ok) process.exit(1);
 
 function testFiles(pkg) {
   const dir = join(root, 'packages', pkg, 'dist', 'test');
@@ -16,7 +23,10 @@ function testFiles(pkg) {
     .sort();
 }
 
-const all = ['pb', 'worker', 'master', 'www'].flatMap(testFiles);
+const scriptTests = readdirSync(join(root, 'scripts'))
+  .filter((f) => f.endsWith('.test.mjs'))
+  .map((f) => join(root, 'scripts', f));
+const all = [...['pb', 'worker', 'master', 'www'].flatMap(testFiles), ...scriptTests];
 const node20 = ['pb', 'worker'].flatMap(testFiles).filter((f) => !f.includes('.node24.'));
 
 function run(nodeBin, files, label) {
