@@ -10,11 +10,14 @@ export type Renderably<T> =
   | Renderable<T>
   | (T extends string | number | boolean | null | undefined
       ? T
-      : T extends readonly (infer E)[]
-        ? readonly Renderably<E>[]
-        : T extends object
-          ? { readonly [K in keyof T]: Renderably<T[K]> }
-          : T);
+      : // A RegExp is a value (render passes it through), not an object of renderable parts.
+        T extends RegExp
+        ? T
+        : T extends readonly (infer E)[]
+          ? readonly Renderably<E>[]
+          : T extends object
+            ? { readonly [K in keyof T]: Renderably<T[K]> }
+            : T);
 
 /**
  * A step argument: a value that may contain renderables (`interpolate('%(prop:branch)s')`,
