@@ -7,7 +7,9 @@
 // form fails its step with EXCEPTION and says which option. Also from properties: a
 // Compile's maxWarnCount and pattern, a Test's format and maxFailedNames, the property a
 // SetPropertyFromCommand sets and its strip, a Trigger's waitForFinish and copyProperties,
-// and doStepIf (a plain false, and "false" from a property).
+// and doStepIf (a plain false, and "false" from a property). Logfiles in Buildbot's full form
+// ({ filename, follow }: only what is appended during the step) and lazylogfiles (no log
+// for a file never written).
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -58,6 +60,15 @@ export default defineConfig({
         shellCommand({ name: 'never-prop', command: 'touch never-ran-prop', doStepIf: prop('runIt') }),
         // The child fails: waiting for it (waitForFinish "true") makes this step FAILURE.
         trigger({ name: 'waiting', builderNames: ['child'], waitForFinish: prop('wait'), copyProperties: prop('copy'), flunkOnFailure: false }),
+        // grow.txt holds old lines; followed, its log gets only what the command appends. The
+        // stock worker seeks to the end when it first sees the file change (it polls every
+        // 2 s), so it sends only what comes after that: new-2, written 4 s later.
+        stringDownload({ name: 'old-lines', s: 'old-1\\nold-2\\n', workerdest: 'grow.txt' }),
+        shellCommand({ name: 'followed', command: 'echo new-1 >> grow.txt; sleep 4; echo new-2 >> grow.txt', logfiles: { grow: { filename: 'grow.txt', follow: prop('follow') } } }),
+        // Not followed: the whole file once it changed.
+        shellCommand({ name: 'unfollowed', command: 'echo new-3 >> grow.txt', logfiles: { grow: { filename: 'grow.txt' } } }),
+        shellCommand({ name: 'lazy', command: 'echo written > written.txt', lazylogfiles: prop('lazy'), logfiles: { written: 'written.txt', absent: 'absent.txt' } }),
+        shellCommand({ name: 'eager', command: 'true', logfiles: { absent: 'absent.txt' } }),
         // Last: its EXCEPTION halts the build.
         shellCommand({ name: 'bad', command: 'true', timeout: prop('bogus') }),
       ),
@@ -90,6 +101,8 @@ const PROPERTIES = {
   runIt: 'false',
   wait: 'true',
   copy: 'sub',
+  follow: 'true',
+  lazy: 'true',
 };
 
 for (const kind of ['stock', 'lathe'] as const) scenario(kind);
@@ -123,13 +136,25 @@ function scenario(kind: WorkerKind): void {
       dir.cleanup();
     });
 
-    async function stepLog(buildid: number, step: string, log: string): Promise<string> {
+    async function stepLogs(buildid: number, step: string) {
       const s = (await master.data.steps.forBuild(buildid)).find((x) => x.name === step);
       assert.ok(s, `step ${step}`);
-      const l = (await master.data.logs.forStep(s.id)).find((x) => x.name === log);
+      return master.data.logs.forStep(s.id);
+    }
+
+    async function logNames(buildid: number, step: string): Promise<string[]> {
+      return (await stepLogs(buildid, step)).map((l) => l.name);
+    }
+
+    async function logOf(buildid: number, step: string, log: string) {
+      const l = (await stepLogs(buildid, step)).find((x) => x.name === log);
       assert.ok(l, `log ${log} of step ${step}`);
-      const row = (await master.data.logs.get(l.id))!;
-      return (await master.data.logs.lines(l.id, 0, row.numLines - 1)).join('\n');
+      return (await master.data.logs.get(l.id))!;
+    }
+
+    async function stepLog(buildid: number, step: string, log: string): Promise<string> {
+      const row = await logOf(buildid, step, log);
+      return (await master.data.logs.lines(row.id, 0, row.numLines - 1)).join('\n');
     }
 
     it('renders the options for the build and the worker applies them', async () => {
@@ -181,6 +206,11 @@ function scenario(kind: WorkerKind): void {
         never: SKIPPED,
         'never-prop': SKIPPED,
         waiting: FAILURE,
+        'old-lines': SUCCESS,
+        followed: SUCCESS,
+        unfollowed: SUCCESS,
+        lazy: SUCCESS,
+        eager: SUCCESS,
       });
       const slow = steps.find((s) => s.name === 'master-slow')!;
       assert.ok(slow.completeAt! - slow.startedAt! < 15, 'maxTime from the property killed the sleep');
@@ -216,6 +246,18 @@ function scenario(kind: WorkerKind): void {
       assert.ok(m, 'the triggered build was waited for');
       const [child] = await master.data.builds.forRequest(Number(m[1]));
       assert.deepEqual((await master.data.builds.properties(child!.id)).sub, ['deep', 'Trigger']);
+
+      // follow "true": nothing of what the file held before the step.
+      const followed = await stepLog(build!.id, 'followed', 'grow');
+      assert.doesNotMatch(followed, /old/);
+      assert.equal(followed, kind === 'lathe' ? 'onew-1\nonew-2' : 'onew-2');
+      assert.equal(await stepLog(build!.id, 'unfollowed', 'grow'), 'oold-1\noold-2\nonew-1\nonew-2\nonew-3');
+      // lazylogfiles: only the file that was written has a log; eagerly, the absent one
+      // has an empty log all the same.
+      assert.deepEqual(await logNames(build!.id, 'lazy'), ['stdio', 'written']);
+      assert.equal(await stepLog(build!.id, 'lazy', 'written'), 'owritten');
+      assert.deepEqual(await logNames(build!.id, 'eager'), ['stdio', 'absent']);
+      assert.equal((await logOf(build!.id, 'eager', 'absent')).numLines, 0);
       assert.match(
         await stepLog(build!.id, 'bad', 'err.text'),
         /step option timeout must be a number, got "soon"/,
