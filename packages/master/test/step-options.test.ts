@@ -55,6 +55,8 @@ export default defineConfig({
         compile({ name: 'too-many', command: 'echo "warning: one"; echo "warning: two"', maxWarnCount: prop('maxWarn'), haltOnFailure: false }),
         // The pattern from the property counts the one note, not the warnings: WARNINGS.
         compile({ name: 'patterned', command: 'echo "note: one"; echo "warning: two"; echo "warning: three"', pattern: prop('warnPattern'), maxWarnCount: prop('maxWarn') }),
+        // The suppression from the property drops one of the two warnings.
+        compile({ name: 'suppressed', command: 'echo "warning: keep"; echo "warning: drop me"', suppressions: prop('suppress') }),
         setPropertyFromCommand({ name: 'captured', command: 'echo "  spaced  "', property: prop('propName'), strip: prop('strip') }),
         shellCommand({ name: 'never', command: 'touch never-ran', doStepIf: false }),
         shellCommand({ name: 'never-prop', command: 'touch never-ran-prop', doStepIf: prop('runIt') }),
@@ -101,6 +103,7 @@ const PROPERTIES = {
   runIt: 'false',
   wait: 'true',
   copy: 'sub',
+  suppress: [{ warning: 'drop' }],
   follow: 'true',
   lazy: 'true',
 };
@@ -202,6 +205,7 @@ function scenario(kind: WorkerKind): void {
         bad: EXCEPTION,
         'too-many': FAILURE,
         patterned: WARNINGS,
+        suppressed: WARNINGS,
         captured: SUCCESS,
         never: SKIPPED,
         'never-prop': SKIPPED,
@@ -229,8 +233,10 @@ function scenario(kind: WorkerKind): void {
       assert.equal(props['tests-failed']?.[0], 2, 'the results file from the property was parsed');
       // maxFailedNames "1": one name kept, the rest only counted.
       assert.equal(await stepLog(build!.id, 'report', 'failed tests'), 'odivides\no… and more');
-      // 2 warnings + 1 note (the pattern from the property counts only the note).
-      assert.equal(props['warnings-count']?.[0], 3);
+      // 2 warnings + 1 note (the pattern from the property counts only the note) + 1 not
+      // suppressed.
+      assert.equal(props['warnings-count']?.[0], 4);
+      assert.equal(await stepLog(build!.id, 'suppressed', 'warnings (1)'), 'owarning: keep');
       assert.equal(await stepLog(build!.id, 'patterned', 'warnings (1)'), 'onote: one');
       // The name from the property; strip "false" keeps the spaces and the newline.
       assert.deepEqual(props.captured_value, ['  spaced  \n', 'SetPropertyFromCommand Step']);
