@@ -4,7 +4,12 @@
 // upload's maxsize, a master-side command's maxTime and decodeRC, a directory upload's
 // compression and the step description, all rendered from the properties a forced
 // build carries (as text, the way `lathe force --prop` sends them). A value of the wrong
-// form fails its step with EXCEPTION and says which option.
+// form fails its step with EXCEPTION and says which option. Also from properties: a
+// Compile's maxWarnCount and pattern, a Test's format and maxFailedNames, the property a
+// SetPropertyFromCommand sets and its strip, a Trigger's waitForFinish and copyProperties,
+// and doStepIf (a plain false, and "false" from a property). Logfiles in Buildbot's full form
+// ({ filename, follow }: only what is appended during the step) and lazylogfiles (no log
+// for a file never written).
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,15 +17,15 @@ import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { forceBuild, waitForRequest } from '../src/build/control.js';
 import { Master } from '../src/master.js';
-import { EXCEPTION, FAILURE, SUCCESS, WARNINGS } from '../src/results.js';
+import { EXCEPTION, FAILURE, SKIPPED, SUCCESS, WARNINGS } from '../src/results.js';
 import { type WorkerRuntime, withWorkers } from '../src/runtime.js';
 import { createWorker, type TestWorker, type WorkerKind, waitFor, workerAvailable } from './bbworker.js';
 import { tempDir } from './helpers.js';
 
 const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
-const TAP = '1..2\nok 1 - adds\nnot ok 2 - divides\n';
+const TAP = '1..3\nok 1 - adds\nnot ok 2 - divides\nnot ok 3 - rounds\n';
 
-const configText = `import { buildFactory, defineConfig, directoryUpload, fileUpload, interpolate, makeDirectory, masterShellCommand, prop, shellCommand, stringDownload, test } from '${lathe}';
+const configText = `import { buildFactory, compile, defineConfig, directoryUpload, fileUpload, interpolate, makeDirectory, masterShellCommand, prop, setPropertyFromCommand, shellCommand, stringDownload, test, trigger } from '${lathe}';
 export default defineConfig({
   workers: [{ name: 'w1', password: 'pw-1' }],
   builders: [
@@ -41,14 +46,36 @@ export default defineConfig({
         stringDownload({ name: 'moded', s: '0123456789', workerdest: 'moded.txt', mode: prop('mode') }),
         fileUpload({ name: 'capped', workersrc: 'moded.txt', masterdest: 'capped.txt', maxsize: prop('max'), flunkOnFailure: false }),
         stringDownload({ name: 'tap-file', s: ${JSON.stringify(TAP)}, workerdest: 'tap.tmpl' }),
-        test({ name: 'report', format: 'tap', command: ['cp', 'tap.tmpl', 'r.tap'], resultsFile: prop('report'), flunkOnFailure: false }),
+        test({ name: 'report', format: prop('format'), command: ['cp', 'tap.tmpl', 'r.tap'], resultsFile: prop('report'), maxFailedNames: prop('maxNames'), flunkOnFailure: false }),
         masterShellCommand({ name: 'master-slow', command: 'sleep 30', maxTime: prop('maxTime'), flunkOnFailure: false }),
         masterShellCommand({ name: 'master-rc', command: 'exit 3', decodeRC: prop('codes') }),
         shellCommand({ name: 'tree', command: 'mkdir -p tree/a && echo leaf > tree/a/f' }),
         directoryUpload({ name: 'tree-up', workersrc: 'tree', masterdest: 'tree-up', compress: prop('compress') }),
+        // Two warnings, more than maxWarnCount "1": FAILURE (not halting, to go on).
+        compile({ name: 'too-many', command: 'echo "warning: one"; echo "warning: two"', maxWarnCount: prop('maxWarn'), haltOnFailure: false }),
+        // The pattern from the property counts the one note, not the warnings: WARNINGS.
+        compile({ name: 'patterned', command: 'echo "note: one"; echo "warning: two"; echo "warning: three"', pattern: prop('warnPattern'), maxWarnCount: prop('maxWarn') }),
+        // The suppression from the property drops one of the two warnings.
+        compile({ name: 'suppressed', command: 'echo "warning: keep"; echo "warning: drop me"', suppressions: prop('suppress') }),
+        setPropertyFromCommand({ name: 'captured', command: 'echo "  spaced  "', property: prop('propName'), strip: prop('strip') }),
+        shellCommand({ name: 'never', command: 'touch never-ran', doStepIf: false }),
+        shellCommand({ name: 'never-prop', command: 'touch never-ran-prop', doStepIf: prop('runIt') }),
+        // The child fails: waiting for it (waitForFinish "true") makes this step FAILURE.
+        trigger({ name: 'waiting', builderNames: ['child'], waitForFinish: prop('wait'), copyProperties: prop('copy'), flunkOnFailure: false }),
+        // grow.txt holds old lines; followed, its log gets only what the command appends. The
+        // stock worker seeks to the end when it first sees the file change (it polls every
+        // 2 s), so it sends only what comes after that: new-2, written 4 s later.
+        stringDownload({ name: 'old-lines', s: 'old-1\\nold-2\\n', workerdest: 'grow.txt' }),
+        shellCommand({ name: 'followed', command: 'echo new-1 >> grow.txt; sleep 4; echo new-2 >> grow.txt', logfiles: { grow: { filename: 'grow.txt', follow: prop('follow') } } }),
+        // Not followed: the whole file once it changed.
+        shellCommand({ name: 'unfollowed', command: 'echo new-3 >> grow.txt', logfiles: { grow: { filename: 'grow.txt' } } }),
+        shellCommand({ name: 'lazy', command: 'echo written > written.txt', lazylogfiles: prop('lazy'), logfiles: { written: 'written.txt', absent: 'absent.txt' } }),
+        shellCommand({ name: 'eager', command: 'true', logfiles: { absent: 'absent.txt' } }),
+        // Last: its EXCEPTION halts the build.
         shellCommand({ name: 'bad', command: 'true', timeout: prop('bogus') }),
       ),
     },
+    { name: 'child', workerNames: ['w1'], factory: buildFactory(shellCommand({ name: 'fail', command: 'exit 2' })) },
   ],
 });
 `;
@@ -67,6 +94,18 @@ const PROPERTIES = {
   maxTime: '1',
   compress: 'gz',
   bogus: 'soon',
+  format: 'tap',
+  maxNames: '1',
+  maxWarn: '1',
+  warnPattern: 'note:',
+  propName: 'captured_value',
+  strip: 'false',
+  runIt: 'false',
+  wait: 'true',
+  copy: 'sub',
+  suppress: [{ warning: 'drop' }],
+  follow: 'true',
+  lazy: 'true',
 };
 
 for (const kind of ['stock', 'lathe'] as const) scenario(kind);
@@ -100,13 +139,25 @@ function scenario(kind: WorkerKind): void {
       dir.cleanup();
     });
 
-    async function stepLog(buildid: number, step: string, log: string): Promise<string> {
+    async function stepLogs(buildid: number, step: string) {
       const s = (await master.data.steps.forBuild(buildid)).find((x) => x.name === step);
       assert.ok(s, `step ${step}`);
-      const l = (await master.data.logs.forStep(s.id)).find((x) => x.name === log);
+      return master.data.logs.forStep(s.id);
+    }
+
+    async function logNames(buildid: number, step: string): Promise<string[]> {
+      return (await stepLogs(buildid, step)).map((l) => l.name);
+    }
+
+    async function logOf(buildid: number, step: string, log: string) {
+      const l = (await stepLogs(buildid, step)).find((x) => x.name === log);
       assert.ok(l, `log ${log} of step ${step}`);
-      const row = (await master.data.logs.get(l.id))!;
-      return (await master.data.logs.lines(l.id, 0, row.numLines - 1)).join('\n');
+      return (await master.data.logs.get(l.id))!;
+    }
+
+    async function stepLog(buildid: number, step: string, log: string): Promise<string> {
+      const row = await logOf(buildid, step, log);
+      return (await master.data.logs.lines(row.id, 0, row.numLines - 1)).join('\n');
     }
 
     it('renders the options for the build and the worker applies them', async () => {
@@ -152,6 +203,18 @@ function scenario(kind: WorkerKind): void {
         tree: SUCCESS,
         'tree-up': SUCCESS,
         bad: EXCEPTION,
+        'too-many': FAILURE,
+        patterned: WARNINGS,
+        suppressed: WARNINGS,
+        captured: SUCCESS,
+        never: SKIPPED,
+        'never-prop': SKIPPED,
+        waiting: FAILURE,
+        'old-lines': SUCCESS,
+        followed: SUCCESS,
+        unfollowed: SUCCESS,
+        lazy: SUCCESS,
+        eager: SUCCESS,
       });
       const slow = steps.find((s) => s.name === 'master-slow')!;
       assert.ok(slow.completeAt! - slow.startedAt! < 15, 'maxTime from the property killed the sleep');
@@ -167,7 +230,40 @@ function scenario(kind: WorkerKind): void {
       assert.match(await stepLog(build!.id, 'stdin', 'stdio'), /^ofrom a property$/m);
       assert.match(await stepLog(build!.id, 'logfile', 'extra'), /logged/);
       const props = await master.data.builds.properties(build!.id);
-      assert.equal(props['tests-failed']?.[0], 1, 'the results file from the property was parsed');
+      assert.equal(props['tests-failed']?.[0], 2, 'the results file from the property was parsed');
+      // maxFailedNames "1": one name kept, the rest only counted.
+      assert.equal(await stepLog(build!.id, 'report', 'failed tests'), 'odivides\no… and more');
+      // 2 warnings + 1 note (the pattern from the property counts only the note) + 1 not
+      // suppressed.
+      assert.equal(props['warnings-count']?.[0], 4);
+      assert.equal(await stepLog(build!.id, 'suppressed', 'warnings (1)'), 'owarning: keep');
+      assert.equal(await stepLog(build!.id, 'patterned', 'warnings (1)'), 'onote: one');
+      // The name from the property; strip "false" keeps the spaces and the newline.
+      assert.deepEqual(props.captured_value, ['  spaced  \n', 'SetPropertyFromCommand Step']);
+      assert.ok(!existsSync(join(workerDir, 'opts', 'build', 'never-ran')), 'doStepIf false: not run');
+      assert.ok(!existsSync(join(workerDir, 'opts', 'build', 'never-ran-prop')), 'doStepIf "false": not run');
+      // The Trigger waited for the child (its state tallies the child's result) and passed
+      // on the property copyProperties named.
+      const waiting = steps.find((s) => s.name === 'waiting')!;
+      assert.equal(waiting.stateString, 'triggered child: 1 failure (failure)');
+      const m = /child: build request (\d+): failure/.exec(
+        await stepLog(build!.id, 'waiting', 'triggered builds'),
+      );
+      assert.ok(m, 'the triggered build was waited for');
+      const [child] = await master.data.builds.forRequest(Number(m[1]));
+      assert.deepEqual((await master.data.builds.properties(child!.id)).sub, ['deep', 'Trigger']);
+
+      // follow "true": nothing of what the file held before the step.
+      const followed = await stepLog(build!.id, 'followed', 'grow');
+      assert.doesNotMatch(followed, /old/);
+      assert.equal(followed, kind === 'lathe' ? 'onew-1\nonew-2' : 'onew-2');
+      assert.equal(await stepLog(build!.id, 'unfollowed', 'grow'), 'oold-1\noold-2\nonew-1\nonew-2\nonew-3');
+      // lazylogfiles: only the file that was written has a log; eagerly, the absent one
+      // has an empty log all the same.
+      assert.deepEqual(await logNames(build!.id, 'lazy'), ['stdio', 'written']);
+      assert.equal(await stepLog(build!.id, 'lazy', 'written'), 'owritten');
+      assert.deepEqual(await logNames(build!.id, 'eager'), ['stdio', 'absent']);
+      assert.equal((await logOf(build!.id, 'eager', 'absent')).numLines, 0);
       assert.match(
         await stepLog(build!.id, 'bad', 'err.text'),
         /step option timeout must be a number, got "soon"/,

@@ -33,7 +33,7 @@ import {
   SUCCESS,
   worstResult,
 } from '../results.js';
-import { stepString } from '../steps/option-values.js';
+import { stepBoolean, stepString } from '../steps/option-values.js';
 import { type WorkerChannel, WorkerLostError } from '../workers/channel.js';
 import { BuildStoppedError, type StepHost, StepRun } from './step-context.js';
 
@@ -447,7 +447,8 @@ export class BuildRun implements StepHost {
     let waited = false;
     let result: Result;
     try {
-      if (step.doStepIf && !(await step.doStepIf(ctx))) result = SKIPPED;
+      if (step.doStepIf !== undefined && !(await stepBoolean(step.doStepIf, ctx, 'doStepIf')))
+        result = SKIPPED;
       else {
         const run = async () => {
           ranAt = this.#now();

@@ -149,8 +149,12 @@ export interface BuildStep extends ResultPolicy {
   readonly description?: StepValue<string>;
   /** Runs even after an earlier step halted the build (cleanup steps). */
   readonly alwaysRun?: boolean;
-  /** Decides at run time whether to run; false gives SKIPPED. */
-  readonly doStepIf?: (ctx: StepContext) => boolean | Promise<boolean>;
+  /**
+   * Whether to run, decided when the step's turn comes: a boolean, a renderable (e.g.
+   * `prop('deploy')`, text such as "false" accepted) or a function of the step context;
+   * false gives SKIPPED.
+   */
+  readonly doStepIf?: StepValue<boolean>;
   /** Hides the finished step in the UI when true (e.g. skipped or successful bookkeeping). */
   readonly hideStepIf?: boolean | ((result: Result, ctx: StepContext) => boolean | Promise<boolean>);
   /** Locks held while the step runs, taken all at once after the build's locks. */

@@ -17,7 +17,18 @@ export * from './tap.js';
 export * from './unittest.js';
 export * from './warnings.js';
 
-export type TestOutputFormat = 'tap' | 'junit' | 'node-spec' | 'pytest' | 'unittest' | 'go' | 'go-json';
+/** The formats `testResultParser` reads, e.g. to check a format name given as text. */
+export const TEST_OUTPUT_FORMATS = [
+  'tap',
+  'junit',
+  'node-spec',
+  'pytest',
+  'unittest',
+  'go',
+  'go-json',
+] as const;
+
+export type TestOutputFormat = (typeof TEST_OUTPUT_FORMATS)[number];
 
 /** A parser for a test runner's output format, for steps configured by name. */
 export function testResultParser(format: TestOutputFormat, options?: TestParserOptions): TestResultParser {

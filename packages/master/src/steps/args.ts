@@ -10,11 +10,14 @@ export type Renderably<T> =
   | Renderable<T>
   | (T extends string | number | boolean | null | undefined
       ? T
-      : T extends readonly (infer E)[]
-        ? readonly Renderably<E>[]
-        : T extends object
-          ? { readonly [K in keyof T]: Renderably<T[K]> }
-          : T);
+      : // A RegExp is a value (render passes it through), not an object of renderable parts.
+        T extends RegExp
+        ? T
+        : T extends readonly (infer E)[]
+          ? readonly Renderably<E>[]
+          : T extends object
+            ? { readonly [K in keyof T]: Renderably<T[K]> }
+            : T);
 
 /**
  * A step argument: a value that may contain renderables (`interpolate('%(prop:branch)s')`,
@@ -28,6 +31,18 @@ export async function stepValue<T>(value: StepValue<T>, ctx: StepContext): Promi
   return (await ctx.render(v)) as T;
 }
 
+/**
+ * A logfile in Buildbot's full form: with `follow`, only what is appended after the
+ * command starts is sent, not what the file already held.
+ */
+export interface LogfileSpec {
+  readonly filename: string;
+  readonly follow?: boolean;
+}
+
+/** Log name → file on the worker (relative to workdir), as a path or in the full form. */
+export type Logfiles = Readonly<Record<string, string | LogfileSpec>>;
+
 export interface ShellArgs {
   readonly workdir: string;
   readonly command: string | readonly string[];
@@ -35,7 +50,7 @@ export interface ShellArgs {
   readonly wantStdout?: boolean | 0 | 1;
   readonly wantStderr?: boolean | 0 | 1;
   /** Files on the worker (relative to workdir) whose content is streamed into logs of these names. */
-  readonly logfiles?: Readonly<Record<string, string>>;
+  readonly logfiles?: Logfiles;
   /** Seconds without output before the worker kills the command; default 1200, null for none. */
   readonly timeout?: number | null;
   /** Seconds in total before the worker kills the command; default none. */

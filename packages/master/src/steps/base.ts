@@ -11,8 +11,12 @@ export interface StepOptions extends ResultPolicy {
   readonly description?: StepValue<string>;
   /** Runs even after an earlier step halted the build or the build was stopped. */
   readonly alwaysRun?: boolean;
-  /** Decides at run time whether to run; false gives SKIPPED. */
-  readonly doStepIf?: (ctx: StepContext) => boolean | Promise<boolean>;
+  /**
+   * Whether to run, decided when the step's turn comes: a boolean, a renderable (e.g.
+   * `prop('deploy')`, text such as "false" accepted) or a function of the step context;
+   * false gives SKIPPED.
+   */
+  readonly doStepIf?: StepValue<boolean>;
   readonly hideStepIf?: boolean | ((result: Result, ctx: StepContext) => boolean | Promise<boolean>);
   readonly locks?: readonly LockAccess[];
 }
@@ -39,7 +43,7 @@ export abstract class Step<O extends StepOptions = StepOptions> implements Build
   readonly flunkOnWarnings?: boolean;
   readonly warnOnFailure?: boolean;
   readonly warnOnWarnings?: boolean;
-  readonly doStepIf?: (ctx: StepContext) => boolean | Promise<boolean>;
+  readonly doStepIf?: StepValue<boolean>;
   readonly hideStepIf?: boolean | ((result: Result, ctx: StepContext) => boolean | Promise<boolean>);
   readonly locks?: readonly LockAccess[];
 

@@ -4,6 +4,7 @@ import type { StepContext } from '../config/steps.js';
 import { FAILURE, type Result, SUCCESS } from '../results.js';
 import { type StepValue, stepValue } from './args.js';
 import { Step, type StepOptions } from './base.js';
+import { StepOptionError, stepBoolean, stepString } from './option-values.js';
 import { ShellCommand, type ShellCommandOptions } from './shell.js';
 
 export interface SetPropertyOptions extends StepOptions {
@@ -33,10 +34,10 @@ export interface CommandOutput {
 
 export interface SetPropertyFromCommandOptions extends ShellCommandOptions {
   /** Sets this property to the command's stdout (trimmed unless `strip: false`). */
-  readonly property?: string;
-  /** Or computes several properties from the output. */
+  readonly property?: StepValue<string>;
+  /** Or computes several properties from the output (a function of the output: never rendered). */
   readonly extract?: (output: CommandOutput) => Readonly<Record<string, unknown>>;
-  readonly strip?: boolean;
+  readonly strip?: StepValue<boolean>;
 }
 
 /** Thrown at construction: exactly one of `property` and `extract` must be given. */
@@ -56,14 +57,18 @@ export class SetPropertyFromCommand extends ShellCommand<SetPropertyFromCommandO
 
   override async run(ctx: StepContext): Promise<Result> {
     const o = this.options;
+    // Rendered before the command runs, so a bad name fails the step without running it.
+    const property = o.property === undefined ? undefined : await stepString(o.property, ctx, 'property');
+    if (property === '') throw new StepOptionError('property', property, 'a property name');
+    const strip = o.strip === undefined ? true : await stepBoolean(o.strip, ctx, 'strip');
     const outcome = await this.runShell(ctx, true);
     const result = await this.decode(ctx, outcome.rc);
     // Buildbot sets nothing from a failed command: its output is no answer.
     if (result === FAILURE) return result;
     const stdout = outcome.stdout ?? '';
     const values =
-      o.property !== undefined
-        ? { [o.property]: o.strip === false ? stdout : stdout.trim() }
+      property !== undefined
+        ? { [property]: strip ? stdout.trim() : stdout }
         : (o.extract?.({ rc: outcome.rc, stdout }) ?? {});
     const names = Object.keys(values);
     for (const name of names) ctx.setProperty(name, values[name], 'SetPropertyFromCommand Step');

@@ -1,7 +1,15 @@
 // ShellCommand: one program on the worker, its exit code decides the result.
 import type { RemoteCommandOutcome, StepContext } from '../config/steps.js';
 import { FAILURE, isResult, type Result, SUCCESS } from '../results.js';
-import { type EnvValue, type ShellArgs, type StepValue, shellArgs, stepValue } from './args.js';
+import {
+  type EnvValue,
+  type LogfileSpec,
+  type Logfiles,
+  type ShellArgs,
+  type StepValue,
+  shellArgs,
+  stepValue,
+} from './args.js';
 import { Step, type StepOptions } from './base.js';
 import { StepOptionError, stepBoolean, stepNumber, stepString } from './option-values.js';
 
@@ -14,8 +22,17 @@ export interface ShellCommandOptions extends StepOptions {
   readonly env?: StepValue<Readonly<Record<string, EnvValue>>>;
   readonly wantStdout?: StepValue<boolean | 0 | 1>;
   readonly wantStderr?: StepValue<boolean | 0 | 1>;
-  /** Files on the worker (relative to workdir) whose content is streamed into logs of these names. */
-  readonly logfiles?: StepValue<Readonly<Record<string, string>>>;
+  /**
+   * Files on the worker (relative to workdir) whose content is streamed into logs of these
+   * names: `{ name: path }` or `{ name: { filename, follow } }` (follow: only what is
+   * appended once the command runs).
+   */
+  readonly logfiles?: StepValue<Logfiles>;
+  /**
+   * Create a logfile's log only when content for it arrives, so a file never written leaves
+   * no empty log; default false: every log exists from the start, as in Buildbot.
+   */
+  readonly lazylogfiles?: StepValue<boolean>;
   /** Seconds without output before the worker kills the command; default 1200, null for none. */
   readonly timeout?: StepValue<number | null>;
   /** Seconds in total before the worker kills the command; default none. */
@@ -41,7 +58,7 @@ export class ShellCommand<O extends ShellCommandOptions = ShellCommandOptions> e
    */
   protected async shellArgs(
     ctx: StepContext,
-    extra: { readonly logfiles?: Readonly<Record<string, string>> } = {},
+    extra: { readonly logfiles?: Logfiles } = {},
   ): Promise<Record<string, unknown>> {
     const o = this.options;
     const a: { -readonly [K in keyof ShellArgs]: ShellArgs[K] } = {
@@ -49,7 +66,7 @@ export class ShellCommand<O extends ShellCommandOptions = ShellCommandOptions> e
       command: await stepValue(o.command, ctx),
       env: o.env === undefined ? {} : await stepValue(o.env, ctx),
       logfiles: {
-        ...(o.logfiles === undefined ? {} : await stepStrings(o.logfiles, ctx, 'logfiles')),
+        ...(o.logfiles === undefined ? {} : await stepLogfiles(o.logfiles, ctx)),
         ...extra.logfiles,
       },
     };
@@ -71,14 +88,20 @@ export class ShellCommand<O extends ShellCommandOptions = ShellCommandOptions> e
   protected async runShell(
     ctx: StepContext,
     collectStdout = false,
-    extra: { readonly logfiles?: Readonly<Record<string, string>> } = {},
+    extra: { readonly logfiles?: Logfiles } = {},
   ): Promise<RemoteCommandOutcome> {
-    return ctx.runCommand({
-      name: 'shell',
-      args: await this.shellArgs(ctx, extra),
-      logName: 'stdio',
-      collectStdout,
-    });
+    const args = await this.shellArgs(ctx, extra);
+    const lazy =
+      this.options.lazylogfiles === undefined
+        ? false
+        : await stepBoolean(this.options.lazylogfiles, ctx, 'lazylogfiles');
+    // As Buildbot: stdio first, then each logfile's log, before the command starts. Lazily,
+    // the build creates a logfile's log when the worker first sends content for it.
+    if (!lazy) {
+      await ctx.addLog('stdio');
+      for (const name of Object.keys(args.logfiles as Logfiles)) await ctx.addLog(name);
+    }
+    return ctx.runCommand({ name: 'shell', args, logName: 'stdio', collectStdout });
   }
 
   /** The result an exit code gives under the (rendered) `decodeRC` table. */
@@ -101,19 +124,32 @@ export function decodeRC(
   return table[rc] ?? FAILURE;
 }
 
-/** A name → string map (logfiles): every value rendered to a string. */
-async function stepStrings(
-  value: StepValue<Readonly<Record<string, string>>>,
+/** The logfiles map: each a file name, or `{ filename, follow }` (follow may be text). */
+async function stepLogfiles(
+  value: StepValue<Logfiles>,
   ctx: StepContext,
-  option: string,
-): Promise<Record<string, string>> {
+): Promise<Record<string, string | LogfileSpec>> {
   const v: unknown = await stepValue(value, ctx);
   if (typeof v !== 'object' || v === null || Array.isArray(v))
-    throw new StepOptionError(option, v, 'an object of log name → file');
-  const out: Record<string, string> = {};
-  for (const [k, file] of Object.entries(v)) {
-    if (typeof file !== 'string') throw new StepOptionError(`${option}.${k}`, file, 'a file name');
-    out[k] = file;
+    throw new StepOptionError('logfiles', v, 'an object of log name → file');
+  const out: Record<string, string | LogfileSpec> = {};
+  for (const [name, file] of Object.entries(v)) {
+    const option = `logfiles.${name}`;
+    if (typeof file === 'string') {
+      out[name] = file;
+      continue;
+    }
+    const spec = typeof file === 'object' && file !== null ? (file as Record<string, unknown>) : null;
+    if (typeof spec?.filename !== 'string')
+      throw new StepOptionError(option, file, 'a file name or { filename, follow }');
+    // The worker reads `follow` as a flag; sent only when given, as Buildbot passes the dict on.
+    out[name] =
+      spec.follow === undefined
+        ? { filename: spec.filename }
+        : {
+            filename: spec.filename,
+            follow: await stepBoolean(spec.follow as boolean, ctx, `${option}.follow`),
+          };
   }
   return out;
 }

@@ -3,16 +3,18 @@
 // tests make the step FAILURE even when the runner exits 0, and the failing names go to a
 // `failed tests` log.
 import type { StepContext } from '../config/steps.js';
-import { type TestOutputFormat, testResultParser } from '../logparsers/index.js';
-import type { TestParserOptions, TestSummary } from '../logparsers/summary.js';
+import { TEST_OUTPUT_FORMATS, type TestOutputFormat, testResultParser } from '../logparsers/index.js';
+import type { TestSummary } from '../logparsers/summary.js';
 import { FAILURE, type Result, worstResult } from '../results.js';
-import type { StepValue } from './args.js';
-import { stepString } from './option-values.js';
+import { type StepValue, stepValue } from './args.js';
+import { StepOptionError, stepNumber, stepString } from './option-values.js';
 import { ShellCommand, type ShellCommandOptions } from './shell.js';
 
-export interface TestOptions extends ShellCommandOptions, TestParserOptions {
+export interface TestOptions extends ShellCommandOptions {
   /** How the runner reports results. */
-  readonly format: TestOutputFormat;
+  readonly format: StepValue<TestOutputFormat>;
+  /** Failing test names kept for the `failed tests` log; bounds memory on huge suites (default 200). */
+  readonly maxFailedNames?: StepValue<number>;
   /**
    * A report file the runner writes on the worker (relative to workdir), parsed instead of
    * stdout, e.g. a JUnit XML file. It is streamed into a log named `results`.
@@ -35,7 +37,13 @@ export class Test extends ShellCommand<TestOptions> {
   }
 
   override async run(ctx: StepContext): Promise<Result> {
-    const parser = testResultParser(this.options.format, this.options);
+    // Rendered before the command starts: the parser reads its output from the first line.
+    const parser = testResultParser(
+      await stepFormat(this.options.format, ctx),
+      this.options.maxFailedNames === undefined
+        ? {}
+        : { maxFailedNames: await stepNumber(this.options.maxFailedNames, ctx, 'maxFailedNames') },
+    );
     const file =
       this.options.resultsFile === undefined
         ? ''
@@ -60,6 +68,13 @@ export class Test extends ShellCommand<TestOptions> {
     const rc = await this.decode(ctx, outcome.rc);
     return summary.failed > 0 ? (worstResult(rc, FAILURE) ?? FAILURE) : rc;
   }
+}
+
+async function stepFormat(value: StepValue<TestOutputFormat>, ctx: StepContext): Promise<TestOutputFormat> {
+  const v: unknown = await stepValue(value, ctx);
+  if (typeof v === 'string' && (TEST_OUTPUT_FORMATS as readonly string[]).includes(v))
+    return v as TestOutputFormat;
+  throw new StepOptionError('format', v, `one of ${TEST_OUTPUT_FORMATS.join(', ')}`);
 }
 
 function describeTests(name: string, s: TestSummary): string {

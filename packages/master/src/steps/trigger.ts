@@ -16,6 +16,7 @@ import type { RequestedBuild, SourceSpec, StepContext } from '../config/steps.js
 import { CANCELLED, RESULT_NAMES, type Result, resultName, SUCCESS, worstResult } from '../results.js';
 import { type StepValue, stepValue } from './args.js';
 import { Step, type StepOptions } from './base.js';
+import { StepOptionError, stepBoolean } from './option-values.js';
 
 /** The source the triggered builds' properties carry, as in Buildbot. */
 export const TRIGGER_PROPERTY_SOURCE = 'Trigger';
@@ -23,13 +24,13 @@ export const TRIGGER_PROPERTY_SOURCE = 'Trigger';
 export interface TriggerOptions extends StepOptions {
   readonly builderNames: StepValue<readonly string[]>;
   /** Wait for the triggered builds and take the worst of their results; default false. */
-  readonly waitForFinish?: boolean;
+  readonly waitForFinish?: StepValue<boolean>;
   /** Replace the revision with this build's `got_revision`; default true, as in Buildbot. */
-  readonly updateSourceStamp?: boolean;
+  readonly updateSourceStamp?: StepValue<boolean>;
   /** Build the branch tips instead of this build's revisions. */
-  readonly alwaysUseLatest?: boolean;
+  readonly alwaysUseLatest?: StepValue<boolean>;
   /** Properties of this build passed on by name. */
-  readonly copyProperties?: readonly string[];
+  readonly copyProperties?: StepValue<readonly string[]>;
   /** Properties set on the triggered builds (renderables rendered in this build). */
   readonly setProperties?: StepValue<Readonly<Record<string, unknown>>>;
   readonly reason?: StepValue<string>;
@@ -43,15 +44,27 @@ export class Trigger extends Step<TriggerOptions> {
   async run(ctx: StepContext): Promise<Result> {
     const o = this.options;
     const builderNames = await stepValue(o.builderNames, ctx);
+    const waitForFinish =
+      o.waitForFinish === undefined ? false : await stepBoolean(o.waitForFinish, ctx, 'waitForFinish');
+    const sources = this.#sources(ctx, {
+      alwaysUseLatest:
+        o.alwaysUseLatest === undefined
+          ? false
+          : await stepBoolean(o.alwaysUseLatest, ctx, 'alwaysUseLatest'),
+      updateSourceStamp:
+        o.updateSourceStamp === undefined
+          ? true
+          : await stepBoolean(o.updateSourceStamp, ctx, 'updateSourceStamp'),
+    });
     const properties: Record<string, unknown> = {};
-    for (const name of o.copyProperties ?? []) {
+    for (const name of o.copyProperties === undefined ? [] : await stepNames(o.copyProperties, ctx)) {
       const v = ctx.getProperty(name);
       if (v !== undefined) properties[name] = v;
     }
     Object.assign(properties, o.setProperties === undefined ? {} : await stepValue(o.setProperties, ctx));
     const { requests } = await ctx.builds.request({
       builderNames,
-      sources: this.#sources(ctx),
+      sources,
       properties,
       propertiesSource: TRIGGER_PROPERTY_SOURCE,
       reason:
@@ -71,7 +84,7 @@ export class Trigger extends Step<TriggerOptions> {
       },
     );
     try {
-      if (!o.waitForFinish) {
+      if (!waitForFinish) {
         ctx.setResultSummary(triggered);
         return SUCCESS;
       }
@@ -148,10 +161,13 @@ export class Trigger extends Step<TriggerOptions> {
     }
   }
 
-  #sources(ctx: StepContext): SourceSpec[] {
+  #sources(
+    ctx: StepContext,
+    o: { readonly alwaysUseLatest: boolean; readonly updateSourceStamp: boolean },
+  ): SourceSpec[] {
     const got = ctx.getProperty('got_revision');
     return ctx.builds.sources.map((s) => {
-      if (this.options.alwaysUseLatest) return { ...s, revision: null };
+      if (o.alwaysUseLatest) return { ...s, revision: null };
       // A single-codebase got_revision is a string; per-codebase ones are a dict, as in Buildbot.
       const rev =
         typeof got === 'string'
@@ -159,10 +175,18 @@ export class Trigger extends Step<TriggerOptions> {
           : got && typeof got === 'object'
             ? (got as Record<string, unknown>)[s.codebase]
             : undefined;
-      if ((this.options.updateSourceStamp ?? true) && typeof rev === 'string') return { ...s, revision: rev };
+      if (o.updateSourceStamp && typeof rev === 'string') return { ...s, revision: rev };
       return s;
     });
   }
+}
+
+/** Property names: a list of strings, or one name as text (a property holding a single name). */
+async function stepNames(value: StepValue<readonly string[]>, ctx: StepContext): Promise<readonly string[]> {
+  const v: unknown = await stepValue(value, ctx);
+  if (typeof v === 'string') return v === '' ? [] : [v];
+  if (Array.isArray(v) && v.every((n) => typeof n === 'string')) return v;
+  throw new StepOptionError('copyProperties', v, 'a list of property names');
 }
 
 /**

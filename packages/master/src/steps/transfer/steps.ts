@@ -9,7 +9,7 @@ import type { StepContext } from '../../config/steps.js';
 import { FAILURE, type Result, SUCCESS } from '../../results.js';
 import { type StepValue, stepValue } from '../args.js';
 import { Step, type StepOptions } from '../base.js';
-import { StepOptionError, stepBoolean, stepMode, stepNumber } from '../option-values.js';
+import { StepOptionError, stepBoolean, stepMode, stepNumber, stepString } from '../option-values.js';
 import {
   DirectoryWriter,
   FileReader,
@@ -71,13 +71,16 @@ async function startUpload(
     workersrc: StepValue<string>;
     masterdest: StepValue<string>;
     url?: StepValue<string>;
-    urlText?: string;
+    urlText?: StepValue<string>;
   },
 ): Promise<{ source: string; dest: string; workdir: string }> {
   const source = await stepValue(o.workersrc, ctx);
   const dest = masterPath(ctx, await stepValue(o.masterdest, ctx));
   await ctx.setState(`uploading ${source}`);
-  if (o.url !== undefined) await ctx.addUrl(o.urlText ?? source, await stepValue(o.url, ctx));
+  if (o.url !== undefined) {
+    const text = o.urlText === undefined ? source : await stepString(o.urlText, ctx, 'urlText');
+    await ctx.addUrl(text, await stepValue(o.url, ctx));
+  }
   const workdir = o.workdir === undefined ? 'build' : await stepValue(o.workdir, ctx);
   return { source, dest, workdir };
 }
@@ -93,7 +96,7 @@ export interface FileUploadOptions extends TransferOptions {
   readonly keepstamp?: StepValue<boolean>;
   /** A link shown on the step, e.g. where the web server publishes the file. */
   readonly url?: StepValue<string>;
-  readonly urlText?: string;
+  readonly urlText?: StepValue<string>;
 }
 
 export class FileUpload extends Step<FileUploadOptions> {
@@ -130,7 +133,7 @@ export interface DirectoryUploadOptions extends TransferOptions {
   /** Compress the tar stream on its way (`'gz'` or `'bz2'`); default none. */
   readonly compress?: StepValue<TarCompression>;
   readonly url?: StepValue<string>;
-  readonly urlText?: string;
+  readonly urlText?: StepValue<string>;
 }
 
 export class DirectoryUpload extends Step<DirectoryUploadOptions> {
