@@ -256,7 +256,12 @@ function scenario(kind: WorkerKind): void {
       // follow "true": nothing of what the file held before the step.
       const followed = await stepLog(build!.id, 'followed', 'grow');
       assert.doesNotMatch(followed, /old/);
-      assert.equal(followed, kind === 'lathe' ? 'onew-1\nonew-2' : 'onew-2');
+      if (kind === 'lathe') assert.equal(followed, 'onew-1\nonew-2');
+      else {
+        // The stock worker's 2 s poll decides where it starts, so on a loaded machine it
+        // may see new-1 too or, very late, neither; what it sends is still only new lines.
+        for (const line of followed.split('\n').filter(Boolean)) assert.match(line, /^onew-[12]$/);
+      }
       assert.equal(await stepLog(build!.id, 'unfollowed', 'grow'), 'oold-1\noold-2\nonew-1\nonew-2\nonew-3');
       // lazylogfiles: only the file that was written has a log; eagerly, the absent one
       // has an empty log all the same.
