@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { forceBuild, waitForRequest } from '../src/build/control.js';
-import { Master } from '../src/master.js';
+import type { Master } from '../src/master.js';
 import { SUCCESS } from '../src/results.js';
-import { type WorkerRuntime, withWorkers } from '../src/runtime.js';
-import { createWorker, type TestWorker, waitFor, workerAvailable } from './bbworker.js';
+import { waitFor, workerAvailable } from './bbworker.js';
 import { tempDir } from './helpers.js';
+import { type MasterAndWorker, startMasterAndWorker } from './master-and-worker.js';
 
 const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
 
@@ -48,27 +48,23 @@ describe('counting locks in real builds', { skip: !workerAvailable('lathe') }, (
   const dir = tempDir('lathe-locks-');
   const masterDir = join(dir.path, 'master');
   const releaseDir = join(dir.path, 'release');
-  let rt: WorkerRuntime;
+  let env: MasterAndWorker | undefined;
   let master: Master;
-  let worker: TestWorker;
 
   before(async () => {
-    mkdirSync(masterDir);
     mkdirSync(releaseDir);
-    writeFileSync(join(masterDir, 'master.config.ts'), configText(releaseDir));
-    rt = withWorkers(
-      { basedir: masterDir, name: 'locks', onError: () => {} },
-      { port: 0, host: '127.0.0.1' },
-    );
-    master = await Master.start(rt.options);
-    worker = createWorker('lathe', join(dir.path, 'worker'), 'w1', 'pw-1', rt.server.port);
-    worker.start();
-    await waitFor(() => master.workers.get('w1')!.connected, 20_000, 'the worker to attach');
+    env = await startMasterAndWorker({
+      kind: 'lathe',
+      masterDir,
+      workerDir: join(dir.path, 'worker'),
+      configText: configText(releaseDir),
+      name: 'locks',
+    });
+    master = env.master;
   });
 
   after(async () => {
-    await worker?.kill();
-    await master?.stop();
+    await env?.stop();
     dir.cleanup();
   });
 

@@ -16,11 +16,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { forceBuild, waitForRequest } from '../src/build/control.js';
-import { Master } from '../src/master.js';
+import type { Master } from '../src/master.js';
 import { EXCEPTION, FAILURE, SKIPPED, SUCCESS, WARNINGS } from '../src/results.js';
-import { type WorkerRuntime, withWorkers } from '../src/runtime.js';
-import { createWorker, type TestWorker, type WorkerKind, waitFor, workerAvailable } from './bbworker.js';
+import { type WorkerKind, waitFor, workerAvailable } from './bbworker.js';
 import { tempDir } from './helpers.js';
+import { type MasterAndWorker, startMasterAndWorker } from './master-and-worker.js';
 
 const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
 const TAP = '1..3\nok 1 - adds\nnot ok 2 - divides\nnot ok 3 - rounds\n';
@@ -116,26 +116,16 @@ function scenario(kind: WorkerKind): void {
     const dir = tempDir('lathe-step-options-');
     const masterDir = join(dir.path, 'master');
     const workerDir = join(dir.path, 'worker');
-    let rt: WorkerRuntime;
+    let env: MasterAndWorker | undefined;
     let master: Master;
-    let worker: TestWorker;
 
     before(async () => {
-      mkdirSync(masterDir);
-      writeFileSync(join(masterDir, 'master.config.ts'), configText);
-      rt = withWorkers(
-        { basedir: masterDir, name: 'opts', onError: () => {} },
-        { port: 0, host: '127.0.0.1' },
-      );
-      master = await Master.start(rt.options);
-      worker = createWorker(kind, workerDir, 'w1', 'pw-1', rt.server.port);
-      worker.start();
-      await waitFor(() => master.workers.get('w1')!.connected, 20_000, 'the worker to attach');
+      env = await startMasterAndWorker({ kind, masterDir, workerDir, configText, name: 'opts' });
+      master = env.master;
     });
 
     after(async () => {
-      await worker?.kill();
-      await master?.stop();
+      await env?.stop();
       dir.cleanup();
     });
 

@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { forceBuild, waitForRequest } from '../src/build/control.js';
-import { Master } from '../src/master.js';
+import type { Master } from '../src/master.js';
 import { FAILURE, type Result, SUCCESS } from '../src/results.js';
-import { type WorkerRuntime, withWorkers } from '../src/runtime.js';
-import { createWorker, type TestWorker, type WorkerKind, waitFor, workerAvailable } from './bbworker.js';
+import { type WorkerKind, workerAvailable } from './bbworker.js';
 import { tempDir } from './helpers.js';
+import { type MasterAndWorker, startMasterAndWorker } from './master-and-worker.js';
 
 const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
 const ALLOW_FILE = "{ 'protocol.file.allow': 'always' }";
@@ -124,28 +124,26 @@ function scenarios(kind: WorkerKind): void {
     const masterDir = join(dir.path, 'master');
     const workerDir = join(dir.path, 'worker');
     let repos: Repos;
-    let rt: WorkerRuntime;
+    let env: MasterAndWorker | undefined;
     let master: Master;
-    let worker: TestWorker;
     const errors: string[] = [];
 
     before(async () => {
       repos = createRepos(dir.path);
-      mkdirSync(masterDir);
-      writeFileSync(join(masterDir, 'master.config.ts'), configText(repos));
-      rt = withWorkers(
-        { basedir: masterDir, name: 'git', onError: (err, ctx) => errors.push(`${ctx}: ${String(err)}`) },
-        { port: 0, host: '127.0.0.1', logger: { info: () => {}, warn: () => {} } },
-      );
-      master = await Master.start(rt.options);
-      worker = createWorker(kind, workerDir, 'w1', 'pw-1', rt.server.port);
-      worker.start();
-      await waitFor(() => master.workers.get('w1')!.connected, 20_000, 'the worker to attach');
+      env = await startMasterAndWorker({
+        kind,
+        masterDir,
+        workerDir,
+        configText: configText(repos),
+        name: 'git',
+        onError: (err, ctx) => errors.push(`${ctx}: ${String(err)}`),
+        quiet: true,
+      });
+      master = env.master;
     });
 
     after(async () => {
-      await worker?.kill();
-      await master?.stop();
+      await env?.stop();
       dir.cleanup();
     });
 
