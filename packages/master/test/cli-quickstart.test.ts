@@ -129,9 +129,10 @@ describe('lathe quickstart with a stand-in worker', () => {
     writeFileSync(
       cli,
       `import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-const [cmd, dir, ...rest] = process.argv.slice(2);
-appendFileSync(${JSON.stringify(calls)}, JSON.stringify([cmd, dir, ...rest]) + '\\n');
-if (cmd === 'create') { mkdirSync(dir, { recursive: true }); writeFileSync(dir + '/worker.json', '{}'); }
+const args = process.argv.slice(2);
+appendFileSync(${JSON.stringify(calls)}, JSON.stringify(args) + '\\n');
+const [cmd, ...rest] = args.filter((a) => a !== '--');
+if (cmd === 'create') { mkdirSync(rest[0], { recursive: true }); writeFileSync(rest[0] + '/worker.json', '{}'); }
 `,
     );
     const port = await freePort();
@@ -157,7 +158,7 @@ if (cmd === 'create') { mkdirSync(dir, { recursive: true }); writeFileSync(dir +
       .split('\n')
       .map((l) => JSON.parse(l) as string[]);
     assert.deepEqual(recorded, [
-      ['create', join(tmp.path, 'qs', 'worker'), `127.0.0.1:${port}`, 'local-worker', password],
+      ['create', '--', join(tmp.path, 'qs', 'worker'), `127.0.0.1:${port}`, 'local-worker', password],
       ['start', join(tmp.path, 'qs', 'worker')],
     ]);
     const pid = Number(readFileSync(masterPidFile, 'utf8'));

@@ -57,7 +57,8 @@ export async function createMaster(dirArg: string, options: CreateMasterOptions 
     configFile,
     configTemplate({
       workerName: options.workerName ?? 'local-worker',
-      workerPassword: randomBytes(12).toString('base64url'),
+      // Hex, not base64url: a password starting with '-' reads as an option on a command line.
+      workerPassword: randomBytes(12).toString('hex'),
       workerPort: options.workerPort ?? DEFAULT_WORKER_PORT,
       sampleProject,
       stepLibrary: await hasStepLibrary(),

@@ -127,6 +127,8 @@ export const quickstartCommand: Command = {
     if (!existsSync(join(workerDir, 'worker.json'))) {
       const created = await runNode(workerCli, [
         'create',
+        // The password is the user's to choose (it is in master.config.ts) and may start with '-'.
+        '--',
         workerDir,
         `${host === '0.0.0.0' ? '127.0.0.1' : host}:${config.workerPort.port}`,
         worker.name,
