@@ -2,6 +2,7 @@
 // `lathe`: create, run and talk to a build master. Each subcommand lives in commands/;
 // this file only dispatches and turns errors into messages and exit codes.
 import { readFileSync } from 'node:fs';
+import { ConnectionLostError } from '@lathe/pb';
 import { ConfigError } from '../config/errors.js';
 import { checkconfigCommand } from './commands/checkconfig.js';
 import { createMasterCommand } from './commands/create-master.js';
@@ -84,6 +85,11 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     if ((e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
       io.err(`lathe ${name}: ${(e as Error).message}\n\n${command.help}`);
       return EXIT.USAGE;
+    }
+    if (e instanceof ConnectionLostError) {
+      // The control connection dropped mid-command (the master stopped or crashed).
+      io.err(`lathe ${name}: lost the connection to the master`);
+      return EXIT.FAILED;
     }
     if (
       e instanceof ConfigError ||

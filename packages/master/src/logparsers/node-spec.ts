@@ -4,7 +4,13 @@
 // `ℹ tests N` … totals win when present. After the `✖ failing tests:` header the
 // reporter repeats the failures with details, which must not be counted twice.
 import { stripAnsi } from './lines.js';
-import { type TestParserOptions, type TestResultParser, type TestSummary, TestTally } from './summary.js';
+import {
+  NodeTestTotals,
+  type TestParserOptions,
+  type TestResultParser,
+  type TestSummary,
+  TestTally,
+} from './summary.js';
 
 const RESULT = /^(✔|✖|﹣|⚠)\s+(.*?)(?:\s+\([\d.]+m?s\))?(\s+#\s*(.*))?$/u;
 const SUITE_START = /^▶\s+(.*)$/u;
@@ -19,7 +25,7 @@ interface Level {
 export class NodeSpecParser implements TestResultParser {
   readonly #tally: TestTally;
   readonly #levels: Level[] = [];
-  readonly #totals: Partial<Record<string, number>> = {};
+  readonly #totals = new NodeTestTotals();
   #inFailureDetails = false;
 
   constructor(options: TestParserOptions = {}) {
@@ -36,7 +42,7 @@ export class NodeSpecParser implements TestResultParser {
     }
     const total = TOTAL.exec(body);
     if (total) {
-      this.#totals[total[1]!] = Number(total[2]);
+      this.#totals.set(total[1]!, Number(total[2]));
       return;
     }
     const depth = Math.floor((text.length - text.trimStart().length) / 2);
@@ -76,13 +82,6 @@ export class NodeSpecParser implements TestResultParser {
   }
 
   summary(): TestSummary {
-    const t = this.#totals;
-    if (t.tests === undefined) return this.#tally.summary();
-    return this.#tally.summary({
-      passed: t.pass ?? 0,
-      failed: (t.fail ?? 0) + (t.cancelled ?? 0),
-      skipped: t.skipped ?? 0,
-      todo: t.todo ?? 0,
-    });
+    return this.#totals.summary(this.#tally);
   }
 }

@@ -77,3 +77,28 @@ export class TestTally {
     };
   }
 }
+
+/**
+ * node:test's own totals, which it prints after the tests (`ℹ tests 3` in spec output,
+ * `# tests 3` in TAP). When present they win over counting, which cannot see tests a
+ * failing hook never ran; cancelled tests count as failed.
+ */
+export class NodeTestTotals {
+  readonly #values: Partial<Record<string, number>> = {};
+
+  set(key: string, value: number): void {
+    this.#values[key] = value;
+  }
+
+  /** The tally's summary with node:test's totals applied, if it printed them. */
+  summary(tally: TestTally): TestSummary {
+    const t = this.#values;
+    if (t.tests === undefined) return tally.summary();
+    return tally.summary({
+      passed: t.pass ?? 0,
+      failed: (t.fail ?? 0) + (t.cancelled ?? 0),
+      skipped: t.skipped ?? 0,
+      todo: t.todo ?? 0,
+    });
+  }
+}

@@ -5,7 +5,13 @@
 // (a failing hook). node:test also prints its own totals as `# tests N` comments; when
 // present they win, so the figures match what the developer sees.
 import { stripAnsi } from './lines.js';
-import { type TestParserOptions, type TestResultParser, type TestSummary, TestTally } from './summary.js';
+import {
+  NodeTestTotals,
+  type TestParserOptions,
+  type TestResultParser,
+  type TestSummary,
+  TestTally,
+} from './summary.js';
 
 const TEST_POINT = /^(not ok|ok)\b\s*(\d+)?\s*(?:-\s*)?(.*)$/;
 const DIRECTIVE = /(?:^|\s)#\s*(skip|todo)\b\s*(.*)$/i;
@@ -23,7 +29,7 @@ export class TapParser implements TestResultParser {
   readonly #levels: Level[] = [];
   /** Indentation of the YAML block being skipped, if any. */
   #yamlIndent: number | undefined;
-  #totals: Partial<Record<string, number>> = {};
+  readonly #totals = new NodeTestTotals();
   bailedOut = false;
   plan: number | undefined;
 
@@ -56,7 +62,7 @@ export class TapParser implements TestResultParser {
     }
     if (depth === 0) {
       const total = NODE_TOTAL.exec(body);
-      if (total) this.#totals[total[1]!] = Number(total[2]);
+      if (total) this.#totals.set(total[1]!, Number(total[2]));
       else if (/^1\.\.\d+/.test(body)) this.plan = Number(body.slice(3).split(/\s/)[0]);
       else if (body.startsWith('Bail out!')) this.bailedOut = true;
     }
@@ -96,13 +102,6 @@ export class TapParser implements TestResultParser {
   }
 
   summary(): TestSummary {
-    const t = this.#totals;
-    if (t.tests === undefined) return this.#tally.summary();
-    return this.#tally.summary({
-      passed: t.pass ?? 0,
-      failed: (t.fail ?? 0) + (t.cancelled ?? 0),
-      skipped: t.skipped ?? 0,
-      todo: t.todo ?? 0,
-    });
+    return this.#totals.summary(this.#tally);
   }
 }

@@ -2,7 +2,7 @@
 // master pushes progress to a Referenceable we pass along (PB calls it back on the same
 // connection), so no polling and no second port are needed.
 import { parseArgs } from 'node:util';
-import { ConnectionLostError, Referenceable } from '@lathe/pb';
+import { Referenceable } from '@lathe/pb';
 import type { ForceEvent, ForceResult } from '../../control/protocol.js';
 import { isResult, resultName, SKIPPED, SUCCESS, WARNINGS } from '../../results.js';
 import { openControl, remoteMessage } from '../control-client.js';
@@ -153,12 +153,6 @@ export async function forceBuild(dir: MasterDir, options: ForceOptions, io: Io):
     }
     io.out(`result: ${name(outcome)}`);
     return outcome === SUCCESS || outcome === WARNINGS ? EXIT.OK : EXIT.FAILED;
-  } catch (err) {
-    if (err instanceof ConnectionLostError) {
-      io.err('lathe force: lost the connection to the master');
-      return EXIT.FAILED;
-    }
-    throw err;
   } finally {
     session.close();
   }

@@ -53,12 +53,6 @@ async function workerAction(dir: string, action: WorkerAction, name: string, io:
     }
     io.out(describe(action, result));
     return EXIT.OK;
-  } catch (err) {
-    if (err instanceof ConnectionLostError) {
-      io.err('lathe worker: lost the connection to the master');
-      return EXIT.FAILED;
-    }
-    throw err;
   } finally {
     session.close();
   }
