@@ -1,11 +1,5 @@
 // @lathe/master: the build master — core, PB worker port, build runner and steps.
 
-export * from './build/build.js';
-export * from './build/command.js';
-export * from './build/control.js';
-export * from './build/requester.js';
-export * from './build/runner.js';
-export * from './build/step-context.js';
 export * from './builders/builder.js';
 export * from './bus/index.js';
 export * from './commands.js';
@@ -22,6 +16,12 @@ export * from './logparsers/index.js';
 export * from './logs/index.js';
 export * from './master.js';
 export * from './metrics/index.js';
+export * from './process/build.js';
+export * from './process/command.js';
+export * from './process/control.js';
+export * from './process/requester.js';
+export * from './process/runner.js';
+export * from './process/step-context.js';
 export * from './properties/index.js';
 export * from './results.js';
 export * from './runtime.js';

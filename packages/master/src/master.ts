@@ -46,7 +46,7 @@ export interface MasterOptions {
   readonly configFile?: string;
   /** Identity in the shared database; default `<hostname>:<basedir>`, as Buildbot does. */
   readonly name?: string;
-  /** Starts builds; without one, requests stay pending. `BuildRunner` (build/runner.ts) is the real one. */
+  /** Starts builds; without one, requests stay pending. `BuildRunner` (process/runner.ts) is the real one. */
   readonly buildStarter?: BuildStarter;
   /** See MasterExtension; `withWorkers()` (runtime.ts) adds the worker port and the build runner. */
   readonly extensions?: readonly MasterExtension[];

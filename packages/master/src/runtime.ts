@@ -11,11 +11,12 @@
 //     const detach = await hooks.attach(master, log);  …  await detach(); await master.stop();
 //
 // Either way `runner.stopBuild(buildid)` stops a build, `forceBuild`/`waitForRequest`
-// (build/control.ts) start and follow one, and workers connect to the configured workerPort.
-import { BuildRunner } from './build/runner.js';
+// (process/control.ts) start and follow one, and workers connect to the configured workerPort.
+
 import type { BuildStarter } from './distributor/slots.js';
 import type { EtaEstimate } from './eta/estimator.js';
 import type { Master, MasterOptions } from './master.js';
+import { BuildRunner } from './process/runner.js';
 import { WorkerServer, type WorkerServerOptions } from './workers/pb/server.js';
 
 export interface WorkerRuntime {

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { connect, Referenceable, RemoteError } from '@lathe/pb';
-import { forceBuild, waitForRequest } from '../src/build/control.js';
 import { Master } from '../src/master.js';
+import { forceBuild, waitForRequest } from '../src/process/control.js';
 import { CANCELLED, FAILURE, RETRY, type Result, SKIPPED, SUCCESS, WARNINGS } from '../src/results.js';
 import { type WorkerRuntime, withWorkers } from '../src/runtime.js';
 import {

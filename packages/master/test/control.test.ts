@@ -15,13 +15,13 @@ import { formatStatus } from '../src/cli/commands/status.js';
 import { openControl } from '../src/cli/control-client.js';
 import { runMaster } from '../src/cli/daemon/run-master.js';
 import { type MasterDir, readControlEndpoint } from '../src/cli/masterdir.js';
-import type { RemoteCommand, StepContext } from '../src/config/steps.js';
 import { CONTROL_USERNAME, type MasterStatus } from '../src/control/protocol.js';
 import { finishBuild } from '../src/data/lifecycle.js';
 import type { Assignment, BuildStarter } from '../src/distributor/slots.js';
 import type { Master } from '../src/master.js';
 import type { Rendered } from '../src/properties/renderable.js';
 import { CANCELLED, type Result, worstResult } from '../src/results.js';
+import type { RemoteCommand, StepContext } from '../src/steps/contract.js';
 import { tempDir } from './helpers.js';
 
 /** Runs builds in this process; `hold` keeps a build running until released or cancelled. */

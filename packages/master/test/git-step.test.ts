@@ -4,8 +4,8 @@
 // repositories: steps-git.test.ts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RemoteCommand, StepContext } from '../src/config/steps.js';
 import { FAILURE, type Result, SUCCESS } from '../src/results.js';
+import type { RemoteCommand, StepContext } from '../src/steps/contract.js';
 import { describeCommand, GitConfigError, type GitOptions, git } from '../src/steps/git.js';
 
 const SHA = 'c'.repeat(40);

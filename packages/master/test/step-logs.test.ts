@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { StepLog } from '../src/config/steps.js';
 import { ObservedStepLog, TapParser, WarningCounter } from '../src/logparsers/index.js';
 import { RedactingStepLog, Redactor } from '../src/properties/index.js';
+import type { StepLog } from '../src/steps/contract.js';
 
 class MemoryLog implements StepLog {
   readonly written: [string, string][] = [];

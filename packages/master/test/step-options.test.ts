@@ -15,8 +15,8 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { forceBuild, waitForRequest } from '../src/build/control.js';
 import type { Master } from '../src/master.js';
+import { forceBuild, waitForRequest } from '../src/process/control.js';
 import { EXCEPTION, FAILURE, SKIPPED, SUCCESS, WARNINGS } from '../src/results.js';
 import { type WorkerKind, waitFor, workerAvailable } from './bbworker.js';
 import { tempDir } from './helpers.js';

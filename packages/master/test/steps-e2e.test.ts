@@ -11,9 +11,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { forceBuild, waitForRequest } from '../src/build/control.js';
 import type { BusEvents } from '../src/bus/events.js';
 import { Master } from '../src/master.js';
+import { forceBuild, waitForRequest } from '../src/process/control.js';
 import { CANCELLED, FAILURE, RETRY, type Result, SKIPPED, SUCCESS, WARNINGS } from '../src/results.js';
 import { type WorkerRuntime, withWorkers } from '../src/runtime.js';
 import {

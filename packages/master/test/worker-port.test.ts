@@ -19,9 +19,9 @@ import {
   type RemoteReference,
   tuple,
 } from '@lathe/pb';
-import { forceBuild, waitForRequest } from '../src/build/control.js';
 import type { BusMessage } from '../src/bus/events.js';
 import { Master } from '../src/master.js';
+import { forceBuild, waitForRequest } from '../src/process/control.js';
 import { CANCELLED, EXCEPTION, RETRY, SUCCESS } from '../src/results.js';
 import { type WorkerRuntime, withWorkers, workerHooks } from '../src/runtime.js';
 import { LoginThrottle } from '../src/workers/pb/throttle.js';

@@ -1,4 +1,4 @@
-// Access to the golden PB traces in ../shared/fixtures/pb-traces (read-only).
+// Access to the golden PB traces in fixtures/pb-traces at the repository root.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,11 +6,9 @@ import { type BananaValue, vocabToken } from '../src/banana.js';
 import { PyFloat } from '../src/values.js';
 
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../..');
-export const TRACE_DIR = process.env.LATHE_SHARED
-  ? join(process.env.LATHE_SHARED, 'fixtures/pb-traces')
-  : resolve(repoRoot, '../shared/fixtures/pb-traces');
+export const TRACE_DIR = resolve(repoRoot, 'fixtures/pb-traces');
 
-if (!existsSync(TRACE_DIR)) throw new Error(`PB traces not found at ${TRACE_DIR} (set LATHE_SHARED)`);
+if (!existsSync(TRACE_DIR)) throw new Error(`PB traces not found at ${TRACE_DIR}`);
 
 export type Dir = 'c2s' | 's2c';
 export interface TraceElement {

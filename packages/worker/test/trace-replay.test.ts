@@ -6,7 +6,7 @@
  * the worker's environment.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -18,9 +18,7 @@ import type { MasterCommandRef } from '../src/worker/running-command.js';
 import { tempDir } from './helpers.js';
 
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../..');
-const TRACE_DIR = process.env.LATHE_SHARED
-  ? join(process.env.LATHE_SHARED, 'fixtures/pb-traces')
-  : resolve(repoRoot, '../shared/fixtures/pb-traces');
+const TRACE_DIR = resolve(repoRoot, 'fixtures/pb-traces');
 const CAPTURE_BASEDIR = '/tmp/pbspec/bb/worker';
 
 type Node = unknown;
@@ -149,7 +147,7 @@ class Recorder implements MasterCommandRef {
   }
 }
 
-describe('replay of the bb-worker capture', { skip: !existsSync(TRACE_DIR) && 'traces not found' }, () => {
+describe('replay of the bb-worker capture', () => {
   it('answers every command of the capture as buildbot-worker 3.7 did', async () => {
     const all = messages();
     const starts = all.filter((m) => m.dir === 's2c' && m.method === 'startCommand');

@@ -2,6 +2,5 @@ export * from './define.js';
 export * from './diff.js';
 export * from './errors.js';
 export * from './loader.js';
-export * from './steps.js';
 export * from './types.js';
 export { parsePort, validateConfig } from './validate.js';

@@ -3,7 +3,7 @@
 import type { PendingRequest } from '../data/buildrequests.js';
 import type { LockAccess } from '../locks/definitions.js';
 import type { SecretProvider } from '../properties/secrets.js';
-import type { BuildFactory } from './steps.js';
+import type { BuildFactory } from '../steps/contract.js';
 
 export const DEFAULT_WORKER_PORT = 9989;
 /** Buildbot's default keepalive interval for workers, in seconds. */

@@ -1,7 +1,7 @@
 // A StepLog wrapper that feeds each complete output line to parsers (warning counter, test
 // result parser…) on its way to storage, so a step counts while it runs rather than
 // re-reading its log afterwards.
-import type { StepLog } from '../config/steps.js';
+import type { StepLog } from '../steps/contract.js';
 import { type LineConsumer, LineSplitter } from './lines.js';
 
 type Stream = 'o' | 'e' | 'h';

@@ -3,8 +3,9 @@
 // are prefixed with their stream letter and buffered, and the buffer is written as chunks
 // when it reaches `flushBytes` or after `flushIntervalMs`, so a crash loses at most that
 // interval's output and a quiet step's output still becomes visible promptly.
-import type { StepLog } from '../config/steps.js';
+
 import type { LogStream, LogsData } from '../data/logs.js';
+import type { StepLog } from '../steps/contract.js';
 
 export interface LogWriterOptions {
   readonly flushBytes?: number;

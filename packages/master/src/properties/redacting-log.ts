@@ -1,7 +1,7 @@
 // A StepLog wrapper that hides secrets before output reaches storage, the UI or parsers.
 // Each stream is redacted separately, because a secret split across chunks can only be
 // reassembled within the stream it was written to.
-import type { StepLog } from '../config/steps.js';
+import type { StepLog } from '../steps/contract.js';
 import type { Redactor, StreamRedactor } from './redactor.js';
 
 type Stream = 'o' | 'e' | 'h';

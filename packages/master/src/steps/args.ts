@@ -1,7 +1,8 @@
 // The argument dictionaries Buildbot 3.7's master sends for worker commands, key for key and
 // in its order, so a stock worker sees exactly what it would get from Buildbot.
-import type { StepContext } from '../config/steps.js';
+
 import type { Renderable } from '../properties/renderable.js';
+import type { StepContext } from './contract.js';
 
 export type EnvValue = string | readonly string[] | null;
 

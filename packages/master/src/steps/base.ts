@@ -1,9 +1,10 @@
 // The generic step: what every step shares (name, result policy, run conditions, locks),
 // so a new step only says what it does in `run`. Subclass it for custom steps.
-import type { BuildStep, StepContext } from '../config/steps.js';
+
 import type { LockAccess } from '../locks/definitions.js';
 import type { Result, ResultPolicy } from '../results.js';
 import type { StepValue } from './args.js';
+import type { BuildStep, StepContext } from './contract.js';
 
 export interface StepOptions extends ResultPolicy {
   readonly name?: string;

@@ -2,7 +2,7 @@
 // Compile / WarningCountingShellCommand). Warnings make the step WARNINGS, more than
 // `maxWarnCount` make it FAILURE; the count goes to the `warnings-count` property, the
 // build's metrics and a `warnings (N)` log listing them.
-import type { StepContext } from '../config/steps.js';
+
 import {
   WarningCounter,
   type WarningCounterOptions,
@@ -10,6 +10,7 @@ import {
 } from '../logparsers/warnings.js';
 import type { Result } from '../results.js';
 import { type StepValue, stepValue } from './args.js';
+import type { StepContext } from './contract.js';
 import { StepOptionError, stepNumber } from './option-values.js';
 import { ShellCommand, type ShellCommandOptions } from './shell.js';
 

@@ -1,9 +1,10 @@
 // Worker-side filesystem steps: Buildbot's RemoveDirectory and MakeDirectory, each one
 // worker command (`rmdir`, `mkdir`) whose rc decides the result.
-import type { StepContext } from '../config/steps.js';
+
 import type { Result } from '../results.js';
 import type { StepValue } from './args.js';
 import { Step, type StepOptions } from './base.js';
+import type { StepContext } from './contract.js';
 import { stepString } from './option-values.js';
 import { decodeRC } from './shell.js';
 

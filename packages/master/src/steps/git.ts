@@ -29,10 +29,11 @@
 //   git({ repourl, mode: 'full', method: 'copy', getDescription: { tags: true } })
 // A shallow clone of a plain local path copies the whole history (git ignores --depth for
 // local clones); a file:// URL makes it shallow.
-import type { StepContext } from '../config/steps.js';
+
 import { FAILURE, type Result, SUCCESS } from '../results.js';
 import { type EnvValue, type StepValue, shellArgs, stepValue } from './args.js';
 import { Step, type StepOptions } from './base.js';
+import type { StepContext } from './contract.js';
 import { StepOptionError, stepNumber, stepString } from './option-values.js';
 
 /** `git describe` flags for `getDescription`, named as in Buildbot. */

@@ -1,6 +1,7 @@
 export * from './args.js';
 export * from './base.js';
 export * from './compile.js';
+export * from './contract.js';
 export * from './fs.js';
 export * from './git.js';
 export * from './master-shell.js';

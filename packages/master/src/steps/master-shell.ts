@@ -2,10 +2,10 @@
 // deploy hook), not on the worker. Its output goes to the step's `stdio` log like a worker
 // command's, redacted the same way; a build stop or `maxTime` kills its whole process group.
 import { spawn } from 'node:child_process';
-import type { StepContext } from '../config/steps.js';
 import { CANCELLED, FAILURE, type Result, SUCCESS } from '../results.js';
 import { type StepValue, stepValue } from './args.js';
 import { Step, type StepOptions } from './base.js';
+import type { StepContext } from './contract.js';
 import { stepNumber } from './option-values.js';
 import { decodeRC, stepDecodeRC } from './shell.js';
 import { masterPath } from './transfer/steps.js';

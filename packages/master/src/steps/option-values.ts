@@ -2,8 +2,9 @@
 // strings (`lathe force --prop timeout=30`, a change's properties), so a number, a boolean
 // or a file mode given by a renderable is read from its usual text form too; anything
 // else is an error naming the option, which makes the step EXCEPTION with that message.
-import type { StepContext } from '../config/steps.js';
+
 import { type StepValue, stepValue } from './args.js';
+import type { StepContext } from './contract.js';
 
 /** A rendered step option has the wrong type or form. */
 export class StepOptionError extends Error {

@@ -1,9 +1,10 @@
 // Steps that set build properties: SetProperty (a value rendered on the master) and
 // SetPropertyFromCommand (from a worker command's output), with Buildbot's sources.
-import type { StepContext } from '../config/steps.js';
+
 import { FAILURE, type Result, SUCCESS } from '../results.js';
 import { type StepValue, stepValue } from './args.js';
 import { Step, type StepOptions } from './base.js';
+import type { StepContext } from './contract.js';
 import { StepOptionError, stepBoolean, stepString } from './option-values.js';
 import { ShellCommand, type ShellCommandOptions } from './shell.js';
 

@@ -1,5 +1,5 @@
 // ShellCommand: one program on the worker, its exit code decides the result.
-import type { RemoteCommandOutcome, StepContext } from '../config/steps.js';
+
 import { FAILURE, isResult, type Result, SUCCESS } from '../results.js';
 import {
   type EnvValue,
@@ -11,6 +11,7 @@ import {
   stepValue,
 } from './args.js';
 import { Step, type StepOptions } from './base.js';
+import type { RemoteCommandOutcome, StepContext } from './contract.js';
 import { StepOptionError, stepBoolean, stepNumber, stepString } from './option-values.js';
 
 /** Every option may be a value, a renderable (`prop`, `interpolate`…) or a function of the step's context. */

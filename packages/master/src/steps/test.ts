@@ -2,11 +2,12 @@
 // spec, pytest, unittest, go test). The counts become properties and build metrics; failed
 // tests make the step FAILURE even when the runner exits 0, and the failing names go to a
 // `failed tests` log.
-import type { StepContext } from '../config/steps.js';
+
 import { TEST_OUTPUT_FORMATS, type TestOutputFormat, testResultParser } from '../logparsers/index.js';
 import type { TestSummary } from '../logparsers/summary.js';
 import { FAILURE, type Result, worstResult } from '../results.js';
 import { type StepValue, stepValue } from './args.js';
+import type { StepContext } from './contract.js';
 import { StepOptionError, stepNumber, stepString } from './option-values.js';
 import { ShellCommand, type ShellCommandOptions } from './shell.js';
 

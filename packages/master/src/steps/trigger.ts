@@ -12,10 +12,11 @@
 // once) is linked as `<builder> request #<id>` to the request's page, which lists the
 // builds it gets later. Buildbot links every request at once and adds the builds at the
 // end; linking builds as they start lets a user follow a long wait.
-import type { RequestedBuild, SourceSpec, StepContext } from '../config/steps.js';
+
 import { CANCELLED, RESULT_NAMES, type Result, resultName, SUCCESS, worstResult } from '../results.js';
 import { type StepValue, stepValue } from './args.js';
 import { Step, type StepOptions } from './base.js';
+import type { RequestedBuild, SourceSpec, StepContext } from './contract.js';
 import { StepOptionError, stepBoolean } from './option-values.js';
 
 /** The source the triggered builds' properties carry, as in Buildbot. */

@@ -5,10 +5,10 @@
 import { open } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import type { StepContext } from '../../config/steps.js';
 import { FAILURE, type Result, SUCCESS } from '../../results.js';
 import { type StepValue, stepValue } from '../args.js';
 import { Step, type StepOptions } from '../base.js';
+import type { StepContext } from '../contract.js';
 import { StepOptionError, stepBoolean, stepMode, stepNumber, stepString } from '../option-values.js';
 import {
   DirectoryWriter,

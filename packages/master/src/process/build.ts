@@ -5,7 +5,7 @@
 // ends it RETRY. Build locks are held around the steps, step locks around each step; both
 // are released on every way out. Metrics are gathered per build and the ETA follows the
 // steps' progress.
-import type { BuildRequester, BuildStep, SourceSpec } from '../config/steps.js';
+
 import type { DataLayer } from '../data/index.js';
 import { finishBuild } from '../data/lifecycle.js';
 import type { Assignment } from '../distributor/slots.js';
@@ -33,6 +33,7 @@ import {
   SUCCESS,
   worstResult,
 } from '../results.js';
+import type { BuildRequester, BuildStep, SourceSpec } from '../steps/contract.js';
 import { stepBoolean, stepString } from '../steps/option-values.js';
 import { type WorkerChannel, WorkerLostError } from '../workers/channel.js';
 import { BuildStoppedError, type StepHost, StepRun } from './step-context.js';

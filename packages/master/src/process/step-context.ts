@@ -2,13 +2,6 @@
 // commands on the build's worker. A build stop interrupts the step's running commands; a
 // lost worker fails them with WorkerLostError.
 import { ConnectionLostError } from '@lathe/pb';
-import type {
-  BuildRequester,
-  RemoteCommand,
-  RemoteCommandOutcome,
-  StepContext,
-  StepLog,
-} from '../config/steps.js';
 import type { DataLayer } from '../data/index.js';
 import type { LineConsumer } from '../logparsers/lines.js';
 import { ObservedStepLog } from '../logparsers/observe.js';
@@ -19,6 +12,13 @@ import type { BuildMetricsCollector } from '../metrics/collector.js';
 import { RedactingStepLog } from '../properties/redacting-log.js';
 import type { Redactor } from '../properties/redactor.js';
 import { type RenderContext, type Rendered, render } from '../properties/renderable.js';
+import type {
+  BuildRequester,
+  RemoteCommand,
+  RemoteCommandOutcome,
+  StepContext,
+  StepLog,
+} from '../steps/contract.js';
 import { type WorkerChannel, WorkerLostError } from '../workers/channel.js';
 import { CommandRun } from './command.js';
 

@@ -1,6 +1,6 @@
-// The minimal contract between configuration and the build engine: a factory is an
+// The step contract between configuration and the build engine: a factory is an
 // ordered list of steps, and a step runs against a context the engine provides. Nothing
-// here runs anything; the build runner (build/step-context.ts) implements StepContext on
+// here runs anything; the build runner (process/step-context.ts) implements StepContext on
 // top of the worker protocol.
 import type { LockAccess } from '../locks/definitions.js';
 import type { LineConsumer } from '../logparsers/lines.js';
@@ -8,7 +8,7 @@ import type { TestSummary } from '../logparsers/summary.js';
 import type { WarningReport } from '../logparsers/warnings.js';
 import type { Rendered } from '../properties/renderable.js';
 import type { Result, ResultPolicy } from '../results.js';
-import type { StepValue } from '../steps/args.js';
+import type { StepValue } from './args.js';
 
 /** A command for the worker, as Buildbot's remote commands name them (shell, mkdir, …). */
 export interface RemoteCommand {

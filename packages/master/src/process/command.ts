@@ -1,7 +1,7 @@
 // One remote command as the master follows it: the worker's updates arrive in order and are
 // applied in order (output to logs, rc, elapsed, anything else kept for the step), then
 // `complete` settles the outcome. Protocol-independent: the PB layer only forwards updates.
-import type { RemoteCommandOutcome, StepLog } from '../config/steps.js';
+import type { RemoteCommandOutcome, StepLog } from '../steps/contract.js';
 import type { CommandSink } from '../workers/channel.js';
 
 let counter = 0;

@@ -2,16 +2,17 @@
 // the running build, learn when its builds start, wait for its requests, and cancel them.
 // Cancelling stops a build that runs on this master, or claims and completes a request
 // nobody has claimed yet.
+
+import { AlreadyClaimedError } from '../data/errors.js';
+import type { Master } from '../master.js';
+import { CANCELLED, type Result } from '../results.js';
 import type {
   BuildRequester,
   BuildsetRequest,
   BuildWatch,
   SourceSpec,
   StartedBuild,
-} from '../config/steps.js';
-import { AlreadyClaimedError } from '../data/errors.js';
-import type { Master } from '../master.js';
-import { CANCELLED, type Result } from '../results.js';
+} from '../steps/contract.js';
 import { buildRequestUrl, buildUrl } from '../urls.js';
 import { waitForRequest } from './control.js';
 
