@@ -1,5 +1,5 @@
 // Runs every compiled test file (and the scripts' own tests) with node:test. Tests of
-// packages that promise to run on Node 20 (@lathe/pb, @lathe/worker) run a second time on
+// packages that promise to run on Node 20 (@lathe/pb, @lathe/daemon, @lathe/worker) run a second time on
 // the system Node. In CI it first refuses to run without the real protocol peers
 // (scripts/test-deps.mjs), whose tests would otherwise skip and let CI pass.
 import { spawnSync } from 'node:child_process';
@@ -26,8 +26,8 @@ function testFiles(pkg) {
 const scriptTests = readdirSync(join(root, 'scripts'))
   .filter((f) => f.endsWith('.test.mjs'))
   .map((f) => join(root, 'scripts', f));
-const all = [...['pb', 'worker', 'master', 'www'].flatMap(testFiles), ...scriptTests];
-const node20 = ['pb', 'worker'].flatMap(testFiles).filter((f) => !f.includes('.node24.'));
+const all = [...['pb', 'daemon', 'worker', 'master', 'www'].flatMap(testFiles), ...scriptTests];
+const node20 = ['pb', 'daemon', 'worker'].flatMap(testFiles).filter((f) => !f.includes('.node24.'));
 
 function run(nodeBin, files, label) {
   if (files.length === 0) return 0;
@@ -42,6 +42,6 @@ function run(nodeBin, files, label) {
 let status = run(process.execPath, all, 'all packages');
 const systemNode = process.env.LATHE_SYSTEM_NODE;
 if (systemNode && existsSync(systemNode)) {
-  status = run(systemNode, node20, 'pb + worker on the system Node') || status;
+  status = run(systemNode, node20, 'pb + daemon + worker on the system Node') || status;
 }
 process.exit(status);

@@ -279,7 +279,8 @@ function scenarios(kind: WorkerKind): void {
       assert.equal(lines[123_456], 'o123457');
       assert.equal(lines[199_999], 'o200000');
       const props = await master.data.builds.properties(build.id);
-      assert.equal(props.numcpus?.[1], 'Worker', 'worker info becomes build properties');
+      assert.deepEqual(props.workername, ['w1', 'Worker']);
+      assert.equal(props.numcpus, undefined, 'what the worker says about itself is no build property');
     });
 
     it('stops a running build: the process dies, only alwaysRun steps follow, the build is CANCELLED', async () => {

@@ -1,11 +1,10 @@
-// `lathe start --nodaemon` (systemd, containers) and the daemon's rotating log.
+// `lathe start --nodaemon` (systemd, containers).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { MASTER_NODE_FLAGS, missingMasterFlags } from '../src/cli/daemon/node-flags.js';
-import { RotatingLog } from '../src/cli/daemon/rotating-log.js';
 import { escapeRe, lathe, MAIN, waitFor } from './cli-helpers.js';
 import { tempDir } from './helpers.js';
 
@@ -68,29 +67,5 @@ describe('lathe start --nodaemon', () => {
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
-  });
-});
-
-describe('RotatingLog', () => {
-  const tmp = tempDir('lathe-log-');
-  after(() => tmp.cleanup());
-
-  it('rotates by size like twistd, keeping a bounded number of old files', () => {
-    const path = join(tmp.path, 'lathe.log');
-    const log = new RotatingLog(path, 100, 2);
-    for (let i = 0; i < 10; i++) log.write(`line ${i} ${'x'.repeat(40)}`);
-    log.close();
-    assert.deepEqual(readdirSync(tmp.path).sort(), ['lathe.log', 'lathe.log.1', 'lathe.log.2']);
-    // Two 48-byte lines fit in 100 bytes: the newest two are current, older ones rotated out.
-    assert.match(readFileSync(path, 'utf8'), /^line 8 x+\nline 9 x+\n$/);
-    assert.match(readFileSync(`${path}.1`, 'utf8'), /^line 6 x+\nline 7 x+\n$/);
-    assert.match(readFileSync(`${path}.2`, 'utf8'), /^line 4 x+\nline 5 x+\n$/);
-
-    // Reopening appends to the existing file and counts its size.
-    const again = new RotatingLog(path, 100, 2);
-    again.write('line 10');
-    again.close();
-    assert.match(readFileSync(`${path}.1`, 'utf8'), /^line 8 x+\nline 9 x+\n$/);
-    assert.equal(readFileSync(path, 'utf8'), 'line 10\n');
   });
 });

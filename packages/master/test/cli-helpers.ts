@@ -1,7 +1,7 @@
 // Runs the real `lathe` command (the compiled main.js) in a child process, as a user would.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { isAlive } from '../src/cli/daemon/pid-file.js';
+import { isAlive } from '@lathe/daemon';
 
 export const MAIN = join(import.meta.dirname, '..', 'src', 'cli', 'main.js');
 

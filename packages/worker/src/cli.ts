@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-import { createHelp, createWorker } from './cli/create.js';
-import { startHelp, startWorker } from './cli/start.js';
-import { restartHelp, restartWorker, stopHelp, stopWorker } from './cli/stop.js';
-import { UsageError } from './cli/usage.js';
 /**
  * `lathe-worker`: create, start, stop and restart a Lathe worker. Exit status
  * 0 on success, 1 when something failed, 2 for a usage mistake.
  */
+import { runWhenInvoked, UsageError } from '@lathe/daemon';
+import { createHelp, createWorker } from './cli/create.js';
+import { startHelp, startWorker } from './cli/start.js';
+import { restartHelp, restartWorker, stopHelp, stopWorker } from './cli/stop.js';
 import { ConfigError } from './config.js';
 import { WORKER_VERSION } from './version.js';
 
@@ -77,16 +77,4 @@ export async function main(
   }
 }
 
-const invokedDirectly =
-  process.argv[1] !== undefined && /(?:cli\.js|lathe-worker(?:\.js)?)$/.test(process.argv[1]);
-if (invokedDirectly) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      console.error(e);
-      process.exitCode = 1;
-    },
-  );
-}
+runWhenInvoked(/(?:cli\.js|lathe-worker(?:\.js)?)$/, main);

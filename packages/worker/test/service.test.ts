@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -14,7 +14,6 @@ import {
   MasterUnreachableError,
 } from '../src/connection/master-connector.js';
 import { openTransport } from '../src/connection/pb-connector.js';
-import { RotatingLog } from '../src/daemon/rotating-log.js';
 import { Bot } from '../src/worker/bot.js';
 import type { MasterCommandRef } from '../src/worker/running-command.js';
 import { type ServiceEvent, WorkerService } from '../src/worker/worker-service.js';
@@ -286,32 +285,5 @@ describe('openTransport over TLS', { skip: !haveOpenssl && 'no openssl', timeout
     } finally {
       await new Promise((r) => server.close(r));
     }
-  });
-});
-
-describe('RotatingLog', () => {
-  it('rotates at the size limit, keeping the configured number of old logs', () => {
-    const dir = tempDir();
-    const path = join(dir, 'worker.log');
-    const log = new RotatingLog(path, 100, 2);
-    for (let i = 0; i < 10; i++) log.write(`line ${i} ${'x'.repeat(30)}`);
-    log.close();
-    assert.ok(readFileSync(path, 'utf8').length <= 100);
-    assert.ok(existsSync(`${path}.1`));
-    assert.ok(existsSync(`${path}.2`));
-    assert.ok(!existsSync(`${path}.3`));
-    assert.match(readFileSync(path, 'utf8'), /line 9/);
-    assert.match(readFileSync(`${path}.1`, 'utf8'), /line 7/);
-  });
-
-  it('appends to an existing log and can be told never to rotate', () => {
-    const dir = tempDir();
-    const path = join(dir, 'worker.log');
-    writeFileSync(path, 'old\n');
-    const log = new RotatingLog(path, 0, 10);
-    for (let i = 0; i < 100; i++) log.write('y'.repeat(50));
-    log.close();
-    assert.ok(readFileSync(path, 'utf8').startsWith('old\n'));
-    assert.ok(!existsSync(`${path}.1`));
   });
 });

@@ -3,7 +3,7 @@
 // refused our secret.
 import { ConnectError, connect, type PBConnection, RemoteError, type RemoteReference } from '@lathe/pb';
 import { CONTROL_USERNAME } from '../control/protocol.js';
-import { isMasterProcess } from './daemon/pid-file.js';
+import { isMasterProcess } from './daemon/master-process.js';
 import { type MasterDir, readControlEndpoint, readSecret } from './masterdir.js';
 
 export class MasterNotRunningError extends Error {

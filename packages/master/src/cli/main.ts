@@ -2,6 +2,7 @@
 // `lathe`: create, run and talk to a build master. Each subcommand lives in commands/;
 // this file only dispatches and turns errors into messages and exit codes.
 import { readFileSync } from 'node:fs';
+import { AlreadyRunningError, runWhenInvoked } from '@lathe/daemon';
 import { ConnectionLostError } from '@lathe/pb';
 import { ConfigError } from '../config/errors.js';
 import { checkconfigCommand } from './commands/checkconfig.js';
@@ -15,7 +16,6 @@ import { stopCommand } from './commands/stop.js';
 import { upgradeMasterCommand } from './commands/upgrade-master.js';
 import { workerCommand } from './commands/worker.js';
 import { ControlAuthError, MasterNotRunningError } from './control-client.js';
-import { AlreadyRunningError } from './daemon/pid-file.js';
 import { ControlSecretError } from './masterdir.js';
 import { type Command, EXIT, type Io, UsageError } from './usage.js';
 
@@ -106,16 +106,4 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   }
 }
 
-const invokedDirectly =
-  process.argv[1] !== undefined && /(?:[/\\]main\.js|[/\\]lathe(?:\.js)?)$/.test(process.argv[1]);
-if (invokedDirectly) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      console.error(e);
-      process.exitCode = EXIT.FAILED;
-    },
-  );
-}
+runWhenInvoked(/(?:[/\\]main\.js|[/\\]lathe(?:\.js)?)$/, main);

@@ -1,4 +1,8 @@
-// Exit codes and the error for a mistake in how a command was called.
+// Exit codes, and what every command gets and shares; the usage error and reading seconds
+// are @lathe/daemon's, shared with lathe-worker.
+import { UsageError } from '@lathe/daemon';
+
+export { seconds, UsageError } from '@lathe/daemon';
 
 /** Exit codes of every `lathe` command. */
 export const EXIT = {
@@ -11,16 +15,6 @@ export const EXIT = {
   TIMEOUT: 3,
 } as const;
 
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-  constructor(
-    message: string,
-    readonly help?: string,
-  ) {
-    super(message);
-  }
-}
-
 /** What every command gets: where to print, so tests can capture it. */
 export interface Io {
   out(line: string): void;
@@ -32,15 +26,6 @@ export type Command = {
   readonly summary: string;
   run(argv: string[], io: Io): Promise<number>;
 };
-
-/** A positive number of seconds from an option, or a UsageError naming the option. */
-export function seconds(value: string | undefined, fallback: number, option: string, help: string): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0)
-    throw new UsageError(`${option} needs a number of seconds, got ${JSON.stringify(value)}`, help);
-  return n;
-}
 
 export function atMostOneDir(positionals: string[], help: string): string {
   if (positionals.length > 1)

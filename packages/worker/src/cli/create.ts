@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { UsageError } from '@lathe/daemon';
 import {
   CONFIG_FILE,
   configDefaults,
@@ -10,7 +11,6 @@ import {
   type WorkerConfig,
   writeConfig,
 } from '../config.js';
-import { UsageError } from './usage.js';
 
 export const createHelp = `Usage: lathe-worker create [options] <basedir> <master-host:port> <name> <password>
 

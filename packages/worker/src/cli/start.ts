@@ -8,12 +8,12 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { runningPid, seconds, UsageError } from '@lathe/daemon';
 import { LOG_FILE, PID_FILE, readConfig } from '../config.js';
-import { runningWorkerPid } from '../daemon/pid-file.js';
 import { runWorker } from '../daemon/run-worker.js';
+import { WORKER_DAEMON } from '../daemon/worker-process.js';
 import { WORKER_NODE_FLAGS } from '../node-flags.js';
 import type { ServiceEvent } from '../worker/worker-service.js';
-import { UsageError } from './usage.js';
 
 export const startHelp = `Usage: lathe-worker start [options] [basedir]
 
@@ -47,15 +47,13 @@ export async function startWorker(argv: string[], out: (line: string) => void): 
   }
   if (positionals.length > 1) throw new UsageError('start takes at most one basedir', startHelp);
   const basedir = resolve(positionals[0] ?? '.');
-  const waitSeconds = Number(values.wait ?? 15);
-  if (!Number.isFinite(waitSeconds) || waitSeconds < 0)
-    throw new UsageError('--wait needs a number of seconds', startHelp);
+  const waitSeconds = seconds(values.wait, 15, '--wait', startHelp);
 
   // The worker process ends here: whatever handles are left must not keep it alive.
   if (values['daemon-child']) process.exit(await runAsDaemonChild(basedir));
 
   readConfig(basedir); // report configuration problems here, not in a log file
-  const running = runningWorkerPid(join(basedir, PID_FILE));
+  const running = runningPid(join(basedir, PID_FILE), WORKER_DAEMON);
   if (running !== undefined) {
     out(`lathe-worker is already running in ${basedir} (pid ${running})`);
     return 1;

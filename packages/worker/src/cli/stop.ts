@@ -2,10 +2,10 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { isDaemonProcess, readPid, seconds, UsageError } from '@lathe/daemon';
 import { PID_FILE, readConfig } from '../config.js';
-import { isWorkerProcess, readPid } from '../daemon/pid-file.js';
+import { WORKER_DAEMON } from '../daemon/worker-process.js';
 import { startWorker } from './start.js';
-import { UsageError } from './usage.js';
 
 export const stopHelp = `Usage: lathe-worker stop [options] [basedir]
 
@@ -40,7 +40,7 @@ async function stopRunning(
     out(`lathe-worker is not running in ${basedir} (no ${PID_FILE})`);
     return 0;
   }
-  if (!isWorkerProcess(pid)) {
+  if (!isDaemonProcess(pid, WORKER_DAEMON)) {
     out(`lathe-worker is not running in ${basedir} (removing stale ${PID_FILE} of pid ${pid})`);
     rmSync(pidFile, { force: true });
     return 0;
@@ -58,7 +58,7 @@ async function stopRunning(
   const deadline = Date.now() + timeoutSeconds * 1000;
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 100));
-    if (!isWorkerProcess(pid)) {
+    if (!isDaemonProcess(pid, WORKER_DAEMON)) {
       if (existsSync(pidFile) && readPid(pidFile) === pid) rmSync(pidFile, { force: true });
       out(`lathe-worker (pid ${pid}) stopped`);
       return 0;
@@ -79,7 +79,7 @@ export async function stopWorker(argv: string[], out: (line: string) => void): P
     return 0;
   }
   if (positionals.length > 1) throw new UsageError('stop takes at most one basedir', stopHelp);
-  return stopRunning(resolve(positionals[0] ?? '.'), seconds(values.timeout, 10, stopHelp), out);
+  return stopRunning(resolve(positionals[0] ?? '.'), seconds(values.timeout, 10, '--timeout', stopHelp), out);
 }
 
 export async function restartWorker(argv: string[], out: (line: string) => void): Promise<number> {
@@ -94,14 +94,7 @@ export async function restartWorker(argv: string[], out: (line: string) => void)
   }
   if (positionals.length > 1) throw new UsageError('restart takes at most one basedir', restartHelp);
   const basedir = resolve(positionals[0] ?? '.');
-  const stopped = await stopRunning(basedir, seconds(values.timeout, 10, restartHelp), out);
+  const stopped = await stopRunning(basedir, seconds(values.timeout, 10, '--timeout', restartHelp), out);
   if (stopped !== 0) return stopped;
   return startWorker([...(values.wait ? ['--wait', values.wait] : []), basedir], out);
-}
-
-function seconds(text: string | undefined, fallback: number, help: string): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`expected a number of seconds, not '${text}'`, help);
-  return n;
 }

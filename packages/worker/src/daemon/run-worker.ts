@@ -9,6 +9,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { claimPidFile, RotatingLog, releasePidFile } from '@lathe/daemon';
 import type { RemoteObjects } from '../commands/command.js';
 import { LOG_FILE, PID_FILE, parseUmask, readConfig, SHUTDOWN_STAMP } from '../config.js';
 import type { ConnectTarget, MasterConnector } from '../connection/master-connector.js';
@@ -18,8 +19,7 @@ import { logMessage, setLogSink } from '../util/log.js';
 import { WORKER_VERSION } from '../version.js';
 import { Bot } from '../worker/bot.js';
 import { defaultBackoff, type ServiceEvent, WorkerService } from '../worker/worker-service.js';
-import { claimPidFile, releasePidFile } from './pid-file.js';
-import { RotatingLog } from './rotating-log.js';
+import { WORKER_DAEMON } from './worker-process.js';
 
 export interface RunWorkerOptions {
   /** Absolute worker base directory. */
@@ -45,7 +45,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<number> {
     : new RotatingLog(join(basedir, LOG_FILE), config.logRotateLength, config.maxRotatedFiles);
   setLogSink(log ? (line) => log.write(line) : (line) => process.stdout.write(`${line}\n`));
   const pidFile = join(basedir, PID_FILE);
-  claimPidFile(pidFile);
+  claimPidFile(pidFile, WORKER_DAEMON);
   logMessage(
     `lathe-worker ${WORKER_VERSION} starting in ${basedir} (pid ${process.pid}, Node.js ${process.version})`,
   );

@@ -1,7 +1,8 @@
 // `lathe stop`: signal the master and wait until its process is gone.
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { isAlive, readPid, runningMasterPid } from '../daemon/pid-file.js';
+import { isAlive, readPid } from '@lathe/daemon';
+import { runningMasterPid } from '../daemon/master-process.js';
 import { type MasterDir, masterDir } from '../masterdir.js';
 import { atMostOneDir, type Command, EXIT, type Io, seconds } from '../usage.js';
 

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { upgradeMaster } from '../../commands.js';
-import { runningMasterPid } from '../daemon/pid-file.js';
+import { runningMasterPid } from '../daemon/master-process.js';
 import { masterDir } from '../masterdir.js';
 import { atMostOneDir, type Command, EXIT } from '../usage.js';
 

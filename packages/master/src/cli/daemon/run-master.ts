@@ -8,6 +8,7 @@
 // A second SIGTERM or SIGINT during a stop escalates to cancelling; a third exits at once
 // (builds are then recovered as interrupted by the next start, like after a crash).
 
+import { AlreadyRunningError, claimPidFile, releasePidFile } from '@lathe/daemon';
 import type { PBServer } from '@lathe/pb';
 import { ConfigError } from '../../config/errors.js';
 import { ReconfigTracker } from '../../control/reconfig-tracker.js';
@@ -22,7 +23,7 @@ import {
   removeControlEndpoint,
   writeControlEndpoint,
 } from '../masterdir.js';
-import { AlreadyRunningError, claimPidFile, releasePidFile } from './pid-file.js';
+import { MASTER_DAEMON } from './master-process.js';
 
 /** Extra parts the network layers attach to the master (the worker port, the build runner). */
 export interface MasterRuntimeHooks {
@@ -49,7 +50,7 @@ const BUILD_POLL_MS = 500;
 export async function runMaster(options: RunMasterOptions): Promise<number> {
   const { dir, log } = options;
   const hooks = options.hooks ?? {};
-  claimPidFile(dir.pidFile);
+  claimPidFile(dir.pidFile, MASTER_DAEMON);
   let master: Master;
   let secret: string;
   try {

@@ -1,7 +1,7 @@
-// The daemon's log with size-based rotation, like twistd's: when lathe.log would grow past
-// its limit it becomes lathe.log.1 (older ones shift up, the oldest is dropped) and a new
-// lathe.log starts. Writes are synchronous so that the last words before a crash or
-// process.exit() are on disk.
+// A daemon's log with size-based rotation, like twistd's: when the log would grow past its
+// limit it becomes `<log>.1` (older ones shift up, the oldest is dropped) and a new log
+// starts. Writes are synchronous so that the last words before a crash or process.exit()
+// are on disk.
 import { closeSync, existsSync, fstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 
 export const DEFAULT_LOG_SIZE = 10_000_000;
@@ -15,13 +15,14 @@ export class RotatingLog {
     readonly path: string,
     /** Rotate when the file would grow beyond this many bytes; 0 = never. */
     readonly rotateLength = DEFAULT_LOG_SIZE,
-    /** Rotated files kept. */
+    /** Rotated files kept; 0 = keep none (the log is just truncated). */
     readonly maxRotatedFiles = DEFAULT_LOG_COUNT,
   ) {
     this.#fd = openSync(path, 'a', 0o644);
     this.#size = fstatSync(this.#fd).size;
   }
 
+  /** Appends `text` as a line (a newline is added if it has none). */
   write(text: string): void {
     const data = Buffer.from(text.endsWith('\n') ? text : `${text}\n`);
     if (this.rotateLength > 0 && this.#size > 0 && this.#size + data.length > this.rotateLength)
