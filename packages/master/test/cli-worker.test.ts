@@ -118,7 +118,7 @@ describe('lathe with a running master and a real worker', { skip: !workerAvailab
       'an ETA in lathe status',
     );
     // One build of history: hold (already overrunning its usual instant) and a 2 s nap to go.
-    assert.match(text, /^ {2}timed #2 on w1, \d+s: [^\n]*, ETA \d\d:\d\d:\d\d \(in \d+s\)$/m);
+    assert.match(text, /^ {2}timed #2 \(build id \d+\) on w1, \d+s, step "[^"]+": [^\n]*, ETA \d\d:\d\d:\d\d \(in \d+s\)$/m);
     const st = await status();
     const [running] = st.builds;
     assert.ok(running && running.eta !== null, JSON.stringify(st.builds));

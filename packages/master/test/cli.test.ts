@@ -190,6 +190,7 @@ describe('lathe status formatting', () => {
     number: 3,
     worker: 'w1',
     state: 'building',
+    currentStep: null,
     stepEta: null,
     progress: 0.5,
   };
@@ -206,18 +207,18 @@ describe('lathe status formatting', () => {
     pending: [],
   });
 
-  it('shows a running build’s ETA as a local clock time and what is left, or how late it runs', () => {
+  it('shows a running build’s step, and its ETA as a local clock time and what is left, or how late it runs', () => {
     const now = at(12, 33, 36);
     const text = formatStatus(
       status([
-        { ...build, startedAt: at(12, 33, 0), eta: at(12, 34, 56) },
+        { ...build, startedAt: at(12, 33, 0), eta: at(12, 34, 56), currentStep: 'compile' },
         { ...build, number: 4, startedAt: at(12, 30, 0), eta: at(12, 33, 30) },
         { ...build, number: 5, startedAt: at(12, 33, 30), eta: null },
       ]),
       now,
     );
-    assert.match(text, /^ {2}b #3 on w1, 36s: building, ETA 12:34:56 \(in 1m20s\)$/m);
-    assert.match(text, /^ {2}b #4 on w1, 4m: building, ETA 12:33:30 \(overdue by 6s\)$/m);
-    assert.match(text, /^ {2}b #5 on w1, 6s: building$/m);
+    assert.match(text, /^ {2}b #3 \(build id 7\) on w1, 36s, step "compile": building, ETA 12:34:56 \(in 1m20s\)$/m);
+    assert.match(text, /^ {2}b #4 \(build id 7\) on w1, 4m: building, ETA 12:33:30 \(overdue by 6s\)$/m);
+    assert.match(text, /^ {2}b #5 \(build id 7\) on w1, 6s: building$/m);
   });
 });

@@ -208,7 +208,7 @@ describe('control channel with a running master', () => {
     assert.ok(st.canRunBuilds && st.accepting);
     const text = formatStatus(st, st.startedAt);
     assert.match(text, /^ {2}local-worker +busy +1\/1 builds {2}host=test box, admin=Tess Ter$/m);
-    assert.match(text, /^ {2}sample #2 on local-worker, 0s: /m);
+    assert.match(text, /^ {2}sample #2 \(build id 2\) on local-worker, 0s: /m);
     release();
     runner.hold = null;
     assert.equal(await forced, 1);
