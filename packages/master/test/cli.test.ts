@@ -1,6 +1,8 @@
 // The `lathe` commands that need no running master, run as real processes.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { formatStatus } from '../src/cli/commands/status.js';
@@ -18,6 +20,8 @@ const SUBCOMMANDS = [
   'checkconfig',
   'upgrade-master',
   'force',
+  'stop-build',
+  'cancel-request',
   'status',
   'worker',
 ];
@@ -178,6 +182,33 @@ describe('lathe (offline commands)', () => {
       );
     } finally {
       writeFileSync(file, good);
+    }
+  });
+});
+
+describe('lathe start with its worker port taken', () => {
+  const tmp = tempDir('lathe-cli-port-');
+  const dir = join(tmp.path, 'master');
+  const holder = createServer();
+  after(async () => {
+    holder.close();
+    await lathe(['stop', dir, '--cancel', '--timeout', '5']);
+    tmp.cleanup();
+  });
+
+  it('names the workerPort key and the port, without a stack trace', async () => {
+    holder.listen(0, '0.0.0.0');
+    await once(holder, 'listening');
+    const { port } = holder.address() as AddressInfo;
+    const created = await lathe(['create-master', dir, '--worker-port', String(port)]);
+    assert.equal(created.code, 0, created.stderr);
+    for (const args of [['start', dir], ['start', '--nodaemon', dir]]) {
+      const r = await lathe(args, { timeoutMs: 120_000 });
+      assert.equal(r.code, 1, args.join(' '));
+      const said = `cannot listen on workerPort 0.0.0.0:${port}: it is already in use (another master or program listens there); change workerPort in the configuration or free the port`;
+      assert.ok(r.stderr.includes(said) || r.stdout.includes(said), `${args.join(' ')}\n${r.stdout}\n${r.stderr}`);
+      assert.doesNotMatch(`${r.stdout}${r.stderr}`, /^\s+at /m, 'no stack trace');
+      assert.ok(!existsSync(join(dir, 'lathe.pid')));
     }
   });
 });

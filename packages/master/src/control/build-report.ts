@@ -1,8 +1,9 @@
 // What a finished build left in the database that explains it: the output tail of each step
 // that did not succeed, the failing test names and the warnings its steps stored, and the
 // build's page. `lathe force` prints it after a failure, so the user need not dig.
+import type { LogRow } from '../data/logs.js';
 import type { Master } from '../master.js';
-import { SKIPPED, SUCCESS } from '../results.js';
+import { SKIPPED, SUCCESS, WARNINGS } from '../results.js';
 import { buildUrl } from '../urls.js';
 import type { BuildReport, StepReport } from './protocol.js';
 
@@ -21,13 +22,14 @@ export async function buildReport(master: Master, buildid: number): Promise<Buil
   const builder = [...master.builders.values()].find((b) => b.builderid === build.builderid);
   const steps: StepReport[] = [];
   for (const step of await data.steps.forBuild(buildid)) {
-    const failed = step.results !== null && step.results !== SUCCESS && step.results !== SKIPPED;
+    const failed =
+      step.results !== null && step.results !== SUCCESS && step.results !== WARNINGS && step.results !== SKIPPED;
     let logTail: string[] = [];
     let failedTests: string[] = [];
     let warnings: string[] = [];
     for (const log of await data.logs.forStep(step.id)) {
-      if (log.name === FAILED_TESTS_LOG) failedTests = await head(master, log.id, log.numLines);
-      else if (WARNINGS_LOG.test(log.name)) warnings = await head(master, log.id, log.numLines);
+      if (log.name === FAILED_TESTS_LOG) failedTests = await head(master, log);
+      else if (WARNINGS_LOG.test(log.name)) warnings = await head(master, log);
       else if (failed && log.type === 's' && logTail.length === 0) logTail = await outputTail(master, log.id, log.numLines);
     }
     if (failed || warnings.length > 0)
@@ -55,6 +57,8 @@ async function outputTail(master: Master, logid: number, numLines: number): Prom
     .slice(-LOG_TAIL_LINES);
 }
 
-async function head(master: Master, logid: number, numLines: number): Promise<string[]> {
-  return master.data.logs.lines(logid, 0, Math.min(numLines, LISTED_LINES) - 1);
+async function head(master: Master, log: LogRow): Promise<string[]> {
+  const last = Math.min(log.numLines, LISTED_LINES) - 1;
+  if (log.type !== 's') return master.data.logs.lines(log.id, 0, last);
+  return (await master.data.logs.stdioLines(log.id, 0, last)).map((l) => l.text);
 }
