@@ -38,7 +38,9 @@ const bin = join(prefix, 'bin');
 
 const work = mkdtempSync(join(tmpdir(), 'lathe-install-'));
 try {
-  const tarballs = ['packages/master', 'packages/worker'].map((p) => packWithFirstPartyDeps(join(ROOT, p), work));
+  const tarballs = ['packages/master', 'packages/worker'].map((p) =>
+    packWithFirstPartyDeps(join(ROOT, p), work),
+  );
   rmSync(lib, { recursive: true, force: true });
   const node = join(lib, 'node', 'bin', 'node');
   mkdirSync(dirname(node), { recursive: true });
@@ -54,7 +56,12 @@ try {
   const modules = join(lib, 'lib', 'node_modules', '@lathe');
   mkdirSync(bin, { recursive: true });
   wrapper(join(bin, 'lathe'), node, [], join(modules, 'master', 'bin', 'lathe.js'));
-  wrapper(join(bin, 'lathe-worker'), node, WORKER_NODE_FLAGS, join(modules, 'worker', 'bin', 'lathe-worker.js'));
+  wrapper(
+    join(bin, 'lathe-worker'),
+    node,
+    WORKER_NODE_FLAGS,
+    join(modules, 'worker', 'bin', 'lathe-worker.js'),
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

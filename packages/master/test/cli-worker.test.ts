@@ -26,7 +26,8 @@ async function freePort(): Promise<number> {
 
 // A compile step that warns, then a TAP test step with one failing test that exits 1.
 const WARN = 'echo "util.c:3:5: warning: unused variable x"';
-const TAP = "printf 'ok 1 - parses\\nnot ok 2 - adds numbers\\n1..2\\n'; echo 'expected 4, got 5' >&2; exit 1";
+const TAP =
+  "printf 'ok 1 - parses\\nnot ok 2 - adds numbers\\n1..2\\n'; echo 'expected 4, got 5' >&2; exit 1";
 
 function configText(port: number): string {
   return `import { buildFactory, compile, defineConfig, interpolate, shellCommand, test } from '@lathe/master';
@@ -132,7 +133,10 @@ describe('lathe with a running master and a real worker', { skip: !workerAvailab
       'an ETA in lathe status',
     );
     // One build of history: hold (already overrunning its usual instant) and a 2 s nap to go.
-    assert.match(text, /^ {2}timed #2 \(build id \d+\) on w1, \d+s, step "[^"]+": [^\n]*, ETA \d\d:\d\d:\d\d \(in \d+s\)$/m);
+    assert.match(
+      text,
+      /^ {2}timed #2 \(build id \d+\) on w1, \d+s, step "[^"]+": [^\n]*, ETA \d\d:\d\d:\d\d \(in \d+s\)$/m,
+    );
     const st = await status();
     const [running] = st.builds;
     assert.ok(running && running.eta !== null, JSON.stringify(st.builds));
@@ -201,7 +205,13 @@ describe('lathe with a running master and a real worker', { skip: !workerAvailab
 
     const again = await lathe(['cancel-request', String(id), '--dir', dir]);
     assert.equal(again.code, 1);
-    assert.match(again.stderr, new RegExp(`^lathe cancel-request: the master refused: build request ${id} is already complete \\(cancelled\\)$`, 'm'));
+    assert.match(
+      again.stderr,
+      new RegExp(
+        `^lathe cancel-request: the master refused: build request ${id} is already complete \\(cancelled\\)$`,
+        'm',
+      ),
+    );
     const usage = await lathe(['cancel-request', 'x1', '--dir', dir]);
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /the build request id must be a positive integer, got "x1"/);
@@ -219,10 +229,21 @@ describe('lathe with a running master and a real worker', { skip: !workerAvailab
     assert.ok(running);
     assert.match(
       (await lathe(['status', dir])).stdout,
-      new RegExp(`^ {2}long #${running.number} \\(build id ${running.buildid}\\) on w1, \\d+s, step "forever": `, 'm'),
+      new RegExp(
+        `^ {2}long #${running.number} \\(build id ${running.buildid}\\) on w1, \\d+s, step "forever": `,
+        'm',
+      ),
     );
 
-    const stopped = await lathe(['stop-build', 'long', String(running.number), '--dir', dir, '-r', 'wrong branch']);
+    const stopped = await lathe([
+      'stop-build',
+      'long',
+      String(running.number),
+      '--dir',
+      dir,
+      '-r',
+      'wrong branch',
+    ]);
     assert.equal(stopped.code, 0, stopped.stderr);
     assert.equal(
       stopped.stdout.trim(),
@@ -234,7 +255,10 @@ describe('lathe with a running master and a real worker', { skip: !workerAvailab
 
     const again = await lathe(['stop-build', '--id', String(running.buildid), '--dir', dir]);
     assert.equal(again.code, 1);
-    assert.match(again.stderr, new RegExp(`build #${running.number} of long has already finished \\(cancelled\\)`));
+    assert.match(
+      again.stderr,
+      new RegExp(`build #${running.number} of long has already finished \\(cancelled\\)`),
+    );
     const unknown = await lathe(['stop-build', 'long', '999', '--dir', dir]);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /the master refused: there is no build #999 of long/);

@@ -202,11 +202,17 @@ describe('lathe start with its worker port taken', () => {
     const { port } = holder.address() as AddressInfo;
     const created = await lathe(['create-master', dir, '--worker-port', String(port)]);
     assert.equal(created.code, 0, created.stderr);
-    for (const args of [['start', dir], ['start', '--nodaemon', dir]]) {
+    for (const args of [
+      ['start', dir],
+      ['start', '--nodaemon', dir],
+    ]) {
       const r = await lathe(args, { timeoutMs: 120_000 });
       assert.equal(r.code, 1, args.join(' '));
       const said = `cannot listen on workerPort 0.0.0.0:${port}: it is already in use (another master or program listens there); change workerPort in the configuration or free the port`;
-      assert.ok(r.stderr.includes(said) || r.stdout.includes(said), `${args.join(' ')}\n${r.stdout}\n${r.stderr}`);
+      assert.ok(
+        r.stderr.includes(said) || r.stdout.includes(said),
+        `${args.join(' ')}\n${r.stdout}\n${r.stderr}`,
+      );
       assert.doesNotMatch(`${r.stdout}${r.stderr}`, /^\s+at /m, 'no stack trace');
       assert.ok(!existsSync(join(dir, 'lathe.pid')));
     }
@@ -248,7 +254,10 @@ describe('lathe status formatting', () => {
       ]),
       now,
     );
-    assert.match(text, /^ {2}b #3 \(build id 7\) on w1, 36s, step "compile": building, ETA 12:34:56 \(in 1m20s\)$/m);
+    assert.match(
+      text,
+      /^ {2}b #3 \(build id 7\) on w1, 36s, step "compile": building, ETA 12:34:56 \(in 1m20s\)$/m,
+    );
     assert.match(text, /^ {2}b #4 \(build id 7\) on w1, 4m: building, ETA 12:33:30 \(overdue by 6s\)$/m);
     assert.match(text, /^ {2}b #5 \(build id 7\) on w1, 6s: building$/m);
   });

@@ -25,7 +25,9 @@ export class ControlUnreachableError extends Error {
     readonly endpoint: string,
     readonly detail: string,
   ) {
-    super(`the master at ${basedir} runs (pid ${pid}), but its control port ${endpoint} cannot be reached: ${detail}`);
+    super(
+      `the master at ${basedir} runs (pid ${pid}), but its control port ${endpoint} cannot be reached: ${detail}`,
+    );
   }
 }
 

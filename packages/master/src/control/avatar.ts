@@ -151,7 +151,9 @@ export class ControlAvatar extends Avatar {
         builderid: builder.builderid,
       };
       follower?.begin(ids);
-      const connectedWorkers = builder.config.workerNames.filter((n) => master.workers.get(n)?.connected).length;
+      const connectedWorkers = builder.config.workerNames.filter(
+        (n) => master.workers.get(n)?.connected,
+      ).length;
       return { ...ids, canRunBuilds: master.distributor !== null, connectedWorkers };
     } catch (err) {
       follower?.stop();
@@ -241,7 +243,8 @@ export class ControlAvatar extends Avatar {
 function buildSelector(v: unknown): BuildSelector {
   const o = (v && typeof v === 'object' ? v : {}) as Record<string, unknown>;
   if (typeof o.buildid === 'number') return { buildid: o.buildid };
-  if (typeof o.builder === 'string' && typeof o.number === 'number') return { builder: o.builder, number: o.number };
+  if (typeof o.builder === 'string' && typeof o.number === 'number')
+    return { builder: o.builder, number: o.number };
   throw new PBError('stopBuild: name the build as {builder, number} or {buildid}');
 }
 

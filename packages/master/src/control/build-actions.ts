@@ -11,7 +11,9 @@ import type { CancelRequestResult, StopBuildResult } from './protocol.js';
 export type StopRunningBuild = (buildid: number, reason: string) => boolean;
 
 /** A build given as its builder and number, or as its build id. */
-export type BuildSelector = { readonly builder: string; readonly number: number } | { readonly buildid: number };
+export type BuildSelector =
+  | { readonly builder: string; readonly number: number }
+  | { readonly buildid: number };
 
 const CLAIM_RACE_ROUNDS = 20;
 const CLAIM_RACE_PAUSE_MS = 50;
@@ -39,11 +41,14 @@ export async function stopBuild(
     'buildid' in which
       ? await master.data.builds.get(which.buildid)
       : await master.data.builds.getByNumber(builderNamed(master, which.builder).builderid, which.number);
-  const what = 'buildid' in which ? `build id ${which.buildid}` : `build #${which.number} of ${which.builder}`;
+  const what =
+    'buildid' in which ? `build id ${which.buildid}` : `build #${which.number} of ${which.builder}`;
   if (!build) throw new PBError(`there is no ${what}`);
   const name = builderName(master, build.builderid);
   if (build.completeAt !== null)
-    throw new PBError(`build #${build.number} of ${name} has already finished (${resultText(build.results)})`);
+    throw new PBError(
+      `build #${build.number} of ${name} has already finished (${resultText(build.results)})`,
+    );
   if (!stop) throw new PBError('this master has no build runner attached: it runs no builds to stop');
   if (build.masterid !== master.masterid || !stop(build.id, reason))
     throw new PBError(`build #${build.number} of ${name} is not running on this master`);
@@ -67,7 +72,9 @@ export async function cancelRequest(
     if (!request) throw new PBError(`there is no build request ${buildrequestid}`);
     const builder = builderName(master, request.builderid);
     if (request.complete)
-      throw new PBError(`build request ${buildrequestid} is already complete (${resultText(request.results)})`);
+      throw new PBError(
+        `build request ${buildrequestid} is already complete (${resultText(request.results)})`,
+      );
     if (request.claimedByMaster === null) {
       try {
         await data.buildrequests.claim([buildrequestid], masterid);

@@ -23,17 +23,28 @@ export async function buildReport(master: Master, buildid: number): Promise<Buil
   const steps: StepReport[] = [];
   for (const step of await data.steps.forBuild(buildid)) {
     const failed =
-      step.results !== null && step.results !== SUCCESS && step.results !== WARNINGS && step.results !== SKIPPED;
+      step.results !== null &&
+      step.results !== SUCCESS &&
+      step.results !== WARNINGS &&
+      step.results !== SKIPPED;
     let logTail: string[] = [];
     let failedTests: string[] = [];
     let warnings: string[] = [];
     for (const log of await data.logs.forStep(step.id)) {
       if (log.name === FAILED_TESTS_LOG) failedTests = await head(master, log);
       else if (WARNINGS_LOG.test(log.name)) warnings = await head(master, log);
-      else if (failed && log.type === 's' && logTail.length === 0) logTail = await outputTail(master, log.id, log.numLines);
+      else if (failed && log.type === 's' && logTail.length === 0)
+        logTail = await outputTail(master, log.id, log.numLines);
     }
     if (failed || warnings.length > 0)
-      steps.push({ name: step.name, results: step.results, state: step.stateString, logTail, failedTests, warnings });
+      steps.push({
+        name: step.name,
+        results: step.results,
+        state: step.stateString,
+        logTail,
+        failedTests,
+        warnings,
+      });
   }
   return {
     buildid,

@@ -5,8 +5,8 @@ import { parseArgs } from 'node:util';
 import type { CancelRequestResult } from '../../control/protocol.js';
 import { masterDir } from '../masterdir.js';
 import { type Command, EXIT, UsageError } from '../usage.js';
-import { positiveInteger } from './positive-integer.js';
 import { callMaster } from './call-master.js';
+import { positiveInteger } from './positive-integer.js';
 
 const help = `Usage: lathe cancel-request [options] <buildrequestid>
 

@@ -150,7 +150,9 @@ export const quickstartCommand: Command = {
         io.err('lathe quickstart: creating the local worker failed (see above)');
         return EXIT.FAILED;
       }
-      io.out(`created a local worker ${JSON.stringify(worker.name)} in ${join(rel, 'worker')}, connecting to ${masterAddress}`);
+      io.out(
+        `created a local worker ${JSON.stringify(worker.name)} in ${join(rel, 'worker')}, connecting to ${masterAddress}`,
+      );
     }
     const workerPid = readPid(join(workerDir, 'worker.pid'));
     if (workerPid === undefined || !isAlive(workerPid)) {

@@ -4,8 +4,8 @@ import { parseArgs } from 'node:util';
 import type { StopBuildResult } from '../../control/protocol.js';
 import { masterDir } from '../masterdir.js';
 import { type Command, EXIT, UsageError } from '../usage.js';
-import { positiveInteger } from './positive-integer.js';
 import { callMaster } from './call-master.js';
+import { positiveInteger } from './positive-integer.js';
 
 const help = `Usage: lathe stop-build [options] <builder> <number>
        lathe stop-build [options] --id <buildid>
@@ -46,7 +46,10 @@ export const stopBuildCommand: Command = {
     } else {
       if (positionals.length !== 2)
         throw new UsageError(`needs a builder name and a build number, got ${positionals.length} arguments`);
-      which = { builder: positionals[0]!, number: positiveInteger(positionals[1]!, 'the build number', help) };
+      which = {
+        builder: positionals[0]!,
+        number: positiveInteger(positionals[1]!, 'the build number', help),
+      };
     }
     const reason = values.reason ?? `stopped by ${process.env.USER ?? 'someone'} with lathe stop-build`;
     return callMaster(masterDir(values.dir ?? '.'), 'stop-build', io, async (avatar) => {
