@@ -100,6 +100,7 @@ if (invokedDirectly) {
     console.log('usage: node scripts/pack.mjs [--out DIR] [package-dir…]');
     process.exit(0);
   }
-  const packages = positionals.length > 0 ? positionals : ['packages/worker', 'packages/master'];
+  const packages =
+    positionals.length > 0 ? positionals : [join(ROOT, 'packages/worker'), join(ROOT, 'packages/master')];
   for (const dir of packages) console.log(packWithFirstPartyDeps(resolve(dir), values.out ?? '.'));
 }

@@ -85,7 +85,10 @@ describe('lathe quickstart with the real worker', () => {
     assert.match(r.stdout, /^master started in .*qs \(pid \d+/m, out);
     assert.match(
       r.stdout,
-      new RegExp(`^created a local worker "local-worker" in qs/worker, connecting to 127\\.0\\.0\\.1:${port}$`, 'm'),
+      new RegExp(
+        `^created a local worker "local-worker" in qs/worker, connecting to 127\\.0\\.0\\.1:${port}$`,
+        'm',
+      ),
       out,
     );
     // Quickstart starts the worker itself: no advice to start it by hand.
