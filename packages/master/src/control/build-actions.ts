@@ -52,7 +52,7 @@ export async function stopBuild(
   if (!stop) throw new PBError('this master has no build runner attached: it runs no builds to stop');
   if (build.masterid !== master.masterid || !stop(build.id, reason))
     throw new PBError(`build #${build.number} of ${name} is not running on this master`);
-  return { buildid: build.id, builder: name, number: build.number, changed: true };
+  return { buildid: build.id, builder: name, number: build.number };
 }
 
 /**

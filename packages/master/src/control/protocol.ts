@@ -93,12 +93,11 @@ export interface ForceResult {
   readonly connectedWorkers: number;
 }
 
-/** The result of `stopBuild`: the build, and false when it was already stopping. */
+/** The build `stopBuild` is stopping. */
 export interface StopBuildResult {
   readonly buildid: number;
   readonly builder: string;
   readonly number: number;
-  readonly changed: boolean;
 }
 
 /** What `cancelRequest` did: cancelled the pending request, or stopped the build running it. */

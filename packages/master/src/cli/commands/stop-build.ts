@@ -17,7 +17,7 @@ alwaysRun still run, and the build ends CANCELLED with the reason in its state
 Options:
   -d, --dir <dir>        the master directory (default: the current directory)
   --id <buildid>         name the build by its id instead of builder and number
-  -r, --reason <text>    why (recorded with the build; default "stopped with the lathe command")
+  -r, --reason <text>    why (recorded with the build; default "stopped by $USER with lathe stop-build")
   -h, --help             show this help
 `;
 
