@@ -15,6 +15,7 @@
 
 import type { BuildStarter } from './distributor/slots.js';
 import type { EtaEstimate } from './eta/estimator.js';
+import { asListenError } from './listen-error.js';
 import type { Master, MasterOptions } from './master.js';
 import { BuildRunner } from './process/runner.js';
 import { WorkerServer, type WorkerServerOptions } from './workers/pb/server.js';
@@ -52,6 +53,8 @@ export interface WorkerHooks {
   cancelBuilds(master: Master, reason: string): Promise<void>;
   /** A running build's estimated finish; null when it is not running here. */
   eta(buildid: number): EtaEstimate | null;
+  /** Stops one running build with CANCELLED; false when it does not run here. */
+  stopBuild(buildid: number, reason: string): boolean;
 }
 
 export function workerHooks(server: WorkerServerOptions = {}): WorkerHooks {
@@ -71,7 +74,13 @@ export function workerHooks(server: WorkerServerOptions = {}): WorkerHooks {
       });
       workerServer = ws;
       await runner.start(master);
-      await ws.start(master);
+      const { host, port } = master.config.workerPort;
+      try {
+        await ws.start(master);
+      } catch (err) {
+        await runner.stop();
+        throw asListenError(err, 'workerPort', server.host ?? host ?? '0.0.0.0', server.port ?? port);
+      }
       log(`worker port listening on ${master.config.workerPort.host ?? '0.0.0.0'}:${ws.port}`);
       return async () => {
         await ws.stop();
@@ -82,5 +91,6 @@ export function workerHooks(server: WorkerServerOptions = {}): WorkerHooks {
       await runner.stopAll(reason);
     },
     eta: (buildid) => runner.get(buildid)?.eta ?? null,
+    stopBuild: (buildid, reason) => runner.stopBuild(buildid, reason),
   };
 }

@@ -83,7 +83,16 @@ describe('lathe quickstart with the real worker', () => {
     assert.equal(r.code, 0, out);
     assert.match(r.stdout, /^created a master in qs /m, out);
     assert.match(r.stdout, /^master started in .*qs \(pid \d+/m, out);
-    assert.match(r.stdout, new RegExp(`connecting to 127\\.0\\.0\\.1:${port}$`, 'm'), out);
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `^created a local worker "local-worker" in qs/worker, connecting to 127\\.0\\.0\\.1:${port}$`,
+        'm',
+      ),
+      out,
+    );
+    // Quickstart starts the worker itself: no advice to start it by hand.
+    assert.doesNotMatch(r.stdout, /run: lathe-worker start/, out);
     assert.match(r.stdout, /^lathe-worker started \(pid \d+\) and connected to the master$/m, out);
     assert.doesNotMatch(r.stdout, /has not connected to the master yet/, out);
     assert.match(r.stdout, /^build #1 started$/m, out);

@@ -24,10 +24,16 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+// A compile step that warns, then a TAP test step with one failing test that exits 1.
+const WARN = 'echo "util.c:3:5: warning: unused variable x"';
+const TAP =
+  "printf 'ok 1 - parses\\nnot ok 2 - adds numbers\\n1..2\\n'; echo 'expected 4, got 5' >&2; exit 1";
+
 function configText(port: number): string {
-  return `import { buildFactory, defineConfig, interpolate, shellCommand } from '@lathe/master';
+  return `import { buildFactory, compile, defineConfig, interpolate, shellCommand, test } from '@lathe/master';
 export default defineConfig({
   workerPort: ${port},
+  buildbotURL: 'https://ci.example.org/',
   // w2 never connects.
   workers: [{ name: 'w1', password: 'pw-1' }, { name: 'w2', password: 'pw-2' }],
   builders: [
@@ -46,6 +52,15 @@ export default defineConfig({
       workerNames: ['w1'],
       factory: buildFactory(shellCommand({ name: 'forever', command: 'echo $$ > pid; exec sleep 300' })),
     },
+    {
+      name: 'failing',
+      workerNames: ['w1'],
+      factory: buildFactory(
+        compile({ name: 'compile', command: ${JSON.stringify(WARN)} }),
+        test({ name: 'unit tests', format: 'tap', command: ${JSON.stringify(TAP)} }),
+      ),
+    },
+    { name: 'offline', workerNames: ['w2'], factory: buildFactory(shellCommand({ name: 'never', command: 'true' })) },
   ],
   db: { url: 'sqlite:state.sqlite' },
 });
@@ -118,7 +133,10 @@ describe('lathe with a running master and a real worker', { skip: !workerAvailab
       'an ETA in lathe status',
     );
     // One build of history: hold (already overrunning its usual instant) and a 2 s nap to go.
-    assert.match(text, /^ {2}timed #2 on w1, \d+s: [^\n]*, ETA \d\d:\d\d:\d\d \(in \d+s\)$/m);
+    assert.match(
+      text,
+      /^ {2}timed #2 \(build id \d+\) on w1, \d+s, step "[^"]+": [^\n]*, ETA \d\d:\d\d:\d\d \(in \d+s\)$/m,
+    );
     const st = await status();
     const [running] = st.builds;
     assert.ok(running && running.eta !== null, JSON.stringify(st.builds));
@@ -139,6 +157,129 @@ describe('lathe with a running master and a real worker', { skip: !workerAvailab
     const builderid = await db!.data.builders.findOrCreate('timed');
     return (await db!.data.builds.latestForBuilder(builderid, 1))[0];
   }
+
+  it('force of a failing build shows the failing step’s output, failed tests, warnings and the build’s URL', async () => {
+    const r = await lathe(['force', 'failing', '--dir', dir, '--timeout', '60']);
+    assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+    const builderid = await db!.data.builders.findOrCreate('failing');
+    const [build] = await db!.data.builds.latestForBuilder(builderid, 1);
+    assert.ok(build);
+    const report = r.stdout.slice(r.stdout.indexOf(`build #${build.number} finished: FAILURE`));
+    assert.equal(
+      report,
+      [
+        `build #${build.number} finished: FAILURE`,
+        '  step "compile": compile warnings',
+        '    warnings:',
+        '      util.c:3:5: warning: unused variable x',
+        '  step "unit tests": unit tests failure',
+        '    failed tests:',
+        '      adds numbers',
+        '    last 4 line(s) of output:',
+        '      ok 1 - parses',
+        '      not ok 2 - adds numbers',
+        '      1..2',
+        '      expected 4, got 5',
+        `  build #${build.number} of failing: https://ci.example.org/#/builders/${builderid}/builds/${build.number}`,
+        'result: FAILURE',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('force says when no worker of the builder is connected; cancel-request cancels the waiting request', async () => {
+    const forced = await lathe(['force', 'offline', '--dir', dir, '--no-wait']);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(forced.stdout, /^note: no worker of builder "offline" is connected; the request waits$/m);
+    const id = Number(/build request (\d+) for "offline" is pending/.exec(forced.stdout)?.[1]);
+    assert.ok((await status()).pending.some((p) => p.buildrequestid === id));
+
+    const cancelled = await lathe(['cancel-request', String(id), '--dir', dir, '--reason', 'not needed']);
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+    assert.equal(cancelled.stdout.trim(), `build request ${id} for offline cancelled: not needed`);
+    const request = await db!.data.buildrequests.get(id);
+    assert.deepEqual([request?.complete, request?.results], [true, CANCELLED]);
+    assert.ok(!(await status()).pending.some((p) => p.buildrequestid === id));
+    const logged = readFileSync(join(dir, 'lathe.log'), 'utf8');
+    assert.match(logged, new RegExp(`control: cancelled build request ${id} for offline: not needed`));
+
+    const again = await lathe(['cancel-request', String(id), '--dir', dir]);
+    assert.equal(again.code, 1);
+    assert.match(
+      again.stderr,
+      new RegExp(
+        `^lathe cancel-request: the master refused: build request ${id} is already complete \\(cancelled\\)$`,
+        'm',
+      ),
+    );
+    const usage = await lathe(['cancel-request', 'x1', '--dir', dir]);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /the build request id must be a positive integer, got "x1"/);
+  });
+
+  it('stop-build stops one running build with its reason; status shows the step it runs', async () => {
+    const forced = await lathe(['force', 'long', '--dir', dir, '--no-wait']);
+    assert.equal(forced.code, 0, forced.stderr);
+    await waitFor(
+      async () => (await status()).builds.some((b) => b.builder === 'long' && b.currentStep === 'forever'),
+      30_000,
+      'the long build’s step',
+    );
+    const [running] = (await status()).builds;
+    assert.ok(running);
+    assert.match(
+      (await lathe(['status', dir])).stdout,
+      new RegExp(
+        `^ {2}long #${running.number} \\(build id ${running.buildid}\\) on w1, \\d+s, step "forever": `,
+        'm',
+      ),
+    );
+
+    const stopped = await lathe([
+      'stop-build',
+      'long',
+      String(running.number),
+      '--dir',
+      dir,
+      '-r',
+      'wrong branch',
+    ]);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.equal(
+      stopped.stdout.trim(),
+      `stopping build #${running.number} of long (build id ${running.buildid}): wrong branch`,
+    );
+    await waitFor(async () => (await status()).builds.length === 0, 30_000, 'the build to stop');
+    const build = await db!.data.builds.get(running.buildid);
+    assert.deepEqual([build?.results, build?.stateString], [CANCELLED, 'cancelled: wrong branch']);
+
+    const again = await lathe(['stop-build', '--id', String(running.buildid), '--dir', dir]);
+    assert.equal(again.code, 1);
+    assert.match(
+      again.stderr,
+      new RegExp(`build #${running.number} of long has already finished \\(cancelled\\)`),
+    );
+    const unknown = await lathe(['stop-build', 'long', '999', '--dir', dir]);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /the master refused: there is no build #999 of long/);
+  });
+
+  it('cancel-request of a request whose build runs stops that build', async () => {
+    const forced = await lathe(['force', 'long', '--dir', dir, '--no-wait']);
+    const id = Number(/build request (\d+) for "long"/.exec(forced.stdout)?.[1]);
+    await waitFor(async () => (await status()).builds.some((b) => b.builder === 'long'), 30_000, 'the build');
+    const [running] = (await status()).builds;
+    const r = await lathe(['cancel-request', String(id), '--dir', dir, '--reason', 'superseded']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      r.stdout.trim(),
+      `build request ${id} for long was building: stopping build #${running!.number}: superseded`,
+    );
+    await waitFor(async () => (await status()).builds.length === 0, 30_000, 'the build to stop');
+    const build = await db!.data.builds.get(running!.buildid);
+    assert.deepEqual([build?.results, build?.stateString], [CANCELLED, 'cancelled: superseded']);
+    assert.equal((await db!.data.buildrequests.get(id))?.results, CANCELLED);
+  });
 
   it('worker pause keeps new builds off the worker until unpause', async () => {
     const paused = await lathe(['worker', 'pause', 'w1', '--dir', dir]);

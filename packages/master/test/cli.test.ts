@@ -1,6 +1,8 @@
 // The `lathe` commands that need no running master, run as real processes.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { formatStatus } from '../src/cli/commands/status.js';
@@ -18,6 +20,8 @@ const SUBCOMMANDS = [
   'checkconfig',
   'upgrade-master',
   'force',
+  'stop-build',
+  'cancel-request',
   'status',
   'worker',
 ];
@@ -182,6 +186,39 @@ describe('lathe (offline commands)', () => {
   });
 });
 
+describe('lathe start with its worker port taken', () => {
+  const tmp = tempDir('lathe-cli-port-');
+  const dir = join(tmp.path, 'master');
+  const holder = createServer();
+  after(async () => {
+    holder.close();
+    await lathe(['stop', dir, '--cancel', '--timeout', '5']);
+    tmp.cleanup();
+  });
+
+  it('names the workerPort key and the port, without a stack trace', async () => {
+    holder.listen(0, '0.0.0.0');
+    await once(holder, 'listening');
+    const { port } = holder.address() as AddressInfo;
+    const created = await lathe(['create-master', dir, '--worker-port', String(port)]);
+    assert.equal(created.code, 0, created.stderr);
+    for (const args of [
+      ['start', dir],
+      ['start', '--nodaemon', dir],
+    ]) {
+      const r = await lathe(args, { timeoutMs: 120_000 });
+      assert.equal(r.code, 1, args.join(' '));
+      const said = `cannot listen on workerPort 0.0.0.0:${port}: it is already in use (another master or program listens there); change workerPort in the configuration or free the port`;
+      assert.ok(
+        r.stderr.includes(said) || r.stdout.includes(said),
+        `${args.join(' ')}\n${r.stdout}\n${r.stderr}`,
+      );
+      assert.doesNotMatch(`${r.stdout}${r.stderr}`, /^\s+at /m, 'no stack trace');
+      assert.ok(!existsSync(join(dir, 'lathe.pid')));
+    }
+  });
+});
+
 describe('lathe status formatting', () => {
   const at = (h: number, m: number, s: number) => new Date(2026, 0, 2, h, m, s).getTime() / 1000;
   const build = {
@@ -190,6 +227,7 @@ describe('lathe status formatting', () => {
     number: 3,
     worker: 'w1',
     state: 'building',
+    currentStep: null,
     stepEta: null,
     progress: 0.5,
   };
@@ -206,18 +244,21 @@ describe('lathe status formatting', () => {
     pending: [],
   });
 
-  it('shows a running build’s ETA as a local clock time and what is left, or how late it runs', () => {
+  it('shows a running build’s step, and its ETA as a local clock time and what is left, or how late it runs', () => {
     const now = at(12, 33, 36);
     const text = formatStatus(
       status([
-        { ...build, startedAt: at(12, 33, 0), eta: at(12, 34, 56) },
+        { ...build, startedAt: at(12, 33, 0), eta: at(12, 34, 56), currentStep: 'compile' },
         { ...build, number: 4, startedAt: at(12, 30, 0), eta: at(12, 33, 30) },
         { ...build, number: 5, startedAt: at(12, 33, 30), eta: null },
       ]),
       now,
     );
-    assert.match(text, /^ {2}b #3 on w1, 36s: building, ETA 12:34:56 \(in 1m20s\)$/m);
-    assert.match(text, /^ {2}b #4 on w1, 4m: building, ETA 12:33:30 \(overdue by 6s\)$/m);
-    assert.match(text, /^ {2}b #5 on w1, 6s: building$/m);
+    assert.match(
+      text,
+      /^ {2}b #3 \(build id 7\) on w1, 36s, step "compile": building, ETA 12:34:56 \(in 1m20s\)$/m,
+    );
+    assert.match(text, /^ {2}b #4 \(build id 7\) on w1, 4m: building, ETA 12:33:30 \(overdue by 6s\)$/m);
+    assert.match(text, /^ {2}b #5 \(build id 7\) on w1, 6s: building$/m);
   });
 });

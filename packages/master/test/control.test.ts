@@ -14,6 +14,7 @@ import { forceBuild } from '../src/cli/commands/force.js';
 import { formatStatus } from '../src/cli/commands/status.js';
 import { openControl } from '../src/cli/control-client.js';
 import { runMaster } from '../src/cli/daemon/run-master.js';
+import { main } from '../src/cli/main.js';
 import { type MasterDir, readControlEndpoint } from '../src/cli/masterdir.js';
 import { CONTROL_USERNAME, type MasterStatus } from '../src/control/protocol.js';
 import { finishBuild } from '../src/data/lifecycle.js';
@@ -208,7 +209,7 @@ describe('control channel with a running master', () => {
     assert.ok(st.canRunBuilds && st.accepting);
     const text = formatStatus(st, st.startedAt);
     assert.match(text, /^ {2}local-worker +busy +1\/1 builds {2}host=test box, admin=Tess Ter$/m);
-    assert.match(text, /^ {2}sample #2 on local-worker, 0s: /m);
+    assert.match(text, /^ {2}sample #2 \(build id 2\) on local-worker, 0s(, step "fetch")?: /m);
     release();
     runner.hold = null;
     assert.equal(await forced, 1);
@@ -230,6 +231,26 @@ describe('control channel with a running master', () => {
         return true;
       });
       conn.close();
+    }
+  });
+
+  it('a control port unreachable for another reason than "refused" says what failed, not "not running"', async () => {
+    const saved = readFileSync(dir.controlFile, 'utf8');
+    const endpoint = readControlEndpoint(dir.controlFile)!;
+    // A broadcast address: connecting fails at once (ENETUNREACH or EACCES), never "refused".
+    writeFileSync(dir.controlFile, JSON.stringify({ ...endpoint, host: '255.255.255.255' }));
+    try {
+      const c = capture();
+      assert.equal(await main(['status', dir.basedir], c.io), 1);
+      assert.equal(c.err.length, 1, c.err.join('\n'));
+      assert.match(
+        c.err[0]!,
+        new RegExp(
+          `^lathe status: the master at .* runs \\(pid ${process.pid}\\), but its control port 255\\.255\\.255\\.255:${endpoint.port} cannot be reached: connect E[A-Z]+ `,
+        ),
+      );
+    } finally {
+      writeFileSync(dir.controlFile, saved);
     }
   });
 

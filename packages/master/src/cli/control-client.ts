@@ -1,6 +1,6 @@
 // Connects `lathe` to a running master's control port and logs in. Every way that can
-// fail ends in one of two errors a user can act on: the master is not running, or it
-// refused our secret.
+// fail ends in an error a user can act on: the master is not running, it runs but cannot be
+// reached (and why), or it refused our secret.
 import { ConnectError, connect, type PBConnection, RemoteError, type RemoteReference } from '@lathe/pb';
 import { CONTROL_USERNAME } from '../control/protocol.js';
 import { isMasterProcess } from './daemon/master-process.js';
@@ -13,6 +13,21 @@ export class MasterNotRunningError extends Error {
     readonly detail: string,
   ) {
     super(`master not running at ${basedir} (${detail}); start it with: lathe start ${basedir}`);
+  }
+}
+
+/** The master's process lives, but its control port cannot be reached for another reason than "refused". */
+export class ControlUnreachableError extends Error {
+  override readonly name = 'ControlUnreachableError';
+  constructor(
+    readonly basedir: string,
+    readonly pid: number,
+    readonly endpoint: string,
+    readonly detail: string,
+  ) {
+    super(
+      `the master at ${basedir} runs (pid ${pid}), but its control port ${endpoint} cannot be reached: ${detail}`,
+    );
   }
 }
 
@@ -46,9 +61,13 @@ export async function openControl(dir: MasterDir, timeoutMs = 10_000): Promise<C
   try {
     connection = await connect({ host: endpoint.host, port: endpoint.port, timeoutMs });
   } catch (err) {
-    if (err instanceof ConnectError)
-      throw new MasterNotRunningError(dir.basedir, `nothing answers on ${endpoint.host}:${endpoint.port}`);
-    throw err;
+    if (!(err instanceof ConnectError)) throw err;
+    const where = `${endpoint.host}:${endpoint.port}`;
+    // Refused: nothing listens, so the process in the pid file is not (or no longer) serving.
+    if ((err.cause as NodeJS.ErrnoException | undefined)?.code === 'ECONNREFUSED')
+      throw new MasterNotRunningError(dir.basedir, `nothing answers on ${where}`);
+    const cause = err.cause instanceof Error ? err.cause.message : String(err.cause);
+    throw new ControlUnreachableError(dir.basedir, endpoint.pid, where, cause);
   }
   try {
     const avatar = await connection.login(CONTROL_USERNAME, secret);

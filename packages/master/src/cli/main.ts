@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { AlreadyRunningError, runWhenInvoked } from '@lathe/daemon';
 import { ConnectionLostError } from '@lathe/pb';
 import { ConfigError } from '../config/errors.js';
+import { ListenError } from '../listen-error.js';
+import { cancelRequestCommand } from './commands/cancel-request.js';
 import { checkconfigCommand } from './commands/checkconfig.js';
 import { createMasterCommand } from './commands/create-master.js';
 import { forceCommand } from './commands/force.js';
@@ -13,9 +15,10 @@ import { reconfigCommand } from './commands/reconfig.js';
 import { restartCommand, startCommand } from './commands/start.js';
 import { statusCommand } from './commands/status.js';
 import { stopCommand } from './commands/stop.js';
+import { stopBuildCommand } from './commands/stop-build.js';
 import { upgradeMasterCommand } from './commands/upgrade-master.js';
 import { workerCommand } from './commands/worker.js';
-import { ControlAuthError, MasterNotRunningError } from './control-client.js';
+import { ControlAuthError, ControlUnreachableError, MasterNotRunningError } from './control-client.js';
 import { ControlSecretError } from './masterdir.js';
 import { type Command, EXIT, type Io, UsageError } from './usage.js';
 
@@ -29,6 +32,8 @@ const commands: Record<string, Command> = {
   checkconfig: checkconfigCommand,
   'upgrade-master': upgradeMasterCommand,
   force: forceCommand,
+  'stop-build': stopBuildCommand,
+  'cancel-request': cancelRequestCommand,
   status: statusCommand,
   worker: workerCommand,
 };
@@ -94,7 +99,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     if (
       e instanceof ConfigError ||
       e instanceof MasterNotRunningError ||
+      e instanceof ControlUnreachableError ||
       e instanceof ControlAuthError ||
+      e instanceof ListenError ||
       e instanceof ControlSecretError ||
       e instanceof AlreadyRunningError
     ) {

@@ -3,14 +3,19 @@
 import { Avatar, PBError, type RemoteReference } from '@lathe/pb';
 import type { EtaEstimate } from '../eta/estimator.js';
 import type { Master } from '../master.js';
+import { type BuildSelector, cancelRequest, type StopRunningBuild, stopBuild } from './build-actions.js';
+import { buildReport } from './build-report.js';
 import { BuildFollower } from './follow.js';
 import type {
+  BuildReport,
+  CancelRequestResult,
   ForceEvent,
   ForceResult,
   MasterStatus,
   PendingRequestStatus,
   ReconfigOutcome,
   RunningBuildStatus,
+  StopBuildResult,
   WorkerActionResult,
   WorkerStatus,
 } from './protocol.js';
@@ -26,6 +31,10 @@ export interface ControlTarget {
   accepting(): boolean;
   /** A running build's estimate, from the build runner; absent when none is attached. */
   eta?(buildid: number): EtaEstimate | null;
+  /** Stops a build this master runs; absent when no build runner is attached. */
+  readonly stopBuild?: StopRunningBuild;
+  /** The master's log, for what the control channel changed (a stop and its reason). */
+  log?(line: string): void;
 }
 
 const MAX_WAIT_MS = 10 * 60_000;
@@ -68,21 +77,26 @@ export class ControlAvatar extends Avatar {
         });
       }
     }
-    const builds: RunningBuildStatus[] = (await master.data.builds.unfinishedOf(master.masterid)).map((b) => {
+    const builds: RunningBuildStatus[] = [];
+    for (const b of await master.data.builds.unfinishedOf(master.masterid)) {
       const eta = this.target.eta?.(b.id) ?? null;
-      return {
+      const current = (await master.data.steps.forBuild(b.id)).findLast(
+        (s) => s.startedAt !== null && s.completeAt === null,
+      );
+      builds.push({
         buildid: b.id,
         builder: builderNames.get(b.builderid) ?? `builder ${b.builderid}`,
         number: b.number,
         worker: b.workerid === null ? null : (workerNames.get(b.workerid) ?? `worker ${b.workerid}`),
         startedAt: b.startedAt,
         state: b.stateString,
+        currentStep: current?.name ?? null,
         // null rather than absent: the protocol is plain data for any PB client.
         eta: eta?.buildEta ?? null,
         stepEta: eta?.stepEta ?? null,
         progress: eta?.progress ?? null,
-      };
-    });
+      });
+    }
     return {
       name: master.name,
       masterid: master.masterid,
@@ -137,7 +151,10 @@ export class ControlAvatar extends Avatar {
         builderid: builder.builderid,
       };
       follower?.begin(ids);
-      return { ...ids, canRunBuilds: master.distributor !== null };
+      const connectedWorkers = builder.config.workerNames.filter(
+        (n) => master.workers.get(n)?.connected,
+      ).length;
+      return { ...ids, canRunBuilds: master.distributor !== null, connectedWorkers };
     } catch (err) {
       follower?.stop();
       throw err;
@@ -157,6 +174,38 @@ export class ControlAvatar extends Avatar {
       this.#followers.delete(follower);
     });
     return follower;
+  }
+
+  /**
+   * Stops a running build (its result becomes CANCELLED, its state string names the reason).
+   * `which` is `{builder, number}` or `{buildid}`.
+   */
+  async perspective_stopBuild(which: unknown, reason: unknown): Promise<StopBuildResult> {
+    const selector = buildSelector(which);
+    const why = reasonText(reason);
+    const stopped = await stopBuild(this.target.master, this.target.stopBuild, selector, why);
+    this.target.log?.(`control: stopping build #${stopped.number} of ${stopped.builder}: ${why}`);
+    return stopped;
+  }
+
+  /** Cancels a pending build request (CANCELLED), or stops the build that runs it. */
+  async perspective_cancelRequest(buildrequestid: unknown, reason: unknown): Promise<CancelRequestResult> {
+    if (typeof buildrequestid !== 'number' || !Number.isInteger(buildrequestid))
+      throw new PBError('cancelRequest: the build request id must be an integer');
+    const why = reasonText(reason);
+    const done = await cancelRequest(this.target.master, this.target.stopBuild, buildrequestid, why);
+    this.target.log?.(
+      done.outcome === 'cancelled'
+        ? `control: cancelled build request ${buildrequestid} for ${done.builder}: ${why}`
+        : `control: cancelling build request ${buildrequestid}: stopping build #${done.number} of ${done.builder}: ${why}`,
+    );
+    return done;
+  }
+
+  /** What a build left behind that explains its result; null for an unknown build. */
+  perspective_buildReport(buildid: unknown): Promise<BuildReport | null> {
+    if (typeof buildid !== 'number') throw new PBError('buildReport: the build id must be a number');
+    return buildReport(this.target.master, buildid);
   }
 
   /** Stops giving the worker new builds; its running builds go on. */
@@ -189,6 +238,18 @@ export class ControlAvatar extends Avatar {
     for (const f of this.#followers) f.stop();
     this.#followers.clear();
   }
+}
+
+function buildSelector(v: unknown): BuildSelector {
+  const o = (v && typeof v === 'object' ? v : {}) as Record<string, unknown>;
+  if (typeof o.buildid === 'number') return { buildid: o.buildid };
+  if (typeof o.builder === 'string' && typeof o.number === 'number')
+    return { builder: o.builder, number: o.number };
+  throw new PBError('stopBuild: name the build as {builder, number} or {buildid}');
+}
+
+function reasonText(v: unknown): string {
+  return typeof v === 'string' && v.trim() !== '' ? v.trim() : 'stopped with the lathe command';
 }
 
 function isRemote(v: unknown): v is RemoteReference {

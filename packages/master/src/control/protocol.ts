@@ -23,6 +23,8 @@ export interface RunningBuildStatus {
   readonly worker: string | null;
   readonly startedAt: number;
   readonly state: string;
+  /** The step running now (started, not finished), or null between steps. */
+  readonly currentStep: string | null;
   /**
    * Epoch seconds when the build should finish, learned from the builder's recent builds;
    * null without history (or when the master cannot see its running builds).
@@ -87,6 +89,50 @@ export interface ForceResult {
   readonly builderid: number;
   /** False when no build runner is attached: the request will stay pending. */
   readonly canRunBuilds: boolean;
+  /** How many of the builder's workers are connected now; 0 means the request waits for one. */
+  readonly connectedWorkers: number;
+}
+
+/** The build `stopBuild` is stopping. */
+export interface StopBuildResult {
+  readonly buildid: number;
+  readonly builder: string;
+  readonly number: number;
+}
+
+/** What `cancelRequest` did: cancelled the pending request, or stopped the build running it. */
+export interface CancelRequestResult {
+  readonly buildrequestid: number;
+  readonly builder: string;
+  /** 'cancelled' (it was pending) or 'stopping build' (its build was running; it is stopped). */
+  readonly outcome: 'cancelled' | 'stopping build';
+  /** The build stopped, when outcome is 'stopping build'. */
+  readonly number: number | null;
+}
+
+/** What a finished build left behind, for `lathe force` to show after a failure. */
+export interface BuildReport {
+  readonly buildid: number;
+  readonly builder: string;
+  readonly number: number;
+  readonly results: number | null;
+  readonly state: string;
+  /** The build's page: buildbotURL followed by Buildbot's route (urls.ts). */
+  readonly url: string;
+  readonly steps: readonly StepReport[];
+}
+
+/** One step worth showing: one that did not succeed, or that stored warnings. */
+export interface StepReport {
+  readonly name: string;
+  readonly results: number | null;
+  readonly state: string;
+  /** The last lines of the step's output (stdio log), without stream markers. */
+  readonly logTail: readonly string[];
+  /** Lines of the step's "failed tests" log (the names of failing tests). */
+  readonly failedTests: readonly string[];
+  /** Lines of the step's "warnings (N)" log. */
+  readonly warnings: readonly string[];
 }
 
 /**

@@ -14,6 +14,7 @@ import { runWorker } from '../daemon/run-worker.js';
 import { WORKER_DAEMON } from '../daemon/worker-process.js';
 import { WORKER_NODE_FLAGS } from '../node-flags.js';
 import type { ServiceEvent } from '../worker/worker-service.js';
+import { dropNpmAdditions } from './npm-env.js';
 
 export const startHelp = `Usage: lathe-worker start [options] [basedir]
 
@@ -49,6 +50,8 @@ export async function startWorker(argv: string[], out: (line: string) => void): 
   const basedir = resolve(positionals[0] ?? '.');
   const waitSeconds = seconds(values.wait, 15, '--wait', startHelp);
 
+  // Builds inherit this environment (the daemon gets it from us): not npm's additions to it.
+  dropNpmAdditions();
   // The worker process ends here: whatever handles are left must not keep it alive.
   if (values['daemon-child']) process.exit(await runAsDaemonChild(basedir));
 

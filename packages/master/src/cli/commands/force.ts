@@ -3,7 +3,7 @@
 // connection), so no polling and no second port are needed.
 import { parseArgs } from 'node:util';
 import { Referenceable } from '@lathe/pb';
-import type { ForceEvent, ForceResult } from '../../control/protocol.js';
+import type { BuildReport, ForceEvent, ForceResult } from '../../control/protocol.js';
 import { isResult, resultName, SKIPPED, SUCCESS, WARNINGS } from '../../results.js';
 import { openControl, remoteMessage } from '../control-client.js';
 import { type MasterDir, masterDir } from '../masterdir.js';
@@ -12,7 +12,9 @@ import { type Command, EXIT, type Io, seconds, UsageError } from '../usage.js';
 const help = `Usage: lathe force [options] <builder>
 
 Asks the running master to build <builder> now, then follows the build: each
-step's result as it finishes, then the build's result. Exit status 0 when the
+step's result as it finishes, then the build's result. After a failure it shows
+what the master stored about it: the end of each failing step's output, the
+names of failed tests, warnings, and the build's URL. Exit status 0 when the
 build succeeded (SUCCESS or WARNINGS), 1 when it did not, 3 when --timeout ran
 out first (the request stays queued on the master).
 
@@ -43,9 +45,12 @@ export interface ForceOptions {
 
 // Upper case, as Buildbot's UI shows results, so they stand out in the step list.
 const name = (r: number) => (isResult(r) ? resultName(r).toUpperCase() : `result ${r}`);
+const succeeded = (r: number) => r === SUCCESS || r === WARNINGS;
 
 class ForceListener extends Referenceable {
   #started = false;
+  /** Builds that finished without success, to explain afterwards. */
+  readonly failedBuilds: number[] = [];
   /** Events can overtake the answer to `force`; they wait until it has been printed. */
   #held: ForceEvent[] | null = [];
   constructor(
@@ -83,6 +88,7 @@ class ForceListener extends Referenceable {
         out(`  step ${JSON.stringify(ev.name)}: ${name(ev.results)}`);
         break;
       case 'buildFinished':
+        if (!succeeded(ev.results) && ev.results !== SKIPPED) this.failedBuilds.push(ev.buildid);
         out(`build #${ev.number} finished: ${name(ev.results)}`);
         break;
       case 'requestComplete':
@@ -125,6 +131,8 @@ export async function forceBuild(dir: MasterDir, options: ForceOptions, io: Io):
     io.out(
       `buildset ${submitted.buildsetid} submitted: build request ${submitted.buildrequestid} for ${JSON.stringify(options.builder)} is pending`,
     );
+    if (submitted.connectedWorkers === 0)
+      io.out(`note: no worker of builder ${JSON.stringify(options.builder)} is connected; the request waits`);
     if (!submitted.canRunBuilds) {
       io.out('note: this master has no build runner attached yet, so the request stays pending');
       if (options.requireRunner && options.wait) {
@@ -151,11 +159,37 @@ export async function forceBuild(dir: MasterDir, options: ForceOptions, io: Io):
       );
       return EXIT.TIMEOUT;
     }
+    for (const buildid of listener?.failedBuilds ?? []) {
+      const report = await session.avatar.callRemote<BuildReport | null>('buildReport', buildid);
+      if (report) for (const line of formatReport(report)) io.out(line);
+    }
     io.out(`result: ${name(outcome)}`);
-    return outcome === SUCCESS || outcome === WARNINGS ? EXIT.OK : EXIT.FAILED;
+    return succeeded(outcome) ? EXIT.OK : EXIT.FAILED;
   } finally {
     session.close();
   }
+}
+
+/** What a failed build left behind, indented under its "build #N finished" line. */
+export function formatReport(report: BuildReport): string[] {
+  const lines: string[] = [];
+  for (const step of report.steps) {
+    lines.push(`  step ${JSON.stringify(step.name)}: ${step.state}`);
+    if (step.failedTests.length > 0) {
+      lines.push('    failed tests:');
+      for (const t of step.failedTests) lines.push(`      ${t}`);
+    }
+    if (step.warnings.length > 0) {
+      lines.push('    warnings:');
+      for (const w of step.warnings) lines.push(`      ${w}`);
+    }
+    if (step.logTail.length > 0) {
+      lines.push(`    last ${step.logTail.length} line(s) of output:`);
+      for (const l of step.logTail) lines.push(`      ${l}`);
+    }
+  }
+  lines.push(`  build #${report.number} of ${report.builder}: ${report.url}`);
+  return lines;
 }
 
 export function parseProps(props: readonly string[]): Record<string, string> {

@@ -58,12 +58,24 @@ export function findWorkerCli(): string | undefined {
   return candidates.find((c) => existsSync(c));
 }
 
-function runNode(script: string, args: string[]): Promise<number> {
+/**
+ * Runs the worker CLI with inherited stdio: the worker's own messages reach the user, and no
+ * pipe of ours can keep its daemon's start-up waiting. With `captureOut`, stdout is kept
+ * instead (for a command whose advice would be wrong here) and shown only on failure.
+ */
+function runNode(script: string, args: string[], captureOut = false): Promise<number> {
   return new Promise((resolve) => {
-    // Inherited stdio: the worker's own messages reach the user, and no pipe of ours can
-    // keep its daemon's start-up waiting.
-    const child = spawn(process.execPath, [script, ...args], { stdio: 'inherit' });
-    child.on('exit', (code) => resolve(code ?? EXIT.FAILED));
+    const child = spawn(process.execPath, [script, ...args], {
+      stdio: ['inherit', captureOut ? 'pipe' : 'inherit', 'inherit'],
+    });
+    let out = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
+    child.on('close', (code) => {
+      if (code !== EXIT.OK && out !== '') process.stdout.write(out);
+      resolve(code ?? EXIT.FAILED);
+    });
     child.on('error', () => resolve(EXIT.FAILED));
   });
 }
@@ -126,19 +138,21 @@ export const quickstartCommand: Command = {
     const workerDir = join(dir.basedir, 'worker');
     const host = config.workerPort.host ?? '127.0.0.1';
     if (!existsSync(join(workerDir, 'worker.json'))) {
-      const created = await runNode(workerCli, [
-        'create',
+      const masterAddress = `${host === '0.0.0.0' ? '127.0.0.1' : host}:${config.workerPort.port}`;
+      // Its output ends "then run: lathe-worker start …", which we do next ourselves.
+      const created = await runNode(
+        workerCli,
         // The password is the user's to choose (it is in master.config.ts) and may start with '-'.
-        '--',
-        workerDir,
-        `${host === '0.0.0.0' ? '127.0.0.1' : host}:${config.workerPort.port}`,
-        worker.name,
-        worker.password,
-      ]);
+        ['create', '--', workerDir, masterAddress, worker.name, worker.password],
+        true,
+      );
       if (created !== EXIT.OK) {
         io.err('lathe quickstart: creating the local worker failed (see above)');
         return EXIT.FAILED;
       }
+      io.out(
+        `created a local worker ${JSON.stringify(worker.name)} in ${join(rel, 'worker')}, connecting to ${masterAddress}`,
+      );
     }
     const workerPid = readPid(join(workerDir, 'worker.pid'));
     if (workerPid === undefined || !isAlive(workerPid)) {

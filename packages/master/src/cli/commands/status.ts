@@ -86,8 +86,9 @@ export function formatStatus(st: MasterStatus, now = Date.now() / 1000): string 
   lines.push(`running builds (${st.builds.length}):`);
   for (const b of st.builds) {
     const eta = typeof b.eta === 'number' ? `, ${formatEta(b.eta, now)}` : '';
+    const step = b.currentStep === null ? '' : `, step ${JSON.stringify(b.currentStep)}`;
     lines.push(
-      `  ${b.builder} #${b.number} on ${b.worker ?? '?'}, ${ago(b.startedAt, now)}: ${b.state}${eta}`,
+      `  ${b.builder} #${b.number} (build id ${b.buildid}) on ${b.worker ?? '?'}, ${ago(b.startedAt, now)}${step}: ${b.state}${eta}`,
     );
   }
   lines.push(`pending requests (${st.pending.length}):`);

@@ -15,6 +15,7 @@ import { ReconfigTracker } from '../../control/reconfig-tracker.js';
 import { startControlServer } from '../../control/server.js';
 import { epochSeconds } from '../../data/context.js';
 import type { EtaEstimate } from '../../eta/estimator.js';
+import { ListenError } from '../../listen-error.js';
 import { Master, type MasterOptions } from '../../master.js';
 import {
   ControlSecretError,
@@ -34,6 +35,8 @@ export interface MasterRuntimeHooks {
   readonly cancelBuilds?: (master: Master, reason: string) => Promise<void>;
   /** A running build's estimated finish, for `lathe status`; the build runner provides it. */
   readonly eta?: (buildid: number) => EtaEstimate | null;
+  /** Stops one running build (`lathe stop-build`, `lathe cancel-request`); the build runner provides it. */
+  readonly stopBuild?: (buildid: number, reason: string) => boolean;
 }
 
 export interface RunMasterOptions {
@@ -74,6 +77,8 @@ export async function runMaster(options: RunMasterOptions): Promise<number> {
     reconfigs,
     accepting: () => accepting,
     ...(hooks.eta ? { eta: hooks.eta } : {}),
+    ...(hooks.stopBuild ? { stopBuild: hooks.stopBuild } : {}),
+    log,
   };
   let control: PBServer | null = null;
   let detach: () => Promise<void>;
@@ -200,7 +205,12 @@ export async function runMaster(options: RunMasterOptions): Promise<number> {
 
 /** Errors meant for the user read best as their message; anything else needs its stack. */
 export function describeError(err: unknown): string {
-  if (err instanceof ConfigError || err instanceof AlreadyRunningError || err instanceof ControlSecretError)
+  if (
+    err instanceof ConfigError ||
+    err instanceof AlreadyRunningError ||
+    err instanceof ControlSecretError ||
+    err instanceof ListenError
+  )
     return err.message;
   if (err instanceof Error) return err.stack ?? err.message;
   return String(err);
