@@ -19,7 +19,7 @@ import {
   registerAndRecover,
 } from './data/housekeeping.js';
 import { DataLayer } from './data/index.js';
-import { type Db, openAndMigrate } from './db/connection.js';
+import { type Db, type OpenDatabaseOptions, openAndMigrate } from './db/connection.js';
 import { Distributor } from './distributor/distributor.js';
 import type { BuildStarter } from './distributor/slots.js';
 import { LockManager } from './locks/manager.js';
@@ -55,6 +55,8 @@ export interface MasterOptions {
   readonly bus?: EventBusOptions;
   /** How often to heartbeat, expire dead masters and poll for other masters' requests. */
   readonly housekeepingIntervalMs?: number;
+  /** Sees every SQL statement the master sends (see OpenDatabaseOptions.onQuery). */
+  readonly onQuery?: OpenDatabaseOptions['onQuery'];
   /** Called with problems of background work (a failed pass, a timer). */
   readonly onError?: (err: unknown, context: string) => void;
 }
@@ -136,7 +138,11 @@ export class Master {
     const basedir = resolve(options.basedir);
     const configFile = resolve(basedir, options.configFile ?? DEFAULT_CONFIG_FILE);
     const { config } = await loadConfig(configFile, { typecheck: options.typecheckConfig ?? false });
-    const db = await openAndMigrate({ url: config.dbUrl, basedir });
+    const db = await openAndMigrate({
+      url: config.dbUrl,
+      basedir,
+      ...(options.onQuery && { onQuery: options.onQuery }),
+    });
     try {
       const bus = new EventBus(options.bus ?? {});
       const data = new DataLayer(db, bus, options.now ? { now: options.now } : {});

@@ -1,6 +1,6 @@
 // Opening the database named by a URL, and running the schema migrations.
 import { isAbsolute, resolve } from 'node:path';
-import { Kysely } from 'kysely';
+import { type CompiledQuery, Kysely } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { MigrationError, UnsupportedDatabaseUrlError } from './errors.js';
 import { migrationProvider, type SqlDialectName } from './migrations/index.js';
@@ -15,6 +15,8 @@ export interface OpenDatabaseOptions {
   /** Relative SQLite paths are resolved against this (the master directory). */
   readonly basedir?: string;
   readonly busyTimeoutMs?: number;
+  /** Sees every statement sent, e.g. to log or EXPLAIN the master's queries. */
+  readonly onQuery?: (query: CompiledQuery) => void;
 }
 
 export interface Db {
@@ -41,6 +43,11 @@ export function openDatabase(options: OpenDatabaseOptions = {}): Db {
   const filename = sqlitePathFromUrl(url, options.basedir ?? process.cwd());
   const kysely = new Kysely<Database>({
     dialect: new NodeSqliteDialect({ filename, busyTimeoutMs: options.busyTimeoutMs ?? 10_000 }),
+    ...(options.onQuery && {
+      log: (e) => {
+        if (e.level === 'query') options.onQuery!(e.query);
+      },
+    }),
   });
   return {
     kysely,
