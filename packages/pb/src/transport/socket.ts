@@ -26,6 +26,9 @@ export function attachSocket(broker: Broker, socket: Socket): void {
     close() {
       if (closing) return;
       closing = true;
+      // Stop reading, as Twisted's loseConnection does: a peer that keeps sending after a
+      // protocol error would otherwise make us read (and allocate for) what we then ignore.
+      socket.pause();
       socket.end();
       setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
     },
