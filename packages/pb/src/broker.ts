@@ -371,6 +371,7 @@ export class Broker implements FlavorCodec {
   // Input
 
   private elementReceived(value: BananaValue): void {
+    if (this.closed) return;
     if (!this.dialectChosen) {
       this.negotiate(value);
       return;
