@@ -408,6 +408,14 @@ export default defineConfig({
     assert.equal(master.workers.get('w3')!.connected, false);
   });
 
+  it('keeps no throttle records for names that are not configured workers', async () => {
+    const conn = await connect({ host: '127.0.0.1', port: rt.server.port });
+    conns.push(conn);
+    const recorded = rt.server.throttle.size;
+    for (let i = 0; i < 3; i++) await assert.rejects(conn.login(`nobody-${i}`, 'guess'), RemoteError);
+    assert.equal(rt.server.throttle.size, recorded);
+  });
+
   it('ends a running build RETRY and gives its request back when the master stops', async () => {
     const bot = bots.get('w1')!;
     const builder = bot.builders.get('b 2')!;
@@ -500,5 +508,18 @@ describe('login throttle', () => {
     t.failed('1.2.3.4', 'w');
     t.check('1.2.3.4', 'w');
     assert.equal(t.refused, 2);
+  });
+
+  it('keeps a bounded table under a flood of names, without delaying other names from the same address', () => {
+    let now = 0;
+    const t = new LoginThrottle({ freeAttempts: 1, maxRecords: 100, now: () => now });
+    t.failed('10.0.0.1', 'w');
+    assert.throws(() => t.check('10.0.0.1', 'w'), 'locked out');
+    for (let i = 0; i < 5000; i++) {
+      now++;
+      t.failed('10.0.0.1', `guess-${i}`);
+    }
+    assert.equal(t.size, 100, 'the least recently failed records were forgotten');
+    t.check('10.0.0.1', 'w2');
   });
 });

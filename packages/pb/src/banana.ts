@@ -96,6 +96,18 @@ export const DEFAULT_LIMITS: Readonly<BananaLimits> = Object.freeze({
   maxMessageBytes: 16 * 1024 * 1024,
 });
 
+/**
+ * What a server accepts from a peer that has not logged in. A login's largest element (a
+ * `respond` call: a 16-byte response and a reference) is about 60 bytes; these leave room
+ * for long user names while capping what an anonymous connection can make us hold.
+ */
+export const PRE_LOGIN_LIMITS: Readonly<BananaLimits> = Object.freeze({
+  maxStringLength: 2 * 1024,
+  maxListLength: 256,
+  maxDepth: 16,
+  maxMessageBytes: 4 * 1024,
+});
+
 /** Twisted refuses headers longer than this many base-128 digits. */
 export const MAX_HEADER_BYTES = 64;
 
@@ -298,7 +310,7 @@ interface OpenList {
 export class BananaDecoder {
   /** When false (dialect `none`, or before negotiation) a VOCAB element is an error. */
   vocabEnabled: boolean;
-  private readonly limits: BananaLimits;
+  private limits: BananaLimits;
   private chunks: Buffer[] = [];
   private buffered = 0;
   /** Bytes we know must be buffered before parsing can make progress again. */
@@ -320,6 +332,19 @@ export class BananaDecoder {
     return this.buffered;
   }
 
+  /** Replaces the limits, e.g. to raise them once the peer has logged in. */
+  setLimits(limits: Partial<BananaLimits>): void {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+  }
+
+  /** Drops everything buffered (the connection is gone); further input is refused. */
+  dispose(): void {
+    this.failed ??= new BananaError('decoder disposed');
+    this.chunks = [];
+    this.buffered = 0;
+    this.stack = [];
+  }
+
   push(chunk: Uint8Array): void {
     if (this.failed) throw this.failed;
     if (chunk.length === 0) return;
@@ -336,7 +361,8 @@ export class BananaDecoder {
     try {
       const used = this.parse(data);
       if (used < data.length) {
-        const rest = data.subarray(used);
+        // A small remainder of a large read is copied: a view would keep the whole read alive.
+        const rest = used > data.length / 2 ? Buffer.from(data.subarray(used)) : data.subarray(used);
         this.chunks.push(rest);
         this.buffered = rest.length;
         this.checkMessageSize(0);

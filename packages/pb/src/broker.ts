@@ -26,6 +26,7 @@ import {
   ByteSink,
   DEFAULT_LIMITS,
   encodeInto,
+  PRE_LOGIN_LIMITS,
   Token,
   Utf8,
 } from './banana.js';
@@ -70,12 +71,28 @@ export interface PBLogger {
   debug?(message: string): void;
 }
 
+/**
+ * How a connection is held in check until its peer logs in. A broker given these starts
+ * unauthenticated; {@link Broker.markAuthenticated} lifts them.
+ */
+export interface BrokerPreLogin {
+  /** Banana limits until login (default {@link PRE_LOGIN_LIMITS}). */
+  limits?: Partial<BananaLimits>;
+  /** Calls the peer may make before login (each may cost an answer and an export); default 16. */
+  maxCalls?: number;
+  /** Where warnings go until login (e.g. a rate-limited logger); default `logger`. */
+  logger?: PBLogger;
+}
+
 export interface BrokerOptions {
   /** True on the side that opened the connection: it picks the dialect. */
   isClient: boolean;
   /** The object served as `b'root'`; a server normally has one. */
   root?: Referenceable;
+  /** Banana limits (after login, when `preLogin` is given). */
   limits?: Partial<BananaLimits>;
+  /** Start unauthenticated, under these restrictions, until {@link Broker.markAuthenticated}. */
+  preLogin?: BrokerPreLogin;
   /** Send real stack traces in failures (Twisted's `unsafeTracebacks`). Default false. */
   unsafeTracebacks?: boolean;
   /** Most objects exported at once before new exports fail (Twisted: 1024). */
@@ -150,7 +167,12 @@ export class Broker implements FlavorCodec {
   private readonly limits: BananaLimits;
   private readonly unsafeTracebacks: boolean;
   private readonly maxExportedRefs: number;
-  private readonly logger: PBLogger;
+  private readonly trustedLogger: PBLogger;
+  private logger: PBLogger;
+  private isAuthenticated: boolean;
+  /** Calls the peer may still make before login. */
+  private callsBeforeLogin: number;
+  private authenticationCallbacks: (() => void)[] = [];
   private transport?: Transport;
   private dialectChosen = false;
   private closed = false;
@@ -177,8 +199,41 @@ export class Broker implements FlavorCodec {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.unsafeTracebacks = options.unsafeTracebacks ?? false;
     this.maxExportedRefs = options.maxExportedRefs ?? 1024;
-    this.logger = options.logger ?? stderrLogger;
-    this.decoder = new BananaDecoder((v) => this.elementReceived(v), { limits: this.limits, vocab: false });
+    this.trustedLogger = options.logger ?? stderrLogger;
+    const preLogin = options.preLogin;
+    this.logger = preLogin?.logger ?? this.trustedLogger;
+    this.isAuthenticated = !preLogin;
+    this.callsBeforeLogin = preLogin?.maxCalls ?? 16;
+    this.decoder = new BananaDecoder((v) => this.elementReceived(v), {
+      limits: preLogin ? { ...PRE_LOGIN_LIMITS, ...preLogin.limits } : this.limits,
+      vocab: false,
+    });
+  }
+
+  /** False until the peer has logged in, on a server given `preLogin`; true otherwise. */
+  get authenticated(): boolean {
+    return this.isAuthenticated;
+  }
+
+  /**
+   * The peer proved who it is (its credentials were accepted): lift the pre-login limits.
+   * The portal calls this before the realm builds the avatar, so the realm's own calls to
+   * the peer (Buildbot's attach sequence) already run under the full limits.
+   */
+  markAuthenticated(): void {
+    if (this.isAuthenticated) return;
+    this.isAuthenticated = true;
+    this.decoder.setLimits(this.limits);
+    this.logger = this.trustedLogger;
+    const callbacks = this.authenticationCallbacks;
+    this.authenticationCallbacks = [];
+    for (const cb of callbacks) safely(cb, this.logger);
+  }
+
+  /** Runs `callback` once the peer has logged in (at once if it already has). */
+  whenAuthenticated(callback: () => void): void {
+    if (this.authenticated) callback();
+    else if (!this.closed) this.authenticationCallbacks.push(callback);
   }
 
   // -------------------------------------------------------------------------
@@ -223,6 +278,8 @@ export class Broker implements FlavorCodec {
     this.cacheImports.clear();
     this.held = [];
     this.pinned.clear();
+    this.authenticationCallbacks = [];
+    this.decoder.dispose();
     const callbacks = [...this.disconnectCallbacks];
     this.disconnectCallbacks.clear();
     for (const cb of callbacks) safely(cb, this.logger);
@@ -314,6 +371,7 @@ export class Broker implements FlavorCodec {
   // Input
 
   private elementReceived(value: BananaValue): void {
+    if (this.closed) return;
     if (!this.dialectChosen) {
       this.negotiate(value);
       return;
@@ -329,6 +387,8 @@ export class Broker implements FlavorCodec {
       case 'message':
       case 'cachemessage':
         expectFields(f, 7, command);
+        if (!this.isAuthenticated && --this.callsBeforeLogin < 0)
+          throw new ProtocolError('too many calls before login');
         this.callReceived(command === 'cachemessage', f[1]!, f[2]!, f[3]!, f[4]!, f[5]!, f[6]!);
         return;
       case 'answer':

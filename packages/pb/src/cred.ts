@@ -121,6 +121,7 @@ export class Portal {
     const checker = this.checkers.find((c) => c.credentialKinds.includes(credentials.kind));
     if (!checker) throw new UnhandledCredentials(`no checker for ${credentials.kind} credentials`);
     const avatarId = await checker.requestAvatarId(credentials);
+    broker.markAuthenticated();
     return this.realm.requestAvatar(avatarId, mind, broker);
   }
 }

@@ -32,7 +32,7 @@
  */
 
 export * from './banana.js';
-export { Broker, type BrokerOptions, type PBLogger, type Transport } from './broker.js';
+export { Broker, type BrokerOptions, type BrokerPreLogin, type PBLogger, type Transport } from './broker.js';
 export * from './cred.js';
 export * from './failure.js';
 export {
@@ -63,6 +63,8 @@ export {
   unjelly,
   unregisterRemoteCopy,
 } from './jelly.js';
+export { RateLimitedLogger, type RateLimitOptions } from './log-limit.js';
+export { type AdmissionLimits, sourceOf } from './transport/admission.js';
 export { ReconnectingClient, type ReconnectOptions } from './transport/reconnect.js';
 export { attachSocket } from './transport/socket.js';
 export {
@@ -70,10 +72,12 @@ export {
   type ConnectionOptions,
   type ConnectOptions,
   connect,
+  DEFAULT_ADMISSION_LIMITS,
   type ListenOptions,
   listen,
   PBConnection,
   PBServer,
+  type PreLoginOptions,
 } from './transport/tcp.js';
 export * from './values.js';
 export { PB_VOCABULARY } from './vocab.js';

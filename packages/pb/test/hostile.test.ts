@@ -82,7 +82,9 @@ describe('hostile input', () => {
       new AnonymousChecker(),
     ]);
     const logged: string[] = [];
-    const server = await listen({ port: 0, portal, logger: { warn: (m) => logged.push(m) } });
+    const record = { warn: (m: string) => logged.push(m) };
+    // Every warning, not the rate-limited few: each dropped connection must be explained.
+    const server = await listen({ port: 0, portal, logger: record, preLogin: { logger: record } });
     const honest = await connect({ host: '127.0.0.1', port: server.port });
     const avatar = await honest.login('alice', 'wonderland');
 

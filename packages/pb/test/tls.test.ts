@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -75,6 +77,27 @@ describe('PB over TLS', () => {
 
   it('refuses a server whose certificate it does not trust', async () => {
     await assert.rejects(connect({ host: '127.0.0.1', port: server.port, tls: true }), ConnectError);
+  });
+
+  it('cuts a connection whose handshake never ends, but not one that logged in', async () => {
+    const guarded = await listen({
+      port: 0,
+      tls: creds,
+      portal: new Portal({ requestAvatar: () => ({ avatar: new Avatar() }) }, [
+        new PasswordChecker({ w: 'pw' }),
+      ]),
+      logger: { warn: () => {} },
+      preLogin: { loginTimeoutMs: 300 },
+    });
+    const silent = net.connect({ host: '127.0.0.1', port: guarded.port });
+    silent.on('error', () => {});
+    const conn = await connect({ host: '127.0.0.1', port: guarded.port, tls: { ca: creds.cert } });
+    await conn.login('w', 'pw');
+    await once(silent, 'close');
+    await new Promise((r) => setTimeout(r, 400));
+    assert.ok(conn.broker.connected, 'the logged-in TLS connection was not cut');
+    conn.close();
+    await guarded.close();
   });
 
   it('does not speak PB to a plain TCP client on a TLS port', async () => {

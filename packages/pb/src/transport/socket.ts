@@ -26,6 +26,12 @@ export function attachSocket(broker: Broker, socket: Socket): void {
     close() {
       if (closing) return;
       closing = true;
+      // A peer that has not logged in is owed no graceful close; cut at once, it can neither
+      // keep its descriptor nor make us read (and allocate for) what it sends after an error.
+      if (!broker.authenticated) {
+        socket.destroy();
+        return;
+      }
       socket.end();
       setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
     },

@@ -5,12 +5,34 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import type tls from 'node:tls';
-import { Broker, type BrokerOptions } from '../broker.js';
+import type { BananaLimits } from '../banana.js';
+import { Broker, type BrokerOptions, type PBLogger } from '../broker.js';
 import { type LoginGate, login, loginAnonymous, type Portal, PortalRoot } from '../cred.js';
 import type { Referenceable, RemoteReference } from '../flavors.js';
+import { RateLimitedLogger } from '../log-limit.js';
+import { type AdmissionLimits, PreLoginAdmission } from './admission.js';
 import { attachSocket } from './socket.js';
 
-export type ConnectionOptions = Omit<BrokerOptions, 'isClient' | 'root'>;
+export type ConnectionOptions = Omit<BrokerOptions, 'isClient' | 'root' | 'preLogin'>;
+
+/** What a connection to a server with a portal may do before it logs in. */
+export interface PreLoginOptions extends Partial<AdmissionLimits> {
+  /** Banana limits until login; default {@link PRE_LOGIN_LIMITS} (4 KiB per element). */
+  limits?: Partial<BananaLimits>;
+  /** Calls a peer may make before it logs in (a login takes two); default 16. */
+  maxCalls?: number;
+  /**
+   * Where warnings about connections that have not logged in go (protocol errors, cut
+   * connections). Default: `logger`, at most 20 per minute.
+   */
+  logger?: PBLogger;
+}
+
+export const DEFAULT_ADMISSION_LIMITS: Readonly<AdmissionLimits> = Object.freeze({
+  maxConnections: 256,
+  maxConnectionsPerSource: 64,
+  loginTimeoutMs: 30_000,
+});
 
 export interface ListenOptions extends ConnectionOptions {
   port?: number;
@@ -26,6 +48,8 @@ export interface ListenOptions extends ConnectionOptions {
   onLoginFailed?: (username: string | null, error: unknown, broker: Broker) => void;
   /** Called for every new connection, after its broker is set up (with its socket, for the peer address). */
   onConnection?: (broker: Broker, socket: net.Socket) => void;
+  /** With a `portal`: limits on connections that have not logged in yet (see {@link PreLoginOptions}). */
+  preLogin?: PreLoginOptions;
 }
 
 /** A listening PB server. */
@@ -61,8 +85,31 @@ async function loadTls(): Promise<typeof tls> {
  * const server = await listen({ port: 8800, root: referenceable({ echo: (x) => x }) });
  */
 export async function listen(options: ListenOptions): Promise<PBServer> {
+  const { preLogin: preLoginOptions = {}, ...brokerOptions } = options;
+  const preLoginLog =
+    preLoginOptions.logger ??
+    new RateLimitedLogger(options.logger ?? { warn: (m) => console.warn(m) }, { prefix: 'pb: ' });
+  const admission = options.portal
+    ? new PreLoginAdmission(
+        {
+          maxConnections: preLoginOptions.maxConnections ?? DEFAULT_ADMISSION_LIMITS.maxConnections,
+          maxConnectionsPerSource:
+            preLoginOptions.maxConnectionsPerSource ?? DEFAULT_ADMISSION_LIMITS.maxConnectionsPerSource,
+          loginTimeoutMs: preLoginOptions.loginTimeoutMs ?? DEFAULT_ADMISSION_LIMITS.loginTimeoutMs,
+        },
+        preLoginLog,
+      )
+    : undefined;
   const onSocket = (socket: net.Socket) => {
-    const broker = new Broker({ ...options, isClient: false, root: undefined });
+    const broker = new Broker({
+      ...brokerOptions,
+      isClient: false,
+      root: undefined,
+      ...(admission && {
+        preLogin: { limits: preLoginOptions.limits, maxCalls: preLoginOptions.maxCalls, logger: preLoginLog },
+      }),
+    });
+    if (admission) broker.whenAuthenticated(() => admission.loggedIn(socket));
     if (options.portal) {
       broker.root = new PortalRoot(options.portal, broker, options.loginGate, options.onLoginFailed);
     } else if (options.root) {
@@ -76,6 +123,8 @@ export async function listen(options: ListenOptions): Promise<PBServer> {
   const server = options.tls
     ? (await loadTls()).createServer(options.tls, onSocket)
     : net.createServer(onSocket);
+  // Before the connection handler: for TLS, admission starts before the handshake.
+  if (admission) server.prependListener('connection', (socket: net.Socket) => admission.admit(socket));
   const pb = new PBServer(server);
   server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
   await once(server, 'listening');
@@ -87,6 +136,8 @@ export interface ConnectOptions extends ConnectionOptions {
   port: number;
   /** Connect over TLS; `true` for defaults (certificate verified against system CAs). */
   tls?: tls.ConnectionOptions | boolean;
+  /** The local address to connect from. */
+  localAddress?: string;
   /** Give up connecting after this long. Default 30 s. */
   timeoutMs?: number;
   /** An object the server may reach as our `b'root'` (rarely used). */
@@ -142,15 +193,16 @@ export class ConnectError extends Error {
  * console.log(await conn.root().callRemote('echo', 'hello'));
  */
 export async function connect(options: ConnectOptions): Promise<PBConnection> {
-  const { host, port } = options;
+  const { host, port, localAddress } = options;
   const socket = options.tls
     ? (await loadTls()).connect({
         host,
         port,
+        ...(localAddress && { localAddress }),
         servername: net.isIP(host) ? undefined : host,
         ...(options.tls === true ? {} : options.tls),
       })
-    : net.connect({ host, port });
+    : net.connect({ host, port, ...(localAddress && { localAddress }) });
   const ready = options.tls ? 'secureConnect' : 'connect';
   const timeout = setTimeout(
     () => socket.destroy(new Error(`timed out after ${options.timeoutMs ?? 30_000} ms`)),

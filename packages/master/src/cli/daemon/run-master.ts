@@ -85,7 +85,7 @@ export async function runMaster(options: RunMasterOptions): Promise<number> {
   try {
     control = await startControlServer(target, {
       secret,
-      onLoginFailed: (user) => log(`control: refused a login as ${JSON.stringify(user)}`),
+      log,
     });
     // Published before the worker port opens: by the time workers can connect, `lathe`
     // can already see them.

@@ -11,6 +11,8 @@ import {
   PasswordChecker,
   type PBServer,
   Portal,
+  type PreLoginOptions,
+  RateLimitedLogger,
   type Realm,
   RemoteReference,
   UnauthorizedLogin,
@@ -33,6 +35,12 @@ export interface WorkerServerOptions {
   /** How long an existing connection gets to answer when the same worker logs in again; default 10 s. */
   readonly duplicateTimeoutMs?: number;
   readonly throttle?: LoginThrottleOptions;
+  /**
+   * Limits on connections that have not logged in (pb's `PreLoginOptions`; its defaults:
+   * 4 KiB per element, 16 calls, 30 s to log in, 256 such connections, 64 per source).
+   * Their warnings, and refused logins, are logged at most 20 a minute.
+   */
+  readonly preLogin?: PreLoginOptions;
   readonly logger?: WorkerServerLogger;
 }
 
@@ -92,11 +100,14 @@ export class WorkerServer implements MasterExtension {
     const realm: Realm = { requestAvatar: (id, mind, broker) => this.#login(id, mind, broker) };
     const checker = new PasswordChecker((name) => master.workers.get(name)?.config.password);
     const configured = master.config.workerPort;
+    // Whatever a peer that has not logged in can make us say is rate-limited, lest it rotate the log away.
+    const untrusted = new RateLimitedLogger({ warn: (m) => this.#log.warn(`worker port: ${m}`) });
     this.#server = await listen({
       port: this.#o.port ?? configured.port,
       host: this.#o.host ?? configured.host ?? '0.0.0.0',
       portal: new Portal(realm, [checker]),
       logger: { warn: (m) => this.#log.warn(`worker port: ${m}`) },
+      preLogin: { logger: untrusted, ...this.#o.preLogin },
       onConnection: (broker, socket) => {
         this.#peers.set(broker, `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`);
       },
@@ -106,10 +117,11 @@ export class WorkerServer implements MasterExtension {
       },
       onLoginFailed: (username, err, broker) => {
         if (username === null || !(err instanceof UnauthorizedLogin)) return;
-        this.throttle.failed(this.#host(broker), username);
+        // Only configured names can be guessed; others would only fill the throttle's table.
+        if (master.workers.get(username)) this.throttle.failed(this.#host(broker), username);
         // The name only: a password never reaches the master, and must not reach a log.
-        this.#log.warn(
-          `worker port: refused login as ${JSON.stringify(username)} from ${this.#peers.get(broker)}`,
+        untrusted.warn(
+          `refused login as ${JSON.stringify(username.slice(0, 100))} from ${this.#peers.get(broker)}`,
         );
       },
     });

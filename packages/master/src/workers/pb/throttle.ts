@@ -2,7 +2,9 @@
 // for one name, further attempts from that pair are refused for a while, doubling each time.
 // Refusals look exactly like a wrong password (UnauthorizedLogin) so that a stock worker
 // keeps retrying with its own backoff instead of giving up, and so that a guesser learns
-// nothing. A successful login clears the record.
+// nothing. A successful login clears the record. Keyed by address *and* name, so a flood
+// of failures from an address never delays another worker logging in from it; the records
+// are bounded (least recently failed forgotten first), so neither can a flood of names.
 import { UnauthorizedLogin } from '@lathe/pb';
 
 export interface LoginThrottleOptions {
@@ -14,6 +16,8 @@ export interface LoginThrottleOptions {
   readonly maxDelayMs?: number;
   /** Records idle this long are forgotten; default 15 min. */
   readonly forgetAfterMs?: number;
+  /** Most records kept; beyond it the least recently failed one is forgotten; default 10,000. */
+  readonly maxRecords?: number;
   readonly now?: () => number;
 }
 
@@ -46,6 +50,7 @@ export class LoginThrottle {
       baseDelayMs: options.baseDelayMs ?? 1000,
       maxDelayMs: options.maxDelayMs ?? 60_000,
       forgetAfterMs: options.forgetAfterMs ?? 15 * 60_000,
+      maxRecords: options.maxRecords ?? 10_000,
       now: options.now ?? Date.now,
     };
   }
@@ -60,27 +65,35 @@ export class LoginThrottle {
     }
   }
 
+  /** Peer and name pairs with failures on record. */
+  get size(): number {
+    return this.#records.size;
+  }
+
   failed(peer: string, username: string): void {
     const now = this.#o.now();
-    this.#prune(now);
     const k = key(peer, username);
     const r = this.#records.get(k) ?? { failures: 0, lockedUntil: 0, lastSeen: now };
     r.failures++;
     r.lastSeen = now;
     const over = r.failures - this.#o.freeAttempts;
     if (over >= 0) r.lockedUntil = now + Math.min(this.#o.maxDelayMs, this.#o.baseDelayMs * 2 ** over);
+    // Re-inserted so that the map stays in order of last failure, oldest first.
+    this.#records.delete(k);
     this.#records.set(k, r);
+    this.#prune(now);
   }
 
   succeeded(peer: string, username: string): void {
     this.#records.delete(key(peer, username));
   }
 
+  /** Drops idle records and any beyond the cap, oldest first: constant work per failure on average. */
   #prune(now: number): void {
-    // Bounded memory under a flood of distinct names: drop idle records.
-    if (this.#records.size < 1024) return;
     for (const [k, r] of this.#records) {
-      if (now - r.lastSeen > this.#o.forgetAfterMs && r.lockedUntil <= now) this.#records.delete(k);
+      const idle = now - r.lastSeen > this.#o.forgetAfterMs && r.lockedUntil <= now;
+      if (!idle && this.#records.size <= this.#o.maxRecords) break;
+      this.#records.delete(k);
     }
   }
 }
