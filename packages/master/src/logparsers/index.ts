@@ -12,6 +12,7 @@ export * from './lines.js';
 export * from './node-spec.js';
 export * from './observe.js';
 export * from './pytest.js';
+export * from './python-regex.js';
 export * from './summary.js';
 export * from './tap.js';
 export * from './unittest.js';
