@@ -54,7 +54,7 @@ export class Test extends ShellCommand<TestOptions & ShellCommandOptions> {
     await reportWarnings(counter, ctx);
     const result = counter.stepResult(await this.decode(ctx, outcome.rc));
     if (!tests) return result;
-    const summary = await this.#reportTests(tests.parser.summary(), counter.report().count, ctx);
+    const summary = await this.#reportTests(tests.parser.summary(), ctx);
     return summary.failed > 0 ? (worstResult(result, FAILURE) ?? FAILURE) : result;
   }
 
@@ -79,12 +79,12 @@ export class Test extends ShellCommand<TestOptions & ShellCommandOptions> {
   }
 
   /** The counts as properties, metrics and the step's state; failing names in a log. */
-  async #reportTests(summary: TestSummary, warnings: number, ctx: StepContext): Promise<TestSummary> {
+  async #reportTests(summary: TestSummary, ctx: StepContext): Promise<TestSummary> {
     for (const [kind, name] of Object.entries(TEST_PROPERTIES)) {
       ctx.setProperty(name, summary[kind as keyof typeof TEST_PROPERTIES], this.name);
     }
     ctx.recordTests(summary);
-    await ctx.setState(describeTests(this.name, summary, warnings));
+    await ctx.setState(describeTests(this.name, summary));
     if (summary.failedNames.length > 0) {
       const log = await ctx.addLog('failed tests');
       const more = summary.failedNamesTruncated ? '… and more\n' : '';
@@ -101,12 +101,11 @@ async function stepFormat(value: StepValue<TestOutputFormat>, ctx: StepContext):
   throw new StepOptionError('format', v, `one of ${TEST_OUTPUT_FORMATS.join(', ')}`);
 }
 
-function describeTests(name: string, s: TestSummary, warnings: number): string {
+function describeTests(name: string, s: TestSummary): string {
   const parts = [`${s.passed} passed`];
   if (s.failed) parts.push(`${s.failed} failed`);
   if (s.skipped) parts.push(`${s.skipped} skipped`);
   if (s.todo) parts.push(`${s.todo} todo`);
-  if (warnings) parts.push(`${warnings} warnings`);
   return `${name}: ${parts.join(', ')}`;
 }
 
