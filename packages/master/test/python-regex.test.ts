@@ -87,6 +87,7 @@ const SUBJECTS = [
   'naïve café ١٢٣ 四',
   'tab\there\u00a0nbsp\u2003em',
   'a{1}b aab ab a{,2}',
+  'aaab ab',
   '[brackets] (parens) {braces} a-b a.b $5 ^up',
   '',
 ];
@@ -132,6 +133,8 @@ const PATTERNS = [
   // Groups, references, quantifiers.
   '(?P<word>a+)b(?P=word)?',
   '(a)(b)?\\1',
+  '(a)\\1*b',
+  '(a)\\10',
   '(?:ab)+',
   'a{1}b',
   'a{,2}b',

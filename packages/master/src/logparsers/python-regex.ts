@@ -229,7 +229,7 @@ class Translator {
     return q;
   }
 
-  /** After `(`: the group's source; an inline comment or flag-only group gives ''. */
+  /** After `(`: the group's source; an inline comment gives ''. */
   #group(depth: number): { source: string; lookaround: boolean } {
     const at = this.#i - 1;
     if (this.#p[this.#i] !== '?') return { source: this.#capture(depth, null, at), lookaround: false };
@@ -370,8 +370,8 @@ class Translator {
       case 'category':
         return this.#category(e.letter);
       case 'backref':
-        // (?:) keeps a following digit from joining the group number.
-        return `\\${e.group}(?:)`;
+        // Grouped: a following digit must not join the number, a quantifier must apply to it.
+        return `(?:\\${e.group})`;
       case 'assertion': {
         const word = `[${this.#flags.ascii ? ASCII_WORD : UNICODE_WORD}]`;
         if (e.letter === 'A') return String.raw`(?<![\s\S])`;
