@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite uses as real protocol peers and tools.
 set -euo pipefail
-pkgs=(python3-twisted buildbot buildbot-worker git make gcc openssl python3-pytest golang-go perl python3-lz4)
+pkgs=(python3-twisted buildbot buildbot-worker git make gcc openssl python3-pytest golang-go perl python3-lz4 automake autoconf cmake cargo)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -21,6 +21,10 @@ export const TEST_DEPS = [
   { name: 'git', path: 'git', pkg: 'git' },
   { name: 'make', path: 'make', pkg: 'make' },
   { name: 'gcc', path: 'gcc', pkg: 'gcc' },
+  // The build-system test parsers read real output of these (test/logparsers.test.ts).
+  { name: 'autoreconf', path: 'autoreconf', pkg: 'automake' },
+  { name: 'ctest', path: 'ctest', pkg: 'cmake' },
+  { name: 'cargo', path: 'cargo', pkg: 'cargo' },
 ];
 
 const PYTHON = '/usr/bin/python3';

@@ -15,8 +15,9 @@ function machine(files, modules = []) {
   };
 }
 
+const TOOLS = ['/bin/git', '/bin/make', '/bin/gcc', '/bin/autoreconf', '/bin/ctest', '/bin/cargo'];
 const EVERYTHING = machine(
-  ['/usr/bin/buildbot', '/usr/bin/buildbot-worker', '/usr/bin/twistd3', '/bin/git', '/bin/make', '/bin/gcc'],
+  ['/usr/bin/buildbot', '/usr/bin/buildbot-worker', '/usr/bin/twistd3', ...TOOLS],
   ['twisted'],
 );
 
@@ -29,17 +30,10 @@ describe('test dependency check', () => {
 
   it('looks commands up on PATH and the Buildbot programs at their Debian paths', () => {
     const missing = missingTestDeps({ PATH: '/nowhere:/also-not' }, EVERYTHING).map((d) => d.name);
-    assert.deepEqual(missing, ['git', 'make', 'gcc']);
+    assert.deepEqual(missing, ['git', 'make', 'gcc', 'autoreconf', 'ctest', 'cargo']);
     // Another directory on PATH does not stand in for /usr/bin/buildbot-worker.
     const noWorker = machine(
-      [
-        '/usr/bin/buildbot',
-        '/usr/bin/twistd3',
-        '/bin/git',
-        '/bin/make',
-        '/bin/gcc',
-        '/opt/bin/buildbot-worker',
-      ],
+      ['/usr/bin/buildbot', '/usr/bin/twistd3', ...TOOLS, '/opt/bin/buildbot-worker'],
       ['twisted'],
     );
     assert.deepEqual(
@@ -65,7 +59,7 @@ describe('test dependency check', () => {
     assert.match(r.message, /\.\/dev test \(it runs scripts\/install-test-deps\.sh\)/);
     assert.match(
       r.message,
-      /apt-get install -y --no-install-recommends buildbot buildbot-worker python3-twisted make gcc$/,
+      /apt-get install -y --no-install-recommends buildbot buildbot-worker python3-twisted make gcc automake cmake cargo$/,
     );
   });
 
@@ -74,9 +68,7 @@ describe('test dependency check', () => {
       '/usr/bin/buildbot',
       '/usr/bin/buildbot-worker',
       '/usr/bin/twistd3',
-      '/bin/git',
-      '/bin/make',
-      '/bin/gcc',
+      ...TOOLS,
     ]);
     for (const env of [{ PATH: '/bin' }, { PATH: '/bin', CI: 'false' }, { PATH: '/bin', CI: '' }]) {
       const r = checkTestDeps(env, noTwisted);
@@ -94,7 +86,10 @@ describe('test dependency check', () => {
   it('lists every dependency once per package in the install hint, each with a package', () => {
     for (const d of TEST_DEPS) assert.ok(d.pkg && d.name);
     const r = checkTestDeps({ PATH: '', CI: 'true' }, machine([]));
-    assert.match(r.message, /--no-install-recommends buildbot buildbot-worker python3-twisted git make gcc$/);
+    assert.match(
+      r.message,
+      /--no-install-recommends buildbot buildbot-worker python3-twisted git make gcc automake cmake cargo$/,
+    );
   });
 
   it('stops scripts/run-tests.mjs before any test when CI is set and PATH hides git, make and gcc', () => {

@@ -155,3 +155,78 @@ export const C_PROJECT: Record<string, string> = {
   'lib/a.c': 'int f(int unused_param) {\n  int unused_var;\n  return 0;\n}\n',
   'lib/b.c': 'int g(void) {\n  int also_unused;\n  return 0;\n}\n',
 };
+
+/**
+ * An automake project with one test of each outcome, one of them in a subdirectory (its
+ * own summary block), as `make check` runs them with the parallel harness.
+ */
+export const AUTOMAKE_PROJECT: Record<string, string> = {
+  'configure.ac':
+    'AC_INIT([sample], [1.0])\nAM_INIT_AUTOMAKE([foreign -Wall])\nAC_CONFIG_FILES([Makefile sub/Makefile])\nAC_OUTPUT\n',
+  'Makefile.am':
+    'SUBDIRS = sub\nTESTS = pass.sh fail.sh skip.sh xfail.sh xpass.sh error.sh\nXFAIL_TESTS = xfail.sh xpass.sh\n',
+  'sub/Makefile.am': 'TESTS = deep.sh\n',
+  'pass.sh': '#!/bin/sh\nexit 0\n',
+  'fail.sh': '#!/bin/sh\necho "warning: from a test"\nexit 1\n',
+  'skip.sh': '#!/bin/sh\nexit 77\n',
+  'xfail.sh': '#!/bin/sh\nexit 1\n',
+  'xpass.sh': '#!/bin/sh\nexit 0\n',
+  'error.sh': '#!/bin/sh\nexit 99\n',
+  'sub/deep.sh': '#!/bin/sh\nexit 0\n',
+};
+
+/** Every CTest outcome: passed, failed, skipped, not run (missing program), disabled, timeout, WILL_FAIL. */
+export const CTEST_PROJECT: Record<string, string> = {
+  'CMakeLists.txt': `cmake_minimum_required(VERSION 3.19)
+project(sample NONE)
+enable_testing()
+add_test(NAME passes COMMAND sh -c "exit 0")
+add_test(NAME fails COMMAND sh -c "echo 'warning: from ctest'; exit 1")
+add_test(NAME skipped COMMAND sh -c "exit 77")
+set_tests_properties(skipped PROPERTIES SKIP_RETURN_CODE 77)
+add_test(NAME missing COMMAND /nonexistent/program)
+add_test(NAME "with space" COMMAND sh -c "exit 0")
+add_test(NAME disabled COMMAND sh -c "exit 0")
+set_tests_properties(disabled PROPERTIES DISABLED TRUE)
+add_test(NAME slow COMMAND sh -c "sleep 5")
+set_tests_properties(slow PROPERTIES TIMEOUT 1)
+add_test(NAME willfail COMMAND sh -c "exit 0")
+set_tests_properties(willfail PROPERTIES WILL_FAIL TRUE)
+`,
+};
+
+/** A crate without dependencies (builds offline): unit tests, an integration test binary and a doc-test. */
+export const CARGO_CRATE: Record<string, string> = {
+  'Cargo.toml': '[package]\nname = "sample"\nversion = "0.1.0"\nedition = "2021"\n',
+  'src/lib.rs': `pub fn add(a: i32, b: i32) -> i32 { a + b }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn adds() { assert_eq!(super::add(1, 1), 2); }
+    #[test]
+    fn fails() { assert_eq!(super::add(1, 1), 3); }
+    #[test]
+    #[ignore]
+    fn ignored() {}
+    #[test]
+    #[should_panic]
+    fn panics() { panic!("expected"); }
+}
+
+/// \`\`\`
+/// assert_eq!(sample::add(2, 2), 4);
+/// \`\`\`
+pub fn documented() {}
+`,
+  'tests/integration.rs': `#[test]
+fn integrates() { assert_eq!(sample::add(2, 3), 5); }
+#[test]
+fn integration_fails() { assert!(false, "nope"); }
+`,
+};
+
+/** Whether a command is on PATH (the build-system tests skip without theirs, outside CI). */
+export function onPath(command: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
+  AutomakeParser,
+  CargoTestParser,
+  CTestParser,
   feedText,
   GoTestJsonParser,
   GoTestParser,
@@ -11,6 +14,7 @@ import {
   NodeSpecParser,
   PytestParser,
   parseSuppressionFile,
+  stripAnsi,
   TapParser,
   type TestResultParser,
   type TestSummary,
@@ -21,9 +25,13 @@ import {
 import { FAILURE, SUCCESS, WARNINGS } from '../src/results.js';
 import { tempDir } from './helpers.js';
 import {
+  AUTOMAKE_PROJECT,
   C_PROJECT,
+  CARGO_CRATE,
+  CTEST_PROJECT,
   GO_SUITE,
   NODE_SUITE,
+  onPath,
   PERL_TAP,
   PYTEST_SUITE,
   PYTHON,
@@ -184,6 +192,116 @@ describe('test result parsers on real tool output', () => {
     const c = parseInPieces(new GoTestParser(), broken.combined);
     assert.equal(c.failed, 1, broken.combined);
     assert.deepEqual(c.failedNames, ['example.org/sample/broken']);
+  });
+});
+
+// Tools scripts/test-deps.mjs requires in CI (Debian automake, cmake, cargo): a developer
+// machine without them skips these tests with a warning from npm test.
+describe('test result parsers on real build-system output', () => {
+  const dir = tempDir('lathe-logparsers-build-');
+  after(() => dir.cleanup());
+
+  it('automake make check: result lines and the summary blocks of a recursive make', {
+    skip: !onPath('autoreconf') && 'no autoreconf',
+  }, () => {
+    const cwd = join(dir.path, 'automake');
+    writeFiles(cwd, AUTOMAKE_PROJECT);
+    for (const name of Object.keys(AUTOMAKE_PROJECT))
+      if (name.endsWith('.sh')) chmodSync(join(cwd, name), 0o755);
+    const setup = runTool('sh', ['-c', 'autoreconf -i && ./configure -q'], cwd);
+    assert.equal(setup.status, 0, setup.combined);
+    // AM_COLOR_TESTS: the harness colours its result lines, as on a terminal.
+    const run = runTool('make', ['check', 'AM_COLOR_TESTS=always'], cwd, { LC_ALL: 'C' });
+    assert.notEqual(run.status, 0, run.combined);
+    assert.match(stripAnsi(run.stdout), /# TOTAL: 1\n[\s\S]*# TOTAL: 6\n/, 'two summary blocks');
+    const expected = { passed: 2, failed: 3, skipped: 1, todo: 1, total: 7 };
+    const s = parseInPieces(new AutomakeParser(), run.combined);
+    assert.deepEqual(counts(s), expected);
+    assert.deepEqual(s.failedNames, ['fail.sh', 'xpass.sh', 'error.sh']);
+    // The summary blocks alone (result lines cut out) give the same counts.
+    const blocks = new AutomakeParser();
+    feedText(
+      blocks,
+      run.combined
+        .split('\n')
+        .filter((l) => !/(PASS|FAIL|SKIP|XFAIL|XPASS|ERROR)\u001b\[m: /.test(l))
+        .join('\n'),
+    );
+    assert.deepEqual(counts(blocks.summary()), expected);
+    // Cut before the summaries: the result lines seen so far.
+    const cut = parseInPieces(
+      new AutomakeParser(),
+      run.combined.slice(0, run.combined.indexOf('XPASS\u001b[m: ')),
+    );
+    assert.deepEqual(counts(cut), { passed: 2, failed: 1, skipped: 1, todo: 1, total: 5 });
+  });
+
+  it('ctest: every outcome, the summary line and the failed list', {
+    skip: !onPath('ctest') && 'no ctest',
+  }, () => {
+    const cwd = join(dir.path, 'ctest');
+    writeFiles(cwd, CTEST_PROJECT);
+    const setup = runTool('cmake', ['-S', '.', '-B', 'build'], cwd);
+    assert.equal(setup.status, 0, setup.combined);
+    const expectedNames = ['fails', 'missing', 'slow', 'willfail'];
+    // "with space" passes; disabled and skipped are skips; the summary says 4 failed out of 7.
+    const expected = { passed: 2, failed: 4, skipped: 2, todo: 0, total: 8 };
+    const runs = [[], ['-j2', '--output-on-failure']].map((args) => {
+      const run = runTool('ctest', args, join(cwd, 'build'));
+      assert.notEqual(run.status, 0, run.combined);
+      assert.match(run.stdout, /tests passed, 4 tests failed out of 7/);
+      const s = parseInPieces(new CTestParser(), run.combined);
+      assert.deepEqual(counts(s), expected, args.join(' '));
+      assert.deepEqual([...s.failedNames].sort(), expectedNames);
+      return run;
+    });
+    // From the summary line on (the per-test lines cut off): its figures and the failed list's
+    // names. CTest counts the skipped test among the 7 it ran, so it reads as passed here.
+    const out = runs[0]!.stdout;
+    const summaryOnly = new CTestParser();
+    feedText(summaryOnly, out.slice(out.lastIndexOf('\n', out.indexOf('% tests passed')) + 1));
+    const s = summaryOnly.summary();
+    assert.deepEqual([s.passed, s.failed], [3, 4]);
+    assert.deepEqual([...s.failedNames].sort(), expectedNames);
+  });
+
+  it('cargo test: test lines and result lines summed over the test binaries', {
+    skip: !onPath('cargo') && 'no cargo',
+  }, () => {
+    const cwd = join(dir.path, 'cargo');
+    writeFiles(cwd, CARGO_CRATE);
+    const env = {
+      CARGO_TARGET_DIR: join(dir.path, 'cargo-target'),
+      CARGO_HOME: join(dir.path, 'cargo-home'),
+      RUST_BACKTRACE: '0',
+    };
+    const run = runTool('cargo', ['test', '--offline', '--no-fail-fast'], cwd, env);
+    assert.equal(run.status, 101, run.combined);
+    assert.equal(
+      run.combined.match(/^test result: /gm)?.length,
+      3,
+      'unit tests, integration tests, doc-tests',
+    );
+    const expected = { passed: 4, failed: 2, skipped: 1, todo: 0, total: 7 };
+    const s = parseInPieces(new CargoTestParser(), run.combined);
+    assert.deepEqual(counts(s), expected);
+    assert.deepEqual([...s.failedNames].sort(), ['integration_fails', 'tests::fails']);
+    // Without the result lines (a run killed early): the test lines.
+    const lines = new CargoTestParser();
+    feedText(
+      lines,
+      run.combined
+        .split('\n')
+        .filter((l) => !l.startsWith('test result:'))
+        .join('\n'),
+    );
+    assert.deepEqual(counts(lines.summary()), expected);
+    // A crate that does not compile: no test ran, the crate failed.
+    writeFiles(cwd, { 'src/lib.rs': 'pub fn broken() -> i32 { "no" }\n' });
+    const broken = runTool('cargo', ['test', '--offline'], cwd, env);
+    const b = parseInPieces(new CargoTestParser(), broken.combined);
+    assert.deepEqual(counts(b), { passed: 0, failed: 1, skipped: 0, todo: 0, total: 1 }, broken.combined);
+    assert.deepEqual(b.failedNames, ['sample']);
   });
 });
 

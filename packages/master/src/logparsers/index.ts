@@ -1,3 +1,6 @@
+import { AutomakeParser } from './automake.js';
+import { CargoTestParser } from './cargo.js';
+import { CTestParser } from './ctest.js';
 import { GoTestJsonParser, GoTestParser } from './go.js';
 import { JUnitXmlParser } from './junit.js';
 import { NodeSpecParser } from './node-spec.js';
@@ -6,12 +9,16 @@ import type { TestParserOptions, TestResultParser } from './summary.js';
 import { TapParser } from './tap.js';
 import { UnittestParser } from './unittest.js';
 
+export * from './automake.js';
+export * from './cargo.js';
+export * from './ctest.js';
 export * from './go.js';
 export * from './junit.js';
 export * from './lines.js';
 export * from './node-spec.js';
 export * from './observe.js';
 export * from './pytest.js';
+export * from './python-regex.js';
 export * from './summary.js';
 export * from './tap.js';
 export * from './unittest.js';
@@ -26,6 +33,9 @@ export const TEST_OUTPUT_FORMATS = [
   'unittest',
   'go',
   'go-json',
+  'automake',
+  'ctest',
+  'cargo',
 ] as const;
 
 export type TestOutputFormat = (typeof TEST_OUTPUT_FORMATS)[number];
@@ -47,5 +57,11 @@ export function testResultParser(format: TestOutputFormat, options?: TestParserO
       return new GoTestParser(options);
     case 'go-json':
       return new GoTestJsonParser(options);
+    case 'automake':
+      return new AutomakeParser(options);
+    case 'ctest':
+      return new CTestParser(options);
+    case 'cargo':
+      return new CargoTestParser(options);
   }
 }

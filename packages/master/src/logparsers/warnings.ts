@@ -2,8 +2,11 @@
 // warning when the warning pattern matches at its start; suppressions drop known warnings by
 // file, text and line range; GNU Make's "Entering directory" lines give file names their
 // directory. Only the first `maxRecorded` warning lines are kept (memory is bounded).
+// Patterns given as text are Python regular expressions, as in Buildbot (python-regex.ts);
+// a RegExp object is used as it is.
 import { FAILURE, type Result, SUCCESS, WARNINGS, worstResult } from '../results.js';
 import { stripAnsi } from './lines.js';
+import { pythonRegExp } from './python-regex.js';
 
 export interface WarningSuppression {
   /** Matched from the start of the warning's file path (with directory); absent = any file. */
@@ -22,7 +25,7 @@ export interface ExtractedWarning {
 }
 
 export interface WarningCounterOptions {
-  /** Default `.*warning[: ].*`, case-insensitive. Matched at the start of each line. */
+  /** Default `(?i).*warning[: ].*` (Buildbot's). Matched at the start of each line. */
   readonly pattern?: RegExp | string;
   /**
    * How to find the file, line and text of a warning for suppressions: 'wholeLine' (no file
@@ -47,9 +50,9 @@ export interface WarningReport {
   readonly truncated: boolean;
 }
 
-export const DEFAULT_WARNING_PATTERN = /.*warning[: ].*/i;
-const MAKE_ENTER = /make.*: Entering directory [\u2019"`'](.*)[\u2019'`"]/;
-const MAKE_LEAVE = /make.*: Leaving directory/;
+export const DEFAULT_WARNING_PATTERN = pythonRegExp('(?i).*warning[: ].*');
+const MAKE_ENTER = pythonRegExp('make.*: Entering directory [\u2019"`\'](.*)[\u2019\'`"]');
+const MAKE_LEAVE = pythonRegExp('make.*: Leaving directory');
 
 interface CompiledSuppression {
   file: RegExp | undefined;
@@ -58,13 +61,13 @@ interface CompiledSuppression {
   end: number | undefined;
 }
 
-function toRegExp(r: RegExp | string, flags = ''): RegExp {
-  return typeof r === 'string' ? new RegExp(r, flags) : r;
+function toRegExp(r: RegExp | string): RegExp {
+  return typeof r === 'string' ? pythonRegExp(r) : r;
 }
 
 /** Anchors a pattern at the start of the text, like Python's re.match. */
-function anchored(r: RegExp | string, defaultFlags = ''): RegExp {
-  const re = toRegExp(r, defaultFlags);
+function anchored(r: RegExp | string): RegExp {
+  const re = toRegExp(r);
   return new RegExp(`^(?:${re.source})`, re.flags.replace(/[gy]/g, ''));
 }
 
@@ -81,7 +84,7 @@ export class WarningCounter {
   readonly #recorded: string[] = [];
 
   constructor(options: WarningCounterOptions = {}) {
-    this.#pattern = anchored(options.pattern ?? DEFAULT_WARNING_PATTERN, 'i');
+    this.#pattern = anchored(options.pattern ?? DEFAULT_WARNING_PATTERN);
     const ex = options.extract ?? 'wholeLine';
     this.#extract =
       ex === 'wholeLine'

@@ -1,126 +1,40 @@
 // Compile: a shell command whose output is scanned for compiler warnings (Buildbot's
-// Compile / WarningCountingShellCommand). Warnings make the step WARNINGS, more than
-// `maxWarnCount` make it FAILURE; the count goes to the `warnings-count` property, the
-// build's metrics and a `warnings (N)` log listing them.
+// Compile, a WarningCountingShellCommand: see warning-counting.ts).
 
-import {
-  WarningCounter,
-  type WarningCounterOptions,
-  type WarningSuppression,
-} from '../logparsers/warnings.js';
 import type { Result } from '../results.js';
-import { type StepValue, stepValue } from './args.js';
 import type { StepContext } from './contract.js';
-import { StepOptionError, stepNumber } from './option-values.js';
 import { ShellCommand, type ShellCommandOptions } from './shell.js';
+import { observeWarnings, reportWarnings, type WarningCountingOptions } from './warning-counting.js';
 
-/** WarningCounter's options, each (but `extract`) a value, a renderable or a function of the step context. */
-export interface CompileOptions extends ShellCommandOptions {
-  /** Default `.*warning[: ].*`, case-insensitive. Matched at the start of each line. */
-  readonly pattern?: StepValue<RegExp | string>;
-  /** A function of the line, not of the build: given as is, never rendered. */
-  readonly extract?: WarningCounterOptions['extract'];
-  readonly suppressions?: StepValue<readonly WarningSuppression[]>;
-  readonly directoryEnterPattern?: StepValue<RegExp | string | null>;
-  readonly directoryLeavePattern?: StepValue<RegExp | string | null>;
-  /** More warnings than this fail the step. */
-  readonly maxWarnCount?: StepValue<number>;
-  /** Warning lines kept for the "warnings" log (default 1000). */
-  readonly maxRecorded?: StepValue<number>;
+export interface CompileOptions extends Omit<ShellCommandOptions, 'command'>, WarningCountingOptions {
+  /** Default `make all`, as Buildbot's. */
+  readonly command?: ShellCommandOptions['command'];
 }
 
-export class Compile extends ShellCommand<CompileOptions> {
-  constructor(options: CompileOptions) {
+export class Compile extends ShellCommand<CompileOptions & ShellCommandOptions> {
+  constructor(options: CompileOptions = {}) {
     // Buildbot's Compile halts and fails the build on failure: nothing to test without a build.
-    super({ haltOnFailure: true, flunkOnFailure: true, ...options }, 'compile');
+    super(
+      {
+        haltOnFailure: true,
+        flunkOnFailure: true,
+        description: 'compiling',
+        command: ['make', 'all'],
+        ...options,
+      },
+      'compile',
+    );
   }
 
   override async run(ctx: StepContext): Promise<Result> {
-    // Rendered before the command starts: the counter reads its output from the first line.
-    const counter = new WarningCounter(await warningCounterOptions(this.options, ctx));
-    ctx.observeLog('stdio', counter);
+    const counter = await observeWarnings(this.options, ctx);
     const outcome = await this.runShell(ctx);
     await ctx.closeLog('stdio');
-    const report = counter.report();
-    // As Buildbot: the property accumulates over several counting steps of a build.
-    const before = Number(ctx.getProperty('warnings-count') ?? 0) || 0;
-    ctx.setProperty('warnings-count', before + report.count, 'WarningCountingShellCommand');
-    ctx.recordWarnings(report);
-    if (report.count > 0) {
-      const log = await ctx.addLog(`warnings (${report.count})`);
-      const more = report.truncated ? `… ${report.count - report.warnings.length} more\n` : '';
-      await log.write('o', `${report.warnings.join('\n')}\n${more}`);
-    }
+    await reportWarnings(counter, ctx);
     return counter.stepResult(await this.decode(ctx, outcome.rc));
   }
 }
 
-/** The counter's options for this build, each checked so a bad value names its option. */
-export async function warningCounterOptions(
-  o: CompileOptions,
-  ctx: StepContext,
-): Promise<WarningCounterOptions> {
-  const out: { -readonly [K in keyof WarningCounterOptions]: WarningCounterOptions[K] } = {};
-  if (o.extract !== undefined) out.extract = o.extract;
-  if (o.pattern !== undefined) out.pattern = await stepPattern(o.pattern, ctx, 'pattern');
-  if (o.directoryEnterPattern !== undefined)
-    out.directoryEnterPattern = await stepPattern(o.directoryEnterPattern, ctx, 'directoryEnterPattern');
-  if (o.directoryLeavePattern !== undefined)
-    out.directoryLeavePattern = await stepPattern(o.directoryLeavePattern, ctx, 'directoryLeavePattern');
-  if (o.suppressions !== undefined) out.suppressions = await stepSuppressions(o.suppressions, ctx);
-  if (o.maxWarnCount !== undefined) out.maxWarnCount = await stepNumber(o.maxWarnCount, ctx, 'maxWarnCount');
-  if (o.maxRecorded !== undefined) out.maxRecorded = await stepNumber(o.maxRecorded, ctx, 'maxRecorded');
-  return out;
-}
-
-/** A regular expression, or text that compiles to one (checked now, not on the first line). */
-async function stepPattern<P extends RegExp | string | null>(
-  value: StepValue<P>,
-  ctx: StepContext,
-  option: string,
-): Promise<P> {
-  const v: unknown = await stepValue(value, ctx);
-  if (v === null || v instanceof RegExp) return v as P;
-  if (typeof v === 'string') {
-    try {
-      new RegExp(v);
-      return v as P;
-    } catch {
-      throw new StepOptionError(option, v, 'a regular expression');
-    }
-  }
-  throw new StepOptionError(option, v, 'a regular expression');
-}
-
-/** Suppressions: a list of `{ file?, warning?, start?, end? }`, e.g. from a JSON property. */
-async function stepSuppressions(
-  value: StepValue<readonly WarningSuppression[]>,
-  ctx: StepContext,
-): Promise<WarningSuppression[]> {
-  const list: unknown = await stepValue(value, ctx);
-  if (!Array.isArray(list)) throw new StepOptionError('suppressions', list, 'a list of suppressions');
-  const out: WarningSuppression[] = [];
-  for (const [i, item] of list.entries()) {
-    const option = `suppressions[${i}]`;
-    if (typeof item !== 'object' || item === null || Array.isArray(item))
-      throw new StepOptionError(option, item, 'an object { file?, warning?, start?, end? }');
-    const s = item as Record<string, unknown>;
-    const one: { -readonly [K in keyof WarningSuppression]: WarningSuppression[K] } = {};
-    if (s.file != null)
-      one.file = await stepPattern<RegExp | string>(s.file as RegExp | string, ctx, `${option}.file`);
-    if (s.warning != null)
-      one.warning = await stepPattern<RegExp | string>(
-        s.warning as RegExp | string,
-        ctx,
-        `${option}.warning`,
-      );
-    if (s.start != null) one.start = await stepNumber(s.start as number, ctx, `${option}.start`);
-    if (s.end != null) one.end = await stepNumber(s.end as number, ctx, `${option}.end`);
-    out.push(one);
-  }
-  return out;
-}
-
-export function compile(options: CompileOptions): Compile {
+export function compile(options: CompileOptions = {}): Compile {
   return new Compile(options);
 }

@@ -1,6 +1,7 @@
 export * from './args.js';
 export * from './base.js';
 export * from './compile.js';
+export * from './configure.js';
 export * from './contract.js';
 export * from './fs.js';
 export * from './git.js';
@@ -11,3 +12,4 @@ export * from './shell.js';
 export * from './test.js';
 export * from './transfer/index.js';
 export * from './trigger.js';
+export * from './warning-counting.js';

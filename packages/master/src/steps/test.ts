@@ -1,19 +1,24 @@
 // Test: a shell command whose output a test result parser reads (TAP, JUnit XML, node:test
-// spec, pytest, unittest, go test). The counts become properties and build metrics; failed
+// spec, pytest, unittest, go test…). The counts become properties and build metrics; failed
 // tests make the step FAILURE even when the runner exits 0, and the failing names go to a
-// `failed tests` log.
+// `failed tests` log. As Buildbot's Test (a WarningCountingShellCommand), its stdio is also
+// scanned for warnings (warning-counting.ts), and a failure only warns the build when
+// flunkOnFailure is turned off.
 
 import { TEST_OUTPUT_FORMATS, type TestOutputFormat, testResultParser } from '../logparsers/index.js';
-import type { TestSummary } from '../logparsers/summary.js';
+import type { TestResultParser, TestSummary } from '../logparsers/summary.js';
 import { FAILURE, type Result, worstResult } from '../results.js';
 import { type StepValue, stepValue } from './args.js';
 import type { StepContext } from './contract.js';
 import { StepOptionError, stepNumber, stepString } from './option-values.js';
 import { ShellCommand, type ShellCommandOptions } from './shell.js';
+import { observeWarnings, reportWarnings, type WarningCountingOptions } from './warning-counting.js';
 
-export interface TestOptions extends ShellCommandOptions {
-  /** How the runner reports results. */
-  readonly format: StepValue<TestOutputFormat>;
+export interface TestOptions extends Omit<ShellCommandOptions, 'command'>, WarningCountingOptions {
+  /** Default `make test`, as Buildbot's. */
+  readonly command?: ShellCommandOptions['command'];
+  /** How the runner reports results; without one only the exit code and warnings count. */
+  readonly format?: StepValue<TestOutputFormat>;
   /** Failing test names kept for the `failed tests` log; bounds memory on huge suites (default 200). */
   readonly maxFailedNames?: StepValue<number>;
   /**
@@ -32,15 +37,33 @@ export const TEST_PROPERTIES = {
   todo: 'tests-todo',
 } as const;
 
-export class Test extends ShellCommand<TestOptions> {
-  constructor(options: TestOptions) {
-    super(options, 'test');
+export class Test extends ShellCommand<TestOptions & ShellCommandOptions> {
+  constructor(options: TestOptions = {}) {
+    super({ warnOnFailure: true, description: 'testing', command: ['make', 'test'], ...options }, 'test');
   }
 
   override async run(ctx: StepContext): Promise<Result> {
-    // Rendered before the command starts: the parser reads its output from the first line.
+    // Both readers are set up before the command starts: they read its output from the first line.
+    const counter = await observeWarnings(this.options, ctx);
+    const tests =
+      this.options.format === undefined ? null : await this.#observeTests(this.options.format, ctx);
+    const outcome = await this.runShell(ctx, false, tests?.file ? { logfiles: { results: tests.file } } : {});
+    // A report's last line often has no newline: close the logs so the readers see it.
+    if (tests) await ctx.closeLog(tests.source);
+    await ctx.closeLog('stdio');
+    await reportWarnings(counter, ctx);
+    const result = counter.stepResult(await this.decode(ctx, outcome.rc));
+    if (!tests) return result;
+    const summary = await this.#reportTests(tests.parser.summary(), ctx);
+    return summary.failed > 0 ? (worstResult(result, FAILURE) ?? FAILURE) : result;
+  }
+
+  async #observeTests(
+    format: StepValue<TestOutputFormat>,
+    ctx: StepContext,
+  ): Promise<{ parser: TestResultParser; file: string; source: string }> {
     const parser = testResultParser(
-      await stepFormat(this.options.format, ctx),
+      await stepFormat(format, ctx),
       this.options.maxFailedNames === undefined
         ? {}
         : { maxFailedNames: await stepNumber(this.options.maxFailedNames, ctx, 'maxFailedNames') },
@@ -52,10 +75,11 @@ export class Test extends ShellCommand<TestOptions> {
     // An empty name (e.g. a property left unset) means: parse stdout.
     const source = file ? 'results' : 'stdio';
     ctx.observeLog(source, parser);
-    const outcome = await this.runShell(ctx, false, file ? { logfiles: { results: file } } : {});
-    // A report's last line often has no newline: close the log so the parser sees it.
-    await ctx.closeLog(source);
-    const summary = parser.summary();
+    return { parser, file, source };
+  }
+
+  /** The counts as properties, metrics and the step's state; failing names in a log. */
+  async #reportTests(summary: TestSummary, ctx: StepContext): Promise<TestSummary> {
     for (const [kind, name] of Object.entries(TEST_PROPERTIES)) {
       ctx.setProperty(name, summary[kind as keyof typeof TEST_PROPERTIES], this.name);
     }
@@ -66,8 +90,7 @@ export class Test extends ShellCommand<TestOptions> {
       const more = summary.failedNamesTruncated ? '… and more\n' : '';
       await log.write('o', `${summary.failedNames.join('\n')}\n${more}`);
     }
-    const rc = await this.decode(ctx, outcome.rc);
-    return summary.failed > 0 ? (worstResult(rc, FAILURE) ?? FAILURE) : rc;
+    return summary;
   }
 }
 
@@ -86,6 +109,6 @@ function describeTests(name: string, s: TestSummary): string {
   return `${name}: ${parts.join(', ')}`;
 }
 
-export function test(options: TestOptions): Test {
+export function test(options: TestOptions = {}): Test {
   return new Test(options);
 }
