@@ -3,6 +3,7 @@
 import { DEFAULT_DATABASE_URL } from '../db/connection.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { SourceLocator } from './locate.js';
+import { resolveWww } from './www.js';
 import {
   DEFAULT_BUILDBOT_URL,
   DEFAULT_KEEPALIVE,
@@ -140,7 +141,6 @@ export function validateConfig(raw: unknown, file: string, sourceText?: string):
   const schedulers = list('schedulers');
   const changeSources = list('changeSources');
   const reporters = list('reporters');
-  if (raw.www !== undefined && !isObject(raw.www)) top('www', `must be an object, got ${describe(raw.www)}`);
   for (const key of ['title', 'buildbotURL'] as const) {
     if (raw[key] !== undefined && typeof raw[key] !== 'string')
       top(key, `must be a string, got ${describe(raw[key])}`);
@@ -149,6 +149,8 @@ export function validateConfig(raw: unknown, file: string, sourceText?: string):
     const problem = checkBuildbotURL(raw.buildbotURL);
     if (problem) top('buildbotURL', problem);
   }
+
+  const www = resolveWww(raw.www, (raw.buildbotURL as string | undefined) ?? DEFAULT_BUILDBOT_URL, top);
 
   if (raw.properties !== undefined && !isPlainRecord(raw.properties))
     top('properties', 'must be a plain object');
@@ -178,7 +180,7 @@ export function validateConfig(raw: unknown, file: string, sourceText?: string):
     schedulers,
     changeSources,
     reporters,
-    www: (raw.www as Obj | undefined) ?? {},
+    www,
   };
 }
 

@@ -1,0 +1,135 @@
+// Realtime: subscribe to topic patterns of the message queue over WebSocket or SSE and get
+// each event with the full resource and its position; reconnect with the last position
+// seen and get what was missed (or a `resync`).
+//
+// WebSocket `/api/v2/ws`, JSON text frames:
+//   → { "cmd": "subscribe", "topic": "builders.3.builds", "after": "<stream>:<seq>", "id": 1 }
+//   → { "cmd": "unsubscribe", "topic": "builders.3.builds", "id": 2 }
+//   ← { "type": "subscribed" | "unsubscribed", "topic", "id", "position" }
+//   ← { "type": "event", "topic", "event", "resourceType", "position", "resource" }
+//   ← { "type": "resync", "reason", "position" }
+//   (events and resyncs also carry "subscription": the topic pattern they answer)
+//   ← { "type": "error", "id"?, "error" }
+// SSE `/api/v2/sse?topic=…&topic=…` (resume: the `Last-Event-ID` header browsers send, or
+// `after=`): `id: <stream>:<seq>`, `event: <event>` or `resync`, `data:` the JSON above.
+//
+// A client that does not keep up (more than MAX_BUFFERED bytes waiting) is disconnected;
+// it reconnects from its last position and loses nothing that is still retained.
+import type { FastifyInstance } from 'fastify';
+import type { WebSocket } from '@fastify/websocket';
+import {
+  formatPosition,
+  type MessageQueue,
+  type MqMessage,
+  type MqSubscription,
+  parsePosition,
+} from '../api/mq/queue.js';
+
+export const MAX_BUFFERED = 8 * 1024 * 1024;
+const MAX_TOPICS = 100;
+
+export interface RealtimeOptions {
+  readonly heartbeatSeconds: number;
+}
+
+function frame(m: MqMessage): Record<string, unknown> {
+  if (m.type === 'resync') return { type: 'resync', reason: m.reason, position: formatPosition(m.position) };
+  return {
+    type: 'event',
+    topic: m.topic,
+    event: m.event,
+    resourceType: m.resourceType,
+    position: formatPosition(m.position),
+    resource: m.resource,
+  };
+}
+
+function checkTopic(topic: unknown): string | undefined {
+  if (typeof topic !== 'string' || topic === '' || topic.length > 500) return undefined;
+  return topic.split('.').every((s) => s !== '') ? topic : undefined;
+}
+
+export function registerRealtime(app: FastifyInstance, queue: MessageQueue, options: RealtimeOptions): void {
+  app.get('/api/v2/ws', { websocket: true }, (socket: WebSocket) => {
+    const subs = new Map<string, MqSubscription>();
+    const send = (obj: unknown) => {
+      if (socket.readyState !== socket.OPEN) return;
+      if (socket.bufferedAmount > MAX_BUFFERED) {
+        socket.close(1013, 'too slow: reconnect and resume');
+        return;
+      }
+      socket.send(JSON.stringify(obj));
+    };
+    socket.on('message', async (data: Buffer) => {
+      let cmd: { cmd?: unknown; topic?: unknown; after?: unknown; id?: unknown };
+      try {
+        cmd = JSON.parse(String(data));
+      } catch {
+        return send({ type: 'error', error: 'not JSON' });
+      }
+      const id = cmd.id ?? null;
+      const topic = checkTopic(cmd.topic);
+      if (!topic) return send({ type: 'error', id, error: 'topic must be a dotted pattern such as builds.*.finished' });
+      if (cmd.cmd === 'unsubscribe') {
+        subs.get(topic)?.unsubscribe();
+        subs.delete(topic);
+        return send({ type: 'unsubscribed', id, topic });
+      }
+      if (cmd.cmd !== 'subscribe') return send({ type: 'error', id, error: 'cmd must be subscribe or unsubscribe' });
+      if (subs.has(topic)) return send({ type: 'error', id, error: `already subscribed to ${topic}` });
+      if (subs.size >= MAX_TOPICS) return send({ type: 'error', id, error: `at most ${MAX_TOPICS} subscriptions` });
+      let after: ReturnType<typeof parsePosition>;
+      if (cmd.after !== undefined && cmd.after !== null) {
+        after = typeof cmd.after === 'string' ? parsePosition(cmd.after) : undefined;
+        if (!after) return send({ type: 'error', id, error: 'after must be a position the server sent' });
+      }
+      // Answered before any replayed event, so the client knows the subscription stands.
+      send({ type: 'subscribed', id, topic, position: formatPosition(queue.position()) });
+      const sub = await queue.subscribe([topic], (m) => send({ ...frame(m), subscription: topic }), after ? { after } : {});
+      if (socket.readyState !== socket.OPEN) sub.unsubscribe();
+      else subs.set(topic, sub);
+    });
+    socket.on('close', () => {
+      for (const sub of subs.values()) sub.unsubscribe();
+      subs.clear();
+    });
+  });
+
+  app.get('/api/v2/sse', async (req, reply) => {
+    const params = new URLSearchParams(req.url.slice(req.url.indexOf('?') + 1));
+    const topics = params.getAll('topic').map(checkTopic);
+    if (topics.length === 0 || topics.length > MAX_TOPICS || topics.includes(undefined))
+      return reply
+        .code(400)
+        .send({ error: `1..${MAX_TOPICS} topic parameters, dotted patterns such as builds.*.finished`, param: 'topic' });
+    const resumeText = (req.headers['last-event-id'] as string | undefined) ?? params.get('after') ?? undefined;
+    const after = resumeText === undefined ? undefined : parsePosition(resumeText);
+    if (resumeText !== undefined && !after)
+      return reply.code(400).send({ error: 'Last-Event-ID/after must be a position the server sent', param: 'after' });
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
+    let sub: MqSubscription | undefined;
+    const close = () => {
+      clearInterval(heartbeat);
+      sub?.unsubscribe();
+      if (!res.writableEnded) res.end();
+    };
+    const write = (m: MqMessage) => {
+      if (res.writableEnded) return;
+      if (res.writableLength > MAX_BUFFERED) return close();
+      const event = m.type === 'resync' ? 'resync' : m.event;
+      res.write(`id: ${formatPosition(m.position)}\nevent: ${event}\ndata: ${JSON.stringify(frame(m))}\n\n`);
+    };
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), options.heartbeatSeconds * 1000);
+    heartbeat.unref();
+    req.raw.on('close', close);
+    res.write(`: position ${formatPosition(queue.position())}\n\n`);
+    sub = await queue.subscribe(topics as string[], write, after ? { after } : {});
+    if (res.writableEnded) sub.unsubscribe();
+  });
+}
