@@ -42,14 +42,22 @@ export async function seedApiData(data: DataLayer): Promise<ApiSeed> {
   let buildsetid = 0;
   const alphaBuilds: { buildid: number; number: number; buildrequestid: number }[] = [];
   for (let i = 0; i < 5; i++) {
-    const bs = await data.buildsets.add({ sourcestampids: [sourcestampid], builderids: [alpha, beta], reason: `r${i}` });
+    const bs = await data.buildsets.add({
+      sourcestampids: [sourcestampid],
+      builderids: [alpha, beta],
+      reason: `r${i}`,
+    });
     buildsetid = bs.buildsetid;
     const brid = bs.buildrequestids.get(alpha)!;
     await data.buildrequests.claim([brid], masterid);
     const b = await data.builds.add({ builderid: alpha, buildrequestid: brid, workerid, masterid });
     alphaBuilds.push({ ...b, buildrequestid: brid });
     if (i < 4) {
-      await data.builds.finish(b.buildid, i === 2 ? FAILURE : SUCCESS, i === 2 ? 'failed test' : 'build successful');
+      await data.builds.finish(
+        b.buildid,
+        i === 2 ? FAILURE : SUCCESS,
+        i === 2 ? 'failed test' : 'build successful',
+      );
       await data.buildrequests.complete([brid], i === 2 ? FAILURE : SUCCESS, masterid);
     }
   }

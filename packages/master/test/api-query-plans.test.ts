@@ -14,7 +14,15 @@ import type { Database } from '../src/db/schema.js';
 import { type ApiSeed, examplePaths, seedApiData } from './api-fixtures.js';
 import { openRecordedData, tempDir } from './helpers.js';
 
-const HISTORY = new Set(['builds', 'buildrequests', 'changes', 'change_files', 'change_properties', 'steps', 'logs']);
+const HISTORY = new Set([
+  'builds',
+  'buildrequests',
+  'changes',
+  'change_files',
+  'change_properties',
+  'steps',
+  'logs',
+]);
 
 describe('query plans of every data API collection (real SQLite)', () => {
   const dir = tempDir('lathe-api-plans-');
@@ -41,7 +49,10 @@ describe('query plans of every data API collection (real SQLite)', () => {
     const out = [];
     for (const q of sent) {
       if (!/^select /.test(q.sql)) continue;
-      const { rows } = await kysely.executeQuery<{ detail: string }>({ ...q, sql: `EXPLAIN QUERY PLAN ${q.sql}` });
+      const { rows } = await kysely.executeQuery<{ detail: string }>({
+        ...q,
+        sql: `EXPLAIN QUERY PLAN ${q.sql}`,
+      });
       out.push({ sql: q.sql, plan: rows.map((r) => r.detail).join(' | ') });
     }
     return out;
@@ -63,7 +74,11 @@ describe('query plans of every data API collection (real SQLite)', () => {
       // A page must come off the index in order; the rows a page's computed fields read
       // (`… in (ids of the page)`) are bounded by the page and may be sorted.
       if (/\blimit\b/.test(sql))
-        assert.doesNotMatch(plan, /TEMP B-TREE FOR ORDER BY/, `${path} ${JSON.stringify(query)}: sort step: ${plan}\n${sql}`);
+        assert.doesNotMatch(
+          plan,
+          /TEMP B-TREE FOR ORDER BY/,
+          `${path} ${JSON.stringify(query)}: sort step: ${plan}\n${sql}`,
+        );
     }
     return plans.length;
   }

@@ -130,8 +130,9 @@ describe('data API realtime over the master’s bus (real SQLite, HTTP, WebSocke
 
   it('publishes every write with the full resource at each path it lives at', async () => {
     const got: MqMessage[] = [];
-    const sub = await queue.subscribe(['builds.*.finished', `builders.${seed.alpha}.builds.*.finished`], (m) =>
-      got.push(m),
+    const sub = await queue.subscribe(
+      ['builds.*.finished', `builders.${seed.alpha}.builds.*.finished`],
+      (m) => got.push(m),
     );
     const got2: MqMessage[] = [];
     const sub2 = await queue.subscribe([`builders.${seed.alpha}.builds.*.finished`], (m) => got2.push(m));
@@ -205,7 +206,11 @@ describe('data API realtime over the master’s bus (real SQLite, HTTP, WebSocke
       ],
     );
     const seqs = resumed.map((m) => parsePosition(m.position as string)!.seq);
-    assert.deepEqual([...seqs].sort((a, b) => a - b), seqs, 'in position order');
+    assert.deepEqual(
+      [...seqs].sort((a, b) => a - b),
+      seqs,
+      'in position order',
+    );
     assert.ok(seqs[0]! > parsePosition(last)!.seq);
     second.close();
     await second.closed;

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { DataApi } from '../src/api/data-api.js';
 import { InProcessQueue } from '../src/api/mq/in-process.js';
@@ -51,7 +51,11 @@ describe('data API: REST over HTTP and in process (real SQLite, real HTTP)', () 
   it('reads every declared path over HTTP and in process, with the same non-empty answer', async () => {
     const paths = examplePaths(seed);
     const declared = api.router.routes.map((r) => r.path.pattern);
-    assert.deepEqual([...declared].sort(), Object.keys(paths).sort(), 'an example path for every declaration');
+    assert.deepEqual(
+      [...declared].sort(),
+      Object.keys(paths).sort(),
+      'an example path for every declaration',
+    );
     for (const { type, path } of api.router.routes) {
       const concrete = paths[path.pattern]!;
       assert.equal(api.router.match(concrete)?.path, path, `${concrete} routes to ${path.pattern}`);
@@ -61,7 +65,8 @@ describe('data API: REST over HTTP and in process (real SQLite, real HTTP)', () 
       const resources = overHttp[type.plural] as Record<string, unknown>[];
       assert.ok(resources.length > 0, `${concrete} found something`);
       if (!path.collection) assert.equal(resources.length, 1, concrete);
-      for (const r of resources) assert.deepEqual(Object.keys(r), Object.keys(type.fields), `${concrete}: full resource`);
+      for (const r of resources)
+        assert.deepEqual(Object.keys(r), Object.keys(type.fields), `${concrete}: full resource`);
     }
   });
 
@@ -132,7 +137,9 @@ describe('data API: REST over HTTP and in process (real SQLite, real HTTP)', () 
       { number: 5, results: null },
     ]);
     const numbers = async (q: string) =>
-      (await list(`${b}?field=number&${q.includes('order=') ? '' : 'order=number&'}${q}`)).map((r) => r.number);
+      (await list(`${b}?field=number&${q.includes('order=') ? '' : 'order=number&'}${q}`)).map(
+        (r) => r.number,
+      );
     assert.deepEqual(await numbers('results=2'), [3]);
     assert.deepEqual(await numbers('results__eq=0'), [1, 2, 4]);
     assert.deepEqual(await numbers('results__ne=0'), [3], 'ne never matches NULL, as in SQL');
@@ -153,7 +160,10 @@ describe('data API: REST over HTTP and in process (real SQLite, real HTTP)', () 
     assert.deepEqual(await numbers('order=-number&limit=2&offset=1'), [4, 3]);
     assert.deepEqual(await numbers('offset=3'), [4, 5]);
     // Default: newest first, a page of at most 200, no total unless asked.
-    assert.deepEqual((await list(`${b}?field=number`)).map((r) => r.number), [5, 4, 3, 2, 1]);
+    assert.deepEqual(
+      (await list(`${b}?field=number`)).map((r) => r.number),
+      [5, 4, 3, 2, 1],
+    );
     const counted = await json(`${b}?field=number&limit=2&total=true&results=0`);
     assert.equal((counted.meta as { total: number }).total, 3);
     assert.equal((counted.builds as unknown[]).length, 2);
@@ -211,7 +221,13 @@ describe('data API: REST over HTTP and in process (real SQLite, real HTTP)', () 
   });
 
   it('answers 404 for unknown paths and resources that do not exist', async () => {
-    for (const path of ['/nothing', '/builds/999999', '/builders/nosuch', `/builders/${seed.alpha}/builds/77`, '/builds/1/steps/9']) {
+    for (const path of [
+      '/nothing',
+      '/builds/999999',
+      '/builders/nosuch',
+      `/builders/${seed.alpha}/builds/77`,
+      '/builds/1/steps/9',
+    ]) {
       const res = await http(path);
       assert.equal(res.status, 404, path);
       assert.ok(((await res.json()) as { error: string }).error);
@@ -260,13 +276,22 @@ describe('data API: REST over HTTP and in process (real SQLite, real HTTP)', () 
     assert.equal(await raw.text(), `${seed.logLines.join('\n')}\n`);
 
     const expected = seed.logLines.flatMap((l, i) => (l.startsWith('warning') ? [i] : []));
-    assert.deepEqual(await json(`/logs/${id}/search?q=warning`), { matches: expected, meta: { truncated: false } });
-    assert.deepEqual(await json(`/logs/${id}/search?q=WARNING&icase=true`), { matches: expected, meta: { truncated: false } });
+    assert.deepEqual(await json(`/logs/${id}/search?q=warning`), {
+      matches: expected,
+      meta: { truncated: false },
+    });
+    assert.deepEqual(await json(`/logs/${id}/search?q=WARNING&icase=true`), {
+      matches: expected,
+      meta: { truncated: false },
+    });
     assert.deepEqual(await json(`/logs/${id}/search?q=${encodeURIComponent('^line 1\\d$')}&regex=true`), {
       matches: [11, 12, 13, 14, 15, 16, 18, 19],
       meta: { truncated: false },
     });
-    assert.deepEqual(await json(`/logs/${id}/search?q=line&limit=2`), { matches: [0, 1], meta: { truncated: true } });
+    assert.deepEqual(await json(`/logs/${id}/search?q=line&limit=2`), {
+      matches: [0, 1],
+      meta: { truncated: true },
+    });
     const badRegex = await http(`/logs/${id}/search?q=${encodeURIComponent('(')}&regex=true`);
     assert.equal(badRegex.status, 400);
     assert.equal((await http('/logs/999999/raw')).status, 404);
@@ -284,7 +309,10 @@ describe('data API: REST over HTTP and in process (real SQLite, real HTTP)', () 
   });
 });
 
-function rawGet(url: string, headers: Record<string, string>): Promise<{ headers: Record<string, unknown>; body: Buffer }> {
+function rawGet(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ headers: Record<string, unknown>; body: Buffer }> {
   return new Promise((resolve, reject) => {
     request(url, { headers }, (res) => {
       const chunks: Buffer[] = [];

@@ -3,8 +3,15 @@
 // in Buildbot's shape: `{ builds: [ … ], meta: { total?, next? } }`.
 import type { CollectionRead, ColumnValue, Condition } from '../data/collection.js';
 import type { DataLayer } from '../data/index.js';
-import { encodeCursor, type Filter, type FilterValue, parseQuery, type QueryInput, type QuerySpec } from './query.js';
-import { columnOf, type Constraints, type FieldDecl, type ResourceType } from './resource.js';
+import {
+  encodeCursor,
+  type Filter,
+  type FilterValue,
+  parseQuery,
+  type QueryInput,
+  type QuerySpec,
+} from './query.js';
+import { type Constraints, columnOf, type FieldDecl, type ResourceType } from './resource.js';
 import { RESOURCE_TYPES } from './resources/index.js';
 import { type MatchedPath, PathRouter } from './router.js';
 

@@ -33,7 +33,8 @@ export async function logContents(
   const limit = Math.min(range.limit ?? MAX_CONTENT_LINES, MAX_CONTENT_LINES);
   const last = Math.min(offset + limit, log.numLines) - 1;
   const lines = await data.logs.lines(logid, offset, last);
-  const logchunks = lines.length === 0 ? [] : [{ logid, firstline: offset, content: `${lines.join('\n')}\n` }];
+  const logchunks =
+    lines.length === 0 ? [] : [{ logid, firstline: offset, content: `${lines.join('\n')}\n` }];
   return { logchunks, meta: { total: log.numLines } };
 }
 

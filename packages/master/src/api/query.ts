@@ -113,7 +113,8 @@ export function parseQuery(input: QueryInput, type: ResourceType, path: PathDecl
           break;
         case 'limit':
           limit = nonNegativeInteger(param, one);
-          if (limit > MAX_LIMIT) throw new QueryError(param, `limit ${limit} is above the maximum ${MAX_LIMIT}`);
+          if (limit > MAX_LIMIT)
+            throw new QueryError(param, `limit ${limit} is above the maximum ${MAX_LIMIT}`);
           break;
         case 'offset':
           offset = nonNegativeInteger(param, one);
@@ -132,7 +133,8 @@ export function parseQuery(input: QueryInput, type: ResourceType, path: PathDecl
     const op = split < 0 ? 'eq' : param.slice(split + 2);
     const decl = type.fields[name];
     if (!decl) {
-      if (split >= 0) throw new QueryError(param, `${type.plural} have no field ${JSON.stringify(name)}`, name);
+      if (split >= 0)
+        throw new QueryError(param, `${type.plural} have no field ${JSON.stringify(name)}`, name);
       throw new QueryError(param, `unknown query parameter ${JSON.stringify(param)}`);
     }
     if (!(FILTER_OPS as readonly string[]).includes(op))
@@ -141,7 +143,8 @@ export function parseQuery(input: QueryInput, type: ResourceType, path: PathDecl
         `unknown filter operator ${JSON.stringify(op)} on ${name} (one of ${FILTER_OPS.join(', ')})`,
         name,
       );
-    if (!isFilterable(decl)) throw new QueryError(param, `${type.plural} cannot be filtered by ${name}`, name);
+    if (!isFilterable(decl))
+      throw new QueryError(param, `${type.plural} cannot be filtered by ${name}`, name);
     filters.push(parseFilter(param, name, op as FilterOp, decl, values));
   }
 

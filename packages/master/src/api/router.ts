@@ -48,7 +48,10 @@ export class PathRouter {
   }
 }
 
-function matchSegments(route: Route, segments: readonly string[]): Record<string, number | string> | undefined {
+function matchSegments(
+  route: Route,
+  segments: readonly string[],
+): Record<string, number | string> | undefined {
   if (route.segments.length !== segments.length) return undefined;
   const params: Record<string, number | string> = {};
   for (let i = 0; i < segments.length; i++) {

@@ -41,7 +41,10 @@ export function resolveWww(
   if (typeof port === 'string') issue('www.port', port);
   if (www.host !== undefined && (typeof www.host !== 'string' || www.host === ''))
     issue('www.host', 'must be an address such as 127.0.0.1 or 0.0.0.0');
-  if (www.baseURL !== undefined && (typeof www.baseURL !== 'string' || !/^https?:\/\/[^/]+\/$|^https?:\/\/[^/]+\/.*\/$/.test(www.baseURL)))
+  if (
+    www.baseURL !== undefined &&
+    (typeof www.baseURL !== 'string' || !/^https?:\/\/[^/]+\/$|^https?:\/\/[^/]+\/.*\/$/.test(www.baseURL))
+  )
     issue('www.baseURL', 'must be an absolute http(s) URL ending with /');
   const resolvedPort = typeof port === 'string' ? { port: DEFAULT_WWW_PORT, host: null } : port;
   if (resolvedPort.host !== null && www.host !== undefined && www.host !== resolvedPort.host)

@@ -7,7 +7,11 @@ import type { DataContext } from './context.js';
 export type ColumnValue = number | string;
 
 export type Condition =
-  | { readonly column: string; readonly op: 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'; readonly value: ColumnValue }
+  | {
+      readonly column: string;
+      readonly op: 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+      readonly value: ColumnValue;
+    }
   | { readonly column: string; readonly op: 'in' | 'notin'; readonly values: readonly ColumnValue[] }
   /** Substring, any of the values; LIKE with `%`, `_` and `\` escaped. */
   | { readonly column: string; readonly op: 'contains'; readonly values: readonly string[] }
@@ -46,7 +50,9 @@ function condition(eb: Eb, c: Condition) {
     case 'in':
       return c.values.length === 0 ? eb.val(0).$castTo<boolean>() : eb(eb.ref(c.column), 'in', [...c.values]);
     case 'notin':
-      return c.values.length === 0 ? eb.val(1).$castTo<boolean>() : eb(eb.ref(c.column), 'not in', [...c.values]);
+      return c.values.length === 0
+        ? eb.val(1).$castTo<boolean>()
+        : eb(eb.ref(c.column), 'not in', [...c.values]);
     case 'contains':
       return eb.or(
         c.values.map((v) => sql<boolean>`${eb.ref(c.column)} like ${`%${escapeLike(v)}%`} escape '\\'`),
@@ -86,7 +92,8 @@ export class CollectionData {
     }
     for (const term of read.order) q = q.orderBy(sql.ref(term.column), term.desc ? 'desc' : 'asc');
     if (read.limit !== undefined) q = q.limit(read.limit);
-    if (read.offset !== undefined) q = read.limit === undefined ? q.limit(-1).offset(read.offset) : q.offset(read.offset);
+    if (read.offset !== undefined)
+      q = read.limit === undefined ? q.limit(-1).offset(read.offset) : q.offset(read.offset);
     const rows = (await q.execute()) as Record<string, unknown>[];
     if (!read.total) return { rows };
     const counted = await filtered(

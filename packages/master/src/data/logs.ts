@@ -235,7 +235,11 @@ export class LogsData {
    * The log's lines in stored chunks, from the chunk holding `fromLine` on, with stream
    * prefixes removed from stdio logs (what a log search reads). Memory stays at one page.
    */
-  async *lineChunks(logid: number, fromLine = 0, pageSize = 16): AsyncGenerator<{ firstLine: number; lines: string[] }> {
+  async *lineChunks(
+    logid: number,
+    fromLine = 0,
+    pageSize = 16,
+  ): AsyncGenerator<{ firstLine: number; lines: string[] }> {
     const log = await this.get(logid);
     if (!log) throw new NotFoundError('log', logid);
     let after = fromLine - MAX_CHUNK_LINES;

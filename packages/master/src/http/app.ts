@@ -46,7 +46,8 @@ function sendJson(req: FastifyRequest, reply: FastifyReply, body: unknown, cache
 
 function logid(req: FastifyRequest): number {
   const raw = (req.params as { logid: string }).logid;
-  if (!/^\d{1,15}$/.test(raw)) throw new QueryError('logid', `log id must be an integer, not ${JSON.stringify(raw)}`);
+  if (!/^\d{1,15}$/.test(raw))
+    throw new QueryError('logid', `log id must be an integer, not ${JSON.stringify(raw)}`);
   return Number(raw);
 }
 
@@ -87,7 +88,10 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
     const q = req.query as Query;
     for (const param of Object.keys(q))
       if (!['q', 'regex', 'icase', 'limit'].includes(param))
-        throw new QueryError(param, `unknown query parameter ${JSON.stringify(param)} (q, regex, icase, limit)`);
+        throw new QueryError(
+          param,
+          `unknown query parameter ${JSON.stringify(param)} (q, regex, icase, limit)`,
+        );
     if (q.q === undefined) throw new QueryError('q', 'q (the text or pattern to find) is required');
     const limit = q.limit === undefined ? 1000 : Number(q.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 100_000)

@@ -13,7 +13,11 @@ export function httpError(err: unknown): HttpError | undefined {
   if (err instanceof QueryError)
     return {
       status: 400,
-      body: { error: err.message, param: err.param, ...(err.field === undefined ? {} : { field: err.field }) },
+      body: {
+        error: err.message,
+        param: err.param,
+        ...(err.field === undefined ? {} : { field: err.field }),
+      },
     };
   if (err instanceof ApiNotFoundError || err instanceof NotFoundError)
     return { status: 404, body: { error: err.message } };

@@ -72,7 +72,10 @@ function queryParameters(t: ResourceType, p: PathDecl): Schema[] {
     q('after', 'keyset paging: meta.next of the previous page'),
     q('total', 'also count every match', { type: 'boolean' }),
     ...filterable.map((n) =>
-      q(n, `filter: ${n}=v or ${n}__op=v, op one of ${FILTER_OPS.join(' ')}; repeat for any of several values`),
+      q(
+        n,
+        `filter: ${n}=v or ${n}__op=v, op one of ${FILTER_OPS.join(' ')}; repeat for any of several values`,
+      ),
     ),
   ];
 }
@@ -165,7 +168,9 @@ export function openApiDocument(api: DataApi): Schema {
       summary: 'the whole log as text (stdio stream letters removed), as a download',
       operationId: 'getLogRaw',
       parameters: [logid],
-      responses: { '200': { description: 'the text', content: { 'text/plain': { schema: { type: 'string' } } } } },
+      responses: {
+        '200': { description: 'the text', content: { 'text/plain': { schema: { type: 'string' } } } },
+      },
     },
   };
   paths['/logs/{logid}/search'] = {
@@ -177,7 +182,12 @@ export function openApiDocument(api: DataApi): Schema {
         { name: 'q', in: 'query', required: true, schema: { type: 'string', maxLength: 1000 } },
         { name: 'regex', in: 'query', required: false, schema: { type: 'boolean' } },
         { name: 'icase', in: 'query', required: false, schema: { type: 'boolean' } },
-        { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100000 } },
+        {
+          name: 'limit',
+          in: 'query',
+          required: false,
+          schema: { type: 'integer', minimum: 1, maximum: 100000 },
+        },
       ],
       responses: {
         '200': {

@@ -15,8 +15,9 @@
 //
 // A client that does not keep up (more than MAX_BUFFERED bytes waiting) is disconnected;
 // it reconnects from its last position and loses nothing that is still retained.
-import type { FastifyInstance } from 'fastify';
+
 import type { WebSocket } from '@fastify/websocket';
+import type { FastifyInstance } from 'fastify';
 import {
   formatPosition,
   type MessageQueue,
@@ -69,15 +70,18 @@ export function registerRealtime(app: FastifyInstance, queue: MessageQueue, opti
       }
       const id = cmd.id ?? null;
       const topic = checkTopic(cmd.topic);
-      if (!topic) return send({ type: 'error', id, error: 'topic must be a dotted pattern such as builds.*.finished' });
+      if (!topic)
+        return send({ type: 'error', id, error: 'topic must be a dotted pattern such as builds.*.finished' });
       if (cmd.cmd === 'unsubscribe') {
         subs.get(topic)?.unsubscribe();
         subs.delete(topic);
         return send({ type: 'unsubscribed', id, topic });
       }
-      if (cmd.cmd !== 'subscribe') return send({ type: 'error', id, error: 'cmd must be subscribe or unsubscribe' });
+      if (cmd.cmd !== 'subscribe')
+        return send({ type: 'error', id, error: 'cmd must be subscribe or unsubscribe' });
       if (subs.has(topic)) return send({ type: 'error', id, error: `already subscribed to ${topic}` });
-      if (subs.size >= MAX_TOPICS) return send({ type: 'error', id, error: `at most ${MAX_TOPICS} subscriptions` });
+      if (subs.size >= MAX_TOPICS)
+        return send({ type: 'error', id, error: `at most ${MAX_TOPICS} subscriptions` });
       let after: ReturnType<typeof parsePosition>;
       if (cmd.after !== undefined && cmd.after !== null) {
         after = typeof cmd.after === 'string' ? parsePosition(cmd.after) : undefined;
@@ -85,7 +89,11 @@ export function registerRealtime(app: FastifyInstance, queue: MessageQueue, opti
       }
       // Answered before any replayed event, so the client knows the subscription stands.
       send({ type: 'subscribed', id, topic, position: formatPosition(queue.position()) });
-      const sub = await queue.subscribe([topic], (m) => send({ ...frame(m), subscription: topic }), after ? { after } : {});
+      const sub = await queue.subscribe(
+        [topic],
+        (m) => send({ ...frame(m), subscription: topic }),
+        after ? { after } : {},
+      );
       if (socket.readyState !== socket.OPEN) sub.unsubscribe();
       else subs.set(topic, sub);
     });
@@ -99,13 +107,17 @@ export function registerRealtime(app: FastifyInstance, queue: MessageQueue, opti
     const params = new URLSearchParams(req.url.slice(req.url.indexOf('?') + 1));
     const topics = params.getAll('topic').map(checkTopic);
     if (topics.length === 0 || topics.length > MAX_TOPICS || topics.includes(undefined))
-      return reply
-        .code(400)
-        .send({ error: `1..${MAX_TOPICS} topic parameters, dotted patterns such as builds.*.finished`, param: 'topic' });
-    const resumeText = (req.headers['last-event-id'] as string | undefined) ?? params.get('after') ?? undefined;
+      return reply.code(400).send({
+        error: `1..${MAX_TOPICS} topic parameters, dotted patterns such as builds.*.finished`,
+        param: 'topic',
+      });
+    const resumeText =
+      (req.headers['last-event-id'] as string | undefined) ?? params.get('after') ?? undefined;
     const after = resumeText === undefined ? undefined : parsePosition(resumeText);
     if (resumeText !== undefined && !after)
-      return reply.code(400).send({ error: 'Last-Event-ID/after must be a position the server sent', param: 'after' });
+      return reply
+        .code(400)
+        .send({ error: 'Last-Event-ID/after must be a position the server sent', param: 'after' });
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {

@@ -2,10 +2,10 @@
 // message queue fed from the master's bus, and the HTTP server on `www.port`.
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import type { Subscription } from '../bus/bus.js';
 import { DataApi } from '../api/data-api.js';
 import { bridgeBusToQueue } from '../api/mq/bridge.js';
 import { InProcessQueue } from '../api/mq/in-process.js';
+import type { Subscription } from '../bus/bus.js';
 import { DEFAULT_WWW_HOST } from '../config/www.js';
 import type { Master, MasterExtension } from '../master.js';
 import { API_PREFIX, buildApiApp } from './app.js';

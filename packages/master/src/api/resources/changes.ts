@@ -54,7 +54,8 @@ export const changes: ResourceType = {
     const ids = resources.map((r) => r.changeid as number);
     if (fields.has('files')) {
       const rows = await read('change_files', ['changeid', 'filename'], { column: 'changeid', values: ids });
-      for (const r of resources) r.files = rows.filter((f) => f.changeid === r.changeid).map((f) => f.filename);
+      for (const r of resources)
+        r.files = rows.filter((f) => f.changeid === r.changeid).map((f) => f.filename);
     }
     if (fields.has('properties')) {
       const rows = await read('change_properties', ['changeid', 'property_name', 'property_value'], {
@@ -64,7 +65,8 @@ export const changes: ResourceType = {
       for (const r of resources) {
         const props: Record<string, unknown> = {};
         for (const p of rows)
-          if (p.changeid === r.changeid) props[p.property_name as string] = JSON.parse(p.property_value as string);
+          if (p.changeid === r.changeid)
+            props[p.property_name as string] = JSON.parse(p.property_value as string);
         r.properties = props;
       }
     }

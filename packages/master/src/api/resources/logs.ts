@@ -16,7 +16,10 @@ export const logs: ResourceType = {
     stepid: int('stepid', 'the step'),
     complete: flag('complete', 'whether it is finished'),
     num_lines: int('num_lines', 'lines so far'),
-    type: str('type', "'s' stdio (each line starts with its stream o/e/h), 't' text, 'h' html, 'd' content deleted"),
+    type: str(
+      'type',
+      "'s' stdio (each line starts with its stream o/e/h), 't' text, 'h' html, 'd' content deleted",
+    ),
   },
   paths: [
     {

@@ -55,7 +55,10 @@ export const workers: ResourceType = {
   async complete(resources, fields, read) {
     const ids = resources.map((r) => r.workerid as number);
     if (fields.has('connected_to')) {
-      const rows = await read('connected_workers', ['workerid', 'masterid'], { column: 'workerid', values: ids });
+      const rows = await read('connected_workers', ['workerid', 'masterid'], {
+        column: 'workerid',
+        values: ids,
+      });
       for (const r of resources)
         r.connected_to = rows.filter((c) => c.workerid === r.workerid).map((c) => ({ masterid: c.masterid }));
     }
