@@ -186,7 +186,7 @@ export function validateConfig(raw: unknown, file: string, sourceText?: string):
 
 // Links are made by appending a route (`#/builders/3/builds/7`) to this URL, so it must be
 // absolute and end with '/', as Buildbot requires too.
-function checkBuildbotURL(url: string): string | null {
+export function checkBuildbotURL(url: string): string | null {
   let parsed: URL;
   try {
     parsed = new URL(url);

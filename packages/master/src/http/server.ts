@@ -85,3 +85,13 @@ export class ApiServer implements MasterExtension {
     this.#app = null;
   }
 }
+
+/** For `lathe start`: serves the data API once the master runs (if the config has `www`); returns a closer. */
+export async function attachDataApi(
+  master: Master,
+  log: (line: string) => void,
+): Promise<() => Promise<void>> {
+  const server = new ApiServer({ log });
+  await server.start(master);
+  return () => server.stop();
+}

@@ -1,8 +1,28 @@
 // The parts of a master that `lathe start` adds to the core: the PB worker port and the
-// build runner, from `workerHooks()` in `src/runtime.ts`.
+// build runner, from `workerHooks()` in `src/runtime.ts`, and the data API over HTTP
+// (`src/http/`, when the config has `www`).
+import { attachDataApi } from '../../http/server.js';
 import { workerHooks } from '../../runtime.js';
 import type { MasterRuntimeHooks } from './run-master.js';
 
 export async function defaultRuntimeHooks(): Promise<MasterRuntimeHooks> {
-  return workerHooks();
+  const workers = workerHooks();
+  return {
+    buildStarter: workers.buildStarter,
+    cancelBuilds: workers.cancelBuilds,
+    eta: workers.eta,
+    async attach(master, log) {
+      const detachWorkers = await workers.attach(master, log);
+      try {
+        const detachApi = await attachDataApi(master, log);
+        return async () => {
+          await detachApi();
+          await detachWorkers();
+        };
+      } catch (err) {
+        await detachWorkers();
+        throw err;
+      }
+    },
+  };
 }
