@@ -1,6 +1,6 @@
 // The `www` setting: where the master serves its data API (and later its web UI). As in
 // Buildbot, a master without `www` serves no HTTP; `www: {}` serves on port 8010.
-import { parsePort } from './validate.js';
+import { checkBuildbotURL, parsePort } from './validate.js';
 
 export const DEFAULT_WWW_PORT = 8010;
 /** Nothing is authenticated yet, so the API listens on loopback unless told otherwise. */
@@ -41,11 +41,13 @@ export function resolveWww(
   if (typeof port === 'string') issue('www.port', port);
   if (www.host !== undefined && (typeof www.host !== 'string' || www.host === ''))
     issue('www.host', 'must be an address such as 127.0.0.1 or 0.0.0.0');
-  if (
-    www.baseURL !== undefined &&
-    (typeof www.baseURL !== 'string' || !/^https?:\/\/[^/]+\/$|^https?:\/\/[^/]+\/.*\/$/.test(www.baseURL))
-  )
-    issue('www.baseURL', 'must be an absolute http(s) URL ending with /');
+  if (www.baseURL !== undefined) {
+    const problem =
+      typeof www.baseURL === 'string'
+        ? checkBuildbotURL(www.baseURL)
+        : 'must be an absolute http(s) URL ending with /';
+    if (problem) issue('www.baseURL', problem);
+  }
   const resolvedPort = typeof port === 'string' ? { port: DEFAULT_WWW_PORT, host: null } : port;
   if (resolvedPort.host !== null && www.host !== undefined && www.host !== resolvedPort.host)
     issue('www.host', `conflicts with the interface in www.port (${resolvedPort.host})`);
