@@ -1,5 +1,6 @@
 // @lathe/master: the build master — core, PB worker port, build runner and steps.
 
+export * from './api/index.js';
 export * from './builders/builder.js';
 export * from './bus/index.js';
 export * from './commands.js';
@@ -11,6 +12,7 @@ export * from './db/errors.js';
 export type { Database } from './db/schema.js';
 export * from './distributor/index.js';
 export * from './eta/index.js';
+export * from './http/index.js';
 export * from './locks/index.js';
 export * from './logparsers/index.js';
 export * from './logs/index.js';

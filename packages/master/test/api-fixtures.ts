@@ -104,6 +104,7 @@ export function examplePaths(s: ApiSeed): Record<string, string> {
     '/builds/:buildid': `/builds/${first.buildid}`,
     '/builders/:builderid/builds': `/builders/${s.alpha}/builds`,
     '/builders/:builderid/builds/:number': `/builders/${s.alpha}/builds/${first.number}`,
+    '/lastbuilds': '/lastbuilds',
     '/workers/:workerid/builds': `/workers/${s.workerid}/builds`,
     '/buildrequests/:buildrequestid/builds': `/buildrequests/${first.buildrequestid}/builds`,
     '/steps/:stepid': `/steps/${s.stepid}`,

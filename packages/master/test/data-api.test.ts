@@ -122,6 +122,10 @@ describe('data API: REST over HTTP and in process (real SQLite, real HTTP)', () 
       ],
     );
     assert.deepEqual(steps[0]!.urls, [{ name: 'report', url: 'http://example.org/r' }]);
+    // The latest build of every builder that has one (beta has none).
+    assert.deepEqual(await list('/lastbuilds?field=builderid&field=number'), [
+      { builderid: seed.alpha, number: 5 },
+    ]);
     const [running] = await list(`/builds/${last.buildid}`);
     assert.equal(running!.complete, false);
     assert.equal(running!.complete_at, null);

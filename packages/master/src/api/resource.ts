@@ -2,6 +2,7 @@
 // lives at, and what those paths constrain. The query spec, the REST server, the OpenAPI
 // document and the in-process reads are all derived from these declarations, so a path
 // answers the same wherever it is read from.
+import type { DataLayer } from '../data/index.js';
 
 export type FieldType = 'integer' | 'string' | 'boolean' | 'object' | 'array';
 
@@ -49,6 +50,7 @@ export interface PathDecl {
   readonly constraints: (
     params: Readonly<Record<string, number | string>>,
     lookup: Lookup,
+    data: DataLayer,
   ) => Constraints | undefined | Promise<Constraints | undefined>;
   /**
    * For a collection that grows with history (builds, requests, changes): the fields an

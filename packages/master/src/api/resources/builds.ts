@@ -54,6 +54,13 @@ export const builds: ResourceType = {
       constraints: (p) => ({ builderid: p.builderid!, number: p.number! }),
     },
     {
+      pattern: '/lastbuilds',
+      params: {},
+      collection: true,
+      description: 'the latest build of every builder (one per builder that has builds)',
+      constraints: async (_p, _lookup, data) => ({ id: await data.builds.lastOfEveryBuilder() }),
+    },
+    {
       pattern: '/workers/:workerid/builds',
       params: { workerid: 'integer' },
       collection: true,
