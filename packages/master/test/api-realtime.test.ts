@@ -168,8 +168,13 @@ describe('data API realtime over the master’s bus (real SQLite, HTTP, WebSocke
   it('a WebSocket client that reconnects with its last position misses nothing', async () => {
     const topic = `builders.${seed.alpha}.builds`;
     const first = await wsClient(`ws://${base}/api/v2/ws`);
-    first.send({ cmd: 'subscribe', topic, id: 1 });
-    assert.equal((await first.next()).type, 'subscribed');
+    // A topic can be written as a REST path too.
+    first.send({ cmd: 'subscribe', topic: `/builders/${seed.alpha}/builds`, id: 1 });
+    assert.deepEqual((({ type, topic, id }) => ({ type, topic, id }))(await first.next()), {
+      type: 'subscribed',
+      topic,
+      id: 1,
+    });
     const b1 = await runBuild();
     const live = [await first.next(), await first.next()];
     assert.deepEqual(

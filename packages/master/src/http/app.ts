@@ -21,6 +21,8 @@ export const API_PREFIX = '/api/v2';
 export interface ApiAppOptions {
   readonly api: DataApi;
   readonly queue: MessageQueue;
+  /** Where unexpected failures (answered 500) are reported; default stderr. */
+  readonly log?: (line: string) => void;
   /** Seconds between SSE keep-alive comments; default 25. */
   readonly sseHeartbeatSeconds?: number;
 }
@@ -57,10 +59,13 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
   await app.register(compress, { global: true, encodings: ['br', 'gzip'] });
   await app.register(websocket);
 
-  app.setErrorHandler((err, _req, reply) => {
+  const log = options.log ?? ((line: string) => console.error(line));
+  app.setErrorHandler((err, req, reply) => {
     const mapped = httpError(err);
     if (mapped) return reply.code(mapped.status).send(mapped.body);
     const status = (err as { statusCode?: number }).statusCode ?? 500;
+    if (status >= 500)
+      log(`data API: ${req.method} ${req.url} failed: ${(err as Error).stack ?? String(err)}`);
     return reply.code(status).send({ error: status < 500 ? (err as Error).message : 'internal error' });
   });
 
@@ -108,7 +113,8 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
   registerRealtime(app, options.queue, { heartbeatSeconds: options.sseHeartbeatSeconds ?? 25 });
 
   app.get(`${API_PREFIX}/*`, async (req, reply) => {
-    const path = `/${(req.params as { '*': string })['*']}`;
+    // The path as sent (the router decodes each segment once), not Fastify's decoded param.
+    const path = req.url.split('?')[0]!.slice(API_PREFIX.length);
     const body = await api.get(path, searchParams(req));
     const list = Object.values(body).find(Array.isArray) as Record<string, unknown>[] | undefined;
     // A single finished resource no longer changes: clients may keep it.

@@ -4,6 +4,7 @@
 //
 // WebSocket `/api/v2/ws`, JSON text frames:
 //   → { "cmd": "subscribe", "topic": "builders.3.builds", "after": "<stream>:<seq>", "id": 1 }
+//     (a topic may also be written as a path: "/builders/3/builds"; `*` and `#` are wildcards)
 //   → { "cmd": "unsubscribe", "topic": "builders.3.builds", "id": 2 }
 //   ← { "type": "subscribed" | "unsubscribed", "topic", "id", "position" }
 //   ← { "type": "event", "topic", "event", "resourceType", "position", "resource" }
@@ -45,9 +46,11 @@ function frame(m: MqMessage): Record<string, unknown> {
   };
 }
 
+/** A topic pattern, dotted (`builders.3.builds`) or as a REST path (`/builders/3/builds`). */
 function checkTopic(topic: unknown): string | undefined {
   if (typeof topic !== 'string' || topic === '' || topic.length > 500) return undefined;
-  return topic.split('.').every((s) => s !== '') ? topic : undefined;
+  const dotted = topic.startsWith('/') ? topic.slice(1).replaceAll('/', '.') : topic;
+  return dotted.split('.').every((s) => s !== '') ? dotted : undefined;
 }
 
 export function registerRealtime(app: FastifyInstance, queue: MessageQueue, options: RealtimeOptions): void {

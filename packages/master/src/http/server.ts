@@ -63,7 +63,7 @@ export class ApiServer implements MasterExtension {
       onHandlerError: (err) => log(`data API: realtime subscriber failed: ${String(err)}`),
     });
     const bridge = bridgeBusToQueue(master.bus, api, queue);
-    const app = await buildApiApp({ api, queue });
+    const app = await buildApiApp({ api, queue, log });
     try {
       await app.listen({ port, host });
     } catch (err) {
