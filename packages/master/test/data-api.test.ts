@@ -100,7 +100,11 @@ describe('data API: REST over HTTP and in process (real SQLite, real HTTP)', () 
       project: 'demo',
       masterids: [seed.masterid],
     });
-    assert.deepEqual(await list('/workers/linux%2D1'), await list('/workers/linux-1'), 'segments decoded once');
+    assert.deepEqual(
+      await list('/workers/linux%2D1'),
+      await list('/workers/linux-1'),
+      'segments decoded once',
+    );
     assert.equal((await http('/workers/linux%252D1')).status, 404, 'and only once');
     const [worker] = await list('/workers/linux-1');
     assert.deepEqual(worker, {
