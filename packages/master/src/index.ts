@@ -1,4 +1,6 @@
-// @lathe/master: the build master — core, PB worker port, build runner and steps.
+// @lathe/master: the build master — core, PB worker port, build runner and steps. The data
+// API's HTTP server is `@lathe/master/http`, apart, so that loading a config (which imports
+// this module) does not load Fastify.
 
 export * from './api/index.js';
 export * from './builders/builder.js';
@@ -12,7 +14,6 @@ export * from './db/errors.js';
 export type { Database } from './db/schema.js';
 export * from './distributor/index.js';
 export * from './eta/index.js';
-export * from './http/index.js';
 export * from './locks/index.js';
 export * from './logparsers/index.js';
 export * from './logs/index.js';

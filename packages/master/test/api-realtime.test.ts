@@ -263,6 +263,40 @@ describe('data API realtime over the master’s bus (real SQLite, HTTP, WebSocke
   });
 });
 
+describe('data API server shutdown with realtime clients connected', () => {
+  it('closes open WebSocket and SSE connections instead of waiting for them', async () => {
+    const dir = tempDir('lathe-api-close-');
+    const t = await openData(join(dir.path, 'close.sqlite'));
+    const app = await buildApiApp({ api: new DataApi(t.data), queue: new InProcessQueue() });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const base = `127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    const sse = await fetch(`http://${base}/api/v2/sse?topic=builds`);
+    const ws = await wsClient(`ws://${base}/api/v2/ws`);
+    let timer: NodeJS.Timeout | undefined;
+    const closed = await Promise.race([
+      app.close().then(() => 'closed'),
+      new Promise((resolve) => {
+        timer = setTimeout(() => resolve('still waiting after 5 s'), 5000);
+      }),
+    ]);
+    clearTimeout(timer);
+    assert.equal(closed, 'closed');
+    await ws.closed;
+    // The SSE stream ends (done, or cut off) rather than staying open.
+    const reader = sse.body!.getReader();
+    const ended = await (async () => {
+      try {
+        for (;;) if ((await reader.read()).done) return true;
+      } catch {
+        return true;
+      }
+    })();
+    assert.ok(ended);
+    await t.close();
+    dir.cleanup();
+  });
+});
+
 interface WsClient {
   send(obj: unknown): void;
   next(): Promise<Record<string, unknown>>;

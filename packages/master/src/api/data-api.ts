@@ -146,11 +146,8 @@ function filterCondition(type: ResourceType, f: Filter): Condition {
     if (wantSet.size === 2) return { column, op: 'notin', values: [] };
     return { column, op: wantSet.has(true) ? 'notnull' : 'null' };
   }
-  const nulls = f.values.filter((v) => v === null).length;
-  if (nulls > 0) {
-    if (f.values.length > 1) throw new Error('null cannot be combined with other values');
-    return { column, op: f.op === 'eq' ? 'null' : 'notnull' };
-  }
+  // The parser allows null only alone, with eq or ne.
+  if (f.values[0] === null) return { column, op: f.op === 'eq' ? 'null' : 'notnull' };
   const values = f.values.map(columnValue);
   switch (f.op) {
     case 'contains':

@@ -25,10 +25,10 @@ export async function requireLog(data: DataLayer, logid: number): Promise<LogRow
 /** Lines `offset` .. `offset + limit - 1` (clipped to the log and to MAX_CONTENT_LINES). */
 export async function logContents(
   data: DataLayer,
-  logid: number,
+  log: LogRow,
   range: { offset?: number; limit?: number },
 ): Promise<{ logchunks: LogChunk[]; meta: { total: number } }> {
-  const log = await requireLog(data, logid);
+  const logid = log.id;
   const offset = range.offset ?? 0;
   const limit = Math.min(range.limit ?? MAX_CONTENT_LINES, MAX_CONTENT_LINES);
   const last = Math.min(offset + limit, log.numLines) - 1;

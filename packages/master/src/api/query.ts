@@ -7,7 +7,7 @@
 //   after=<cursor>             a page by key (keyset): `meta.next` of the previous page
 //   total=true                 also count every match (`meta.total`)
 // Every mistake is a QueryError naming the parameter and, where there is one, the field.
-import { type FieldDecl, isFilterable, type PathDecl, type ResourceType } from './resource.js';
+import { type FieldDecl, isFilterable, isOrderable, type PathDecl, type ResourceType } from './resource.js';
 
 export const FILTER_OPS = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'contains', 'in', 'notin'] as const;
 export type FilterOp = (typeof FILTER_OPS)[number];
@@ -106,7 +106,7 @@ export function parseQuery(input: QueryInput, type: ResourceType, path: PathDecl
             .map((v) => {
               const desc = v.startsWith('-');
               const name = desc ? v.slice(1) : v;
-              if (!isFilterable(field(param, name)))
+              if (!isOrderable(field(param, name)))
                 throw new QueryError(param, `${type.plural} cannot be ordered by ${name}`, name);
               return { field: name, desc };
             });
@@ -190,8 +190,10 @@ function parseFilter(
   const values = raw.map((v) => parseValue(param, name, decl, v));
   if (values.length > 1 && !['eq', 'ne', 'in', 'notin', 'contains'].includes(op))
     throw new QueryError(param, `${name}__${op} takes one value, got ${values.length}`, name);
-  if (values.includes(null) && op !== 'eq' && op !== 'ne')
-    throw new QueryError(param, `${name} can be compared with null by eq or ne only`, name);
+  if (values.includes(null) && ((op !== 'eq' && op !== 'ne') || values.length > 1))
+    throw new QueryError(param, `${name} can be compared with null by one eq or ne only`, name);
+  if (decl.type === 'boolean' && !['eq', 'ne', 'in', 'notin'].includes(op))
+    throw new QueryError(param, `${name} is true or false: eq, ne, in or notin only`, name);
   if (op === 'contains' && decl.type !== 'string')
     throw new QueryError(param, `contains applies to text fields; ${name} is ${decl.type}`, name);
   return { field: name, op, values };

@@ -98,3 +98,8 @@ export function columnOf(field: FieldDecl): string | undefined {
   if ('notNull' in field.source) return field.source.notNull;
   return undefined;
 }
+
+/** Ordering needs the column's own values (a derived boolean would not page by key). */
+export function isOrderable(field: FieldDecl): boolean {
+  return 'column' in field.source && isFilterable(field);
+}

@@ -55,7 +55,8 @@ function logid(req: FastifyRequest): number {
 
 export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstance> {
   const { api } = options;
-  const app = Fastify({ logger: false });
+  // Realtime connections stay open; closing the server must end them, not wait for them.
+  const app = Fastify({ logger: false, forceCloseConnections: true });
   await app.register(compress, { global: true, encodings: ['br', 'gzip'] });
   await app.register(websocket);
 
@@ -73,10 +74,10 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
   app.get(`${API_PREFIX}/openapi.json`, (_req, reply) => sendJson(_req, reply, document, false));
 
   app.get(`${API_PREFIX}/logs/:logid/contents`, async (req, reply) => {
-    const id = logid(req);
-    const body = await logContents(api.data, id, contentRange(req.query as Query));
-    const log = await requireLog(api.data, id);
-    return sendJson(req, reply, body, log.complete);
+    const row = await requireLog(api.data, logid(req));
+    const body = await logContents(api.data, row, contentRange(req.query as Query));
+    // A finished log no longer changes.
+    return sendJson(req, reply, body, row.complete);
   });
 
   app.get(`${API_PREFIX}/logs/:logid/raw`, async (req, reply) => {

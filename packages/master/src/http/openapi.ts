@@ -2,7 +2,13 @@
 // schema per resource type, one GET per declared path, plus the log and realtime routes.
 import type { DataApi } from '../api/data-api.js';
 import { FILTER_OPS, MAX_LIMIT } from '../api/query.js';
-import { type FieldDecl, isFilterable, type PathDecl, type ResourceType } from '../api/resource.js';
+import {
+  type FieldDecl,
+  isFilterable,
+  isOrderable,
+  type PathDecl,
+  type ResourceType,
+} from '../api/resource.js';
 
 type Schema = Record<string, unknown>;
 
@@ -60,7 +66,11 @@ function queryParameters(t: ResourceType, p: PathDecl): Schema[] {
   const filterable = Object.entries(t.fields)
     .filter(([, f]) => isFilterable(f))
     .map(([n]) => n);
-  const order = p.indexedOrder ?? filterable;
+  const order =
+    p.indexedOrder ??
+    Object.entries(t.fields)
+      .filter(([, f]) => isOrderable(f))
+      .map(([n]) => n);
   return [
     ...params,
     q('order', `order by ${order.join(', ')}; '-' for descending (repeatable)`, {

@@ -1,7 +1,6 @@
 // The parts of a master that `lathe start` adds to the core: the PB worker port and the
 // build runner, from `workerHooks()` in `src/runtime.ts`, and the data API over HTTP
 // (`src/http/`, when the config has `www`).
-import { attachDataApi } from '../../http/server.js';
 import { workerHooks } from '../../runtime.js';
 import type { MasterRuntimeHooks } from './run-master.js';
 
@@ -13,7 +12,10 @@ export async function defaultRuntimeHooks(): Promise<MasterRuntimeHooks> {
     eta: workers.eta,
     async attach(master, log) {
       const detachWorkers = await workers.attach(master, log);
+      if (!master.config.www) return detachWorkers;
       try {
+        // Loaded only when served: Fastify would slow every other `lathe` command.
+        const { attachDataApi } = await import('../../http/server.js');
         const detachApi = await attachDataApi(master, log);
         return async () => {
           await detachApi();
