@@ -150,6 +150,24 @@ describe('data API realtime over the master’s bus (real SQLite, HTTP, WebSocke
     assert.deepEqual(got2[0].resource, full[0]);
   });
 
+  it('tells subscribers to resync when the bridge had to drop bus events', async () => {
+    const lossy = new InProcessQueue();
+    const narrow = bridgeBusToQueue(t.bus, api, lossy, { maxQueue: 1 });
+    const got: MqMessage[] = [];
+    await lossy.subscribe(['workers'], (m) => got.push(m));
+    // Published together, before the bridge's handler runs: a queue of one keeps the last.
+    for (let i = 0; i < 3; i++)
+      t.bus.publish('worker.state', { workerid: seed.workerid, paused: false, graceful: false });
+    await t.bus.idle();
+    await t.data.workers.setState(seed.workerid, { paused: false, graceful: false });
+    await t.bus.idle();
+    narrow.unsubscribe();
+    assert.deepEqual(
+      got.map((m) => m.type),
+      ['resync', 'event', 'event'],
+    );
+  });
+
   it('publishes log appends at logs.<id>.append with the log’s new line count', async () => {
     const got: MqMessage[] = [];
     const logid = await t.data.logs.add(seed.stepid, 'more', 't');

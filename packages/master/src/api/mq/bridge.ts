@@ -40,7 +40,16 @@ const MAPPINGS: Partial<Record<EventKind, Mapping>> = {
   'log.finished': byId('logs', 'finished', 'logid'),
 };
 
-export function bridgeBusToQueue(bus: EventBus, api: DataApi, queue: InProcessQueue): Subscription {
+/**
+ * Bus events wait in the bridge's queue while resources are read; past `maxQueue` (default
+ * 100,000) the oldest are dropped and the message queue tells its subscribers to resync.
+ */
+export function bridgeBusToQueue(
+  bus: EventBus,
+  api: DataApi,
+  queue: InProcessQueue,
+  options: { maxQueue?: number } = {},
+): Subscription {
   let dropped = 0;
   const subscription = bus.subscribe(
     '#',
@@ -62,7 +71,7 @@ export function bridgeBusToQueue(bus: EventBus, api: DataApi, queue: InProcessQu
         resource,
       });
     },
-    { name: 'data API message queue', maxQueue: 100_000 },
+    { name: 'data API message queue', maxQueue: options.maxQueue ?? 100_000 },
   );
   return subscription;
 }
