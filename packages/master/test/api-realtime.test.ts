@@ -250,6 +250,18 @@ describe('data API realtime over the master’s bus (real SQLite, HTTP, WebSocke
     assert.equal((await ws.next()).type, 'error');
     ws.send({ cmd: 'subscribe', topic: 'builds', after: 'garbage' });
     assert.equal((await ws.next()).type, 'error');
+    ws.send({ cmd: 'subscribe', topic: 'builds' });
+    assert.equal((await ws.next()).type, 'error', 'already subscribed');
+    for (const frame of ['null', '5', '[', '"x"']) {
+      ws.sendRaw(frame);
+      assert.deepEqual(
+        await ws.next(),
+        { type: 'error', error: 'each message must be a JSON object' },
+        frame,
+      );
+    }
+    ws.send({ cmd: 'unsubscribe', topic: 'builds', id: 9 });
+    assert.deepEqual(await ws.next(), { type: 'unsubscribed', id: 9, topic: 'builds' });
     ws.close();
     await ws.closed;
   });
@@ -317,6 +329,7 @@ describe('data API server shutdown with realtime clients connected', () => {
 
 interface WsClient {
   send(obj: unknown): void;
+  sendRaw(text: string): void;
   next(): Promise<Record<string, unknown>>;
   close(): void;
   readonly closed: Promise<void>;
@@ -339,6 +352,7 @@ async function wsClient(url: string): Promise<WsClient> {
   });
   return {
     send: (obj) => ws.send(JSON.stringify(obj)),
+    sendRaw: (text) => ws.send(text),
     next: () =>
       inbox.length > 0
         ? Promise.resolve(inbox.shift()!)

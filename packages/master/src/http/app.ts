@@ -111,7 +111,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
     return sendJson(req, reply, { matches: result.lines, meta: { truncated: result.truncated } }, false);
   });
 
-  registerRealtime(app, options.queue, { heartbeatSeconds: options.sseHeartbeatSeconds ?? 25 });
+  registerRealtime(app, options.queue, { heartbeatSeconds: options.sseHeartbeatSeconds ?? 25, log });
 
   app.get(`${API_PREFIX}/*`, async (req, reply) => {
     // The path as sent (the router decodes each segment once), not Fastify's decoded param.

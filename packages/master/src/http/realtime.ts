@@ -32,6 +32,7 @@ const MAX_TOPICS = 100;
 
 export interface RealtimeOptions {
   readonly heartbeatSeconds: number;
+  readonly log: (line: string) => void;
 }
 
 function frame(m: MqMessage): Record<string, unknown> {
@@ -55,7 +56,8 @@ function checkTopic(topic: unknown): string | undefined {
 
 export function registerRealtime(app: FastifyInstance, queue: MessageQueue, options: RealtimeOptions): void {
   app.get('/api/v2/ws', { websocket: true }, (socket: WebSocket) => {
-    const subs = new Map<string, MqSubscription>();
+    // null while the queue is still subscribing, so a second subscribe cannot slip in.
+    const subs = new Map<string, MqSubscription | null>();
     const send = (obj: unknown) => {
       if (socket.readyState !== socket.OPEN) return;
       if (socket.bufferedAmount > MAX_BUFFERED) {
@@ -64,32 +66,33 @@ export function registerRealtime(app: FastifyInstance, queue: MessageQueue, opti
       }
       socket.send(JSON.stringify(obj));
     };
-    socket.on('message', async (data: Buffer) => {
-      let cmd: { cmd?: unknown; topic?: unknown; after?: unknown; id?: unknown };
+    const handle = async (data: Buffer): Promise<void> => {
+      let cmd: unknown;
       try {
         cmd = JSON.parse(String(data));
-      } catch {
-        return send({ type: 'error', error: 'not JSON' });
-      }
-      const id = cmd.id ?? null;
-      const topic = checkTopic(cmd.topic);
+      } catch {}
+      if (typeof cmd !== 'object' || cmd === null || Array.isArray(cmd))
+        return send({ type: 'error', error: 'each message must be a JSON object' });
+      const { cmd: verb, after: afterText, id = null } = cmd as Record<string, unknown>;
+      const topic = checkTopic((cmd as Record<string, unknown>).topic);
       if (!topic)
         return send({ type: 'error', id, error: 'topic must be a dotted pattern such as builds.*.finished' });
-      if (cmd.cmd === 'unsubscribe') {
+      if (verb === 'unsubscribe') {
         subs.get(topic)?.unsubscribe();
         subs.delete(topic);
         return send({ type: 'unsubscribed', id, topic });
       }
-      if (cmd.cmd !== 'subscribe')
+      if (verb !== 'subscribe')
         return send({ type: 'error', id, error: 'cmd must be subscribe or unsubscribe' });
       if (subs.has(topic)) return send({ type: 'error', id, error: `already subscribed to ${topic}` });
       if (subs.size >= MAX_TOPICS)
         return send({ type: 'error', id, error: `at most ${MAX_TOPICS} subscriptions` });
       let after: ReturnType<typeof parsePosition>;
-      if (cmd.after !== undefined && cmd.after !== null) {
-        after = typeof cmd.after === 'string' ? parsePosition(cmd.after) : undefined;
+      if (afterText !== undefined && afterText !== null) {
+        after = typeof afterText === 'string' ? parsePosition(afterText) : undefined;
         if (!after) return send({ type: 'error', id, error: 'after must be a position the server sent' });
       }
+      subs.set(topic, null);
       // Answered before any replayed event, so the client knows the subscription stands.
       send({ type: 'subscribed', id, topic, position: formatPosition(queue.position()) });
       const sub = await queue.subscribe(
@@ -97,11 +100,18 @@ export function registerRealtime(app: FastifyInstance, queue: MessageQueue, opti
         (m) => send({ ...frame(m), subscription: topic }),
         after ? { after } : {},
       );
-      if (socket.readyState !== socket.OPEN) sub.unsubscribe();
-      else subs.set(topic, sub);
+      // Unsubscribed or disconnected meanwhile: the entry is gone.
+      if (subs.get(topic) === null) subs.set(topic, sub);
+      else sub.unsubscribe();
+    };
+    socket.on('message', (data: Buffer) => {
+      handle(data).catch((err: unknown) => {
+        send({ type: 'error', error: 'internal error' });
+        options.log(`data API: WebSocket message failed: ${String(err)}`);
+      });
     });
     socket.on('close', () => {
-      for (const sub of subs.values()) sub.unsubscribe();
+      for (const sub of subs.values()) sub?.unsubscribe();
       subs.clear();
     });
   });
