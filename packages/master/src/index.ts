@@ -1,5 +1,8 @@
-// @lathe/master: the build master — core, PB worker port, build runner and steps.
+// @lathe/master: the build master — core, PB worker port, build runner and steps. The data
+// API's HTTP server is `@lathe/master/http`, apart, so that loading a config (which imports
+// this module) does not load Fastify.
 
+export * from './api/index.js';
 export * from './builders/builder.js';
 export * from './bus/index.js';
 export * from './commands.js';

@@ -72,7 +72,7 @@ export type ReconfigResult =
   | { readonly ok: false; readonly error: ConfigError | Error };
 
 // Settings that only take effect when the master restarts.
-const RESTART_SETTINGS = new Set(['dbUrl', 'workerPort']);
+const RESTART_SETTINGS = new Set(['dbUrl', 'workerPort', 'www']);
 
 export class Master {
   /** One per master: lock state outlives reconfigs (locks are matched by kind and name). */

@@ -76,9 +76,12 @@ describe('lathe quickstart with the real worker', () => {
     assert.ok(existsSync(WORKER_CLI), `${WORKER_CLI} is built`);
     // A free port, not the default 9989: another test (or a developer's master) may hold it.
     const port = await freePort();
-    const r = await quickstart(['qs', '--worker-port', String(port), '--timeout', '120'], tmp.path, {
-      LATHE_WORKER_CLI: WORKER_CLI,
-    });
+    const wwwPort = await freePort();
+    const r = await quickstart(
+      ['qs', '--worker-port', String(port), '--www-port', String(wwwPort), '--timeout', '120'],
+      tmp.path,
+      { LATHE_WORKER_CLI: WORKER_CLI },
+    );
     const out = `${r.stdout}\n${r.stderr}`;
     assert.equal(r.code, 0, out);
     assert.match(r.stdout, /^created a master in qs /m, out);
@@ -108,6 +111,15 @@ describe('lathe quickstart with the real worker', () => {
       out,
     );
     assert.match(r.stdout, /^build #1 finished: SUCCESS\nresult: SUCCESS$/m, out);
+
+    // `lathe start` serves the data API on the port quickstart wrote into the config, and
+    // quickstart says where; the build is there, finished.
+    const api = `http://127.0.0.1:${wwwPort}/api/v2/`;
+    assert.match(r.stdout, new RegExp(`^The data API: ${api.replaceAll('.', '\\.')} `, 'm'), out);
+    const builds = (await (await fetch(`${api}builds?field=number&field=results&field=complete`)).json()) as {
+      builds: unknown[];
+    };
+    assert.deepEqual(builds.builds, [{ number: 1, complete: true, results: 0 }]);
 
     // Both keep running afterwards, as the closing lines promise.
     assert.ok(alive(pidIn(join(masterDir, 'lathe.pid'))), 'the master keeps running');
@@ -145,9 +157,12 @@ if (cmd === 'create') { mkdirSync(rest[0], { recursive: true }); writeFileSync(r
 `,
     );
     const port = await freePort();
-    const r = await quickstart(['qs', '--timeout', '1', '--worker-port', String(port)], tmp.path, {
-      LATHE_WORKER_CLI: cli,
-    });
+    const wwwPort = await freePort();
+    const r = await quickstart(
+      ['qs', '--timeout', '1', '--worker-port', String(port), '--www-port', String(wwwPort)],
+      tmp.path,
+      { LATHE_WORKER_CLI: cli },
+    );
     // The stand-in never connects, so no build can start: quickstart says so and stops
     // waiting after --timeout. Everything up to the build is real.
     assert.match(r.stdout, /note: the worker "local-worker" has not connected to the master yet/);
@@ -159,6 +174,14 @@ if (cmd === 'create') { mkdirSync(rest[0], { recursive: true }); writeFileSync(r
       /^forcing a build of "sample":\nbuildset 1 submitted: build request 1 for "sample" is pending$/m,
     );
     assert.match(r.stdout, /stop both: +lathe stop qs && node .*fake-worker-cli\.mjs stop qs\/worker/);
+    const pending = (await (
+      await fetch(`http://127.0.0.1:${wwwPort}/api/v2/buildrequests?field=buildrequestid&field=claimed`)
+    ).json()) as { buildrequests: unknown[] };
+    assert.deepEqual(
+      pending.buildrequests,
+      [{ buildrequestid: 1, claimed: false }],
+      'the data API is served',
+    );
 
     const config = readFileSync(join(tmp.path, 'qs', 'master.config.ts'), 'utf8');
     const password = /password: '([^']+)'/.exec(config)![1];

@@ -89,6 +89,40 @@ describe('config loading', () => {
     }
   });
 
+  it('serves the data API only with www, takes its port, host and baseURL and refuses anything else', async () => {
+    const withWww = (www: string) => GOOD.replace('workers: [', `www: ${www},\n  workers: [`);
+    assert.equal((await loadConfig(write(dir.path, 'no-www.config.ts', GOOD))).config.www, null);
+    const defaults = await loadConfig(write(dir.path, 'www.config.ts', withWww('{}')));
+    assert.deepEqual(defaults.config.www, {
+      port: 8010,
+      host: '127.0.0.1',
+      baseURL: 'http://localhost:8010/',
+    });
+    const set = await loadConfig(
+      write(
+        dir.path,
+        'www-set.config.ts',
+        withWww("{ port: 'tcp:9000:interface=0.0.0.0', baseURL: 'https://ci.example.org/' }"),
+      ),
+    );
+    assert.deepEqual(set.config.www, { port: 9000, host: '0.0.0.0', baseURL: 'https://ci.example.org/' });
+    for (const [www, path] of [
+      ["{ port: 8010, auth: 'none' }", 'www.auth'],
+      ['{ port: 70000 }', 'www.port'],
+      ["{ port: 'eighty' }", 'www.port'],
+      ["{ host: '' }", 'www.host'],
+      ["{ baseURL: 'ci.example.org' }", 'www.baseURL'],
+      ['8010', 'www'],
+    ]) {
+      const err = await loadError(write(dir.path, 'bad-www.config.ts', withWww(www!)));
+      assert.deepEqual(
+        err.issues.map((i) => i.path),
+        [path],
+        err.message,
+      );
+    }
+  });
+
   it('reports a syntax error with file and line', async () => {
     const file = write(
       dir.path,

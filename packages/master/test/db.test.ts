@@ -21,7 +21,7 @@ describe('database', () => {
   it('creates the schema once, in WAL mode, and migrating again is a no-op', async () => {
     const file = join(dir.path, 'state.sqlite');
     const db = openDatabase({ url: `sqlite:${file}` });
-    assert.deepEqual(await migrateToLatest(db), ['0001-initial']);
+    assert.deepEqual(await migrateToLatest(db), ['0001-initial', '0002-data-api-indexes']);
     assert.deepEqual(await migrateToLatest(db), []);
     await db.close();
 
@@ -68,7 +68,11 @@ describe('database', () => {
     const a = openDatabase({ url: `sqlite:${file}` });
     const b = openDatabase({ url: `sqlite:${file}` });
     const [ra, rb] = await Promise.all([migrateToLatest(a), migrateToLatest(b)]);
-    assert.deepEqual([...ra, ...rb], ['0001-initial'], 'exactly one of them applied it');
+    assert.deepEqual(
+      [...ra, ...rb],
+      ['0001-initial', '0002-data-api-indexes'],
+      'exactly one of them applied them',
+    );
     await a.close();
     await b.close();
   });

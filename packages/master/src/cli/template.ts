@@ -5,6 +5,8 @@ export interface TemplateOptions {
   readonly workerName: string;
   readonly workerPassword: string;
   readonly workerPort: number;
+  /** Port of the data API (`www`), or null to leave it commented out. */
+  readonly wwwPort?: number | null;
   /** Absolute path of the sample project the builder copies and tests. */
   readonly sampleProject: string;
   /**
@@ -89,6 +91,11 @@ export default defineConfig({
 
   // Where builds, logs and state are kept (relative to this directory).
   db: { url: 'sqlite:state.sqlite' },
+
+  // The data API over HTTP: REST under /api/v2/ (builders, builds, steps, logs, …), realtime
+  // over WebSocket and SSE, the OpenAPI document at /api/v2/openapi.json. It listens on
+  // 127.0.0.1 unless \`host\` says otherwise; without \`www\` the master serves no HTTP.
+  ${o.wwwPort == null ? '// www: { port: 8010 },' : `www: { port: ${o.wwwPort} },`}
 });
 `;
 }

@@ -4,6 +4,7 @@ import type { PendingRequest } from '../data/buildrequests.js';
 import type { LockAccess } from '../locks/definitions.js';
 import type { SecretProvider } from '../properties/secrets.js';
 import type { BuildFactory } from '../steps/contract.js';
+import type { ResolvedWww, WwwConfig } from './www.js';
 
 export const DEFAULT_WORKER_PORT = 9989;
 /** Buildbot's default keepalive interval for workers, in seconds. */
@@ -99,7 +100,8 @@ export interface MasterConfig {
   readonly schedulers?: readonly unknown[];
   readonly changeSources?: readonly unknown[];
   readonly reporters?: readonly unknown[];
-  readonly www?: Readonly<Record<string, unknown>>;
+  /** Serve the data API over HTTP (`{ port, host, baseURL }`); absent: no HTTP. */
+  readonly www?: WwwConfig;
 }
 
 export interface ResolvedWorker {
@@ -131,7 +133,7 @@ export interface ResolvedConfig {
   readonly schedulers: readonly unknown[];
   readonly changeSources: readonly unknown[];
   readonly reporters: readonly unknown[];
-  readonly www: Readonly<Record<string, unknown>>;
+  readonly www: ResolvedWww | null;
 }
 
 /** Where a config object was defined, recorded by defineWorker/defineBuilder. */

@@ -11,6 +11,7 @@ import {
   type ResolvedConfig,
   type ResolvedWorker,
 } from './types.js';
+import { resolveWww } from './www.js';
 
 type Obj = Record<string, unknown>;
 
@@ -140,7 +141,6 @@ export function validateConfig(raw: unknown, file: string, sourceText?: string):
   const schedulers = list('schedulers');
   const changeSources = list('changeSources');
   const reporters = list('reporters');
-  if (raw.www !== undefined && !isObject(raw.www)) top('www', `must be an object, got ${describe(raw.www)}`);
   for (const key of ['title', 'buildbotURL'] as const) {
     if (raw[key] !== undefined && typeof raw[key] !== 'string')
       top(key, `must be a string, got ${describe(raw[key])}`);
@@ -149,6 +149,8 @@ export function validateConfig(raw: unknown, file: string, sourceText?: string):
     const problem = checkBuildbotURL(raw.buildbotURL);
     if (problem) top('buildbotURL', problem);
   }
+
+  const www = resolveWww(raw.www, (raw.buildbotURL as string | undefined) ?? DEFAULT_BUILDBOT_URL, top);
 
   if (raw.properties !== undefined && !isPlainRecord(raw.properties))
     top('properties', 'must be a plain object');
@@ -178,13 +180,13 @@ export function validateConfig(raw: unknown, file: string, sourceText?: string):
     schedulers,
     changeSources,
     reporters,
-    www: (raw.www as Obj | undefined) ?? {},
+    www,
   };
 }
 
 // Links are made by appending a route (`#/builders/3/builds/7`) to this URL, so it must be
 // absolute and end with '/', as Buildbot requires too.
-function checkBuildbotURL(url: string): string | null {
+export function checkBuildbotURL(url: string): string | null {
   let parsed: URL;
   try {
     parsed = new URL(url);

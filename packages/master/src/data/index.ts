@@ -7,6 +7,7 @@ import { BuildRequestsData } from './buildrequests.js';
 import { BuildsData } from './builds.js';
 import { BuildsetsData } from './buildsets.js';
 import { ChangesData } from './changes.js';
+import { CollectionData } from './collection.js';
 import { type DataContext, epochSeconds } from './context.js';
 import { LogsData } from './logs.js';
 import { MastersData } from './masters.js';
@@ -33,6 +34,8 @@ export class DataLayer {
   readonly steps: StepsData;
   readonly logs: LogsData;
   readonly metrics: MetricsData;
+  /** Pages of any table by column conditions: what the data API (api/) reads through. */
+  readonly collection: CollectionData;
 
   constructor(
     readonly db: Db,
@@ -51,6 +54,7 @@ export class DataLayer {
     this.steps = new StepsData(this.ctx);
     this.logs = new LogsData(this.ctx);
     this.metrics = new MetricsData(this.ctx);
+    this.collection = new CollectionData(this.ctx);
   }
 }
 
@@ -59,6 +63,7 @@ export * from './buildrequests.js';
 export * from './builds.js';
 export * from './buildsets.js';
 export * from './changes.js';
+export * from './collection.js';
 export * from './errors.js';
 export * from './housekeeping.js';
 export * from './lifecycle.js';

@@ -232,6 +232,37 @@ export class LogsData {
   }
 
   /**
+   * The log's lines in stored chunks, from the chunk holding `fromLine` on, with stream
+   * prefixes removed from stdio logs (what a log search reads). Memory stays at one page.
+   */
+  async *lineChunks(
+    logid: number,
+    fromLine = 0,
+    pageSize = 16,
+  ): AsyncGenerator<{ firstLine: number; lines: string[] }> {
+    const log = await this.get(logid);
+    if (!log) throw new NotFoundError('log', logid);
+    let after = fromLine - MAX_CHUNK_LINES;
+    for (;;) {
+      const chunks = await this.ctx.db
+        .selectFrom('logchunks')
+        .select(['first_line', 'last_line', 'content', 'compressed'])
+        .where('logid', '=', logid)
+        .where('first_line', '>', after)
+        .orderBy('first_line')
+        .limit(pageSize)
+        .execute();
+      if (chunks.length === 0) return;
+      for (const c of chunks) {
+        after = c.first_line;
+        if (c.last_line < fromLine) continue;
+        const lines = splitLines(decodeChunk(c.content, c.compressed));
+        yield { firstLine: c.first_line, lines: log.type === 's' ? lines.map((l) => l.slice(1)) : lines };
+      }
+    }
+  }
+
+  /**
    * Retention: drops the content of logs whose step finished before `cutoff` (epoch
    * seconds), keeping the log, step and build rows. Returns how many logs were emptied.
    */

@@ -22,12 +22,15 @@ control.secret (mode 0600), the password of the control port that
 Options:
   --worker-port <port>   port workers connect to (default ${DEFAULT_WORKER_PORT})
   --worker-name <name>   name of the sample worker (default local-worker)
+  --www-port <port>      serve the data API (HTTP) on this port (default: not served)
   -f, --force            write into a directory that already has a config
   -h, --help             show this help
 `;
 
 export interface CreateMasterOptions {
   readonly workerPort?: number;
+  /** Port of the data API; default none (the config's `www` is left commented out). */
+  readonly wwwPort?: number;
   readonly workerName?: string;
   readonly force?: boolean;
 }
@@ -60,6 +63,7 @@ export async function createMaster(dirArg: string, options: CreateMasterOptions 
       // Hex, not base64url: a password starting with '-' reads as an option on a command line.
       workerPassword: randomBytes(12).toString('hex'),
       workerPort: options.workerPort ?? DEFAULT_WORKER_PORT,
+      wwwPort: options.wwwPort ?? null,
       sampleProject,
       stepLibrary: await hasStepLibrary(),
     }),
@@ -98,12 +102,12 @@ function linkLatheIfNeeded(basedir: string): void {
   if (!existsSync(link)) symlinkSync(resolve(packageRoot), link, 'dir');
 }
 
-/** The value of a --worker-port option, or a UsageError. */
-export function workerPortOption(value: string, helpText: string): number {
+/** The value of a --worker-port (or another port) option, or a UsageError. */
+export function workerPortOption(value: string, helpText: string, option = '--worker-port'): number {
   if (!/^\d+$/.test(value.trim()))
-    throw new UsageError(`--worker-port needs a port number, got ${JSON.stringify(value)}`, helpText);
+    throw new UsageError(`${option} needs a port number, got ${JSON.stringify(value)}`, helpText);
   const p = parsePort(Number(value));
-  if (typeof p === 'string') throw new UsageError(`--worker-port: ${p}`, helpText);
+  if (typeof p === 'string') throw new UsageError(`${option}: ${p}`, helpText);
   return p.port;
 }
 
@@ -117,6 +121,7 @@ export const createMasterCommand: Command = {
       options: {
         'worker-port': { type: 'string' },
         'worker-name': { type: 'string' },
+        'www-port': { type: 'string' },
         force: { type: 'boolean', short: 'f' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -132,6 +137,9 @@ export const createMasterCommand: Command = {
     try {
       const dir = await createMaster(positionals[0]!, {
         ...(workerPort === undefined ? {} : { workerPort }),
+        ...(values['www-port'] === undefined
+          ? {}
+          : { wwwPort: workerPortOption(values['www-port'], help, '--www-port') }),
         ...(values['worker-name'] === undefined ? {} : { workerName: values['worker-name'] }),
         force: values.force ?? false,
       });

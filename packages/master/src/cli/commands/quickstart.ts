@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isAlive, readPid } from '@lathe/daemon';
 import { loadConfig } from '../../config/loader.js';
+import { DEFAULT_WWW_PORT } from '../../config/www.js';
 import type { MasterStatus } from '../../control/protocol.js';
 import { DEFAULT_CONFIG_FILE } from '../../master.js';
 import { openControl } from '../control-client.js';
@@ -37,6 +38,7 @@ named by $LATHE_WORKER_CLI).
 
 Options:
   --worker-port <port> port for workers, when creating the master (default 9989)
+  --www-port <port>    port of the data API (HTTP), when creating the master (default 8010)
   --timeout <seconds>  how long to wait for the first build (default 300)
   -h, --help           show this help
 `;
@@ -89,6 +91,7 @@ export const quickstartCommand: Command = {
       allowPositionals: true,
       options: {
         'worker-port': { type: 'string' },
+        'www-port': { type: 'string' },
         timeout: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -112,7 +115,11 @@ export const quickstartCommand: Command = {
 
     if (!existsSync(join(dir.basedir, DEFAULT_CONFIG_FILE))) {
       const port = values['worker-port'];
-      await createMaster(dir.basedir, port === undefined ? {} : { workerPort: workerPortOption(port, help) });
+      const wwwPort = values['www-port'];
+      await createMaster(dir.basedir, {
+        ...(port === undefined ? {} : { workerPort: workerPortOption(port, help) }),
+        wwwPort: wwwPort === undefined ? DEFAULT_WWW_PORT : workerPortOption(wwwPort, help, '--www-port'),
+      });
       io.out(`created a master in ${rel} (configuration: ${join(rel, DEFAULT_CONFIG_FILE)})`);
     } else io.out(`using the master in ${rel}`);
     const { config } = await loadConfig(join(dir.basedir, DEFAULT_CONFIG_FILE));
@@ -178,6 +185,10 @@ export const quickstartCommand: Command = {
       { builder: builder.name, reason: 'lathe quickstart', wait: true, timeoutMs, requireRunner: true },
       io,
     );
+    if (config.www) {
+      const host = config.www.host === '0.0.0.0' ? '127.0.0.1' : config.www.host;
+      io.out(`\nThe data API: http://${host}:${config.www.port}/api/v2/ (try /api/v2/builders)`);
+    }
     printStop(io, rel, workerCli);
     return result;
   },

@@ -2,12 +2,14 @@
 // released migration — add a new one.
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import { initialMigration } from './0001-initial.js';
+import { dataApiIndexesMigration } from './0002-data-api-indexes.js';
 import { dialectTypes, type SqlDialectName } from './dialect.js';
 
 export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
   const t = dialectTypes(dialect);
   const migrations: Record<string, Migration> = {
     '0001-initial': initialMigration(t),
+    '0002-data-api-indexes': dataApiIndexesMigration(),
   };
   return { getMigrations: async () => migrations };
 }

@@ -1,0 +1,105 @@
+// What a resource type declares: its fields (and the column each comes from), the paths it
+// lives at, and what those paths constrain. The query spec, the REST server, the OpenAPI
+// document and the in-process reads are all derived from these declarations, so a path
+// answers the same wherever it is read from.
+import type { DataLayer } from '../data/index.js';
+
+export type FieldType = 'integer' | 'string' | 'boolean' | 'object' | 'array';
+
+/** Where a field's value comes from. */
+export type FieldSource =
+  /** A column of the resource's table, converted by the field's type (0/1 → boolean, JSON text → object). */
+  | { readonly column: string }
+  /** true when the column is not NULL (`complete` from `complete_at`). */
+  | { readonly notNull: string }
+  /** Filled in after the page is read (lists from other tables); cannot be filtered or ordered. */
+  | { readonly computed: true };
+
+export interface FieldDecl {
+  readonly type: FieldType;
+  readonly nullable?: boolean;
+  readonly description: string;
+  readonly source: FieldSource;
+  /** JSON schema of an object or array field's value, for the OpenAPI document. */
+  readonly schema?: Readonly<Record<string, unknown>>;
+}
+
+export type ParamType = 'integer' | 'identifier';
+
+/**
+ * Equality constraints on columns; a list means "one of". What a path adds to every query
+ * (`/builders/:builderid/builds` → `{ builderid: 3 }`).
+ */
+export type Constraints = Readonly<Record<string, number | string | readonly (number | string)[]>>;
+
+/** Reads a resource while resolving a path (the build a nested step path names). */
+export type Lookup = (
+  type: string,
+  constraints: Constraints,
+) => Promise<Readonly<Record<string, unknown>> | undefined>;
+
+export interface PathDecl {
+  /** `/builders/:builderid/builds/:number`; `:name` segments are params. */
+  readonly pattern: string;
+  /** Types of the params; integer params match digits only, identifiers anything else. */
+  readonly params: Readonly<Record<string, ParamType>>;
+  /** One resource (404 when absent) or a collection. */
+  readonly collection: boolean;
+  readonly description: string;
+  /** The constraints the path adds, or undefined when the path names something that does not exist. */
+  readonly constraints: (
+    params: Readonly<Record<string, number | string>>,
+    lookup: Lookup,
+    data: DataLayer,
+  ) => Constraints | undefined | Promise<Constraints | undefined>;
+  /**
+   * For a collection that grows with history (builds, requests, changes): the fields an
+   * index serves in order under this path's constraints, first one the default. Ordering
+   * by anything else is refused, so no read sorts a builder's whole history. Absent: the
+   * collection is bounded (a build's steps, the configured builders) and any order is fine.
+   */
+  readonly indexedOrder?: readonly string[];
+}
+
+export interface ResourceType {
+  /** Singular name, e.g. `build`. */
+  readonly name: string;
+  /** Plural, the key of the answer's list, e.g. `builds`. */
+  readonly plural: string;
+  readonly table: string;
+  /** The field that identifies a resource (`buildid`); always the table's `id` column. */
+  readonly idField: string;
+  readonly description: string;
+  readonly fields: Readonly<Record<string, FieldDecl>>;
+  readonly paths: readonly PathDecl[];
+  /** Fills the computed fields of a page of resources (batched: one query per field, not per row). */
+  readonly complete?: (
+    resources: Record<string, unknown>[],
+    fields: ReadonlySet<string>,
+    read: ComputedReader,
+  ) => Promise<void>;
+  /** Topics a resource lives at on the message queue, for an event `what` (`new`, `finished`…). */
+  readonly topics: (resource: Readonly<Record<string, unknown>>, what: string) => string[];
+}
+
+/** What computed fields may read: rows of other tables by a column's values. */
+export type ComputedReader = (
+  table: string,
+  columns: readonly string[],
+  where: { readonly column: string; readonly values: readonly (number | string)[] },
+) => Promise<Record<string, unknown>[]>;
+
+export function isFilterable(field: FieldDecl): boolean {
+  return !('computed' in field.source) && field.type !== 'object' && field.type !== 'array';
+}
+
+export function columnOf(field: FieldDecl): string | undefined {
+  if ('column' in field.source) return field.source.column;
+  if ('notNull' in field.source) return field.source.notNull;
+  return undefined;
+}
+
+/** Ordering needs the column's own values (a derived boolean would not page by key). */
+export function isOrderable(field: FieldDecl): boolean {
+  return 'column' in field.source && isFilterable(field);
+}

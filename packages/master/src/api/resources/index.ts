@@ -1,0 +1,21 @@
+// Every resource type the data API serves.
+import type { ResourceType } from '../resource.js';
+import { builders } from './builders.js';
+import { buildrequests } from './buildrequests.js';
+import { builds } from './builds.js';
+import { changes } from './changes.js';
+import { logs } from './logs.js';
+import { masters } from './masters.js';
+import { steps } from './steps.js';
+import { workers } from './workers.js';
+
+export const RESOURCE_TYPES: readonly ResourceType[] = [
+  masters,
+  builders,
+  workers,
+  builds,
+  steps,
+  logs,
+  buildrequests,
+  changes,
+];

@@ -1,0 +1,126 @@
+// Reading a page of any table by column conditions: the SQL behind the data API's query
+// spec (api/query.ts), kept here with the rest of the data layer's SQL. Callers name tables
+// and columns from their own declarations, never from user input, so only values are bound.
+import { type ExpressionBuilder, type Kysely, type SelectQueryBuilder, sql } from 'kysely';
+import type { DataContext } from './context.js';
+
+export type ColumnValue = number | string;
+
+export type Condition =
+  | {
+      readonly column: string;
+      readonly op: 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+      readonly value: ColumnValue;
+    }
+  | { readonly column: string; readonly op: 'in' | 'notin'; readonly values: readonly ColumnValue[] }
+  /** Substring, any of the values; LIKE with `%`, `_` and `\` escaped. */
+  | { readonly column: string; readonly op: 'contains'; readonly values: readonly string[] }
+  | { readonly column: string; readonly op: 'null' | 'notnull' };
+
+export interface CollectionRead {
+  readonly table: string;
+  readonly columns: readonly string[];
+  readonly where: readonly Condition[];
+  readonly order: readonly { readonly column: string; readonly desc: boolean }[];
+  /** Keyset paging: rows strictly after these values of the order columns. */
+  readonly after?: readonly ColumnValue[];
+  readonly limit?: number;
+  readonly offset?: number;
+  /** Also count every row the conditions match. */
+  readonly total?: boolean;
+}
+
+export interface CollectionPage {
+  readonly rows: Record<string, unknown>[];
+  readonly total?: number;
+}
+
+// Table and column names come from declarations, so the builder is used untyped.
+type Untyped = Record<string, Record<string, unknown>>;
+type Eb = ExpressionBuilder<Untyped, string>;
+
+const SQL_OPS = { eq: '=', ne: '!=', lt: '<', le: '<=', gt: '>', ge: '>=' } as const;
+
+function condition(eb: Eb, c: Condition) {
+  switch (c.op) {
+    case 'null':
+      return eb(eb.ref(c.column), 'is', null);
+    case 'notnull':
+      return eb(eb.ref(c.column), 'is not', null);
+    case 'in':
+      return c.values.length === 0 ? eb.val(0).$castTo<boolean>() : eb(eb.ref(c.column), 'in', [...c.values]);
+    case 'notin':
+      return c.values.length === 0
+        ? eb.val(1).$castTo<boolean>()
+        : eb(eb.ref(c.column), 'not in', [...c.values]);
+    case 'contains':
+      return eb.or(
+        c.values.map((v) => sql<boolean>`${eb.ref(c.column)} like ${`%${escapeLike(v)}%`} escape '\\'`),
+      );
+    default:
+      return eb(eb.ref(c.column), SQL_OPS[c.op], c.value);
+  }
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (m) => `\\${m}`);
+}
+
+/** `(a, b) > (x, y)` in the order's directions, written out so every database takes it. */
+function afterKey(eb: Eb, read: CollectionRead, after: readonly ColumnValue[]) {
+  return eb.or(
+    read.order.map((term, i) =>
+      eb.and([
+        ...read.order.slice(0, i).map((prev, j) => eb(eb.ref(prev.column), '=', after[j]!)),
+        eb(eb.ref(term.column), term.desc ? '<' : '>', after[i]!),
+      ]),
+    ),
+  );
+}
+
+export class CollectionData {
+  constructor(private readonly ctx: DataContext) {}
+
+  async read(read: CollectionRead): Promise<CollectionPage> {
+    const db = this.ctx.db as unknown as Kysely<Untyped>;
+    const filtered = <O>(q: SelectQueryBuilder<Untyped, string, O>) =>
+      read.where.length === 0 ? q : q.where((eb) => eb.and(read.where.map((c) => condition(eb, c))));
+    let q = filtered(db.selectFrom(read.table).select(read.columns.map((c) => sql.ref(c).as(c))));
+    if (read.after) {
+      const after = read.after;
+      q = q.where((eb) => afterKey(eb, read, after));
+    }
+    for (const term of read.order) q = q.orderBy(sql.ref(term.column), term.desc ? 'desc' : 'asc');
+    if (read.limit !== undefined) q = q.limit(read.limit);
+    if (read.offset !== undefined)
+      q = read.limit === undefined ? q.limit(-1).offset(read.offset) : q.offset(read.offset);
+    const rows = (await q.execute()) as Record<string, unknown>[];
+    if (!read.total) return { rows };
+    const counted = await filtered(
+      db.selectFrom(read.table).select((eb) => eb.fn.countAll<number>().as('n')),
+    ).executeTakeFirstOrThrow();
+    return { rows, total: Number(counted.n) };
+  }
+
+  /** Rows of `table` whose `column` is one of `values` (what computed fields read), batched. */
+  async rowsWhereIn(
+    table: string,
+    columns: readonly string[],
+    column: string,
+    values: readonly ColumnValue[],
+  ): Promise<Record<string, unknown>[]> {
+    const db = this.ctx.db as unknown as Kysely<Untyped>;
+    const out: Record<string, unknown>[] = [];
+    const unique = [...new Set(values)];
+    for (let i = 0; i < unique.length; i += 500) {
+      const rows = await db
+        .selectFrom(table)
+        .select(columns.map((c) => sql.ref(c).as(c)))
+        .where(sql.ref(column), 'in', unique.slice(i, i + 500))
+        .orderBy(sql.ref('id'))
+        .execute();
+      out.push(...(rows as Record<string, unknown>[]));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,97 @@
+// The data API served by a master (a MasterExtension, like the worker port): the in-process
+// message queue fed from the master's bus, and the HTTP server on `www.port`.
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { DataApi } from '../api/data-api.js';
+import { bridgeBusToQueue } from '../api/mq/bridge.js';
+import { InProcessQueue } from '../api/mq/in-process.js';
+import type { Subscription } from '../bus/bus.js';
+import { DEFAULT_WWW_HOST } from '../config/www.js';
+import type { Master, MasterExtension } from '../master.js';
+import { API_PREFIX, buildApiApp } from './app.js';
+
+export interface ApiServerOptions {
+  /** Default: the config's `www.port` and `www.host`. */
+  readonly port?: number;
+  readonly host?: string;
+  /** Messages kept for resuming subscribers; default 10,000. */
+  readonly history?: number;
+  readonly log?: (line: string) => void;
+}
+
+export class ApiServer implements MasterExtension {
+  readonly name = 'data API (HTTP)';
+  #app: FastifyInstance | null = null;
+  #bridge: Subscription | null = null;
+  #api: DataApi | null = null;
+  #queue: InProcessQueue | null = null;
+
+  constructor(private readonly options: ApiServerOptions = {}) {}
+
+  get api(): DataApi {
+    if (!this.#api) throw new Error('data API: not started');
+    return this.#api;
+  }
+
+  get queue(): InProcessQueue {
+    if (!this.#queue) throw new Error('data API: not started');
+    return this.#queue;
+  }
+
+  /** Whether it serves (the config has `www`, or the options name a port). */
+  get listening(): boolean {
+    return this.#app !== null;
+  }
+
+  /** The port it listens on (the real one when configured as 0). */
+  get port(): number {
+    const address = this.#app?.server.address() as AddressInfo | null | undefined;
+    if (!address) throw new Error('data API: not listening');
+    return address.port;
+  }
+
+  /** Serves when the config has `www` or the options name a port; otherwise does nothing. */
+  async start(master: Master): Promise<void> {
+    const www = master.config.www;
+    const port = this.options.port ?? www?.port;
+    if (port === undefined) return;
+    const host = this.options.host ?? www?.host ?? DEFAULT_WWW_HOST;
+    const api = new DataApi(master.data);
+    const log = this.options.log ?? (() => {});
+    const queue = new InProcessQueue({
+      history: this.options.history ?? 10_000,
+      onHandlerError: (err) => log(`data API: realtime subscriber failed: ${String(err)}`),
+    });
+    const bridge = bridgeBusToQueue(master.bus, api, queue);
+    const app = await buildApiApp({ api, queue, log });
+    try {
+      await app.listen({ port, host });
+    } catch (err) {
+      bridge.unsubscribe();
+      await app.close();
+      throw err;
+    }
+    this.#api = api;
+    this.#queue = queue;
+    this.#bridge = bridge;
+    this.#app = app;
+    log(`data API listening on http://${host}:${this.port}${API_PREFIX}/`);
+  }
+
+  async stop(): Promise<void> {
+    this.#bridge?.unsubscribe();
+    this.#bridge = null;
+    await this.#app?.close();
+    this.#app = null;
+  }
+}
+
+/** For `lathe start`: serves the data API once the master runs (if the config has `www`); returns a closer. */
+export async function attachDataApi(
+  master: Master,
+  log: (line: string) => void,
+): Promise<() => Promise<void>> {
+  const server = new ApiServer({ log });
+  await server.start(master);
+  return () => server.stop();
+}

@@ -1,0 +1,129 @@
+// A small history for the data API tests: two builders, a worker, a change, finished and
+// running builds with steps and logs, and the concrete path that exercises every declared
+// path pattern.
+import type { DataLayer } from '../src/data/index.js';
+import { FAILURE, SUCCESS } from '../src/results.js';
+
+export interface ApiSeed {
+  readonly masterid: number;
+  readonly alpha: number;
+  readonly beta: number;
+  readonly workerid: number;
+  readonly changeid: number;
+  readonly sourcestampid: number;
+  readonly buildsetid: number;
+  /** alpha's builds, oldest first; all finished but the last. */
+  readonly alphaBuilds: readonly { buildid: number; number: number; buildrequestid: number }[];
+  readonly stepid: number;
+  readonly logid: number;
+  /** The lines written to the stdio log, without stream letters. */
+  readonly logLines: readonly string[];
+}
+
+export async function seedApiData(data: DataLayer): Promise<ApiSeed> {
+  const { masterid } = await data.masters.register('api-master');
+  const alpha = await data.builders.findOrCreate('alpha');
+  const beta = await data.builders.findOrCreate('beta');
+  await data.builders.update(alpha, { description: 'the first', tags: ['fast', 'linux'], project: 'demo' });
+  await data.builders.setMasterBuilders(masterid, [alpha, beta]);
+  const workerid = await data.workers.findOrCreate('linux-1');
+  await data.workers.connected(workerid, masterid, { host: 'box', version: '3.7' });
+  await data.workers.setConfigured(masterid, alpha, [workerid]);
+  const changeid = await data.changes.add({
+    author: 'dev <dev@example.org>',
+    comments: 'fix the frobnicator',
+    branch: 'main',
+    revision: 'abc123',
+    repository: 'https://example.org/repo.git',
+    files: ['src/a.c', 'src/b.c'],
+    properties: { ticket: 42 },
+  });
+  const sourcestampid = (await data.changes.get(changeid))!.sourcestampid;
+  let buildsetid = 0;
+  const alphaBuilds: { buildid: number; number: number; buildrequestid: number }[] = [];
+  for (let i = 0; i < 5; i++) {
+    const bs = await data.buildsets.add({
+      sourcestampids: [sourcestampid],
+      builderids: [alpha, beta],
+      reason: `r${i}`,
+    });
+    buildsetid = bs.buildsetid;
+    const brid = bs.buildrequestids.get(alpha)!;
+    await data.buildrequests.claim([brid], masterid);
+    const b = await data.builds.add({ builderid: alpha, buildrequestid: brid, workerid, masterid });
+    alphaBuilds.push({ ...b, buildrequestid: brid });
+    if (i < 4) {
+      await data.builds.finish(
+        b.buildid,
+        i === 2 ? FAILURE : SUCCESS,
+        i === 2 ? 'failed test' : 'build successful',
+      );
+      await data.buildrequests.complete([brid], i === 2 ? FAILURE : SUCCESS, masterid);
+    }
+  }
+  const last = alphaBuilds.at(-1)!;
+  const compile = await data.steps.add(last.buildid, 'compile');
+  await data.steps.start(compile.stepid);
+  await data.steps.addUrl(compile.stepid, 'report', 'http://example.org/r');
+  await data.steps.finish(compile.stepid, SUCCESS);
+  const test = await data.steps.add(last.buildid, 'test');
+  await data.steps.start(test.stepid);
+  const logid = await data.logs.add(compile.stepid, 'stdio', 's');
+  const logLines = Array.from({ length: 30 }, (_, i) => (i % 7 === 3 ? `warning: w${i}` : `line ${i}`));
+  await data.logs.append(logid, logLines.map((l, i) => `${i % 2 ? 'e' : 'o'}${l}\n`).join(''));
+  await data.logs.finish(logid);
+  return {
+    masterid,
+    alpha,
+    beta,
+    workerid,
+    changeid,
+    sourcestampid,
+    buildsetid,
+    alphaBuilds,
+    stepid: compile.stepid,
+    logid,
+    logLines,
+  };
+}
+
+/** A concrete path for every declared pattern, reading something that exists. */
+export function examplePaths(s: ApiSeed): Record<string, string> {
+  const last = s.alphaBuilds.at(-1)!;
+  const first = s.alphaBuilds[0]!;
+  return {
+    '/masters': '/masters',
+    '/masters/:masterid': `/masters/${s.masterid}`,
+    '/builders': '/builders',
+    '/builders/:builderid': `/builders/${s.alpha}`,
+    '/builders/:name': '/builders/alpha',
+    '/workers': '/workers',
+    '/workers/:workerid': `/workers/${s.workerid}`,
+    '/workers/:name': '/workers/linux-1',
+    '/builds': '/builds',
+    '/builds/:buildid': `/builds/${first.buildid}`,
+    '/builders/:builderid/builds': `/builders/${s.alpha}/builds`,
+    '/builders/:builderid/builds/:number': `/builders/${s.alpha}/builds/${first.number}`,
+    '/lastbuilds': '/lastbuilds',
+    '/workers/:workerid/builds': `/workers/${s.workerid}/builds`,
+    '/buildrequests/:buildrequestid/builds': `/buildrequests/${first.buildrequestid}/builds`,
+    '/steps/:stepid': `/steps/${s.stepid}`,
+    '/builds/:buildid/steps': `/builds/${last.buildid}/steps`,
+    '/builds/:buildid/steps/:number': `/builds/${last.buildid}/steps/1`,
+    '/builds/:buildid/steps/:name': `/builds/${last.buildid}/steps/compile`,
+    '/builders/:builderid/builds/:build_number/steps': `/builders/${s.alpha}/builds/${last.number}/steps`,
+    '/builders/:builderid/builds/:build_number/steps/:number': `/builders/${s.alpha}/builds/${last.number}/steps/0`,
+    '/logs/:logid': `/logs/${s.logid}`,
+    '/steps/:stepid/logs': `/steps/${s.stepid}/logs`,
+    '/steps/:stepid/logs/:slug': `/steps/${s.stepid}/logs/stdio`,
+    '/builds/:buildid/steps/:step_number/logs': `/builds/${last.buildid}/steps/0/logs`,
+    '/builds/:buildid/steps/:step_number/logs/:slug': `/builds/${last.buildid}/steps/0/logs/stdio`,
+    '/buildrequests': '/buildrequests',
+    '/buildrequests/:buildrequestid': `/buildrequests/${first.buildrequestid}`,
+    '/builders/:builderid/buildrequests': `/builders/${s.alpha}/buildrequests`,
+    '/buildsets/:buildsetid/buildrequests': `/buildsets/${s.buildsetid}/buildrequests`,
+    '/changes': '/changes',
+    '/changes/:changeid': `/changes/${s.changeid}`,
+    '/sourcestamps/:sourcestampid/changes': `/sourcestamps/${s.sourcestampid}/changes`,
+  };
+}
