@@ -2,14 +2,15 @@
 // in the command's arguments: the worker calls their `remote_*` methods over PB. Writers
 // receive a worker file (or a tar of a directory) into a temporary file next to the
 // destination and move it into place only when complete; readers serve a master file or a
-// string to `downloadFile`.
-import { execFile } from 'node:child_process';
+// string to `downloadFile`. Directories the master makes for an upload are private (0700).
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
 import { chmod, type FileHandle, mkdir, open, rename, rm, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
+import { PassThrough, pipeline, type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { Referenceable } from '@lathe/pb';
-
-const run = promisify(execFile);
+import { extractTar } from './extract.js';
 
 /** A master-side transfer object failed; the worker reports it as the command's failure. */
 export class TransferError extends Error {
@@ -36,22 +37,29 @@ export class FileWriter extends Referenceable {
 
   constructor(
     readonly destination: string,
-    /** Bytes beyond this are silently dropped, as in Buildbot (the worker also stops). */
-    readonly maxsize: number | null,
+    /** Bytes beyond this are dropped, as in Buildbot (the worker also stops); see `truncated`. */
+    readonly maxsize: number,
     readonly mode: number | null,
   ) {
     super();
     this.#tmp = join(dirname(destination), `.${process.pid}.${tmpCounter++}.lathe-upload`);
   }
 
+  #truncated = false;
+
   /** Bytes received so far (after truncation at maxsize). */
   get written(): number {
     return this.#written;
   }
 
+  /** More than maxsize arrived (a worker that ignores maxsize cannot pass a cut file as whole). */
+  get truncated(): boolean {
+    return this.#truncated;
+  }
+
   #file(): Promise<FileHandle> {
     this.#opening ??= (async () => {
-      await mkdir(dirname(this.destination), { recursive: true });
+      await mkdir(dirname(this.destination), { recursive: true, mode: 0o700 });
       this.#fh = await open(this.#tmp, 'w', 0o600);
       return this.#fh;
     })();
@@ -61,10 +69,11 @@ export class FileWriter extends Referenceable {
   async remote_write(data: unknown): Promise<void> {
     if (this.#closed) throw new TransferError('write after close');
     let bytes = toBytes(data);
-    if (this.maxsize !== null) {
-      const room = this.maxsize - this.#written;
+    const room = this.maxsize - this.#written;
+    if (bytes.length > room) {
+      this.#truncated = true;
       if (room <= 0) return;
-      if (bytes.length > room) bytes = bytes.subarray(0, room);
+      bytes = bytes.subarray(0, room);
     }
     const fh = await this.#file();
     await fh.write(bytes);
@@ -105,32 +114,79 @@ export class FileWriter extends Referenceable {
 
 export type TarCompression = 'gz' | 'bz2' | null;
 
-/** Target of `uploadDirectory`: receives a tar stream, `unpack` extracts it into the destination. */
+/**
+ * Target of `uploadDirectory`: receives a tar stream, `unpack` extracts it into the
+ * destination under the rules of `extractTar`; `maxsize` bounds the stream both as sent and
+ * after decompression.
+ */
 export class DirectoryWriter extends FileWriter {
+  readonly directory: string;
+  /** Members the extraction skipped, with the reason, for the step's log. */
+  readonly skipped: string[] = [];
+
   constructor(
     destination: string,
-    maxsize: number | null,
+    maxsize: number,
     readonly compress: TarCompression,
   ) {
-    // The archive itself is private; extracted files keep the modes the tar carries.
+    // The archive itself is private.
     super(`${destination}.lathe-tar`, maxsize, 0o600);
     this.directory = destination;
   }
 
-  readonly directory: string;
-
   async remote_unpack(): Promise<void> {
     await this.remote_close();
-    const flag = this.compress === 'gz' ? ['-z'] : this.compress === 'bz2' ? ['-j'] : [];
-    await mkdir(this.directory, { recursive: true });
     try {
-      // GNU tar drops leading '/' and refuses '..' members, so nothing lands outside.
-      await run('tar', ['-x', ...flag, '-f', this.destination, '-C', this.directory]);
+      if (this.truncated) throw new Error(`the upload is larger than maxsize ${this.maxsize}`);
+      const { skipped } = await extractTar(
+        decompressed(this.destination, this.compress),
+        this.directory,
+        this.maxsize,
+      );
+      this.skipped.push(...skipped);
     } catch (err) {
       throw new TransferError(`cannot unpack the uploaded directory: ${(err as Error).message}`);
     } finally {
       await rm(this.destination, { force: true });
     }
+  }
+}
+
+/**
+ * The bytes of an archive file, decompressed as it was sent. Gzip with Node's zlib; bzip2
+ * through the `bzip2` program as a plain filter (Node has no bzip2, and the pure-JavaScript
+ * decoders expand whole blocks in memory before anyone can count the bytes). Either way
+ * the output comes in bounded chunks, and stopping early ends the decompression.
+ */
+function decompressed(file: string, compress: TarCompression): AsyncIterable<Buffer> {
+  const input = createReadStream(file);
+  if (compress !== 'bz2') {
+    const out = compress === 'gz' ? createGunzip() : new PassThrough();
+    pipeline(input, out, () => {});
+    return out;
+  }
+  return bunzip2(input);
+}
+
+async function* bunzip2(input: Readable): AsyncGenerator<Buffer> {
+  const child = spawn('bzip2', ['-d', '-c'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const exited = new Promise<string | null>((resolve) => {
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      if (stderr.length < 4096) stderr += d;
+    });
+    child.once('error', (err) => resolve(`cannot run bzip2: ${err.message}`));
+    child.once('close', (code) => resolve(code === 0 ? null : `bzip2: ${stderr.trim() || `exit ${code}`}`));
+  });
+  // A broken pipe (bzip2 stopped reading) shows in its exit status.
+  pipeline(input, child.stdin, () => {});
+  try {
+    for await (const chunk of child.stdout) yield chunk as Buffer;
+    const problem = await exited;
+    if (problem) throw new Error(problem);
+  } finally {
+    input.destroy();
+    child.kill('SIGKILL');
   }
 }
 
