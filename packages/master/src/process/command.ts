@@ -64,7 +64,12 @@ export function updateSize(value: unknown, depth = 0): number {
   if (value instanceof Uint8Array) return value.length;
   if (depth > 32 || value === null || typeof value !== 'object') return 8;
   let size = 16;
-  const items = value instanceof Map ? [...value.entries()].flat() : Array.isArray(value) ? value : Object.entries(value).flat();
+  const items =
+    value instanceof Map
+      ? [...value.entries()].flat()
+      : Array.isArray(value)
+        ? value
+        : Object.entries(value).flat();
   for (const item of items) size += updateSize(item, depth + 1);
   return size;
 }

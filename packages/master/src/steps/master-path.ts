@@ -43,7 +43,8 @@ export async function masterPathOption(
   if (typeof value === 'string') return masterPath(ctx, value);
   const path = await stepString(value, ctx, option);
   const basedir = resolve(ctx.masterBasedir);
-  if (path === '' || isAbsolute(path) || path.startsWith('~')) throw new MasterPathError(option, path, basedir);
+  if (path === '' || isAbsolute(path) || path.startsWith('~'))
+    throw new MasterPathError(option, path, basedir);
   const full = resolve(basedir, path);
   const inside = relative(basedir, full);
   if (inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {

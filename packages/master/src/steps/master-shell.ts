@@ -4,8 +4,8 @@
 // Values from the build are data, never shell syntax: an argv list runs without a shell, and
 // in a string command every value `interpolate` substitutes is quoted as one shell word.
 import { spawn } from 'node:child_process';
+import { isRenderable, RENDER, type Renderable, type RenderContext } from '../properties/renderable.js';
 import { CANCELLED, FAILURE, type Result, SUCCESS } from '../results.js';
-import { RENDER, type RenderContext, type Renderable, isRenderable } from '../properties/renderable.js';
 import { type StepValue, stepValue } from './args.js';
 import { Step, type StepOptions } from './base.js';
 import type { StepContext } from './contract.js';

@@ -128,9 +128,8 @@ class Extractor {
         return;
       }
       case 'hardlink': {
-        const targetParts = memberParts(entry.linkpath);
-        const target = join(await this.#parentDir(targetParts, entry.linkpath), targetParts.at(-1) ?? '');
-        if (targetParts.length === 0 || (await kindAt(target)) !== 'file') {
+        const target = await this.#extractedFile(memberParts(entry.linkpath));
+        if (target === null) {
           this.skipped.push(`${name} => ${entry.linkpath}: not a regular file extracted here`);
           return;
         }
@@ -153,6 +152,17 @@ class Extractor {
       }
     }
     return dir;
+  }
+
+  /** The path of a regular file already below the destination, reached through real directories only. */
+  async #extractedFile(parts: readonly string[]): Promise<string | null> {
+    if (parts.length === 0) return null;
+    let path = this.root;
+    for (const [i, part] of parts.entries()) {
+      path = join(path, part);
+      if ((await kindAt(path)) !== (i === parts.length - 1 ? 'file' : 'directory')) return null;
+    }
+    return path;
   }
 
   /** Makes room at `path`: a file or link there is removed (never followed), a directory stays. */

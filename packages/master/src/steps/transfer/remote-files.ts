@@ -3,13 +3,10 @@
 // receive a worker file (or a tar of a directory) into a temporary file next to the
 // destination and move it into place only when complete; readers serve a master file or a
 // string to `downloadFile`. Directories the master makes for an upload are private (0700).
-import { spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
 import { chmod, type FileHandle, mkdir, open, rename, rm, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { PassThrough, pipeline, type Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { Referenceable } from '@lathe/pb';
+import { decompressed, sniffCompression } from './decompress.js';
 import { extractTar } from './extract.js';
 
 /** A master-side transfer object failed; the worker reports it as the command's failure. */
@@ -117,7 +114,8 @@ export type TarCompression = 'gz' | 'bz2' | null;
 /**
  * Target of `uploadDirectory`: receives a tar stream, `unpack` extracts it into the
  * destination under the rules of `extractTar`; `maxsize` bounds the stream both as sent and
- * after decompression.
+ * after decompression. Without `compress`, a gzip, bzip2 or xz stream is recognised by its
+ * first bytes, as Buildbot's master does.
  */
 export class DirectoryWriter extends FileWriter {
   readonly directory: string;
@@ -138,8 +136,9 @@ export class DirectoryWriter extends FileWriter {
     await this.remote_close();
     try {
       if (this.truncated) throw new Error(`the upload is larger than maxsize ${this.maxsize}`);
+      const compression = this.compress ?? (await sniffCompression(this.destination));
       const { skipped } = await extractTar(
-        decompressed(this.destination, this.compress),
+        decompressed(this.destination, compression),
         this.directory,
         this.maxsize,
       );
@@ -149,44 +148,6 @@ export class DirectoryWriter extends FileWriter {
     } finally {
       await rm(this.destination, { force: true });
     }
-  }
-}
-
-/**
- * The bytes of an archive file, decompressed as it was sent. Gzip with Node's zlib; bzip2
- * through the `bzip2` program as a plain filter (Node has no bzip2, and the pure-JavaScript
- * decoders expand whole blocks in memory before anyone can count the bytes). Either way
- * the output comes in bounded chunks, and stopping early ends the decompression.
- */
-function decompressed(file: string, compress: TarCompression): AsyncIterable<Buffer> {
-  const input = createReadStream(file);
-  if (compress !== 'bz2') {
-    const out = compress === 'gz' ? createGunzip() : new PassThrough();
-    pipeline(input, out, () => {});
-    return out;
-  }
-  return bunzip2(input);
-}
-
-async function* bunzip2(input: Readable): AsyncGenerator<Buffer> {
-  const child = spawn('bzip2', ['-d', '-c'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const exited = new Promise<string | null>((resolve) => {
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      if (stderr.length < 4096) stderr += d;
-    });
-    child.once('error', (err) => resolve(`cannot run bzip2: ${err.message}`));
-    child.once('close', (code) => resolve(code === 0 ? null : `bzip2: ${stderr.trim() || `exit ${code}`}`));
-  });
-  // A broken pipe (bzip2 stopped reading) shows in its exit status.
-  pipeline(input, child.stdin, () => {});
-  try {
-    for await (const chunk of child.stdout) yield chunk as Buffer;
-    const problem = await exited;
-    if (problem) throw new Error(problem);
-  } finally {
-    input.destroy();
-    child.kill('SIGKILL');
   }
 }
 

@@ -135,15 +135,16 @@ export class FileUpload extends Step<FileUploadOptions> {
       const o = this.options;
       const { source, dest, workdir } = await startUpload(ctx, o);
       const { maxsize, blocksize } = await sizes(ctx, o, 256 * 1024, DEFAULT_UPLOAD_MAXSIZE);
-      const keepstamp =
-        o.keepstamp === undefined ? false : await stepBoolean(o.keepstamp, ctx, 'keepstamp');
+      const keepstamp = o.keepstamp === undefined ? false : await stepBoolean(o.keepstamp, ctx, 'keepstamp');
       const writer = new FileWriter(dest, maxsize, await renderMode(ctx, o.mode));
-      return upload(
-        ctx,
+      return upload(ctx, writer, 'uploadFile', {
+        workdir,
         writer,
-        'uploadFile',
-        { workdir, writer, maxsize, blocksize, keepstamp, workersrc: source },
-      );
+        maxsize,
+        blocksize,
+        keepstamp,
+        workersrc: source,
+      });
     });
   }
 }

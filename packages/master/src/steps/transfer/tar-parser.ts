@@ -203,7 +203,10 @@ function text(block: Buffer, at: number, length: number): string {
 }
 
 function octal(block: Buffer, at: number, length: number, field: string): number {
-  const s = block.toString('latin1', at, at + length).replace(/[\0 ]+$/, '').trim();
+  const s = block
+    .toString('latin1', at, at + length)
+    .replace(/[\0 ]+$/, '')
+    .trim();
   if (s === '') return 0;
   if (!/^[0-7]+$/.test(s)) throw new TarFormatError(`bad ${field} field in a tar header`);
   return Number.parseInt(s, 8);

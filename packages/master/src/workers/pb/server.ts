@@ -179,7 +179,9 @@ export class WorkerServer implements MasterExtension {
           });
         },
         onUnknownUpdateKey: (key) => {
-          this.#log.warn(`worker ${name}: dropped updates with unknown key ${JSON.stringify(key.slice(0, 100))}`);
+          this.#log.warn(
+            `worker ${name}: dropped updates with unknown key ${JSON.stringify(key.slice(0, 100))}`,
+          );
         },
       },
     });
