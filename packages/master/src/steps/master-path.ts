@@ -3,9 +3,10 @@
 // config is the config's word: relative to the master's directory, `~` expanded, absolute
 // allowed. A path that is rendered (interpolate, prop, a function of the build) carries
 // values from outside the config — properties a forced build or a change set — so it must
-// stay below the master's directory: absolute and `~` paths are refused, and so is any
-// `..` that climbs out of it (or back to the directory itself, where the master's own files are). (To publish elsewhere with a rendered name, link a directory
-// inside the master's directory to the place: the check is on the path, not on links.)
+// resolve strictly below the master's directory: absolute and `~` paths are refused, and so
+// is a `..` that climbs out of it or back to the directory itself (the master's own files).
+// To publish elsewhere under a rendered name, link a directory inside the master's
+// directory to the place: the rule checks the path, not links the admin made.
 import { homedir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { FAILURE, type Result } from '../results.js';
@@ -23,7 +24,7 @@ export class MasterPathError extends Error {
   ) {
     super(
       `${option} ${JSON.stringify(path)} is rendered and leaves the master directory ${basedir}; ` +
-        'a rendered path must stay inside it, below it (write an absolute path literally in the config)',
+        'a rendered path must resolve below it (an absolute path must be written literally in the config)',
     );
   }
 }

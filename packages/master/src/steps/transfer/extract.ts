@@ -32,8 +32,6 @@ export class UploadTooLargeError extends Error {
 export interface ExtractResult {
   /** One line per member that was skipped, and why (for the step's log). */
   readonly skipped: string[];
-  /** Decompressed bytes read. */
-  readonly bytes: number;
 }
 
 const PERMISSIONS = 0o777;
@@ -59,7 +57,7 @@ export async function extractTar(
   } finally {
     await extractor.closeOpenFile();
   }
-  return { skipped: extractor.skipped, bytes };
+  return { skipped: extractor.skipped };
 }
 
 class Extractor {

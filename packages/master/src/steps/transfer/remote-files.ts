@@ -27,6 +27,7 @@ export class FileWriter extends Referenceable {
   #fh: FileHandle | null = null;
   #opening: Promise<FileHandle> | null = null;
   #written = 0;
+  #truncated = false;
   #closed = false;
   /** This writer moved a file onto the destination (the worker closes even a failed upload). */
   #placed = false;
@@ -41,8 +42,6 @@ export class FileWriter extends Referenceable {
     super();
     this.#tmp = join(dirname(destination), `.${process.pid}.${tmpCounter++}.lathe-upload`);
   }
-
-  #truncated = false;
 
   /** Bytes received so far (after truncation at maxsize). */
   get written(): number {

@@ -35,7 +35,7 @@ export interface ConnectionEvents {
   onUnknownUpdateKey?(key: string): void;
 }
 
-/** Distinct unknown update keys reported per connection; a flood of names stays one line each up to here. */
+/** Distinct unknown update keys reported per connection: a flood of new names is not a flood of log lines. */
 export const MAX_REPORTED_UNKNOWN_KEYS = 16;
 
 /** The worker answered a call in a way the protocol does not allow. */
