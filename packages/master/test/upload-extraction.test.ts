@@ -4,7 +4,16 @@
 // device files, wide modes, and compression bombs; plus what an honest archive keeps.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
@@ -209,6 +218,19 @@ describe('DirectoryUpload extraction of untrusted archives', () => {
       assert.equal(readFileSync(join(dest, long), 'utf8'), 'long\n');
     });
   }
+
+  it('reads GNU tar archives too (long names in GNU records, ustar prefixes)', async () => {
+    const src = join(dir.path, 'gnu-src');
+    const deep = join('a'.repeat(70), 'b'.repeat(70));
+    mkdirSync(join(src, deep), { recursive: true });
+    writeFileSync(join(src, deep, `${'c'.repeat(60)}.txt`), 'gnu\n');
+    for (const format of ['gnu', 'ustar']) {
+      const tar = execFileSync('tar', ['-c', `--format=${format}`, '-f', '-', '-C', src, '.']);
+      const dest = join(dir.path, `from-${format}`);
+      await upload(dest, tar);
+      assert.equal(readFileSync(join(dest, deep, `${'c'.repeat(60)}.txt`), 'utf8'), 'gnu\n', format);
+    }
+  });
 
   it('FileWriter says when it cut an upload at maxsize', async () => {
     const w = new FileWriter(join(dir.path, 'cut.bin'), 4, null);
