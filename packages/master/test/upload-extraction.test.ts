@@ -119,6 +119,11 @@ describe('DirectoryUpload extraction of untrusted archives', () => {
     await assert.rejects(upload(dest, makeTar([{ name: 'esc/x.txt', data: 'pwned\n' }])), TransferError);
     assert.ok(!existsSync(join(outside, 'x.txt')), 'nothing written through the link');
 
+    // Nor is a new link made that leads out through it.
+    const via = await upload(dest, makeTar([{ name: 'via', type: 'symlink', link: 'esc/x.txt' }]));
+    assert.ok(!existsSync(join(dest, 'via')));
+    assert.match(via.skipped.join('\n'), /via -> esc\/x\.txt: goes through esc, a symlink leading outside/);
+
     // A link at a member's own path is replaced, not written through.
     symlinkSync(join(outside, 'target.txt'), join(dest, 'file.txt'));
     await upload(dest, makeTar([{ name: 'file.txt', data: 'mine\n' }]));

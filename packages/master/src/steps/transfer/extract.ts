@@ -12,7 +12,7 @@
 //   narrows as for any file the master creates;
 // - `limit` bounds the bytes after decompression, so a compression bomb stops early.
 import { constants } from 'node:fs';
-import { type FileHandle, link, lstat, mkdir, open, symlink, unlink } from 'node:fs/promises';
+import { type FileHandle, link, lstat, mkdir, open, readlink, symlink, unlink } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { type TarEntry, type TarEvent, TarParser } from './tar-parser.js';
 
@@ -35,6 +35,8 @@ export interface ExtractResult {
 }
 
 const PERMISSIONS = 0o777;
+/** Symlinks followed when checking where a new one leads (Linux stops at 40 in a path). */
+const MAX_LINK_DEPTH = 8;
 const WRITE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 export async function extractTar(
@@ -173,24 +175,31 @@ class Extractor {
 
   /**
    * Why a symlink at `parts` to `target` could lead outside, or null when it cannot: the
-   * target is resolved from the link's directory, and `..` may only step back out of a
-   * directory that really is one (after a symlink, `..` is not where it seems).
+   * target is resolved from the link's directory; `..` may only step back out of a directory
+   * that really is one (after a symlink, `..` is not where it seems), and a symlink already
+   * on the way (one an earlier upload or anyone else left) must itself stay inside.
    */
-  async #linkProblem(parts: readonly string[], target: string): Promise<string | null> {
+  async #linkProblem(parts: readonly string[], target: string, depth = 0): Promise<string | null> {
     if (target === '' || isAbsolute(target)) return 'absolute target, not created';
+    if (depth > MAX_LINK_DEPTH) return 'too many symlinks on the way, not created';
     const stack = parts.slice(0, -1);
-    const steps = target.split('/').filter((s) => s !== '' && s !== '.');
-    for (let i = 0; i < steps.length; i++) {
-      const step = steps[i]!;
-      if (step !== '..') {
-        stack.push(step);
+    for (const step of target.split('/').filter((s) => s !== '' && s !== '.')) {
+      if (step === '..') {
+        if (stack.length === 0) return 'target outside the destination, not created';
+        if ((await kindAt(join(this.root, ...stack))) !== 'directory') {
+          return "'..' after something that is not a directory, not created";
+        }
+        stack.pop();
         continue;
       }
-      if (stack.length === 0) return 'target outside the destination, not created';
-      if ((await kindAt(join(this.root, ...stack))) !== 'directory') {
-        return "'..' after something that is not a directory, not created";
+      stack.push(step);
+      const via = join(this.root, ...stack);
+      if (
+        (await kindAt(via)) === 'symlink' &&
+        (await this.#linkProblem(stack, await readlink(via), depth + 1))
+      ) {
+        return `goes through ${stack.join('/')}, a symlink leading outside; not created`;
       }
-      stack.pop();
     }
     return null;
   }
