@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { chmodSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, describe, it } from 'node:test';
@@ -16,6 +17,20 @@ describe('database', () => {
     assert.equal(sqlitePathFromUrl('sqlite::memory:', '/m'), ':memory:');
     assert.equal(sqlitePathFromUrl('rel/x.db', '/m'), '/m/rel/x.db');
     assert.throws(() => sqlitePathFromUrl('postgresql://h/db', '/m'), UnsupportedDatabaseUrlError);
+  });
+
+  it('keeps the database and its -wal/-shm files private (0600), also when they were not', async () => {
+    const file = join(dir.path, 'private.sqlite');
+    const fresh = openDatabase({ url: `sqlite:${file}` });
+    await migrateToLatest(fresh);
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) assert.equal(statSync(f).mode & 0o777, 0o600, f);
+    await fresh.close();
+    // A database an older master left readable by everyone is narrowed when opened.
+    chmodSync(file, 0o644);
+    const again = openDatabase({ url: `sqlite:${file}` });
+    await migrateToLatest(again);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    await again.close();
   });
 
   it('creates the schema once, in WAL mode, and migrating again is a no-op', async () => {

@@ -207,6 +207,22 @@ describe('secrets and redaction', () => {
     assert.equal(none.size, 0);
   });
 
+  it('redacts secrets in the shell-quoted, backslash-escaped, Python repr and JSON forms workers echo', () => {
+    const r = new Redactor();
+    r.add('pa ss', 'a');
+    r.add("it's", 'b');
+    r.add('back\\slash\nnewline', 'c');
+    // What buildbot-worker's header shows (pipes.quote), and printf %q.
+    assert.equal(r.redact("echo 'pa ss' pa\\ ss"), "echo '<secret>' <secret>");
+    assert.equal(r.redact(`echo 'it'"'"'s'`), "echo '<secret>'");
+    // Python repr() in either quoting, and its escapes.
+    assert.equal(r.redact(`['it\\'s', "it's"]`), '[\'<secret>\', "<secret>"]');
+    assert.equal(r.redact("'back\\\\slash\\nnewline'"), "'<secret>'");
+    assert.equal(r.redact('{"v":"back\\\\slash\\nnewline"}'), '{"v":"<secret>"}');
+    const s = r.stream();
+    assert.equal(s.push("cmd 'it'\"'") + s.push(`"'s' done`) + s.flush(), "cmd '<secret>' done");
+  });
+
   it('uses the first provider that knows a secret', async () => {
     const m = new SecretManager([
       new StaticSecretProvider({ a: 'first' }),

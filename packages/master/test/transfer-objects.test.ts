@@ -36,11 +36,11 @@ describe('transfer objects', () => {
   });
 
   it('FileWriter.cancel removes a partial file and one it already placed', async () => {
-    const partial = new FileWriter(join(dir.path, 'partial', 'f'), null, null);
+    const partial = new FileWriter(join(dir.path, 'partial', 'f'), 1 << 20, null);
     await partial.remote_write('half');
     await partial.cancel();
     assert.deepEqual(readdirSync(join(dir.path, 'partial')), []);
-    const placed = new FileWriter(join(dir.path, 'placed', 'f'), null, null);
+    const placed = new FileWriter(join(dir.path, 'placed', 'f'), 1 << 20, null);
     await placed.remote_close();
     assert.ok(existsSync(join(dir.path, 'placed', 'f')), 'an empty file arrives as one');
     await placed.cancel();
@@ -54,7 +54,7 @@ describe('transfer objects', () => {
     writeFileSync(join(src, 'sub', 'b.txt'), 'two\n');
     const tgz = execFileSync('tar', ['-c', '-z', '-f', '-', '-C', src, '.']);
     const dest = join(dir.path, 'unpacked');
-    const w = new DirectoryWriter(dest, null, 'gz');
+    const w = new DirectoryWriter(dest, 1 << 20, 'gz');
     // The worker sends blocks of its blocksize.
     for (let i = 0; i < tgz.length; i += 100) await w.remote_write(tgz.subarray(i, i + 100));
     await w.remote_unpack();
@@ -65,7 +65,7 @@ describe('transfer objects', () => {
       'archive removed',
     );
 
-    const bad = new DirectoryWriter(join(dir.path, 'bad'), null, 'gz');
+    const bad = new DirectoryWriter(join(dir.path, 'bad'), 1 << 20, 'gz');
     await bad.remote_write('not a tar');
     await assert.rejects(bad.remote_unpack(), TransferError);
     assert.deepEqual(

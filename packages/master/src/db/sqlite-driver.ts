@@ -6,6 +6,7 @@
 // finish, so the wait would always run into the timeout. We therefore set SQLite's
 // busy_timeout to 0 and retry SQLITE_BUSY asynchronously, yielding to the event loop between
 // attempts, up to `busyTimeoutMs` in total.
+import { chmodSync, closeSync, openSync, statSync } from 'node:fs';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -135,6 +136,7 @@ class NodeSqliteDriver implements Driver {
   }
 
   async init(): Promise<void> {
+    makePrivate(this.#options.filename);
     const db = new DatabaseSync(this.#options.filename);
     const conn = new NodeSqliteConnection(db, this.#options.busyTimeoutMs ?? 10_000);
     // journal_mode=WAL needs a write lock the first time, so it may meet a busy database.
@@ -212,5 +214,29 @@ export class NodeSqliteDialect implements Dialect {
 
   createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
     return new SqliteIntrospector(db);
+  }
+}
+
+/**
+ * The database holds build logs, properties and worker info: only the master's user may
+ * read it. SQLite creates a new file 0644 (less the umask) and gives its -wal and -shm files
+ * the database file's mode, so the file is made 0600 before SQLite opens it, and an
+ * existing one (or its -wal/-shm) readable by others is narrowed.
+ */
+function makePrivate(filename: string): void {
+  if (filename === ':memory:' || filename === '' || filename.startsWith('file:')) return;
+  try {
+    closeSync(openSync(filename, 'a', 0o600));
+  } catch {
+    return; // SQLite reports why it cannot open the file, as it always did
+  }
+  for (const file of [filename, `${filename}-wal`, `${filename}-shm`]) {
+    let mode: number;
+    try {
+      mode = statSync(file).mode;
+    } catch {
+      continue; // not there (yet)
+    }
+    if (mode & 0o077) chmodSync(file, mode & 0o700);
   }
 }

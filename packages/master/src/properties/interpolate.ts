@@ -62,7 +62,9 @@ class TemplateInterpolation implements Renderable<string> {
   async [RENDER](ctx: RenderContext): Promise<string> {
     const rendered = await Promise.all(this.values.map((v) => render(v, ctx)));
     let out = this.strings[0] ?? '';
-    for (let i = 0; i < rendered.length; i++) out += formatValue(rendered[i]) + (this.strings[i + 1] ?? '');
+    for (let i = 0; i < rendered.length; i++) {
+      out += substituted(rendered[i], ctx) + (this.strings[i + 1] ?? '');
+    }
     return out;
   }
 }
@@ -266,11 +268,11 @@ async function renderLookup(l: Lookup, kwargs: InterpolateKwargs, ctx: RenderCon
   let out: unknown;
   switch (l.form) {
     case '-':
-      out = present ? await render(value, ctx) : await branch(l.first);
+      out = present ? substituted(await render(value, ctx), ctx) : await branch(l.first);
       break;
     case '~': {
       const v = present ? await render(value, ctx) : undefined;
-      out = present && truthy(v) ? v : await branch(l.first);
+      out = present && truthy(v) ? substituted(v, ctx) : await branch(l.first);
       break;
     }
     case '+':
@@ -286,6 +288,12 @@ async function renderLookup(l: Lookup, kwargs: InterpolateKwargs, ctx: RenderCon
     }
   }
   return out ?? '';
+}
+
+/** A looked-up value as it goes into the text, through the context's `quote` if any. */
+function substituted(v: unknown, ctx: RenderContext): string {
+  const text = formatValue(v);
+  return ctx.quote ? ctx.quote(text) : text;
 }
 
 /** Python's truthiness, which Buildbot configurations rely on for `:~` and `:#?`. */

@@ -1,7 +1,9 @@
 // Replaces the values of secrets that a build used with a mask, in whole texts or in a
 // stream of output chunks. The stream form holds back the shortest tail of each chunk that
 // could still grow into a secret, so a secret split across chunks is still caught, while
-// ordinary output goes out at once.
+// ordinary output goes out at once. A secret is also hidden in the forms a worker or a tool
+// echoes it in: shell-quoted (`'it'"'"'s'`, `pa\ ss`), inside a Python repr (`'it\'s'`,
+// `\\`, `\n`) and inside a JSON string.
 
 export const SECRET_MASK = '<secret>';
 
@@ -26,6 +28,7 @@ export class Redactor {
   add(value: string, name = ''): void {
     if (!value || this.#secrets.has(value)) return;
     this.#secrets.set(value, name);
+    for (const form of echoedForms(value)) if (!this.#secrets.has(form)) this.#secrets.set(form, name);
     // Also hide each line of a multi-line secret (a key file), since logs are shown by line.
     for (const line of value.split(/\r?\n/)) {
       if (line.trim().length >= 4 && !this.#secrets.has(line)) this.#secrets.set(line, name);
@@ -140,6 +143,41 @@ function holdStart(text: string, from: number, secrets: readonly string[]): numb
 function isPrefixAt(text: string, at: number, secret: string): boolean {
   for (let j = at; j < text.length; j++) if (text.charCodeAt(j) !== secret.charCodeAt(j - at)) return false;
   return true;
+}
+
+/** Characters a shell word may hold without quoting (as Python's shlex.quote sees it). */
+const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]$/;
+
+/** The texts a value turns into when a shell, Python or JSON quotes it, minus the quotes. */
+export function echoedForms(value: string): string[] {
+  const forms = new Set<string>();
+  // shlex.quote / pipes.quote: 'a'"'"'b' (the rest of the word is the value itself).
+  forms.add(value.replaceAll("'", `'"'"'`));
+  // Backslash-escaped words (printf %q, some tracing): pa\ ss.
+  forms.add([...value].map((c) => (SHELL_SAFE.test(c) ? c : `\\${c}`)).join(''));
+  // Python repr: '…' with \' inside, or "…" around a value with ' and no ".
+  const repr = pythonReprBody(value);
+  forms.add(repr);
+  forms.add(repr.replaceAll("'", "\\'"));
+  forms.add(JSON.stringify(value).slice(1, -1));
+  forms.delete(value);
+  forms.delete('');
+  return [...forms];
+}
+
+/** What Python's repr() of a str puts between its quotes, before escaping the quote itself. */
+function pythonReprBody(value: string): string {
+  let out = '';
+  for (const c of value) {
+    const code = c.codePointAt(0)!;
+    if (c === '\\') out += '\\\\';
+    else if (c === '\n') out += '\\n';
+    else if (c === '\r') out += '\\r';
+    else if (c === '\t') out += '\\t';
+    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else out += c;
+  }
+  return out;
 }
 
 function escapeRegExp(s: string): string {

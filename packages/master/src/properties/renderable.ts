@@ -15,6 +15,11 @@ export interface RenderContext {
   readonly workerInfo?: Readonly<Record<string, unknown>>;
   /** Looks a secret up; the value is recorded with the redactor before it is used. */
   getSecret?(name: string): Promise<string>;
+  /**
+   * Applied to each value `interpolate` substitutes (not to the template's own text), e.g.
+   * shell quoting, so a value stays one word of a command line whatever it contains.
+   */
+  readonly quote?: (text: string) => string;
 }
 
 export interface Renderable<T = unknown> {

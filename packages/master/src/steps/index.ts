@@ -5,6 +5,7 @@ export * from './configure.js';
 export * from './contract.js';
 export * from './fs.js';
 export * from './git.js';
+export * from './master-path.js';
 export * from './master-shell.js';
 export * from './option-values.js';
 export * from './properties.js';

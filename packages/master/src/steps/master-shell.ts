@@ -1,19 +1,25 @@
 // MasterShellCommand: a program run on the master itself (publishing artifacts, poking a
 // deploy hook), not on the worker. Its output goes to the step's `stdio` log like a worker
 // command's, redacted the same way; a build stop or `maxTime` kills its whole process group.
+// Values from the build are data, never shell syntax: an argv list runs without a shell, and
+// in a string command every value `interpolate` substitutes is quoted as one shell word.
 import { spawn } from 'node:child_process';
+import { isRenderable, RENDER, type Renderable, type RenderContext } from '../properties/renderable.js';
 import { CANCELLED, FAILURE, type Result, SUCCESS } from '../results.js';
 import { type StepValue, stepValue } from './args.js';
 import { Step, type StepOptions } from './base.js';
 import type { StepContext } from './contract.js';
+import { masterPathOption, refusingEscapes } from './master-path.js';
 import { stepNumber } from './option-values.js';
 import { decodeRC, stepDecodeRC } from './shell.js';
-import { masterPath } from './transfer/steps.js';
 
 export interface MasterShellCommandOptions extends StepOptions {
-  /** A string runs through `/bin/sh -c`; an argv list runs directly. */
+  /**
+   * A string runs through `/bin/sh -c`, with each value `interpolate` puts in it single-quoted
+   * (write `%(prop:x)s`, not `"%(prop:x)s"`); an argv list runs directly, without a shell.
+   */
   readonly command: StepValue<string | readonly string[]>;
-  /** Relative to the master's directory; default the master's directory. */
+  /** Relative to the master's directory; default the master's directory (see `master-path.ts`). */
   readonly workdir?: StepValue<string>;
   /** Added to the master's environment; null removes a variable. */
   readonly env?: StepValue<Readonly<Record<string, string | null>>>;
@@ -27,10 +33,14 @@ export class MasterShellCommand extends Step<MasterShellCommandOptions> {
     super(options, 'MasterShellCommand');
   }
 
-  async run(ctx: StepContext): Promise<Result> {
+  run(ctx: StepContext): Promise<Result> {
+    return refusingEscapes(ctx, () => this.#run(ctx));
+  }
+
+  async #run(ctx: StepContext): Promise<Result> {
     const o = this.options;
-    const command = await stepValue(o.command, ctx);
-    const cwd = masterPath(ctx, o.workdir === undefined ? '.' : await stepValue(o.workdir, ctx));
+    const command = await stepValue(shellQuoted(o.command), ctx);
+    const cwd = await masterPathOption(ctx, o.workdir ?? '.', 'workdir');
     const env: Record<string, string | undefined> = { ...process.env };
     for (const [k, v] of Object.entries(o.env === undefined ? {} : await stepValue(o.env, ctx))) {
       if (v === null) delete env[k];
@@ -85,6 +95,29 @@ export class MasterShellCommand extends Step<MasterShellCommandOptions> {
       ctx.signal.removeEventListener('abort', onAbort);
     }
   }
+}
+
+/** A string command's renderable, rendered with its substituted values shell-quoted. */
+function shellQuoted(command: MasterShellCommandOptions['command']): MasterShellCommandOptions['command'] {
+  if (!isRenderable(command)) return command;
+  const quoting: Renderable = {
+    [RENDER]: async (rc: RenderContext) => {
+      const withQuoting: RenderContext = {
+        properties: rc.properties,
+        sourceStamp: rc.sourceStamp?.bind(rc),
+        workerInfo: rc.workerInfo,
+        getSecret: rc.getSecret?.bind(rc),
+        quote: shellQuote,
+      };
+      return command[RENDER](withQuoting);
+    },
+  };
+  return quoting as MasterShellCommandOptions['command'];
+}
+
+/** POSIX shell single quoting: the text is one word, whatever characters it has. */
+export function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
 export const masterShellCommand = (o: MasterShellCommandOptions) => new MasterShellCommand(o);

@@ -2,14 +2,12 @@
 // in the command's arguments: the worker calls their `remote_*` methods over PB. Writers
 // receive a worker file (or a tar of a directory) into a temporary file next to the
 // destination and move it into place only when complete; readers serve a master file or a
-// string to `downloadFile`.
-import { execFile } from 'node:child_process';
+// string to `downloadFile`. Directories the master makes for an upload are private (0700).
 import { chmod, type FileHandle, mkdir, open, rename, rm, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { Referenceable } from '@lathe/pb';
-
-const run = promisify(execFile);
+import { decompressed, sniffCompression } from './decompress.js';
+import { extractTar } from './extract.js';
 
 /** A master-side transfer object failed; the worker reports it as the command's failure. */
 export class TransferError extends Error {
@@ -29,6 +27,7 @@ export class FileWriter extends Referenceable {
   #fh: FileHandle | null = null;
   #opening: Promise<FileHandle> | null = null;
   #written = 0;
+  #truncated = false;
   #closed = false;
   /** This writer moved a file onto the destination (the worker closes even a failed upload). */
   #placed = false;
@@ -36,8 +35,8 @@ export class FileWriter extends Referenceable {
 
   constructor(
     readonly destination: string,
-    /** Bytes beyond this are silently dropped, as in Buildbot (the worker also stops). */
-    readonly maxsize: number | null,
+    /** Bytes beyond this are dropped, as in Buildbot (the worker also stops); see `truncated`. */
+    readonly maxsize: number,
     readonly mode: number | null,
   ) {
     super();
@@ -49,9 +48,14 @@ export class FileWriter extends Referenceable {
     return this.#written;
   }
 
+  /** More than maxsize arrived (a worker that ignores maxsize cannot pass a cut file as whole). */
+  get truncated(): boolean {
+    return this.#truncated;
+  }
+
   #file(): Promise<FileHandle> {
     this.#opening ??= (async () => {
-      await mkdir(dirname(this.destination), { recursive: true });
+      await mkdir(dirname(this.destination), { recursive: true, mode: 0o700 });
       this.#fh = await open(this.#tmp, 'w', 0o600);
       return this.#fh;
     })();
@@ -61,10 +65,11 @@ export class FileWriter extends Referenceable {
   async remote_write(data: unknown): Promise<void> {
     if (this.#closed) throw new TransferError('write after close');
     let bytes = toBytes(data);
-    if (this.maxsize !== null) {
-      const room = this.maxsize - this.#written;
+    const room = this.maxsize - this.#written;
+    if (bytes.length > room) {
+      this.#truncated = true;
       if (room <= 0) return;
-      if (bytes.length > room) bytes = bytes.subarray(0, room);
+      bytes = bytes.subarray(0, room);
     }
     const fh = await this.#file();
     await fh.write(bytes);
@@ -105,27 +110,38 @@ export class FileWriter extends Referenceable {
 
 export type TarCompression = 'gz' | 'bz2' | null;
 
-/** Target of `uploadDirectory`: receives a tar stream, `unpack` extracts it into the destination. */
+/**
+ * Target of `uploadDirectory`: receives a tar stream, `unpack` extracts it into the
+ * destination under the rules of `extractTar`; `maxsize` bounds the stream both as sent and
+ * after decompression. Without `compress`, a gzip, bzip2 or xz stream is recognised by its
+ * first bytes, as Buildbot's master does.
+ */
 export class DirectoryWriter extends FileWriter {
+  readonly directory: string;
+  /** Members the extraction skipped, with the reason, for the step's log. */
+  readonly skipped: string[] = [];
+
   constructor(
     destination: string,
-    maxsize: number | null,
+    maxsize: number,
     readonly compress: TarCompression,
   ) {
-    // The archive itself is private; extracted files keep the modes the tar carries.
+    // The archive itself is private.
     super(`${destination}.lathe-tar`, maxsize, 0o600);
     this.directory = destination;
   }
 
-  readonly directory: string;
-
   async remote_unpack(): Promise<void> {
     await this.remote_close();
-    const flag = this.compress === 'gz' ? ['-z'] : this.compress === 'bz2' ? ['-j'] : [];
-    await mkdir(this.directory, { recursive: true });
     try {
-      // GNU tar drops leading '/' and refuses '..' members, so nothing lands outside.
-      await run('tar', ['-x', ...flag, '-f', this.destination, '-C', this.directory]);
+      if (this.truncated) throw new Error(`the upload is larger than maxsize ${this.maxsize}`);
+      const compression = this.compress ?? (await sniffCompression(this.destination));
+      const { skipped } = await extractTar(
+        decompressed(this.destination, compression),
+        this.directory,
+        this.maxsize,
+      );
+      this.skipped.push(...skipped);
     } catch (err) {
       throw new TransferError(`cannot unpack the uploaded directory: ${(err as Error).message}`);
     } finally {

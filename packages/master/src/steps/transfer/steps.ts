@@ -2,13 +2,13 @@
 // and StringDownload (master → worker). The master-side file object goes to the worker by
 // reference in the command arguments, in Buildbot 3.7's key order; the worker drives the
 // transfer by calling it. A failed or interrupted transfer leaves no partial file behind.
+// Master paths follow `master-path.ts`: a rendered one must stay inside the master's directory.
 import { open } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
 import { FAILURE, type Result, SUCCESS } from '../../results.js';
 import { type StepValue, stepValue } from '../args.js';
 import { Step, type StepOptions } from '../base.js';
 import type { StepContext } from '../contract.js';
+import { masterPathOption, refusingEscapes } from '../master-path.js';
 import { StepOptionError, stepBoolean, stepMode, stepNumber, stepString } from '../option-values.js';
 import {
   DirectoryWriter,
@@ -21,32 +21,40 @@ import {
 interface TransferOptions extends StepOptions {
   /** Relative to the builder's directory on the worker; default `build`. */
   readonly workdir?: StepValue<string>;
-  /** Largest transfer in bytes; longer files are truncated and the step fails. Default none. */
+  /**
+   * Largest transfer in bytes (for DirectoryUpload: the tar stream, both as sent and after
+   * decompression); longer transfers are cut and the step fails. Uploads default to
+   * DEFAULT_UPLOAD_MAXSIZE, downloads to no limit.
+   */
   readonly maxsize?: StepValue<number | null>;
   /** Bytes per remote call. */
   readonly blocksize?: StepValue<number>;
 }
 
-/** maxsize and blocksize for this build (defaults: no limit, `blocksize`). */
-async function sizes(
+/**
+ * What an upload may bring when its step sets no maxsize: 1 GiB. Uploads land on the
+ * master's disk, which also holds its database; a worker must not be able to fill it by
+ * default, while build artifacts (binaries, documentation trees, test reports) rarely come
+ * near a gigabyte. A step that needs more says so with `maxsize`.
+ */
+export const DEFAULT_UPLOAD_MAXSIZE = 1024 ** 3;
+
+/** maxsize and blocksize for this build (defaults: `defaultMaxsize`, `blocksize`). */
+async function sizes<M extends number | null>(
   ctx: StepContext,
   o: TransferOptions,
   blocksize: number,
-): Promise<{ maxsize: number | null; blocksize: number }> {
+  defaultMaxsize: M,
+): Promise<{ maxsize: number | M; blocksize: number }> {
+  const maxsize = o.maxsize === undefined ? null : await stepNumber(o.maxsize, ctx, 'maxsize');
   return {
-    maxsize: o.maxsize === undefined ? null : await stepNumber(o.maxsize, ctx, 'maxsize'),
+    maxsize: maxsize ?? defaultMaxsize,
     blocksize: o.blocksize === undefined ? blocksize : await stepNumber(o.blocksize, ctx, 'blocksize'),
   };
 }
 
 const renderMode = (ctx: StepContext, mode: StepValue<number | null> | undefined) =>
   mode === undefined ? Promise.resolve(null) : stepMode(mode, ctx, 'mode');
-
-/** A master path as Buildbot resolves it: `~` expanded, relative to the master's directory. */
-export function masterPath(ctx: StepContext, path: string): string {
-  const expanded = path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path;
-  return isAbsolute(expanded) ? expanded : join(ctx.masterBasedir, expanded);
-}
 
 async function transfer(
   ctx: StepContext,
@@ -64,6 +72,24 @@ async function transfer(
   }
 }
 
+/**
+ * Runs an upload; one the writer had to cut at maxsize fails even if the worker (which
+ * should have stopped itself) reports success.
+ */
+async function upload(
+  ctx: StepContext,
+  writer: FileWriter,
+  name: string,
+  args: Record<string, unknown>,
+): Promise<Result> {
+  const result = await transfer(ctx, name, args, () => writer.cancel());
+  if (!writer.truncated) return result;
+  await writer.cancel();
+  const log = await ctx.addLog('stdio');
+  await log.write('e', `upload larger than maxsize ${writer.maxsize} bytes: refused\n`);
+  return FAILURE;
+}
+
 /** What every upload does first: resolve its paths, say what it does, show its link. */
 async function startUpload(
   ctx: StepContext,
@@ -75,7 +101,7 @@ async function startUpload(
   },
 ): Promise<{ source: string; dest: string; workdir: string }> {
   const source = await stepValue(o.workersrc, ctx);
-  const dest = masterPath(ctx, await stepValue(o.masterdest, ctx));
+  const dest = await masterPathOption(ctx, o.masterdest, 'masterdest');
   await ctx.setState(`uploading ${source}`);
   if (o.url !== undefined) {
     const text = o.urlText === undefined ? source : await stepString(o.urlText, ctx, 'urlText');
@@ -104,25 +130,22 @@ export class FileUpload extends Step<FileUploadOptions> {
     super(options, 'upload');
   }
 
-  async run(ctx: StepContext): Promise<Result> {
-    const o = this.options;
-    const { source, dest, workdir } = await startUpload(ctx, o);
-    const { maxsize, blocksize } = await sizes(ctx, o, 256 * 1024);
-    const keepstamp = o.keepstamp === undefined ? false : await stepBoolean(o.keepstamp, ctx, 'keepstamp');
-    const writer = new FileWriter(dest, maxsize, await renderMode(ctx, o.mode));
-    return transfer(
-      ctx,
-      'uploadFile',
-      {
+  run(ctx: StepContext): Promise<Result> {
+    return refusingEscapes(ctx, async () => {
+      const o = this.options;
+      const { source, dest, workdir } = await startUpload(ctx, o);
+      const { maxsize, blocksize } = await sizes(ctx, o, 256 * 1024, DEFAULT_UPLOAD_MAXSIZE);
+      const keepstamp = o.keepstamp === undefined ? false : await stepBoolean(o.keepstamp, ctx, 'keepstamp');
+      const writer = new FileWriter(dest, maxsize, await renderMode(ctx, o.mode));
+      return upload(ctx, writer, 'uploadFile', {
         workdir,
         writer,
         maxsize,
         blocksize,
         keepstamp,
         workersrc: source,
-      },
-      () => writer.cancel(),
-    );
+      });
+    });
   }
 }
 
@@ -141,27 +164,29 @@ export class DirectoryUpload extends Step<DirectoryUploadOptions> {
     super(options, 'upload');
   }
 
-  async run(ctx: StepContext): Promise<Result> {
-    const o = this.options;
-    const { source, dest, workdir } = await startUpload(ctx, o);
-    const { maxsize, blocksize } = await sizes(ctx, o, 16 * 1024);
-    const compress = o.compress === undefined ? null : await stepValue(o.compress, ctx);
-    if (compress !== null && compress !== 'gz' && compress !== 'bz2')
-      throw new StepOptionError('compress', compress, "'gz', 'bz2' or null");
-    const writer = new DirectoryWriter(dest, maxsize, compress);
-    return transfer(
-      ctx,
-      'uploadDirectory',
-      {
+  run(ctx: StepContext): Promise<Result> {
+    return refusingEscapes(ctx, async () => {
+      const o = this.options;
+      const { source, dest, workdir } = await startUpload(ctx, o);
+      const { maxsize, blocksize } = await sizes(ctx, o, 16 * 1024, DEFAULT_UPLOAD_MAXSIZE);
+      const compress = o.compress === undefined ? null : await stepValue(o.compress, ctx);
+      if (compress !== null && compress !== 'gz' && compress !== 'bz2')
+        throw new StepOptionError('compress', compress, "'gz', 'bz2' or null");
+      const writer = new DirectoryWriter(dest, maxsize, compress);
+      const result = await upload(ctx, writer, 'uploadDirectory', {
         workdir,
         writer,
         maxsize,
         blocksize,
         compress,
         workersrc: source,
-      },
-      () => writer.cancel(),
-    );
+      });
+      if (writer.skipped.length > 0) {
+        const log = await ctx.addLog('stdio');
+        await log.write('h', writer.skipped.map((line) => `not extracted: ${line}\n`).join(''));
+      }
+      return result;
+    });
   }
 }
 
@@ -179,7 +204,7 @@ async function downloadArgs(
   workdir: string,
   dest: string,
 ): Promise<Record<string, unknown>> {
-  const { maxsize, blocksize } = await sizes(ctx, o, 16 * 1024);
+  const { maxsize, blocksize } = await sizes(ctx, o, 16 * 1024, null);
   return { maxsize, reader, blocksize, workdir, mode: await renderMode(ctx, o.mode), workerdest: dest };
 }
 
@@ -193,9 +218,13 @@ export class FileDownload extends Step<FileDownloadOptions> {
     super(options, 'download');
   }
 
-  async run(ctx: StepContext): Promise<Result> {
+  run(ctx: StepContext): Promise<Result> {
+    return refusingEscapes(ctx, () => this.#download(ctx));
+  }
+
+  async #download(ctx: StepContext): Promise<Result> {
     const o = this.options;
-    const source = masterPath(ctx, await stepValue(o.mastersrc, ctx));
+    const source = await masterPathOption(ctx, o.mastersrc, 'mastersrc');
     const dest = await stepValue(o.workerdest, ctx);
     const workdir = o.workdir === undefined ? 'build' : await stepValue(o.workdir, ctx);
     await ctx.setState(`downloading to ${dest}`);

@@ -15,6 +15,7 @@ import {
   RemoteReference,
   tuple,
 } from '@lathe/pb';
+import { KNOWN_UPDATE_KEYS } from '../../process/command.js';
 import type { CommandSink, WorkerChannel } from '../channel.js';
 
 export interface BuilderEntry {
@@ -27,7 +28,15 @@ export interface ConnectionEvents {
   onShutdownRequested(): void;
   /** Any sign of life from the worker. */
   onMessage?(): void;
+  /**
+   * The worker sent an update key no worker command sends (the update is dropped). Told
+   * once per key and connection, for at most MAX_REPORTED_UNKNOWN_KEYS keys.
+   */
+  onUnknownUpdateKey?(key: string): void;
 }
+
+/** Distinct unknown update keys reported per connection: a flood of new names is not a flood of log lines. */
+export const MAX_REPORTED_UNKNOWN_KEYS = 16;
 
 /** The worker answered a call in a way the protocol does not allow. */
 export class WorkerProtocolError extends Error {
@@ -74,6 +83,7 @@ class RemoteCommandRef extends Referenceable {
   constructor(
     private readonly sink: CommandSink,
     private readonly onMessage: () => void,
+    private readonly onUnknownKey: (key: string) => void,
   ) {
     super();
   }
@@ -93,7 +103,9 @@ class RemoteCommandRef extends Referenceable {
       if (this.#done || !dict || typeof dict !== 'object') continue;
       const entries = dict instanceof Map ? [...dict.entries()] : Object.entries(dict);
       for (const [k, v] of entries) {
-        stored = this.sink.update(String(k), decodeBytes(v));
+        const key = String(decodeBytes(k));
+        if (KNOWN_UPDATE_KEYS.has(key)) stored = this.sink.update(key, decodeBytes(v));
+        else this.onUnknownKey(key);
       }
     }
     // Updates are applied in order, so the last one settling means all are stored.
@@ -136,6 +148,7 @@ export class PBWorkerConnection implements WorkerChannel {
   #keepalive: NodeJS.Timeout | undefined;
   #pingOutstanding = false;
   #reason = 'connection lost';
+  readonly #unknownKeysSeen = new Set<string>();
   readonly #callbacks = new Set<(reason: string) => void>();
   lastMessageAt = Date.now();
 
@@ -291,12 +304,22 @@ export class PBWorkerConnection implements WorkerChannel {
     args: Readonly<Record<string, unknown>>,
     sink: CommandSink,
   ): Promise<void> {
-    const ref = new RemoteCommandRef(sink, () => this.noteMessage());
+    const ref = new RemoteCommandRef(
+      sink,
+      () => this.noteMessage(),
+      (key) => this.#unknownUpdateKey(key),
+    );
     await this.#builder(builderName).callRemote('startCommand', ref, commandId, commandName, args);
   }
 
   async interruptCommand(builderName: string, commandId: string, why: string): Promise<void> {
     await this.#builder(builderName).callRemote('interruptCommand', commandId, why);
+  }
+
+  #unknownUpdateKey(key: string): void {
+    if (this.#unknownKeysSeen.has(key) || this.#unknownKeysSeen.size >= MAX_REPORTED_UNKNOWN_KEYS) return;
+    this.#unknownKeysSeen.add(key);
+    this.events.onUnknownUpdateKey?.(key);
   }
 
   #builder(name: string): RemoteReference {

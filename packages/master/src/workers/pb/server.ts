@@ -178,6 +178,11 @@ export class WorkerServer implements MasterExtension {
             this.#log.warn(`worker ${name}: graceful shutdown failed: ${(err as Error).message}`);
           });
         },
+        onUnknownUpdateKey: (key) => {
+          this.#log.warn(
+            `worker ${name}: dropped updates with unknown key ${JSON.stringify(key.slice(0, 100))}`,
+          );
+        },
       },
     });
     this.#connections.set(name, conn);
