@@ -95,12 +95,32 @@ export interface MasterConfig {
   readonly properties?: Readonly<Record<string, unknown>>;
   /** Where `secret('name')` / `%(secret:name)s` look, first provider that knows the name wins. */
   readonly secretsProviders?: readonly SecretProvider[];
-  // Places for what later issues add; validated only as being arrays/objects for now.
-  readonly schedulers?: readonly unknown[];
-  readonly changeSources?: readonly unknown[];
-  readonly reporters?: readonly unknown[];
-  readonly www?: Readonly<Record<string, unknown>>;
+  // Buildbot's schedulers, changeSources, reporters and www are planned: see PLANNED_SETTINGS.
 }
+
+/**
+ * Buildbot settings for parts Lathe does not have yet, and what to do instead. A config
+ * that sets one is refused, by validation and, through defineConfig, by the type check:
+ * accepting it would let people believe it does something.
+ */
+export const PLANNED_SETTINGS = {
+  schedulers:
+    'schedulers are not implemented yet (planned); builds start with `lathe force` or a trigger step',
+  changeSources:
+    'change sources are not implemented yet (planned); Lathe does not watch repositories, builds start with `lathe force`',
+  reporters:
+    'reporters are not implemented yet (planned); `lathe force` follows a build to its result and `lathe status` shows what runs',
+  www: 'the web UI is not implemented yet (planned); `lathe status` shows workers, running builds and pending requests',
+} as const;
+export type PlannedSetting = keyof typeof PLANNED_SETTINGS;
+
+/**
+ * `T` with each planned setting's type replaced by its reason, so that tsc's error for a
+ * config that sets one says why (defineConfig's parameter; T is still inferred from it).
+ */
+export type RefusePlannedSettings<T> = {
+  [K in keyof T]: K extends PlannedSetting ? (typeof PLANNED_SETTINGS)[K] : T[K];
+};
 
 export interface ResolvedWorker {
   readonly name: string;
@@ -128,10 +148,6 @@ export interface ResolvedConfig {
   readonly masterExpirySeconds: number;
   readonly properties: Readonly<Record<string, unknown>>;
   readonly secretsProviders: readonly SecretProvider[];
-  readonly schedulers: readonly unknown[];
-  readonly changeSources: readonly unknown[];
-  readonly reporters: readonly unknown[];
-  readonly www: Readonly<Record<string, unknown>>;
 }
 
 /** Where a config object was defined, recorded by defineWorker/defineBuilder. */

@@ -7,6 +7,8 @@ import {
   DEFAULT_BUILDBOT_URL,
   DEFAULT_KEEPALIVE,
   DEFAULT_WORKER_PORT,
+  PLANNED_SETTINGS,
+  type PlannedSetting,
   type ResolvedBuilder,
   type ResolvedConfig,
   type ResolvedWorker,
@@ -43,11 +45,8 @@ const KNOWN_TOP = new Set([
   'masterExpirySeconds',
   'properties',
   'secretsProviders',
-  'schedulers',
-  'changeSources',
-  'reporters',
-  'www',
 ]);
+
 const KNOWN_WORKER = new Set(['name', 'password', 'maxBuilds', 'properties', 'keepalive']);
 const KNOWN_BUILDER = new Set([
   'name',
@@ -80,7 +79,8 @@ export function validateConfig(raw: unknown, file: string, sourceText?: string):
     ]);
   }
   for (const key of Object.keys(raw)) {
-    if (!KNOWN_TOP.has(key)) top(key, 'unknown setting');
+    if (Object.hasOwn(PLANNED_SETTINGS, key)) top(key, PLANNED_SETTINGS[key as PlannedSetting]);
+    else if (!KNOWN_TOP.has(key)) top(key, 'unknown setting');
   }
 
   const workers = resolveWorkers(raw.workers, loc, issues);
@@ -128,19 +128,6 @@ export function validateConfig(raw: unknown, file: string, sourceText?: string):
   const masterExpirySeconds = raw.masterExpirySeconds ?? 300;
   if (!isPositiveInt(masterExpirySeconds)) top('masterExpirySeconds', 'must be a positive integer');
 
-  const list = (key: 'schedulers' | 'changeSources' | 'reporters'): unknown[] => {
-    const v = raw[key];
-    if (v === undefined) return [];
-    if (!Array.isArray(v)) {
-      top(key, `must be an array, got ${describe(v)}`);
-      return [];
-    }
-    return v;
-  };
-  const schedulers = list('schedulers');
-  const changeSources = list('changeSources');
-  const reporters = list('reporters');
-  if (raw.www !== undefined && !isObject(raw.www)) top('www', `must be an object, got ${describe(raw.www)}`);
   for (const key of ['title', 'buildbotURL'] as const) {
     if (raw[key] !== undefined && typeof raw[key] !== 'string')
       top(key, `must be a string, got ${describe(raw[key])}`);
@@ -175,10 +162,6 @@ export function validateConfig(raw: unknown, file: string, sourceText?: string):
     masterExpirySeconds: masterExpirySeconds as number,
     properties: (raw.properties as Obj | undefined) ?? {},
     secretsProviders: secretsProviders as ResolvedConfig['secretsProviders'],
-    schedulers,
-    changeSources,
-    reporters,
-    www: (raw.www as Obj | undefined) ?? {},
   };
 }
 
