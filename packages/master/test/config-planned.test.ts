@@ -44,7 +44,7 @@ function assertRefused(err: unknown, file: string): true {
     err.issues.map((i) => [i.location?.file, i.location?.line, i.path]),
     PLANNED.map(([key], n) => [file, 4 + n, key]),
   );
-  err.issues.forEach((issue, n) => assert.match(issue.message, PLANNED[n]![2]));
+  for (const [n, issue] of err.issues.entries()) assert.match(issue.message, PLANNED[n]![2]);
   return true;
 }
 
