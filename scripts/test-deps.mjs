@@ -3,16 +3,16 @@
 // developer's machine but would let CI pass without ever talking to a real Buildbot or
 // Twisted: so in CI a missing one is an error, elsewhere one warning line naming it.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..');
 
 /**
  * What the tests need, why, and how to get it: a Debian package (`pkg`, what
- * scripts/install-test-deps.sh installs) or a build step (`build`). `path` is absolute
- * where the tests use that exact file, else a command looked up on PATH; `python` is a
- * module Debian's Python must import.
+ * scripts/install-test-deps.sh installs) or a build step (`build`). `path` is a program,
+ * absolute where the tests use that exact file, else looked up on PATH; `file` must exist;
+ * `python` is a module Debian's Python must import.
  */
 export function testDeps(env = process.env) {
   const systemNode = env.LATHE_SYSTEM_NODE || '/usr/bin/node';
@@ -57,7 +57,7 @@ export function testDeps(env = process.env) {
     },
     {
       name: 'packages/worker/dist/src/cli.js',
-      path: join(ROOT, 'packages', 'worker', 'dist', 'src', 'cli.js'),
+      file: join(ROOT, 'packages', 'worker', 'dist', 'src', 'cli.js'),
       build: 'npm run build',
       usedBy: "the end-to-end tests with Lathe's worker",
     },
@@ -78,6 +78,7 @@ function executable(file) {
 /** Default probes; tests pass their own to simulate a machine without the packages. */
 export const systemProbes = {
   executable,
+  exists: existsSync,
   pythonImports: (module) =>
     spawnSync(PYTHON, ['-c', `import ${module}`], { stdio: 'ignore', timeout: 30_000 }).status === 0,
   /** `process.version` of the node binary `file`, or null. */
@@ -92,6 +93,7 @@ export function missingTestDeps(env = process.env, probes = systemProbes) {
   const dirs = (env.PATH ?? '').split(delimiter).filter(Boolean);
   return testDeps(env).filter((dep) => {
     if (dep.python) return !probes.pythonImports(dep.python);
+    if (dep.file) return !probes.exists(dep.file);
     if (dep.nodeMajor)
       return !probes.executable(dep.path) || !probes.nodeVersion(dep.path)?.startsWith(`v${dep.nodeMajor}.`);
     if (dep.path.startsWith('/')) return !probes.executable(dep.path);

@@ -16,6 +16,7 @@ const TOOLS = ['/bin/git', '/bin/make', '/bin/gcc', '/bin/openssl'];
 function machine(files, modules = [], nodeVersion = 'v20.19.2') {
   return {
     executable: (f) => files.includes(f),
+    exists: (f) => files.includes(f),
     pythonImports: (m) => modules.includes(m),
     nodeVersion: (f) => (files.includes(f) ? nodeVersion : null),
   };
