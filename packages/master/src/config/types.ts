@@ -76,8 +76,8 @@ export interface LogsConfig {
 export interface MasterConfig {
   readonly title?: string;
   /**
-   * The address people reach this master's web UI at (Buildbot's `buildbotURL`): links to
-   * builds and build requests (a trigger step's URLs, later notifications) start here. An
+   * Where links to builds and build requests (a trigger step's URLs) start, as Buildbot's
+   * `buildbotURL`: they use Buildbot's web UI routes; Lathe's web UI is planned. An
    * absolute http(s) URL ending with '/'; default http://localhost:8010/.
    */
   readonly buildbotURL?: string;
