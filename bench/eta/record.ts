@@ -15,6 +15,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { RecordedBuild, RecordedHistory, RecordedStep } from './recorded.ts';
@@ -151,12 +152,14 @@ const builds: RecordedBuild[] = [];
 for (let i = 0; i < count; i++) {
   const loaded = loadEvery > 0 && i % loadEvery === loadEvery - 1;
   const busy = loaded ? burner() : undefined;
+  const loadAvg1 = Number(loadavg()[0]!.toFixed(1));
   try {
     const steps: RecordedStep[] = [];
     for (const spec of r.steps(i, count)) steps.push(await runStep(spec, r.cwd));
     builds.push({
       label: r.label(i, count),
       load: loaded ? 'one CPU-bound process alongside' : 'as found',
+      loadAvg1,
       steps,
     });
     const total = steps.reduce((s, x) => s + x.durationS, 0);

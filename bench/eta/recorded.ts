@@ -17,6 +17,8 @@ export interface RecordedBuild {
   /** The revision built, or the run's number. */
   readonly label: string;
   readonly load: string;
+  /** The 1-minute load average when the build started (absent in older recordings). */
+  readonly loadAvg1?: number;
   readonly steps: readonly RecordedStep[];
 }
 export interface RecordedHistory {
