@@ -8,7 +8,7 @@ import type { BuildFactory } from '../steps/contract.js';
 export const DEFAULT_WORKER_PORT = 9989;
 /** Buildbot's default keepalive interval for workers, in seconds. */
 export const DEFAULT_KEEPALIVE = 3600;
-/** Where the web UI is served when the config does not say, as in Buildbot's sample config. */
+/** Where links to builds start when the config does not say, as in Buildbot's sample config. */
 export const DEFAULT_BUILDBOT_URL = 'http://localhost:8010/';
 
 export interface WorkerConfig {
