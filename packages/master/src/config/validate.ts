@@ -46,7 +46,6 @@ const KNOWN_TOP = new Set([
   'properties',
   'secretsProviders',
 ]);
-
 const KNOWN_WORKER = new Set(['name', 'password', 'maxBuilds', 'properties', 'keepalive']);
 const KNOWN_BUILDER = new Set([
   'name',
