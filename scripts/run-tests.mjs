@@ -1,7 +1,9 @@
 // Runs every compiled test file (and the scripts' own tests) with node:test. Tests of
-// packages that promise to run on Node 20 (@lathe/pb, @lathe/daemon, @lathe/worker) run a second time on
-// the system Node. In CI it first refuses to run without the real protocol peers
-// (scripts/test-deps.mjs), whose tests would otherwise skip and let CI pass.
+// packages that promise to run on Node 20 (@lathe/pb, @lathe/daemon, @lathe/worker) run a
+// second time on the system Node (LATHE_SYSTEM_NODE). In CI it first refuses to run
+// without the real protocol peers, tools, that Node and the built worker
+// (scripts/test-deps.mjs), whose tests would otherwise skip and let CI pass; elsewhere it
+// names what will be skipped.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,8 +42,9 @@ function run(nodeBin, files, label) {
 }
 
 let status = run(process.execPath, all, 'all packages');
-const systemNode = process.env.LATHE_SYSTEM_NODE;
-if (systemNode && existsSync(systemNode)) {
+// Missing, it was named above (and refused in CI).
+const systemNode = process.env.LATHE_SYSTEM_NODE || '/usr/bin/node';
+if (existsSync(systemNode)) {
   status = run(systemNode, node20, 'pb + daemon + worker on the system Node') || status;
 }
 process.exit(status);

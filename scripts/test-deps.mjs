@@ -1,31 +1,72 @@
-// The real protocol peers and tools the end-to-end tests run against. Those suites skip
-// themselves when these are missing, which is right on a developer's machine but would let
-// CI pass without ever talking to a real Buildbot or Twisted: so in CI a missing one is an
-// error, elsewhere one warning line.
+// The real protocol peers, tools, the system Node and the built worker the tests run
+// against. The tests that need one skip themselves when it is missing, which is right on a
+// developer's machine but would let CI pass without ever talking to a real Buildbot or
+// Twisted: so in CI a missing one is an error, elsewhere one warning line naming it.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
+const ROOT = join(import.meta.dirname, '..');
+
 /**
- * What the tests need, and the Debian package that provides each (the ones
- * scripts/install-test-deps.sh installs). `path` is absolute where the tests use that
- * exact file, else a command looked up on PATH; `python` is a module Debian's Python
- * must import.
+ * What the tests need, why, and how to get it: a Debian package (`pkg`, what
+ * scripts/install-test-deps.sh installs) or a build step (`build`). `path` is a program,
+ * absolute where the tests use that exact file, else looked up on PATH; `file` must exist;
+ * `python` is a module Debian's Python must import.
  */
-export const TEST_DEPS = [
-  { name: '/usr/bin/buildbot', path: '/usr/bin/buildbot', pkg: 'buildbot' },
-  { name: '/usr/bin/buildbot-worker', path: '/usr/bin/buildbot-worker', pkg: 'buildbot-worker' },
-  // The stock worker runs under twistd3 (test/bbworker.ts); the PB interop tests import twisted.
-  { name: '/usr/bin/twistd3', path: '/usr/bin/twistd3', pkg: 'python3-twisted' },
-  { name: "Twisted for /usr/bin/python3 ('import twisted')", python: 'twisted', pkg: 'python3-twisted' },
-  { name: 'git', path: 'git', pkg: 'git' },
-  { name: 'make', path: 'make', pkg: 'make' },
-  { name: 'gcc', path: 'gcc', pkg: 'gcc' },
-  // The build-system test parsers read real output of these (test/logparsers.test.ts).
-  { name: 'autoreconf', path: 'autoreconf', pkg: 'automake' },
-  { name: 'ctest', path: 'ctest', pkg: 'cmake' },
-  { name: 'cargo', path: 'cargo', pkg: 'cargo' },
-];
+export function testDeps(env = process.env) {
+  const systemNode = env.LATHE_SYSTEM_NODE || '/usr/bin/node';
+  const stockWorker = 'the end-to-end tests with a stock buildbot-worker';
+  return [
+    {
+      name: '/usr/bin/buildbot',
+      path: '/usr/bin/buildbot',
+      pkg: 'buildbot',
+      usedBy: 'the tests against a stock Buildbot master',
+    },
+    {
+      name: '/usr/bin/buildbot-worker',
+      path: '/usr/bin/buildbot-worker',
+      pkg: 'buildbot-worker',
+      usedBy: stockWorker,
+    },
+    // The stock worker runs under twistd3 (test/bbworker.ts).
+    { name: '/usr/bin/twistd3', path: '/usr/bin/twistd3', pkg: 'python3-twisted', usedBy: stockWorker },
+    {
+      name: "Twisted for /usr/bin/python3 ('import twisted')",
+      python: 'twisted',
+      pkg: 'python3-twisted',
+      usedBy: 'the PB interop tests against Twisted',
+    },
+    { name: 'git', path: 'git', pkg: 'git', usedBy: 'the Git step and the end-to-end builds' },
+    { name: 'make', path: 'make', pkg: 'make', usedBy: 'the end-to-end builds of a C project' },
+    { name: 'gcc', path: 'gcc', pkg: 'gcc', usedBy: 'the end-to-end builds of a C project' },
+    // The build-system test parsers read real output of these (test/logparsers.test.ts).
+    { name: 'autoreconf', path: 'autoreconf', pkg: 'automake', usedBy: 'the automake test parser' },
+    { name: 'ctest', path: 'ctest', pkg: 'cmake', usedBy: 'the CTest test parser' },
+    { name: 'cargo', path: 'cargo', pkg: 'cargo', usedBy: 'the cargo test parser' },
+    {
+      name: 'openssl',
+      path: 'openssl',
+      pkg: 'openssl',
+      usedBy: "the worker's TLS tests (they make a certificate)",
+    },
+    {
+      name: `Node 20 at ${systemNode} (LATHE_SYSTEM_NODE)`,
+      path: systemNode,
+      nodeMajor: 20,
+      // Debian 13's nodejs is 20; Debian 12's is 18 (NodeSource's nodejs 20 serves there).
+      pkg: 'nodejs',
+      usedBy: 'the second run of the pb, daemon and worker tests, on the Node 20 they promise to support',
+    },
+    {
+      name: 'packages/worker/dist/src/cli.js',
+      file: join(ROOT, 'packages', 'worker', 'dist', 'src', 'cli.js'),
+      build: 'npm run build',
+      usedBy: "the end-to-end tests with Lathe's worker",
+    },
+  ];
+}
 
 const PYTHON = '/usr/bin/python3';
 
@@ -41,15 +82,24 @@ function executable(file) {
 /** Default probes; tests pass their own to simulate a machine without the packages. */
 export const systemProbes = {
   executable,
+  exists: existsSync,
   pythonImports: (module) =>
     spawnSync(PYTHON, ['-c', `import ${module}`], { stdio: 'ignore', timeout: 30_000 }).status === 0,
+  /** `process.version` of the node binary `file`, or null. */
+  nodeVersion: (file) => {
+    const r = spawnSync(file, ['--version'], { encoding: 'utf8', timeout: 30_000 });
+    return r.status === 0 ? r.stdout.trim() : null;
+  },
 };
 
-/** The entries of TEST_DEPS not available with `env`'s PATH. */
+/** The entries of testDeps(env) not available with `env`'s PATH. */
 export function missingTestDeps(env = process.env, probes = systemProbes) {
   const dirs = (env.PATH ?? '').split(delimiter).filter(Boolean);
-  return TEST_DEPS.filter((dep) => {
+  return testDeps(env).filter((dep) => {
     if (dep.python) return !probes.pythonImports(dep.python);
+    if (dep.file) return !probes.exists(dep.file);
+    if (dep.nodeMajor)
+      return !probes.executable(dep.path) || !probes.nodeVersion(dep.path)?.startsWith(`v${dep.nodeMajor}.`);
     if (dep.path.startsWith('/')) return !probes.executable(dep.path);
     return !dirs.some((d) => probes.executable(join(d, dep.path)));
   });
@@ -67,22 +117,33 @@ export function inCi(env = process.env) {
 export function checkTestDeps(env = process.env, probes = systemProbes) {
   const missing = missingTestDeps(env, probes);
   if (missing.length === 0) return { ok: true, message: null };
-  const pkgs = [...new Set(missing.map((d) => d.pkg))].join(' ');
+  const pkgs = [...new Set(missing.filter((d) => d.pkg).map((d) => d.pkg))].join(' ');
+  const builds = [...new Set(missing.filter((d) => d.build).map((d) => d.build))];
+  const how = [...(pkgs ? [`Debian packages ${pkgs}`] : []), ...builds.map((b) => `${b} in ${ROOT}`)].join(
+    '; ',
+  );
   if (!inCi(env))
     return {
       ok: true,
       message:
-        `lathe: warning: not installed, so the tests that need them are skipped: ${missing.map((d) => d.name).join(', ')} ` +
-        `(./dev test installs them: Debian packages ${pkgs})`,
+        `lathe: warning: not available, so the tests that need them are skipped: ${missing.map((d) => d.name).join(', ')} ` +
+        `(${pkgs ? './dev test installs ' : ''}${how})`,
     };
   return {
     ok: false,
     message: [
       'lathe: CI is set and the test suite cannot run its real protocol peers and tools; their tests',
       'would skip themselves and CI would pass without them. Missing:',
-      ...missing.map((d) => `  - ${d.name} (Debian package ${d.pkg})`),
-      'Install them with ./dev test (it runs scripts/install-test-deps.sh), or directly:',
-      `  sudo apt-get install -y --no-install-recommends ${pkgs}`,
+      ...missing.map(
+        (d) => `  - ${d.name} (${d.pkg ? `Debian package ${d.pkg}` : `made by ${d.build}`}), for ${d.usedBy}`,
+      ),
+      ...(pkgs
+        ? [
+            'Install them with ./dev test (it runs scripts/install-test-deps.sh), or directly:',
+            `  sudo apt-get install -y --no-install-recommends ${pkgs}`,
+          ]
+        : []),
+      ...builds.map((b) => `Build first: ${b} (npm test does)`),
     ].join('\n'),
   };
 }

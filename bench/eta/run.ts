@@ -4,6 +4,11 @@
  * build's duration.
  *
  *   ./dev node bench/eta/run.ts [--builders 300] [--builds 10] [--history 3] [--seed 1] [--pace even|uneven]
+ *   ./dev node bench/eta/run.ts --replay bench/eta/histories/zlib.json [--history 3]
+ *
+ * --replay takes real builds recorded by record.ts instead of the simulation: each build
+ * from the `--history`-th on is measured with the builds just before it as its history,
+ * as a builder's successive builds would be.
  *
  * The model (per builder): 3–8 steps with typical durations spread lognormally around a
  * minute (2 s … 30 min) and their own output rates (some nearly silent). Per build: a
@@ -17,6 +22,7 @@
  */
 import { parseArgs } from 'node:util';
 import { type BuildHistory, EtaEstimator, type EtaOptions, PROFILE_POINTS } from '@lathe/master';
+import { durationOf, linesBy, readRecordedHistory, toBuildHistory } from './recorded.ts';
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +31,7 @@ const { values } = parseArgs({
     history: { type: 'string', default: '3' },
     seed: { type: 'string', default: '1' },
     pace: { type: 'string', default: 'even' },
+    replay: { type: 'string' },
   },
 });
 const BUILDERS = Number(values.builders);
@@ -71,6 +78,24 @@ interface SimBuild {
   steps: SimStep[];
 }
 
+/** What measure() replays: when each step ran and how much output it had written when. */
+interface ReplayStep {
+  readonly name: string;
+  readonly startS: number;
+  readonly durationS: number;
+  /** Lines written after `share` (0..1) of the step's time. */
+  linesBy(share: number): number;
+}
+interface ReplayBuild {
+  readonly durationS: number;
+  readonly steps: readonly ReplayStep[];
+}
+
+const simulated = (b: SimBuild): ReplayBuild => ({
+  durationS: b.durationS,
+  steps: b.steps.map((s) => ({ ...s, linesBy: (share) => Math.floor(s.lines * share ** s.pace) })),
+});
+
 function makeBuilder(): StepModel[] {
   const n = 3 + Math.floor(random() * 6);
   return Array.from({ length: n }, (_, i) => ({
@@ -112,7 +137,7 @@ const toHistory = (b: SimBuild): BuildHistory => ({
 });
 
 /** Relative errors of the ETA for one build, at 20 moments through it. */
-function measure(history: BuildHistory[], build: SimBuild, options: EtaOptions): number[] {
+function measure(history: BuildHistory[], build: ReplayBuild, options: EtaOptions): number[] {
   const errors: number[] = [];
   const T0 = 1_700_000_000;
   for (let k = 0; k < 20; k++) {
@@ -123,7 +148,7 @@ function measure(history: BuildHistory[], build: SimBuild, options: EtaOptions):
       if (s.startS > now) break;
       eta.stepStarted(s.name, T0 + s.startS);
       if (s.startS + s.durationS <= now) eta.stepFinished(s.name, T0 + s.startS + s.durationS);
-      else eta.stepOutput(s.name, Math.floor(s.lines * ((now - s.startS) / s.durationS) ** s.pace));
+      else eta.stepOutput(s.name, s.linesBy((now - s.startS) / s.durationS));
     }
     const e = eta.estimate(T0 + now);
     errors.push(Math.abs(e.buildEta! - (T0 + build.durationS)) / build.durationS);
@@ -143,18 +168,45 @@ const variants: [string, EtaOptions][] = [
   ['median only, no live signals', { useLines: false, speedTrust: 0 }],
 ];
 
-const builds: { history: BuildHistory[]; build: SimBuild }[] = [];
-for (let b = 0; b < BUILDERS; b++) {
-  const model = makeBuilder();
-  const all = Array.from({ length: HISTORY + MEASURED }, () => runBuild(model));
-  for (let i = HISTORY; i < all.length; i++) {
-    builds.push({ history: all.slice(i - HISTORY, i).map(toHistory), build: all[i]! });
+const builds: { history: BuildHistory[]; build: ReplayBuild }[] = [];
+if (values.replay) {
+  const recorded = readRecordedHistory(values.replay);
+  for (let i = HISTORY; i < recorded.builds.length; i++) {
+    const b = recorded.builds[i]!;
+    let startS = 0;
+    const steps = b.steps.map((s) => {
+      const step = {
+        name: s.name,
+        startS,
+        durationS: s.durationS,
+        linesBy: (share: number) => linesBy(s, share),
+      };
+      startS += s.durationS;
+      return step;
+    });
+    builds.push({
+      history: recorded.builds.slice(i - HISTORY, i).map(toBuildHistory),
+      build: { durationS: durationOf(b), steps },
+    });
   }
+  const durations = recorded.builds.map(durationOf);
+  console.log(
+    `ETA accuracy on recorded builds: ${values.replay} (${recorded.description}; recorded ${recorded.recordedAt}), ` +
+      `${recorded.builds.length} builds of ${Math.min(...durations).toFixed(1)}–${Math.max(...durations).toFixed(1)} s, ` +
+      `${builds.length} measured with ${HISTORY} builds of history`,
+  );
+} else {
+  for (let b = 0; b < BUILDERS; b++) {
+    const model = makeBuilder();
+    const all = Array.from({ length: HISTORY + MEASURED }, () => runBuild(model));
+    for (let i = HISTORY; i < all.length; i++) {
+      builds.push({ history: all.slice(i - HISTORY, i).map(toHistory), build: simulated(all[i]!) });
+    }
+  }
+  console.log(
+    `ETA accuracy: ${BUILDERS} builders × ${MEASURED} builds, ${HISTORY} builds of history, seed ${values.seed}, ${values.pace} output pace`,
+  );
 }
-
-console.log(
-  `ETA accuracy: ${BUILDERS} builders × ${MEASURED} builds, ${HISTORY} builds of history, seed ${values.seed}, ${values.pace} output pace`,
-);
 console.log('| estimator | median abs. error | p90 | median at build start |');
 console.log('| --- | ---: | ---: | ---: |');
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;

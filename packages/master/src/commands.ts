@@ -1,4 +1,4 @@
-// What the `lathe` CLI's offline commands do, as functions: the CLI (a later issue) only
+// What the `lathe` CLI's offline commands do, as functions: the CLI (src/cli/) only
 // parses arguments and prints. Both read the config so they use the database it names.
 import { resolve } from 'node:path';
 import { ConfigError, formatIssue } from './config/errors.js';

@@ -6,7 +6,8 @@
  * (luid → object, with the peer's reference count) and of objects we imported, and
  * drops the connection on any protocol violation — never the process.
  *
- * Messages after the handshake (field order is exact; see shared/docs/pb-wire.md §3):
+ * Messages after the handshake (field order is exact, as Twisted's twisted/spread/pb.py
+ * sends them):
  *
  *     ['version', 6]
  *     ['message', requestID, objectID, methodName, answerRequired, args, kwargs]

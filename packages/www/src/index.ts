@@ -1,2 +1,2 @@
-// @lathe/www — under construction; see the issues tracker.
+// @lathe/www — the web UI is planned; this package has no code yet (see README.md).
 export {};

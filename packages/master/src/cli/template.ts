@@ -64,8 +64,8 @@ const sampleProject = ${q(o.sampleProject)};
 
 export default defineConfig({
   title: 'Lathe sample master',
-  // Where people reach this master's web UI; links to builds (a trigger step's, for
-  // example) start here. An absolute URL ending with '/'.
+  // Links to builds (a trigger step's, for example) start here, in Buildbot's web UI
+  // format; Lathe's own web UI is planned. An absolute URL ending with '/'.
   buildbotURL: 'http://localhost:8010/',
 
   // Workers connect to this port. Each worker needs an entry here; its name and password

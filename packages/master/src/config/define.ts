@@ -6,12 +6,13 @@ import {
   type BuilderConfig,
   DEFINED_AT,
   type MasterConfig,
+  type RefusePlannedSettings,
   type SourceLocation,
   type WorkerConfig,
 } from './types.js';
 
-export function defineConfig<T extends MasterConfig>(config: T): T {
-  return config;
+export function defineConfig<T extends MasterConfig>(config: RefusePlannedSettings<T>): T {
+  return config as T; // the same object: RefusePlannedSettings<T> is T when it type-checks
 }
 
 export function defineWorker<T extends WorkerConfig>(worker: T): T {

@@ -9,7 +9,7 @@ import type { ResolvedWww, WwwConfig } from './www.js';
 export const DEFAULT_WORKER_PORT = 9989;
 /** Buildbot's default keepalive interval for workers, in seconds. */
 export const DEFAULT_KEEPALIVE = 3600;
-/** Where the web UI is served when the config does not say, as in Buildbot's sample config. */
+/** Where links to builds start when the config does not say, as in Buildbot's sample config. */
 export const DEFAULT_BUILDBOT_URL = 'http://localhost:8010/';
 
 export interface WorkerConfig {
@@ -77,8 +77,8 @@ export interface LogsConfig {
 export interface MasterConfig {
   readonly title?: string;
   /**
-   * The address people reach this master's web UI at (Buildbot's `buildbotURL`): links to
-   * builds and build requests (a trigger step's URLs, later notifications) start here. An
+   * Where links to builds and build requests (a trigger step's URLs) start, as Buildbot's
+   * `buildbotURL`: they use Buildbot's web UI routes; Lathe's web UI is planned. An
    * absolute http(s) URL ending with '/'; default http://localhost:8010/.
    */
   readonly buildbotURL?: string;
@@ -96,13 +96,33 @@ export interface MasterConfig {
   readonly properties?: Readonly<Record<string, unknown>>;
   /** Where `secret('name')` / `%(secret:name)s` look, first provider that knows the name wins. */
   readonly secretsProviders?: readonly SecretProvider[];
-  // Places for what later issues add; validated only as being arrays/objects for now.
-  readonly schedulers?: readonly unknown[];
-  readonly changeSources?: readonly unknown[];
-  readonly reporters?: readonly unknown[];
   /** Serve the data API over HTTP (`{ port, host, baseURL }`); absent: no HTTP. */
   readonly www?: WwwConfig;
+  // Buildbot's schedulers, changeSources and reporters are planned: see PLANNED_SETTINGS.
 }
+
+/**
+ * Buildbot settings for parts Lathe does not have yet, and what to do instead. A config
+ * that sets one is refused, by validation and, through defineConfig, by the type check:
+ * accepting it would let people believe it does something.
+ */
+export const PLANNED_SETTINGS = {
+  schedulers:
+    'schedulers are not implemented yet (planned); builds start with `lathe force` or a trigger step',
+  changeSources:
+    'change sources are not implemented yet (planned); Lathe does not watch repositories, builds start with `lathe force`',
+  reporters:
+    'reporters are not implemented yet (planned); `lathe force` follows a build to its result and `lathe status` shows what runs',
+} as const;
+export type PlannedSetting = keyof typeof PLANNED_SETTINGS;
+
+/**
+ * `T` with each planned setting's type replaced by its reason, so that tsc's error for a
+ * config that sets one says why (defineConfig's parameter; T is still inferred from it).
+ */
+export type RefusePlannedSettings<T> = {
+  [K in keyof T]: K extends PlannedSetting ? (typeof PLANNED_SETTINGS)[K] : T[K];
+};
 
 export interface ResolvedWorker {
   readonly name: string;
@@ -130,9 +150,6 @@ export interface ResolvedConfig {
   readonly masterExpirySeconds: number;
   readonly properties: Readonly<Record<string, unknown>>;
   readonly secretsProviders: readonly SecretProvider[];
-  readonly schedulers: readonly unknown[];
-  readonly changeSources: readonly unknown[];
-  readonly reporters: readonly unknown[];
   readonly www: ResolvedWww | null;
 }
 

@@ -7,6 +7,8 @@ import {
   DEFAULT_BUILDBOT_URL,
   DEFAULT_KEEPALIVE,
   DEFAULT_WORKER_PORT,
+  PLANNED_SETTINGS,
+  type PlannedSetting,
   type ResolvedBuilder,
   type ResolvedConfig,
   type ResolvedWorker,
@@ -44,9 +46,6 @@ const KNOWN_TOP = new Set([
   'masterExpirySeconds',
   'properties',
   'secretsProviders',
-  'schedulers',
-  'changeSources',
-  'reporters',
   'www',
 ]);
 const KNOWN_WORKER = new Set(['name', 'password', 'maxBuilds', 'properties', 'keepalive']);
@@ -81,7 +80,8 @@ export function validateConfig(raw: unknown, file: string, sourceText?: string):
     ]);
   }
   for (const key of Object.keys(raw)) {
-    if (!KNOWN_TOP.has(key)) top(key, 'unknown setting');
+    if (Object.hasOwn(PLANNED_SETTINGS, key)) top(key, PLANNED_SETTINGS[key as PlannedSetting]);
+    else if (!KNOWN_TOP.has(key)) top(key, 'unknown setting');
   }
 
   const workers = resolveWorkers(raw.workers, loc, issues);
@@ -129,18 +129,6 @@ export function validateConfig(raw: unknown, file: string, sourceText?: string):
   const masterExpirySeconds = raw.masterExpirySeconds ?? 300;
   if (!isPositiveInt(masterExpirySeconds)) top('masterExpirySeconds', 'must be a positive integer');
 
-  const list = (key: 'schedulers' | 'changeSources' | 'reporters'): unknown[] => {
-    const v = raw[key];
-    if (v === undefined) return [];
-    if (!Array.isArray(v)) {
-      top(key, `must be an array, got ${describe(v)}`);
-      return [];
-    }
-    return v;
-  };
-  const schedulers = list('schedulers');
-  const changeSources = list('changeSources');
-  const reporters = list('reporters');
   for (const key of ['title', 'buildbotURL'] as const) {
     if (raw[key] !== undefined && typeof raw[key] !== 'string')
       top(key, `must be a string, got ${describe(raw[key])}`);
@@ -177,9 +165,6 @@ export function validateConfig(raw: unknown, file: string, sourceText?: string):
     masterExpirySeconds: masterExpirySeconds as number,
     properties: (raw.properties as Obj | undefined) ?? {},
     secretsProviders: secretsProviders as ResolvedConfig['secretsProviders'],
-    schedulers,
-    changeSources,
-    reporters,
     www,
   };
 }

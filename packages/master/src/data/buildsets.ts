@@ -150,7 +150,8 @@ export class BuildsetsData {
 
   /**
    * Completes the buildset once all its requests are complete, with the worst of their
-   * results. Safe to call repeatedly and from several masters: only one update wins.
+   * results. Safe to call repeatedly and from several processes on one database: only one
+   * update wins.
    */
   async maybeComplete(buildsetid: number): Promise<boolean> {
     const { db, now } = this.ctx;

@@ -31,8 +31,6 @@ export class Distributor {
   #subs: Subscription[] = [];
   #stopped = false;
   #selfRelease = false;
-  /** Every assignment made, for tests and metrics. */
-  readonly assignments: Assignment[] = [];
 
   constructor(options: DistributorOptions) {
     this.#o = options;
@@ -157,7 +155,6 @@ export class Distributor {
         this.#error(err, `starting a build of ${builder.name} on ${worker.name}`);
         return false;
       }
-      this.assignments.push(assignment);
       if (assignment.collapsed.length > 0) {
         await this.#o.data.buildrequests.complete(
           assignment.collapsed.map((r) => r.id),

@@ -1,4 +1,4 @@
-// What a control channel (`lathe force`, `lathe status`, the web UI) needs to start a build
+// What a control channel (`lathe force`, `lathe status`; the planned web UI) needs to start a build
 // and follow it: create a buildset for one builder and wait for its request to complete.
 // Progress in between is on the bus: `build.started` (carries the buildrequestid),
 // `step.*.<buildid>.*`, `log.append.<stepid>.<logid>`, `build.finished.<builderid>.<buildid>`.

@@ -76,7 +76,7 @@ export class EtaPublisher implements BuildProgressListener {
     this.#eta?.stepSkipped(factoryName);
   }
 
-  /** Tells the bus (the web UI, reporters) the current estimate; `throttled` for output. */
+  /** Tells the bus (for the planned web UI and reporters) the current estimate; `throttled` for output. */
   #publish(throttled: boolean): void {
     if (!this.#eta?.hasHistory) return;
     const t = performance.now();

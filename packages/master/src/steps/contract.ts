@@ -60,7 +60,7 @@ export interface BuildsetRequest {
 export interface RequestedBuild {
   readonly builder: string;
   readonly buildrequestid: number;
-  /** The request's page in the web UI. */
+  /** The request's page, in Buildbot's web UI routes (Lathe's UI is planned). */
   readonly url: string;
 }
 
@@ -71,7 +71,7 @@ export interface StartedBuild {
   readonly builderid: number;
   readonly buildid: number;
   readonly number: number;
-  /** The build's page in the web UI. */
+  /** The build's page, in Buildbot's web UI routes (Lathe's UI is planned). */
   readonly url: string;
 }
 

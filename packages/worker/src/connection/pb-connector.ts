@@ -4,7 +4,8 @@
  * The TCP/TLS part is real: it tells the user clearly when the master cannot be
  * reached. `loginOverPb` then speaks PB with @lathe/pb: handshake, `root.login(name)`,
  * `challenger.respond(md5(md5(password) + challenge), bot)`, serving the Bot's
- * methods meanwhile (see shared/docs/buildbot-worker-protocol.md §2).
+ * methods meanwhile, as buildbot-worker 3.7 does (its buildbot_worker/pb.py; the recorded
+ * session fixtures/pb-traces/bb-worker.txt).
  */
 import { readFileSync } from 'node:fs';
 import { connect as connectTcp, isIP, type Socket } from 'node:net';
