@@ -1,8 +1,10 @@
 // Configuration types: what `master.config.ts` exports (through defineConfig), and the
 // resolved form with defaults applied that the rest of the master uses.
+import type { ChangeSourceConfig } from '../changes/create.js';
 import type { PendingRequest } from '../data/buildrequests.js';
 import type { LockAccess } from '../locks/definitions.js';
 import type { SecretProvider } from '../properties/secrets.js';
+import type { ResolvedSchedulerConfig, SchedulerEntry } from '../schedulers/config.js';
 import type { BuildFactory } from '../steps/contract.js';
 import type { ResolvedWww, WwwConfig } from './www.js';
 
@@ -96,9 +98,11 @@ export interface MasterConfig {
   readonly properties?: Readonly<Record<string, unknown>>;
   /** Where `secret('name')` / `%(secret:name)s` look, first provider that knows the name wins. */
   readonly secretsProviders?: readonly SecretProvider[];
+  /** What turns changes into builds: `singleBranchScheduler(…)`, `anyBranchScheduler(…)`. */
+  readonly schedulers?: readonly SchedulerEntry[];
+  /** Where changes come from: `pbChangeSource(…)`. */
+  readonly changeSources?: readonly ChangeSourceConfig[];
   // Places for what later issues add; validated only as being arrays/objects for now.
-  readonly schedulers?: readonly unknown[];
-  readonly changeSources?: readonly unknown[];
   readonly reporters?: readonly unknown[];
   /** Serve the data API over HTTP (`{ port, host, baseURL }`); absent: no HTTP. */
   readonly www?: WwwConfig;
@@ -130,8 +134,8 @@ export interface ResolvedConfig {
   readonly masterExpirySeconds: number;
   readonly properties: Readonly<Record<string, unknown>>;
   readonly secretsProviders: readonly SecretProvider[];
-  readonly schedulers: readonly unknown[];
-  readonly changeSources: readonly unknown[];
+  readonly schedulers: readonly ResolvedSchedulerConfig[];
+  readonly changeSources: readonly ChangeSourceConfig[];
   readonly reporters: readonly unknown[];
   readonly www: ResolvedWww | null;
 }

@@ -3,6 +3,7 @@
 import { DEFAULT_DATABASE_URL } from '../db/connection.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { SourceLocator } from './locate.js';
+import { resolveChangeSources, resolveSchedulers } from './validate-changes.js';
 import {
   DEFAULT_BUILDBOT_URL,
   DEFAULT_KEEPALIVE,
@@ -129,7 +130,9 @@ export function validateConfig(raw: unknown, file: string, sourceText?: string):
   const masterExpirySeconds = raw.masterExpirySeconds ?? 300;
   if (!isPositiveInt(masterExpirySeconds)) top('masterExpirySeconds', 'must be a positive integer');
 
-  const list = (key: 'schedulers' | 'changeSources' | 'reporters'): unknown[] => {
+  const changeSources = resolveChangeSources(raw.changeSources, workerNames, loc, issues);
+  const schedulers = resolveSchedulers(raw.schedulers, new Set(builders.map((b) => b.name)), loc, issues);
+  const list = (key: 'reporters'): unknown[] => {
     const v = raw[key];
     if (v === undefined) return [];
     if (!Array.isArray(v)) {
@@ -138,8 +141,6 @@ export function validateConfig(raw: unknown, file: string, sourceText?: string):
     }
     return v;
   };
-  const schedulers = list('schedulers');
-  const changeSources = list('changeSources');
   const reporters = list('reporters');
   for (const key of ['title', 'buildbotURL'] as const) {
     if (raw[key] !== undefined && typeof raw[key] !== 'string')

@@ -1,0 +1,5 @@
+export * from './change-source.js';
+export * from './pb-change-dict.js';
+export * from './pb-change-source.js';
+export * from './pb-users.js';
+export * from './create.js';
