@@ -220,9 +220,12 @@ export class Master {
     return this.data.changes.add(change);
   }
 
-  async #applyConfig(
-    diff: ConfigDiff,
-  ): Promise<{ workers: ApplyResult; builders: ApplyResult; changeSources: ApplyResult; schedulers: ApplyResult }> {
+  async #applyConfig(diff: ConfigDiff): Promise<{
+    workers: ApplyResult;
+    builders: ApplyResult;
+    changeSources: ApplyResult;
+    schedulers: ApplyResult;
+  }> {
     // Workers first: builders refer to them.
     const workers = await this.workers.apply(diff.workers);
     const builders = await this.builders.apply(diff.builders);

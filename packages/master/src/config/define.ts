@@ -7,7 +7,11 @@ import {
   type PBChangeSourceOptions,
   pbChangeSourceConfig,
 } from '../changes/pb-change-source.js';
-import type { ChangeSchedulerOptions, SchedulerEntry, SingleBranchSchedulerOptions } from '../schedulers/config.js';
+import type {
+  ChangeSchedulerOptions,
+  SchedulerEntry,
+  SingleBranchSchedulerOptions,
+} from '../schedulers/config.js';
 import {
   type BuilderConfig,
   DEFINED_AT,

@@ -28,9 +28,7 @@ const SCHEDULER_FIELDS = new Set([
 ]);
 const FILTER_FIELDS = new Set(['branch', 'repository', 'project', 'category', 'codebase', 'filterFn']);
 
-interface Reporter {
-  (field: string | undefined, message: string): void;
-}
+type Reporter = (field: string | undefined, message: string) => void;
 
 function entries(
   raw: unknown,
@@ -142,7 +140,8 @@ export function resolveSchedulers(
       issue('fileIsImportant', 'must be a function of the change');
     if (s.onlyImportant !== undefined && typeof s.onlyImportant !== 'boolean')
       issue('onlyImportant', 'must be true or false');
-    if (s.properties !== undefined && !isPlainRecord(s.properties)) issue('properties', 'must be a plain object');
+    if (s.properties !== undefined && !isPlainRecord(s.properties))
+      issue('properties', 'must be a plain object');
     if (s.reason !== undefined && typeof s.reason !== 'string') issue('reason', 'must be a string');
     if (s.priority !== undefined && !(typeof s.priority === 'number' && Number.isFinite(s.priority)))
       issue('priority', 'must be a finite number');

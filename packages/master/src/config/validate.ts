@@ -3,7 +3,6 @@
 import { DEFAULT_DATABASE_URL } from '../db/connection.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { SourceLocator } from './locate.js';
-import { resolveChangeSources, resolveSchedulers } from './validate-changes.js';
 import {
   DEFAULT_BUILDBOT_URL,
   DEFAULT_KEEPALIVE,
@@ -12,6 +11,7 @@ import {
   type ResolvedConfig,
   type ResolvedWorker,
 } from './types.js';
+import { resolveChangeSources, resolveSchedulers } from './validate-changes.js';
 import { resolveWww } from './www.js';
 
 type Obj = Record<string, unknown>;

@@ -6,9 +6,9 @@
 // SingleBranchScheduler keeps one timer; AnyBranchScheduler one per branch (and
 // codebase, project, repository), so branches do not hold each other back.
 import type { ChangeRow } from '../data/changes.js';
+import type { ReconfigurableService } from '../service.js';
 import { changeMatches } from './change-filter.js';
 import type { ResolvedSchedulerConfig } from './config.js';
-import type { ReconfigurableService } from '../service.js';
 import type { Scheduler, SchedulerContext } from './scheduler.js';
 
 interface Pending {
@@ -115,7 +115,8 @@ export class ChangeScheduler implements Scheduler, ReconfigurableService<Resolve
     const builderids: number[] = [];
     for (const name of config.builderNames) {
       const id = ctx.builderid(name);
-      if (id === undefined) ctx.log.warn(`scheduler ${this.name}: builder ${JSON.stringify(name)} is not configured`);
+      if (id === undefined)
+        ctx.log.warn(`scheduler ${this.name}: builder ${JSON.stringify(name)} is not configured`);
       else builderids.push(id);
     }
     if (builderids.length === 0) return;
