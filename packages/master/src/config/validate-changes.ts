@@ -28,7 +28,8 @@ const SCHEDULER_FIELDS = new Set([
 ]);
 const FILTER_FIELDS = new Set(['branch', 'repository', 'project', 'category', 'codebase', 'filterFn']);
 
-type Reporter = (field: string | undefined, message: string) => void;
+/** `where`: the field to point at; null for a missing field (the entry's own line). */
+type Reporter = (field: string | undefined, message: string, where?: string | null) => void;
 
 function entries(
   raw: unknown,
@@ -50,11 +51,11 @@ function entries(
     const path = name === undefined ? `${key}[${i}]` : `${key}[${JSON.stringify(name)}]`;
     each(
       entry,
-      (field, message) =>
+      (field, message, where = field) =>
         issues.push({
           path: field ? `${path}.${field}` : path,
           message,
-          location: loc.locate(entry, name, field, nth),
+          location: loc.locate(entry, name, where ?? undefined, nth),
         }),
       name,
     );
@@ -105,11 +106,15 @@ export function resolveSchedulers(
       return;
     }
     for (const key of Object.keys(s)) if (!SCHEDULER_FIELDS.has(key)) issue(key, 'unknown field');
-    if (name === undefined) issue('name', 'is required and must be a non-empty string');
+    if (name === undefined) issue('name', 'is required and must be a non-empty string', null);
     else if (names.has(name)) issue('name', 'is used by another scheduler');
     else names.add(name);
     if (!Array.isArray(s.builderNames) || s.builderNames.length === 0)
-      issue('builderNames', 'must list at least one builder');
+      issue(
+        'builderNames',
+        'must list at least one builder',
+        s.builderNames === undefined ? null : 'builderNames',
+      );
     else
       for (const b of s.builderNames as unknown[])
         if (typeof b !== 'string' || !builderNames.has(b))
@@ -127,7 +132,11 @@ export function resolveSchedulers(
     if (s.kind === 'SingleBranchScheduler') {
       const hasBranch = s.branch !== undefined;
       if (hasBranch === (s.changeFilter !== undefined))
-        issue('branch', 'give exactly one of branch (null for the default branch) and changeFilter');
+        issue(
+          'branch',
+          'give exactly one of branch (null for the default branch) and changeFilter',
+          hasBranch ? 'branch' : null,
+        );
       else if (hasBranch) {
         if (s.branch !== null && !nonEmptyText(s.branch)) issue('branch', 'must be a branch name or null');
         filter.branch = s.branch as string | null;
