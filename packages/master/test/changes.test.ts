@@ -2,12 +2,15 @@
 // the scheduler rules (filters, important files, per-branch tree-stable timers) on a real
 // database, config validation with file:line, and reconfig adding and removing them.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { PyFloat } from '@lathe/pb';
+import { GitPoller, gitPollerConfig } from '../src/changes/git-poller.js';
 import { BadChangeError, changeFromPB } from '../src/changes/pb-change-dict.js';
+import { PBUserRegistry } from '../src/changes/pb-users.js';
 import { ConfigError } from '../src/config/errors.js';
 import { loadConfig } from '../src/config/loader.js';
 import type { ChangeRow } from '../src/data/changes.js';
@@ -256,5 +259,67 @@ ${entries}
     } finally {
       await master.stop();
     }
+  });
+});
+
+describe('the git poller', () => {
+  const dir = tempDir('lathe-gitpoller-');
+  after(() => dir.cleanup());
+  const repo = join(dir.path, 'repo');
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-C', repo, ...args], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 'Ann',
+        GIT_AUTHOR_EMAIL: 'ann@example.invalid',
+        GIT_COMMITTER_NAME: 'Cid',
+        GIT_COMMITTER_EMAIL: 'cid@example.invalid',
+      },
+    }).trim();
+  const commit = (file: string, message: string) => {
+    writeFileSync(join(repo, file), message);
+    git('add', file);
+    git('commit', '-q', '-m', message);
+    return git('rev-parse', 'HEAD');
+  };
+
+  it('learns the branches on the first poll, then reports each new commit once, oldest first', async () => {
+    mkdirSync(repo);
+    git('init', '-q', '-b', 'main');
+    for (let i = 0; i < 3; i++) commit(`old${i}.txt`, `old ${i}`);
+    const t = await openData(join(dir.path, 'poller.sqlite'));
+    const poller = new GitPoller(gitPollerConfig({ repourl: repo, branches: true, project: 'p' }), {
+      addChange: (c) => t.data.changes.add(c),
+      pbUsers: new PBUserRegistry(),
+      log: { info: () => {}, warn: () => {} },
+    });
+    await poller.poll();
+    assert.deepEqual(await t.data.changes.recent(), [], 'no flood of old commits');
+
+    const c1 = commit('a.c', 'first new\n\nwith a body');
+    const c2 = commit('b.c', 'second new');
+    git('checkout', '-q', '-b', 'feature');
+    const f1 = commit('f.c', 'feature work');
+    git('checkout', '-q', 'main');
+    await poller.poll();
+    const changes = [];
+    for (const id of (await t.data.changes.recent()).reverse()) changes.push(await t.data.changes.get(id));
+    assert.deepEqual(
+      changes.map((c) => [c?.branch, c?.revision, c?.files, c?.comments]),
+      [
+        ['feature', f1, ['f.c'], 'feature work'],
+        ['main', c1, ['a.c'], 'first new\n\nwith a body'],
+        ['main', c2, ['b.c'], 'second new'],
+      ].sort((a, b) => (a[0]! < b[0]! ? -1 : 1)),
+    );
+    assert.equal(changes[0]?.author, 'Ann <ann@example.invalid>');
+    assert.equal(changes[0]?.committer, 'Cid <cid@example.invalid>');
+    assert.equal(changes[0]?.repository, repo);
+    assert.equal(changes[0]?.project, 'p');
+
+    await poller.poll();
+    assert.equal((await t.data.changes.recent()).length, 3, 'nothing new, nothing reported');
+    await t.close();
   });
 });

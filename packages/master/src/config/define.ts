@@ -2,6 +2,7 @@
 // workers, builders, change sources and schedulers — a hidden note of the line that defined them, so validation
 // errors can point there even when the config generates its entries in a loop.
 import { fileURLToPath } from 'node:url';
+import { type GitPollerConfig, type GitPollerOptions, gitPollerConfig } from '../changes/git-poller.js';
 import {
   type PBChangeSourceConfig,
   type PBChangeSourceOptions,
@@ -35,6 +36,11 @@ export function defineBuilder<T extends BuilderConfig>(builder: T): T {
 /** Buildbot's PBChangeSource on the worker port: `buildbot sendchange` / `lathe sendchange` log in here. */
 export function pbChangeSource(options: PBChangeSourceOptions = {}): PBChangeSourceConfig {
   return withLocation(pbChangeSourceConfig(options), callerLocation());
+}
+
+/** Polls a local git repository's branches for new commits. */
+export function gitPoller(options: GitPollerOptions): GitPollerConfig {
+  return withLocation(gitPollerConfig(options), callerLocation());
 }
 
 /** Builds changes on one branch (`branch`, null for the default one) or matching `changeFilter`. */

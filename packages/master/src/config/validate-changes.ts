@@ -1,6 +1,9 @@
 // Validation of the change sources and schedulers of a config, in the manner of
 // validate.ts: every problem collected, named by entry and field, located in the file.
+import { isAbsolute } from 'node:path';
 import type { ChangeSourceConfig } from '../changes/create.js';
+import type { GitPollerConfig } from '../changes/git-poller.js';
+import type { PBChangeSourceConfig } from '../changes/pb-change-source.js';
 import { isValueMatcher } from '../schedulers/change-filter.js';
 import type { ResolvedSchedulerConfig } from '../schedulers/config.js';
 import type { ConfigIssue } from './errors.js';
@@ -72,13 +75,20 @@ export function resolveChangeSources(
   const names = new Set<string>();
   const users = new Set<string>();
   entries(raw, 'changeSources', loc, issues, (entry, issue, name) => {
-    if (!isObject(entry) || entry.type !== 'pb') {
-      issue(undefined, 'must be a change source, e.g. pbChangeSource({ user, passwd })');
+    if (!isObject(entry) || (entry.type !== 'pb' && entry.type !== 'git')) {
+      issue(
+        undefined,
+        'must be a change source, e.g. pbChangeSource({ user, passwd }) or gitPoller({ repourl })',
+      );
       return;
     }
     if (name === undefined) issue('name', 'must be a non-empty string');
     else if (names.has(name)) issue('name', 'is used by another change source');
     else names.add(name);
+    if (entry.type === 'git') {
+      out.push(checkGitPoller(entry, issue));
+      return;
+    }
     if (!nonEmptyText(entry.user)) issue('user', 'must be a non-empty string');
     else if (workerNames.has(entry.user))
       issue('user', `is also a worker's name; the worker port cannot tell them apart`);
@@ -87,9 +97,23 @@ export function resolveChangeSources(
     if (!nonEmptyText(entry.passwd)) issue('passwd', 'must be a non-empty string');
     const prefix = entry.prefix ?? null;
     if (prefix !== null && !nonEmptyText(prefix)) issue('prefix', 'must be a non-empty string');
-    out.push({ ...(entry as unknown as ChangeSourceConfig), prefix: prefix as string | null });
+    out.push({ ...(entry as unknown as PBChangeSourceConfig), prefix: prefix as string | null });
   });
   return out;
+}
+
+function checkGitPoller(entry: Obj, issue: Reporter): GitPollerConfig {
+  if (!nonEmptyText(entry.repourl)) issue('repourl', 'must be the path of a local git repository');
+  else if (!isAbsolute(entry.repourl)) issue('repourl', 'must be an absolute path (remote URLs are planned)');
+  const branches = entry.branches;
+  if (branches !== true && !(Array.isArray(branches) && branches.length > 0 && branches.every(nonEmptyText)))
+    issue('branches', 'must be a list of branch names, or true for all branches');
+  const interval = entry.pollInterval;
+  if (!(typeof interval === 'number' && Number.isFinite(interval) && interval > 0))
+    issue('pollInterval', 'must be a positive number of seconds');
+  if (typeof entry.project !== 'string') issue('project', 'must be a string');
+  if (entry.category !== null && typeof entry.category !== 'string') issue('category', 'must be a string');
+  return entry as unknown as GitPollerConfig;
 }
 
 export function resolveSchedulers(
