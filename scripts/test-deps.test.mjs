@@ -10,7 +10,15 @@ import { checkTestDeps, inCi, missingTestDeps, testDeps } from './test-deps.mjs'
 
 const BUILT_WORKER = join(import.meta.dirname, '..', 'packages', 'worker', 'dist', 'src', 'cli.js');
 const DEBIAN = ['/usr/bin/buildbot', '/usr/bin/buildbot-worker', '/usr/bin/twistd3', '/usr/bin/node'];
-const TOOLS = ['/bin/git', '/bin/make', '/bin/gcc', '/bin/autoreconf', '/bin/ctest', '/bin/cargo', '/bin/openssl'];
+const TOOLS = [
+  '/bin/git',
+  '/bin/make',
+  '/bin/gcc',
+  '/bin/autoreconf',
+  '/bin/ctest',
+  '/bin/cargo',
+  '/bin/openssl',
+];
 
 /** A machine where only the listed files are executable and Python imports only `modules`. */
 function machine(files, modules = [], nodeVersion = 'v20.19.2') {

@@ -5,6 +5,7 @@
 export * from './api/index.js';
 export * from './builders/builder.js';
 export * from './bus/index.js';
+export * from './changes/index.js';
 export * from './commands.js';
 export * from './config/index.js';
 export * from './control/index.js';
@@ -28,6 +29,7 @@ export * from './process/step-context.js';
 export * from './properties/index.js';
 export * from './results.js';
 export * from './runtime.js';
+export * from './schedulers/index.js';
 export * from './service.js';
 export * from './steps/index.js';
 export * from './urls.js';

@@ -7,6 +7,9 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { BuilderService } from './builders/builder.js';
 import { EventBus, type EventBusOptions } from './bus/bus.js';
+import type { ChangeInput, ChangeSource, ChangeSourceContext } from './changes/change-source.js';
+import { type ChangeSourceConfig, createChangeSource } from './changes/create.js';
+import { PBUserRegistry } from './changes/pb-users.js';
 import { type ConfigDiff, diffConfigs } from './config/diff.js';
 import type { ConfigError } from './config/errors.js';
 import { loadConfig } from './config/loader.js';
@@ -23,6 +26,9 @@ import { type Db, type OpenDatabaseOptions, openAndMigrate } from './db/connecti
 import { Distributor } from './distributor/distributor.js';
 import type { BuildStarter } from './distributor/slots.js';
 import { LockManager } from './locks/manager.js';
+import { ChangeScheduler } from './schedulers/change-scheduler.js';
+import type { ResolvedSchedulerConfig } from './schedulers/config.js';
+import type { SchedulerContext } from './schedulers/scheduler.js';
 import { type ApplyResult, ServiceSet } from './service.js';
 import { WorkerService } from './workers/worker.js';
 
@@ -67,6 +73,8 @@ export type ReconfigResult =
       readonly diff: ConfigDiff;
       readonly workers: ApplyResult;
       readonly builders: ApplyResult;
+      readonly changeSources: ApplyResult;
+      readonly schedulers: ApplyResult;
       readonly needsRestart: readonly string[];
     }
   | { readonly ok: false; readonly error: ConfigError | Error };
@@ -81,6 +89,10 @@ export class Master {
   readonly data: DataLayer;
   readonly workers: ServiceSet<ResolvedWorker, WorkerService>;
   readonly builders: ServiceSet<ResolvedBuilder, BuilderService>;
+  readonly changeSources: ServiceSet<ChangeSourceConfig, ChangeSource>;
+  readonly schedulers: ServiceSet<ResolvedSchedulerConfig, ChangeScheduler>;
+  /** Logins on the worker port that are not workers (a PB change source's user). */
+  readonly pbUsers = new PBUserRegistry();
   readonly distributor: Distributor | null;
   #config: ResolvedConfig;
   #timer: NodeJS.Timeout | undefined;
@@ -114,6 +126,23 @@ export class Master {
         ),
     );
     this.builders = new ServiceSet('builders', (c) => new BuilderService(c, data));
+    const log = {
+      info: () => {},
+      warn: (m: string) => this.#error(new Error(m), 'changes'),
+    };
+    const changeContext: ChangeSourceContext = {
+      addChange: (change) => this.addChange(change),
+      pbUsers: this.pbUsers,
+      log,
+    };
+    this.changeSources = new ServiceSet('changeSources', (c) => createChangeSource(c, changeContext));
+    const schedulerContext: SchedulerContext = {
+      data,
+      bus,
+      builderid: (name) => this.builders.get(name)?.builderid,
+      log,
+    };
+    this.schedulers = new ServiceSet('schedulers', (c) => new ChangeScheduler(c, schedulerContext));
     this.distributor = options.buildStarter
       ? new Distributor({
           data,
@@ -160,6 +189,8 @@ export class Master {
   async #startServices(): Promise<void> {
     await this.workers.start();
     await this.builders.start();
+    await this.schedulers.start();
+    await this.changeSources.start();
     await this.#applyConfig(diffConfigs(null, this.#config));
     try {
       for (const ext of this.options.extensions ?? []) {
@@ -181,7 +212,20 @@ export class Master {
     this.#timer.unref();
   }
 
-  async #applyConfig(diff: ConfigDiff): Promise<{ workers: ApplyResult; builders: ApplyResult }> {
+  /**
+   * Stores a change and announces it (`change.new`), which is what schedulers act on.
+   * Resolves once the change is committed: only then may a change source acknowledge it.
+   */
+  addChange(change: ChangeInput): Promise<number> {
+    return this.data.changes.add(change);
+  }
+
+  async #applyConfig(diff: ConfigDiff): Promise<{
+    workers: ApplyResult;
+    builders: ApplyResult;
+    changeSources: ApplyResult;
+    schedulers: ApplyResult;
+  }> {
     // Workers first: builders refer to them.
     const workers = await this.workers.apply(diff.workers);
     const builders = await this.builders.apply(diff.builders);
@@ -193,7 +237,10 @@ export class Master {
         .filter((id): id is number => !!id);
       await this.data.workers.setConfigured(this.masterid, b.builderid, ids);
     }
-    return { workers, builders };
+    // Schedulers before change sources: a change accepted by a new source finds them listening.
+    const schedulers = await this.schedulers.apply(diff.schedulers);
+    const changeSources = await this.changeSources.apply(diff.changeSources);
+    return { workers, builders, changeSources, schedulers };
   }
 
   /**
@@ -254,6 +301,8 @@ export class Master {
     clearInterval(this.#timer);
     await this.distributor?.stop();
     await this.#stopExtensions();
+    await this.changeSources.stop().catch((err) => this.#error(err, 'stopping change sources'));
+    await this.schedulers.stop().catch((err) => this.#error(err, 'stopping schedulers'));
     await this.builders.stop().catch((err) => this.#error(err, 'stopping builders'));
     for (const w of this.workers.values()) w.stopReason = 'master shutting down';
     await this.workers.stop().catch((err) => this.#error(err, 'stopping workers'));

@@ -1,5 +1,5 @@
-// Service lifecycle. Everything long-lived in the master (worker slots, builders; the
-// planned schedulers, change sources, reporters and web server) is a Service with an explicit
+// Service lifecycle. Everything long-lived in the master (worker slots, builders, change
+// sources, schedulers; the planned reporters; the HTTP server) is a Service with an explicit
 // start and stop, so reconfig and shutdown can add, change and remove them one by one.
 import type { EntryDiff } from './config/diff.js';
 

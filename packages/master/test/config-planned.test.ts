@@ -1,6 +1,6 @@
-// Buildbot settings for parts Lathe does not have yet (schedulers, changeSources, reporters)
-// are refused wherever a config is read — `lathe checkconfig`, start, reconfig — with
-// the file, the line and what to do instead; never accepted and silently ignored.
+// Buildbot settings for parts Lathe does not have yet (reporters) are refused wherever a
+// config is read — `lathe checkconfig`, start, reconfig — with the file, the line and what
+// to do instead; never accepted and silently ignored.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,16 +12,6 @@ import { escapeRe, lathe } from './cli-helpers.js';
 import { tempDir } from './helpers.js';
 
 const PLANNED: readonly [key: string, line: string, reason: RegExp][] = [
-  [
-    'schedulers',
-    "  schedulers: [{ name: 'nightly' }],",
-    /schedulers are not implemented yet \(planned\); builds start with `lathe force`/,
-  ],
-  [
-    'changeSources',
-    '  changeSources: [],',
-    /change sources are not implemented yet \(planned\); Lathe does not watch repositories/,
-  ],
   ['reporters', "  reporters: [{ kind: 'mail' }],", /reporters are not implemented yet \(planned\)/],
 ];
 

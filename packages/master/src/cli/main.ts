@@ -12,6 +12,7 @@ import { createMasterCommand } from './commands/create-master.js';
 import { forceCommand } from './commands/force.js';
 import { quickstartCommand } from './commands/quickstart.js';
 import { reconfigCommand } from './commands/reconfig.js';
+import { sendchangeCommand } from './commands/sendchange.js';
 import { restartCommand, startCommand } from './commands/start.js';
 import { statusCommand } from './commands/status.js';
 import { stopCommand } from './commands/stop.js';
@@ -35,6 +36,7 @@ const commands: Record<string, Command> = {
   'stop-build': stopBuildCommand,
   'cancel-request': cancelRequestCommand,
   status: statusCommand,
+  sendchange: sendchangeCommand,
   worker: workerCommand,
 };
 

@@ -1,7 +1,18 @@
 // Helpers for master.config.ts. They only return what they are given (typed), plus — for
-// workers and builders — a hidden note of the line that defined them, so validation
+// workers, builders, change sources and schedulers — a hidden note of the line that defined them, so validation
 // errors can point there even when the config generates its entries in a loop.
 import { fileURLToPath } from 'node:url';
+import { type GitPollerConfig, type GitPollerOptions, gitPollerConfig } from '../changes/git-poller.js';
+import {
+  type PBChangeSourceConfig,
+  type PBChangeSourceOptions,
+  pbChangeSourceConfig,
+} from '../changes/pb-change-source.js';
+import type {
+  ChangeSchedulerOptions,
+  SchedulerEntry,
+  SingleBranchSchedulerOptions,
+} from '../schedulers/config.js';
 import {
   type BuilderConfig,
   DEFINED_AT,
@@ -21,6 +32,26 @@ export function defineWorker<T extends WorkerConfig>(worker: T): T {
 
 export function defineBuilder<T extends BuilderConfig>(builder: T): T {
   return withLocation(builder, callerLocation());
+}
+
+/** Buildbot's PBChangeSource on the worker port: `buildbot sendchange` / `lathe sendchange` log in here. */
+export function pbChangeSource(options: PBChangeSourceOptions = {}): PBChangeSourceConfig {
+  return withLocation(pbChangeSourceConfig(options), callerLocation());
+}
+
+/** Polls a local git repository's branches for new commits. */
+export function gitPoller(options: GitPollerOptions): GitPollerConfig {
+  return withLocation(gitPollerConfig(options), callerLocation());
+}
+
+/** Builds changes on one branch (`branch`, null for the default one) or matching `changeFilter`. */
+export function singleBranchScheduler(options: SingleBranchSchedulerOptions): SchedulerEntry {
+  return withLocation({ ...options, kind: 'SingleBranchScheduler' }, callerLocation());
+}
+
+/** Builds changes on any branch (narrowed by `changeFilter`), each branch on its own timer. */
+export function anyBranchScheduler(options: ChangeSchedulerOptions): SchedulerEntry {
+  return withLocation({ ...options, kind: 'AnyBranchScheduler' }, callerLocation());
 }
 
 function withLocation<T extends object>(value: T, where: SourceLocation | undefined): T {

@@ -3,6 +3,8 @@
 // nothing: functions are compared by source text and class instances by class and fields.
 // (Two closures with the same text but different captured values compare equal — the
 // price of not being able to look inside closures.)
+import type { ChangeSourceConfig } from '../changes/create.js';
+import type { ResolvedSchedulerConfig } from '../schedulers/config.js';
 import type { ResolvedBuilder, ResolvedConfig, ResolvedWorker } from './types.js';
 
 export interface EntryChange<T> {
@@ -21,6 +23,8 @@ export interface EntryDiff<T> {
 export interface ConfigDiff {
   readonly workers: EntryDiff<ResolvedWorker>;
   readonly builders: EntryDiff<ResolvedBuilder>;
+  readonly changeSources: EntryDiff<ChangeSourceConfig>;
+  readonly schedulers: EntryDiff<ResolvedSchedulerConfig>;
   /** Top-level settings whose value changed (workerPort, db, …). */
   readonly settings: readonly string[];
 }
@@ -44,17 +48,22 @@ export function diffEntries<T extends { readonly name: string }>(
   return { added, changed, removed, unchanged };
 }
 
+// Lists of named entries, diffed entry by entry rather than as one setting.
+const ENTRY_LISTS = new Set<keyof ResolvedConfig>(['workers', 'builders', 'changeSources', 'schedulers']);
+
 export function diffConfigs(old: ResolvedConfig | null, next: ResolvedConfig): ConfigDiff {
   const settings: string[] = [];
   if (old) {
     for (const key of Object.keys(next) as (keyof ResolvedConfig)[]) {
-      if (key === 'workers' || key === 'builders') continue;
+      if (ENTRY_LISTS.has(key)) continue;
       if (fingerprint(old[key]) !== fingerprint(next[key])) settings.push(key);
     }
   }
   return {
     workers: diffEntries(old?.workers ?? [], next.workers),
     builders: diffEntries(old?.builders ?? [], next.builders),
+    changeSources: diffEntries(old?.changeSources ?? [], next.changeSources),
+    schedulers: diffEntries(old?.schedulers ?? [], next.schedulers),
     settings,
   };
 }

@@ -1,8 +1,10 @@
 // Configuration types: what `master.config.ts` exports (through defineConfig), and the
 // resolved form with defaults applied that the rest of the master uses.
+import type { ChangeSourceConfig } from '../changes/create.js';
 import type { PendingRequest } from '../data/buildrequests.js';
 import type { LockAccess } from '../locks/definitions.js';
 import type { SecretProvider } from '../properties/secrets.js';
+import type { ResolvedSchedulerConfig, SchedulerEntry } from '../schedulers/config.js';
 import type { BuildFactory } from '../steps/contract.js';
 import type { ResolvedWww, WwwConfig } from './www.js';
 
@@ -96,9 +98,13 @@ export interface MasterConfig {
   readonly properties?: Readonly<Record<string, unknown>>;
   /** Where `secret('name')` / `%(secret:name)s` look, first provider that knows the name wins. */
   readonly secretsProviders?: readonly SecretProvider[];
+  /** What turns changes into builds: `singleBranchScheduler(…)`, `anyBranchScheduler(…)`. */
+  readonly schedulers?: readonly SchedulerEntry[];
+  /** Where changes come from: `pbChangeSource(…)`. */
+  readonly changeSources?: readonly ChangeSourceConfig[];
   /** Serve the data API over HTTP (`{ port, host, baseURL }`); absent: no HTTP. */
   readonly www?: WwwConfig;
-  // Buildbot's schedulers, changeSources and reporters are planned: see PLANNED_SETTINGS.
+  // Buildbot's reporters are planned: see PLANNED_SETTINGS.
 }
 
 /**
@@ -107,10 +113,6 @@ export interface MasterConfig {
  * accepting it would let people believe it does something.
  */
 export const PLANNED_SETTINGS = {
-  schedulers:
-    'schedulers are not implemented yet (planned); builds start with `lathe force` or a trigger step',
-  changeSources:
-    'change sources are not implemented yet (planned); Lathe does not watch repositories, builds start with `lathe force`',
   reporters:
     'reporters are not implemented yet (planned); `lathe force` follows a build to its result and `lathe status` shows what runs',
 } as const;
@@ -150,6 +152,8 @@ export interface ResolvedConfig {
   readonly masterExpirySeconds: number;
   readonly properties: Readonly<Record<string, unknown>>;
   readonly secretsProviders: readonly SecretProvider[];
+  readonly schedulers: readonly ResolvedSchedulerConfig[];
+  readonly changeSources: readonly ChangeSourceConfig[];
   readonly www: ResolvedWww | null;
 }
 

@@ -13,6 +13,7 @@ import {
   type ResolvedConfig,
   type ResolvedWorker,
 } from './types.js';
+import { resolveChangeSources, resolveSchedulers } from './validate-changes.js';
 import { resolveWww } from './www.js';
 
 type Obj = Record<string, unknown>;
@@ -47,6 +48,8 @@ const KNOWN_TOP = new Set([
   'properties',
   'secretsProviders',
   'www',
+  'schedulers',
+  'changeSources',
 ]);
 const KNOWN_WORKER = new Set(['name', 'password', 'maxBuilds', 'properties', 'keepalive']);
 const KNOWN_BUILDER = new Set([
@@ -129,6 +132,8 @@ export function validateConfig(raw: unknown, file: string, sourceText?: string):
   const masterExpirySeconds = raw.masterExpirySeconds ?? 300;
   if (!isPositiveInt(masterExpirySeconds)) top('masterExpirySeconds', 'must be a positive integer');
 
+  const changeSources = resolveChangeSources(raw.changeSources, workerNames, loc, issues);
+  const schedulers = resolveSchedulers(raw.schedulers, new Set(builders.map((b) => b.name)), loc, issues);
   for (const key of ['title', 'buildbotURL'] as const) {
     if (raw[key] !== undefined && typeof raw[key] !== 'string')
       top(key, `must be a string, got ${describe(raw[key])}`);
@@ -165,6 +170,8 @@ export function validateConfig(raw: unknown, file: string, sourceText?: string):
     masterExpirySeconds: masterExpirySeconds as number,
     properties: (raw.properties as Obj | undefined) ?? {},
     secretsProviders: secretsProviders as ResolvedConfig['secretsProviders'],
+    schedulers,
+    changeSources,
     www,
   };
 }

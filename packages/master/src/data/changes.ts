@@ -176,6 +176,28 @@ export class ChangesData {
     return rows.map((r) => r.id);
   }
 
+  /**
+   * The changes a build built: those whose source stamp its buildset names (a scheduler
+   * gives the newest change's), oldest first. Buildbot's `/builds/<id>/changes`.
+   */
+  async ofBuild(buildid: number): Promise<ChangeRow[]> {
+    const rows = await this.ctx.db
+      .selectFrom('builds')
+      .innerJoin('buildrequests', 'buildrequests.id', 'builds.buildrequestid')
+      .innerJoin('buildset_sourcestamps', 'buildset_sourcestamps.buildsetid', 'buildrequests.buildsetid')
+      .innerJoin('changes', 'changes.sourcestampid', 'buildset_sourcestamps.sourcestampid')
+      .select('changes.id')
+      .where('builds.id', '=', buildid)
+      .orderBy('changes.id')
+      .execute();
+    const changes: ChangeRow[] = [];
+    for (const r of rows) {
+      const change = await this.get(r.id);
+      if (change) changes.push(change);
+    }
+    return changes;
+  }
+
   /** Builds that built this change's source stamp (the UI's "builds of a change"). */
   async buildIds(changeid: number): Promise<number[]> {
     const rows = await this.ctx.db

@@ -98,7 +98,10 @@ export class WorkerServer implements MasterExtension {
   async start(master: Master): Promise<void> {
     this.#master = master;
     const realm: Realm = { requestAvatar: (id, mind, broker) => this.#login(id, mind, broker) };
-    const checker = new PasswordChecker((name) => master.workers.get(name)?.config.password);
+    // Workers first; other users (a PB change source's) share the port, as in Buildbot.
+    const checker = new PasswordChecker(
+      (name) => master.workers.get(name)?.config.password ?? master.pbUsers.get(name)?.password,
+    );
     const configured = master.config.workerPort;
     // Whatever a peer that has not logged in can make us say is rate-limited, lest it rotate the log away.
     const untrusted = new RateLimitedLogger({ warn: (m) => this.#log.warn(`worker port: ${m}`) });
@@ -158,6 +161,11 @@ export class WorkerServer implements MasterExtension {
     const name = typeof avatarId === 'string' ? avatarId : '';
     const peer = this.#peers.get(broker) ?? '?';
     const worker = master.workers.get(name);
+    const other = worker ? undefined : master.pbUsers.get(name);
+    if (other) {
+      this.throttle.succeeded(this.#host(broker), name);
+      return { avatar: other.avatar(mind) };
+    }
     if (!worker || !(mind instanceof RemoteReference)) {
       // Removed from the config between the password check and now, or no Bot to talk to.
       throw new UnauthorizedLogin();

@@ -1,0 +1,26 @@
+// What a change source is: a service that learns of commits (pushed to it or polled) and
+// hands each one to the master, which stores it before the source acknowledges it.
+import type { ChangeSpec } from '../data/changes.js';
+import type { Service } from '../service.js';
+import type { PBUserRegistry } from './pb-users.js';
+
+/** A commit as a change source reports it; see ChangeSpec for the fields. */
+export type ChangeInput = ChangeSpec;
+
+/** What a change source may use of the master. */
+export interface ChangeSourceContext {
+  /** Stores the change (resolves with its id once committed) and announces it on the bus. */
+  addChange(change: ChangeInput): Promise<number>;
+  /** Extra logins on the worker port (a PB change source's user). */
+  readonly pbUsers: PBUserRegistry;
+  readonly log: ChangeSourceLogger;
+}
+
+export interface ChangeSourceLogger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export interface ChangeSource extends Service {
+  readonly name: string;
+}

@@ -1,0 +1,4 @@
+export * from './change-filter.js';
+export * from './change-scheduler.js';
+export * from './config.js';
+export * from './scheduler.js';
