@@ -104,7 +104,9 @@ describe('WorkerService', { timeout: 60_000 }, () => {
       throw new LoginRefusedError('w1', '127.0.0.1:1');
     };
     const connector = scriptedConnector([refused, refused, refused, refused, refused]);
-    const { s, events } = service(connector, newBot(), { backoff: { ...fastBackoff, maxMs: 1000, refusedMinMs: 300 } });
+    const { s, events } = service(connector, newBot(), {
+      backoff: { ...fastBackoff, maxMs: 1000, refusedMinMs: 300 },
+    });
     const done = s.run();
     await new Promise((r) => setTimeout(r, 700));
     s.stop('test over');
@@ -132,7 +134,7 @@ describe('WorkerService', { timeout: 60_000 }, () => {
     const { s, events } = service(connector, newBot(), { backoff, maxRetries: 6, random: () => 0.999 });
     assert.equal(await s.run(), 1);
     const delays = events.filter((e) => e.kind === 'retrying').map((e) => (e as { delayMs: number }).delayMs);
-    assert.equal(delays.length, 5, "the last wait follows the refused login");
+    assert.equal(delays.length, 5, 'the last wait follows the refused login');
     for (const d of delays) assert.ok(d <= 40, `waited ${d} ms, more than the 40 ms maximum`);
     assert.ok(delays[0]! > 10, 'jitter still spreads the waits below the maximum');
   });

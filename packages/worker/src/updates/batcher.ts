@@ -131,10 +131,13 @@ export class UpdateBatcher {
     this.pending.push(entry);
     this.pendingSize += size;
     if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.sendPending();
-      }, this.sentAny ? this.maxDelayMs : this.firstDelayMs);
+      this.timer = setTimeout(
+        () => {
+          this.timer = undefined;
+          this.sendPending();
+        },
+        this.sentAny ? this.maxDelayMs : this.firstDelayMs,
+      );
     }
   }
 

@@ -52,7 +52,12 @@ export interface WorkerServiceOptions {
  * off together, and a refused login waits at least `refusedMinMs`; neither may push the wait
  * past `maxMs`, the documented `--maxdelay`.
  */
-export function reconnectWait(backoff: BackoffPolicy, delay: number, refused: boolean, random: number): number {
+export function reconnectWait(
+  backoff: BackoffPolicy,
+  delay: number,
+  refused: boolean,
+  random: number,
+): number {
   const jittered = Math.min(delay, backoff.maxMs) * (1 + random * 0.1);
   return Math.min(backoff.maxMs, Math.max(refused ? backoff.refusedMinMs : 0, jittered));
 }
