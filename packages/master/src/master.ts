@@ -37,6 +37,12 @@ export interface MasterExtension {
   readonly name: string;
   start(master: Master): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * A reconfig removed these builders. Called after they left the builder set (nothing new
+   * starts on them) and before workers are sent their new builder lists, so builds still
+   * running on them can be ended while the workers still know the builders.
+   */
+  buildersRemoved?(names: readonly string[]): Promise<void>;
 }
 
 export interface MasterOptions {
@@ -219,6 +225,11 @@ export class Master {
     this.#config = next;
     try {
       const applied = await this.#applyConfig(diff);
+      const removed = diff.builders.removed.map((b) => b.name);
+      if (removed.length > 0) {
+        for (const ext of this.#extensions) await ext.buildersRemoved?.(removed);
+      }
+      // The worker port sends the new builder lists on this event.
       this.bus.publish('config.reconfigured', {
         added: diff.workers.added.length + diff.builders.added.length,
         changed: diff.workers.changed.length + diff.builders.changed.length,
