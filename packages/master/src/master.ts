@@ -24,6 +24,7 @@ import { Distributor } from './distributor/distributor.js';
 import type { BuildStarter } from './distributor/slots.js';
 import { LockManager } from './locks/manager.js';
 import { type ApplyResult, ServiceSet } from './service.js';
+import { removeUploadLeftovers } from './steps/transfer/upload-leftovers.js';
 import { WorkerService } from './workers/worker.js';
 
 export const DEFAULT_CONFIG_FILE = 'master.config.ts';
@@ -102,6 +103,8 @@ export class Master {
     readonly masterid: number,
     readonly name: string,
     readonly recovered: HousekeepingReport | null,
+    /** Upload temporary files a crashed run left in the master directory, now deleted. */
+    readonly removedUploadLeftovers: readonly string[],
     config: ResolvedConfig,
     bus: EventBus,
     data: DataLayer,
@@ -154,7 +157,19 @@ export class Master {
       const data = new DataLayer(db, bus, options.now ? { now: options.now } : {});
       const name = options.name ?? `${hostname()}:${basedir}`;
       const { masterid, recovered } = await registerAndRecover(data, name);
-      const master = new Master(options, configFile, db, masterid, name, recovered, config, bus, data);
+      const leftovers = await removeUploadLeftovers(basedir);
+      const master = new Master(
+        options,
+        configFile,
+        db,
+        masterid,
+        name,
+        recovered,
+        leftovers,
+        config,
+        bus,
+        data,
+      );
       await master.#startServices();
       return master;
     } catch (err) {
