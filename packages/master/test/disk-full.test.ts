@@ -5,23 +5,37 @@
 // scripts/test-deps.mjs refuses to run the suite in CI otherwise; elsewhere this skips.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { isDiskFull } from '../src/db/errors.js';
 import { forceBuild, waitForRequest } from '../src/process/control.js';
 import { EXCEPTION, SUCCESS } from '../src/results.js';
-import { waitFor, workerAvailable } from './bbworker.js';
-import { tempDir } from './helpers.js';
+import { createWorker, waitFor, workerAvailable } from './bbworker.js';
+import { alive, lathe } from './cli-helpers.js';
+import { openData, tempDir } from './helpers.js';
 import { type MasterAndWorker, startMasterAndWorker } from './master-and-worker.js';
 
-const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
+const latheUrl = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
 const isRoot = process.getuid?.() === 0;
 
-const CONFIG = `import { buildFactory, defineConfig, shellCommand } from '${lathe}';
+const config = (
+  from: string,
+  port: number,
+) => `import { buildFactory, defineConfig, shellCommand } from '${from}';
 export default defineConfig({
-  workerPort: 0,
+  workerPort: ${port},
   workers: [{ name: 'w1', password: 'pw-1' }],
   builders: [
     {
@@ -35,6 +49,39 @@ export default defineConfig({
 });
 `;
 
+/** Mounts a 2 MB tmpfs at `dir` with 512 KB of it taken by a file the test frees later. */
+function mountSmallDisk(dir: string): { reserve: string; unmount(): void } {
+  mkdirSync(dir);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dir]);
+  const reserve = join(dir, 'reserve');
+  writeFileSync(reserve, Buffer.alloc(512 * 1024, 1));
+  return { reserve, unmount: () => execFileSync('umount', ['-l', dir]) };
+}
+
+/** Takes every byte still free on the disk of `dir`; returns the file to delete. */
+function fillUp(dir: string): string {
+  const file = join(dir, 'filler');
+  const fd = openSync(file, 'w');
+  const chunk = Buffer.alloc(64 * 1024, 1);
+  for (let size = chunk.length; size >= 1; ) {
+    try {
+      writeSync(fd, chunk, 0, size);
+    } catch {
+      size = Math.floor(size / 2);
+    }
+  }
+  closeSync(fd);
+  return file;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
 describe('a full disk under the master', {
   skip: !isRoot || !workerAvailable('lathe'),
   timeout: 300_000,
@@ -42,20 +89,17 @@ describe('a full disk under the master', {
   const tmp = tempDir('lathe-disk-full-');
   const fs = join(tmp.path, 'fs');
   const masterDir = join(fs, 'master');
-  const reserve = join(fs, 'reserve');
   const errors: unknown[] = [];
+  let disk: ReturnType<typeof mountSmallDisk>;
   let mw: MasterAndWorker;
 
   before(async () => {
-    mkdirSync(fs);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', fs]);
-    // Freed later to give the master room again.
-    writeFileSync(reserve, Buffer.alloc(512 * 1024, 1));
+    disk = mountSmallDisk(fs);
     mw = await startMasterAndWorker({
       kind: 'lathe',
       masterDir,
       workerDir: join(tmp.path, 'worker'),
-      configText: CONFIG,
+      configText: config(latheUrl, 0),
       name: 'disk-full',
       onError: (err) => errors.push(err),
       quiet: true,
@@ -64,7 +108,7 @@ describe('a full disk under the master', {
 
   after(async () => {
     await mw?.stop().catch(() => {});
-    execFileSync('umount', ['-l', fs]);
+    disk?.unmount();
     tmp.cleanup();
   });
 
@@ -80,7 +124,7 @@ describe('a full disk under the master', {
     );
     assert.ok(mw.rt.runner.running().length <= 1);
 
-    rmSync(reserve);
+    rmSync(disk.reserve);
     const request = await waitForRequest(master, buildrequestid, 60_000);
     assert.equal(request.results, EXCEPTION);
     const [build] = await master.data.builds.forRequest(buildrequestid);
@@ -91,5 +135,75 @@ describe('a full disk under the master', {
     const next = await forceBuild(master, { builder: 'small' });
     const done = await waitForRequest(master, next.buildrequestid, 60_000);
     assert.equal(done.results, SUCCESS);
+  });
+});
+
+describe('a full disk under a `lathe start`ed master', {
+  skip: !isRoot || !workerAvailable('lathe'),
+  timeout: 300_000,
+}, () => {
+  const tmp = tempDir('lathe-disk-full-daemon-');
+  const fs = join(tmp.path, 'fs');
+  const dir = join(fs, 'master');
+  let disk: ReturnType<typeof mountSmallDisk>;
+  const worker = { current: null as ReturnType<typeof createWorker> | null };
+
+  before(() => {
+    disk = mountSmallDisk(fs);
+  });
+  after(async () => {
+    await worker.current?.kill();
+    const pidFile = join(dir, 'lathe.pid');
+    try {
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
+    } catch {}
+    disk?.unmount();
+    tmp.cleanup();
+  });
+
+  it('keeps running while its disk and its log are full, then builds again', async () => {
+    const port = await freePort();
+    const created = await lathe(['create-master', dir, '--worker-port', String(port)]);
+    assert.equal(created.code, 0, created.stderr);
+    rmSync(join(dir, 'sample-project'), { recursive: true });
+    writeFileSync(join(dir, 'master.config.ts'), config('@lathe/master', port));
+    const started = await lathe(['start', dir]);
+    assert.equal(started.code, 0, started.stderr);
+    const pid = Number(readFileSync(join(dir, 'lathe.pid'), 'utf8'));
+    const workerDir = join(tmp.path, 'worker');
+    worker.current = createWorker('lathe', workerDir, 'w1', 'pw-1', port);
+    worker.current.start();
+
+    const flood = await lathe(['force', 'flood', '--dir', dir, '--no-wait']);
+    assert.equal(flood.code, 0, flood.stderr);
+    await waitFor(() => existsSync(join(workerDir, 'flood', 'build')), 60_000, 'the flood build to start');
+    // Not a byte left, for the database and for lathe.log alike.
+    const filler = fillUp(fs);
+    // Time for the failed writes, their error reports and the log writes that fail too.
+    await new Promise((r) => setTimeout(r, 5000));
+    assert.ok(alive(pid), 'the master survived the full disk');
+    rmSync(filler);
+
+    rmSync(disk.reserve);
+    const small = await lathe(['force', 'small', '--dir', dir, '--timeout', '120']);
+    assert.equal(small.code, 0, `${small.stdout}\n${small.stderr}`);
+    assert.ok(alive(pid));
+    const stopped = await lathe(['stop', dir, '--timeout', '60']);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    await waitFor(() => !alive(pid), 10_000, 'the master to exit');
+
+    const log = readFileSync(join(dir, 'lathe.log'), 'utf8');
+    assert.match(log, /disk full: cannot write the database .*state\.sqlite \(SQLITE_FULL\)/);
+    assert.doesNotMatch(log, /no transaction is active|fatal: uncaught exception/);
+    assert.doesNotMatch(log, /SIGKILL/);
+    const { data, close } = await openData(join(dir, 'state.sqlite'));
+    try {
+      const request = await data.buildrequests.get(1);
+      assert.equal(request?.complete, true, 'the flood build request is released');
+      assert.equal(request?.results, EXCEPTION);
+    } finally {
+      await close();
+    }
   });
 });
