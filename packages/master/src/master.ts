@@ -38,12 +38,6 @@ export interface MasterExtension {
   readonly name: string;
   start(master: Master): Promise<void>;
   stop(): Promise<void>;
-  /**
-   * A reconfig removed these builders. Called after they left the builder set (nothing new
-   * starts on them) and before workers are sent their new builder lists, so builds still
-   * running on them can be ended while the workers still know the builders.
-   */
-  buildersRemoved?(names: readonly string[]): Promise<void>;
 }
 
 export interface MasterOptions {
@@ -157,7 +151,12 @@ export class Master {
       const data = new DataLayer(db, bus, options.now ? { now: options.now } : {});
       const name = options.name ?? `${hostname()}:${basedir}`;
       const { masterid, recovered } = await registerAndRecover(data, name);
-      const leftovers = await removeUploadLeftovers(basedir);
+      // Housekeeping, not a reason to refuse to start (an unreadable directory, say).
+      const leftovers = await removeUploadLeftovers(basedir).catch((err: unknown) => {
+        if (options.onError) options.onError(err, 'removing upload leftovers');
+        else console.error('master: removing upload leftovers:', err);
+        return [];
+      });
       const master = new Master(
         options,
         configFile,
@@ -241,9 +240,7 @@ export class Master {
     try {
       const applied = await this.#applyConfig(diff);
       const removed = diff.builders.removed.map((b) => b.name);
-      if (removed.length > 0) {
-        for (const ext of this.#extensions) await ext.buildersRemoved?.(removed);
-      }
+      if (removed.length > 0) await this.options.buildStarter?.buildersRemoved?.(removed);
       // The worker port sends the new builder lists on this event.
       this.bus.publish('config.reconfigured', {
         added: diff.workers.added.length + diff.builders.added.length,

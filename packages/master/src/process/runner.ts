@@ -45,16 +45,23 @@ export interface RunningBuild {
   readonly finished: Promise<Result>;
 }
 
-/**
- * How long a reconfig waits for the cancelled builds of removed builders. After that the
- * workers drop the builders anyway; the commands still open then end with the master's
- * BuilderDroppedError (workers/pb/connection.ts), so the builds still get recorded.
- */
-const REMOVED_BUILDER_GRACE_MS = 30_000;
+export interface BuildRunnerOptions {
+  /**
+   * How long a reconfig waits for the cancelled builds of removed builders (default 30 s).
+   * After that the workers drop the builders anyway; commands still open then end with the
+   * master's BuilderDroppedError (workers/pb/connection.ts), so the builds still get recorded.
+   */
+  readonly removedBuilderGraceMs?: number;
+}
 
 export class BuildRunner implements BuildStarter, MasterExtension {
   readonly name = 'build-runner';
   #master: Master | null = null;
+  readonly #removedBuilderGraceMs: number;
+
+  constructor(options: BuildRunnerOptions = {}) {
+    this.#removedBuilderGraceMs = options.removedBuilderGraceMs ?? 30_000;
+  }
   readonly #running = new Map<number, { run: BuildRun; finished: Promise<Result> }>();
 
   async start(master: Master): Promise<void> {
@@ -128,7 +135,7 @@ export class BuildRunner implements BuildStarter, MasterExtension {
     await Promise.race([
       Promise.allSettled(builds.map((b) => b.finished)),
       new Promise((r) => {
-        timer = setTimeout(r, REMOVED_BUILDER_GRACE_MS);
+        timer = setTimeout(r, this.#removedBuilderGraceMs);
       }),
     ]);
     clearTimeout(timer);
