@@ -495,6 +495,9 @@ function scenarios(kind: WorkerKind): void {
     });
 
     it('cancels and records the running build of a builder a reconfig removes; the worker stays', async () => {
+      const full = configText(repo);
+      writeFileSync(configFile, full);
+      assert.ok((await master.reconfig()).ok, 'back to the first config (earlier tests added builders)');
       rmSync(pidIn('slow'), { force: true });
       const { buildrequestid } = await forceBuild(master, { builder: 'slow' });
       await waitFor(() => existsSync(pidIn('slow')), 20_000, 'the slow command to start');
@@ -503,7 +506,6 @@ function scenarios(kind: WorkerKind): void {
       const [running] = rt.runner.running().filter((b) => b.buildrequestid === buildrequestid);
       assert.ok(running);
 
-      const full = configText(repo);
       const withoutSlow = full.replace(/ {4}\{\n {6}name: 'slow',[\s\S]*?\n {4}\},\n/, '');
       assert.notEqual(withoutSlow, full);
       writeFileSync(configFile, withoutSlow);
