@@ -83,6 +83,7 @@ function executable(file) {
 export const systemProbes = {
   executable,
   exists: existsSync,
+  isRoot: () => process.getuid?.() === 0,
   pythonImports: (module) =>
     spawnSync(PYTHON, ['-c', `import ${module}`], { stdio: 'ignore', timeout: 30_000 }).status === 0,
   /** `process.version` of the node binary `file`, or null. */
@@ -110,11 +111,23 @@ export function inCi(env = process.env) {
   return env.CI !== undefined && env.CI !== '' && env.CI !== 'false' && env.CI !== '0';
 }
 
+/** The test that needs root: it mounts a small tmpfs to fill the master's disk. */
+export const ROOT_TEST = 'packages/master/test/disk-full.test.ts';
+
 /**
- * Whether the tests may run, and what to print: in CI every dependency must be there;
- * elsewhere a missing one only gets a warning, and its tests skip.
+ * Whether the tests may run, and what to print: in CI every dependency must be there and
+ * the tests must run as root; elsewhere a missing one only gets a warning, and its tests skip.
  */
 export function checkTestDeps(env = process.env, probes = systemProbes) {
+  const packages = checkTestPackages(env, probes);
+  if (probes.isRoot?.() ?? true) return packages;
+  const line = inCi(env)
+    ? `lathe: CI is set and the tests do not run as root, so ${ROOT_TEST} would skip itself; run them as root.`
+    : `lathe: warning: not root, so ${ROOT_TEST} is skipped (it mounts a tmpfs).`;
+  return { ok: packages.ok && !inCi(env), message: [packages.message, line].filter(Boolean).join('\n') };
+}
+
+function checkTestPackages(env, probes) {
   const missing = missingTestDeps(env, probes);
   if (missing.length === 0) return { ok: true, message: null };
   const pkgs = [...new Set(missing.filter((d) => d.pkg).map((d) => d.pkg))].join(' ');

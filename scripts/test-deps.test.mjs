@@ -139,6 +139,23 @@ describe('test dependency check', () => {
     );
   });
 
+  it('refuses in CI when not root (the disk-full test mounts a tmpfs), and only warns elsewhere', () => {
+    const notRoot = { ...EVERYTHING, isRoot: () => false };
+    const ci = checkTestDeps({ PATH: '/bin', CI: 'true' }, notRoot);
+    assert.equal(ci.ok, false);
+    assert.match(
+      ci.message,
+      /^lathe: CI is set and the tests do not run as root, so .*disk-full\.test\.ts would skip/,
+    );
+    const dev = checkTestDeps({ PATH: '/bin' }, notRoot);
+    assert.equal(dev.ok, true);
+    assert.match(dev.message, /^lathe: warning: not root, so .*disk-full\.test\.ts is skipped/);
+    assert.deepEqual(checkTestDeps({ PATH: '/bin', CI: 'true' }, { ...EVERYTHING, isRoot: () => true }), {
+      ok: true,
+      message: null,
+    });
+  });
+
   it('stops scripts/run-tests.mjs before any test when CI is set and PATH hides git, make, gcc and openssl', () => {
     const script = new URL('./run-tests.mjs', import.meta.url).pathname;
     // An empty PATH: the script itself needs none (it runs tests with its own node binary).

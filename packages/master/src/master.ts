@@ -30,6 +30,7 @@ import { ChangeScheduler } from './schedulers/change-scheduler.js';
 import type { ResolvedSchedulerConfig } from './schedulers/config.js';
 import type { SchedulerContext } from './schedulers/scheduler.js';
 import { type ApplyResult, ServiceSet } from './service.js';
+import { removeUploadLeftovers } from './steps/transfer/upload-leftovers.js';
 import { WorkerService } from './workers/worker.js';
 
 export const DEFAULT_CONFIG_FILE = 'master.config.ts';
@@ -108,6 +109,8 @@ export class Master {
     readonly masterid: number,
     readonly name: string,
     readonly recovered: HousekeepingReport | null,
+    /** Upload temporary files a crashed run left in the master directory, now deleted. */
+    readonly removedUploadLeftovers: readonly string[],
     config: ResolvedConfig,
     bus: EventBus,
     data: DataLayer,
@@ -177,7 +180,24 @@ export class Master {
       const data = new DataLayer(db, bus, options.now ? { now: options.now } : {});
       const name = options.name ?? `${hostname()}:${basedir}`;
       const { masterid, recovered } = await registerAndRecover(data, name);
-      const master = new Master(options, configFile, db, masterid, name, recovered, config, bus, data);
+      // Housekeeping, not a reason to refuse to start (an unreadable directory, say).
+      const leftovers = await removeUploadLeftovers(basedir).catch((err: unknown) => {
+        if (options.onError) options.onError(err, 'removing upload leftovers');
+        else console.error('master: removing upload leftovers:', err);
+        return [];
+      });
+      const master = new Master(
+        options,
+        configFile,
+        db,
+        masterid,
+        name,
+        recovered,
+        leftovers,
+        config,
+        bus,
+        data,
+      );
       await master.#startServices();
       return master;
     } catch (err) {
@@ -266,6 +286,9 @@ export class Master {
     this.#config = next;
     try {
       const applied = await this.#applyConfig(diff);
+      const removed = diff.builders.removed.map((b) => b.name);
+      if (removed.length > 0) await this.options.buildStarter?.buildersRemoved?.(removed);
+      // The worker port sends the new builder lists on this event.
       this.bus.publish('config.reconfigured', {
         added: diff.workers.added.length + diff.builders.added.length,
         changed: diff.workers.changed.length + diff.builders.changed.length,

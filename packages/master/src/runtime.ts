@@ -17,7 +17,7 @@ import type { BuildStarter } from './distributor/slots.js';
 import type { EtaEstimate } from './eta/estimator.js';
 import { asListenError } from './listen-error.js';
 import type { Master, MasterOptions } from './master.js';
-import { BuildRunner } from './process/runner.js';
+import { BuildRunner, type BuildRunnerOptions } from './process/runner.js';
 import { WorkerServer, type WorkerServerOptions } from './workers/pb/server.js';
 
 export interface WorkerRuntime {
@@ -27,8 +27,12 @@ export interface WorkerRuntime {
   readonly runner: BuildRunner;
 }
 
-export function withWorkers(options: MasterOptions, server: WorkerServerOptions = {}): WorkerRuntime {
-  const runner = new BuildRunner();
+export function withWorkers(
+  options: MasterOptions,
+  server: WorkerServerOptions = {},
+  runnerOptions: BuildRunnerOptions = {},
+): WorkerRuntime {
+  const runner = new BuildRunner(runnerOptions);
   const workerServer = new WorkerServer(server);
   // Stopped in reverse: the port closes first (running builds lose their workers and end
   // RETRY), then the runner waits for them to be recorded.
@@ -57,8 +61,11 @@ export interface WorkerHooks {
   stopBuild(buildid: number, reason: string): boolean;
 }
 
-export function workerHooks(server: WorkerServerOptions = {}): WorkerHooks {
-  const runner = new BuildRunner();
+export function workerHooks(
+  server: WorkerServerOptions = {},
+  runnerOptions: BuildRunnerOptions = {},
+): WorkerHooks {
+  const runner = new BuildRunner(runnerOptions);
   let workerServer: WorkerServer | null = null;
   return {
     buildStarter: runner,

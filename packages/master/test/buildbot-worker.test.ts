@@ -6,7 +6,7 @@
 // once the worker is back), wrong passwords, a duplicate login, reconfig, pause and a
 // shutdown from the master, and a reconfig while a build runs.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -492,6 +492,50 @@ function scenarios(kind: WorkerKind): void {
       } finally {
         sub.unsubscribe();
       }
+    });
+
+    it('cancels and records the running build of a builder a reconfig removes; the worker stays', async () => {
+      const full = configText(repo);
+      writeFileSync(configFile, full);
+      assert.ok((await master.reconfig()).ok, 'back to the first config (earlier tests added builders)');
+      rmSync(pidIn('slow'), { force: true });
+      const { buildrequestid } = await forceBuild(master, { builder: 'slow' });
+      await waitFor(() => existsSync(pidIn('slow')), 20_000, 'the slow command to start');
+      const pid = Number(readFileSync(pidIn('slow'), 'utf8'));
+      strays.push(pid);
+      const [running] = rt.runner.running().filter((b) => b.buildrequestid === buildrequestid);
+      assert.ok(running);
+
+      const withoutSlow = full.replace(/ {4}\{\n {6}name: 'slow',[\s\S]*?\n {4}\},\n/, '');
+      assert.notEqual(withoutSlow, full);
+      writeFileSync(configFile, withoutSlow);
+      try {
+        const result = await master.reconfig();
+        assert.ok(result.ok, result.ok ? '' : String(result.error));
+        assert.deepEqual(result.builders.removed, ['slow']);
+        let timer: NodeJS.Timeout | undefined;
+        const ended = await Promise.race([
+          running.finished,
+          new Promise((r) => {
+            timer = setTimeout(() => r('still building 30 s after the reconfig'), 30_000);
+          }),
+        ]);
+        clearTimeout(timer);
+        assert.equal(ended, CANCELLED);
+        await waitFor(() => !alive(pid), 5000, `process ${pid} to die`);
+        const request = await waitForRequest(master, buildrequestid, 10_000);
+        assert.equal(request.results, CANCELLED);
+        assert.deepEqual(await stepResults(running.buildid), { sleep: CANCELLED, cleanup: SUCCESS });
+        const build = await master.data.builds.get(running.buildid);
+        assert.match(build?.stateString ?? '', /builder slow removed by reconfig/);
+        assert.equal(master.workers.get('w1')!.connected, true);
+        assert.deepEqual(rt.runner.running(), []);
+      } finally {
+        writeFileSync(configFile, full);
+        const restored = await master.reconfig();
+        assert.ok(restored.ok);
+      }
+      assert.equal((await runToEnd('quick')).build.results, SUCCESS, 'the worker still builds');
     });
 
     it('shuts the worker down from the master once it is idle', async () => {

@@ -3,8 +3,9 @@ import { chmodSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { migrateToLatest, openDatabase, sqlitePathFromUrl } from '../src/db/connection.js';
-import { UnsupportedDatabaseUrlError } from '../src/db/errors.js';
+import { DiskFullError, UnsupportedDatabaseUrlError } from '../src/db/errors.js';
 import { tempDir } from './helpers.js';
 
 describe('database', () => {
@@ -31,6 +32,41 @@ describe('database', () => {
     await migrateToLatest(again);
     assert.equal(statSync(file).mode & 0o777, 0o600);
     await again.close();
+  });
+
+  it('names a full disk (SQLITE_FULL) with the database path, in and out of transactions', async () => {
+    const file = join(dir.path, 'full.sqlite');
+    const db = openDatabase({ url: `sqlite:${file}` });
+    try {
+      await sql`CREATE TABLE filler (x BLOB)`.execute(db.kysely);
+      const { page_count } = (await sql<{ page_count: number }>`PRAGMA page_count`.execute(db.kysely))
+        .rows[0]!;
+      // A database that may not grow stands in for a disk that is full.
+      await sql.raw(`PRAGMA max_page_count = ${page_count + 2}`).execute(db.kysely);
+      const full = (err: unknown) => {
+        assert.ok(err instanceof DiskFullError, String(err));
+        assert.match(
+          err.message,
+          /^disk full: cannot write the database .*full\.sqlite \(SQLITE_FULL\) while running: INSERT/,
+        );
+        return true;
+      };
+      await assert.rejects(sql`INSERT INTO filler VALUES (randomblob(100000))`.execute(db.kysely), full);
+      await assert.rejects(
+        db.kysely.transaction().execute(async (tx) => {
+          await sql`INSERT INTO filler VALUES (randomblob(10))`.execute(tx);
+          await sql`INSERT INTO filler VALUES (randomblob(100000))`.execute(tx);
+        }),
+        full,
+      );
+      // Space again: writes work, and nothing of the failed transaction was kept.
+      await sql.raw('PRAGMA max_page_count = 1000000').execute(db.kysely);
+      await sql`INSERT INTO filler VALUES (randomblob(100000))`.execute(db.kysely);
+      const { n } = (await sql<{ n: number }>`SELECT count(*) AS n FROM filler`.execute(db.kysely)).rows[0]!;
+      assert.equal(n, 1);
+    } finally {
+      await db.close();
+    }
   });
 
   it('creates the schema once, in WAL mode, and migrating again is a no-op', async () => {

@@ -688,8 +688,8 @@ for (const peer of PEERS) {
         shape.every((v, i) => v !== undefined && v >= 0 && v <= 1 && (i === 0 || v >= shape[i - 1]!)),
         JSON.stringify(shape),
       );
-      // How much grew before the end depends on the worker: both batch output for up to 5 s
-      // (as buildbot-worker does), so this short step's lines may all arrive at its end.
+      // How much grew before the end depends on the worker: buildbot-worker batches output for
+      // up to 5 s, the Lathe worker 1 s, so this short step's lines may all arrive at its end.
       // eta.test.ts checks the profile's arithmetic on a known timeline.
       const published: BusEvents['build.eta'][] = [];
       const sub = master.bus.subscribe('build.eta.#', (m) => {

@@ -487,6 +487,82 @@ export default defineConfig({
   });
 });
 
+describe('a reconfig removing a builder while its build runs (workerHooks, as `lathe start`)', () => {
+  const dir = tempDir('lathe-removed-builder-');
+  after(() => dir.cleanup());
+
+  it('cancels the build; a command the worker never completes is ended when the worker drops the builder', async () => {
+    const config = (builders: string) => `import { buildFactory, defineConfig, shellCommand } from '${lathe}';
+export default defineConfig({
+  workerPort: 'tcp:0:interface=127.0.0.1',
+  workers: [{ name: 'w', password: 'p' }],
+  builders: [${builders}],
+});
+`;
+    const keep = `{ name: 'keep', workerNames: ['w'], factory: buildFactory(shellCommand({ command: 'x' })) }`;
+    const doomed = `{ name: 'doomed', workerNames: ['w'], factory: buildFactory(
+      shellCommand({ name: 'hang', command: 'x' }),
+      shellCommand({ name: 'cleanup', command: 'x', alwaysRun: true }),
+    ) }`;
+    const file = join(dir.path, 'master.config.ts');
+    writeFileSync(file, config(`${keep}, ${doomed}`));
+    const hooks = workerHooks({}, { removedBuilderGraceMs: 300 });
+    const master = await Master.start({
+      basedir: dir.path,
+      name: 'removal',
+      buildStarter: hooks.buildStarter,
+    });
+    const detach = await hooks.attach(master, () => {});
+    const conn = await connect({ host: '127.0.0.1', port: hooks.server.port });
+    try {
+      const bot = new FakeBot();
+      await conn.login('w', 'p', bot);
+      let started = 0;
+      // Like buildbot-worker with a builder it is told to drop: interrupts are taken, but
+      // the command never completes.
+      bot.builders.get('doomed')!.onCommand = () => {
+        started++;
+        return null;
+      };
+      const { buildrequestid } = await forceBuild(master, { builder: 'doomed' });
+      await waitFor(() => started === 1, 5000, 'the command to start');
+      const [running] = hooks.runner.running().filter((b) => b.buildrequestid === buildrequestid);
+      assert.ok(running);
+
+      writeFileSync(file, config(keep));
+      const result = await master.reconfig();
+      assert.ok(result.ok, result.ok ? '' : result.error.message);
+      assert.deepEqual(result.builders.removed, ['doomed']);
+      assert.equal(
+        bot.builders.get('doomed')!.interrupts.length,
+        1,
+        'interrupted while the worker knew the builder',
+      );
+      await waitFor(
+        () => bot.calls.filter((c) => c.startsWith('setBuilderList')).length === 2,
+        5000,
+        'the new list',
+      );
+      let timer: NodeJS.Timeout | undefined;
+      const ended = await Promise.race([
+        running.finished,
+        new Promise((r) => {
+          timer = setTimeout(() => r('still building'), 10_000);
+        }),
+      ]);
+      clearTimeout(timer);
+      assert.equal(ended, CANCELLED);
+      const request = await waitForRequest(master, buildrequestid, 5000);
+      assert.equal(request.results, CANCELLED);
+      assert.deepEqual(hooks.runner.running(), []);
+    } finally {
+      await detach();
+      conn.close();
+      await master.stop();
+    }
+  });
+});
+
 describe('login throttle', () => {
   it('locks a peer and name out after the free attempts, doubling, and forgets on success', () => {
     let now = 0;

@@ -125,6 +125,28 @@ describe('UpdateBatcher', () => {
     assert.deepEqual(batches[1], [['rc', 0]]);
   });
 
+  it('by default sends the first output at once and later output within a second', async () => {
+    const sent: Array<{ at: number; batch: Update[] }> = [];
+    const b = new UpdateBatcher((batch) => sent.push({ at: Date.now(), batch }));
+    const waitFor = async (n: number) => {
+      const deadline = Date.now() + 10_000;
+      while (sent.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    };
+    const start = Date.now();
+    b.add([['stdout', 'started\n']]);
+    await waitFor(1);
+    // Generous bounds for a loaded machine; the old 5 s batching misses both by far.
+    assert.ok(sent[0]!.at - start < 1000, `first output held back ${sent[0]!.at - start} ms`);
+    const second = Date.now();
+    b.add([['stdout', 'more\n']]);
+    b.add([['stdout', 'and more\n']]);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(sent.length, 1, 'later output is batched, not sent line by line');
+    await waitFor(2);
+    assert.ok(sent[1]!.at - second < 3000, `later output held back ${sent[1]!.at - second} ms`);
+    assert.deepEqual(sent[1]!.batch, [['stdout', 'more\nand more\n']]);
+  });
+
   it('drops everything on discard', async () => {
     const batches: Update[][] = [];
     const b = new UpdateBatcher((batch) => batches.push(batch), { maxDelayMs: 10 });

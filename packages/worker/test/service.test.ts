@@ -16,11 +16,11 @@ import {
 import { openTransport } from '../src/connection/pb-connector.js';
 import { Bot } from '../src/worker/bot.js';
 import type { MasterCommandRef } from '../src/worker/running-command.js';
-import { type ServiceEvent, WorkerService } from '../src/worker/worker-service.js';
+import { type BackoffPolicy, type ServiceEvent, WorkerService } from '../src/worker/worker-service.js';
 import { remotesFor, tempDir } from './helpers.js';
 
 const target: ConnectTarget = { host: '127.0.0.1', port: 1, name: 'w1', password: 'pw', useTls: false };
-const fastBackoff = { initialMs: 10, factor: 2, maxMs: 50, refusedMinMs: 300 };
+const fastBackoff = { initialMs: 10, factor: 2, maxMs: 50, refusedMinMs: 30 };
 
 class FakeSession implements MasterSession {
   keepalives = 0;
@@ -60,7 +60,12 @@ function scriptedConnector(outcomes: Array<() => MasterSession>): MasterConnecto
 function service(
   connector: MasterConnector,
   bot: Bot,
-  extra: { keepaliveSeconds?: number; maxRetries?: number | null } = {},
+  extra: {
+    keepaliveSeconds?: number;
+    maxRetries?: number | null;
+    backoff?: BackoffPolicy;
+    random?: () => number;
+  } = {},
 ) {
   const events: ServiceEvent[] = [];
   const s = new WorkerService({
@@ -69,9 +74,9 @@ function service(
     connector,
     keepaliveSeconds: extra.keepaliveSeconds ?? 0,
     maxRetries: extra.maxRetries ?? null,
-    backoff: fastBackoff,
+    backoff: extra.backoff ?? fastBackoff,
     onEvent: (e) => events.push(e),
-    random: () => 0,
+    random: extra.random ?? (() => 0),
   });
   return { s, events };
 }
@@ -99,7 +104,9 @@ describe('WorkerService', { timeout: 60_000 }, () => {
       throw new LoginRefusedError('w1', '127.0.0.1:1');
     };
     const connector = scriptedConnector([refused, refused, refused, refused, refused]);
-    const { s, events } = service(connector, newBot());
+    const { s, events } = service(connector, newBot(), {
+      backoff: { ...fastBackoff, maxMs: 1000, refusedMinMs: 300 },
+    });
     const done = s.run();
     await new Promise((r) => setTimeout(r, 700));
     s.stop('test over');
@@ -113,6 +120,23 @@ describe('WorkerService', { timeout: 60_000 }, () => {
       refusedEvent.message,
       /refused the login of worker 'w1'.*check the worker name and password/,
     );
+  });
+
+  it('never waits longer than the maximum delay, jitter and refused logins included', async () => {
+    const unreachable = () => {
+      throw new MasterUnreachableError('127.0.0.1:1', 'connection refused');
+    };
+    const refused = () => {
+      throw new LoginRefusedError('w1', '127.0.0.1:1');
+    };
+    const connector = scriptedConnector([unreachable, unreachable, unreachable, unreachable, refused]);
+    const backoff = { initialMs: 10, factor: 2, maxMs: 40, refusedMinMs: 300 };
+    const { s, events } = service(connector, newBot(), { backoff, maxRetries: 6, random: () => 0.999 });
+    assert.equal(await s.run(), 1);
+    const delays = events.filter((e) => e.kind === 'retrying').map((e) => (e as { delayMs: number }).delayMs);
+    assert.equal(delays.length, 5, 'the last wait follows the refused login');
+    for (const d of delays) assert.ok(d <= 40, `waited ${d} ms, more than the 40 ms maximum`);
+    assert.ok(delays[0]! > 10, 'jitter still spreads the waits below the maximum');
   });
 
   it('gives up after maxRetries failed attempts, and at once on fatal errors', async () => {

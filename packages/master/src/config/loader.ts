@@ -1,23 +1,22 @@
-// Loads master.config.ts with a dynamic import() — its TypeScript types stripped in a child
-// process (strip-types.ts says why) — and
-// turns every way that can fail into a ConfigError that says where: syntax errors and
-// exceptions thrown while the config runs (with the line from the stack), missing imports
-// (with the line of the import), validation problems (with the entry's line) and, on
-// request, type errors from `tsc --noEmit`.
+// Loads master.config.ts: type-checks it on request (`tsc --noEmit`), runs it in an isolated
+// child under a time limit (isolated-evaluation.ts says why), then imports it in this process
+// (import-config.ts). Every failure is a ConfigError that says where.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire, registerHooks } from 'node:module';
-import { dirname, join, resolve, sep } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { parseFrame, toPath } from './define.js';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import { ConfigError, type ConfigIssue } from './errors.js';
-import { stripTypesOutOfProcess } from './strip-types.js';
-import type { ResolvedConfig, SourceLocation } from './types.js';
-import { validateConfig } from './validate.js';
+import { importConfig } from './import-config.js';
+import { evaluateIsolated } from './isolated-evaluation.js';
+import type { ResolvedConfig } from './types.js';
 
 export interface LoadConfigOptions {
   /** Also type-check the config with `tsc --noEmit` (slower; needs `typescript`). */
   readonly typecheck?: boolean;
+  /** How long loading may take; default $LATHE_CONFIG_TIME_LIMIT seconds, else 30 s. */
+  readonly timeLimitMs?: number;
+  /** How long after loading a late throw is still caught; default 500 ms. */
+  readonly graceMs?: number;
 }
 
 export interface LoadedConfig {
@@ -25,47 +24,14 @@ export interface LoadedConfig {
   readonly config: ResolvedConfig;
 }
 
-const GEN_PARAM = 'lathe-config';
-let generation = 0;
-let hooksInstalled = false;
-/** Directories of loaded configs: only files under them are re-read on reload. */
-const configRoots = new Set<string>();
+export const CONFIG_TIME_LIMIT_ENV = 'LATHE_CONFIG_TIME_LIMIT';
+const DEFAULT_TIME_LIMIT_MS = 30_000;
+const DEFAULT_GRACE_MS = 500;
 
-/**
- * Every load imports the config under a fresh `?lathe-config=N` URL so it really runs again.
- * The resolve hook passes that marker on to the files the config imports from its own
- * directory tree (not to packages in node_modules, nor to Lathe itself), so helper files
- * are re-read too while shared modules keep their single instance.
- */
-function installHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  registerHooks({
-    resolve(specifier, context, nextResolve) {
-      const result = nextResolve(specifier, context);
-      const gen = context.parentURL ? new URL(context.parentURL).searchParams.get(GEN_PARAM) : null;
-      if (gen === null || !result.url.startsWith('file:') || result.url.includes('/node_modules/'))
-        return result;
-      const url = new URL(result.url);
-      const path = toPath(result.url);
-      if (![...configRoots].some((root) => path.startsWith(`${root}${sep}`))) return result;
-      if (url.searchParams.has(GEN_PARAM)) return result;
-      url.searchParams.set(GEN_PARAM, gen);
-      return { ...result, url: url.href };
-    },
-    load(url, context, nextLoad) {
-      // Read here rather than through nextLoad: Node's own loader already runs its
-      // TypeScript parser on a .ts file just to tell ESM from CommonJS. Config files are
-      // ES modules (they `export default`), so .ts and .mts load as such; .cts stays Node's.
-      if (!/^file:[^?#]*\.m?ts(?:[?#]|$)/.test(url) || url.includes('/node_modules/')) {
-        return nextLoad(url, context);
-      }
-      const path = toPath(url);
-      const code = stripTypesOutOfProcess(readFileSync(path, 'utf8'), pathToFileURL(path).href);
-      if (code === undefined) return nextLoad(url, context);
-      return { format: 'module', source: code, shortCircuit: true };
-    },
-  });
+/** The time limit from $LATHE_CONFIG_TIME_LIMIT (seconds), if set to a positive number. */
+function timeLimitFromEnv(): number | undefined {
+  const seconds = Number(process.env[CONFIG_TIME_LIMIT_ENV]);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
 }
 
 export async function loadConfig(fileArg: string, options: LoadConfigOptions = {}): Promise<LoadedConfig> {
@@ -82,76 +48,29 @@ export async function loadConfig(fileArg: string, options: LoadConfigOptions = {
     const issues = await typecheckConfig(file);
     if (issues.length > 0) throw new ConfigError(file, issues);
   }
-  installHooks();
-  configRoots.add(dirname(file));
-  const url = pathToFileURL(file);
-  url.searchParams.set(GEN_PARAM, String(++generation));
-  let mod: { default?: unknown };
+  const timeLimitMs = options.timeLimitMs ?? timeLimitFromEnv() ?? DEFAULT_TIME_LIMIT_MS;
+  await evaluateIsolated(file, { timeLimitMs, graceMs: options.graceMs ?? DEFAULT_GRACE_MS });
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new ConfigError(file, [
+            {
+              path: '',
+              message: `loaded in a child process but did not finish loading here within ${timeLimitMs / 1000} s`,
+              location: { file, line: 1 },
+            },
+          ]),
+        ),
+      timeLimitMs,
+    );
+  });
   try {
-    mod = (await import(url.href)) as { default?: unknown };
-  } catch (err) {
-    throw new ConfigError(file, [importIssue(err, file, source)], { cause: err });
+    return { file, config: await Promise.race([importConfig(file, source), timedOut]) };
+  } finally {
+    clearTimeout(timer);
   }
-  let raw = mod.default;
-  if (typeof raw === 'function') {
-    // A config may export a (possibly async) function, e.g. to read secrets at load time.
-    try {
-      raw = await (raw as () => unknown)();
-    } catch (err) {
-      throw new ConfigError(file, [runtimeIssue(err, file)], { cause: err });
-    }
-  }
-  if (raw === undefined) {
-    throw new ConfigError(file, [
-      { path: '', message: 'has no default export (export default defineConfig({...}))' },
-    ]);
-  }
-  return { file, config: validateConfig(raw, file, source) };
-}
-
-function importIssue(err: unknown, file: string, source: string): ConfigIssue {
-  const e = err as NodeJS.ErrnoException;
-  if (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'ERR_UNSUPPORTED_DIR_IMPORT') {
-    const m = /Cannot find (?:module|package) '([^']+)'/.exec(e.message);
-    const missing = m?.[1] ?? '';
-    const base = missing.split('/').pop() ?? missing;
-    const lines = source.split('\n');
-    const idx = base === '' ? -1 : lines.findIndex((l) => /\bimport\b|\bfrom\b/.test(l) && l.includes(base));
-    return {
-      path: '',
-      message: `imports ${JSON.stringify(missing)}, which cannot be found`,
-      location: { file, line: idx >= 0 ? idx + 1 : 1 },
-    };
-  }
-  if (err instanceof SyntaxError) {
-    // V8 and Node's TypeScript stripper put "path:line" on the first line of the stack.
-    const first = err.stack?.split('\n')[0] ?? '';
-    const m = /^(.*?):(\d+)$/.exec(first.trim());
-    if (m) {
-      return {
-        path: '',
-        message: `syntax error: ${err.message}`,
-        location: { file: toPath(m[1]!), line: Number(m[2]) },
-      };
-    }
-  }
-  return runtimeIssue(err, file);
-}
-
-/** Points at the innermost stack frame inside the config (or a file it imported). */
-function runtimeIssue(err: unknown, file: string): ConfigIssue {
-  const e = err instanceof Error ? err : new Error(String(err));
-  const configDir = dirname(file);
-  let location: SourceLocation | undefined;
-  for (const frame of e.stack?.split('\n').slice(1) ?? []) {
-    const loc = parseFrame(frame);
-    if (loc && (frame.includes(`${GEN_PARAM}=`) || loc.file === file) && loc.file.startsWith(configDir)) {
-      location = loc;
-      break;
-    }
-  }
-  const prefix = err instanceof Error ? `${e.name}: ` : 'threw ';
-  return { path: '', message: `${prefix}${e.message}`, location: location ?? { file, line: 1 } };
 }
 
 function findTsc(): string | undefined {

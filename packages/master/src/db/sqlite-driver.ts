@@ -23,7 +23,7 @@ import {
   SqliteIntrospector,
   SqliteQueryCompiler,
 } from 'kysely';
-import { DatabaseBusyError } from './errors.js';
+import { DatabaseBusyError, DiskFullError, isSqliteFull } from './errors.js';
 
 export interface NodeSqliteOptions {
   /** File name, or ':memory:'. */
@@ -51,9 +51,23 @@ class NodeSqliteConnection implements DatabaseConnection {
   readonly #statements = new Map<string, StatementSync>();
   inTransaction = false;
 
-  constructor(db: DatabaseSync, busyTimeoutMs: number) {
+  constructor(
+    db: DatabaseSync,
+    busyTimeoutMs: number,
+    readonly filename: string,
+  ) {
     this.#db = db;
     this.#busyTimeoutMs = busyTimeoutMs;
+  }
+
+  /** Whether SQLite has a transaction open (it rolls one back by itself on SQLITE_FULL). */
+  get sqliteInTransaction(): boolean {
+    return this.#db.isTransaction;
+  }
+
+  /** Names a full disk as such, with the database's path; other errors pass unchanged. */
+  diskFull(err: unknown, statement: string): unknown {
+    return isSqliteFull(err) ? new DiskFullError(this.filename, statement, err) : err;
   }
 
   #prepare(sql: string): StatementSync {
@@ -87,7 +101,11 @@ class NodeSqliteConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    return this.retryBusy(() => this.#runOnce<R>(compiled), compiled.sql);
+    try {
+      return await this.retryBusy(() => this.#runOnce<R>(compiled), compiled.sql);
+    } catch (err) {
+      throw this.diskFull(err, compiled.sql);
+    }
   }
 
   /**
@@ -118,7 +136,11 @@ class NodeSqliteConnection implements DatabaseConnection {
   }
 
   exec(sql: string): void {
-    this.#db.exec(sql);
+    try {
+      this.#db.exec(sql);
+    } catch (err) {
+      throw this.diskFull(err, sql);
+    }
   }
 
   close(): void {
@@ -138,7 +160,7 @@ class NodeSqliteDriver implements Driver {
   async init(): Promise<void> {
     makePrivate(this.#options.filename);
     const db = new DatabaseSync(this.#options.filename);
-    const conn = new NodeSqliteConnection(db, this.#options.busyTimeoutMs ?? 10_000);
+    const conn = new NodeSqliteConnection(db, this.#options.busyTimeoutMs ?? 10_000, this.#options.filename);
     // journal_mode=WAL needs a write lock the first time, so it may meet a busy database.
     await conn.retryBusy(() => db.exec('PRAGMA journal_mode = WAL'), 'PRAGMA journal_mode');
     db.exec('PRAGMA busy_timeout = 0');
@@ -171,7 +193,9 @@ class NodeSqliteDriver implements Driver {
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     const conn = connection as NodeSqliteConnection;
     conn.inTransaction = false;
-    conn.exec('ROLLBACK');
+    // After SQLITE_FULL (and a few other errors) SQLite has already rolled back; a ROLLBACK
+    // then fails with "no transaction is active" and would replace the error that matters.
+    if (conn.sqliteInTransaction) conn.exec('ROLLBACK');
   }
 
   async releaseConnection(): Promise<void> {}

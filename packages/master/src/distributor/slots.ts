@@ -45,4 +45,10 @@ export interface BuildStarter {
    * they share the builder's directory there).
    */
   canStart?(builder: DistributorBuilder, worker: WorkerSlot): boolean;
+  /**
+   * A reconfig removed these builders. Called after they left the builder set (nothing new
+   * starts on them) and before workers are sent their new builder lists, so builds still
+   * running on them can be ended while the workers still know the builders.
+   */
+  buildersRemoved?(names: readonly string[]): Promise<void>;
 }

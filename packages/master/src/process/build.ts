@@ -8,7 +8,7 @@
 // and MetricsRecorder.
 
 import type { DataLayer } from '../data/index.js';
-import { finishBuild } from '../data/lifecycle.js';
+import { finishBuildWhenWritable } from '../data/lifecycle.js';
 import type { Assignment } from '../distributor/slots.js';
 import type { EtaEstimate } from '../eta/estimator.js';
 import { LockWaitAbortedError } from '../locks/errors.js';
@@ -306,15 +306,19 @@ export class BuildRun implements StepHost {
       this.deps.onError(err, `build ${this.builderName}#${this.buildNumber}: recording metrics`);
     }
     try {
-      await finishBuild(this.data, {
-        buildid: this.buildid,
-        results: result,
-        masterid: this.deps.masterid,
-        buildrequestids: [this.assignment.request.id],
-        stateString: this.#stopReason
-          ? `${resultName(result)}: ${this.#stopReason}`
-          : `build ${resultName(result)}`,
-      });
+      await finishBuildWhenWritable(
+        this.data,
+        {
+          buildid: this.buildid,
+          results: result,
+          masterid: this.deps.masterid,
+          buildrequestids: [this.assignment.request.id],
+          stateString: this.#stopReason
+            ? `${resultName(result)}: ${this.#stopReason}`
+            : `build ${resultName(result)}`,
+        },
+        this.deps.onError,
+      );
     } catch (err) {
       this.deps.onError(err, `finishing build ${this.builderName}#${this.buildNumber}`);
     }

@@ -2,6 +2,12 @@
 // worker's connection, keeps it until it ends, releases the worker's slot, and lets the
 // control channel stop builds. On master shutdown running builds end RETRY, so their
 // requests run again on the next start.
+//
+// A reconfig that removes a builder cancels the builder's running builds (Buildbot lets them
+// run on). Letting them finish would mean keeping the removed builder on its workers' lists
+// for as long as they run: a worker told to drop a builder stops its command and never
+// reports it, so the build would hang. They end CANCELLED and are recorded; `alwaysRun`
+// steps still run, as the workers keep the builder until the reconfig finishes waiting.
 import type { Assignment, BuildStarter, DistributorBuilder, WorkerSlot } from '../distributor/slots.js';
 import type { EtaEstimate } from '../eta/estimator.js';
 import type { Master, MasterExtension } from '../master.js';
@@ -39,9 +45,23 @@ export interface RunningBuild {
   readonly finished: Promise<Result>;
 }
 
+export interface BuildRunnerOptions {
+  /**
+   * How long a reconfig waits for the cancelled builds of removed builders (default 30 s).
+   * After that the workers drop the builders anyway; commands still open then end with the
+   * master's BuilderDroppedError (workers/pb/connection.ts), so the builds still get recorded.
+   */
+  readonly removedBuilderGraceMs?: number;
+}
+
 export class BuildRunner implements BuildStarter, MasterExtension {
   readonly name = 'build-runner';
   #master: Master | null = null;
+  readonly #removedBuilderGraceMs: number;
+
+  constructor(options: BuildRunnerOptions = {}) {
+    this.#removedBuilderGraceMs = options.removedBuilderGraceMs ?? 30_000;
+  }
   readonly #running = new Map<number, { run: BuildRun; finished: Promise<Result> }>();
 
   async start(master: Master): Promise<void> {
@@ -104,6 +124,21 @@ export class BuildRunner implements BuildStarter, MasterExtension {
     const all = [...this.#running.values()];
     for (const b of all) b.run.stop(reason, result);
     await Promise.allSettled(all.map((b) => b.finished));
+  }
+
+  /** Cancels the running builds of builders a reconfig removed and waits for them (bounded). */
+  async buildersRemoved(names: readonly string[]): Promise<void> {
+    const removed = new Set(names);
+    const builds = [...this.#running.values()].filter((b) => removed.has(b.run.builderName));
+    for (const b of builds) b.run.stop(`builder ${b.run.builderName} removed by reconfig`, CANCELLED);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(builds.map((b) => b.finished)),
+      new Promise((r) => {
+        timer = setTimeout(r, this.#removedBuilderGraceMs);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   /** Stops a running build of this master; false if it is not running here. */

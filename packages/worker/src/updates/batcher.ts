@@ -5,9 +5,15 @@
  * Output (`stdout`, `stderr`, `header`, `log`) is sent as whole lines; adjacent
  * pieces of the same stream are joined into one update. A batch goes out when
  * adding to it would exceed `maxBatchSize` characters, when the oldest entry has
- * waited `maxDelayMs`, or on `flush()`. This mirrors what buildbot-worker 3.7
- * does (64 KiB / 5 s, whole lines), except that one batch may carry several
- * updates in one `update` call, which Buildbot masters accept.
+ * waited long enough, or on `flush()`. One batch may carry several updates in one
+ * `update` call, which Buildbot masters accept.
+ *
+ * How long is long enough: the command's first batch goes out `firstDelayMs` after its
+ * first update, later ones at most `maxDelayMs` after theirs. buildbot-worker 3.7 waits up
+ * to 5 s, and whatever a killed worker held back is lost with it — a step that printed for
+ * a second before the kill kept nothing. A short first wait shows that a step has started
+ * talking; a 1 s bound keeps what is lost small while output that arrives faster than that
+ * still travels in few, large (64 KiB) batches.
  */
 
 import { tuple, type Update } from '../protocol/values.js';
@@ -18,12 +24,15 @@ export interface BatcherOptions {
   maxBatchSize?: number;
   /** Longest time an update waits before its batch is sent. */
   maxDelayMs?: number;
+  /** Longest time the first update waits (capped by `maxDelayMs`). */
+  firstDelayMs?: number;
   /** Lines longer than this are broken. */
   maxLineLength?: number;
 }
 
 export const DEFAULT_MAX_BATCH_SIZE = 64 * 1024;
-export const DEFAULT_MAX_DELAY_MS = 5000;
+export const DEFAULT_MAX_DELAY_MS = 1000;
+export const DEFAULT_FIRST_DELAY_MS = 50;
 
 const textKeys = new Set(['stdout', 'stderr', 'header']);
 /** Size charged to an update that is not text, as the Python worker does. */
@@ -34,6 +43,8 @@ type Entry = { key: string; logName?: string; text?: string; value?: unknown };
 export class UpdateBatcher {
   private readonly maxBatchSize: number;
   private readonly maxDelayMs: number;
+  private readonly firstDelayMs: number;
+  private sentAny = false;
   private readonly maxLineLength: number | undefined;
   private readonly splitters = new Map<string, LineSplitter>();
   private pending: Entry[] = [];
@@ -46,6 +57,7 @@ export class UpdateBatcher {
   ) {
     this.maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
     this.maxDelayMs = options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
+    this.firstDelayMs = Math.min(options.firstDelayMs ?? DEFAULT_FIRST_DELAY_MS, this.maxDelayMs);
     this.maxLineLength = options.maxLineLength;
   }
 
@@ -119,10 +131,13 @@ export class UpdateBatcher {
     this.pending.push(entry);
     this.pendingSize += size;
     if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.sendPending();
-      }, this.maxDelayMs);
+      this.timer = setTimeout(
+        () => {
+          this.timer = undefined;
+          this.sendPending();
+        },
+        this.sentAny ? this.maxDelayMs : this.firstDelayMs,
+      );
     }
   }
 
@@ -135,6 +150,7 @@ export class UpdateBatcher {
     });
     this.pending = [];
     this.pendingSize = 0;
+    this.sentAny = true;
     this.send(batch);
   }
 

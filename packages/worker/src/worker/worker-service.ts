@@ -47,6 +47,21 @@ export interface WorkerServiceOptions {
   random?: () => number;
 }
 
+/**
+ * The wait before the next attempt. Jitter (up to +10 %, as Twisted's) spreads workers cut
+ * off together, and a refused login waits at least `refusedMinMs`; neither may push the wait
+ * past `maxMs`, the documented `--maxdelay`.
+ */
+export function reconnectWait(
+  backoff: BackoffPolicy,
+  delay: number,
+  refused: boolean,
+  random: number,
+): number {
+  const jittered = Math.min(delay, backoff.maxMs) * (1 + random * 0.1);
+  return Math.min(backoff.maxMs, Math.max(refused ? backoff.refusedMinMs : 0, jittered));
+}
+
 /** Twisted's default reconnection policy, which buildbot-worker uses. */
 export function defaultBackoff(maxDelaySeconds: number): BackoffPolicy {
   return { initialMs: 1000, factor: 1.5, maxMs: maxDelaySeconds * 1000, refusedMinMs: 30_000 };
@@ -115,7 +130,7 @@ export class WorkerService {
       this.emit({ kind: 'connecting', attempt: failures + 1 });
       const where = `${this.options.target.host}:${this.options.target.port}`;
       logMessage(`connecting to master at ${where} as '${this.options.target.name}'`);
-      let minDelay = 0;
+      let refused = false;
       try {
         const session = await this.options.connector.connect(this.options.target, this.options.bot);
         if (this.stopping) {
@@ -132,7 +147,7 @@ export class WorkerService {
         if (err instanceof LoginRefusedError) {
           logMessage(err.message);
           this.emit({ kind: 'login-refused', message: err.message });
-          minDelay = backoff.refusedMinMs;
+          refused = true;
         } else if (err instanceof MasterUnreachableError) {
           logMessage(err.message);
           this.emit({ kind: 'unreachable', message: err.message });
@@ -153,8 +168,7 @@ export class WorkerService {
           break;
         }
       }
-      const jitter = 1 + (this.options.random ?? Math.random)() * 0.1;
-      const wait = Math.max(minDelay, Math.min(delay, backoff.maxMs) * jitter);
+      const wait = reconnectWait(backoff, delay, refused, (this.options.random ?? Math.random)());
       delay = Math.min(delay * backoff.factor, backoff.maxMs);
       this.emit({ kind: 'retrying', delayMs: wait });
       logMessage(`reconnecting in ${(wait / 1000).toFixed(1)} s`);

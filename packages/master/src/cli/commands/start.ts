@@ -215,7 +215,18 @@ export function startDaemon(dir: MasterDir, daemon: DaemonOptions, io: Io): Prom
 /** The daemon itself: logs to the rotating file, tells its parent when it is up. */
 async function runAsDaemonChild(dir: MasterDir, daemon: DaemonOptions): Promise<number> {
   const file = new RotatingLog(dir.logFile, daemon.logSize, daemon.logCount);
-  const log = (line: string) => file.write(stamp(line));
+  // A log that cannot be written (its disk is full) loses lines, never the master: a throw
+  // here would escape from the error handlers below and end the process mid-line.
+  let lost = 0;
+  const log = (line: string) => {
+    try {
+      if (lost > 0) file.write(stamp(`${lost} log line(s) lost: the log could not be written`));
+      lost = 0;
+      file.write(stamp(line));
+    } catch {
+      lost++;
+    }
+  };
   // Everything the master or a library prints belongs in the log, not on a closed terminal.
   const toLog = (...args: unknown[]) =>
     log(args.map((a) => (typeof a === 'string' ? a : describeError(a))).join(' '));

@@ -61,6 +61,21 @@ export class UnknownWorkerBuilderError extends Error {
   }
 }
 
+/**
+ * The worker was told to drop the builder a command ran on. Workers stop such commands
+ * without ever calling `complete` (buildbot-worker's WorkerForBuilder goes quiet once
+ * disowned), so the master ends them itself.
+ */
+export class BuilderDroppedError extends Error {
+  override readonly name = 'BuilderDroppedError';
+  constructor(
+    readonly worker: string,
+    readonly builder: string,
+  ) {
+    super(`builder ${builder} was removed from worker ${worker} while its command ran`);
+  }
+}
+
 /** What the worker may call: Buildbot's `Connection` avatar. */
 class WorkerPerspective extends Avatar {
   constructor(private readonly conn: PBWorkerConnection) {
@@ -84,6 +99,7 @@ class RemoteCommandRef extends Referenceable {
     private readonly sink: CommandSink,
     private readonly onMessage: () => void,
     private readonly onUnknownKey: (key: string) => void,
+    private readonly onDone: () => void,
   ) {
     super();
   }
@@ -114,12 +130,17 @@ class RemoteCommandRef extends Referenceable {
   }
   remote_complete(failure: unknown = null): null {
     this.onMessage();
-    if (this.#done) return null;
-    this.#done = true;
     // An old worker may send the failure as a keyword argument.
     if (failure instanceof Kwargs) failure = failure.values.failure ?? null;
-    this.sink.complete(failure == null ? null : errorFromFailure(failure));
+    this.end(failure == null ? null : errorFromFailure(failure));
     return null;
+  }
+  /** Completes the command once, from the worker's `complete` or from the master. */
+  end(failure: Error | null): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.onDone();
+    this.sink.complete(failure);
   }
 }
 
@@ -145,6 +166,8 @@ export class PBWorkerConnection implements WorkerChannel {
   info: Readonly<Record<string, unknown>> = {};
   #builders = new Map<string, RemoteReference>();
   #builderList: BuilderEntry[] | null = null;
+  /** Commands not completed yet, per builder: ended by the master if the builder is dropped. */
+  readonly #commands = new Map<string, Set<RemoteCommandRef>>();
   #keepalive: NodeJS.Timeout | undefined;
   #pingOutstanding = false;
   #reason = 'connection lost';
@@ -263,7 +286,10 @@ export class PBWorkerConnection implements WorkerChannel {
       refs.set(String(decodeBytes(name)), ref);
     }
     for (const [name, old] of this.#builders) {
-      if (!refs.has(name)) old.release();
+      if (refs.has(name)) continue;
+      old.release();
+      for (const ref of this.#commands.get(name) ?? [])
+        ref.end(new BuilderDroppedError(this.workerName, name));
     }
     this.#builders = refs;
     this.#builderList = [...builders];
@@ -304,12 +330,22 @@ export class PBWorkerConnection implements WorkerChannel {
     args: Readonly<Record<string, unknown>>,
     sink: CommandSink,
   ): Promise<void> {
+    const builder = this.#builder(builderName);
+    const running = this.#commands.get(builderName) ?? new Set<RemoteCommandRef>();
+    this.#commands.set(builderName, running);
     const ref = new RemoteCommandRef(
       sink,
       () => this.noteMessage(),
       (key) => this.#unknownUpdateKey(key),
+      () => running.delete(ref),
     );
-    await this.#builder(builderName).callRemote('startCommand', ref, commandId, commandName, args);
+    running.add(ref);
+    try {
+      await builder.callRemote('startCommand', ref, commandId, commandName, args);
+    } catch (err) {
+      running.delete(ref);
+      throw err;
+    }
   }
 
   async interruptCommand(builderName: string, commandId: string, why: string): Promise<void> {
