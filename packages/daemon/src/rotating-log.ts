@@ -1,8 +1,9 @@
 // A daemon's log with size-based rotation, like twistd's: when the log would grow past its
 // limit it becomes `<log>.1` (older ones shift up, the oldest is dropped) and a new log
 // starts. Writes are synchronous so that the last words before a crash or process.exit()
-// are on disk.
-import { closeSync, existsSync, fstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+// are on disk. A log is private (0600): build output, paths and peers' addresses are not
+// for every user of the machine.
+import { closeSync, existsSync, fchmodSync, fstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 
 export const DEFAULT_LOG_SIZE = 10_000_000;
 export const DEFAULT_LOG_COUNT = 10;
@@ -18,7 +19,7 @@ export class RotatingLog {
     /** Rotated files kept; 0 = keep none (the log is just truncated). */
     readonly maxRotatedFiles = DEFAULT_LOG_COUNT,
   ) {
-    this.#fd = openSync(path, 'a', 0o644);
+    this.#fd = openPrivate(path, 'a');
     this.#size = fstatSync(this.#fd).size;
   }
 
@@ -45,7 +46,14 @@ export class RotatingLog {
       }
       renameSync(this.path, `${this.path}.1`);
     }
-    this.#fd = openSync(this.path, this.maxRotatedFiles > 0 ? 'a' : 'w', 0o644);
+    this.#fd = openPrivate(this.path, this.maxRotatedFiles > 0 ? 'a' : 'w');
     this.#size = 0;
   }
+}
+
+/** Opens a log 0600, narrowing one an older version left readable by others. */
+function openPrivate(path: string, flags: 'a' | 'w'): number {
+  const fd = openSync(path, flags, 0o600);
+  if ((fstatSync(fd).mode & 0o077) !== 0) fchmodSync(fd, 0o600);
+  return fd;
 }

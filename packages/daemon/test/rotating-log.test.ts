@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -31,6 +40,17 @@ describe('RotatingLog', () => {
     again.close();
     assert.match(readFileSync(`${path}.1`, 'utf8'), /^line 8 x+\nline 9 x+\n$/);
     assert.equal(readFileSync(path, 'utf8'), 'line 10\n');
+  });
+
+  it('keeps the log and its rotated files private (0600), also one that was not', () => {
+    const path = join(dir, 'private.log');
+    writeFileSync(path, 'old\n');
+    chmodSync(path, 0o644);
+    const log = new RotatingLog(path, 20, 2);
+    assert.equal(statSync(path).mode & 0o777, 0o600, 'an existing log is narrowed');
+    for (let i = 0; i < 5; i++) log.write('z'.repeat(15));
+    log.close();
+    for (const f of [path, `${path}.1`, `${path}.2`]) assert.equal(statSync(f).mode & 0o777, 0o600, f);
   });
 
   it('appends to an existing log and can be told never to rotate', () => {

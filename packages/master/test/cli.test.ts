@@ -80,6 +80,7 @@ describe('lathe (offline commands)', () => {
     assert.equal(statSync(secret).mode & 0o777, 0o600);
     assert.match(readFileSync(secret, 'utf8'), /^[A-Za-z0-9_-]{32}\n$/);
     assert.equal(statSync(join(dir, 'master.config.ts')).mode & 0o777, 0o600);
+    assert.equal(statSync(dir).mode & 0o777, 0o700, 'the master directory is private');
     assert.ok(existsSync(join(dir, 'state.sqlite')));
     assert.ok(existsSync(join(dir, 'sample-project', 'greet.test.mjs')));
     assert.match(readFileSync(join(dir, 'master.config.ts'), 'utf8'), /from '@lathe\/master'/);

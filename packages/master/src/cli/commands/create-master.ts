@@ -49,7 +49,8 @@ export async function createMaster(dirArg: string, options: CreateMasterOptions 
   const dir = masterDir(dirArg);
   const configFile = join(dir.basedir, DEFAULT_CONFIG_FILE);
   if (existsSync(configFile) && !options.force) throw new MasterExistsError(configFile);
-  mkdirSync(dir.basedir, { recursive: true });
+  // Private: the database, logs and uploads inside it are not for every user of the machine.
+  mkdirSync(dir.basedir, { recursive: true, mode: 0o700 });
 
   const sampleProject = join(dir.basedir, 'sample-project');
   mkdirSync(sampleProject, { recursive: true });

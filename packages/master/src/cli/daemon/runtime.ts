@@ -10,6 +10,7 @@ export async function defaultRuntimeHooks(): Promise<MasterRuntimeHooks> {
     buildStarter: workers.buildStarter,
     cancelBuilds: workers.cancelBuilds,
     eta: workers.eta,
+    stopBuild: workers.stopBuild,
     async attach(master, log) {
       const detachWorkers = await workers.attach(master, log);
       if (!master.config.www) return detachWorkers;
