@@ -3,7 +3,16 @@
 // starts. Writes are synchronous so that the last words before a crash or process.exit()
 // are on disk. A log is private (0600): build output, paths and peers' addresses are not
 // for every user of the machine.
-import { closeSync, existsSync, fchmodSync, fstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fchmodSync,
+  fstatSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 
 export const DEFAULT_LOG_SIZE = 10_000_000;
 export const DEFAULT_LOG_COUNT = 10;
