@@ -200,10 +200,13 @@ describe('lathe-worker command line', () => {
     let logins = 0;
     server.server.on('connection', () => logins++);
     const basedir = join(tempDir(), 'w');
-    cli('create', basedir, `127.0.0.1:${server.port}`, 'w1', 'wrong', '--maxdelay', '1');
+    // --maxdelay caps every wait, the slow retry after a refused login too (30 s at most).
+    cli('create', basedir, `127.0.0.1:${server.port}`, 'w1', 'wrong', '--maxdelay', '60');
     const child = spawn(process.execPath, [bin, 'start', '--nodaemon', basedir], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // A failed assertion must not leave the worker running, holding this test file open.
+    after(() => child.kill('SIGKILL'));
     let output = '';
     child.stdout.on('data', (d: Buffer) => {
       output += d.toString();
@@ -214,7 +217,7 @@ describe('lathe-worker command line', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     assert.match(output, /refused the login of worker 'w1'/);
-    // Even with --maxdelay 1, a refused login waits far longer before trying again.
+    // The first retry after a refused login waits far longer than the 1 s of a lost connection.
     await new Promise((r) => setTimeout(r, 3000));
     assert.equal(logins, 1, `connections in 3 s: ${logins}`);
     child.kill('SIGTERM');
