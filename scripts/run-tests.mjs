@@ -34,7 +34,10 @@ const node20 = ['pb', 'daemon', 'worker'].flatMap(testFiles).filter((f) => !f.in
 function run(nodeBin, files, label) {
   if (files.length === 0) return 0;
   console.log(`\n### ${label}: ${files.length} test files on ${nodeBin}`);
-  const r = spawnSync(nodeBin, ['--test', '--test-concurrency=2', ...extra, ...files], {
+  // A hung test must fail its file, not stall CI until its 90-minute limit: tests and
+  // suites without a timeout of their own get 15 minutes.
+  const args = ['--test', '--test-concurrency=2', '--test-timeout=900000', ...extra, ...files];
+  const r = spawnSync(nodeBin, args, {
     stdio: 'inherit',
     cwd: root,
   });
