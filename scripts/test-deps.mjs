@@ -46,6 +46,12 @@ export function testDeps(env = process.env) {
     { name: 'ctest', path: 'ctest', pkg: 'cmake', usedBy: 'the CTest test parser' },
     { name: 'cargo', path: 'cargo', pkg: 'cargo', usedBy: 'the cargo test parser' },
     {
+      name: '/usr/bin/chromium (LATHE_CHROMIUM)',
+      path: env.LATHE_CHROMIUM || '/usr/bin/chromium',
+      pkg: 'chromium',
+      usedBy: 'the web UI tests in a real browser (playwright-core drives it)',
+    },
+    {
       name: 'openssl',
       path: 'openssl',
       pkg: 'openssl',

@@ -9,7 +9,13 @@ import { describe, it } from 'node:test';
 import { checkTestDeps, inCi, missingTestDeps, testDeps } from './test-deps.mjs';
 
 const BUILT_WORKER = join(import.meta.dirname, '..', 'packages', 'worker', 'dist', 'src', 'cli.js');
-const DEBIAN = ['/usr/bin/buildbot', '/usr/bin/buildbot-worker', '/usr/bin/twistd3', '/usr/bin/node'];
+const DEBIAN = [
+  '/usr/bin/buildbot',
+  '/usr/bin/buildbot-worker',
+  '/usr/bin/twistd3',
+  '/usr/bin/node',
+  '/usr/bin/chromium',
+];
 const TOOLS = [
   '/bin/git',
   '/bin/make',
@@ -89,7 +95,7 @@ describe('test dependency check', () => {
     assert.match(r.message, /\.\/dev test \(it runs scripts\/install-test-deps\.sh\)/);
     assert.match(
       r.message,
-      /apt-get install -y --no-install-recommends buildbot buildbot-worker python3-twisted make gcc automake cmake cargo openssl nodejs\nBuild first: npm run build/,
+      /apt-get install -y --no-install-recommends buildbot buildbot-worker python3-twisted make gcc automake cmake cargo chromium openssl nodejs\nBuild first: npm run build/,
     );
   });
 
@@ -135,7 +141,7 @@ describe('test dependency check', () => {
     const r = checkTestDeps({ PATH: '', CI: 'true' }, machine([]));
     assert.match(
       r.message,
-      /--no-install-recommends buildbot buildbot-worker python3-twisted git make gcc automake cmake cargo openssl nodejs\n/,
+      /--no-install-recommends buildbot buildbot-worker python3-twisted git make gcc automake cmake cargo chromium openssl nodejs\n/,
     );
   });
 

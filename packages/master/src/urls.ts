@@ -1,6 +1,6 @@
 // Links into the web UI: the config's buildbotURL followed by the hash routes Buildbot's UI
-// serves, which Lathe's UI (packages/www) is to serve as well, so links stored today (step
-// URLs) keep working once it exists.
+// serves. Lathe's UI (packages/www) takes them too and moves to its plain path for the same
+// page, so links stored in step URLs work in both.
 
 /** The page of one build: `<base>#/builders/<builderid>/builds/<number>`. */
 export function buildUrl(base: string, builderid: number, number: number): string {

@@ -15,6 +15,7 @@ import { QueryError } from '../api/query.js';
 import { httpError } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { registerRealtime } from './realtime.js';
+import { registerWebApp, type WebAppOptions } from './webapp.js';
 
 export const API_PREFIX = '/api/v2';
 
@@ -25,6 +26,8 @@ export interface ApiAppOptions {
   readonly log?: (line: string) => void;
   /** Seconds between SSE keep-alive comments; default 25. */
   readonly sseHeartbeatSeconds?: number;
+  /** Serve the web UI too, under this base URL's path (see webapp.ts). */
+  readonly webApp?: WebAppOptions;
 }
 
 type Query = Readonly<Record<string, string | undefined>>;
@@ -123,5 +126,6 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
     return sendJson(req, reply, body, finished);
   });
 
+  if (options.webApp) await registerWebApp(app, options.webApp);
   return app;
 }

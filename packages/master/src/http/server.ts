@@ -14,6 +14,8 @@ export interface ApiServerOptions {
   /** Default: the config's `www.port` and `www.host`. */
   readonly port?: number;
   readonly host?: string;
+  /** Default: the config's `www.baseURL` (the web UI's path comes from it). */
+  readonly baseURL?: string;
   /** Messages kept for resuming subscribers; default 10,000. */
   readonly history?: number;
   readonly log?: (line: string) => void;
@@ -63,7 +65,12 @@ export class ApiServer implements MasterExtension {
       onHandlerError: (err) => log(`data API: realtime subscriber failed: ${String(err)}`),
     });
     const bridge = bridgeBusToQueue(master.bus, api, queue);
-    const app = await buildApiApp({ api, queue, log });
+    const app = await buildApiApp({
+      api,
+      queue,
+      log,
+      webApp: { baseURL: this.options.baseURL ?? www?.baseURL ?? master.config.buildbotURL },
+    });
     try {
       await app.listen({ port, host });
     } catch (err) {
@@ -75,7 +82,7 @@ export class ApiServer implements MasterExtension {
     this.#queue = queue;
     this.#bridge = bridge;
     this.#app = app;
-    log(`data API listening on http://${host}:${this.port}${API_PREFIX}/`);
+    log(`web UI and data API listening on http://${host}:${this.port}/ (API under ${API_PREFIX}/)`);
   }
 
   async stop(): Promise<void> {

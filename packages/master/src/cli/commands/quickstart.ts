@@ -38,7 +38,7 @@ named by $LATHE_WORKER_CLI).
 
 Options:
   --worker-port <port> port for workers, when creating the master (default 9989)
-  --www-port <port>    port of the data API (HTTP), when creating the master (default 8010)
+  --www-port <port>    port of the web UI and data API (HTTP), when creating the master (default 8010)
   --timeout <seconds>  how long to wait for the first build (default 300)
   -h, --help           show this help
 `;
@@ -187,7 +187,8 @@ export const quickstartCommand: Command = {
     );
     if (config.www) {
       const host = config.www.host === '0.0.0.0' ? '127.0.0.1' : config.www.host;
-      io.out(`\nThe data API: http://${host}:${config.www.port}/api/v2/ (try /api/v2/builders)`);
+      io.out(`\nThe web UI: http://${host}:${config.www.port}/`);
+      io.out(`The data API: http://${host}:${config.www.port}/api/v2/ (try /api/v2/builders)`);
     }
     printStop(io, rel, workerCli);
     return result;

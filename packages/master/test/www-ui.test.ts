@@ -1,0 +1,245 @@
+// The web UI (@lathe/www) in a real browser: Debian's chromium driven by playwright-core,
+// against a real master serving the app and the data API, with a real Lathe worker. Pages
+// must update live (no reload), the log viewer must open a very large log at once and find
+// a line near its end through the server, and the app must work behind a reverse proxy
+// under a path prefix. Screenshots of each page go to test-results/www/ (CI artifacts).
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { ApiServer } from '../src/http/server.js';
+import { Master } from '../src/master.js';
+import { forceBuild, waitForRequest } from '../src/process/control.js';
+import { type WorkerRuntime, withWorkers } from '../src/runtime.js';
+import { createWorker, type TestWorker, waitFor, workerAvailable } from './bbworker.js';
+import { tempDir } from './helpers.js';
+
+const CHROMIUM = process.env.LATHE_CHROMIUM ?? '/usr/bin/chromium';
+const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
+const SHOTS = join(import.meta.dirname, '..', '..', '..', '..', 'test-results', 'www');
+// Lines of ~64 bytes: about 100 MB of log.
+const BIG_LINES = 1_600_000;
+
+const config = `import { buildFactory, defineConfig, shellCommand } from '${lathe}';
+export default defineConfig({
+  workers: [{ name: 'w1', password: 'pw-1' }],
+  www: {},
+  builders: [
+    {
+      name: 'slow',
+      tags: ['demo'],
+      workerNames: ['w1'],
+      factory: buildFactory(
+        shellCommand({ name: 'count', command: 'for i in $(seq 1 40); do echo "tick $i"; sleep 0.1; done; echo "done marker"' }),
+      ),
+    },
+    {
+      name: 'biglog',
+      tags: ['demo'],
+      workerNames: ['w1'],
+      factory: buildFactory(
+        shellCommand({ name: 'spew', command: "seq -f 'line %.0f of a very large log, padded to about sixty-four bytes' 1 ${BIG_LINES}" }),
+      ),
+    },
+    { name: 'idle', workerNames: ['w1'], factory: buildFactory(shellCommand({ command: 'true' })) },
+  ],
+});
+`;
+
+/** A reverse proxy mapping /ci/… to the master's root, as a site's front server would. */
+function prefixProxy(targetPort: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (!req.url?.startsWith('/ci/')) {
+      res.writeHead(404).end('outside /ci/');
+      return;
+    }
+    const upstream = request(
+      {
+        host: '127.0.0.1',
+        port: targetPort,
+        path: req.url.slice(3),
+        method: req.method,
+        headers: req.headers,
+      },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    req.pipe(upstream);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+const ready = existsSync(CHROMIUM) && workerAvailable('lathe');
+
+describe('web UI in a real browser', { skip: !ready && `needs ${CHROMIUM} and the built worker` }, () => {
+  const dir = tempDir('lathe-www-');
+  let rt: WorkerRuntime;
+  let master: Master;
+  let worker: TestWorker;
+  let browser: Browser;
+  const api = new ApiServer({ port: 0 });
+  let base: string;
+
+  before(async () => {
+    const masterDir = join(dir.path, 'master');
+    mkdirSync(masterDir);
+    writeFileSync(join(masterDir, 'master.config.ts'), config);
+    rt = withWorkers(
+      { basedir: masterDir, name: 'www', onError: () => {}, extensions: [api] },
+      { port: 0, host: '127.0.0.1' },
+    );
+    master = await Master.start(rt.options);
+    worker = createWorker('lathe', join(dir.path, 'worker'), 'w1', 'pw-1', rt.server.port);
+    worker.start();
+    await waitFor(() => master.workers.get('w1')!.connected, 20_000, 'the worker to attach');
+    base = `http://127.0.0.1:${api.port}/`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    mkdirSync(SHOTS, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await worker?.kill();
+    await master?.stop();
+    dir.cleanup();
+  });
+
+  async function page(): Promise<Page> {
+    const p = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    p.on('pageerror', (err) => assert.fail(`page error: ${err.message}`));
+    return p;
+  }
+
+  it('lists every builder with its last build, including one never built', async () => {
+    const p = await page();
+    await p.goto(`${base}builders`);
+    await p.locator('tr[data-builder="idle"]', { hasText: 'never built' }).waitFor();
+    await p.locator('tr[data-builder="slow"]').waitFor();
+    await p.screenshot({ path: join(SHOTS, 'builders.png'), fullPage: true });
+    await p.close();
+  });
+
+  it('shows a forced build arrive, run and finish live, with its log streaming', async () => {
+    const home = await page();
+    await home.goto(base);
+    await home.getByText('Nothing is building.').waitFor();
+    const { buildrequestid } = await forceBuild(master, { builder: 'slow', reason: 'www test' });
+    // The running build appears on the open page without a reload, with its progress.
+    const row = home.locator('[data-testid="running-builds"] tr', { hasText: 'slow #1' });
+    await row.waitFor({ timeout: 10_000 });
+    await home.screenshot({ path: join(SHOTS, 'home.png'), fullPage: true });
+
+    // Following the link is an in-app navigation to the build page.
+    await row.getByRole('link').click();
+    await home.waitForURL(`${base}builders/*/builds/1`);
+    const step = home.locator('li[data-step="count"]');
+    await step.waitFor();
+    await step.getByRole('link', { name: /stdio/ }).click();
+    await home.waitForURL(/\/logs\/\d+$/);
+    // Lines arrive while the step runs, and the view follows the tail.
+    await home
+      .getByText(/tick \d+/)
+      .first()
+      .waitFor({ timeout: 10_000 });
+    assert.match((await home.getByTestId('log-lines').textContent()) ?? '', /running/);
+    await home.getByText('done marker').waitFor({ timeout: 20_000 });
+    await home.screenshot({ path: join(SHOTS, 'log.png') });
+
+    await waitForRequest(master, buildrequestid, 30_000);
+    await home.goBack();
+    await home.waitForURL(`${base}builders/*/builds/1`);
+    await home.locator('h1 .result-success').waitFor({ timeout: 10_000 });
+    await home.locator('li[data-step="count"] .result-success').waitFor();
+    await home.screenshot({ path: join(SHOTS, 'build.png'), fullPage: true });
+
+    // The builder page shows it in its history; the builders page its last result.
+    await home.getByRole('link', { name: 'slow' }).first().click();
+    await home
+      .locator('[data-testid="builder-history"] tr', { hasText: '#1' })
+      .locator('.result-success')
+      .waitFor();
+    await home.screenshot({ path: join(SHOTS, 'builder.png'), fullPage: true });
+
+    // Links the master makes use Buildbot's hash routes (urls.ts); they land on the page.
+    const builderid = master.builders.get('slow')!.builderid;
+    await home.goto(`${base}#/builders/${builderid}/builds/1`);
+    await home.waitForURL(`${base}builders/${builderid}/builds/1`);
+    await home.locator('li[data-step="count"]').waitFor();
+    await home.goto(`${base}#/buildrequests/${buildrequestid}`);
+    await home.getByRole('link', { name: 'build #1' }).waitFor();
+    await home.close();
+  });
+
+  it('opens a 100 MB log at once and finds a line near its end on the server', {
+    timeout: 600_000,
+  }, async () => {
+    const { buildrequestid } = await forceBuild(master, { builder: 'biglog' });
+    await waitForRequest(master, buildrequestid, 480_000);
+    const [build] = await master.data.builds.forRequest(buildrequestid);
+    const steps = await master.data.steps.forBuild(build!.id);
+    const logs = await master.data.logs.forStep(steps[0]!.id);
+    const stdio = logs.find((l) => l.name === 'stdio')!;
+    assert.ok(stdio.numLines >= BIG_LINES, `the log has ${stdio.numLines} lines`);
+
+    const p = await page();
+    const opened = Date.now();
+    await p.goto(`${base}logs/${stdio.id}`);
+    // The worker's header (the command, its directory) comes first.
+    await p.locator('.line', { hasText: "seq -f 'line %.0f of a very large log" }).first().waitFor();
+    const firstLinesMs = Date.now() - opened;
+    await p.getByRole('button', { name: 'End' }).click();
+    await p.getByText(`line ${BIG_LINES} of a very large log`).waitFor({ timeout: 5_000 });
+
+    const target = BIG_LINES - 123;
+    await p.getByLabel('search log').fill(`line ${target} of`);
+    await p.getByRole('button', { name: 'Find' }).click();
+    await p.getByTestId('search-result').filter({ hasText: '1 of 1' }).waitFor({ timeout: 30_000 });
+    await p.locator('.line.highlight', { hasText: `line ${target} of` }).waitFor();
+    // Only the lines on screen are in the page, never the whole log.
+    assert.ok((await p.locator('.line').count()) < 200);
+    await p.screenshot({ path: join(SHOTS, 'log-100mb.png') });
+    await p.close();
+    // Not a benchmark (bench/ measures that); a gross regression shows here.
+    assert.ok(firstLinesMs < 15_000, `first lines took ${firstLinesMs} ms`);
+  });
+
+  it('works behind a reverse proxy under a path prefix', async () => {
+    const prefixed = new ApiServer({ port: 0, baseURL: 'https://ci.example.test/ci/' });
+    await prefixed.start(master);
+    const proxy = await prefixProxy(prefixed.port);
+    try {
+      const p = await page();
+      const root = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/ci/`;
+      await p.goto(`${root}builders`);
+      await p.locator('tr[data-builder="slow"] .result-success').waitFor();
+      await p.getByRole('link', { name: 'Workers' }).click();
+      await p.waitForURL(`${root}workers`);
+      await p.locator('tr[data-worker="w1"]', { hasText: 'connected' }).waitFor();
+      await p.screenshot({ path: join(SHOTS, 'workers.png'), fullPage: true });
+      // A reload of an inner page is served the app again.
+      await p.reload();
+      await p.locator('tr[data-worker="w1"]').waitFor();
+      await p.close();
+    } finally {
+      proxy.close();
+      await prefixed.stop();
+    }
+  });
+
+  it('serves index.html for page paths and JSON 404s for unknown API paths', async () => {
+    const page = await fetch(`${base}builders/1/builds/1`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<base href="\/" \/>/);
+    const missing = await fetch(`${base}api/v3/nothing`);
+    assert.equal(missing.status, 404);
+    assert.match(missing.headers.get('content-type') ?? '', /json/);
+    const traversal = await fetch(`${base}assets/..%2Fapp%2Findex.html`);
+    assert.equal(traversal.status, 404);
+  });
+});

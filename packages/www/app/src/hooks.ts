@@ -1,0 +1,79 @@
+// Data hooks: a read that re-runs when its inputs change, and live topics that tell a view
+// to update (or to read again after a resync).
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { type LiveMessage, live } from './api';
+
+export interface Async<T> {
+  readonly value: T | undefined;
+  readonly error: Error | undefined;
+  readonly loading: boolean;
+  reload(): void;
+}
+
+export function useAsync<T>(load: () => Promise<T>, deps: readonly unknown[]): Async<T> {
+  const [state, setState] = useState<{ value?: T; error?: Error; loading: boolean }>({ loading: true });
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let current = true;
+    setState((s) => ({ ...s, loading: true }));
+    load().then(
+      (value) => current && setState({ value, loading: false }),
+      (error: Error) => current && setState({ error, loading: false }),
+    );
+    return () => {
+      current = false;
+    };
+  }, [...deps, tick]);
+  return { ...state, reload: () => setTick((t) => t + 1) } as Async<T>;
+}
+
+/** Calls `onMessage` for every event on `topics` while the view is shown. */
+export function useLive(topics: readonly string[], onMessage: (m: LiveMessage) => void): void {
+  const handler = useRef(onMessage);
+  handler.current = onMessage;
+  const key = topics.join('\n');
+  useEffect(() => {
+    const offs = topics.map((t) => live.subscribe(t, (m) => handler.current(m)));
+    return () => {
+      for (const off of offs) off();
+    };
+  }, [key]);
+}
+
+/**
+ * A read kept current by live topics: it reads again (at most every `throttleMs`) when an
+ * event arrives, so a burst of events costs one read, never one per event.
+ */
+export function useLiveRead<T>(
+  load: () => Promise<T>,
+  deps: readonly unknown[],
+  topics: readonly string[],
+  throttleMs = 250,
+): Async<T> {
+  const result = useAsync(load, deps);
+  const pending = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(
+    () => () => {
+      if (pending.current) clearTimeout(pending.current);
+    },
+    [],
+  );
+  useLive(topics, () => {
+    if (pending.current) return;
+    pending.current = setTimeout(() => {
+      pending.current = null;
+      result.reload();
+    }, throttleMs);
+  });
+  return result;
+}
+
+/** Re-renders every `ms` (durations and ETAs of running builds tick). */
+export function useNow(ms = 1000): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), ms);
+    return () => clearInterval(t);
+  }, [ms]);
+  return now;
+}

@@ -1,0 +1,101 @@
+// The app: a top bar, and the page the URL names.
+import { render } from 'preact';
+import { useState } from 'preact/hooks';
+import { Build } from './pages/build';
+import { Builder } from './pages/builder';
+import { Builders } from './pages/builders';
+import { BuildRequest } from './pages/buildrequest';
+import { Changes } from './pages/changes';
+import { Home } from './pages/home';
+import { LogPage } from './pages/log';
+import { Workers } from './pages/workers';
+import { href, interceptLinks, Link, type Route, Router } from './router';
+import './style.css';
+
+const int = (s: string | undefined) => Number(s);
+
+const routes: Route[] = [
+  { pattern: /^\/$/, render: () => <Home /> },
+  { pattern: /^\/builders\/?$/, render: () => <Builders /> },
+  {
+    pattern: /^\/builders\/(\d+)\/?$/,
+    render: (m, q) => <Builder builderid={int(m[1])} after={q.get('after')} key={m[1]} />,
+  },
+  {
+    pattern: /^\/builders\/(\d+)\/builds\/(\d+)\/?$/,
+    render: (m) => <Build builderid={int(m[1])} number={int(m[2])} key={`${m[1]}/${m[2]}`} />,
+  },
+  {
+    pattern: /^\/logs\/(\d+)\/?$/,
+    render: (m, q) => {
+      const line = q.get('line') ?? location.hash.match(/^#L(\d+)$/)?.[1];
+      return <LogPage logid={int(m[1])} line={line ? Number(line) - 1 : undefined} key={m[1]} />;
+    },
+  },
+  {
+    pattern: /^\/buildrequests\/(\d+)\/?$/,
+    render: (m) => <BuildRequest buildrequestid={int(m[1])} key={m[1]} />,
+  },
+  { pattern: /^\/workers\/?$/, render: () => <Workers /> },
+  { pattern: /^\/changes\/?$/, render: (_m, q) => <Changes after={q.get('after')} /> },
+];
+
+type Theme = 'light' | 'dark' | 'auto';
+
+function ThemeToggle() {
+  const [theme, setTheme] = useState<Theme>((localStorage.getItem('lathe-theme') as Theme | null) ?? 'auto');
+  const next: Record<Theme, Theme> = { auto: 'dark', dark: 'light', light: 'auto' };
+  return (
+    <button
+      type="button"
+      class="theme"
+      aria-label={`theme: ${theme}`}
+      onClick={() => {
+        const t = next[theme];
+        setTheme(t);
+        localStorage.setItem('lathe-theme', t);
+        applyTheme(t);
+      }}
+    >
+      {theme === 'auto' ? '◐' : theme === 'dark' ? '☾' : '☀'}
+    </button>
+  );
+}
+
+function applyTheme(theme: Theme): void {
+  if (theme === 'auto') delete document.documentElement.dataset.theme;
+  else document.documentElement.dataset.theme = theme;
+}
+
+function App() {
+  return (
+    <>
+      <header class="top">
+        <nav aria-label="main">
+          <Link to="/" class="brand">
+            Lathe
+          </Link>
+          <Link to="/builders">Builders</Link>
+          <Link to="/workers">Workers</Link>
+          <Link to="/changes">Changes</Link>
+        </nav>
+        <ThemeToggle />
+      </header>
+      <Router
+        routes={routes}
+        fallback={
+          <main>
+            <p class="error">No such page.</p>
+          </main>
+        }
+      />
+    </>
+  );
+}
+
+// Buildbot's UI routes by hash (`#/builders/3/builds/12`); links the master made in that
+// form (step URLs from `buildbotURL`) land on the same page here.
+if (location.hash.startsWith('#/')) history.replaceState(null, '', href(location.hash.slice(1)));
+applyTheme((localStorage.getItem('lathe-theme') as Theme | null) ?? 'auto');
+interceptLinks();
+render(<App />, document.getElementById('app')!);

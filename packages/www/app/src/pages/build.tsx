@@ -1,0 +1,112 @@
+// One build: its steps with results, summaries and durations, each step's logs, all kept
+// live by the build's own topic (which carries its steps' events too).
+import { list, one, type Resource } from '../api';
+import { Loading, Result } from '../components/common';
+import { duration, when } from '../format';
+import { useAsync, useLiveRead, useNow } from '../hooks';
+import { Link } from '../router';
+
+async function load(builderid: number, number: number) {
+  const [builder, build] = await Promise.all([
+    one(`/builders/${builderid}`),
+    one(`/builders/${builderid}/builds/${number}`),
+  ]);
+  if (!build) return { builder, build: null, steps: [] as StepWithLogs[] };
+  const steps = (await list(`/builds/${build.buildid}/steps`, { order: 'number' })).items;
+  const logs = await Promise.all(steps.map((s) => list(`/steps/${s.stepid}/logs`)));
+  return { builder, build, steps: steps.map((s, i) => ({ step: s, logs: logs[i]!.items })) };
+}
+
+// Links a step added are shown only when they are web links: never `javascript:` or `data:`.
+const SAFE_URL = /^https?:\/\//i;
+
+interface StepWithLogs {
+  readonly step: Resource;
+  readonly logs: Resource[];
+}
+
+export function Build({ builderid, number }: { builderid: number; number: number }) {
+  const now = useNow();
+  // The build's id is needed for its topic; the first read finds it.
+  const id = useAsync(() => one(`/builders/${builderid}/builds/${number}`), [builderid, number]);
+  const buildid = id.value?.buildid as number | undefined;
+  const state = useLiveRead(
+    () => load(builderid, number),
+    [builderid, number, buildid],
+    buildid ? [`builds.${buildid}`] : [`builders.${builderid}.builds.${number}`],
+  );
+  return (
+    <main>
+      <Loading state={state}>
+        {({ builder, build, steps }) =>
+          build === null ? (
+            <p class="error">
+              {String(builder?.name ?? `Builder ${builderid}`)} has no build #{number}.
+            </p>
+          ) : (
+            <>
+              <h1>
+                <Link to={`/builders/${builderid}`}>{String(builder?.name ?? builderid)}</Link> #{number}{' '}
+                <Result results={build.results} complete={build.complete} />
+              </h1>
+              <p data-testid="build-state">{String(build.state_string)}</p>
+              <p class="muted">
+                started {when(build.started_at as number)}
+                {build.complete
+                  ? `, took ${duration((build.complete_at as number) - (build.started_at as number))}`
+                  : `, running for ${duration(now / 1000 - (build.started_at as number))}`}
+              </p>
+              <Steps builderid={builderid} number={number} steps={steps} now={now} />
+            </>
+          )
+        }
+      </Loading>
+    </main>
+  );
+}
+
+function Steps({ steps, now }: { builderid: number; number: number; steps: StepWithLogs[]; now: number }) {
+  if (steps.length === 0) return <p class="muted">No steps yet.</p>;
+  return (
+    <ol class="steps" data-testid="steps">
+      {steps.map(({ step, logs }) => {
+        const started = step.started_at as number | null;
+        const took =
+          started === null ? '' : duration(((step.complete_at as number | null) ?? now / 1000) - started);
+        return (
+          <li key={String(step.stepid)} class="step" data-step={String(step.name)}>
+            <div class="step-head">
+              <Result
+                results={step.results}
+                complete={step.complete || started === null ? step.complete : false}
+              />
+              <strong>{String(step.name)}</strong>
+              <span>{String(step.state_string)}</span>
+              <span class="muted">{took}</span>
+            </div>
+            {logs.length > 0 || (step.urls as unknown[]).length > 0 ? (
+              <ul class="links">
+                {logs.map((l) => (
+                  <li key={String(l.logid)}>
+                    <Link to={`/logs/${l.logid}`}>
+                      {String(l.name)} <span class="muted">({String(l.num_lines)} lines)</span>
+                    </Link>
+                  </li>
+                ))}
+                {(step.urls as { name: string; url: string }[])
+                  .filter((u) => SAFE_URL.test(u.url))
+                  .map((u) => (
+                    <li key={u.url}>
+                      <a href={u.url} rel="noopener noreferrer">
+                        {u.name}
+                      </a>
+                    </li>
+                  ))}
+              </ul>
+            ) : null}
+          </li>
+        );
+      })}
+    </ol>
+  );
+}

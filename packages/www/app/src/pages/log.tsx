@@ -1,0 +1,273 @@
+// The log viewer. A log may be 100 MB: only the lines on screen are in the page, fetched
+// in blocks by line range as they scroll into view; opening shows the first lines and has
+// the tail ready; search runs on the server and answers line numbers to jump to. A log
+// still being written follows its tail live from the log's own topic.
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { renderAnsi } from '../ansi';
+import { apiUrl, logLines, one, type Resource, searchLog } from '../api';
+import { Loading } from '../components/common';
+import { useAsync, useLive } from '../hooks';
+import { Link } from '../router';
+
+const LINE_PX = 18;
+const BLOCK = 500;
+// Browsers cap an element's height (Chrome near 33.5M px): beyond this the scrollbar is
+// scaled, and a scroll position maps to a line proportionally.
+const MAX_PX = 15_000_000;
+
+interface Located {
+  readonly log: Resource;
+  readonly step: Resource | null;
+  readonly build: Resource | null;
+}
+
+async function locate(logid: number): Promise<Located | null> {
+  const log = await one(`/logs/${logid}`);
+  if (!log) return null;
+  const step = await one(`/steps/${log.stepid}`);
+  const build = step ? await one(`/builds/${step.buildid}`) : null;
+  return { log, step, build };
+}
+
+export function LogPage({ logid, line }: { logid: number; line: number | undefined }) {
+  const state = useAsync(() => locate(logid), [logid]);
+  return (
+    <main class="log-page">
+      <Loading state={state}>
+        {(found) =>
+          found === null ? (
+            <p class="error">There is no log {logid}.</p>
+          ) : (
+            <>
+              <h1>
+                {found.build ? (
+                  <Link to={`/builders/${found.build.builderid}/builds/${found.build.number}`}>
+                    build #{String(found.build.number)}
+                  </Link>
+                ) : null}{' '}
+                › {String(found.step?.name ?? '')} › {String(found.log.name)}
+              </h1>
+              <LogView log={found.log} initialLine={line} />
+            </>
+          )
+        }
+      </Loading>
+    </main>
+  );
+}
+
+function LogView({ log, initialLine }: { log: Resource; initialLine: number | undefined }) {
+  const logid = log.logid as number;
+  const stdio = log.type === 's';
+  const [total, setTotal] = useState(log.num_lines as number);
+  const [complete, setComplete] = useState(Boolean(log.complete));
+  const [follow, setFollow] = useState(!log.complete && initialLine === undefined);
+  const [scrollTop, setScrollTop] = useState(0);
+  const [height, setHeight] = useState(600);
+  const [, setLoaded] = useState(0);
+  const [highlight, setHighlight] = useState<number | undefined>(initialLine);
+  const blocks = useRef(new Map<number, string[]>());
+  const inflight = useRef(new Set<number>());
+  const scroller = useRef<HTMLDivElement>(null);
+
+  const totalPx = Math.max(total * LINE_PX, 0);
+  const scaled = totalPx > MAX_PX;
+  const virtualPx = scaled ? MAX_PX : totalPx;
+  const visible = Math.ceil(height / LINE_PX) + 1;
+  const first = scaled
+    ? Math.round((scrollTop / Math.max(virtualPx - height, 1)) * Math.max(total - visible + 1, 0))
+    : Math.floor(scrollTop / LINE_PX);
+  const windowTop = scaled ? scrollTop : first * LINE_PX;
+
+  const fetchBlock = (b: number) => {
+    if (blocks.current.has(b) || inflight.current.has(b)) return;
+    inflight.current.add(b);
+    logLines(logid, b * BLOCK, BLOCK)
+      .then((r) => {
+        // A block the log has not filled yet is fetched again as lines arrive.
+        if (r.lines.length > 0) blocks.current.set(b, r.lines);
+        setLoaded((n) => n + 1);
+      })
+      .finally(() => inflight.current.delete(b));
+  };
+
+  const topOf = (line: number) =>
+    scaled ? (line / Math.max(total - visible + 1, 1)) * Math.max(virtualPx - height, 0) : line * LINE_PX;
+  const jump = (line: number) => {
+    setFollow(false);
+    setHighlight(line);
+    const el = scroller.current;
+    if (el) el.scrollTop = Math.max(topOf(line) - height / 3, 0);
+  };
+
+  // What is on screen, plus the tail (so End shows at once), is fetched.
+  useEffect(() => {
+    for (let b = Math.floor(first / BLOCK); b <= Math.floor((first + visible) / BLOCK); b++)
+      if (b * BLOCK < total) fetchBlock(b);
+    if (total > 0) fetchBlock(Math.floor((total - 1) / BLOCK));
+  });
+
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const measure = () => setHeight(el.clientHeight);
+    measure();
+    const ro = new ResizeObserver(measure);
+    ro.observe(el);
+    if (initialLine !== undefined) jump(initialLine);
+    return () => ro.disconnect();
+  }, []);
+
+  useEffect(() => {
+    if (follow && scroller.current) scroller.current.scrollTop = scroller.current.scrollHeight;
+  }, [follow, total]);
+
+  useLive([`logs.${logid}`], (m) => {
+    if (m.type === 'resync') {
+      blocks.current.clear();
+      setLoaded((n) => n + 1);
+      return;
+    }
+    const lines = m.resource.num_lines as number;
+    // The block that held the old last line grew: read it again.
+    blocks.current.delete(Math.floor(Math.max(total - 1, 0) / BLOCK));
+    setTotal(lines);
+    if (m.event === 'finished' || m.resource.complete) setComplete(true);
+  });
+
+  const rows = [];
+  for (let n = first; n < Math.min(first + visible, total); n++) {
+    const text = blocks.current.get(Math.floor(n / BLOCK))?.[n % BLOCK];
+    const stream = stdio && text ? text[0] : '';
+    const body = text === undefined ? '' : stdio ? text.slice(1) : text;
+    rows.push(
+      <div
+        key={n}
+        class={`line stream-${stream || 'o'}${n === highlight ? ' highlight' : ''}`}
+        id={`L${n + 1}`}
+      >
+        <a
+          class="lineno"
+          href={`#L${n + 1}`}
+          onClick={(e) => {
+            e.preventDefault();
+            history.replaceState(null, '', `?line=${n + 1}`);
+            setHighlight(n);
+          }}
+        >
+          {n + 1}
+        </a>
+        <span class="text">{text === undefined ? '…' : renderAnsi(body)}</span>
+      </div>,
+    );
+  }
+
+  return (
+    <div class="log-view">
+      <div class="log-toolbar">
+        <span data-testid="log-lines">
+          {total} lines{complete ? '' : ' (running)'}
+        </span>
+        <button type="button" onClick={() => jump(0)}>
+          Top
+        </button>
+        <button type="button" onClick={() => jump(Math.max(total - 1, 0))}>
+          End
+        </button>
+        {!complete ? (
+          <label>
+            <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.currentTarget.checked)} />{' '}
+            follow
+          </label>
+        ) : null}
+        <a href={apiUrl(`/logs/${logid}/raw`)} download>
+          raw
+        </a>
+        <Search logid={logid} onJump={jump} />
+      </div>
+      <div
+        class="log-scroller"
+        ref={scroller}
+        data-testid="log-scroller"
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          setScrollTop(el.scrollTop);
+          if (follow && el.scrollTop + el.clientHeight < el.scrollHeight - LINE_PX * 2) setFollow(false);
+        }}
+      >
+        <div style={{ height: `${virtualPx}px`, position: 'relative' }}>
+          <div class="log-window" style={{ transform: `translateY(${windowTop}px)` }}>
+            {rows}
+          </div>
+        </div>
+      </div>
+    </div>
+  );
+}
+
+function Search({ logid, onJump }: { logid: number; onJump: (line: number) => void }) {
+  const [q, setQ] = useState('');
+  const [regex, setRegex] = useState(false);
+  const [result, setResult] = useState<{ matches: number[]; truncated: boolean; error?: string } | null>(
+    null,
+  );
+  const [at, setAt] = useState(0);
+  const go = (i: number) => {
+    if (!result || result.matches.length === 0) return;
+    const k = (i + result.matches.length) % result.matches.length;
+    setAt(k);
+    onJump(result.matches[k]!);
+  };
+  const label = useMemo(() => {
+    if (!result) return '';
+    if (result.error) return result.error;
+    if (result.matches.length === 0) return 'no match';
+    return `${at + 1} of ${result.matches.length}${result.truncated ? '+' : ''}`;
+  }, [result, at]);
+  return (
+    <form
+      class="log-search"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        if (q === '') return;
+        try {
+          const r = await searchLog(logid, q, { regex });
+          setResult(r);
+          setAt(0);
+          if (r.matches.length > 0) onJump(r.matches[0]!);
+        } catch (err) {
+          setResult({ matches: [], truncated: false, error: (err as Error).message });
+        }
+      }}
+    >
+      <input
+        type="search"
+        placeholder="search log"
+        aria-label="search log"
+        value={q}
+        onInput={(e) => setQ(e.currentTarget.value)}
+      />
+      <label>
+        <input type="checkbox" checked={regex} onChange={(e) => setRegex(e.currentTarget.checked)} /> regex
+      </label>
+      <button type="submit">Find</button>
+      <button
+        type="button"
+        onClick={() => go(at - 1)}
+        disabled={!result?.matches.length}
+        aria-label="previous match"
+      >
+        ↑
+      </button>
+      <button
+        type="button"
+        onClick={() => go(at + 1)}
+        disabled={!result?.matches.length}
+        aria-label="next match"
+      >
+        ↓
+      </button>
+      <span data-testid="search-result">{label}</span>
+    </form>
+  );
+}

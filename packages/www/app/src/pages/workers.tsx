@@ -1,0 +1,51 @@
+// Workers: connected or not, paused, what they said about themselves, and their builds.
+import { list } from '../api';
+import { Loading } from '../components/common';
+import { useLiveRead } from '../hooks';
+
+export function Workers() {
+  const state = useLiveRead(() => list('/workers', { order: 'name' }), [], ['workers']);
+  return (
+    <main>
+      <h1>Workers</h1>
+      <Loading state={state}>
+        {(page) =>
+          page.items.length === 0 ? (
+            <p class="muted">No workers are configured.</p>
+          ) : (
+            <table class="list" data-testid="workers">
+              <thead>
+                <tr>
+                  <th>name</th>
+                  <th>state</th>
+                  <th>admin</th>
+                  <th>host</th>
+                  <th>version</th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.items.map((w) => {
+                  const info = (w.workerinfo ?? {}) as Record<string, unknown>;
+                  const connected = (w.connected_to as unknown[]).length > 0;
+                  return (
+                    <tr key={String(w.workerid)} data-worker={String(w.name)}>
+                      <td>{String(w.name)}</td>
+                      <td class={connected ? 'ok' : 'muted'}>
+                        {connected ? 'connected' : 'disconnected'}
+                        {w.paused ? ', paused' : ''}
+                        {w.graceful ? ', shutting down' : ''}
+                      </td>
+                      <td>{String(info.admin ?? '')}</td>
+                      <td>{String(info.host ?? '')}</td>
+                      <td>{String(info.version ?? '')}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          )
+        }
+      </Loading>
+    </main>
+  );
+}

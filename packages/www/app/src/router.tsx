@@ -1,0 +1,83 @@
+// Plain URLs for every page, relative to the app's <base href>: shareable links, the back
+// button, and middle-click all work. Links are ordinary <a href>; a click on one is turned
+// into a history push instead of a page load.
+import type { ComponentChildren } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+
+/** The app-relative path of the current page, e.g. `/builders/3`. */
+export function currentPath(): string {
+  const base = new URL(document.baseURI).pathname;
+  const path = location.pathname.startsWith(base) ? location.pathname.slice(base.length) : location.pathname;
+  return `/${path.replace(/^\/+/, '')}`;
+}
+
+/** The href of an app path, resolved against the base (so it works under a prefix). */
+export function href(path: string): string {
+  return new URL(path.replace(/^\//, ''), document.baseURI).pathname;
+}
+
+const listeners = new Set<() => void>();
+
+export function navigate(path: string): void {
+  history.pushState(null, '', href(path));
+  for (const l of listeners) l();
+}
+
+export function useLocation(): { path: string; query: URLSearchParams } {
+  const [, setTick] = useState(0);
+  useEffect(() => {
+    const changed = () => setTick((t) => t + 1);
+    listeners.add(changed);
+    addEventListener('popstate', changed);
+    return () => {
+      listeners.delete(changed);
+      removeEventListener('popstate', changed);
+    };
+  }, []);
+  return { path: currentPath(), query: new URLSearchParams(location.search) };
+}
+
+/** Same-origin left clicks on links stay in the app. */
+export function interceptLinks(): void {
+  document.addEventListener('click', (e) => {
+    if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    const a = (e.target as Element).closest('a');
+    if (!a || a.target || a.hasAttribute('download') || a.origin !== location.origin) return;
+    const base = new URL(document.baseURI).pathname;
+    if (!a.pathname.startsWith(base) || a.pathname.startsWith(`${base}api/`)) return;
+    e.preventDefault();
+    history.pushState(null, '', a.pathname + a.search + a.hash);
+    for (const l of listeners) l();
+    scrollTo(0, 0);
+  });
+}
+
+export interface Route {
+  readonly pattern: RegExp;
+  readonly render: (m: RegExpMatchArray, query: URLSearchParams) => ComponentChildren;
+}
+
+export function Router({ routes, fallback }: { routes: Route[]; fallback: ComponentChildren }) {
+  const { path, query } = useLocation();
+  for (const r of routes) {
+    const m = path.match(r.pattern);
+    if (m) return <>{r.render(m, query)}</>;
+  }
+  return <>{fallback}</>;
+}
+
+export function Link({
+  to,
+  children,
+  class: cls,
+}: {
+  to: string;
+  children: ComponentChildren;
+  class?: string;
+}) {
+  return (
+    <a href={href(to)} class={cls}>
+      {children}
+    </a>
+  );
+}
