@@ -1,4 +1,4 @@
-// The `www` setting: where the master serves its data API (and later its web UI). As in
+// The `www` setting: where the master serves its web UI and data API. As in
 // Buildbot, a master without `www` serves no HTTP; `www: {}` serves on port 8010.
 import { checkBuildbotURL, parsePort } from './validate.js';
 
