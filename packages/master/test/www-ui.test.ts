@@ -24,7 +24,7 @@ const SHOTS = join(import.meta.dirname, '..', '..', '..', '..', 'test-results', 
 // Lines of ~64 bytes: about 100 MB of log.
 const BIG_LINES = 1_600_000;
 
-const config = `import { buildFactory, defineConfig, shellCommand } from '${lathe}';
+const configText = (release: string) => `import { buildFactory, defineConfig, shellCommand } from '${lathe}';
 export default defineConfig({
   workers: [{ name: 'w1', password: 'pw-1' }],
   www: {},
@@ -34,7 +34,8 @@ export default defineConfig({
       tags: ['demo'],
       workerNames: ['w1'],
       factory: buildFactory(
-        shellCommand({ name: 'count', command: 'for i in $(seq 1 40); do echo "tick $i"; sleep 0.1; done; echo "done marker"' }),
+        // Ticks until the test releases it, so the test sees it running for as long as it needs.
+        shellCommand({ name: 'count', command: 'i=0; while [ ! -e "$RELEASE" ]; do i=$((i+1)); echo "tick $i"; sleep 0.1; done; echo "done marker"', env: { RELEASE: ${JSON.stringify(release)} } }),
       ),
     },
     {
@@ -85,11 +86,12 @@ describe('web UI in a real browser', { skip: !ready && `needs ${CHROMIUM} and th
   let browser: Browser;
   const api = new ApiServer({ port: 0 });
   let base: string;
+  const release = join(dir.path, 'release');
 
   before(async () => {
     const masterDir = join(dir.path, 'master');
     mkdirSync(masterDir);
-    writeFileSync(join(masterDir, 'master.config.ts'), config);
+    writeFileSync(join(masterDir, 'master.config.ts'), configText(release));
     rt = withWorkers(
       { basedir: masterDir, name: 'www', onError: () => {}, extensions: [api] },
       { port: 0, host: '127.0.0.1' },
@@ -129,6 +131,9 @@ describe('web UI in a real browser', { skip: !ready && `needs ${CHROMIUM} and th
     const home = await page();
     await home.goto(base);
     await home.getByText('Nothing is building.').waitFor();
+    const waterfall = await page();
+    await waterfall.goto(`${base}waterfall?tag=demo`);
+    await waterfall.locator('.wf-column[data-builder="slow"]').waitFor();
     const { buildrequestid } = await forceBuild(master, { builder: 'slow', reason: 'www test' });
     // The running build appears on the open page without a reload, with its progress.
     const row = home.locator('[data-testid="running-builds"] tr', { hasText: 'slow #1' });
@@ -148,10 +153,17 @@ describe('web UI in a real browser', { skip: !ready && `needs ${CHROMIUM} and th
       .first()
       .waitFor({ timeout: 10_000 });
     assert.match((await home.getByTestId('log-lines').textContent()) ?? '', /running/);
+    writeFileSync(release, '');
     await home.getByText('done marker').waitFor({ timeout: 20_000 });
     await home.screenshot({ path: join(SHOTS, 'log.png') });
 
     await waitForRequest(master, buildrequestid, 30_000);
+    // The open waterfall drew the build as it ran and shows how it ended, without a reload.
+    await waterfall
+      .locator('.wf-column[data-builder="slow"] .wf-build.result-success', { hasText: '#1' })
+      .waitFor();
+    await waterfall.screenshot({ path: join(SHOTS, 'waterfall.png') });
+    await waterfall.close();
     await home.goBack();
     await home.waitForURL(`${base}builders/*/builds/1`);
     await home.locator('h1 .result-success').waitFor({ timeout: 10_000 });
@@ -241,5 +253,14 @@ describe('web UI in a real browser', { skip: !ready && `needs ${CHROMIUM} and th
     assert.match(missing.headers.get('content-type') ?? '', /json/);
     const traversal = await fetch(`${base}assets/..%2Fapp%2Findex.html`);
     assert.equal(traversal.status, 404);
+  });
+
+  it('serves status badges for builders', async () => {
+    const passing = await fetch(`${base}badges/slow.svg`);
+    assert.equal(passing.status, 200);
+    assert.match(passing.headers.get('content-type') ?? '', /image\/svg\+xml/);
+    assert.match(await passing.text(), /aria-label="slow: passing"/);
+    assert.match(await (await fetch(`${base}badges/idle.svg`)).text(), /aria-label="idle: unknown"/);
+    assert.equal((await fetch(`${base}badges/nope.svg`)).status, 404);
   });
 });

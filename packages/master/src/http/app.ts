@@ -12,6 +12,7 @@ import { contentRange, logContents, requireLog } from '../api/log-content.js';
 import { searchLog } from '../api/log-search.js';
 import type { MessageQueue } from '../api/mq/queue.js';
 import { QueryError } from '../api/query.js';
+import { registerBadges } from './badges.js';
 import { httpError } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { registerRealtime } from './realtime.js';
@@ -126,6 +127,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
     return sendJson(req, reply, body, finished);
   });
 
+  registerBadges(app, api);
   if (options.webApp) await registerWebApp(app, options.webApp);
   return app;
 }

@@ -8,6 +8,7 @@ import { BuildRequest } from './pages/buildrequest';
 import { Changes } from './pages/changes';
 import { Home } from './pages/home';
 import { LogPage } from './pages/log';
+import { Waterfall } from './pages/waterfall';
 import { Workers } from './pages/workers';
 import { href, interceptLinks, Link, type Route, Router } from './router';
 import './style.css';
@@ -36,6 +37,7 @@ const routes: Route[] = [
     pattern: /^\/buildrequests\/(\d+)\/?$/,
     render: (m) => <BuildRequest buildrequestid={int(m[1])} key={m[1]} />,
   },
+  { pattern: /^\/waterfall\/?$/, render: (_m, q) => <Waterfall tag={q.get('tag')} /> },
   { pattern: /^\/workers\/?$/, render: () => <Workers /> },
   { pattern: /^\/changes\/?$/, render: (_m, q) => <Changes after={q.get('after')} /> },
 ];
@@ -76,6 +78,7 @@ function App() {
             Lathe
           </Link>
           <Link to="/builders">Builders</Link>
+          <Link to="/waterfall">Waterfall</Link>
           <Link to="/workers">Workers</Link>
           <Link to="/changes">Changes</Link>
         </nav>

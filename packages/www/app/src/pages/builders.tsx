@@ -37,7 +37,12 @@ export function Builders() {
             groups.map(([group, builders]) => (
               <details open key={group} class="group">
                 <summary>
-                  {group} <span class="muted">({builders.length})</span>
+                  {group} <span class="muted">({builders.length})</span>{' '}
+                  {((builders[0]?.tags as string[] | undefined) ?? [])[0] === group ? (
+                    <Link to={`/waterfall?tag=${encodeURIComponent(group)}`} class="small">
+                      waterfall
+                    </Link>
+                  ) : null}
                 </summary>
                 <table class="list">
                   <tbody>

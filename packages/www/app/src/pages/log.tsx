@@ -118,8 +118,14 @@ function LogView({ log, initialLine }: { log: Resource; initialLine: number | un
     return () => ro.disconnect();
   }, []);
 
+  // Where following last put the view: only a scroll above it is the reader's, and stops
+  // following (scroll events of our own arrive late, after more lines may have come).
+  const followedTo = useRef(0);
   useEffect(() => {
-    if (follow && scroller.current) scroller.current.scrollTop = scroller.current.scrollHeight;
+    const el = scroller.current;
+    if (!follow || !el) return;
+    el.scrollTop = el.scrollHeight;
+    followedTo.current = el.scrollTop;
   }, [follow, total]);
 
   useLive([`logs.${logid}`], (m) => {
@@ -192,7 +198,7 @@ function LogView({ log, initialLine }: { log: Resource; initialLine: number | un
         onScroll={(e) => {
           const el = e.currentTarget;
           setScrollTop(el.scrollTop);
-          if (follow && el.scrollTop + el.clientHeight < el.scrollHeight - LINE_PX * 2) setFollow(false);
+          if (follow && el.scrollTop < followedTo.current - LINE_PX) setFollow(false);
         }}
       >
         <div style={{ height: `${virtualPx}px`, position: 'relative' }}>

@@ -1,0 +1,119 @@
+// The waterfall: one column per builder, newest at the top, each build a box as tall as it
+// ran. Time is compressed between builds (an idle night takes a few pixels, not a screen),
+// so the boxes stay readable on any history. Each builder's column reads only that
+// builder's recent builds, and an event re-reads only the column it is about, at most
+// once a second: an open waterfall costs next to nothing while builds stream logs.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { list, type Resource } from '../api';
+import { Loading } from '../components/common';
+import { resultName } from '../format';
+import { useAsync, useLive, useNow } from '../hooks';
+import { href, Link } from '../router';
+
+const PER_BUILDER = 25;
+const MAX_BUILDERS = 60;
+const MIN_GAP_PX = 6;
+const MAX_GAP_PX = 160;
+const PX_PER_SECOND = 0.5;
+
+/** Maps times (epoch seconds, newest first) to y positions with long gaps squeezed. */
+export function timeScale(times: number[]): (t: number) => number {
+  const sorted = [...new Set(times)].sort((a, b) => b - a);
+  const ys = new Map<number, number>();
+  let y = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    if (i > 0) y += Math.min(Math.max((sorted[i - 1]! - sorted[i]!) * PX_PER_SECOND, MIN_GAP_PX), MAX_GAP_PX);
+    ys.set(sorted[i]!, y);
+  }
+  return (t) => ys.get(t) ?? 0;
+}
+
+export function Waterfall({ tag }: { tag: string | null }) {
+  const builders = useAsync(async () => {
+    const all = (await list('/builders', { order: 'name' })).items;
+    const shown = tag ? all.filter((b) => ((b.tags as string[]) ?? []).includes(tag)) : all;
+    return { shown: shown.slice(0, MAX_BUILDERS), hidden: Math.max(shown.length - MAX_BUILDERS, 0) };
+  }, [tag]);
+  return (
+    <main class="wide">
+      <h1>Waterfall{tag ? ` #${tag}` : ''}</h1>
+      <Loading state={builders}>
+        {({ shown, hidden }) => (
+          <>
+            {hidden > 0 ? (
+              <p class="muted">{hidden} more builders are not shown; pick a tag on the builders page.</p>
+            ) : null}
+            <Columns builders={shown} />
+          </>
+        )}
+      </Loading>
+    </main>
+  );
+}
+
+function Columns({ builders }: { builders: Resource[] }) {
+  const now = useNow(5000) / 1000;
+  const [builds, setBuilds] = useState(new Map<number, Resource[]>());
+  const pending = useRef(new Map<number, ReturnType<typeof setTimeout>>());
+  const read = (builderid: number) =>
+    list(`/builders/${builderid}/builds`, { limit: PER_BUILDER }).then((page) =>
+      setBuilds((m) => new Map(m).set(builderid, page.items)),
+    );
+  useEffect(() => {
+    for (const b of builders) void read(b.builderid as number);
+    const timers = pending.current;
+    return () => {
+      for (const t of timers.values()) clearTimeout(t);
+    };
+  }, [builders]);
+  useLive(['builds.*.new', 'builds.*.finished'], (m) => {
+    const ids =
+      m.type === 'resync' ? builders.map((b) => b.builderid as number) : [m.resource.builderid as number];
+    for (const id of ids) {
+      if (pending.current.has(id) || !builders.some((b) => b.builderid === id)) continue;
+      pending.current.set(
+        id,
+        setTimeout(() => {
+          pending.current.delete(id);
+          void read(id);
+        }, 1000),
+      );
+    }
+  });
+
+  const all = [...builds.values()].flat();
+  const times = [
+    now,
+    ...all.flatMap((b) => [b.started_at as number, (b.complete_at as number | null) ?? now]),
+  ];
+  const y = timeScale(times);
+  const height = Math.max(...times.map(y), 100) + 20;
+  return (
+    <div class="waterfall" data-testid="waterfall">
+      {builders.map((builder) => (
+        <div class="wf-column" key={String(builder.builderid)} data-builder={String(builder.name)}>
+          <div class="wf-head">
+            <Link to={`/builders/${builder.builderid}`}>{String(builder.name)}</Link>
+          </div>
+          <div class="wf-body" style={{ height: `${height}px` }}>
+            {(builds.get(builder.builderid as number) ?? []).map((b) => {
+              const top = y((b.complete_at as number | null) ?? now);
+              const bottom = y(b.started_at as number);
+              return (
+                <a
+                  key={String(b.buildid)}
+                  href={href(`/builders/${builder.builderid}/builds/${b.number}`)}
+                  class={`wf-build result-${resultName(b.results, Boolean(b.complete))}`}
+                  style={{ top: `${top}px`, height: `${Math.max(bottom - top, 16)}px` }}
+                  title={String(b.state_string)}
+                >
+                  #{String(b.number)}
+                </a>
+              );
+            })}
+          </div>
+        </div>
+      ))}
+    </div>
+  );
+}
