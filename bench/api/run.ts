@@ -4,14 +4,13 @@
 //
 //   ./dev node bench/api/run.ts [--builders N] [--builds N] [--repeat N]
 //
-// The history is written with plain SQL in one transaction (the data layer's per-build
-// inserts would take far longer and are not what is measured); reads go through DataApi.
+// The history is written by ../history-seed.ts; reads go through DataApi.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { parseArgs } from 'node:util';
 import { DataApi, DataLayer, EventBus, openAndMigrate } from '@lathe/master';
+import { seedHistory } from '../history-seed.ts';
 
 const { values } = parseArgs({
   options: {
@@ -22,35 +21,11 @@ const { values } = parseArgs({
 });
 const repeat = Number(values.repeat);
 
-async function seed(file: string, builders: number, builds: number): Promise<void> {
-  const db = await openAndMigrate({ url: `sqlite:${file}` });
-  await db.close();
-  const raw = new DatabaseSync(file);
-  raw.exec('BEGIN');
-  raw.exec(`INSERT INTO masters (name, active, last_active) VALUES ('bench', 1, 0)`);
-  raw.exec(
-    `INSERT INTO sourcestamps (ss_hash, repository, codebase, project, created_at) VALUES ('h', 'r', '', '', 0)`,
-  );
-  raw.exec(`INSERT INTO buildsets (submitted_at, complete) VALUES (0, 1)`);
-  raw.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${builders})
-            INSERT INTO builders (name, tags) SELECT 'builder-' || i, '[]' FROM n`);
-  raw.exec(
-    `INSERT INTO buildrequests (buildsetid, builderid, priority, submitted_at, complete) VALUES (1, 1, 0, 0, 1)`,
-  );
-  // Builds in time order across builders, as a busy master makes them.
-  raw.exec(`WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${builds - 1})
-            INSERT INTO builds (number, builderid, buildrequestid, masterid, started_at, complete_at, state_string, results)
-            SELECT i / ${builders} + 1, i % ${builders} + 1, 1, 1, i, i + 1, 'done', i % 3 FROM n`);
-  raw.exec('COMMIT');
-  raw.exec('ANALYZE');
-  raw.close();
-}
-
 async function measure(label: string, builders: number, builds: number): Promise<Record<string, number>> {
   const dir = mkdtempSync(join(tmpdir(), 'lathe-bench-api-'));
   const file = join(dir, 'bench.sqlite');
   const seeded = Date.now();
-  await seed(file, builders, builds);
+  await seedHistory(file, builders, builds);
   console.error(`${label}: seeded ${builders} builders, ${builds} builds in ${Date.now() - seeded} ms`);
   const db = await openAndMigrate({ url: `sqlite:${file}` });
   const api = new DataApi(new DataLayer(db, new EventBus()));

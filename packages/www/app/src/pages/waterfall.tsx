@@ -60,7 +60,11 @@ function Columns({ builders }: { builders: Resource[] }) {
       setBuilds((m) => new Map(m).set(builderid, page.items)),
     );
   useEffect(() => {
-    for (const b of builders) void read(b.builderid as number);
+    // The first reads land together: one render, not one per column.
+    const ids = builders.map((b) => b.builderid as number);
+    void Promise.all(ids.map((id) => list(`/builders/${id}/builds`, { limit: PER_BUILDER }))).then((pages) =>
+      setBuilds(new Map(ids.map((id, i) => [id, pages[i]!.items]))),
+    );
     const timers = pending.current;
     return () => {
       for (const t of timers.values()) clearTimeout(t);

@@ -1,0 +1,160 @@
+// The web UI on a large history, in a real browser (Debian's chromium via playwright-core):
+// how soon each page shows its content, how long an in-app navigation takes, and the
+// 100 MB log page (first lines, last lines, JS heap). The server is the master's own HTTP
+// app (data API + web UI) over SQLite seeded with BUILDERS builders and BUILDS builds
+// (default 1,000 and 1,000,000) by ../history-seed.ts, and a step log of LOG_MB MB written
+// through the data layer.
+//
+//   ./dev node bench/www/run.ts [--builders N] [--builds N] [--log-mb N] [--repeat N]
+//
+// "content" is the time from navigation start until the page's data is on screen (a
+// selector that only exists once the reads answered); LCP is the browser's largest
+// contentful paint. Medians over --repeat cold page loads (a new page each time; the
+// browser cache is warm for the app's own assets, as for anyone who opened it before).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DataApi, DataLayer, EventBus, InProcessQueue, openAndMigrate } from '@lathe/master';
+import { buildApiApp } from '@lathe/master/http';
+import { chromium, type Page } from 'playwright-core';
+import { seedHistory } from '../history-seed.ts';
+
+const { values } = parseArgs({
+  options: {
+    builders: { type: 'string', default: '1000' },
+    builds: { type: 'string', default: '1000000' },
+    'log-mb': { type: 'string', default: '100' },
+    repeat: { type: 'string', default: '5' },
+  },
+});
+const builders = Number(values.builders);
+const builds = Number(values.builds);
+const repeat = Number(values.repeat);
+const CHROMIUM = process.env.LATHE_CHROMIUM ?? '/usr/bin/chromium';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const dir = mkdtempSync(join(tmpdir(), 'lathe-bench-www-'));
+const file = join(dir, 'bench.sqlite');
+let t = Date.now();
+await seedHistory(file, builders, builds);
+console.error(`seeded ${builders} builders, ${builds} builds in ${Date.now() - t} ms`);
+
+const db = await openAndMigrate({ url: `sqlite:${file}` });
+const data = new DataLayer(db, new EventBus());
+
+// One step with a LOG_MB log on the newest build of builder 1, written as a worker's
+// output would be (stdio lines with their stream letter), in 1 MB appends.
+t = Date.now();
+const lastOfBuilder1 = (await data.builds.latestForBuilder(1, 1))[0]!;
+const { stepid } = await data.steps.add(lastOfBuilder1.id, 'spew');
+const logid = await data.logs.add(stepid, 'stdio', 's');
+const line = (n: number) => `oline ${n} of a very large log, padded to about sixty-four bytes....\n`;
+const logLines = Math.floor((Number(values['log-mb']) * 1024 * 1024) / line(1_000_000).length);
+for (let n = 1; n <= logLines; ) {
+  let chunk = '';
+  while (chunk.length < 1024 * 1024 && n <= logLines) chunk += line(n++);
+  await data.logs.append(logid, chunk);
+}
+await data.logs.finish(logid);
+console.error(`wrote a ${values['log-mb']} MB log (${logLines} lines) in ${Date.now() - t} ms`);
+
+const app = await buildApiApp({
+  api: new DataApi(data),
+  queue: new InProcessQueue(),
+  webApp: { baseURL: 'http://127.0.0.1/' },
+});
+await app.listen({ port: 0, host: '127.0.0.1' });
+const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/`;
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+
+// Largest contentful paint, as the page saw it.
+await context.addInitScript(() => {
+  (window as unknown as { __lcp: number }).__lcp = 0;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) (window as unknown as { __lcp: number }).__lcp = e.startTime;
+  }).observe({ type: 'largest-contentful-paint', buffered: true });
+});
+
+async function load(path: string, ready: string): Promise<{ content: number; lcp: number; page: Page }> {
+  const page = await context.newPage();
+  await page.goto(`${base}${path}`);
+  await page.locator(ready).first().waitFor({ timeout: 60_000 });
+  const content = await page.evaluate(() => performance.now());
+  await page.waitForTimeout(100);
+  const lcp = await page.evaluate(() => (window as unknown as { __lcp: number }).__lcp);
+  return { content, lcp, page };
+}
+
+const mid = Math.ceil(builders / 2);
+const pages: [string, string, string][] = [
+  ['home', '', 'h2#failures-h ~ table tr'],
+  ['builders (every builder, its last build)', 'builders', `tr[data-builder="builder-${builders}"] .result`],
+  [
+    `builder page (builder-${mid}, 25 newest of its builds)`,
+    `builders/${mid}`,
+    '[data-testid="builder-history"] tbody tr',
+  ],
+  ['build page', `builders/1/builds/${lastOfBuilder1.number}`, 'li[data-step="spew"]'],
+  ['waterfall (60 builders × 25 builds)', 'waterfall', '.wf-build'],
+];
+
+const rows: string[] = [];
+for (const [name, path, ready] of pages) {
+  const content: number[] = [];
+  const lcp: number[] = [];
+  for (let i = 0; i < repeat; i++) {
+    const r = await load(path, ready);
+    content.push(r.content);
+    lcp.push(r.lcp);
+    await r.page.close();
+  }
+  rows.push(`| ${name} | ${median(content).toFixed(0)} ms | ${median(lcp).toFixed(0)} ms |`);
+  console.error(rows.at(-1));
+}
+
+// Interaction: from the builders page to a builder's history, in the app (no page load).
+const clicks: number[] = [];
+for (let i = 0; i < repeat; i++) {
+  const { page } = await load('builders', `tr[data-builder="builder-${mid}"] a`);
+  const t0 = await page.evaluate(() => performance.now());
+  await page.locator(`tr[data-builder="builder-${mid}"] td:first-child a`).click();
+  await page.locator('[data-testid="builder-history"] tbody tr').first().waitFor();
+  clicks.push((await page.evaluate(() => performance.now())) - t0);
+  await page.close();
+}
+
+// The 100 MB log: first lines on open, then the end, and the page's JS heap.
+const logFirst: number[] = [];
+const logLast: number[] = [];
+const heaps: number[] = [];
+for (let i = 0; i < repeat; i++) {
+  const { page, content } = await load(`logs/${logid}`, '.line .text >> text=/^line 1 of a very/');
+  logFirst.push(content);
+  const t0 = await page.evaluate(() => performance.now());
+  await page.getByRole('button', { name: 'End' }).click();
+  await page.getByText(`line ${logLines} of a very large log`).waitFor();
+  logLast.push((await page.evaluate(() => performance.now())) - t0);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const { metrics } = await cdp.send('Performance.getMetrics');
+  heaps.push((metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? 0) / 1024 / 1024);
+  await page.close();
+}
+
+console.log(
+  `| page (${builders} builders, ${builds} builds, SQLite) | content on screen (median) | LCP (median) |`,
+);
+console.log('| --- | ---: | ---: |');
+for (const r of rows) console.log(r);
+console.log(`| builders → builder page, in-app click | ${median(clicks).toFixed(0)} ms | |`);
+console.log(`| ${values['log-mb']} MB log: first lines on open | ${median(logFirst).toFixed(0)} ms | |`);
+console.log(`| ${values['log-mb']} MB log: End → last line shown | ${median(logLast).toFixed(0)} ms | |`);
+console.log(`| ${values['log-mb']} MB log page: JS heap used | ${median(heaps).toFixed(1)} MB | |`);
+
+await browser.close();
+await app.close();
+await db.close();
+rmSync(dir, { recursive: true, force: true });
