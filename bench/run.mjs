@@ -19,6 +19,7 @@ const BENCHMARKS = {
   pb: [['bench/pb/run.ts', '--duration', '2', '--repeat', '3']],
   master: [['bench/master/run.ts']],
   worker: [['bench/worker/run.ts', '--worker', 'both']],
+  www: [['bench/www/run.ts']],
 };
 
 const asked = process.argv.slice(2);
