@@ -46,6 +46,16 @@ export default defineConfig({
         shellCommand({ name: 'spew', command: "seq -f 'line %.0f of a very large log, padded to about sixty-four bytes' 1 ${BIG_LINES}" }),
       ),
     },
+    {
+      name: 'sections',
+      workerNames: ['w1'],
+      factory: buildFactory(
+        shellCommand({
+          name: 'grouped',
+          command: 'echo before; echo "::group::Compile"; seq -f "compile %.0f" 1 50; echo "::endgroup::"; echo "::group::Test"; seq -f "test %.0f" 1 30; echo "::endgroup::"; echo after',
+        }),
+      ),
+    },
     { name: 'idle', workerNames: ['w1'], factory: buildFactory(shellCommand({ command: 'true' })) },
   ],
 });
@@ -219,6 +229,33 @@ describe('web UI in a real browser', { skip: !ready && `needs ${CHROMIUM} and th
     await p.close();
     // Not a benchmark (bench/ measures that); a gross regression shows here.
     assert.ok(firstLinesMs < 15_000, `first lines took ${firstLinesMs} ms`);
+  });
+
+  it('folds ::group:: sections of a log, and opens one when a search lands in it', async () => {
+    const { buildrequestid } = await forceBuild(master, { builder: 'sections' });
+    await waitForRequest(master, buildrequestid, 60_000);
+    const [build] = await master.data.builds.forRequest(buildrequestid);
+    const [step] = await master.data.steps.forBuild(build!.id);
+    const stdio = (await master.data.logs.forStep(step!.id)).find((l) => l.name === 'stdio')!;
+    const p = await page();
+    await p.goto(`${base}logs/${stdio.id}`);
+    // The worker's header fills the first screen; the sections follow it.
+    await p.getByRole('button', { name: 'End' }).click();
+    const compile = p.getByRole('button', { name: /Compile/ });
+    await compile.waitFor();
+    await p.getByText('after', { exact: true }).waitFor();
+    // Folded: the header shows, the body does not (the command's echo in the header is no section).
+    assert.equal(await p.getByText('compile 1', { exact: true }).count(), 0);
+    assert.equal(await compile.getAttribute('aria-expanded'), 'false');
+    await compile.click();
+    await p.getByText('compile 1', { exact: true }).waitFor();
+    await p.getByLabel('search log').fill('test 17');
+    await p.getByRole('button', { name: 'Find' }).click();
+    await p.locator('.line.highlight', { hasText: 'test 17' }).waitFor();
+    // The Test section was opened for it: its neighbours show too.
+    await p.getByText('test 16', { exact: true }).waitFor();
+    await p.screenshot({ path: join(SHOTS, 'log-sections.png') });
+    await p.close();
   });
 
   it('works behind a reverse proxy under a path prefix', async () => {

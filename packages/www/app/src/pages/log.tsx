@@ -2,11 +2,12 @@
 // in blocks by line range as they scroll into view; opening shows the first lines and has
 // the tail ready; search runs on the server and answers line numbers to jump to. A log
 // still being written follows its tail live from the log's own topic.
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { renderAnsi } from '../ansi';
 import { apiUrl, logLines, one, type Resource, searchLog } from '../api';
 import { Loading } from '../components/common';
 import { useAsync, useLive } from '../hooks';
+import { findSections, GROUP, RowMap, type Section } from '../log-sections';
 import { Link } from '../router';
 
 const LINE_PX = 18;
@@ -70,12 +71,30 @@ function LogView({ log, initialLine }: { log: Resource; initialLine: number | un
   const inflight = useRef(new Set<number>());
   const scroller = useRef<HTMLDivElement>(null);
 
-  const totalPx = Math.max(total * LINE_PX, 0);
+  // Sections start collapsed; a jump into one (search, a line link) opens it.
+  const [sections, setSections] = useState<Section[]>([]);
+  const [opened, setOpened] = useState(new Set<number>());
+  useEffect(() => {
+    findSections(logid, total).then(setSections, () => setSections([]));
+    // Read again when the log ends, when its last sections are closed.
+  }, [logid, complete]);
+  const map = useMemo(
+    () =>
+      new RowMap(
+        total,
+        sections.filter((s) => !opened.has(s.start)),
+      ),
+    [total, sections, opened],
+  );
+  const sectionAt = useMemo(() => new Map(sections.map((s) => [s.start, s])), [sections]);
+  const rowCount = map.rows;
+
+  const totalPx = Math.max(rowCount * LINE_PX, 0);
   const scaled = totalPx > MAX_PX;
   const virtualPx = scaled ? MAX_PX : totalPx;
   const visible = Math.ceil(height / LINE_PX) + 1;
   const first = scaled
-    ? Math.round((scrollTop / Math.max(virtualPx - height, 1)) * Math.max(total - visible + 1, 0))
+    ? Math.round((scrollTop / Math.max(virtualPx - height, 1)) * Math.max(rowCount - visible + 1, 0))
     : Math.floor(scrollTop / LINE_PX);
   const windowTop = scaled ? scrollTop : first * LINE_PX;
 
@@ -91,19 +110,32 @@ function LogView({ log, initialLine }: { log: Resource; initialLine: number | un
       .finally(() => inflight.current.delete(b));
   };
 
-  const topOf = (line: number) =>
-    scaled ? (line / Math.max(total - visible + 1, 1)) * Math.max(virtualPx - height, 0) : line * LINE_PX;
+  const pendingJump = useRef<number | null>(null);
+  const [jumps, setJumps] = useState(0);
+  useLayoutEffect(() => {
+    const line = pendingJump.current;
+    const el = scroller.current;
+    if (line === null || !el) return;
+    pendingJump.current = null;
+    el.scrollTop = Math.max(topOf(map.row(line), map.rows) - height / 3, 0);
+  }, [jumps, map]);
+  const topOf = (row: number, rows: number) =>
+    scaled ? (row / Math.max(rows - visible + 1, 1)) * Math.max(virtualPx - height, 0) : row * LINE_PX;
   const jump = (line: number) => {
     setFollow(false);
     setHighlight(line);
-    const el = scroller.current;
-    if (el) el.scrollTop = Math.max(topOf(line) - height / 3, 0);
+    // Open the section hiding the line; the scroll waits for the render that makes the
+    // spacer tall enough for its row (the layout effect below).
+    const hiding = sections.find((s) => line > s.start && line <= s.end && !opened.has(s.start));
+    if (hiding) setOpened(new Set(opened).add(hiding.start));
+    pendingJump.current = line;
+    setJumps((n) => n + 1);
   };
 
   // What is on screen, plus the tail (so End shows at once), is fetched.
   useEffect(() => {
-    for (let b = Math.floor(first / BLOCK); b <= Math.floor((first + visible) / BLOCK); b++)
-      if (b * BLOCK < total) fetchBlock(b);
+    for (let r = first; r < Math.min(first + visible, rowCount); r++)
+      fetchBlock(Math.floor(map.line(r) / BLOCK));
     if (total > 0) fetchBlock(Math.floor((total - 1) / BLOCK));
   });
 
@@ -142,10 +174,12 @@ function LogView({ log, initialLine }: { log: Resource; initialLine: number | un
   });
 
   const rows = [];
-  for (let n = first; n < Math.min(first + visible, total); n++) {
+  for (let r = first; r < Math.min(first + visible, rowCount); r++) {
+    const n = map.line(r);
     const text = blocks.current.get(Math.floor(n / BLOCK))?.[n % BLOCK];
     const stream = stdio && text ? text[0] : '';
     const body = text === undefined ? '' : stdio ? text.slice(1) : text;
+    const section = sectionAt.get(n);
     rows.push(
       <div
         key={n}
@@ -163,7 +197,23 @@ function LogView({ log, initialLine }: { log: Resource; initialLine: number | un
         >
           {n + 1}
         </a>
-        <span class="text">{text === undefined ? '…' : renderAnsi(body)}</span>
+        {section ? (
+          <button
+            type="button"
+            class="section-toggle"
+            aria-expanded={opened.has(n)}
+            onClick={() => {
+              const next = new Set(opened);
+              if (!next.delete(n)) next.add(n);
+              setOpened(next);
+            }}
+          >
+            {opened.has(n) ? '▾' : '▸'} {body.slice(body.indexOf(GROUP) + GROUP.length) || 'section'}{' '}
+            <span class="muted">({section.end - section.start} lines)</span>
+          </button>
+        ) : (
+          <span class="text">{text === undefined ? '…' : renderAnsi(body)}</span>
+        )}
       </div>,
     );
   }
