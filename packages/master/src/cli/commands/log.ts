@@ -70,7 +70,16 @@ async function awaitLog(api: ApiClient, build: ApiResource, step: string, log: s
 async function follow(api: ApiClient, first: ApiResource, io: Io): Promise<void> {
   const abort = new AbortController();
   let wake: () => void = () => {};
-  const sub = await api.subscribe([`logs.${first.logid}`], () => wake(), abort.signal);
+  const subscribe = async () => {
+    const sub = await api.subscribe([`logs.${first.logid}`], () => wake(), abort.signal);
+    // A stream the server closed (it disconnects a client that falls far behind) is
+    // replaced; what was appended meanwhile is read from the log itself.
+    return sub.ended.then(
+      () => 'ended' as const,
+      () => 'ended' as const,
+    );
+  };
+  let ended = await subscribe();
   try {
     // Subscribed before reading: whatever is appended from now on wakes us.
     let at = 0;
@@ -81,11 +90,10 @@ async function follow(api: ApiClient, first: ApiResource, io: Io): Promise<void>
       const log = await api.one(`/logs/${first.logid}`, `log ${first.logid}`);
       at = await print(api, log, at, log.num_lines as number, io);
       if (log.complete) return;
-      await Promise.race([woken, sleep(RECHECK_MS), sub.ended]);
+      if ((await Promise.race([woken, sleep(RECHECK_MS), ended])) === 'ended') ended = await subscribe();
     }
   } finally {
     abort.abort();
-    await sub.ended.catch(() => {});
   }
 }
 
