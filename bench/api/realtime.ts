@@ -54,7 +54,7 @@ type FromChild =
   | { kind: 'ready'; port: number; builds: { buildid: number; logid: number }[] }
   | { kind: 'write'; stepid: number; at: number }
   | { kind: 'latencyDone' }
-  | { kind: 'cpu'; userMs: number; systemMs: number; wallMs: number }
+  | { kind: 'cpu'; userMs: number; systemMs: number; wallMs: number; appends: number; steps: number }
   | { kind: 'mem'; heapMiB: number; rssMiB: number };
 
 // ---------------------------------------------------------------- the master side (child)
@@ -88,6 +88,8 @@ async function serve(): Promise<void> {
   }
 
   let load: NodeJS.Timeout[] = [];
+  // What the load really wrote: a loaded machine writes less than asked.
+  let written = { appends: 0, steps: 0 };
   const startLoad = () => {
     running.forEach((b, i) => {
       // Spread the builds over the period so that writes do not come in bursts.
@@ -95,7 +97,9 @@ async function serve(): Promise<void> {
       setTimeout(() => {
         load.push(
           setInterval(() => {
-            void data.logs.append(b.logid, `oline ${Date.now()} of build ${b.buildid}\n`);
+            void data.logs.append(b.logid, `oline ${Date.now()} of build ${b.buildid}\n`).then(() => {
+              written.appends++;
+            });
           }, 200),
         );
       }, offset).unref();
@@ -107,6 +111,7 @@ async function serve(): Promise<void> {
               const next = await data.steps.add(b.buildid, `step-${b.steps++}`);
               b.stepid = next.stepid;
               await data.steps.start(next.stepid);
+              written.steps++;
             }, 5000),
           );
         },
@@ -145,7 +150,9 @@ async function serve(): Promise<void> {
           userMs: usage.user / 1000,
           systemMs: usage.system / 1000,
           wallMs: now - cpuMark.at,
+          ...written,
         });
+        written = { appends: 0, steps: 0 };
         cpuMark = { usage: process.cpuUsage(), at: now };
         break;
       }
@@ -303,8 +310,10 @@ async function main(): Promise<void> {
   ask({ cmd: 'cpu' });
   const cpu = await next('cpu');
   const rate = received / ((clock() - windowStart) / 1000);
+  const perSecond = (n: number) => (n / (cpu.wallMs / 1000)).toFixed(0);
   console.log(
-    `${subscribers.length} subscribers, ${ready.builds.length} running builds (a log line every 200 ms, a step every 5 s each): ` +
+    `${subscribers.length} subscribers, ${ready.builds.length} running builds (asked: a log line every 200 ms, a step every 5 s each; ` +
+      `written: ${perSecond(cpu.appends)} log appends/s, ${perSecond(cpu.steps)} step changes/s): ` +
       `master CPU ${((cpu.userMs + cpu.systemMs) / cpu.wallMs).toFixed(3)} cores over ${(cpu.wallMs / 1000).toFixed(1)} s ` +
       `(user ${(cpu.userMs / 1000).toFixed(1)} s, system ${(cpu.systemMs / 1000).toFixed(1)} s); clients received ${rate.toFixed(0)} events/s`,
   );

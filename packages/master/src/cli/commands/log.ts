@@ -74,12 +74,11 @@ async function follow(api: ApiClient, first: ApiResource, io: Io): Promise<void>
     const sub = await api.subscribe([`logs.${first.logid}`], () => wake(), abort.signal);
     // A stream the server closed (it disconnects a client that falls far behind) is
     // replaced; what was appended meanwhile is read from the log itself.
-    return sub.ended.then(
-      () => 'ended' as const,
-      () => 'ended' as const,
-    );
+    const end = () => 'ended' as const;
+    // Wrapped: an awaited promise of a promise would wait for the stream's end.
+    return { ended: sub.ended.then(end, end) };
   };
-  let ended = await subscribe();
+  let { ended } = await subscribe();
   try {
     // Subscribed before reading: whatever is appended from now on wakes us.
     let at = 0;
@@ -90,7 +89,8 @@ async function follow(api: ApiClient, first: ApiResource, io: Io): Promise<void>
       const log = await api.one(`/logs/${first.logid}`, `log ${first.logid}`);
       at = await print(api, log, at, log.num_lines as number, io);
       if (log.complete) return;
-      if ((await Promise.race([woken, sleep(RECHECK_MS), ended])) === 'ended') ended = await subscribe();
+      if ((await Promise.race([woken, sleep(RECHECK_MS), ended])) === 'ended')
+        ({ ended } = await subscribe());
     }
   } finally {
     abort.abort();
