@@ -2,8 +2,9 @@
 // write. The master side (data layer on SQLite, the bus-to-queue bridge, the Fastify app)
 // runs in a child process, so its CPU and memory are measured apart from the clients':
 //
-//   1. latency: one subscriber to a build's steps; the child starts and finishes steps one
-//      at a time; time from just before the write to the event's arrival (p50, p99);
+//   1. latency: one WebSocket subscriber to a build's steps (in the child, so that one
+//      clock times both ends); steps are started one at a time; time from just before the
+//      write to the event's arrival (p50, p99);
 //   2. load: SUBSCRIBERS WebSocket clients, each following one of BUILDS running builds
 //      (`builds.<id>` and its log `logs.<id>`), while each build appends a line to its log
 //      every 200 ms and starts a new step every 5 s; the child's CPU over the window, and
@@ -52,8 +53,7 @@ type ToChild =
   | { cmd: 'mem' };
 type FromChild =
   | { kind: 'ready'; port: number; builds: { buildid: number; logid: number }[] }
-  | { kind: 'write'; stepid: number; at: number }
-  | { kind: 'latencyDone' }
+  | { kind: 'latency'; ms: number[] }
   | { kind: 'cpu'; userMs: number; systemMs: number; wallMs: number; appends: number; steps: number }
   | { kind: 'mem'; heapMiB: number; rssMiB: number };
 
@@ -124,15 +124,30 @@ async function serve(): Promise<void> {
   process.on('message', async (m: ToChild) => {
     switch (m.cmd) {
       case 'latency': {
+        // The probe runs here, so the write and the arrival are timed on one clock; one
+        // client costs next to nothing beside the subscribers measured apart.
         const b = running[m.buildIndex]!;
+        const probe = new Client(
+          `ws://127.0.0.1:${(app.server.address() as { port: number }).port}/api/v2/ws`,
+        );
+        await probe.opened;
+        await probe.request('subscribe', `builds.${b.buildid}.steps`);
+        const started = new Map<number, number>();
+        const ms: number[] = [];
+        probe.onEvent = (f) => {
+          const at = started.get(f.resource.stepid as number);
+          if (f.resourceType === 'steps' && f.event === 'started' && at !== undefined)
+            ms.push(performance.now() - at);
+        };
         for (let i = 0; i < m.samples; i++) {
-          const step = await data.steps.add(b.buildid, `probe-${i}`);
-          const at = clock();
+          const step = await data.steps.add(b.buildid, `probe-${i}-${Date.now()}`);
+          started.set(step.stepid, performance.now());
           await data.steps.start(step.stepid);
-          send({ kind: 'write', stepid: step.stepid, at });
           await new Promise((r) => setTimeout(r, 20));
         }
-        send({ kind: 'latencyDone' });
+        await new Promise((r) => setTimeout(r, 500));
+        await probe.close();
+        send({ kind: 'latency', ms: ms.sort((x, y) => x - y) });
         break;
       }
       case 'load':
@@ -229,9 +244,7 @@ async function main(): Promise<void> {
     execArgv: ['--expose-gc'],
   });
   const waiters: ((m: FromChild) => boolean)[] = [];
-  const writes = new Map<number, number>();
   child.on('message', (m: FromChild) => {
-    if (m.kind === 'write') writes.set(m.stepid, m.at);
     for (const w of [...waiters]) if (w(m)) waiters.splice(waiters.indexOf(w), 1);
   });
   const next = <K extends FromChild['kind']>(kind: K) =>
@@ -248,25 +261,9 @@ async function main(): Promise<void> {
 
   /** Step-start latency seen by one subscriber of build `index`'s steps. */
   async function latency(index: number): Promise<number[]> {
-    const probe = new Client(url);
-    await probe.opened;
-    await probe.request('subscribe', `builds.${ready.builds[index]!.buildid}.steps`);
-    const seen = new Map<number, number>();
-    probe.onEvent = (f) => {
-      if (f.resourceType === 'steps' && f.event === 'started') seen.set(f.resource.stepid as number, clock());
-    };
-    const done = next('latencyDone');
+    const done = next('latency');
     ask({ cmd: 'latency', samples: Number(values.samples), buildIndex: index });
-    await done;
-    await new Promise((r) => setTimeout(r, 200));
-    await probe.close();
-    const out: number[] = [];
-    for (const [stepid, at] of writes) {
-      const got = seen.get(stepid);
-      if (got !== undefined) out.push(got - at);
-    }
-    writes.clear();
-    return out.sort((a, b) => a - b);
+    return (await done).ms;
   }
 
   const report = (label: string, ms: number[]) =>
@@ -315,7 +312,8 @@ async function main(): Promise<void> {
     `${subscribers.length} subscribers, ${ready.builds.length} running builds (asked: a log line every 200 ms, a step every 5 s each; ` +
       `written: ${perSecond(cpu.appends)} log appends/s, ${perSecond(cpu.steps)} step changes/s): ` +
       `master CPU ${((cpu.userMs + cpu.systemMs) / cpu.wallMs).toFixed(3)} cores over ${(cpu.wallMs / 1000).toFixed(1)} s ` +
-      `(user ${(cpu.userMs / 1000).toFixed(1)} s, system ${(cpu.systemMs / 1000).toFixed(1)} s); clients received ${rate.toFixed(0)} events/s`,
+      `(user ${(cpu.userMs / 1000).toFixed(1)} s, system ${(cpu.systemMs / 1000).toFixed(1)} s); clients received ${rate.toFixed(0)} events/s, ` +
+      `${((cpu.userMs + cpu.systemMs) / ((rate * cpu.wallMs) / 1000)).toFixed(3)} ms of master CPU per event delivered`,
   );
   report(`step started → WebSocket event, under that load`, await latency(0));
   ask({ cmd: 'load', on: false });
