@@ -6,13 +6,11 @@
 
 import type { DataLayer } from '../../data/index.js';
 import { TEST_COUNT_KINDS } from '../../metrics/names.js';
+import { FAILED_TESTS_LOG, FAILED_TESTS_TRUNCATED } from '../../steps/test.js';
 import type { Constraints, FieldDecl, ResourceType } from '../resource.js';
 import { int, str } from './fields.js';
 import { buildByNumber } from './lookups.js';
 
-const FAILED_TESTS_LOG = 'failed tests';
-/** The line steps/test.ts ends the log with when it kept only some of the failing names. */
-const TRUNCATED_MARK = '… and more';
 const TOTAL_METRIC = /^step:(.*):tests\.total$/;
 
 const count = (description: string): FieldDecl => ({
@@ -123,7 +121,7 @@ export const testresults: ResourceType = {
       const log = logs.find((l) => l.stepid === r.stepid);
       const lines = log ? await data.logs.lines(log.id as number, 0, (log.num_lines as number) - 1) : [];
       const names = lines.map((l) => (log?.type === 's' ? l.slice(1) : l)).filter((l) => l !== '');
-      const truncated = names.at(-1) === TRUNCATED_MARK;
+      const truncated = names.at(-1) === FAILED_TESTS_TRUNCATED;
       if (truncated) names.pop();
       if (fields.has('failed_tests')) r.failed_tests = names;
       if (fields.has('failed_tests_truncated'))
