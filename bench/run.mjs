@@ -1,4 +1,4 @@
-// `npm run bench [-- eta|pb|master|worker …]`: runs the benchmarks (all by default) with the
+// `npm run bench [-- eta|pb|master|worker|api …]`: runs the benchmarks (all by default) with the
 // commands bench/RESULTS.md records, printing each command first. Figures go to stdout;
 // copying them into RESULTS.md, with the time and load, is left to the person running them.
 import { spawnSync } from 'node:child_process';
@@ -20,6 +20,7 @@ const BENCHMARKS = {
   master: [['bench/master/run.ts']],
   worker: [['bench/worker/run.ts', '--worker', 'both']],
   www: [['bench/www/run.ts']],
+  api: [['bench/api/run.ts'], ['bench/api/realtime.ts']],
 };
 
 const asked = process.argv.slice(2);

@@ -18,6 +18,8 @@ export interface ApiSeed {
   readonly logid: number;
   /** The lines written to the stdio log, without stream letters. */
   readonly logLines: readonly string[];
+  /** A step of alpha's first build that ran tests: 7 passed, 2 failed (`t.bad`, `t.worse`). */
+  readonly testStepid: number;
 }
 
 export async function seedApiData(data: DataLayer): Promise<ApiSeed> {
@@ -61,6 +63,7 @@ export async function seedApiData(data: DataLayer): Promise<ApiSeed> {
       await data.buildrequests.complete([brid], i === 2 ? FAILURE : SUCCESS, masterid);
     }
   }
+  const testStepid = await seedFinishedBuildDetails(data, alphaBuilds[0]!.buildid);
   const last = alphaBuilds.at(-1)!;
   const compile = await data.steps.add(last.buildid, 'compile');
   await data.steps.start(compile.stepid);
@@ -84,7 +87,33 @@ export async function seedApiData(data: DataLayer): Promise<ApiSeed> {
     stepid: compile.stepid,
     logid,
     logLines,
+    testStepid,
   };
+}
+
+/** Properties, metrics and test results of a finished build, as a Test step leaves them. */
+async function seedFinishedBuildDetails(data: DataLayer, buildid: number): Promise<number> {
+  await data.builds.setProperties(buildid, {
+    got_revision: ['abc123', 'Git'],
+    'tests-failed': [2, 'unit'],
+    owners: [['dev@example.org'], 'Force'],
+  });
+  const unit = await data.steps.add(buildid, 'unit');
+  await data.steps.start(unit.stepid);
+  const failed = await data.logs.add(unit.stepid, 'failed tests', 's');
+  await data.logs.append(failed, 'ot.bad\not.worse\n');
+  await data.logs.finish(failed);
+  await data.steps.finish(unit.stepid, FAILURE);
+  await data.metrics.record(buildid, {
+    'build.duration_s': 12.5,
+    'step:unit:tests.passed': 7,
+    'step:unit:tests.failed': 2,
+    'step:unit:tests.skipped': 1,
+    'step:unit:tests.todo': 0,
+    'step:unit:tests.total': 10,
+    'tests.failed': 2,
+  });
+  return unit.stepid;
 }
 
 /** A concrete path for every declared pattern, reading something that exists. */
@@ -125,5 +154,20 @@ export function examplePaths(s: ApiSeed): Record<string, string> {
     '/changes': '/changes',
     '/changes/:changeid': `/changes/${s.changeid}`,
     '/sourcestamps/:sourcestampid/changes': `/sourcestamps/${s.sourcestampid}/changes`,
+    '/lastfinishedbuilds': '/lastfinishedbuilds',
+    '/sourcestamps': '/sourcestamps',
+    '/sourcestamps/:ssid': `/sourcestamps/${s.sourcestampid}`,
+    '/buildsets/:buildsetid/sourcestamps': `/buildsets/${s.buildsetid}/sourcestamps`,
+    '/buildsets': '/buildsets',
+    '/buildsets/:bsid': `/buildsets/${s.buildsetid}`,
+    '/builds/:buildid/properties': `/builds/${first.buildid}/properties`,
+    '/builds/:buildid/properties/:name': `/builds/${first.buildid}/properties/got_revision`,
+    '/builders/:builderid/builds/:build_number/properties': `/builders/${s.alpha}/builds/${first.number}/properties`,
+    '/builds/:buildid/metrics': `/builds/${first.buildid}/metrics`,
+    '/builders/:builderid/builds/:build_number/metrics': `/builders/${s.alpha}/builds/${first.number}/metrics`,
+    '/builders/:builderid/metrics/:name': `/builders/${s.alpha}/metrics/tests.failed`,
+    '/builds/:buildid/testresults': `/builds/${first.buildid}/testresults`,
+    '/builders/:builderid/builds/:build_number/testresults': `/builders/${s.alpha}/builds/${first.number}/testresults`,
+    '/steps/:stepid/testresults': `/steps/${s.testStepid}/testresults`,
   };
 }

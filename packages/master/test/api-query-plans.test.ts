@@ -22,6 +22,11 @@ const HISTORY = new Set([
   'change_properties',
   'steps',
   'logs',
+  'sourcestamps',
+  'buildsets',
+  'buildset_sourcestamps',
+  'build_properties',
+  'build_metrics',
 ]);
 
 describe('query plans of every data API collection (real SQLite)', () => {

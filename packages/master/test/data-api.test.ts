@@ -179,6 +179,98 @@ describe('data API: REST over HTTP and in process (real SQLite, real HTTP)', () 
     assert.equal((counted.builds as unknown[]).length, 2);
   });
 
+  it('reads source stamps, buildsets, properties, metrics and test results as recorded', async () => {
+    const first = seed.alphaBuilds[0]!;
+    const [stamp] = await list(`/sourcestamps/${seed.sourcestampid}`);
+    assert.deepEqual(
+      { ...stamp, created_at: 0 },
+      {
+        ssid: seed.sourcestampid,
+        branch: 'main',
+        revision: 'abc123',
+        repository: 'https://example.org/repo.git',
+        codebase: '',
+        project: '',
+        created_at: 0,
+        patch: null,
+      },
+    );
+    const [buildset] = await list(`/buildsets/${seed.buildsetid}`);
+    assert.equal(buildset!.reason, 'r4');
+    assert.deepEqual(
+      (buildset!.sourcestamps as { ssid: number }[]).map((s) => s.ssid),
+      [seed.sourcestampid],
+    );
+    assert.deepEqual(
+      (await list(`/buildsets?field=reason&limit=2`)).map((b) => b.reason),
+      ['r4', 'r3'],
+      'newest first',
+    );
+    assert.deepEqual(
+      await list(`/builds/${first.buildid}/properties?field=name&field=value&field=source&order=name`),
+      [
+        { name: 'got_revision', value: 'abc123', source: 'Git' },
+        { name: 'owners', value: ['dev@example.org'], source: 'Force' },
+        { name: 'tests-failed', value: 2, source: 'unit' },
+      ],
+    );
+    assert.deepEqual(await list(`/builds/${first.buildid}/properties?name=owners&field=value`), [
+      { value: ['dev@example.org'] },
+    ]);
+    assert.deepEqual(
+      await list(`/builds/${first.buildid}/metrics?name__contains=duration&field=name&field=value`),
+      [{ name: 'build.duration_s', value: 12.5 }],
+    );
+    assert.deepEqual(await list(`/builds/${first.buildid}/metrics?value__gt=9.5&field=name`), [
+      { name: 'build.duration_s' },
+      { name: 'step:unit:tests.total' },
+    ]);
+    // The metric over the builder's history: only builds that recorded it.
+    assert.deepEqual(await list(`/builders/${seed.alpha}/metrics/tests.failed?field=buildid&field=value`), [
+      { buildid: first.buildid, value: 2 },
+    ]);
+    const [tests] = await list(`/builds/${first.buildid}/testresults`);
+    assert.deepEqual(tests, {
+      stepid: seed.testStepid,
+      buildid: first.buildid,
+      step_number: 0,
+      step_name: 'unit',
+      passed: 7,
+      failed: 2,
+      skipped: 1,
+      todo: 0,
+      total: 10,
+      failed_tests: ['t.bad', 't.worse'],
+      failed_tests_truncated: false,
+    });
+    // Computed from the step's build and name even when only they are asked for.
+    assert.deepEqual(await list(`/steps/${seed.testStepid}/testresults?field=failed&field=failed_tests`), [
+      { failed: 2, failed_tests: ['t.bad', 't.worse'] },
+    ]);
+    // A step that ran no tests has none; a build without a Test step neither.
+    assert.deepEqual(await list(`/steps/${seed.stepid}/testresults`), []);
+    assert.deepEqual(await list(`/builds/${seed.alphaBuilds.at(-1)!.buildid}/testresults`), []);
+  });
+
+  it('filters a list field by element with contains', async () => {
+    const names = async (q: string) => (await list(`/builders?field=name&${q}`)).map((b) => b.name);
+    assert.deepEqual(await names('tags__contains=fast'), ['alpha']);
+    assert.deepEqual(await names('tags__contains=nope&tags__contains=linux'), ['alpha'], 'any of');
+    assert.deepEqual(await names('tags__contains=fas'), [], 'whole elements, not substrings');
+    assert.deepEqual(await names('tags__contains=FAST'), [], 'exact');
+    assert.deepEqual(await names('tags__contains=%25'), []);
+  });
+
+  it('keeps every builder’s last result, even while a newer build runs', async () => {
+    // alpha's build 5 runs; 4 is its last finished one. beta never built.
+    assert.deepEqual(await list('/lastbuilds?field=builderid&field=number&field=complete'), [
+      { builderid: seed.alpha, number: 5, complete: false },
+    ]);
+    assert.deepEqual(await list('/lastfinishedbuilds?field=builderid&field=number&field=results'), [
+      { builderid: seed.alpha, number: 4, results: 0 },
+    ]);
+  });
+
   it('pages by key: following meta.next visits every build once, in order', async () => {
     const seen: unknown[] = [];
     let next: string | undefined;
@@ -212,7 +304,14 @@ describe('data API: REST over HTTP and in process (real SQLite, real HTTP)', () 
       [`/builds/${seed.alphaBuilds[0]!.buildid}/steps?order=complete`, 'order', 'complete'],
       ['/builds?complete__lt=true', 'complete__lt', 'complete'],
       ['/builds?results__in=null&results__in=1', 'results__in', 'results'],
-      ['/builders?tags__contains=fast', 'tags__contains', 'tags'],
+      ['/builders?tags=fast', 'tags', 'tags'],
+      ['/builders?tags__ne=fast', 'tags__ne', 'tags'],
+      [`/builds/${seed.alphaBuilds[0]!.buildid}/properties?value=1`, 'value', 'value'],
+      [`/builds/${seed.alphaBuilds[0]!.buildid}/metrics?value__gt=lots`, 'value__gt', 'value'],
+      [`/builds/${seed.alphaBuilds[0]!.buildid}/testresults?failed__gt=0`, 'failed__gt', 'failed'],
+      [`/builders/${seed.alpha}/metrics/tests.failed?order=value`, 'order', 'value'],
+      ['/buildsets?order=reason', 'order', 'reason'],
+      ['/sourcestamps?branch__like=main', 'branch__like', 'branch'],
       ['/builds?limit=-1', 'limit', undefined],
       ['/builds?limit=100000', 'limit', undefined],
       ['/builds?after=garbage', 'after', undefined],

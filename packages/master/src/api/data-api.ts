@@ -11,7 +11,7 @@ import {
   type QueryInput,
   type QuerySpec,
 } from './query.js';
-import { type Constraints, columnOf, type FieldDecl, type ResourceType } from './resource.js';
+import { type Constraints, columnOf, type FieldDecl, isStringList, type ResourceType } from './resource.js';
 import { RESOURCE_TYPES } from './resources/index.js';
 import { type MatchedPath, PathRouter } from './router.js';
 
@@ -108,8 +108,11 @@ export class DataApi {
     const page = await this.data.collection.read(request);
     const full = page.rows.map((row) => toResource(type, row, read));
     if (type.complete && full.length > 0)
-      await type.complete(full, wanted, (table, cols, where) =>
-        this.data.collection.rowsWhereIn(table, cols, where.column, where.values),
+      await type.complete(
+        full,
+        wanted,
+        (table, cols, where) => this.data.collection.rowsWhereIn(table, cols, where.column, where.values),
+        this.data,
       );
     const meta: ApiMeta = {};
     if (page.total !== undefined) meta.total = page.total;
@@ -149,6 +152,7 @@ function filterCondition(type: ResourceType, f: Filter): Condition {
   // The parser allows null only alone, with eq or ne.
   if (f.values[0] === null) return { column, op: f.op === 'eq' ? 'null' : 'notnull' };
   const values = f.values.map(columnValue);
+  if (isStringList(decl)) return { column, op: 'has', values: values.map(String) };
   switch (f.op) {
     case 'contains':
       return { column, op: 'contains', values: values.map(String) };

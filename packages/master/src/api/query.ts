@@ -1,13 +1,21 @@
 // The one query spec every collection takes, and its HTTP form (Buildbot's):
 //   field=a&field=b            fields to return (default all)
 //   name=x / name__eq=x        filters: eq ne lt le gt ge contains in notin; a repeated
-//                              eq/ne/in/notin/contains means "any of"; `null` matches NULL
+//                              eq/ne/in/notin/contains means "any of"; `null` matches NULL;
+//                              on a list of strings (tags) only contains: has that element
 //   order=-number              order (repeatable), '-' for descending
 //   limit=50&offset=100        a page by position
 //   after=<cursor>             a page by key (keyset): `meta.next` of the previous page
 //   total=true                 also count every match (`meta.total`)
 // Every mistake is a QueryError naming the parameter and, where there is one, the field.
-import { type FieldDecl, isFilterable, isOrderable, type PathDecl, type ResourceType } from './resource.js';
+import {
+  type FieldDecl,
+  isFilterable,
+  isOrderable,
+  isStringList,
+  type PathDecl,
+  type ResourceType,
+} from './resource.js';
 
 export const FILTER_OPS = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'contains', 'in', 'notin'] as const;
 export type FilterOp = (typeof FILTER_OPS)[number];
@@ -143,7 +151,9 @@ export function parseQuery(input: QueryInput, type: ResourceType, path: PathDecl
         `unknown filter operator ${JSON.stringify(op)} on ${name} (one of ${FILTER_OPS.join(', ')})`,
         name,
       );
-    if (!isFilterable(decl))
+    if (isStringList(decl) && op !== 'contains')
+      throw new QueryError(param, `${name} is a list: filter it with ${name}__contains only`, name);
+    if (!isFilterable(decl) && !isStringList(decl))
       throw new QueryError(param, `${type.plural} cannot be filtered by ${name}`, name);
     filters.push(parseFilter(param, name, op as FilterOp, decl, values));
   }
@@ -194,7 +204,7 @@ function parseFilter(
     throw new QueryError(param, `${name} can be compared with null by one eq or ne only`, name);
   if (decl.type === 'boolean' && !['eq', 'ne', 'in', 'notin'].includes(op))
     throw new QueryError(param, `${name} is true or false: eq, ne, in or notin only`, name);
-  if (op === 'contains' && decl.type !== 'string')
+  if (op === 'contains' && decl.type !== 'string' && decl.type !== 'array')
     throw new QueryError(param, `contains applies to text fields; ${name} is ${decl.type}`, name);
   return { field: name, op, values };
 }
@@ -205,6 +215,10 @@ function parseValue(param: string, name: string, decl: FieldDecl, text: string):
     case 'integer':
       if (!/^-?\d+$/.test(text))
         throw new QueryError(param, `${name} is an integer, not ${JSON.stringify(text)}`, name);
+      return Number(text);
+    case 'number':
+      if (text.trim() === '' || !Number.isFinite(Number(text)))
+        throw new QueryError(param, `${name} is a number, not ${JSON.stringify(text)}`, name);
       return Number(text);
     case 'boolean':
       return parseBoolean(param, text, name);

@@ -4,7 +4,7 @@
 // answers the same wherever it is read from.
 import type { DataLayer } from '../data/index.js';
 
-export type FieldType = 'integer' | 'string' | 'boolean' | 'object' | 'array';
+export type FieldType = 'integer' | 'number' | 'string' | 'boolean' | 'object' | 'array';
 
 /** Where a field's value comes from. */
 export type FieldSource =
@@ -77,6 +77,7 @@ export interface ResourceType {
     resources: Record<string, unknown>[],
     fields: ReadonlySet<string>,
     read: ComputedReader,
+    data: DataLayer,
   ) => Promise<void>;
   /** Topics a resource lives at on the message queue, for an event `what` (`new`, `finished`…). */
   readonly topics: (resource: Readonly<Record<string, unknown>>, what: string) => string[];
@@ -91,6 +92,12 @@ export type ComputedReader = (
 
 export function isFilterable(field: FieldDecl): boolean {
   return !('computed' in field.source) && field.type !== 'object' && field.type !== 'array';
+}
+
+/** A list of strings held as JSON text (a builder's tags): filtered by element, with `contains`. */
+export function isStringList(field: FieldDecl): boolean {
+  const items = field.schema?.items as { type?: unknown } | undefined;
+  return 'column' in field.source && field.type === 'array' && items?.type === 'string';
 }
 
 export function columnOf(field: FieldDecl): string | undefined {

@@ -6,13 +6,17 @@ import { AlreadyRunningError, runWhenInvoked } from '@lathe/daemon';
 import { ConnectionLostError } from '@lathe/pb';
 import { ConfigError } from '../config/errors.js';
 import { ListenError } from '../listen-error.js';
+import { ApiClientError } from './api-client.js';
+import { buildsCommand } from './commands/builds.js';
 import { cancelRequestCommand } from './commands/cancel-request.js';
 import { checkconfigCommand } from './commands/checkconfig.js';
 import { createMasterCommand } from './commands/create-master.js';
 import { forceCommand } from './commands/force.js';
+import { logCommand } from './commands/log.js';
 import { quickstartCommand } from './commands/quickstart.js';
 import { reconfigCommand } from './commands/reconfig.js';
 import { sendchangeCommand } from './commands/sendchange.js';
+import { showCommand } from './commands/show.js';
 import { restartCommand, startCommand } from './commands/start.js';
 import { statusCommand } from './commands/status.js';
 import { stopCommand } from './commands/stop.js';
@@ -38,6 +42,9 @@ const commands: Record<string, Command> = {
   status: statusCommand,
   sendchange: sendchangeCommand,
   worker: workerCommand,
+  builds: buildsCommand,
+  show: showCommand,
+  log: logCommand,
 };
 
 export const mainHelp = `Usage: lathe <command> [options]
@@ -105,7 +112,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       e instanceof ControlAuthError ||
       e instanceof ListenError ||
       e instanceof ControlSecretError ||
-      e instanceof AlreadyRunningError
+      e instanceof AlreadyRunningError ||
+      e instanceof ApiClientError
     ) {
       io.err(`lathe ${name}: ${e.message}`);
       return EXIT.FAILED;

@@ -132,23 +132,38 @@ export class BuildsData {
     return rows.map(toBuild);
   }
 
+  /** The ids of a builder's latest `limit` builds, newest first, along the (builderid, number) index. */
+  async latestIds(builderid: number, limit: number): Promise<number[]> {
+    const rows = await this.ctx.db
+      .selectFrom('builds')
+      .select('id')
+      .where('builderid', '=', builderid)
+      .orderBy('number', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
   /**
    * The id of every builder's latest build (highest number), builders without builds left
    * out: one index seek per builder on (builderid, number), so it costs the same with a
-   * million builds as with a hundred.
+   * million builds as with a hundred. With `finished`, the latest finished build: a
+   * builder's last result, which a build running now does not hide (the walk down the
+   * index stops at the first finished build, past the few running ones).
    */
-  async lastOfEveryBuilder(): Promise<number[]> {
+  async lastOfEveryBuilder(options: { readonly finished?: boolean } = {}): Promise<number[]> {
     const rows = await this.ctx.db
       .selectFrom('builders')
-      .select((eb) =>
-        eb
+      .select((eb) => {
+        let latest = eb
           .selectFrom('builds')
           .select('builds.id')
           .whereRef('builds.builderid', '=', 'builders.id')
           .orderBy('builds.number', 'desc')
-          .limit(1)
-          .as('buildid'),
-      )
+          .limit(1);
+        if (options.finished) latest = latest.where('builds.complete_at', 'is not', null);
+        return latest.as('buildid');
+      })
       .execute();
     return rows.flatMap((r) => (r.buildid === null ? [] : [r.buildid]));
   }

@@ -15,6 +15,8 @@ export type Condition =
   | { readonly column: string; readonly op: 'in' | 'notin'; readonly values: readonly ColumnValue[] }
   /** Substring, any of the values; LIKE with `%`, `_` and `\` escaped. */
   | { readonly column: string; readonly op: 'contains'; readonly values: readonly string[] }
+  /** A JSON array of strings holding any of the values as an element. */
+  | { readonly column: string; readonly op: 'has'; readonly values: readonly string[] }
   | { readonly column: string; readonly op: 'null' | 'notnull' };
 
 export interface CollectionRead {
@@ -56,6 +58,12 @@ function condition(eb: Eb, c: Condition) {
     case 'contains':
       return eb.or(
         c.values.map((v) => sql<boolean>`${eb.ref(c.column)} like ${`%${escapeLike(v)}%`} escape '\\'`),
+      );
+    case 'has':
+      return eb.or(
+        c.values.map(
+          (v) => sql<boolean>`exists (select 1 from json_each(${eb.ref(c.column)}) where value = ${v})`,
+        ),
       );
     default:
       return eb(eb.ref(c.column), SQL_OPS[c.op], c.value);

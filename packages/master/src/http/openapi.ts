@@ -6,6 +6,7 @@ import {
   type FieldDecl,
   isFilterable,
   isOrderable,
+  isStringList,
   type PathDecl,
   type ResourceType,
 } from '../api/resource.js';
@@ -66,6 +67,9 @@ function queryParameters(t: ResourceType, p: PathDecl): Schema[] {
   const filterable = Object.entries(t.fields)
     .filter(([, f]) => isFilterable(f))
     .map(([n]) => n);
+  const lists = Object.entries(t.fields)
+    .filter(([, f]) => isStringList(f))
+    .map(([n]) => n);
   const order =
     p.indexedOrder ??
     Object.entries(t.fields)
@@ -86,6 +90,9 @@ function queryParameters(t: ResourceType, p: PathDecl): Schema[] {
         n,
         `filter: ${n}=v or ${n}__op=v, op one of ${FILTER_OPS.join(' ')}; repeat for any of several values`,
       ),
+    ),
+    ...lists.map((n) =>
+      q(`${n}__contains`, `filter: has this element (whole, case-sensitive); repeat for any of several`),
     ),
   ];
 }

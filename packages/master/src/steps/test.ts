@@ -28,6 +28,11 @@ export interface TestOptions extends Omit<ShellCommandOptions, 'command'>, Warni
   readonly resultsFile?: StepValue<string>;
 }
 
+/** The log holding the names of the failing tests, one a line (the data API's test results read it). */
+export const FAILED_TESTS_LOG = 'failed tests';
+/** Its last line when it holds only some of them. */
+export const FAILED_TESTS_TRUNCATED = '… and more';
+
 /** The properties a Test step sets, in the order of TestSummary's counts. */
 export const TEST_PROPERTIES = {
   total: 'tests-total',
@@ -86,8 +91,8 @@ export class Test extends ShellCommand<TestOptions & ShellCommandOptions> {
     ctx.recordTests(summary);
     await ctx.setState(describeTests(this.name, summary));
     if (summary.failedNames.length > 0) {
-      const log = await ctx.addLog('failed tests');
-      const more = summary.failedNamesTruncated ? '… and more\n' : '';
+      const log = await ctx.addLog(FAILED_TESTS_LOG);
+      const more = summary.failedNamesTruncated ? `${FAILED_TESTS_TRUNCATED}\n` : '';
       await log.write('o', `${summary.failedNames.join('\n')}\n${more}`);
     }
     return summary;

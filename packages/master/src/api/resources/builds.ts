@@ -61,6 +61,16 @@ export const builds: ResourceType = {
       constraints: async (_p, _lookup, data) => ({ id: await data.builds.lastOfEveryBuilder() }),
     },
     {
+      pattern: '/lastfinishedbuilds',
+      params: {},
+      collection: true,
+      description:
+        'the latest finished build of every builder: its last result, even while a newer build runs',
+      constraints: async (_p, _lookup, data) => ({
+        id: await data.builds.lastOfEveryBuilder({ finished: true }),
+      }),
+    },
+    {
       pattern: '/workers/:workerid/builds',
       params: { workerid: 'integer' },
       collection: true,

@@ -3,10 +3,15 @@ import type { ResourceType } from '../resource.js';
 import { builders } from './builders.js';
 import { buildrequests } from './buildrequests.js';
 import { builds } from './builds.js';
+import { buildsets } from './buildsets.js';
 import { changes } from './changes.js';
 import { logs } from './logs.js';
 import { masters } from './masters.js';
+import { metrics } from './metrics.js';
+import { properties } from './properties.js';
+import { sourcestamps } from './sourcestamps.js';
 import { steps } from './steps.js';
+import { testresults } from './testresults.js';
 import { workers } from './workers.js';
 
 export const RESOURCE_TYPES: readonly ResourceType[] = [
@@ -18,4 +23,9 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   logs,
   buildrequests,
   changes,
+  sourcestamps,
+  buildsets,
+  properties,
+  metrics,
+  testresults,
 ];

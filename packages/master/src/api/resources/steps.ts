@@ -1,11 +1,7 @@
 // Steps of a build: bounded by the build, so any order is served.
-import type { Lookup, ResourceType } from '../resource.js';
+import type { ResourceType } from '../resource.js';
 import { flag, int, isSet, json, str } from './fields.js';
-
-async function buildOf(lookup: Lookup, builderid: number, number: number): Promise<number | undefined> {
-  const build = await lookup('builds', { builderid, number });
-  return build?.buildid as number | undefined;
-}
+import { buildByNumber, buildidOf } from './lookups.js';
 
 export const steps: ResourceType = {
   name: 'step',
@@ -67,10 +63,7 @@ export const steps: ResourceType = {
       params: { builderid: 'integer', build_number: 'integer' },
       collection: true,
       description: 'the steps of a builder’s build by number',
-      constraints: async (p, lookup) => {
-        const buildid = await buildOf(lookup, p.builderid as number, p.build_number as number);
-        return buildid === undefined ? undefined : { buildid };
-      },
+      constraints: buildByNumber,
     },
     {
       pattern: '/builders/:builderid/builds/:build_number/steps/:number',
@@ -78,7 +71,7 @@ export const steps: ResourceType = {
       collection: false,
       description: 'a step of a builder’s build by numbers',
       constraints: async (p, lookup) => {
-        const buildid = await buildOf(lookup, p.builderid as number, p.build_number as number);
+        const buildid = await buildidOf(lookup, p.builderid as number, p.build_number as number);
         return buildid === undefined ? undefined : { buildid, number: p.number! };
       },
     },
