@@ -10,6 +10,7 @@ import { cancelRequestCommand } from './commands/cancel-request.js';
 import { checkconfigCommand } from './commands/checkconfig.js';
 import { createMasterCommand } from './commands/create-master.js';
 import { forceCommand } from './commands/force.js';
+import { hashPasswordCommand } from './commands/hash-password.js';
 import { quickstartCommand } from './commands/quickstart.js';
 import { reconfigCommand } from './commands/reconfig.js';
 import { sendchangeCommand } from './commands/sendchange.js';
@@ -38,6 +39,7 @@ const commands: Record<string, Command> = {
   status: statusCommand,
   sendchange: sendchangeCommand,
   worker: workerCommand,
+  'hash-password': hashPasswordCommand,
 };
 
 export const mainHelp = `Usage: lathe <command> [options]
