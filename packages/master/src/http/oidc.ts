@@ -38,8 +38,9 @@ export function registerOidc(app: FastifyInstance, options: OidcRoutesOptions): 
       client = { settings, redirectUri, client: new OidcClient(settings, redirectUri) };
     return client.client;
   };
+  // The path the browser sees: behind a reverse proxy, under the base URL's path.
   const stateCookie = (value: string, maxAge: number) =>
-    `${STATE_COOKIE}=${value}; Path=/auth/oidc; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${options.secureCookies ? '; Secure' : ''}`;
+    `${STATE_COOKIE}=${value}; Path=${new URL('auth/oidc', options.baseURL()).pathname}; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${options.secureCookies ? '; Secure' : ''}`;
   const refuse = (reply: FastifyReply, status: number, message: string) =>
     reply.code(status).header('set-cookie', stateCookie('', 0)).send({ error: message });
 
