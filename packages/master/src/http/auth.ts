@@ -56,7 +56,8 @@ export interface HttpAuthOptions {
   readonly log: (line: string) => void;
 }
 
-function cookie(req: FastifyRequest, name: string): string | undefined {
+/** A cookie the request carries. */
+export function cookie(req: FastifyRequest, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const eq = part.indexOf('=');
     if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();

@@ -2,10 +2,10 @@
 // sends it back to GET /auth/oidc/callback, which checks the answer (auth/oidc.ts) and
 // starts the same session a password login does. The login's state, nonce and PKCE
 // verifier stay in the master's memory for 10 minutes, bound to the browser by a cookie.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { OidcClient, OidcError, type OidcSettings, oidcUser, type PendingLogin } from '../auth/oidc.js';
 import type { ResolvedAuth } from '../config/www-auth.js';
-import type { HttpAuth } from './auth.js';
+import { cookie, type HttpAuth } from './auth.js';
 
 const STATE_COOKIE = 'lathe_oidc_state';
 const PENDING_SECONDS = 600;
@@ -18,14 +18,6 @@ export interface OidcRoutesOptions {
   readonly baseURL: () => string;
   readonly secureCookies: boolean;
   readonly log: (line: string) => void;
-}
-
-function cookie(req: FastifyRequest, name: string): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
 }
 
 export function registerOidc(app: FastifyInstance, options: OidcRoutesOptions): void {

@@ -61,7 +61,7 @@ export class ActionParams {
 export class ActionError extends Error {
   override readonly name = 'ActionError';
   constructor(
-    readonly status: 400 | 409 | 503,
+    readonly status: 400 | 409,
     message: string,
   ) {
     super(message);
