@@ -1,5 +1,5 @@
 // Who may read: `www.auth` as the config check sees it, a data API that refuses anonymous
-// readers (REST, SSE and WebSocket), realtime connections that lose their reader's
+// readers (REST, SSE, WebSocket and badges), realtime connections that lose their reader's
 // permission (logout, a role taken away), and `lathe hash-password`.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -135,8 +135,10 @@ describe('data API read permission (real SQLite, HTTP, SSE, WebSocket)', () => {
       (await fetch(`${origin}/api/v2/builders`, { headers: { authorization: 'Bearer nope' } })).status,
       401,
     );
+    assert.equal((await fetch(`${origin}/badges/alpha.svg`)).status, 401);
     const { cookie } = await login();
     assert.equal((await fetch(`${origin}/api/v2/builders`, { headers: { cookie } })).status, 200);
+    assert.equal((await fetch(`${origin}/badges/alpha.svg`, { headers: { cookie } })).status, 200);
   });
 
   it('logging out closes the session’s SSE stream and WebSocket', async () => {
