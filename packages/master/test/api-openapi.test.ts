@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { FastifyInstance } from 'fastify';
+import { ACTIONS } from '../src/api/actions/index.js';
 import { DataApi } from '../src/api/data-api.js';
 import { InProcessQueue } from '../src/api/mq/in-process.js';
 import { buildApiApp } from '../src/http/app.js';
@@ -94,5 +95,49 @@ describe('data API OpenAPI document (real HTTP, Ajv)', () => {
     assert.equal(validate({ ...body, builds: [{ ...body.builds[0], number: 'one' }] }), false);
     assert.equal(validate({ ...body, builds: [{ ...body.builds[0], complete_at: null }] }), true, 'nullable');
     assert.equal(validate({ ...body, builds: [{ ...body.builds[0], number: null }] }), false, 'not nullable');
+  });
+
+  it('documents each action as a POST of its paths; live answers and requests validate', async () => {
+    const post = (path: string, ...rest: string[]) =>
+      ajv.compile({ $ref: `openapi.json#/${pointer('paths', path, 'post', ...rest)}` });
+    for (const action of ACTIONS)
+      for (const pattern of action.paths) {
+        const path = pattern.replace(/:(\w+)/g, '{$1}');
+        const request = post(path, 'requestBody', 'content', 'application/json', 'schema');
+        const body = { jsonrpc: '2.0', method: action.method, params: {}, id: 1 };
+        assert.ok(request(body), `${action.method} at ${path}: ${ajv.errorsText(request.errors)}`);
+      }
+    const request = post('/builds/{buildid}', 'requestBody', 'content', 'application/json', 'schema');
+    assert.equal(request({ jsonrpc: '2.0', method: 'force', params: {} }), false, 'not an action of builds');
+    assert.equal(
+      request({ jsonrpc: '2.0', method: 'stop', params: { reason: 3 } }),
+      false,
+      'reason is a string',
+    );
+
+    const send = (path: string, method: string) =>
+      fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', method, params: {}, id: 'a' }),
+      });
+    const buildPath = `/builds/${seed.alphaBuilds.at(-1)!.buildid}`;
+    for (const [method, status] of [
+      ['stop', '401'],
+      ['explode', '501'],
+    ] as const) {
+      const res = await send(buildPath, method);
+      assert.equal(String(res.status), status, method);
+      const validate = post(
+        '/builds/{buildid}',
+        'responses',
+        status,
+        'content',
+        'application/json',
+        'schema',
+      );
+      const answer = await res.json();
+      assert.ok(validate(answer), `${method}: ${ajv.errorsText(validate.errors)} ${JSON.stringify(answer)}`);
+    }
   });
 });

@@ -24,6 +24,7 @@ const SUBCOMMANDS = [
   'cancel-request',
   'status',
   'worker',
+  'hash-password',
 ];
 
 describe('lathe (offline commands)', () => {

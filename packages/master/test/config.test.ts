@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { diffConfigs, fingerprint } from '../src/config/diff.js';
 import { ConfigError } from '../src/config/errors.js';
 import { loadConfig } from '../src/config/loader.js';
+import { DEFAULT_AUTH } from '../src/config/www-auth.js';
 import { tempDir } from './helpers.js';
 
 // Configs import Lathe by absolute URL: the temp directory has no node_modules.
@@ -93,11 +94,9 @@ describe('config loading', () => {
     const withWww = (www: string) => GOOD.replace('workers: [', `www: ${www},\n  workers: [`);
     assert.equal((await loadConfig(write(dir.path, 'no-www.config.ts', GOOD))).config.www, null);
     const defaults = await loadConfig(write(dir.path, 'www.config.ts', withWww('{}')));
-    assert.deepEqual(defaults.config.www, {
-      port: 8010,
-      host: '127.0.0.1',
-      baseURL: 'http://localhost:8010/',
-    });
+    const { auth, ...served } = defaults.config.www!;
+    assert.deepEqual(served, { port: 8010, host: '127.0.0.1', baseURL: 'http://localhost:8010/' });
+    assert.equal(auth, DEFAULT_AUTH, 'anonymous reads, nobody acts');
     const set = await loadConfig(
       write(
         dir.path,
@@ -105,7 +104,10 @@ describe('config loading', () => {
         withWww("{ port: 'tcp:9000:interface=0.0.0.0', baseURL: 'https://ci.example.org/' }"),
       ),
     );
-    assert.deepEqual(set.config.www, { port: 9000, host: '0.0.0.0', baseURL: 'https://ci.example.org/' });
+    assert.deepEqual(
+      { ...set.config.www, auth: undefined },
+      { port: 9000, host: '0.0.0.0', baseURL: 'https://ci.example.org/', auth: undefined },
+    );
     for (const [www, path] of [
       ["{ port: 8010, auth: 'none' }", 'www.auth'],
       ['{ port: 70000 }', 'www.port'],

@@ -13,6 +13,7 @@ import { checkconfigCommand } from './commands/checkconfig.js';
 import { createMasterCommand } from './commands/create-master.js';
 import { forceCommand } from './commands/force.js';
 import { logCommand } from './commands/log.js';
+import { hashPasswordCommand } from './commands/hash-password.js';
 import { quickstartCommand } from './commands/quickstart.js';
 import { reconfigCommand } from './commands/reconfig.js';
 import { sendchangeCommand } from './commands/sendchange.js';
@@ -45,6 +46,7 @@ const commands: Record<string, Command> = {
   builds: buildsCommand,
   show: showCommand,
   log: logCommand,
+  'hash-password': hashPasswordCommand,
 };
 
 export const mainHelp = `Usage: lathe <command> [options]

@@ -1,9 +1,10 @@
 // The `www` setting: where the master serves its web UI and data API. As in
 // Buildbot, a master without `www` serves no HTTP; `www: {}` serves on port 8010.
 import { checkBuildbotURL, parsePort } from './validate.js';
+import { type ResolvedAuth, resolveWwwAuth, type WwwAuthConfig } from './www-auth.js';
 
 export const DEFAULT_WWW_PORT = 8010;
-/** Nothing is authenticated yet, so the API listens on loopback unless told otherwise. */
+/** Anonymous visitors may read by default (`www.auth`), so the API listens on loopback unless told otherwise. */
 export const DEFAULT_WWW_HOST = '127.0.0.1';
 
 export interface WwwConfig {
@@ -13,15 +14,18 @@ export interface WwwConfig {
   readonly host?: string;
   /** The URL people reach it at, for messages and links; default the config's buildbotURL. */
   readonly baseURL?: string;
+  /** Users, roles and what anonymous visitors may do (config/www-auth.ts); default: anonymous reads. */
+  readonly auth?: WwwAuthConfig;
 }
 
 export interface ResolvedWww {
   readonly port: number;
   readonly host: string;
   readonly baseURL: string;
+  readonly auth: ResolvedAuth;
 }
 
-const KNOWN_WWW = new Set(['port', 'host', 'baseURL']);
+const KNOWN_WWW = new Set(['port', 'host', 'baseURL', 'auth']);
 
 /** The resolved setting, or null without `www`; problems go to `issue(subkey, message)`. */
 export function resolveWww(
@@ -36,7 +40,7 @@ export function resolveWww(
   }
   const www = raw as Record<string, unknown>;
   for (const key of Object.keys(www))
-    if (!KNOWN_WWW.has(key)) issue(`www.${key}`, 'unknown setting (known: port, host, baseURL)');
+    if (!KNOWN_WWW.has(key)) issue(`www.${key}`, 'unknown setting (known: port, host, baseURL, auth)');
   const port = parsePort(www.port ?? DEFAULT_WWW_PORT);
   if (typeof port === 'string') issue('www.port', port);
   if (www.host !== undefined && (typeof www.host !== 'string' || www.host === ''))
@@ -55,5 +59,6 @@ export function resolveWww(
     port: resolvedPort.port,
     host: (www.host as string | undefined) ?? resolvedPort.host ?? DEFAULT_WWW_HOST,
     baseURL: (www.baseURL as string | undefined) ?? buildbotURL,
+    auth: resolveWwwAuth(www.auth, issue),
   };
 }

@@ -2,6 +2,7 @@
 // changes on the event bus after they are committed.
 import type { EventBus } from '../bus/bus.js';
 import type { Db } from '../db/connection.js';
+import { ApiTokensData } from './api-tokens.js';
 import { BuildersData } from './builders.js';
 import { BuildRequestsData } from './buildrequests.js';
 import { BuildsData } from './builds.js';
@@ -34,6 +35,7 @@ export class DataLayer {
   readonly steps: StepsData;
   readonly logs: LogsData;
   readonly metrics: MetricsData;
+  readonly apiTokens: ApiTokensData;
   /** Pages of any table by column conditions: what the data API (api/) reads through. */
   readonly collection: CollectionData;
 
@@ -54,10 +56,12 @@ export class DataLayer {
     this.steps = new StepsData(this.ctx);
     this.logs = new LogsData(this.ctx);
     this.metrics = new MetricsData(this.ctx);
+    this.apiTokens = new ApiTokensData(this.ctx);
     this.collection = new CollectionData(this.ctx);
   }
 }
 
+export * from './api-tokens.js';
 export * from './builders.js';
 export * from './buildrequests.js';
 export * from './builds.js';

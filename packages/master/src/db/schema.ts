@@ -202,6 +202,17 @@ export interface LogchunksTable {
   compressed: number;
 }
 
+export interface ApiTokensTable {
+  id: Generated<number>;
+  username: string;
+  name: string;
+  /** SHA-256 (hex) of the token; the token itself is never stored. */
+  token_hash: string;
+  /** JSON array of role names. */
+  roles: string;
+  created_at: number;
+}
+
 export interface Database {
   masters: MastersTable;
   workers: WorkersTable;
@@ -224,4 +235,5 @@ export interface Database {
   steps: StepsTable;
   logs: LogsTable;
   logchunks: LogchunksTable;
+  api_tokens: ApiTokensTable;
 }

@@ -7,13 +7,18 @@ import { Readable } from 'node:stream';
 import compress from '@fastify/compress';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { ActionContext } from '../api/actions/index.js';
 import type { DataApi } from '../api/data-api.js';
 import { contentRange, logContents, requireLog } from '../api/log-content.js';
 import { searchLog } from '../api/log-search.js';
 import type { MessageQueue } from '../api/mq/queue.js';
 import { QueryError } from '../api/query.js';
+import { DEFAULT_AUTH, type ResolvedAuth } from '../config/www-auth.js';
+import { registerActions } from './actions.js';
+import { HttpAuth } from './auth.js';
 import { registerBadges } from './badges.js';
 import { httpError } from './errors.js';
+import { registerOidc } from './oidc.js';
 import { openApiDocument } from './openapi.js';
 import { registerRealtime } from './realtime.js';
 import { registerWebApp, type WebAppOptions } from './webapp.js';
@@ -29,6 +34,14 @@ export interface ApiAppOptions {
   readonly sseHeartbeatSeconds?: number;
   /** Serve the web UI too, under this base URL's path (see webapp.ts). */
   readonly webApp?: WebAppOptions;
+  /** The current `www.auth`; default: anonymous reads, nobody acts. */
+  readonly auth?: () => ResolvedAuth;
+  /** Mark the session cookie Secure (the base URL is https). */
+  readonly secureCookies?: boolean;
+  /** The URL people reach the master at (www.baseURL): OIDC's redirect URI is under it. */
+  readonly baseURL?: () => string;
+  /** What actions act on; absent, actions answer 503. */
+  readonly actions?: ActionContext;
 }
 
 type Query = Readonly<Record<string, string | undefined>>;
@@ -67,11 +80,40 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
   const log = options.log ?? ((line: string) => console.error(line));
   app.setErrorHandler((err, req, reply) => {
     const mapped = httpError(err);
-    if (mapped) return reply.code(mapped.status).send(mapped.body);
+    if (mapped)
+      return reply
+        .code(mapped.status)
+        .headers(mapped.headers ?? {})
+        .send(mapped.body);
     const status = (err as { statusCode?: number }).statusCode ?? 500;
     if (status >= 500)
       log(`data API: ${req.method} ${req.url} failed: ${(err as Error).stack ?? String(err)}`);
     return reply.code(status).send({ error: status < 500 ? (err as Error).message : 'internal error' });
+  });
+
+  // First: its hook identifies every request and refuses reads to those who may not read.
+  const auth = new HttpAuth({
+    auth: options.auth ?? (() => DEFAULT_AUTH),
+    tokens: api.data.apiTokens,
+    secureCookies: options.secureCookies ?? false,
+    apiPrefix: API_PREFIX,
+    log,
+  });
+  auth.register(app);
+  if (options.baseURL)
+    registerOidc(app, {
+      auth: options.auth ?? (() => DEFAULT_AUTH),
+      httpAuth: auth,
+      baseURL: options.baseURL,
+      secureCookies: options.secureCookies ?? false,
+      log,
+    });
+  registerActions(app, {
+    api,
+    auth,
+    apiPrefix: API_PREFIX,
+    log,
+    ...(options.actions ? { context: options.actions } : {}),
   });
 
   const document = openApiDocument(api);
@@ -115,7 +157,11 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
     return sendJson(req, reply, { matches: result.lines, meta: { truncated: result.truncated } }, false);
   });
 
-  registerRealtime(app, options.queue, { heartbeatSeconds: options.sseHeartbeatSeconds ?? 25, log });
+  registerRealtime(app, options.queue, {
+    heartbeatSeconds: options.sseHeartbeatSeconds ?? 25,
+    log,
+    guard: auth,
+  });
 
   app.get(`${API_PREFIX}/*`, async (req, reply) => {
     // The path as sent (the router decodes each segment once), not Fastify's decoded param.

@@ -1,5 +1,6 @@
 // The OpenAPI 3.1 document of /api/v2, generated from the resource declarations: one
 // schema per resource type, one GET per declared path, plus the log and realtime routes.
+import { type ActionDecl, actionsAt } from '../api/actions/index.js';
 import type { DataApi } from '../api/data-api.js';
 import { FILTER_OPS, MAX_LIMIT } from '../api/query.js';
 import {
@@ -45,6 +46,20 @@ const ERROR: Schema = {
     field: { type: 'string', description: 'the field at fault' },
   },
   required: ['error'],
+};
+
+const JSONRPC_ERROR: Schema = {
+  type: 'object',
+  properties: {
+    jsonrpc: { const: '2.0' },
+    id: { type: ['integer', 'string', 'null'] },
+    error: {
+      type: 'object',
+      properties: { code: { type: 'integer' }, message: { type: 'string' } },
+      required: ['code', 'message'],
+    },
+  },
+  required: ['jsonrpc', 'id', 'error'],
 };
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -108,8 +123,56 @@ function pathParameters(p: PathDecl): Schema[] {
 
 const openApiPath = (pattern: string) => pattern.replace(/:(\w+)/g, '{$1}');
 
+/** The POST of a path that takes actions: one JSON-RPC request shape per action. */
+function actionOperation(pattern: string, p: PathDecl, actions: readonly ActionDecl[]): Schema {
+  const request = (a: ActionDecl): Schema => ({
+    type: 'object',
+    description: `${a.method}: ${a.description} (needs the ${a.permission} permission)`,
+    properties: {
+      jsonrpc: { const: '2.0' },
+      method: { const: a.method },
+      params: {
+        type: 'object',
+        properties: Object.fromEntries(
+          Object.entries(a.params).map(([n, d]) => [n, { type: d.type, description: d.description }]),
+        ),
+        additionalProperties: false,
+      },
+      id: { type: ['integer', 'string', 'null'] },
+    },
+    required: ['jsonrpc', 'method'],
+  });
+  const rpcError = (description: string) => ({ description, content: json(ref('JsonRpcError')) });
+  return {
+    summary: `actions (JSON-RPC 2.0): ${actions.map((a) => a.method).join(', ')}`,
+    operationId: `act${pattern.replace(/[/:](\w)/g, (_m, c: string) => c.toUpperCase())}`,
+    parameters: pathParameters(p),
+    requestBody: { required: true, content: json({ oneOf: actions.map(request) }) },
+    responses: {
+      '200': {
+        description: 'what the action did',
+        content: json({
+          type: 'object',
+          properties: {
+            jsonrpc: { const: '2.0' },
+            id: { type: ['integer', 'string', 'null'] },
+            result: { anyOf: actions.map((a) => a.result) },
+          },
+          required: ['jsonrpc', 'id', 'result'],
+        }),
+      },
+      '400': rpcError('not a JSON-RPC 2.0 request, or bad params'),
+      '401': rpcError('anonymous may not do this: log in or send a bearer token'),
+      '403': rpcError('the user’s roles do not allow it, or the CSRF token is missing'),
+      '404': rpcError('nothing at this path'),
+      '409': rpcError('the resource’s state refuses it (a build already finished, a worker not connected)'),
+      '501': rpcError('no such action at this path'),
+    },
+  };
+}
+
 export function openApiDocument(api: DataApi): Schema {
-  const schemas: Record<string, Schema> = { Meta: META, Error: ERROR };
+  const schemas: Record<string, Schema> = { Meta: META, Error: ERROR, JsonRpcError: JSONRPC_ERROR };
   for (const t of api.types) schemas[t.name] = resourceSchema(t);
   const paths: Record<string, Schema> = {};
   for (const { type, path } of api.router.routes) {
@@ -132,6 +195,9 @@ export function openApiDocument(api: DataApi): Schema {
         },
       },
     };
+    const actions = actionsAt(path.pattern);
+    if (actions.length > 0)
+      (paths[openApiPath(path.pattern)] as Schema).post = actionOperation(path.pattern, path, actions);
   }
   const logid = { name: 'logid', in: 'path', required: true, schema: { type: 'integer', minimum: 0 } };
   const int = (name: string, description: string) => ({
@@ -235,10 +301,16 @@ export function openApiDocument(api: DataApi): Schema {
       title: 'Lathe data API',
       version: '2',
       description:
-        'REST reads of the master’s resources (Buildbot’s /api/v2 shape). Realtime: WebSocket /api/v2/ws and SSE /api/v2/sse (see http/realtime.ts).',
+        'REST reads of the master’s resources (Buildbot’s /api/v2 shape) and actions as JSON-RPC 2.0 POSTs. Realtime: WebSocket /api/v2/ws and SSE /api/v2/sse (see http/realtime.ts). Auth: session cookie from POST /auth/login (state-changing requests then need the X-CSRF-Token header) or `Authorization: Bearer <API token>`.',
     },
     servers: [{ url: '/api/v2' }],
     paths,
-    components: { schemas },
+    components: {
+      schemas,
+      securitySchemes: {
+        session: { type: 'apiKey', in: 'cookie', name: 'lathe_session' },
+        token: { type: 'http', scheme: 'bearer' },
+      },
+    },
   };
 }

@@ -18,7 +18,7 @@
 // it reconnects from its last position and loses nothing that is still retained.
 
 import type { WebSocket } from '@fastify/websocket';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   formatPosition,
   type MessageQueue,
@@ -30,10 +30,22 @@ import {
 export const MAX_BUFFERED = 8 * 1024 * 1024;
 const MAX_TOPICS = 100;
 
+/** Read permission for realtime connections, which outlive the request that opened them. */
+export interface RealtimeGuard {
+  /** Whether the credential the connection was opened with may still read (checked on each subscribe). */
+  mayRead(req: FastifyRequest): Promise<boolean>;
+  /** Calls `close` when that credential is revoked (logout, token revoked); returns the unregistration. */
+  onRevoked(req: FastifyRequest, close: () => void): () => void;
+}
+
 export interface RealtimeOptions {
   readonly heartbeatSeconds: number;
   readonly log: (line: string) => void;
+  readonly guard: RealtimeGuard;
 }
+
+/** The close code of a WebSocket whose credential was revoked (4000+: the application's own). */
+export const WS_CLOSE_REVOKED = 4403;
 
 function frame(m: MqMessage): Record<string, unknown> {
   if (m.type === 'resync') return { type: 'resync', reason: m.reason, position: formatPosition(m.position) };
@@ -55,7 +67,9 @@ function checkTopic(topic: unknown): string | undefined {
 }
 
 export function registerRealtime(app: FastifyInstance, queue: MessageQueue, options: RealtimeOptions): void {
-  app.get('/api/v2/ws', { websocket: true }, (socket: WebSocket) => {
+  const { guard } = options;
+  app.get('/api/v2/ws', { websocket: true }, (socket: WebSocket, req) => {
+    const unwatch = guard.onRevoked(req, () => socket.close(WS_CLOSE_REVOKED, 'credential revoked'));
     // null while the queue is still subscribing, so a second subscribe cannot slip in.
     const subs = new Map<string, MqSubscription | null>();
     const send = (obj: unknown) => {
@@ -84,6 +98,15 @@ export function registerRealtime(app: FastifyInstance, queue: MessageQueue, opti
       }
       if (verb !== 'subscribe')
         return send({ type: 'error', id, error: 'cmd must be subscribe or unsubscribe' });
+      // Checked again on each subscribe: the connection outlives its opening request.
+      if (!(await guard.mayRead(req))) {
+        send({
+          type: 'error',
+          id,
+          error: 'not allowed to read any more (logged out, token revoked or role removed)',
+        });
+        return socket.close(WS_CLOSE_REVOKED, 'credential revoked');
+      }
       if (subs.has(topic)) return send({ type: 'error', id, error: `already subscribed to ${topic}` });
       if (subs.size >= MAX_TOPICS)
         return send({ type: 'error', id, error: `at most ${MAX_TOPICS} subscriptions` });
@@ -104,13 +127,19 @@ export function registerRealtime(app: FastifyInstance, queue: MessageQueue, opti
       if (subs.get(topic) === null) subs.set(topic, sub);
       else sub.unsubscribe();
     };
+    // One message at a time: the permission check awaits, and an unsubscribe must not
+    // overtake the subscribe sent before it.
+    let pending: Promise<void> = Promise.resolve();
     socket.on('message', (data: Buffer) => {
-      handle(data).catch((err: unknown) => {
-        send({ type: 'error', error: 'internal error' });
-        options.log(`data API: WebSocket message failed: ${String(err)}`);
-      });
+      pending = pending
+        .then(() => handle(data))
+        .catch((err: unknown) => {
+          send({ type: 'error', error: 'internal error' });
+          options.log(`data API: WebSocket message failed: ${String(err)}`);
+        });
     });
     socket.on('close', () => {
+      unwatch();
       for (const sub of subs.values()) sub?.unsubscribe();
       subs.clear();
     });
@@ -140,6 +169,7 @@ export function registerRealtime(app: FastifyInstance, queue: MessageQueue, opti
     });
     let sub: MqSubscription | undefined;
     const close = () => {
+      unwatch();
       clearInterval(heartbeat);
       sub?.unsubscribe();
       if (!res.writableEnded) res.end();
@@ -152,6 +182,7 @@ export function registerRealtime(app: FastifyInstance, queue: MessageQueue, opti
     };
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), options.heartbeatSeconds * 1000);
     heartbeat.unref();
+    const unwatch = guard.onRevoked(req, close);
     req.raw.on('close', close);
     res.write(`: position ${formatPosition(queue.position())}\n\n`);
     sub = await queue.subscribe(topics as string[], write, after ? { after } : {});

@@ -7,6 +7,8 @@ import { bridgeBusToQueue } from '../api/mq/bridge.js';
 import { InProcessQueue } from '../api/mq/in-process.js';
 import type { Subscription } from '../bus/bus.js';
 import { DEFAULT_WWW_HOST } from '../config/www.js';
+import { DEFAULT_AUTH } from '../config/www-auth.js';
+import type { StopRunningBuild } from '../control/build-actions.js';
 import type { Master, MasterExtension } from '../master.js';
 import { API_PREFIX, buildApiApp } from './app.js';
 
@@ -19,6 +21,8 @@ export interface ApiServerOptions {
   /** Messages kept for resuming subscribers; default 10,000. */
   readonly history?: number;
   readonly log?: (line: string) => void;
+  /** Stops a build this master runs (the build runner's); without it, `stop` actions are refused. */
+  readonly stopBuild?: StopRunningBuild;
 }
 
 export class ApiServer implements MasterExtension {
@@ -65,11 +69,18 @@ export class ApiServer implements MasterExtension {
       onHandlerError: (err) => log(`data API: realtime subscriber failed: ${String(err)}`),
     });
     const bridge = bridgeBusToQueue(master.bus, api, queue);
+    // Where people reach the master (a reconfig may change it): the web UI's path, OIDC's redirect URI.
+    const publicURL = () => this.options.baseURL ?? master.config.www?.baseURL ?? master.config.buildbotURL;
     const app = await buildApiApp({
       api,
       queue,
       log,
-      webApp: { baseURL: this.options.baseURL ?? www?.baseURL ?? master.config.buildbotURL },
+      webApp: { baseURL: publicURL() },
+      // Read on each request: a reconfig's users and roles apply at once.
+      auth: () => master.config.www?.auth ?? DEFAULT_AUTH,
+      secureCookies: publicURL().startsWith('https:'),
+      baseURL: publicURL,
+      actions: { master, log, ...(this.options.stopBuild ? { stopBuild: this.options.stopBuild } : {}) },
     });
     try {
       await app.listen({ port, host });
@@ -97,8 +108,9 @@ export class ApiServer implements MasterExtension {
 export async function attachDataApi(
   master: Master,
   log: (line: string) => void,
+  stopBuild?: StopRunningBuild,
 ): Promise<() => Promise<void>> {
-  const server = new ApiServer({ log });
+  const server = new ApiServer({ log, ...(stopBuild ? { stopBuild } : {}) });
   await server.start(master);
   return () => server.stop();
 }

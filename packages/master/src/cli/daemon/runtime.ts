@@ -17,7 +17,7 @@ export async function defaultRuntimeHooks(): Promise<MasterRuntimeHooks> {
       try {
         // Loaded only when served: Fastify would slow every other `lathe` command.
         const { attachDataApi } = await import('../../http/server.js');
-        const detachApi = await attachDataApi(master, log);
+        const detachApi = await attachDataApi(master, log, workers.stopBuild);
         return async () => {
           await detachApi();
           await detachWorkers();
