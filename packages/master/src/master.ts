@@ -137,6 +137,7 @@ export class Master {
       addChange: (change) => this.addChange(change),
       pbUsers: this.pbUsers,
       log,
+      basedir: resolve(options.basedir),
     };
     this.changeSources = new ServiceSet('changeSources', (c) => createChangeSource(c, changeContext));
     const schedulerContext: SchedulerContext = {

@@ -1,5 +1,10 @@
 // The `www` setting: where the master serves its web UI and data API. As in
 // Buildbot, a master without `www` serves no HTTP; `www: {}` serves on port 8010.
+import {
+  type ChangeHooksConfig,
+  type ResolvedChangeHooks,
+  resolveChangeHooks,
+} from '../changes/hooks/config.js';
 import { checkBuildbotURL, parsePort } from './validate.js';
 
 export const DEFAULT_WWW_PORT = 8010;
@@ -13,15 +18,19 @@ export interface WwwConfig {
   readonly host?: string;
   /** The URL people reach it at, for messages and links; default the config's buildbotURL. */
   readonly baseURL?: string;
+  /** Webhooks served under /change_hook/<provider>, each with its secret. */
+  readonly changeHooks?: ChangeHooksConfig;
 }
 
 export interface ResolvedWww {
   readonly port: number;
   readonly host: string;
   readonly baseURL: string;
+  /** Only when the config has changeHooks. */
+  readonly changeHooks?: ResolvedChangeHooks;
 }
 
-const KNOWN_WWW = new Set(['port', 'host', 'baseURL']);
+const KNOWN_WWW = new Set(['port', 'host', 'baseURL', 'changeHooks']);
 
 /** The resolved setting, or null without `www`; problems go to `issue(subkey, message)`. */
 export function resolveWww(
@@ -36,7 +45,7 @@ export function resolveWww(
   }
   const www = raw as Record<string, unknown>;
   for (const key of Object.keys(www))
-    if (!KNOWN_WWW.has(key)) issue(`www.${key}`, 'unknown setting (known: port, host, baseURL)');
+    if (!KNOWN_WWW.has(key)) issue(`www.${key}`, 'unknown setting (known: port, host, baseURL, changeHooks)');
   const port = parsePort(www.port ?? DEFAULT_WWW_PORT);
   if (typeof port === 'string') issue('www.port', port);
   if (www.host !== undefined && (typeof www.host !== 'string' || www.host === ''))
@@ -55,5 +64,6 @@ export function resolveWww(
     port: resolvedPort.port,
     host: (www.host as string | undefined) ?? resolvedPort.host ?? DEFAULT_WWW_HOST,
     baseURL: (www.baseURL as string | undefined) ?? buildbotURL,
+    ...(www.changeHooks === undefined ? {} : { changeHooks: resolveChangeHooks(www.changeHooks, issue) }),
   };
 }
