@@ -202,6 +202,12 @@ export interface LogchunksTable {
   compressed: number;
 }
 
+/** Changes the schedulers may not have seen yet (see migration 0003). */
+export interface UnscheduledChangesTable {
+  changeid: number;
+  stored_at: number;
+}
+
 export interface Database {
   masters: MastersTable;
   workers: WorkersTable;
@@ -214,6 +220,7 @@ export interface Database {
   changes: ChangesTable;
   change_files: ChangeFilesTable;
   change_properties: ChangePropertiesTable;
+  unscheduled_changes: UnscheduledChangesTable;
   buildsets: BuildsetsTable;
   buildset_sourcestamps: BuildsetSourcestampsTable;
   buildset_properties: BuildsetPropertiesTable;
