@@ -89,7 +89,21 @@ export class GitCommandError extends Error {
   }
 }
 
-const HEADS = 'refs/heads/';
+/** Branch → head from `git ls-remote --heads` lines. */
+function parseRefs(out: string): Map<string, string> {
+  const heads = new Map<string, string>();
+  for (const line of out.split('\n')) {
+    const m = /^([0-9a-f]+)\s+refs\/heads\/(.+)$/.exec(line);
+    if (m) heads.set(m[2]!, m[1]!);
+  }
+  return heads;
+}
+
+function sameHeads(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string> | null): boolean {
+  if (b === null || a.size !== b.size) return false;
+  for (const [branch, sha] of a) if (b.get(branch) !== sha) return false;
+  return true;
+}
 // Fields of one commit, NUL-separated; records end with a byte git never emits in them.
 const FORMAT = '%H%x00%an <%ae>%x00%cn <%ce>%x00%ct%x00%B%x00%x1e';
 
@@ -100,6 +114,8 @@ export class GitPoller implements ChangeSource {
   #polling: Promise<void> | null = null;
   #stopped = false;
   #mirrorReady = false;
+  /** Every remote branch's head as of the mirror's last fetch: an unchanged remote is not fetched. */
+  #fetched: Map<string, string> | null = null;
   readonly #mirror: string;
 
   constructor(
@@ -142,10 +158,9 @@ export class GitPoller implements ChangeSource {
     this.#timer.unref();
   }
 
-  /** One poll: fetches, then resolves once every new commit is stored as a change. */
+  /** One poll: resolves once every new commit is stored as a change. */
   async poll(): Promise<void> {
-    await this.#fetch();
-    const heads = await this.#branchHeads();
+    const heads = await this.#update();
     const previous = this.#heads;
     if (previous === null) {
       this.#heads = heads;
@@ -179,40 +194,43 @@ export class GitPoller implements ChangeSource {
     }
   }
 
-  /** Brings the mirror up to date: branches as the remote has them, force-pushes included. */
-  async #fetch(): Promise<void> {
-    if (!this.#mirrorReady) {
-      if (!existsSync(join(this.#mirror, 'HEAD'))) {
-        // Created aside and renamed: a crash never leaves a half-made mirror in place.
-        const partial = `${this.#mirror}.partial`;
-        await rm(partial, { recursive: true, force: true });
-        await mkdir(dirname(partial), { recursive: true });
-        await run('git', ['init', '--quiet', '--bare', partial]);
-        await rename(partial, this.#mirror);
-      }
-      this.#mirrorReady = true;
+  /**
+   * Asks the remote for its branches (cheap) and fetches into the mirror only when one moved;
+   * returns the watched branches' heads, all of which the mirror then has.
+   */
+  async #update(): Promise<Map<string, string>> {
+    await this.#ensureMirror();
+    const remote = parseRefs(await this.#git(['ls-remote', '--heads', '--', this.config.repourl]));
+    if (!sameHeads(remote, this.#fetched)) {
+      // Force-pushes included: the mirror's branches become what the remote has.
+      await this.#git([
+        'fetch',
+        '--quiet',
+        '--prune',
+        '--no-tags',
+        '--',
+        this.config.repourl,
+        '+refs/heads/*:refs/heads/*',
+      ]);
+      this.#fetched = remote;
     }
-    await this.#git([
-      'fetch',
-      '--quiet',
-      '--prune',
-      '--no-tags',
-      '--',
-      this.config.repourl,
-      '+refs/heads/*:refs/heads/*',
-    ]);
+    const heads = new Map<string, string>();
+    for (const [branch, sha] of remote)
+      if (branchSelected(this.config.branches, branch)) heads.set(branch, sha);
+    return heads;
   }
 
-  async #branchHeads(): Promise<Map<string, string>> {
-    const out = await this.#git(['for-each-ref', '--format=%(objectname) %(refname)', HEADS]);
-    const heads = new Map<string, string>();
-    for (const line of out.split('\n')) {
-      const space = line.indexOf(' ');
-      if (space < 0) continue;
-      const branch = line.slice(space + 1).slice(HEADS.length);
-      if (branchSelected(this.config.branches, branch)) heads.set(branch, line.slice(0, space));
+  async #ensureMirror(): Promise<void> {
+    if (this.#mirrorReady) return;
+    if (!existsSync(join(this.#mirror, 'HEAD'))) {
+      // Created aside and renamed: a crash never leaves a half-made mirror in place.
+      const partial = `${this.#mirror}.partial`;
+      await rm(partial, { recursive: true, force: true });
+      await mkdir(dirname(partial), { recursive: true });
+      await run('git', ['init', '--quiet', '--bare', partial]);
+      await rename(partial, this.#mirror);
     }
-    return heads;
+    this.#mirrorReady = true;
   }
 
   /** Commits `head` has that `old` had not; after a force-push, those since the fork point. */
