@@ -4,7 +4,11 @@ import { Master } from '@lathe/master';
 import { ApiServer } from '@lathe/master/http';
 
 const [basedir] = process.argv.slice(2);
-const master = await Master.start({ basedir: basedir!, name: 'bench-hooks', onError: (e) => console.error(e) });
+const master = await Master.start({
+  basedir: basedir!,
+  name: 'bench-hooks',
+  onError: (e) => console.error(e),
+});
 const http = new ApiServer();
 await http.start(master);
 process.stdout.write(`${JSON.stringify({ port: http.port })}\n`);

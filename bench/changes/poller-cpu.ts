@@ -37,7 +37,10 @@ writeFileSync(join(repo, 'README'), 'bench\n');
 git('add', '.');
 git('-c', 'user.name=Bench', '-c', 'user.email=bench@example.invalid', 'commit', '-q', '-m', 'root');
 const head = git('rev-parse', 'HEAD').trim();
-const creates = Array.from({ length: BRANCHES - 1 }, (_, i) => `create refs/heads/branch-${i} ${head}\n`).join('');
+const creates = Array.from(
+  { length: BRANCHES - 1 },
+  (_, i) => `create refs/heads/branch-${i} ${head}\n`,
+).join('');
 execFileSync('git', ['-C', repo, 'update-ref', '--stdin'], { input: creates });
 
 const changes: ChangeInput[] = [];
@@ -68,7 +71,12 @@ console.log(
     changesReported: changes.length,
     firstPoll: { cpuMs: Math.round(first.cpuMs), wallMs: Math.round(first.wallMs) },
     idlePoll: { cpuMs: Number(perPollCpuMs.toFixed(1)), wallMs: Number(perPollWallMs.toFixed(1)) },
-    coreShare: { 'every 600 s (default)': share(600), 'every 60 s': share(60), 'every 10 s': share(10), 'every 1 s': share(1) },
+    coreShare: {
+      'every 600 s (default)': share(600),
+      'every 60 s': share(60),
+      'every 10 s': share(10),
+      'every 1 s': share(1),
+    },
   }),
 );
 process.exit(changes.length === 0 ? 0 : 1);

@@ -1,10 +1,11 @@
 // A burst of GitHub push webhooks against a master in its own process: PUSHES signed
 // pushes (one commit each, distinct revisions) sent with CONCURRENCY requests in flight.
 // Once every push is answered the master is killed with SIGKILL, and the changes in its
-// database are counted: every acknowledged push must be there.
+// database are counted: every acknowledged push must be there. The master's CPU per push
+// (from /proc) says what a push costs independently of the machine's load.
 //
 //   ./dev node bench/changes/webhook-burst.ts [--pushes N] [--concurrency N]
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,6 +56,15 @@ const { port } = JSON.parse(
   await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve)),
 ) as { port: number };
 
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+  return (Number(fields[11]) + Number(fields[12])) / ticks;
+}
+const cpuAtStart = cpuSecondsOf(child.pid!);
+
 const bodies = Array.from({ length: PUSHES }, (_, i) => push(i));
 const latencies: number[] = [];
 let acknowledged = 0;
@@ -82,18 +92,25 @@ async function sender(): Promise<void> {
 const started = performance.now();
 await Promise.all(Array.from({ length: CONCURRENCY }, sender));
 const seconds = (performance.now() - started) / 1000;
+const masterCpuSeconds = cpuSecondsOf(child.pid!);
 child.kill('SIGKILL');
 await exited;
 
 const db = await openAndMigrate({ url: `sqlite:${join(masterDir, 'state.sqlite')}` });
 const stored = Number(
-  (await db.kysely.selectFrom('changes').select((e) => e.fn.countAll().as('n')).executeTakeFirstOrThrow()).n,
+  (
+    await db.kysely
+      .selectFrom('changes')
+      .select((e) => e.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow()
+  ).n,
 );
 await db.close();
 rmSync(dir, { recursive: true, force: true });
 
 latencies.sort((a, b) => a - b);
-const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
+const pct = (p: number) =>
+  latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
 console.log(
   JSON.stringify({
     pushes: PUSHES,
@@ -104,7 +121,12 @@ console.log(
     lost: acknowledged - stored,
     seconds: Number(seconds.toFixed(2)),
     pushesPerSecond: Math.round(PUSHES / seconds),
-    latencyMs: { p50: Number(pct(50).toFixed(1)), p95: Number(pct(95).toFixed(1)), max: Number(pct(100).toFixed(1)) },
+    masterCpuMsPerPush: Number((((masterCpuSeconds - cpuAtStart) * 1000) / PUSHES).toFixed(2)),
+    latencyMs: {
+      p50: Number(pct(50).toFixed(1)),
+      p95: Number(pct(95).toFixed(1)),
+      max: Number(pct(100).toFixed(1)),
+    },
   }),
 );
 process.exit(acknowledged === PUSHES && stored === acknowledged ? 0 : 1);

@@ -18,7 +18,6 @@ import {
   changeHooksConfig,
   fixture,
   type HookPost,
-  type Provider,
   postHook,
   TEST_SECRETS,
 } from './hook-requests.js';
