@@ -20,6 +20,7 @@ const BENCHMARKS = {
   master: [['bench/master/run.ts']],
   worker: [['bench/worker/run.ts', '--worker', 'both']],
   www: [['bench/www/run.ts']],
+  changes: [['bench/changes/webhook-burst.ts'], ['bench/changes/poller-cpu.ts']],
 };
 
 const asked = process.argv.slice(2);
