@@ -80,10 +80,10 @@ export type ReconfigResult =
     }
   | { readonly ok: false; readonly error: ConfigError | Error };
 
-// Settings that only take effect when the master restarts.
 /** A running master's schedulers act on a change within milliseconds; a minute is ample. */
 const UNSCHEDULED_GRACE_SECONDS = 60;
 
+// Settings that only take effect when the master restarts.
 const RESTART_SETTINGS = new Set(['dbUrl', 'workerPort', 'www']);
 
 export class Master {
@@ -215,8 +215,10 @@ export class Master {
     await this.builders.start();
     await this.schedulers.start();
     await this.changeSources.start();
+    // Listed before the change sources run: what they add from now on reaches the schedulers live.
+    const unscheduled = await this.data.changes.unscheduled();
     await this.#applyConfig(diffConfigs(null, this.#config));
-    await this.#replayUnscheduledChanges();
+    await this.#replayUnscheduledChanges(unscheduled);
     try {
       for (const ext of this.options.extensions ?? []) {
         await ext.start(this);
@@ -311,8 +313,8 @@ export class Master {
    * may have come between storing it and a scheduler acting on it), unless a buildset
    * already builds it.
    */
-  async #replayUnscheduledChanges(): Promise<void> {
-    for (const changeid of await this.data.changes.unscheduled()) {
+  async #replayUnscheduledChanges(changeids: readonly number[]): Promise<void> {
+    for (const changeid of changeids) {
       const change = await this.data.changes.get(changeid);
       if (change && !(await this.data.changes.hasBuildset(changeid)))
         for (const scheduler of this.schedulers.values()) await scheduler.gotChange(change);

@@ -351,6 +351,29 @@ describe('change hooks', { skip: !workerAvailable('lathe') }, () => {
     assert.equal(await changeCount(), before);
   });
 
+  it('takes form-encoded GitHub deliveries (payload=…), signed over the form body', async () => {
+    const form = Buffer.from(
+      new URLSearchParams({ payload: fixture('github-push.json').toString() }).toString(),
+    );
+    const res = await fetch(`http://127.0.0.1:${port}/change_hook/github`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-github-event': 'push',
+        ...authHeader('github', TEST_SECRETS.github, form),
+      },
+      body: new Uint8Array(form),
+    });
+    assert.equal(res.status, 200);
+    const { changes } = (await res.json()) as { changes: number[] };
+    const revisions = [];
+    for (const id of changes) revisions.push((await master.data.changes.get(id))?.revision);
+    assert.deepEqual(
+      revisions,
+      cases[0]!.expected.map((e) => e.revision),
+    );
+  });
+
   it('answers 404 for a provider that is not configured', async () => {
     const res = await fetch(`http://127.0.0.1:${port}/change_hook/gitorious`, { method: 'POST', body: '{}' });
     assert.equal(res.status, 404);

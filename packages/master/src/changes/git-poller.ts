@@ -1,10 +1,11 @@
 // A change source that polls a git repository's branches. The repository (a path, a
 // file:// URL or any URL git can fetch) is mirrored into a bare repository under the master
-// directory and fetched on each poll; commits are read from the mirror. The first poll only
-// learns where each branch is (no flood of old commits); later polls report each new commit
-// of a watched branch, oldest first, and a new branch's head commit. A force-push reports
-// only the commits the old head did not have; an unreachable remote is logged and retried at
-// the next interval. What was seen lives in memory: after a restart the first poll starts afresh.
+// directory, fetched when a poll finds the remote's heads moved; commits are read from the
+// mirror. The first poll only learns where each branch is (no flood of old commits); later
+// polls report each new commit of a watched branch, oldest first, and a new branch's head
+// commit. A force-push reports only the commits the old head did not have; an unreachable
+// remote is logged and retried at the next interval. What was seen lives in memory: after a
+// restart the first poll starts afresh.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';

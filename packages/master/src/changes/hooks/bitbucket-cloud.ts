@@ -71,13 +71,7 @@ function pullRequestChanges(p: Payload, event: string, codebase: string): Change
 export const bitbucketCloud: HookProvider = {
   name: 'bitbucketcloud',
   authenticate(req, secret) {
-    verifyHmacSha256(
-      secret,
-      req.body ?? Buffer.alloc(0),
-      req.headers['x-hub-signature'],
-      'X-Hub-Signature',
-      'sha256=',
-    );
+    verifyHmacSha256(secret, req.body, req.headers['x-hub-signature'], 'X-Hub-Signature', 'sha256=');
   },
   changes(req, settings) {
     const event = header(req, 'x-event-key');

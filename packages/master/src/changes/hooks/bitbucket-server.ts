@@ -82,13 +82,7 @@ function pullRequestChanges(p: Payload, event: string, codebase: string): Change
 export const bitbucketServer: HookProvider = {
   name: 'bitbucketserver',
   authenticate(req, secret) {
-    verifyHmacSha256(
-      secret,
-      req.body ?? Buffer.alloc(0),
-      req.headers['x-hub-signature'],
-      'X-Hub-Signature',
-      'sha256=',
-    );
+    verifyHmacSha256(secret, req.body, req.headers['x-hub-signature'], 'X-Hub-Signature', 'sha256=');
   },
   changes(req, settings) {
     const event = header(req, 'x-event-key');

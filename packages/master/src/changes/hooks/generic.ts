@@ -34,7 +34,7 @@ export const generic: HookProvider = {
   authenticate(req, secret) {
     verifyHmacSha256(
       secret,
-      req.body ?? Buffer.alloc(0),
+      req.body,
       req.headers['x-lathe-signature-256'],
       'X-Lathe-Signature-256',
       'sha256=',

@@ -51,7 +51,7 @@ export const gitea: HookProvider = {
       gitea === undefined && req.headers['x-forgejo-signature'] !== undefined
         ? [req.headers['x-forgejo-signature'], 'X-Forgejo-Signature']
         : [gitea, 'X-Gitea-Signature'];
-    verifyHmacSha256(secret, req.body ?? Buffer.alloc(0), value, name, '');
+    verifyHmacSha256(secret, req.body, value, name, '');
   },
   changes(req, settings) {
     const event = header(req, 'x-gitea-event') ?? header(req, 'x-forgejo-event');

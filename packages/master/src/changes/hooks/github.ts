@@ -12,7 +12,7 @@ const PR_ACTIONS = new Set(['opened', 'reopened', 'synchronize']);
 function body(req: HookRequest): Payload {
   const type = header(req, 'content-type') ?? '';
   if (!type.startsWith('application/x-www-form-urlencoded')) return Payload.parse(req.body);
-  const json = new URLSearchParams(req.body?.toString('utf8') ?? '').get('payload');
+  const json = new URLSearchParams(req.body.toString('utf8')).get('payload');
   if (json === null) throw new MalformedPayloadError('payload', 'form field is missing');
   return Payload.parse(Buffer.from(json));
 }
@@ -53,13 +53,7 @@ function pullRequestChanges(p: Payload, codebase: string): ChangeInput[] {
 export const github: HookProvider = {
   name: 'github',
   authenticate(req, secret) {
-    verifyHmacSha256(
-      secret,
-      req.body ?? Buffer.alloc(0),
-      req.headers['x-hub-signature-256'],
-      'X-Hub-Signature-256',
-      'sha256=',
-    );
+    verifyHmacSha256(secret, req.body, req.headers['x-hub-signature-256'], 'X-Hub-Signature-256', 'sha256=');
   },
   changes(req: HookRequest, settings: HookSettings) {
     const event = header(req, 'x-github-event');

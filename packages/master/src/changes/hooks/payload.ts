@@ -11,8 +11,8 @@ export class Payload {
   ) {}
 
   /** The body as a JSON object. */
-  static parse(body: Buffer | undefined): Payload {
-    if (!body || body.length === 0) throw new MalformedPayloadError('body', 'is empty');
+  static parse(body: Buffer): Payload {
+    if (body.length === 0) throw new MalformedPayloadError('body', 'is empty');
     let value: unknown;
     try {
       value = JSON.parse(body.toString('utf8'));

@@ -51,7 +51,7 @@ export const changeHooksPlugin: FastifyPluginAsync<ChangeHooksOptions> = async (
     if (!settings)
       return reply.code(404).send({ error: `no change hook ${JSON.stringify(name)} is configured` });
     const provider = PROVIDERS[name as HookProviderName];
-    const hookRequest = { headers: req.headers, body: req.body as Buffer | undefined };
+    const hookRequest = { headers: req.headers, body: (req.body as Buffer | undefined) ?? Buffer.alloc(0) };
     let changes: ChangeInput[];
     try {
       provider.authenticate(hookRequest, settings.secret);

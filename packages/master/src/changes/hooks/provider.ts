@@ -5,8 +5,8 @@ import type { ChangeInput } from '../change-source.js';
 
 export interface HookRequest {
   readonly headers: IncomingHttpHeaders;
-  /** The body exactly as sent: signatures are over these bytes. */
-  readonly body: Buffer | undefined;
+  /** The body exactly as sent (empty when there is none): signatures are over these bytes. */
+  readonly body: Buffer;
 }
 
 /** The settings of one hook, its secret already resolved. */
