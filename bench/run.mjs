@@ -21,6 +21,7 @@ const BENCHMARKS = {
   worker: [['bench/worker/run.ts', '--worker', 'both']],
   www: [['bench/www/run.ts']],
   api: [['bench/api/run.ts'], ['bench/api/realtime.ts']],
+  changes: [['bench/changes/webhook-burst.ts'], ['bench/changes/poller-cpu.ts']],
 };
 
 const asked = process.argv.slice(2);

@@ -80,6 +80,9 @@ export type ReconfigResult =
     }
   | { readonly ok: false; readonly error: ConfigError | Error };
 
+/** A running master's schedulers act on a change within milliseconds; a minute is ample. */
+const UNSCHEDULED_GRACE_SECONDS = 60;
+
 // Settings that only take effect when the master restarts.
 const RESTART_SETTINGS = new Set(['dbUrl', 'workerPort', 'www']);
 
@@ -137,6 +140,7 @@ export class Master {
       addChange: (change) => this.addChange(change),
       pbUsers: this.pbUsers,
       log,
+      basedir: resolve(options.basedir),
     };
     this.changeSources = new ServiceSet('changeSources', (c) => createChangeSource(c, changeContext));
     const schedulerContext: SchedulerContext = {
@@ -211,7 +215,10 @@ export class Master {
     await this.builders.start();
     await this.schedulers.start();
     await this.changeSources.start();
+    // Listed before the change sources run: what they add from now on reaches the schedulers live.
+    const unscheduled = await this.data.changes.unscheduled();
     await this.#applyConfig(diffConfigs(null, this.#config));
+    await this.#replayUnscheduledChanges(unscheduled);
     try {
       for (const ext of this.options.extensions ?? []) {
         await ext.start(this);
@@ -301,12 +308,27 @@ export class Master {
     }
   }
 
+  /**
+   * Offers the schedulers each change stored shortly before the previous run ended (a crash
+   * may have come between storing it and a scheduler acting on it), unless a buildset
+   * already builds it.
+   */
+  async #replayUnscheduledChanges(changeids: readonly number[]): Promise<void> {
+    for (const changeid of changeids) {
+      const change = await this.data.changes.get(changeid);
+      if (change && !(await this.data.changes.hasBuildset(changeid)))
+        for (const scheduler of this.schedulers.values()) await scheduler.gotChange(change);
+      await this.data.changes.markScheduled(changeid);
+    }
+  }
+
   /** Heartbeat, take over from dead masters, apply log retention, look for new work. */
   async housekeeping(): Promise<void> {
     await this.data.masters.heartbeat(this.masterid);
     const reports = await expireMasters(this.data, this.masterid, this.#config.masterExpirySeconds);
     const days = this.#config.logs.retentionDays;
     const now = this.options.now?.() ?? epochSeconds();
+    await this.data.changes.forgetUnscheduledBefore(now - UNSCHEDULED_GRACE_SECONDS);
     // Retention works in days; once an hour is plenty and keeps the deletes off the hot path.
     if (days !== null && now - this.#lastRetention >= 3600) {
       this.#lastRetention = now;

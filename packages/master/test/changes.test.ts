@@ -293,6 +293,7 @@ describe('the git poller', () => {
       addChange: (c) => t.data.changes.add(c),
       pbUsers: new PBUserRegistry(),
       log: { info: () => {}, warn: () => {} },
+      basedir: join(dir.path, 'master'),
     });
     await poller.poll();
     assert.deepEqual(await t.data.changes.recent(), [], 'no flood of old commits');

@@ -14,6 +14,8 @@ export interface ChangeSourceContext {
   /** Extra logins on the worker port (a PB change source's user). */
   readonly pbUsers: PBUserRegistry;
   readonly log: ChangeSourceLogger;
+  /** The master directory, where change sources keep working files (a poller's mirror). */
+  readonly basedir: string;
 }
 
 export interface ChangeSourceLogger {

@@ -1,6 +1,5 @@
 // Validation of the change sources and schedulers of a config, in the manner of
 // validate.ts: every problem collected, named by entry and field, located in the file.
-import { isAbsolute } from 'node:path';
 import type { ChangeSourceConfig } from '../changes/create.js';
 import type { GitPollerConfig } from '../changes/git-poller.js';
 import type { PBChangeSourceConfig } from '../changes/pb-change-source.js';
@@ -102,12 +101,26 @@ export function resolveChangeSources(
   return out;
 }
 
+// An absolute path, a URL with a scheme (file://, https://, ssh://…) or scp-like user@host:path.
+const GIT_URL = /^(\/|[a-z][a-z0-9+.-]*:\/\/|[\w.-]+@[\w.-]+:)/i;
+
 function checkGitPoller(entry: Obj, issue: Reporter): GitPollerConfig {
-  if (!nonEmptyText(entry.repourl)) issue('repourl', 'must be the path of a local git repository');
-  else if (!isAbsolute(entry.repourl)) issue('repourl', 'must be an absolute path (remote URLs are planned)');
+  if (!nonEmptyText(entry.repourl) || !GIT_URL.test(entry.repourl))
+    issue('repourl', 'must be an absolute path, a file:// URL or another URL git can fetch');
   const branches = entry.branches;
-  if (branches !== true && !(Array.isArray(branches) && branches.length > 0 && branches.every(nonEmptyText)))
-    issue('branches', 'must be a list of branch names, or true for all branches');
+  const pattern = (b: unknown) => nonEmptyText(b) || b instanceof RegExp;
+  if (
+    !(
+      branches === true ||
+      branches instanceof RegExp ||
+      typeof branches === 'function' ||
+      (Array.isArray(branches) && branches.length > 0 && branches.every(pattern))
+    )
+  )
+    issue(
+      'branches',
+      'must be a list of branch names or RegExps, a RegExp, a function of the name, or true for all',
+    );
   const interval = entry.pollInterval;
   if (!(typeof interval === 'number' && Number.isFinite(interval) && interval > 0))
     issue('pollInterval', 'must be a positive number of seconds');

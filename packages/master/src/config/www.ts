@@ -1,5 +1,10 @@
 // The `www` setting: where the master serves its web UI and data API. As in
 // Buildbot, a master without `www` serves no HTTP; `www: {}` serves on port 8010.
+import {
+  type ChangeHooksConfig,
+  type ResolvedChangeHooks,
+  resolveChangeHooks,
+} from '../changes/hooks/config.js';
 import { checkBuildbotURL, parsePort } from './validate.js';
 import { type ResolvedAuth, resolveWwwAuth, type WwwAuthConfig } from './www-auth.js';
 
@@ -16,6 +21,8 @@ export interface WwwConfig {
   readonly baseURL?: string;
   /** Users, roles and what anonymous visitors may do (config/www-auth.ts); default: anonymous reads. */
   readonly auth?: WwwAuthConfig;
+  /** Webhooks served under /change_hook/<provider>, each with its secret. */
+  readonly changeHooks?: ChangeHooksConfig;
 }
 
 export interface ResolvedWww {
@@ -23,9 +30,11 @@ export interface ResolvedWww {
   readonly host: string;
   readonly baseURL: string;
   readonly auth: ResolvedAuth;
+  /** Only when the config has changeHooks. */
+  readonly changeHooks?: ResolvedChangeHooks;
 }
 
-const KNOWN_WWW = new Set(['port', 'host', 'baseURL', 'auth']);
+const KNOWN_WWW = new Set(['port', 'host', 'baseURL', 'auth', 'changeHooks']);
 
 /** The resolved setting, or null without `www`; problems go to `issue(subkey, message)`. */
 export function resolveWww(
@@ -40,7 +49,7 @@ export function resolveWww(
   }
   const www = raw as Record<string, unknown>;
   for (const key of Object.keys(www))
-    if (!KNOWN_WWW.has(key)) issue(`www.${key}`, 'unknown setting (known: port, host, baseURL, auth)');
+    if (!KNOWN_WWW.has(key)) issue(`www.${key}`, 'unknown setting (known: port, host, baseURL, auth, changeHooks)');
   const port = parsePort(www.port ?? DEFAULT_WWW_PORT);
   if (typeof port === 'string') issue('www.port', port);
   if (www.host !== undefined && (typeof www.host !== 'string' || www.host === ''))
@@ -60,5 +69,6 @@ export function resolveWww(
     host: (www.host as string | undefined) ?? resolvedPort.host ?? DEFAULT_WWW_HOST,
     baseURL: (www.baseURL as string | undefined) ?? buildbotURL,
     auth: resolveWwwAuth(www.auth, issue),
+    ...(www.changeHooks === undefined ? {} : { changeHooks: resolveChangeHooks(www.changeHooks, issue) }),
   };
 }

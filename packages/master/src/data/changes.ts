@@ -96,10 +96,42 @@ export class ChangesData {
           )
           .execute();
       }
+      await trx.insertInto('unscheduled_changes').values({ changeid: row.id, stored_at: now() }).execute();
       return { changeid: row.id, sourcestampid };
     });
     this.ctx.bus.publish('change.new', { changeid, sourcestampid, branch, repository, project, codebase });
     return changeid;
+  }
+
+  /** Changes stored recently enough that the schedulers may not have seen them, oldest first. */
+  async unscheduled(): Promise<number[]> {
+    const rows = await this.ctx.db
+      .selectFrom('unscheduled_changes')
+      .select('changeid')
+      .orderBy('changeid')
+      .execute();
+    return rows.map((r) => r.changeid);
+  }
+
+  async markScheduled(changeid: number): Promise<void> {
+    await this.ctx.db.deleteFrom('unscheduled_changes').where('changeid', '=', changeid).execute();
+  }
+
+  /** Forgets rows stored before `epochSeconds`: a running master's schedulers saw those long ago. */
+  async forgetUnscheduledBefore(epochSeconds: number): Promise<void> {
+    await this.ctx.db.deleteFrom('unscheduled_changes').where('stored_at', '<', epochSeconds).execute();
+  }
+
+  /** Whether some buildset already builds the change's source stamp. */
+  async hasBuildset(changeid: number): Promise<boolean> {
+    const row = await this.ctx.db
+      .selectFrom('changes')
+      .innerJoin('buildset_sourcestamps', 'buildset_sourcestamps.sourcestampid', 'changes.sourcestampid')
+      .select('buildset_sourcestamps.buildsetid')
+      .where('changes.id', '=', changeid)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   async get(changeid: number): Promise<ChangeRow | undefined> {

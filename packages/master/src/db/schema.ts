@@ -213,6 +213,12 @@ export interface ApiTokensTable {
   created_at: number;
 }
 
+/** Changes the schedulers may not have seen yet (see migration 0004). */
+export interface UnscheduledChangesTable {
+  changeid: number;
+  stored_at: number;
+}
+
 export interface Database {
   masters: MastersTable;
   workers: WorkersTable;
@@ -225,6 +231,7 @@ export interface Database {
   changes: ChangesTable;
   change_files: ChangeFilesTable;
   change_properties: ChangePropertiesTable;
+  unscheduled_changes: UnscheduledChangesTable;
   buildsets: BuildsetsTable;
   buildset_sourcestamps: BuildsetSourcestampsTable;
   buildset_properties: BuildsetPropertiesTable;

@@ -6,10 +6,13 @@ import { DataApi } from '../api/data-api.js';
 import { bridgeBusToQueue } from '../api/mq/bridge.js';
 import { InProcessQueue } from '../api/mq/in-process.js';
 import type { Subscription } from '../bus/bus.js';
+import { hookSecrets } from '../changes/hooks/config.js';
+import { changeHooksPlugin } from '../changes/hooks/plugin.js';
 import { DEFAULT_WWW_HOST } from '../config/www.js';
 import { DEFAULT_AUTH } from '../config/www-auth.js';
 import type { StopRunningBuild } from '../control/build-actions.js';
 import type { Master, MasterExtension } from '../master.js';
+import { SecretManager } from '../properties/secrets.js';
 import { API_PREFIX, buildApiApp } from './app.js';
 
 export interface ApiServerOptions {
@@ -83,6 +86,10 @@ export class ApiServer implements MasterExtension {
       actions: { master, log, ...(this.options.stopBuild ? { stopBuild: this.options.stopBuild } : {}) },
     });
     try {
+      if (www?.changeHooks && Object.keys(www.changeHooks).length > 0) {
+        const hooks = await hookSecrets(www.changeHooks, new SecretManager(master.config.secretsProviders));
+        await app.register(changeHooksPlugin, { hooks, addChange: (c) => master.addChange(c), log });
+      }
       await app.listen({ port, host });
     } catch (err) {
       bridge.unsubscribe();

@@ -4,6 +4,7 @@ import type { Migration, MigrationProvider } from 'kysely/migration';
 import { initialMigration } from './0001-initial.js';
 import { dataApiIndexesMigration } from './0002-data-api-indexes.js';
 import { apiTokensMigration } from './0003-api-tokens.js';
+import { unscheduledChangesMigration } from './0004-unscheduled-changes.js';
 import { dialectTypes, type SqlDialectName } from './dialect.js';
 
 export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
@@ -12,6 +13,7 @@ export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
     '0001-initial': initialMigration(t),
     '0002-data-api-indexes': dataApiIndexesMigration(),
     '0003-api-tokens': apiTokensMigration(t),
+    '0004-unscheduled-changes': unscheduledChangesMigration(),
   };
   return { getMigrations: async () => migrations };
 }
