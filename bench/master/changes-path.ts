@@ -133,6 +133,8 @@ export async function buildsThroughChanges(
 export interface LatencySamples {
   /** addChange call → the step's command running on the worker, ms. */
   readonly toCommand: number[];
+  /** addChange call → its answer (the change stored), ms. */
+  readonly ack: number[];
   /** Connection and login before each call (not in toCommand), ms. */
   readonly login: number[];
 }
@@ -156,6 +158,7 @@ export async function latencyThroughChanges(
     sender = new ChangeSender(running.port);
     const stampLines = () => (existsSync(stamps) ? readFileSync(stamps, 'utf8').trim().split('\n') : []);
     const toCommand: number[] = [];
+    const ack: number[] = [];
     const login: number[] = [];
     const deadline = Date.now() + opts.budgetMs;
     const db = running.dbFile;
@@ -166,11 +169,12 @@ export async function latencyThroughChanges(
       await waitUntil(() => completedBuilds(db) > i, 30_000, `${master}: build ${i + 1} to finish`, 10);
       if (i >= opts.warmup) {
         toCommand.push(ranAt - change.callAt);
+        ack.push(change.ackAt - change.callAt);
         login.push(change.callAt - change.connectAt);
       }
       await sleep(20); // the worker idle again and the build's end recorded
     }
-    return { toCommand, login };
+    return { toCommand, ack, login };
   } finally {
     await sender?.stop();
     await running?.stop();

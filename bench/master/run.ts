@@ -148,6 +148,7 @@ async function latency(): Promise<void> {
     samples: s.toCommand.length,
     p50Ms: round(percentile(s.toCommand, 50), 2),
     p95Ms: round(percentile(s.toCommand, 95), 2),
+    ackP50Ms: round(percentile(s.ack, 50), 2),
     loginP50Ms: round(percentile(s.login, 50), 2),
   });
   report('latency', {
@@ -155,7 +156,7 @@ async function latency(): Promise<void> {
     latheStockWorker: figures(latheStock),
     buildbotStockWorker: bb ? figures(bb) : null,
     measured:
-      'sendchange.py (Twisted PB, its own process) addChange call → the step command `date +%s%N` running on the idle worker (PBChangeSource → SingleBranchScheduler treeStableTimer=None); loginP50Ms: connect + login before the call, not included',
+      'sendchange.py (Twisted PB, its own process) addChange call → the step command `date +%s%N` running on the idle worker (PBChangeSource → SingleBranchScheduler treeStableTimer=None); ackP50Ms: addChange call → answered (stored); loginP50Ms: connect + login before the call, not included',
     target: 'latheLatheWorker.p50Ms <= 20',
   });
 }
