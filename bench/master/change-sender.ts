@@ -1,7 +1,7 @@
 // sendchange.py in its own process (Twisted's PB, a connection per change, as `buildbot
 // sendchange` makes): the one way changes reach both masters in these benchmarks.
 import { join } from 'node:path';
-import { JsonLines, ROOT, startChild, stopChild } from './common.ts';
+import { JsonLines, ROOT, sleep, startChild, stopChild } from './common.ts';
 
 export const SYSTEM_PYTHON = '/usr/bin/python3';
 
@@ -40,8 +40,13 @@ export class ChangeSender {
     }
   }
 
+  /** Its stdin closed, the sender stops its reactor and exits; killed if it has not within 3 s. */
   async stop(): Promise<void> {
-    this.#lines.child.stdin!.end();
-    await stopChild(this.#lines.child, 'SIGTERM', 3000);
+    const { child } = this.#lines;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.stdin!.end();
+    await Promise.race([exited, sleep(3000)]);
+    await stopChild(child, 'SIGKILL');
   }
 }
