@@ -1,15 +1,13 @@
 // Stock Buildbot 3.7 (Debian) for the comparisons: a generated master.cfg (PB port,
-// workers, builders of one ShellCommand step, SQLite, a PBChangeSource and two
-// AnyBranchSchedulers with treeStableTimer=None), run with twistd in its own process group.
-// Builds are triggered headless by PB `addChange` calls to the PBChangeSource (what
-// `buildbot sendchange` does), from this process; results are read from state.sqlite.
+// workers, builders of one ShellCommand step, SQLite, a PBChangeSource and a
+// SingleBranchScheduler on 'main' with treeStableTimer=None), run with twistd in its own
+// process group. Builds are started by PB `addChange` calls to the PBChangeSource from
+// sendchange.py, the same sender the Lathe master gets; results are read from state.sqlite.
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
-import { connect, type PBConnection, type RemoteReference } from '@lathe/pb';
-import { ROOT, startChild, stopChild, waitUntil } from './common.ts';
+import { completedBuilds, queryState, ROOT, startChild, stopChild, waitUntil } from './common.ts';
 
 export const BUILDBOT = '/usr/bin/buildbot';
 export const BUILDBOT_WORKER = '/usr/bin/buildbot-worker';
@@ -58,10 +56,8 @@ factory = util.BuildFactory([steps.ShellCommand(name='step', command=${py(spec.c
 c['builders'] = [util.BuilderConfig(name=b, workernames=workernames, factory=factory) for b in builders]
 c['change_source'] = [changes.PBChangeSource(user='change', passwd='changepw')]
 c['schedulers'] = [
-    schedulers.AnyBranchScheduler(name='all', treeStableTimer=None, builderNames=builders,
-                                  change_filter=util.ChangeFilter(category='all')),
-    schedulers.AnyBranchScheduler(name='one', treeStableTimer=None, builderNames=['b0'],
-                                  change_filter=util.ChangeFilter(category='one')),
+    schedulers.SingleBranchScheduler(name='main', change_filter=util.ChangeFilter(branch='main'),
+                                     treeStableTimer=None, builderNames=builders),
 ]
 `;
 }
@@ -109,15 +105,8 @@ export class BuildbotMaster {
     this.#proc = null;
   }
 
-  /** A read-only look at state.sqlite (Buildbot writes it in WAL? no: rollback journal; short reads). */
   query<T>(sql: string): T[] {
-    const db = new DatabaseSync(join(this.dir, 'state.sqlite'), { readOnly: true });
-    try {
-      db.exec('PRAGMA busy_timeout = 2000');
-      return db.prepare(sql).all() as T[];
-    } finally {
-      db.close();
-    }
+    return queryState<T>(join(this.dir, 'state.sqlite'), sql);
   }
 
   connectedWorkers(): number {
@@ -125,42 +114,7 @@ export class BuildbotMaster {
   }
 
   completedBuilds(): number {
-    return Number(
-      this.query<{ n: number }>('SELECT count(*) AS n FROM builds WHERE complete_at IS NOT NULL')[0]?.n ?? 0,
-    );
-  }
-}
-
-/** The PBChangeSource's perspective: `addChange(dict)` as `buildbot sendchange` sends it. */
-export class ChangeSender {
-  readonly conn: PBConnection;
-  readonly perspective: RemoteReference;
-  #n = 0;
-  private constructor(conn: PBConnection, perspective: RemoteReference) {
-    this.conn = conn;
-    this.perspective = perspective;
-  }
-  static async connect(port: number): Promise<ChangeSender> {
-    const conn = await connect({ host: '127.0.0.1', port, timeoutMs: 30_000 });
-    const perspective = await conn.login('change', 'changepw');
-    return new ChangeSender(conn, perspective);
-  }
-  async send(category: 'all' | 'one'): Promise<void> {
-    this.#n++;
-    await this.perspective.callRemote('addChange', {
-      who: 'bench <bench@example.org>',
-      files: ['f'],
-      comments: `change ${this.#n}`,
-      branch: 'main',
-      category,
-      revision: `r${this.#n}`,
-      repository: 'bench',
-      project: 'bench',
-      properties: {},
-    });
-  }
-  close(): void {
-    this.conn.close();
+    return completedBuilds(join(this.dir, 'state.sqlite'));
   }
 }
 

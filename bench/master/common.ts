@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { pathToFileURL } from 'node:url';
 import { connect, type Kwargs, type PBConnection, Referenceable, type RemoteReference } from '@lathe/pb';
 
@@ -197,13 +198,18 @@ export function writeLatheConfig(dir: string, spec: LatheConfigSpec): void {
     (command, i) =>
       `{ name: 'b${i}', workerNames: ${names}, collapseRequests: false, factory: buildFactory(shellCommand({ name: 'step', command: ${JSON.stringify(command)} })) }`,
   );
+  const builderNames = JSON.stringify(commands.map((_, i) => `b${i}`));
+  // Changes come in as Buildbot's do: the PB change source (user change/changepw) and one
+  // single-branch scheduler on 'main' that builds every change at once on every builder.
   writeFileSync(
     join(dir, 'master.config.ts'),
-    `import { buildFactory, defineConfig, shellCommand } from '${LATHE_INDEX}';
+    `import { buildFactory, defineConfig, pbChangeSource, shellCommand, singleBranchScheduler } from '${LATHE_INDEX}';
 export default defineConfig({
   workerPort: ${spec.workerPort ?? 0},
   workers: [${workers.join(', ')}],
   builders: [${builders.join(',\n    ')}],
+  changeSources: [pbChangeSource()],
+  schedulers: [singleBranchScheduler({ name: 'main', branch: 'main', treeStableTimer: null, builderNames: ${builderNames} })],
 });
 `,
   );
@@ -310,4 +316,30 @@ export async function waitUntil(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(pollMs);
   }
+}
+
+// --- reading a master's state.sqlite from outside (Buildbot's and Lathe's share the schema) ---
+
+/** One short read-only query; the master keeps writing meanwhile. */
+export function queryState<T>(file: string, sql: string): T[] {
+  const db = new DatabaseSync(file, { readOnly: true });
+  try {
+    db.exec('PRAGMA busy_timeout = 2000');
+    return db.prepare(sql).all() as T[];
+  } finally {
+    db.close();
+  }
+}
+
+export function completedBuilds(file: string): number {
+  return Number(
+    queryState<{ n: number }>(file, 'SELECT count(*) AS n FROM builds WHERE complete_at IS NOT NULL')[0]?.n ??
+      0,
+  );
+}
+
+export function successfulBuilds(file: string): number {
+  return Number(
+    queryState<{ n: number }>(file, 'SELECT count(*) AS n FROM builds WHERE results = 0')[0]?.n ?? 0,
+  );
 }

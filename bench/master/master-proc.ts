@@ -26,29 +26,13 @@ out({ started: true, port: rt.server.port, startMs: started - t0, pid: process.p
 
 const rl = createInterface({ input: process.stdin });
 rl.on('line', (line) => {
-  const msg = JSON.parse(line) as { cmd: string; builder?: string; builders?: string[]; n?: number };
+  const msg = JSON.parse(line) as { cmd: string; builder?: string };
   void (async () => {
     if (msg.cmd === 'force') {
       const t = now();
       const { buildrequestid } = await forceBuild(master, { builder: msg.builder! });
       const row = await waitForRequest(master, buildrequestid, 600_000);
       out({ forced: buildrequestid, ms: now() - t, results: row.results });
-    } else if (msg.cmd === 'burst') {
-      // n builds round-robin over the builders: submitted one after another, then all awaited.
-      const t = now();
-      const ids: number[] = [];
-      for (let i = 0; i < msg.n!; i++) {
-        const builder = msg.builders![i % msg.builders!.length]!;
-        ids.push((await forceBuild(master, { builder })).buildrequestid);
-      }
-      const submittedMs = now() - t;
-      const rows = await Promise.all(ids.map((id) => waitForRequest(master, id, 600_000)));
-      out({
-        burst: ids.length,
-        ms: now() - t,
-        submittedMs,
-        failed: rows.filter((r) => r.results !== 0).length,
-      });
     } else if (msg.cmd === 'mem') {
       out({ mem: { ...memory('self'), heapMB: process.memoryUsage().heapTotal / 1e6 } });
     } else if (msg.cmd === 'stop') {

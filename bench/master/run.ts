@@ -2,30 +2,29 @@
  * The Master issue's benchmarks: Lathe's build master against stock Buildbot 3.7, each
  * target a ratio or a bound measured in one run (the machine is shared and noisy).
  *
- *   ./dev npm run build && ./dev node bench/master/run.ts [--only startup|workers|latency|logs|builds]
+ *   ./dev npm run build && ./dev node bench/master/run.ts [--only startup|workers|latency|logs|builds] [--smoke]
  *
  * - startup:  25,000 pending requests + 100,000 finished builds in SQLite; a master process
  *             from `Master.start` to the port listening, and to a worker attached.
  * - workers:  master RSS peak (VmHWM) with 200 simulated PB workers attached (one other process).
- * - latency:  forceBuild → the idle worker's startCommand, p50/p95 (scripted worker in the
- *             master's process, one clock); Buildbot: PB addChange → startCommand, same worker.
+ * - latency:  change → first command on an idle worker, p50/p95 (changes-path.ts).
  * - logs:     Lathe master + Lathe worker, one step printing 100 MB: MB/s, master VmHWM.
- * - builds:   500 one-`true`-step builds on 4 workers × 4 builders: Lathe vs Buildbot builds/s.
+ * - builds:   500 one-`true`-step builds from 125 changes on 4 workers × 4 builders: Lathe vs
+ *             Buildbot builds/s (changes-path.ts).
+ *
+ * Latency and builds go the way Buildbot's builds go: sendchange.py (Twisted PB, its own
+ * process) → PB change source → single-branch scheduler → real workers, for both masters.
+ * `--smoke` runs them with a handful of builds and samples (a check that they run, no figures).
  *
  * Every child runs in its own process group and is killed on exit; every wait is bounded.
  */
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { forceBuild, Master, openAndMigrate, waitForRequest, withWorkers } from '@lathe/master';
+import { openAndMigrate } from '@lathe/master';
 import { seedHistory } from '../../packages/master/dist/test/seed-history.js';
-import {
-  BuildbotMaster,
-  buildbotAvailable,
-  ChangeSender,
-  freePort,
-  startWorker,
-  type WorkerKind,
-} from './buildbot.ts';
+import { BuildbotMaster, buildbotAvailable, freePort, startWorker } from './buildbot.ts';
+import { ChangeSender } from './change-sender.ts';
+import { buildsThroughChanges, type LatencySamples, latencyThroughChanges } from './changes-path.ts';
 import {
   JsonLines,
   killAll,
@@ -36,9 +35,6 @@ import {
   percentile,
   ROOT,
   removeDir,
-  type ScriptedWorker,
-  scriptedWorker,
-  sleep,
   startChild,
   stopChild,
   TextLines,
@@ -47,7 +43,11 @@ import {
   writeLatheConfig,
 } from './common.ts';
 
-const { values } = parseArgs({ options: { only: { type: 'string', multiple: true } } });
+const { values } = parseArgs({
+  options: { only: { type: 'string', multiple: true }, smoke: { type: 'boolean', default: false } },
+});
+/** A few builds and samples instead of 500 and 100: checks the scenarios run, measures nothing. */
+const SMOKE = values.smoke;
 const only = new Set(values.only ?? []);
 const want = (name: string) => only.size === 0 || only.has(name);
 const results: Record<string, unknown> = {};
@@ -136,60 +136,29 @@ async function workers(): Promise<void> {
   }
 }
 
-// --- 2. request → first command latency with an idle worker ---
-
-const LATENCY_SAMPLES = 200;
-const LATENCY_BUDGET_MS = 60_000;
+// --- 2. change → first command latency with an idle worker ---
 
 async function latency(): Promise<void> {
-  const dir = tempDir('lathe-bench-latency-');
-  let master: Master | null = null;
-  let worker: ScriptedWorker | null = null;
-  try {
-    writeLatheConfig(dir, { workers: 1, builders: 1, command: ['true'] });
-    const rt = withWorkers(
-      { basedir: dir, name: 'bench-latency' },
-      { host: '127.0.0.1', logger: { info: () => {}, warn: (m) => console.warn(m) } },
-    );
-    master = await Master.start(rt.options);
-    let received: number | null = null;
-    worker = await scriptedWorker(rt.server.port, 'w0', 'pw', (_b, name) => {
-      if (name === 'shell' && received === null) received = now();
-    });
-    const samples: number[] = [];
-    const deadline = Date.now() + LATENCY_BUDGET_MS;
-    for (let i = 0; i < LATENCY_SAMPLES + 10 && Date.now() < deadline; i++) {
-      received = null;
-      const t0 = now();
-      const { buildrequestid } = await forceBuild(master, { builder: 'b0' });
-      await waitUntil(() => received !== null, 10_000, 'startCommand', 0);
-      const r = await waitForRequest(master, buildrequestid, 10_000);
-      if (r.results !== 0) throw new Error(`build ${buildrequestid} ended ${r.results}`);
-      if (i >= 10) samples.push(received! - t0); // the first 10 warm up
-      await sleep(10); // idle worker again: the build's end is recorded
-    }
-    const m = master;
-    await waitUntil(async () => (await m.data.buildrequests.countPending()) === 0, 5000, 'idle');
-    await m.stop();
-    master = null;
-    const bb = buildbotAvailable() ? await buildbotLatency() : [];
-    report('latency', {
-      samples: samples.length,
-      latheP50Ms: round(percentile(samples, 50), 2),
-      latheP95Ms: round(percentile(samples, 95), 2),
-      latheMaxMs: round(Math.max(...samples), 2),
-      buildbotSamples: bb.length,
-      buildbotP50Ms: bb.length ? round(percentile(bb, 50), 2) : null,
-      buildbotP95Ms: bb.length ? round(percentile(bb, 95), 2) : null,
-      measured:
-        'Lathe: forceBuild() call → the scripted worker receives startCommand; Buildbot: PB addChange call (PBChangeSource, AnyBranchScheduler treeStableTimer=None) → the same scripted worker receives startCommand; both in this process, one clock',
-      target: 'latheP50Ms <= 20',
-    });
-  } finally {
-    worker?.conn.close();
-    await master?.stop();
-    removeDir(dir);
-  }
+  const samples = { samples: SMOKE ? 5 : 100, warmup: SMOKE ? 2 : 10, budgetMs: 120_000 };
+  const lathe = await latencyThroughChanges('lathe', 'lathe', samples);
+  const latheStock = await latencyThroughChanges('lathe', 'stock', samples);
+  const bbSamples = { samples: SMOKE ? 5 : 40, warmup: SMOKE ? 1 : 3, budgetMs: 180_000 };
+  const bb = buildbotAvailable() ? await latencyThroughChanges('buildbot', 'stock', bbSamples) : null;
+  const figures = (s: LatencySamples) => ({
+    samples: s.toCommand.length,
+    p50Ms: round(percentile(s.toCommand, 50), 2),
+    p95Ms: round(percentile(s.toCommand, 95), 2),
+    ackP50Ms: round(percentile(s.ack, 50), 2),
+    loginP50Ms: round(percentile(s.login, 50), 2),
+  });
+  report('latency', {
+    latheLatheWorker: figures(lathe),
+    latheStockWorker: figures(latheStock),
+    buildbotStockWorker: bb ? figures(bb) : null,
+    measured:
+      'sendchange.py (Twisted PB, its own process) addChange call → the step command `date +%s%N` running on the idle worker (PBChangeSource → SingleBranchScheduler treeStableTimer=None); ackP50Ms: addChange call → answered (stored); loginP50Ms: connect + login before the call, not included',
+    target: 'latheLatheWorker.p50Ms <= 20',
+  });
 }
 
 // --- 5. log streaming end to end: Lathe master + Lathe worker ---
@@ -282,16 +251,16 @@ async function buildbotLogs(): Promise<{ seconds: number; mbps: number; hwmMB: n
     worker = startWorker('stock', `${dir}/w0`, port, 'w0');
     const m = bb;
     await waitUntil(() => m.connectedWorkers() === 1, 120_000, 'the stock worker to attach', 100);
-    sender = await ChangeSender.connect(port);
-    const t0 = now();
-    await sender.send('one');
+    sender = new ChangeSender(port);
+    const [sent] = await sender.send(1);
+    const t0 = sent!.connectAt;
     await waitUntil(() => m.completedBuilds() >= 1, 900_000, 'the Buildbot log build', 50);
-    const ms = now() - t0;
+    const ms = Date.now() - t0;
     const ok = m.query<{ n: number }>('SELECT count(*) AS n FROM builds WHERE results = 0')[0]?.n;
     if (Number(ok) !== 1) throw new Error('the Buildbot log build did not succeed');
     return { seconds: ms / 1000, mbps: LOG_BYTES / 1e6 / (ms / 1000), hwmMB: memory(m.pid).hwmMB };
   } finally {
-    sender?.close();
+    await sender?.stop();
     if (worker) await stopChild(worker);
     await bb?.stop();
     removeDir(dir);
@@ -300,123 +269,28 @@ async function buildbotLogs(): Promise<{ seconds: number; mbps: number; hwmMB: n
 
 // --- 1. 500 trivial builds on 4 workers × 4 builders: Lathe vs Buildbot ---
 
-const BUILDS = 500;
-const BUILD_WORKERS = 4;
 const BUILD_BUILDERS = 4;
-const builderNames = Array.from({ length: BUILD_BUILDERS }, (_, i) => `b${i}`);
-
-async function latheBuilds(kind: WorkerKind): Promise<Record<string, number>> {
-  const dir = tempDir(`lathe-bench-builds-${kind}-`);
-  try {
-    writeLatheConfig(dir, { workers: BUILD_WORKERS, builders: BUILD_BUILDERS, command: ['true'] });
-    const master = nodeScript('master-proc.ts', ['--dir', dir, '--wait-workers', String(BUILD_WORKERS)]);
-    const lines = new JsonLines(master, 'master');
-    const started = await lines.next((m) => m.started === true, 60_000);
-    const workers = Array.from({ length: BUILD_WORKERS }, (_, i) =>
-      startWorker(kind, `${dir}/w${i}`, started.port as number, `w${i}`),
-    );
-    await lines.next((m) => 'attached' in m, 120_000);
-    lines.send({ cmd: 'burst', builders: builderNames, n: BUILDS });
-    const burst = await lines.next((m) => 'burst' in m, 600_000);
-    for (const w of workers) await stopChild(w);
-    lines.send({ cmd: 'stop' });
-    await lines.next((m) => m.stopped === true, 30_000).catch(() => {});
-    await stopChild(master);
-    if (burst.failed !== 0) throw new Error(`${burst.failed} Lathe builds did not succeed`);
-    return { seconds: (burst.ms as number) / 1000, buildsPerS: BUILDS / ((burst.ms as number) / 1000) };
-  } finally {
-    removeDir(dir);
-  }
-}
-
-async function buildbotBuilds(): Promise<Record<string, number>> {
-  const dir = tempDir('lathe-bench-bb-builds-');
-  let bb: BuildbotMaster | null = null;
-  const workers: ChildProcess[] = [];
-  let sender: ChangeSender | null = null;
-  try {
-    const port = await freePort();
-    bb = new BuildbotMaster(`${dir}/master`, {
-      workers: BUILD_WORKERS,
-      builders: BUILD_BUILDERS,
-      command: ['true'],
-      port,
-    });
-    await bb.start();
-    for (let i = 0; i < BUILD_WORKERS; i++) workers.push(startWorker('stock', `${dir}/w${i}`, port, `w${i}`));
-    const m = bb;
-    await waitUntil(() => m.connectedWorkers() === BUILD_WORKERS, 120_000, 'stock workers to attach', 100);
-    sender = await ChangeSender.connect(port);
-    const t0 = now();
-    // One change triggers a build on each of the 4 builders.
-    for (let i = 0; i < BUILDS / BUILD_BUILDERS; i++) await sender.send('all');
-    const submittedMs = now() - t0;
-    await waitUntil(() => m.completedBuilds() >= BUILDS, 900_000, `${BUILDS} Buildbot builds`, 50);
-    const ms = now() - t0;
-    const ok = m.query<{ n: number }>('SELECT count(*) AS n FROM builds WHERE results = 0')[0]?.n;
-    if (Number(ok) !== BUILDS) throw new Error(`only ${ok} of ${BUILDS} Buildbot builds succeeded`);
-    return { seconds: ms / 1000, buildsPerS: BUILDS / (ms / 1000), submittedS: submittedMs / 1000 };
-  } finally {
-    sender?.close();
-    for (const w of workers) await stopChild(w);
-    await bb?.stop();
-    removeDir(dir);
-  }
-}
 
 async function builds(): Promise<void> {
-  const lathe = await latheBuilds('lathe');
-  const latheStock = await latheBuilds('stock');
-  const bb = buildbotAvailable() ? await buildbotBuilds() : null;
+  const opts = { changes: SMOKE ? 5 : 125, builders: BUILD_BUILDERS, workers: 4 };
+  const lathe = await buildsThroughChanges('lathe', 'lathe', opts);
+  const latheStock = await buildsThroughChanges('lathe', 'stock', opts);
+  const bb = buildbotAvailable() ? await buildsThroughChanges('buildbot', 'stock', opts) : null;
   report('builds', {
-    builds: BUILDS,
-    latheWorkerBuildsPerS: round(lathe.buildsPerS!),
-    latheWithStockWorkersBuildsPerS: round(latheStock.buildsPerS!),
-    buildbotBuildsPerS: bb ? round(bb.buildsPerS!, 2) : null,
-    ratioLatheWorker: bb ? round(lathe.buildsPerS! / bb.buildsPerS!) : null,
-    ratioBothStockWorkers: bb ? round(latheStock.buildsPerS! / bb.buildsPerS!) : null,
-    measured:
-      'first submission → last build complete; Buildbot: 125 PB addChange × 4 builders, polled in state.sqlite every 50 ms',
-    target: 'ratio >= 10',
+    builds: lathe.builds,
+    latheWorkerBuildsPerS: round(lathe.buildsPerS),
+    latheWithStockWorkersBuildsPerS: round(latheStock.buildsPerS),
+    buildbotBuildsPerS: bb ? round(bb.buildsPerS, 2) : null,
+    ratioLatheWorker: bb ? round(lathe.buildsPerS / bb.buildsPerS) : null,
+    ratioBothStockWorkers: bb ? round(latheStock.buildsPerS / bb.buildsPerS) : null,
+    sendSeconds: {
+      lathe: round(lathe.sendSeconds, 2),
+      latheStock: round(latheStock.sendSeconds, 2),
+      buildbot: bb ? round(bb.sendSeconds, 2) : null,
+    },
+    measured: `sendchange.py (Twisted PB, its own process): ${opts.changes} addChange calls, one connection each, on branch main → SingleBranchScheduler (treeStableTimer=None) → ${BUILD_BUILDERS} builders each; first connection → last build complete in state.sqlite (polled every 50 ms)`,
+    target: 'ratioLatheWorker >= 10, ratioBothStockWorkers >= 5',
   });
-}
-
-const BB_LATENCY_SAMPLES = 40;
-
-/** Buildbot: one change for builder b0 → its scripted worker w0 gets startCommand. */
-async function buildbotLatency(): Promise<number[]> {
-  const dir = tempDir('lathe-bench-bb-latency-');
-  let bb: BuildbotMaster | null = null;
-  let worker: ScriptedWorker | null = null;
-  let sender: ChangeSender | null = null;
-  try {
-    const port = await freePort();
-    bb = new BuildbotMaster(`${dir}/master`, { workers: 1, builders: 1, command: ['true'], port });
-    await bb.start();
-    let received: number | null = null;
-    worker = await scriptedWorker(port, 'w0', 'pw', (_b, name) => {
-      if (name === 'shell' && received === null) received = now();
-    });
-    sender = await ChangeSender.connect(port);
-    const m = bb;
-    const samples: number[] = [];
-    const deadline = Date.now() + LATENCY_BUDGET_MS;
-    for (let i = 0; i < BB_LATENCY_SAMPLES + 3 && Date.now() < deadline; i++) {
-      received = null;
-      const t0 = now();
-      await sender.send('one');
-      await waitUntil(() => received !== null, 20_000, 'Buildbot startCommand', 0);
-      if (i >= 3) samples.push(received! - t0);
-      await waitUntil(() => m.completedBuilds() >= i + 1, 20_000, 'the Buildbot build to finish', 10);
-      await sleep(10);
-    }
-    return samples;
-  } finally {
-    sender?.close();
-    worker?.conn.close();
-    await bb?.stop();
-    removeDir(dir);
-  }
 }
 
 const scenarios: Array<[string, () => Promise<void>]> = [

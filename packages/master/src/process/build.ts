@@ -250,15 +250,18 @@ export class BuildRun implements StepHost {
     return this.#finish();
   }
 
-  /** Buildbot's ping and `startBuild`; a worker that fails them is dropped and the build ends RETRY. */
+  /**
+   * Buildbot's ping and `startBuild`; a worker that fails them is dropped and the build ends
+   * RETRY. Both calls go out together (a worker answers in order, so one that fails the ping
+   * fails `startBuild` too): a round trip to the worker less before the first command, which
+   * on a busy machine is the wait for the worker process to be scheduled.
+   */
   async #prepareWorker(): Promise<void> {
-    await this.data.builds.setState(this.buildid, 'preparing worker');
+    const state = this.data.builds.setState(this.buildid, 'preparing worker');
+    state.catch(() => {}); // awaited below, after the worker answered
     try {
       // A worker that never answers must not keep a stopped build from ending.
-      const prepared = (async () => {
-        await this.channel.ping();
-        await this.channel.startBuild(this.builderName);
-      })();
+      const prepared = Promise.all([this.channel.ping(), this.channel.startBuild(this.builderName)]);
       // Once the stop won the race, a late failure has nobody left to tell.
       prepared.catch(() => {});
       await Promise.race([prepared, this.#stoppedSignal]);
@@ -271,6 +274,7 @@ export class BuildRun implements StepHost {
       this.stop('worker did not answer', RETRY);
       void this.channel.disconnect('worker failed its ping').catch(() => {});
     }
+    await state;
   }
 
   async #runSteps(): Promise<void> {

@@ -64,6 +64,11 @@ export function killProcessTree(pgid: number, signal: number): boolean {
   return hit;
 }
 
+/** Sends `signal` to the process group led by `pgid`; whether any member was signalled. */
+export function killProcessGroup(pgid: number, signal: number): boolean {
+  return trySignal(-pgid, signal);
+}
+
 /** Whether a process group still has members. */
 export function processGroupExists(pgid: number): boolean {
   return trySignal(-pgid, 0);

@@ -20,7 +20,7 @@ import { asNumber, isPlainObject, tuple, type Update } from '../protocol/values.
 import { pyJoin } from '../util/pypath.js';
 import { buildEnvironment } from './environment.js';
 import { LogfileWatcher } from './logfile-watcher.js';
-import { killProcessTree } from './process-tree.js';
+import { killProcessGroup, killProcessTree } from './process-tree.js';
 import { shellQuote } from './shell-quote.js';
 import { signalNumber, signalNumberOf } from './signals.js';
 
@@ -414,9 +414,14 @@ export class RunProcess {
     this.settle?.resolve(rc);
   }
 
+  /**
+   * The leader has been reaped by now ('close' comes after its exit), so its descendants
+   * have been re-parented and a /proc walk from its pid finds none of them (or the children
+   * of a process that reused the pid): only its process group can still be reached.
+   */
   private killLeftoverProcesses(): void {
     const pid = this.child?.pid;
-    if (pid !== undefined) killProcessTree(pid, signalNumber('KILL')!);
+    if (pid !== undefined) killProcessGroup(pid, signalNumber('KILL')!);
   }
 
   private forget(): void {
