@@ -28,6 +28,7 @@ async function runGit(
   const props: Record<string, unknown> = {};
   const ctx = {
     signal: new AbortController().signal,
+    sourcePatch: async () => null,
     getProperty: (name: string) => properties[name],
     setProperty: (name: string, value: unknown) => {
       props[name] = value;

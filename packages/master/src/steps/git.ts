@@ -30,11 +30,14 @@
 // A shallow clone of a plain local path copies the whole history (git ignores --depth for
 // local clones); a file:// URL makes it shallow.
 
+import { isUtf8 } from 'node:buffer';
+import type { SourceStampPatch } from '../data/sourcestamps.js';
 import { FAILURE, type Result, SUCCESS } from '../results.js';
 import { type EnvValue, type StepValue, shellArgs, stepValue } from './args.js';
 import { Step, type StepOptions } from './base.js';
 import type { StepContext } from './contract.js';
 import { StepOptionError, stepNumber, stepString } from './option-values.js';
+import { StringFileReader } from './transfer/remote-files.js';
 
 /** `git describe` flags for `getDescription`, named as in Buildbot. */
 export interface GitDescribeOptions {
@@ -106,6 +109,8 @@ const GIT_HASH_LENGTH = 40;
 /** Where method `copy` keeps its checkout, as Buildbot's. */
 const COPY_SOURCE_DIR = 'source';
 const CLEAN = ['clean', '-f', '-f', '-d'];
+/** Left in a patched tree so that the next build cleans it (Buildbot's name). */
+const PATCHED_MARKER = '.buildbot-patched';
 const CLEAN_IGNORED = [...CLEAN, '-x'];
 
 /** Thrown at construction for options Buildbot rejects at config time. */
@@ -146,7 +151,13 @@ export class Git extends Step<GitOptions> {
         resolved.workdir,
         `other than '${COPY_SOURCE_DIR}' with method 'copy'`,
       );
-    const run = new GitRun(resolved, ctx);
+    const patch = resolved.alwaysUseLatest ? null : await ctx.sourcePatch('');
+    if (patch) {
+      const log = await ctx.addLog('patch');
+      await log.write('o', patch.body.toString('utf8'));
+      await log.finish();
+    }
+    const run = new GitRun(resolved, ctx, patch);
     try {
       await run.checkout();
       return SUCCESS;
@@ -206,6 +217,8 @@ class GitRun {
   constructor(
     readonly o: ResolvedGitOptions,
     readonly ctx: StepContext,
+    /** A try job's patch, applied after the checkout. */
+    readonly patch: SourceStampPatch | null,
   ) {
     this.workdir = o.workdir ?? 'build';
     const branch = ctx.getProperty('branch');
@@ -222,9 +235,10 @@ class GitRun {
   async checkout(): Promise<void> {
     const version = await this.git(['--version'], { collect: true, check: false });
     if (version.rc !== 0) throw new GitStepFailed(['--version']);
-    if (await this.exists(`${this.workdir}/.buildbot-patched`)) await this.git(CLEAN_IGNORED);
+    if (await this.exists(`${this.workdir}/${PATCHED_MARKER}`)) await this.git(CLEAN_IGNORED);
     if (this.o.mode === 'full') await this.full();
     else await this.incremental();
+    if (this.patch) await this.applyPatch(this.patch);
     await this.gotRevision();
     if (this.o.getDescription) await this.describe(this.o.getDescription);
   }
@@ -389,6 +403,38 @@ class GitRun {
     await this.git(['submodule', 'foreach', '--recursive', ['git', ...clean].join(' ')]);
   }
 
+  /**
+   * As Buildbot's Git step: mark the tree patched (the next build cleans it first), then
+   * `git apply --index` the patch fed on stdin, in the patch's subdirectory if it has one.
+   * Only the shell and downloadFile commands are used, so any worker can do it.
+   */
+  async applyPatch(patch: SourceStampPatch): Promise<void> {
+    const marker = await this.ctx.runCommand({
+      name: 'downloadFile',
+      args: {
+        workdir: this.workdir,
+        workerdest: PATCHED_MARKER,
+        reader: new StringFileReader('patched\n'),
+        maxsize: null,
+        blocksize: 32 * 1024,
+        mode: null,
+      },
+      logName: 'stdio',
+    });
+    if (marker.rc !== 0) throw new GitStepFailed(['(download)', PATCHED_MARKER]);
+    const tree = this.workdir;
+    const subdir = patch.subdir ? safeSubdir(patch.subdir) : null;
+    if (subdir) this.workdir = `${tree}/${subdir}`;
+    try {
+      await this.git(['update-index', '--refresh']);
+      // Text goes as text (what every worker takes); other bytes as bytes.
+      const stdin = isUtf8(patch.body) ? patch.body.toString('utf8') : patch.body;
+      await this.git(['apply', '--index', '-p', String(patch.level)], { stdin });
+    } finally {
+      this.workdir = tree;
+    }
+  }
+
   async gotRevision(): Promise<void> {
     const head = await this.git(['rev-parse', 'HEAD'], { collect: true });
     const revision = head.stdout.trim();
@@ -430,7 +476,7 @@ class GitRun {
 
   async git(
     args: readonly string[],
-    opts: { collect?: boolean; check?: boolean } = {},
+    opts: { collect?: boolean; check?: boolean; stdin?: string | Uint8Array } = {},
   ): Promise<{ rc: number | null; stdout: string }> {
     const config = Object.entries(this.o.config ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
     const out = await this.ctx.runCommand({
@@ -446,6 +492,7 @@ class GitRun {
         sigtermTime: 1,
         logEnviron: this.o.logEnviron ?? true,
         interruptSignal: null,
+        ...(opts.stdin === undefined ? {} : { initialStdin: opts.stdin }),
       }),
       logName: 'stdio',
       collectStdout: opts.collect ?? false,
@@ -453,6 +500,13 @@ class GitRun {
     if ((opts.check ?? true) && out.rc !== 0) throw new GitStepFailed(args);
     return { rc: out.rc, stdout: out.stdout ?? '' };
   }
+}
+
+/** A patch subdirectory inside the tree, or null for one that would leave it. */
+function safeSubdir(subdir: string): string | null {
+  const parts = subdir.split(/[\\/]+/).filter((p) => p !== '' && p !== '.');
+  if (subdir.startsWith('/') || parts.includes('..') || parts.length === 0) return null;
+  return parts.join('/');
 }
 
 /** Resolves after `ms`, or at once when the build is stopped. */

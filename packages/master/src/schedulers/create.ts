@@ -1,0 +1,38 @@
+// Every kind of scheduler the config can name, and the service for each.
+import { ChangeScheduler } from './change-scheduler.js';
+import type { ResolvedSchedulerConfig, SchedulerEntry } from './config.js';
+import type { ResolvedTrySchedulerConfig, TrySchedulerEntry } from './try/config.js';
+import type { TrySchedulerContext } from './try/job.js';
+import { TryJobdirScheduler } from './try/jobdir.js';
+import { TryUserpassScheduler } from './try/userpass.js';
+
+/** What `schedulers` in master.config.ts holds. */
+export type AnySchedulerEntry = SchedulerEntry | TrySchedulerEntry;
+/** A scheduler entry after validation. */
+export type AnySchedulerConfig = ResolvedSchedulerConfig | ResolvedTrySchedulerConfig;
+export type AnyScheduler = ChangeScheduler | TryJobdirScheduler | TryUserpassScheduler;
+
+/** A reconfig gave a scheduler of one kind the config of another. */
+export class SchedulerKindChangedError extends Error {
+  override readonly name = 'SchedulerKindChangedError';
+  constructor(
+    readonly scheduler: string,
+    readonly from: string,
+    readonly to: string,
+  ) {
+    super(
+      `scheduler ${JSON.stringify(scheduler)} cannot change from ${from} to ${to} in a reconfig; rename it or restart`,
+    );
+  }
+}
+
+export function createScheduler(config: AnySchedulerConfig, ctx: TrySchedulerContext): AnyScheduler {
+  switch (config.kind) {
+    case 'Try_Jobdir':
+      return new TryJobdirScheduler(config, ctx);
+    case 'Try_Userpass':
+      return new TryUserpassScheduler(config, ctx);
+    default:
+      return new ChangeScheduler(config, ctx);
+  }
+}
