@@ -39,6 +39,11 @@ function git(cwd: string, ...args: string[]): string {
   });
 }
 
+// A text file that is not UTF-8: its diff is bytes that must reach `git apply` unchanged,
+// or the context line does not match and the Git step fails.
+const LATIN1_BEFORE = Buffer.from('caf\xe9\n', 'latin1');
+const LATIN1_AFTER = Buffer.from('caf\xe9 cr\xe8me\n', 'latin1');
+
 /** An upstream repository whose test passes, and a clone tracking it where patches are made. */
 function makeRepos(root: string): { upstream: string; work: string } {
   const upstream = join(root, 'upstream.git');
@@ -52,6 +57,7 @@ function makeRepos(root: string): { upstream: string; work: string } {
     join(seed, 'test.sh'),
     'v=$(cat value.txt)\nfor i in 1 2 3 4 5; do echo "checking part $i"; done\nif [ "$v" = good ]; then echo "all parts good"; else echo "FAILED: value is $v"; exit 1; fi\n',
   );
+  writeFileSync(join(seed, 'latin1.txt'), LATIN1_BEFORE);
   git(seed, 'add', '.');
   git(seed, 'commit', '-q', '-m', 'a passing project');
   git(seed, 'push', '-q', upstream, 'main');
@@ -283,15 +289,17 @@ describe('try with a Lathe worker', { skip: !workerAvailable('lathe') || !exists
     assert.match(failed.stdout, /^app: step "git": success$/m);
     assert.match(failed.stdout, /^app: step "test": failure$/m);
     // The tail: the last 3 lines of the failing step's stdio, ending in the test's own words.
-    const tail = /--- app: step "test" failed; last 3 lines of its log "stdio":\n([\s\S]*?)\napp: failure/.exec(
-      failed.stdout,
-    );
+    const tail =
+      /--- app: step "test" failed; last 3 lines of its log "stdio":\n([\s\S]*?)\napp: failure/.exec(
+        failed.stdout,
+      );
     assert.ok(tail, failed.stdout);
-    assert.equal(tail[1], "checking part 4\nchecking part 5\nFAILED: value is bad");
+    assert.equal(tail[1], 'checking part 4\nchecking part 5\nFAILED: value is bad');
     assert.doesNotMatch(tail[1]!, /checking part 3/);
 
     setValue(t.repos.work, 'good');
     writeFileSync(join(t.repos.work, 'extra.txt'), 'x\n');
+    writeFileSync(join(t.repos.work, 'latin1.txt'), LATIN1_AFTER);
     git(t.repos.work, 'add', 'extra.txt');
     git(t.repos.work, 'commit', '-q', '-m', 'local, unpushed commit');
     const passed = await t.latheTry();
@@ -358,6 +366,7 @@ describe('try with a stock buildbot-worker', {
     assert.match(failed.stdout, /FAILED: value is bad/);
     setValue(t.repos.work, 'good');
     writeFileSync(join(t.repos.work, 'extra.txt'), 'x\n');
+    writeFileSync(join(t.repos.work, 'latin1.txt'), LATIN1_AFTER);
     git(t.repos.work, 'add', 'extra.txt');
     const passed = await t.latheTry();
     assert.equal(passed.code, 0, passed.stdout + passed.stderr);

@@ -59,8 +59,7 @@ export interface ShellArgs {
   readonly sigtermTime?: number | null;
   readonly usePTY?: boolean;
   readonly logEnviron?: boolean;
-  /** Bytes for input that is not UTF-8 text (a try job's binary patch). */
-  readonly initialStdin?: string | Uint8Array | null;
+  readonly initialStdin?: string | null;
   /** Signal name without SIG; default KILL. null leaves it out (the worker's default, KILL). */
   readonly interruptSignal?: string | null;
 }

@@ -14,6 +14,8 @@
 //           [; git checkout -f REV] [; git submodule update --init --recursive [--remote]]
 //   fetch:  [git cat-file -e REV →] git fetch -f -t URL B --progress; git checkout -f REV|FETCH_HEAD
 //           [; git checkout -B B]
+//   a try job's patch: downloadFile .buildbot-diff and .buildbot-patched; git update-index
+//           --refresh; git apply --index -p N .buildbot-diff; rmdir .buildbot-diff
 //   then git rev-parse HEAD → got_revision [; git describe … HEAD → commit-description]
 // A failed fetch fails the step unless `retryFetch` (fetch once more) or `clobberOnFailure`
 // (rmdir + clone; also after a failed clone); `retry: [delay, repeats]` re-clones a failed clone.
@@ -30,7 +32,6 @@
 // A shallow clone of a plain local path copies the whole history (git ignores --depth for
 // local clones); a file:// URL makes it shallow.
 
-import { isUtf8 } from 'node:buffer';
 import type { SourceStampPatch } from '../data/sourcestamps.js';
 import { FAILURE, type Result, SUCCESS } from '../results.js';
 import { type EnvValue, type StepValue, shellArgs, stepValue } from './args.js';
@@ -111,6 +112,8 @@ const COPY_SOURCE_DIR = 'source';
 const CLEAN = ['clean', '-f', '-f', '-d'];
 /** Left in a patched tree so that the next build cleans it (Buildbot's name). */
 const PATCHED_MARKER = '.buildbot-patched';
+/** Where a try job's patch is put for `git apply` (Buildbot's name). */
+const DIFF_FILE = '.buildbot-diff';
 const CLEAN_IGNORED = [...CLEAN, '-x'];
 
 /** Thrown at construction for options Buildbot rejects at config time. */
@@ -404,35 +407,47 @@ class GitRun {
   }
 
   /**
-   * As Buildbot's Git step: mark the tree patched (the next build cleans it first), then
-   * `git apply --index` the patch fed on stdin, in the patch's subdirectory if it has one.
-   * Only the shell and downloadFile commands are used, so any worker can do it.
+   * As Buildbot's Git step: the patch goes to the worker as `.buildbot-diff` and the tree is
+   * marked patched (the next build cleans it first); then `git update-index --refresh` and
+   * `git apply --index`, in the patch's subdirectory if it has one, and the diff file is
+   * removed. Buildbot feeds the diff on stdin instead, but workers (stock ones too) decode
+   * command arguments as UTF-8: a file carries any patch, binary ones included, to either.
    */
   async applyPatch(patch: SourceStampPatch): Promise<void> {
-    const marker = await this.ctx.runCommand({
+    const tree = this.workdir;
+    const subdir = patch.subdir ? safeSubdir(patch.subdir) : null;
+    const patchDir = subdir ? `${tree}/${subdir}` : tree;
+    await this.download(patchDir, DIFF_FILE, patch.body);
+    await this.download(tree, PATCHED_MARKER, 'patched\n');
+    this.workdir = patchDir;
+    try {
+      await this.git(['update-index', '--refresh']);
+      await this.git(['apply', '--index', '-p', String(patch.level), DIFF_FILE]);
+    } finally {
+      this.workdir = tree;
+    }
+    const removed = await this.ctx.runCommand({
+      name: 'rmdir',
+      args: { dir: `${patchDir}/${DIFF_FILE}`, logEnviron: this.o.logEnviron ?? true },
+      logName: 'stdio',
+    });
+    if (removed.rc !== 0) throw new GitStepFailed(['(rmdir)', DIFF_FILE]);
+  }
+
+  async download(workdir: string, file: string, content: string | Uint8Array): Promise<void> {
+    const out = await this.ctx.runCommand({
       name: 'downloadFile',
       args: {
-        workdir: this.workdir,
-        workerdest: PATCHED_MARKER,
-        reader: new StringFileReader('patched\n'),
+        workdir,
+        workerdest: file,
+        reader: new StringFileReader(content),
         maxsize: null,
         blocksize: 32 * 1024,
         mode: null,
       },
       logName: 'stdio',
     });
-    if (marker.rc !== 0) throw new GitStepFailed(['(download)', PATCHED_MARKER]);
-    const tree = this.workdir;
-    const subdir = patch.subdir ? safeSubdir(patch.subdir) : null;
-    if (subdir) this.workdir = `${tree}/${subdir}`;
-    try {
-      await this.git(['update-index', '--refresh']);
-      // Text goes as text (what every worker takes); other bytes as bytes.
-      const stdin = isUtf8(patch.body) ? patch.body.toString('utf8') : patch.body;
-      await this.git(['apply', '--index', '-p', String(patch.level)], { stdin });
-    } finally {
-      this.workdir = tree;
-    }
+    if (out.rc !== 0) throw new GitStepFailed(['(download)', file]);
   }
 
   async gotRevision(): Promise<void> {
@@ -476,7 +491,7 @@ class GitRun {
 
   async git(
     args: readonly string[],
-    opts: { collect?: boolean; check?: boolean; stdin?: string | Uint8Array } = {},
+    opts: { collect?: boolean; check?: boolean } = {},
   ): Promise<{ rc: number | null; stdout: string }> {
     const config = Object.entries(this.o.config ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
     const out = await this.ctx.runCommand({
@@ -492,7 +507,6 @@ class GitRun {
         sigtermTime: 1,
         logEnviron: this.o.logEnviron ?? true,
         interruptSignal: null,
-        ...(opts.stdin === undefined ? {} : { initialStdin: opts.stdin }),
       }),
       logName: 'stdio',
       collectStdout: opts.collect ?? false,

@@ -20,14 +20,8 @@ export class ShellCommand extends Command {
     if (!isPlainObject(logfiles))
       throw new BadArgsError("'logfiles' must be a dictionary", 'builtins.TypeError');
     const initialStdin = args.initial_stdin;
-    // Bytes too: a patch fed to `git apply` need not be UTF-8.
-    if (
-      initialStdin !== undefined &&
-      initialStdin !== null &&
-      typeof initialStdin !== 'string' &&
-      !(initialStdin instanceof Uint8Array)
-    ) {
-      throw new BadArgsError("'initial_stdin' must be text or bytes", 'builtins.TypeError');
+    if (initialStdin !== undefined && initialStdin !== null && typeof initialStdin !== 'string') {
+      throw new BadArgsError("'initial_stdin' must be text", 'builtins.TypeError');
     }
     const settings = this.settings;
     this.process = new RunProcess({

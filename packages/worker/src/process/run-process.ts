@@ -48,8 +48,7 @@ export interface RunProcessOptions {
   maxTime?: number | null;
   /** When killing, send SIGTERM and wait this many seconds before `interruptSignal`. */
   sigtermTime?: number | null;
-  /** Text (written as UTF-8) or bytes, as Buildbot's worker takes either. */
-  initialStdin?: string | Uint8Array | null;
+  initialStdin?: string | null;
   logEnviron?: boolean;
   /** name → filename, or name → `{filename, follow}`; paths relative to workdir. */
   logfiles?: Record<string, unknown>;
@@ -108,7 +107,7 @@ export class RunProcess {
   private readonly timeout: number | null;
   private readonly maxTime: number | null;
   private readonly sigtermTime: number | null;
-  private readonly initialStdin: string | Uint8Array | null;
+  private readonly initialStdin: string | null;
   private readonly logEnviron: boolean;
   private readonly logfilesArg: Record<string, unknown>;
   private readonly usePTY: boolean;
@@ -258,11 +257,8 @@ export class RunProcess {
         text += `  ${name}=${this.environment[name]}\n`;
       headers.push(text);
     }
-    const stdinBytes =
-      typeof this.initialStdin === 'string'
-        ? utf8.encode(this.initialStdin)
-        : (this.initialStdin ?? undefined);
-    if (stdinBytes?.length) headers.push(` writing ${stdinBytes.length} bytes to stdin\n`);
+    const stdinBytes = this.initialStdin ? utf8.encode(this.initialStdin) : undefined;
+    if (stdinBytes) headers.push(` writing ${stdinBytes.length} bytes to stdin\n`);
     headers.push(` using PTY: ${this.usePTY ? 'True' : 'False'}\n`);
     this.send(headers.map((h) => ['header', h]));
 
@@ -285,7 +281,7 @@ export class RunProcess {
     child.stdin!.on('error', () => {
       // The program exited without reading its stdin: nothing to report.
     });
-    if (stdinBytes?.length) child.stdin!.write(stdinBytes);
+    if (stdinBytes) child.stdin!.write(stdinBytes);
     child.stdin!.end();
 
     const stdoutDecoder = new TextDecoder('utf-8');

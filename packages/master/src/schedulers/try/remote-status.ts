@@ -201,7 +201,11 @@ export class RemoteBuild extends Referenceable {
     const last = log.numLines - 1;
     if (log.type !== 's') return this.ctx.data.logs.lines(log.id, Math.max(0, last - count + 1), last);
     // A few header lines end a command's output; read enough to skip them.
-    const window = await this.ctx.data.logs.stdioLines(log.id, Math.max(0, last - count - HEADER_SLACK + 1), last);
+    const window = await this.ctx.data.logs.stdioLines(
+      log.id,
+      Math.max(0, last - count - HEADER_SLACK + 1),
+      last,
+    );
     const output = window.filter((l) => l.stream !== 'h').map((l) => l.text);
     return count === 0 ? [] : output.slice(-count);
   }
