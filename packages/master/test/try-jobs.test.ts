@@ -162,6 +162,27 @@ describe('try scheduler config', () => {
     );
   });
 
+  it('refuses a try user that is also a worker or a PB change source user', () => {
+    const clash = (schedulers: unknown[], extra: Record<string, unknown> = {}) => {
+      try {
+        validateConfig({ ...base, ...extra, schedulers }, '/x/master.config.ts');
+        return [];
+      } catch (err) {
+        return (err as { issues: { message: string }[] }).issues.map((i) => i.message);
+      }
+    };
+    assert.deepEqual(
+      clash([{ kind: 'Try_Userpass', name: 'u', builderNames: ['app'], userpass: [['w', 'pw']] }]),
+      [`try scheduler "u": user "w" is also a worker's name on the worker port`],
+    );
+    assert.deepEqual(
+      clash([{ kind: 'Try_Userpass', name: 'u', builderNames: ['app'], userpass: [['change', 'pw']] }], {
+        changeSources: [{ type: 'pb', name: 'pb', user: 'change', passwd: 'x', prefix: null }],
+      }),
+      [`try scheduler "u": user "change" is also a PB change source's name on the worker port`],
+    );
+  });
+
   it('refuses unknown builders, missing jobdir or userpass, bad pairs and unknown fields', () => {
     assert.deepEqual(
       issues([

@@ -73,3 +73,30 @@ export function resolveTryScheduler(
   }
   return { kind, ...common, userpass: pairs };
 }
+
+/**
+ * Try users share the worker port with workers and PB change sources: a name taken by
+ * either would never reach the try scheduler (workers are asked first) or fail at start.
+ */
+export function tryUserClashes(
+  schedulers: readonly { readonly kind: string; readonly name: string }[],
+  workerNames: ReadonlySet<string>,
+  changeSources: readonly { readonly type: string; readonly user?: string }[],
+): string[] {
+  const taken = new Map<string, string>();
+  for (const w of workerNames) taken.set(w, 'a worker');
+  for (const c of changeSources) if (c.type === 'pb' && c.user) taken.set(c.user, 'a PB change source');
+  const problems: string[] = [];
+  for (const s of schedulers) {
+    if (s.kind !== 'Try_Userpass') continue;
+    for (const [user] of (s as ResolvedTrySchedulerConfig & { kind: 'Try_Userpass' }).userpass) {
+      const owner = taken.get(user);
+      if (owner)
+        problems.push(
+          `try scheduler ${JSON.stringify(s.name)}: user ${JSON.stringify(user)} is also ${owner}'s name on the worker port`,
+        );
+      else taken.set(user, `try scheduler ${JSON.stringify(s.name)}`);
+    }
+  }
+  return problems;
+}
