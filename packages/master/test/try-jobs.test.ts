@@ -4,11 +4,15 @@
 // builders are built; bad try scheduler entries are refused with the field named.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { describe, it } from 'node:test';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { validateConfig } from '../src/config/validate.js';
+import { Master } from '../src/master.js';
 import { allowedBuilders, BadTryJobError } from '../src/schedulers/try/job.js';
 import { MAX_JOB_FILE_BYTES, parseJobFile } from '../src/schedulers/try/job-file.js';
+import { tempDir } from './helpers.js';
 
 const PYTHON = '/usr/bin/python3';
 const hasBuildbot = existsSync('/usr/lib/python3/dist-packages/buildbot/clients/tryclient.py');
@@ -198,5 +202,58 @@ describe('try scheduler config', () => {
         'schedulers["v"].userpass: must list [user, password] pairs',
       ],
     );
+  });
+});
+
+describe('try schedulers across a reconfig', () => {
+  const dir = tempDir('lathe-try-reconfig-');
+  after(() => dir.cleanup());
+  const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
+  const configFile = join(dir.path, 'master.config.ts');
+  const config = (
+    schedulers: string,
+  ) => `import { buildFactory, defineConfig, singleBranchScheduler, tryJobdirScheduler, tryUserpassScheduler } from '${lathe}';
+const step = { name: 'compile', async run() { return 0 as const; } };
+export default defineConfig({
+  workers: [{ name: 'w1', password: 'pw' }],
+  builders: [{ name: 'b1', workerNames: ['w1'], factory: buildFactory(step) }],
+  schedulers: [${schedulers}],
+});
+`;
+
+  it('users follow the config; the job directory is made; a scheduler cannot change kind', async () => {
+    writeFileSync(
+      configFile,
+      config(`tryUserpassScheduler({ name: 't', builderNames: ['b1'], userpass: [['alice', 'one']] }),
+    tryJobdirScheduler({ name: 'j', builderNames: ['b1'], jobdir: 'jobs' })`),
+    );
+    const master = await Master.start({ basedir: dir.path, name: 'try-reconfig' });
+    try {
+      assert.equal(master.pbUsers.get('alice')?.password, 'one');
+      for (const sub of ['tmp', 'new', 'cur']) assert.ok(existsSync(join(dir.path, 'jobs', sub)), sub);
+
+      writeFileSync(
+        configFile,
+        config(`tryUserpassScheduler({ name: 't', builderNames: ['b1'], userpass: [['bob', 'two']] })`),
+      );
+      let r = await master.reconfig();
+      assert.ok(r.ok, r.ok ? '' : String(r.error));
+      assert.deepEqual([r.schedulers.reconfigured, r.schedulers.removed], [['t'], ['j']]);
+      assert.equal(master.pbUsers.get('alice'), undefined);
+      assert.equal(master.pbUsers.get('bob')?.password, 'two');
+
+      writeFileSync(
+        configFile,
+        config(`singleBranchScheduler({ name: 't', branch: 'main', builderNames: ['b1'] })`),
+      );
+      r = await master.reconfig();
+      assert.equal(r.ok, false);
+      assert.match(
+        String(!r.ok && r.error),
+        /scheduler "t" cannot change from Try_Userpass to SingleBranchScheduler/,
+      );
+    } finally {
+      await master.stop();
+    }
   });
 });

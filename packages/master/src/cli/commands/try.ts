@@ -4,7 +4,7 @@
 // prints each step's result as it finishes and, for a failed build, its failing logs' tails.
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { RESULT_NAMES, type Result } from '../../results.js';
+import { RESULT_NAMES, type Result, SUCCESS, WARNINGS } from '../../results.js';
 import { type BuildReport, sendTry, TryClientError } from '../try/client.js';
 import { LocalTreeError, localDiff } from '../try/local-diff.js';
 import { type Command, EXIT, type Io, UsageError } from '../usage.js';
@@ -154,7 +154,7 @@ export const tryCommand: Command = {
       );
       if (!outcome.builds) return EXIT.OK;
       for (const build of outcome.builds) printBuild(io, build);
-      const ok = outcome.builds.every((b) => b.results === 0 || b.results === 1);
+      const ok = outcome.builds.every((b) => b.results === SUCCESS || b.results === WARNINGS);
       return ok ? EXIT.OK : EXIT.FAILED;
     } catch (err) {
       if (!(err instanceof TryClientError || err instanceof LocalTreeError)) throw err;

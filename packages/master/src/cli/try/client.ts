@@ -3,6 +3,7 @@
 // starts through the remote status objects, reporting each finished step and each build's
 // result and its failing logs' tails.
 import { ConnectError, connect, Referenceable, RemoteError, type RemoteReference, tuple } from '@lathe/pb';
+import { SKIPPED, SUCCESS, WARNINGS } from '../../results.js';
 import { remoteMessage } from '../control-client.js';
 
 export class TryClientError extends Error {
@@ -57,9 +58,6 @@ export interface TryFollowOptions {
   readonly tailLines: number;
 }
 
-const SUCCESS = 0;
-const WARNINGS = 1;
-const SKIPPED = 3;
 const isBad = (r: number | null) => r !== null && r !== SUCCESS && r !== WARNINGS && r !== SKIPPED;
 
 /** What the master calls back while we follow a request's builds (newbuild, stepStarted, stepFinished). */

@@ -6,7 +6,7 @@ import { type FSWatcher, watch } from 'node:fs';
 import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { ReconfigurableService } from '../../service.js';
-import { SchedulerKindChangedError } from '../create.js';
+import { SchedulerKindChangedError } from '../errors.js';
 import type { Scheduler } from '../scheduler.js';
 import type { ResolvedTryJobdirConfig } from './config.js';
 import { addTryBuildset, BadTryJobError, type TrySchedulerContext } from './job.js';
@@ -55,8 +55,7 @@ export class TryJobdirScheduler implements Scheduler, ReconfigurableService<Reso
 
   async start(): Promise<void> {
     this.#stopped = false;
-    for (const sub of ['tmp', 'new', 'cur'])
-      await mkdir(join(this.jobdir, sub), { recursive: true, mode: 0o700 });
+    for (const sub of ['tmp', 'new', 'cur']) await mkdir(join(this.jobdir, sub), { recursive: true });
     this.#watcher = watch(join(this.jobdir, 'new'), () => this.#scan());
     this.#watcher.on('error', (err) =>
       this.ctx.log.warn(`scheduler ${this.name}: watching the job directory: ${err.message}`),
@@ -100,7 +99,13 @@ export class TryJobdirScheduler implements Scheduler, ReconfigurableService<Reso
       if (this.#stopped) return;
       if (file.startsWith('.')) continue;
       const current = join(this.jobdir, 'cur', file);
-      await rename(join(newDir, file), current);
+      try {
+        await rename(join(newDir, file), current);
+      } catch (err) {
+        // Another master sharing the job directory took it first.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw err;
+      }
       await this.#handleJob(file, current);
     }
   }

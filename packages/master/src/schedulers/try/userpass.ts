@@ -6,7 +6,7 @@
 // Only the worker port is served (Buildbot's separate `port` is planned).
 import { Avatar, PBError, PyTuple } from '@lathe/pb';
 import type { ReconfigurableService } from '../../service.js';
-import { SchedulerKindChangedError } from '../create.js';
+import { SchedulerKindChangedError } from '../errors.js';
 import type { Scheduler } from '../scheduler.js';
 import type { ResolvedTryUserpassConfig } from './config.js';
 import { addTryBuildset, type TryJob, type TrySchedulerContext } from './job.js';
