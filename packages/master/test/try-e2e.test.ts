@@ -308,6 +308,11 @@ describe('try with a Lathe worker', { skip: !workerAvailable('lathe') || !exists
     assert.match(passed.stdout, /^app: success/m);
     assert.doesNotMatch(passed.stdout, /failed; last/);
     git(t.repos.work, 'reset', '-q', '--hard', 'origin/main');
+
+    // Nothing to try: said so, and the upstream revision is built as it is.
+    const same = await t.latheTry();
+    assert.match(same.stdout, /warning: no difference from origin\/main; building it as it is/);
+    assert.equal(same.code, 0, same.stdout + same.stderr);
   });
 
   it('a job asking for a builder the scheduler does not allow builds nothing', async () => {

@@ -87,13 +87,18 @@ export async function addTryBuildset(
     project: job.project,
     branch: job.branch,
     revision: job.baserev,
-    patch: {
-      level: job.patchLevel,
-      body: job.patchBody,
-      author: job.who,
-      comment: job.comment,
-      subdir: '',
-    },
+    // An empty diff ("nothing to try") builds the base revision as it is.
+    ...(job.patchBody.length === 0
+      ? {}
+      : {
+          patch: {
+            level: job.patchLevel,
+            body: job.patchBody,
+            author: job.who,
+            comment: job.comment,
+            subdir: '',
+          },
+        }),
   });
   const added = await ctx.data.buildsets.add({
     sourcestampids: [ssid],
