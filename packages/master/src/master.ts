@@ -26,9 +26,8 @@ import { type Db, type OpenDatabaseOptions, openAndMigrate } from './db/connecti
 import { Distributor } from './distributor/distributor.js';
 import type { BuildStarter } from './distributor/slots.js';
 import { LockManager } from './locks/manager.js';
-import { ChangeScheduler } from './schedulers/change-scheduler.js';
-import type { ResolvedSchedulerConfig } from './schedulers/config.js';
-import type { SchedulerContext } from './schedulers/scheduler.js';
+import { type AnyScheduler, type AnySchedulerConfig, createScheduler } from './schedulers/create.js';
+import type { TrySchedulerContext } from './schedulers/try/job.js';
 import { type ApplyResult, ServiceSet } from './service.js';
 import { removeUploadLeftovers } from './steps/transfer/upload-leftovers.js';
 import { WorkerService } from './workers/worker.js';
@@ -94,7 +93,7 @@ export class Master {
   readonly workers: ServiceSet<ResolvedWorker, WorkerService>;
   readonly builders: ServiceSet<ResolvedBuilder, BuilderService>;
   readonly changeSources: ServiceSet<ChangeSourceConfig, ChangeSource>;
-  readonly schedulers: ServiceSet<ResolvedSchedulerConfig, ChangeScheduler>;
+  readonly schedulers: ServiceSet<AnySchedulerConfig, AnyScheduler>;
   /** Logins on the worker port that are not workers (a PB change source's user). */
   readonly pbUsers = new PBUserRegistry();
   readonly distributor: Distributor | null;
@@ -143,13 +142,15 @@ export class Master {
       basedir: resolve(options.basedir),
     };
     this.changeSources = new ServiceSet('changeSources', (c) => createChangeSource(c, changeContext));
-    const schedulerContext: SchedulerContext = {
+    const schedulerContext: TrySchedulerContext = {
       data,
       bus,
       builderid: (name) => this.builders.get(name)?.builderid,
       log,
+      basedir: resolve(options.basedir),
+      pbUsers: this.pbUsers,
     };
-    this.schedulers = new ServiceSet('schedulers', (c) => new ChangeScheduler(c, schedulerContext));
+    this.schedulers = new ServiceSet('schedulers', (c) => createScheduler(c, schedulerContext));
     this.distributor = options.buildStarter
       ? new Distributor({
           data,

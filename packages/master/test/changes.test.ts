@@ -249,7 +249,7 @@ ${entries}
         [['PBChangeSource:change'], ['s']],
       );
       assert.equal(master.pbUsers.get('change')?.password, 'two');
-      assert.equal(master.schedulers.get('s')?.config.filter.branch, 'dev');
+      assert.equal((master.schedulers.get('s') as ChangeScheduler | undefined)?.config.filter.branch, 'dev');
 
       writeFileSync(configFile, config(''));
       r = await master.reconfig();

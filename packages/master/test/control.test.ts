@@ -88,6 +88,7 @@ class StandInRunner implements BuildStarter {
       recordWarnings: () => {},
       recordTests: () => {},
       masterBasedir: dir,
+      sourcePatch: async () => null,
       builds: {
         sources: [],
         request: async () => {

@@ -4,6 +4,7 @@
 // repositories: steps-git.test.ts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { SourceStampPatch } from '../src/data/sourcestamps.js';
 import { FAILURE, type Result, SUCCESS } from '../src/results.js';
 import type { RemoteCommand, StepContext } from '../src/steps/contract.js';
 import { describeCommand, GitConfigError, type GitOptions, git } from '../src/steps/git.js';
@@ -22,12 +23,15 @@ async function runGit(
   options: Omit<GitOptions, 'repourl'>,
   answer: (display: string) => Answer | undefined,
   properties: Record<string, unknown> = {},
+  patch: SourceStampPatch | null = null,
 ): Promise<{ result: Result; sent: string[]; args: RemoteCommand[]; props: Record<string, unknown> }> {
   const sent: string[] = [];
   const args: RemoteCommand[] = [];
   const props: Record<string, unknown> = {};
   const ctx = {
     signal: new AbortController().signal,
+    sourcePatch: async () => patch,
+    addLog: async () => ({ write: async () => {}, finish: async () => {} }),
     getProperty: (name: string) => properties[name],
     setProperty: (name: string, value: unknown) => {
       props[name] = value;
@@ -277,5 +281,77 @@ describe('Git options', () => {
     assert.deepEqual(describeCommand({ dirty: true }), ['describe', '--dirty']);
     assert.deepEqual(describeCommand({ dirty: '' }), ['describe', '--dirty']);
     assert.deepEqual(describeCommand({ dirty: '-mod' }), ['describe', '--dirty=-mod']);
+  });
+});
+
+describe("git: a try job's patch", () => {
+  const patch = (body: Buffer, subdir: string | null = null): SourceStampPatch => ({
+    level: 2,
+    body,
+    author: 'a',
+    comment: 'c',
+    subdir,
+  });
+  /** The bytes a downloadFile command would write, read from its reader. */
+  const downloaded = (cmd: RemoteCommand | undefined): Buffer => {
+    const reader = cmd?.args.reader as { remote_read(n: number): Uint8Array };
+    return Buffer.from(reader.remote_read(1 << 20));
+  };
+
+  it('after the checkout: the diff and the patched marker to the worker, git apply --index, the diff removed', async () => {
+    const body = Buffer.from([0x2b, 0xff, 0x0a]); // not UTF-8: travels as a file, unchanged
+    const { result, sent, args } = await runGit(
+      { mode: 'full', method: 'clobber' },
+      () => undefined,
+      {},
+      patch(body),
+    );
+    assert.equal(result, SUCCESS);
+    const from = sent.findIndex((s) => s.startsWith('downloadFile'));
+    assert.ok(from > sent.findIndex((s) => s.includes('git clone')), sent.join('\n'));
+    assert.deepEqual(
+      sent.slice(from + 2, from + 6).map((s) => s.replace(/^(\w+) .*"dir":"([^"]+)".*$/, '$1 $2')),
+      [
+        'build$ git update-index --refresh',
+        'build$ git apply --index -p 2 .buildbot-diff',
+        'rmdir build/.buildbot-diff',
+        'build$ git rev-parse HEAD',
+      ],
+    );
+    assert.deepEqual(
+      [args[from]!.args.workerdest, args[from + 1]!.args.workerdest],
+      ['.buildbot-diff', '.buildbot-patched'],
+    );
+    assert.deepEqual(downloaded(args[from]), body);
+  });
+
+  it('applies in its subdirectory unless that leaves the tree', async () => {
+    const inSub = await runGit(
+      { mode: 'full', method: 'clobber' },
+      () => undefined,
+      {},
+      patch(Buffer.from('x'), 'lib/x'),
+    );
+    assert.ok(
+      inSub.sent.includes('build/lib/x$ git apply --index -p 2 .buildbot-diff'),
+      inSub.sent.join('\n'),
+    );
+    const outside = await runGit(
+      { mode: 'full', method: 'clobber' },
+      () => undefined,
+      {},
+      patch(Buffer.from('x'), '../elsewhere'),
+    );
+    assert.ok(outside.sent.includes('build$ git apply --index -p 2 .buildbot-diff'), outside.sent.join('\n'));
+  });
+
+  it('a patch that does not apply fails the step', async () => {
+    const { result } = await runGit(
+      { mode: 'full', method: 'clobber' },
+      (d) => (d.includes('git apply') ? { rc: 1 } : undefined),
+      {},
+      patch(Buffer.from('x')),
+    );
+    assert.equal(result, FAILURE);
   });
 });

@@ -22,6 +22,7 @@ import { restartCommand, startCommand } from './commands/start.js';
 import { statusCommand } from './commands/status.js';
 import { stopCommand } from './commands/stop.js';
 import { stopBuildCommand } from './commands/stop-build.js';
+import { tryCommand } from './commands/try.js';
 import { upgradeMasterCommand } from './commands/upgrade-master.js';
 import { workerCommand } from './commands/worker.js';
 import { ControlAuthError, ControlUnreachableError, MasterNotRunningError } from './control-client.js';
@@ -42,6 +43,7 @@ const commands: Record<string, Command> = {
   'cancel-request': cancelRequestCommand,
   status: statusCommand,
   sendchange: sendchangeCommand,
+  try: tryCommand,
   worker: workerCommand,
   builds: buildsCommand,
   show: showCommand,

@@ -13,6 +13,7 @@ import type {
   SchedulerEntry,
   SingleBranchSchedulerOptions,
 } from '../schedulers/config.js';
+import type { TryJobdirOptions, TrySchedulerEntry, TryUserpassOptions } from '../schedulers/try/config.js';
 import {
   type BuilderConfig,
   DEFINED_AT,
@@ -52,6 +53,16 @@ export function singleBranchScheduler(options: SingleBranchSchedulerOptions): Sc
 /** Builds changes on any branch (narrowed by `changeFilter`), each branch on its own timer. */
 export function anyBranchScheduler(options: ChangeSchedulerOptions): SchedulerEntry {
   return withLocation({ ...options, kind: 'AnyBranchScheduler' }, callerLocation());
+}
+
+/** Buildbot's Try_Jobdir: builds the try jobs `buildbot tryserver` drops into `jobdir`. */
+export function tryJobdirScheduler(options: TryJobdirOptions): TrySchedulerEntry {
+  return withLocation({ ...options, kind: 'Try_Jobdir' as const }, callerLocation());
+}
+
+/** Buildbot's Try_Userpass: `buildbot try --connect=pb` and `lathe try` log in on the worker port. */
+export function tryUserpassScheduler(options: TryUserpassOptions): TrySchedulerEntry {
+  return withLocation({ ...options, kind: 'Try_Userpass' as const }, callerLocation());
 }
 
 function withLocation<T extends object>(value: T, where: SourceLocation | undefined): T {

@@ -5,8 +5,10 @@ import type { GitPollerConfig } from '../changes/git-poller.js';
 import type { PBChangeSourceConfig } from '../changes/pb-change-source.js';
 import { isValueMatcher } from '../schedulers/change-filter.js';
 import type { ResolvedSchedulerConfig } from '../schedulers/config.js';
+import type { AnySchedulerConfig } from '../schedulers/create.js';
 import type { ConfigIssue } from './errors.js';
 import type { SourceLocator } from './locate.js';
+import { isTrySchedulerKind, resolveTryScheduler } from './validate-try.js';
 
 type Obj = Record<string, unknown>;
 
@@ -31,7 +33,7 @@ const SCHEDULER_FIELDS = new Set([
 const FILTER_FIELDS = new Set(['branch', 'repository', 'project', 'category', 'codebase', 'filterFn']);
 
 /** `where`: the field to point at; null for a missing field (the entry's own line). */
-type Reporter = (field: string | undefined, message: string, where?: string | null) => void;
+export type Reporter = (field: string | undefined, message: string, where?: string | null) => void;
 
 function entries(
   raw: unknown,
@@ -134,10 +136,16 @@ export function resolveSchedulers(
   builderNames: ReadonlySet<string>,
   loc: SourceLocator,
   issues: ConfigIssue[],
-): ResolvedSchedulerConfig[] {
-  const out: ResolvedSchedulerConfig[] = [];
+): AnySchedulerConfig[] {
+  const out: AnySchedulerConfig[] = [];
   const names = new Set<string>();
   entries(raw, 'schedulers', loc, issues, (s, issue, name) => {
+    if (isObject(s) && isTrySchedulerKind(s.kind)) {
+      if (name !== undefined && names.has(name)) issue('name', 'is used by another scheduler');
+      else if (name !== undefined) names.add(name);
+      out.push(resolveTryScheduler(s, name, builderNames, issue));
+      return;
+    }
     if (!isObject(s) || (s.kind !== 'SingleBranchScheduler' && s.kind !== 'AnyBranchScheduler')) {
       issue(undefined, 'must be a scheduler, e.g. singleBranchScheduler({ name, branch, builderNames })');
       return;

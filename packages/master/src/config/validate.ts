@@ -14,6 +14,7 @@ import {
   type ResolvedWorker,
 } from './types.js';
 import { resolveChangeSources, resolveSchedulers } from './validate-changes.js';
+import { tryUserClashes } from './validate-try.js';
 import { resolveWww } from './www.js';
 
 type Obj = Record<string, unknown>;
@@ -134,6 +135,7 @@ export function validateConfig(raw: unknown, file: string, sourceText?: string):
 
   const changeSources = resolveChangeSources(raw.changeSources, workerNames, loc, issues);
   const schedulers = resolveSchedulers(raw.schedulers, new Set(builders.map((b) => b.name)), loc, issues);
+  for (const clash of tryUserClashes(schedulers, workerNames, changeSources)) top('schedulers', clash);
   for (const key of ['title', 'buildbotURL'] as const) {
     if (raw[key] !== undefined && typeof raw[key] !== 'string')
       top(key, `must be a string, got ${describe(raw[key])}`);

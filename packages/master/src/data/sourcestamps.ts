@@ -13,11 +13,19 @@ export interface SourceStampSpec {
   readonly revision?: string | null;
   readonly patch?: {
     readonly level: number;
-    readonly body: string;
+    readonly body: string | Uint8Array;
     readonly author?: string;
     readonly comment?: string;
     readonly subdir?: string;
   };
+}
+
+export interface SourceStampPatch {
+  readonly level: number;
+  readonly body: Buffer;
+  readonly author: string | null;
+  readonly comment: string | null;
+  readonly subdir: string | null;
 }
 
 export interface SourceStampRow {
@@ -70,6 +78,24 @@ export class SourceStampsData {
       .where('ss_hash', '=', ss_hash)
       .executeTakeFirstOrThrow();
     return row.id;
+  }
+
+  /** The patch a source stamp carries (a try job's), or null. */
+  async patch(ssid: number): Promise<SourceStampPatch | null> {
+    const row = await this.ctx.db
+      .selectFrom('sourcestamps as ss')
+      .innerJoin('patches as p', 'p.id', 'ss.patchid')
+      .select(['p.patchlevel', 'p.patch_base64', 'p.patch_author', 'p.patch_comment', 'p.subdir'])
+      .where('ss.id', '=', ssid)
+      .executeTakeFirst();
+    if (!row) return null;
+    return {
+      level: row.patchlevel,
+      body: Buffer.from(row.patch_base64, 'base64'),
+      author: row.patch_author,
+      comment: row.patch_comment,
+      subdir: row.subdir,
+    };
   }
 
   async get(ssid: number): Promise<SourceStampRow | undefined> {

@@ -9,6 +9,7 @@
 
 import type { DataLayer } from '../data/index.js';
 import { finishBuildWhenWritable } from '../data/lifecycle.js';
+import type { SourceStampPatch } from '../data/sourcestamps.js';
 import type { Assignment } from '../distributor/slots.js';
 import type { EtaEstimate } from '../eta/estimator.js';
 import { LockWaitAbortedError } from '../locks/errors.js';
@@ -156,6 +157,12 @@ export class BuildRun implements StepHost {
   }
   get metrics(): BuildMetricsCollector {
     return this.#metrics.collector;
+  }
+
+  async sourcePatch(codebase: string): Promise<SourceStampPatch | null> {
+    const sources = this.assignment.request.sources;
+    const ss = sources.find((s) => s.codebase === codebase) ?? (codebase === '' ? sources[0] : undefined);
+    return ss?.hasPatch ? this.data.sourcestamps.patch(ss.sourcestampid) : null;
   }
 
   get builds(): BuildRequester {

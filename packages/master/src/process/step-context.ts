@@ -3,6 +3,7 @@
 // lost worker fails them with WorkerLostError.
 import { ConnectionLostError } from '@lathe/pb';
 import type { DataLayer } from '../data/index.js';
+import type { SourceStampPatch } from '../data/sourcestamps.js';
 import type { LineConsumer } from '../logparsers/lines.js';
 import { ObservedStepLog } from '../logparsers/observe.js';
 import type { TestSummary } from '../logparsers/summary.js';
@@ -40,6 +41,7 @@ export interface StepHost {
   readonly renderContext: RenderContext;
   readonly metrics: BuildMetricsCollector;
   readonly builds: BuildRequester;
+  sourcePatch(codebase: string): Promise<SourceStampPatch | null>;
   /** The running step wrote more output: `lines` complete lines so far (ETA progress). */
   stepOutput(step: string, lines: number): void;
 }
@@ -85,6 +87,10 @@ export class StepRun implements StepContext {
   }
   get builds(): BuildRequester {
     return this.host.builds;
+  }
+
+  sourcePatch(codebase: string): Promise<SourceStampPatch | null> {
+    return this.host.sourcePatch(codebase);
   }
 
   get builderName(): string {

@@ -9,6 +9,7 @@ import type { ChangeRow } from '../data/changes.js';
 import type { ReconfigurableService } from '../service.js';
 import { changeMatches } from './change-filter.js';
 import type { ResolvedSchedulerConfig } from './config.js';
+import { SchedulerKindChangedError } from './errors.js';
 import type { Scheduler, SchedulerContext } from './scheduler.js';
 
 interface Pending {
@@ -40,6 +41,9 @@ export class ChangeScheduler implements Scheduler, ReconfigurableService<Resolve
 
   /** Takes effect from the next change; changes waiting for a stable tree stay waiting. */
   async reconfigure(config: ResolvedSchedulerConfig): Promise<void> {
+    const kind = (config as { kind: string }).kind;
+    if (kind !== 'SingleBranchScheduler' && kind !== 'AnyBranchScheduler')
+      throw new SchedulerKindChangedError(this.name, this.#config.kind, kind);
     this.#config = config;
   }
 

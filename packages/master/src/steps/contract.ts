@@ -2,6 +2,7 @@
 // ordered list of steps, and a step runs against a context the engine provides. Nothing
 // here runs anything; the build runner (process/step-context.ts) implements StepContext on
 // top of the worker protocol.
+import type { SourceStampPatch } from '../data/sourcestamps.js';
 import type { LockAccess } from '../locks/definitions.js';
 import type { LineConsumer } from '../logparsers/lines.js';
 import type { TestSummary } from '../logparsers/summary.js';
@@ -138,6 +139,8 @@ export interface StepContext {
   readonly masterBasedir: string;
   /** Other builds: what the Trigger step uses. */
   readonly builds: BuildRequester;
+  /** The patch of the build's source stamp for `codebase` (a try job's), or null. */
+  sourcePatch(codebase: string): Promise<SourceStampPatch | null>;
 }
 
 export interface BuildStep extends ResultPolicy {

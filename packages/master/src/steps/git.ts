@@ -14,6 +14,8 @@
 //           [; git checkout -f REV] [; git submodule update --init --recursive [--remote]]
 //   fetch:  [git cat-file -e REV →] git fetch -f -t URL B --progress; git checkout -f REV|FETCH_HEAD
 //           [; git checkout -B B]
+//   a try job's patch: downloadFile .buildbot-diff and .buildbot-patched; git update-index
+//           --refresh; git apply --index -p N .buildbot-diff; rmdir .buildbot-diff
 //   then git rev-parse HEAD → got_revision [; git describe … HEAD → commit-description]
 // A failed fetch fails the step unless `retryFetch` (fetch once more) or `clobberOnFailure`
 // (rmdir + clone; also after a failed clone); `retry: [delay, repeats]` re-clones a failed clone.
@@ -30,11 +32,13 @@
 // A shallow clone of a plain local path copies the whole history (git ignores --depth for
 // local clones); a file:// URL makes it shallow.
 
+import type { SourceStampPatch } from '../data/sourcestamps.js';
 import { FAILURE, type Result, SUCCESS } from '../results.js';
 import { type EnvValue, type StepValue, shellArgs, stepValue } from './args.js';
 import { Step, type StepOptions } from './base.js';
 import type { StepContext } from './contract.js';
 import { StepOptionError, stepNumber, stepString } from './option-values.js';
+import { StringFileReader } from './transfer/remote-files.js';
 
 /** `git describe` flags for `getDescription`, named as in Buildbot. */
 export interface GitDescribeOptions {
@@ -106,6 +110,10 @@ const GIT_HASH_LENGTH = 40;
 /** Where method `copy` keeps its checkout, as Buildbot's. */
 const COPY_SOURCE_DIR = 'source';
 const CLEAN = ['clean', '-f', '-f', '-d'];
+/** Left in a patched tree so that the next build cleans it (Buildbot's name). */
+const PATCHED_MARKER = '.buildbot-patched';
+/** Where a try job's patch is put for `git apply` (Buildbot's name). */
+const DIFF_FILE = '.buildbot-diff';
 const CLEAN_IGNORED = [...CLEAN, '-x'];
 
 /** Thrown at construction for options Buildbot rejects at config time. */
@@ -146,7 +154,13 @@ export class Git extends Step<GitOptions> {
         resolved.workdir,
         `other than '${COPY_SOURCE_DIR}' with method 'copy'`,
       );
-    const run = new GitRun(resolved, ctx);
+    const patch = resolved.alwaysUseLatest ? null : await ctx.sourcePatch('');
+    if (patch) {
+      const log = await ctx.addLog('patch');
+      await log.write('o', patch.body.toString('utf8'));
+      await log.finish();
+    }
+    const run = new GitRun(resolved, ctx, patch);
     try {
       await run.checkout();
       return SUCCESS;
@@ -206,6 +220,8 @@ class GitRun {
   constructor(
     readonly o: ResolvedGitOptions,
     readonly ctx: StepContext,
+    /** A try job's patch, applied after the checkout. */
+    readonly patch: SourceStampPatch | null,
   ) {
     this.workdir = o.workdir ?? 'build';
     const branch = ctx.getProperty('branch');
@@ -222,9 +238,10 @@ class GitRun {
   async checkout(): Promise<void> {
     const version = await this.git(['--version'], { collect: true, check: false });
     if (version.rc !== 0) throw new GitStepFailed(['--version']);
-    if (await this.exists(`${this.workdir}/.buildbot-patched`)) await this.git(CLEAN_IGNORED);
+    if (await this.exists(`${this.workdir}/${PATCHED_MARKER}`)) await this.git(CLEAN_IGNORED);
     if (this.o.mode === 'full') await this.full();
     else await this.incremental();
+    if (this.patch) await this.applyPatch(this.patch);
     await this.gotRevision();
     if (this.o.getDescription) await this.describe(this.o.getDescription);
   }
@@ -389,6 +406,50 @@ class GitRun {
     await this.git(['submodule', 'foreach', '--recursive', ['git', ...clean].join(' ')]);
   }
 
+  /**
+   * As Buildbot's Git step: the patch goes to the worker as `.buildbot-diff` and the tree is
+   * marked patched (the next build cleans it first); then `git update-index --refresh` and
+   * `git apply --index`, in the patch's subdirectory if it has one, and the diff file is
+   * removed. Buildbot feeds the diff on stdin instead, but workers (stock ones too) decode
+   * command arguments as UTF-8: a file carries any patch, binary ones included, to either.
+   */
+  async applyPatch(patch: SourceStampPatch): Promise<void> {
+    const tree = this.workdir;
+    const subdir = patch.subdir ? safeSubdir(patch.subdir) : null;
+    const patchDir = subdir ? `${tree}/${subdir}` : tree;
+    await this.download(patchDir, DIFF_FILE, patch.body);
+    await this.download(tree, PATCHED_MARKER, 'patched\n');
+    this.workdir = patchDir;
+    try {
+      await this.git(['update-index', '--refresh']);
+      await this.git(['apply', '--index', '-p', String(patch.level), DIFF_FILE]);
+    } finally {
+      this.workdir = tree;
+    }
+    const removed = await this.ctx.runCommand({
+      name: 'rmdir',
+      args: { dir: `${patchDir}/${DIFF_FILE}`, logEnviron: this.o.logEnviron ?? true },
+      logName: 'stdio',
+    });
+    if (removed.rc !== 0) throw new GitStepFailed(['(rmdir)', DIFF_FILE]);
+  }
+
+  async download(workdir: string, file: string, content: string | Uint8Array): Promise<void> {
+    const out = await this.ctx.runCommand({
+      name: 'downloadFile',
+      args: {
+        workdir,
+        workerdest: file,
+        reader: new StringFileReader(content),
+        maxsize: null,
+        blocksize: 32 * 1024,
+        mode: null,
+      },
+      logName: 'stdio',
+    });
+    if (out.rc !== 0) throw new GitStepFailed(['(download)', file]);
+  }
+
   async gotRevision(): Promise<void> {
     const head = await this.git(['rev-parse', 'HEAD'], { collect: true });
     const revision = head.stdout.trim();
@@ -453,6 +514,13 @@ class GitRun {
     if ((opts.check ?? true) && out.rc !== 0) throw new GitStepFailed(args);
     return { rc: out.rc, stdout: out.stdout ?? '' };
   }
+}
+
+/** A patch subdirectory inside the tree, or null for one that would leave it. */
+function safeSubdir(subdir: string): string | null {
+  const parts = subdir.split(/[\\/]+/).filter((p) => p !== '' && p !== '.');
+  if (subdir.startsWith('/') || parts.includes('..') || parts.length === 0) return null;
+  return parts.join('/');
 }
 
 /** Resolves after `ms`, or at once when the build is stopped. */

@@ -1,0 +1,24 @@
+// Every kind of scheduler the config can name, and the service for each.
+import { ChangeScheduler } from './change-scheduler.js';
+import type { ResolvedSchedulerConfig, SchedulerEntry } from './config.js';
+import type { ResolvedTrySchedulerConfig, TrySchedulerEntry } from './try/config.js';
+import type { TrySchedulerContext } from './try/job.js';
+import { TryJobdirScheduler } from './try/jobdir.js';
+import { TryUserpassScheduler } from './try/userpass.js';
+
+/** What `schedulers` in master.config.ts holds. */
+export type AnySchedulerEntry = SchedulerEntry | TrySchedulerEntry;
+/** A scheduler entry after validation. */
+export type AnySchedulerConfig = ResolvedSchedulerConfig | ResolvedTrySchedulerConfig;
+export type AnyScheduler = ChangeScheduler | TryJobdirScheduler | TryUserpassScheduler;
+
+export function createScheduler(config: AnySchedulerConfig, ctx: TrySchedulerContext): AnyScheduler {
+  switch (config.kind) {
+    case 'Try_Jobdir':
+      return new TryJobdirScheduler(config, ctx);
+    case 'Try_Userpass':
+      return new TryUserpassScheduler(config, ctx);
+    default:
+      return new ChangeScheduler(config, ctx);
+  }
+}
