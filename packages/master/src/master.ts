@@ -26,6 +26,7 @@ import { type Db, type OpenDatabaseOptions, openAndMigrate } from './db/connecti
 import { Distributor } from './distributor/distributor.js';
 import type { BuildStarter } from './distributor/slots.js';
 import { LockManager } from './locks/manager.js';
+import { ChangeScheduler } from './schedulers/change-scheduler.js';
 import { type AnyScheduler, type AnySchedulerConfig, createScheduler } from './schedulers/create.js';
 import type { TrySchedulerContext } from './schedulers/try/job.js';
 import { type ApplyResult, ServiceSet } from './service.js';
@@ -318,7 +319,9 @@ export class Master {
     for (const changeid of changeids) {
       const change = await this.data.changes.get(changeid);
       if (change && !(await this.data.changes.hasBuildset(changeid)))
-        for (const scheduler of this.schedulers.values()) await scheduler.gotChange(change);
+        // Try schedulers take patches, not changes.
+        for (const scheduler of this.schedulers.values())
+          if (scheduler instanceof ChangeScheduler) await scheduler.gotChange(change);
       await this.data.changes.markScheduled(changeid);
     }
   }
