@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { BuilderService } from './builders/builder.js';
+import { Bisector } from './bisect/bisector.js';
 import { EventBus, type EventBusOptions } from './bus/bus.js';
 import type { ChangeInput, ChangeSource, ChangeSourceContext } from './changes/change-source.js';
 import { type ChangeSourceConfig, createChangeSource } from './changes/create.js';
@@ -101,6 +102,8 @@ export class Master {
   #lastRetention = Number.NEGATIVE_INFINITY;
   #reconfigs: Promise<unknown> = Promise.resolve();
   readonly #extensions: MasterExtension[] = [];
+  /** Bisects failed builds of builders with `bisect: true`. */
+  readonly bisector: Bisector;
 
   private constructor(
     readonly options: MasterOptions,
@@ -129,6 +132,7 @@ export class Master {
         ),
     );
     this.builders = new ServiceSet('builders', (c) => new BuilderService(c, data));
+    this.bisector = new Bisector(this, (err, ctx) => this.#error(err, ctx));
     const log = {
       info: () => {},
       warn: (m: string) => this.#error(new Error(m), 'changes'),
@@ -211,6 +215,7 @@ export class Master {
     await this.builders.start();
     await this.schedulers.start();
     await this.changeSources.start();
+    await this.bisector.start();
     await this.#applyConfig(diffConfigs(null, this.#config));
     try {
       for (const ext of this.options.extensions ?? []) {
@@ -322,6 +327,7 @@ export class Master {
     if (this.#stopped) return;
     this.#stopped = true;
     clearInterval(this.#timer);
+    await this.bisector.stop().catch((err) => this.#error(err, 'stopping the bisector'));
     await this.distributor?.stop();
     await this.#stopExtensions();
     await this.changeSources.stop().catch((err) => this.#error(err, 'stopping change sources'));

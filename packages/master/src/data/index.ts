@@ -2,6 +2,8 @@
 // changes on the event bus after they are committed.
 import type { EventBus } from '../bus/bus.js';
 import type { Db } from '../db/connection.js';
+import { BisectionsData } from './bisections.js';
+import { BlameData } from './blame.js';
 import { BuildersData } from './builders.js';
 import { BuildRequestsData } from './buildrequests.js';
 import { BuildsData } from './builds.js';
@@ -34,6 +36,8 @@ export class DataLayer {
   readonly steps: StepsData;
   readonly logs: LogsData;
   readonly metrics: MetricsData;
+  readonly blame: BlameData;
+  readonly bisections: BisectionsData;
   /** Pages of any table by column conditions: what the data API (api/) reads through. */
   readonly collection: CollectionData;
 
@@ -54,10 +58,14 @@ export class DataLayer {
     this.steps = new StepsData(this.ctx);
     this.logs = new LogsData(this.ctx);
     this.metrics = new MetricsData(this.ctx);
+    this.blame = new BlameData(this.ctx, this.changes);
+    this.bisections = new BisectionsData(this.ctx);
     this.collection = new CollectionData(this.ctx);
   }
 }
 
+export * from './bisections.js';
+export * from './blame.js';
 export * from './builders.js';
 export * from './buildrequests.js';
 export * from './builds.js';

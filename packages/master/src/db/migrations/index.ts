@@ -3,6 +3,7 @@
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import { initialMigration } from './0001-initial.js';
 import { dataApiIndexesMigration } from './0002-data-api-indexes.js';
+import { blameBisectMigration } from './0003-blame-bisect.js';
 import { dialectTypes, type SqlDialectName } from './dialect.js';
 
 export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
@@ -10,6 +11,7 @@ export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '0001-initial': initialMigration(t),
     '0002-data-api-indexes': dataApiIndexesMigration(),
+    '0003-blame-bisect': blameBisectMigration(t),
   };
   return { getMigrations: async () => migrations };
 }
