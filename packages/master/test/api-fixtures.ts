@@ -125,5 +125,8 @@ export function examplePaths(s: ApiSeed): Record<string, string> {
     '/changes': '/changes',
     '/changes/:changeid': `/changes/${s.changeid}`,
     '/sourcestamps/:sourcestampid/changes': `/sourcestamps/${s.sourcestampid}/changes`,
+    '/builds/:buildid/blamelist': `/builds/${last.buildid}/blamelist`,
+    '/bisections': '/bisections',
+    '/builds/:buildid/bisection': `/builds/${first.buildid}/bisection`,
   };
 }

@@ -22,6 +22,9 @@ const HISTORY = new Set([
   'change_properties',
   'steps',
   'logs',
+  'blame_builds',
+  'buildset_changes',
+  'bisections',
 ]);
 
 describe('query plans of every data API collection (real SQLite)', () => {
