@@ -5,8 +5,8 @@
 
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { BuilderService } from './builders/builder.js';
 import { Bisector } from './bisect/bisector.js';
+import { BuilderService } from './builders/builder.js';
 import { EventBus, type EventBusOptions } from './bus/bus.js';
 import type { ChangeInput, ChangeSource, ChangeSourceContext } from './changes/change-source.js';
 import { type ChangeSourceConfig, createChangeSource } from './changes/create.js';

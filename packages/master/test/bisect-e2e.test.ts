@@ -113,14 +113,21 @@ export default defineConfig({
     // The poller's first poll only learns the head; wait for it before committing.
     await new Promise((r) => setTimeout(r, 1500));
     commit('src/start.c', 'int start(void) { return 1; }\n', 'start');
-    await waitFor(async () => (await buildsOfApp()).some((b) => b.completeAt !== null), 30_000, 'the first build');
+    await waitFor(
+      async () => (await buildsOfApp()).some((b) => b.completeAt !== null),
+      30_000,
+      'the first build',
+    );
     const [first] = await buildsOfApp();
     assert.equal(first?.results, SUCCESS);
   });
 
   it('eight commits make one failing build whose blamelist lists all eight', async () => {
     for (let i = 1; i <= 8; i++) {
-      const body = i === BAD ? `int part${i}(void) { return undeclared_${i}; }\n` : `int part${i}(void) { return ${i}; }\n`;
+      const body =
+        i === BAD
+          ? `int part${i}(void) { return undeclared_${i}; }\n`
+          : `int part${i}(void) { return ${i}; }\n`;
       revisions.push(commit(`src/part${i}.c`, body, `part ${i}`, `Dev${i} <dev${i}@example.invalid>`));
     }
     await waitFor(
@@ -175,9 +182,14 @@ export default defineConfig({
       const props = await master.data.builds.properties(e.buildid);
       assert.deepEqual(props[BISECT_OF_PROPERTY], [failedBuild, 'Bisect'], 'marked as a bisection build');
       assert.deepEqual(props.revision?.[0], e.revision, 'built the revision it names');
-      const request = await master.data.buildrequests.get((await master.data.builds.get(e.buildid))!.buildrequestid);
+      const request = await master.data.buildrequests.get(
+        (await master.data.builds.get(e.buildid))!.buildrequestid,
+      );
       const buildset = await master.data.buildsets.get(request!.buildsetid);
-      assert.match(buildset!.reason ?? '', new RegExp(`^bisection of build ${failedBuild}: is ${e.revision} bad\\?$`));
+      assert.match(
+        buildset!.reason ?? '',
+        new RegExp(`^bisection of build ${failedBuild}: is ${e.revision} bad\\?$`),
+      );
       assert.equal(e.results, e.verdict === 'good' ? SUCCESS : FAILURE);
     }
     // The failing bisection build bisected nothing itself.
@@ -194,10 +206,15 @@ export default defineConfig({
     assert.match(lines, /blamelist: 8 change\(s\), since build #1:/);
     assert.match(
       lines,
-      new RegExp(`change \\d+ ${revisions[BAD - 1]!.slice(0, 12)} by Dev${BAD} <dev${BAD}@example.invalid>: part ${BAD} \\[suspect: output names src/part${BAD}.c\\]`),
+      new RegExp(
+        `change \\d+ ${revisions[BAD - 1]!.slice(0, 12)} by Dev${BAD} <dev${BAD}@example.invalid>: part ${BAD} \\[suspect: output names src/part${BAD}.c\\]`,
+      ),
     );
     assert.match(lines, /by Dev1 <dev1@example.invalid>: part 1$/m);
-    assert.match(lines, /bisection \(found\): first bad change \d+ \(\w+ by Dev5 .*the top suspect, found in 2 build\(s\)/);
+    assert.match(
+      lines,
+      /bisection \(found\): first bad change \d+ \(\w+ by Dev5 .*the top suspect, found in 2 build\(s\)/,
+    );
   });
 
   it('a passing bisection build does not end the blamelist: the fix is blamed together with the eight', async () => {

@@ -18,10 +18,7 @@ function search(n: number, culprit: number, suspects: number[]): { found: number
 
 describe('the bisection search plan', () => {
   it('has a budget of ⌈log₂ n⌉ + 1 builds', () => {
-    assert.deepEqual(
-      [1, 2, 3, 4, 5, 8, 9, 16, 17].map(bisectBudget),
-      [0, 2, 3, 3, 4, 4, 5, 5, 6],
-    );
+    assert.deepEqual([1, 2, 3, 4, 5, 8, 9, 16, 17].map(bisectBudget), [0, 2, 3, 3, 4, 4, 5, 5, 6]);
   });
 
   it('finds every culprit, with any suspects, within the budget; without suspects within ⌈log₂ n⌉', () => {
@@ -35,7 +32,10 @@ describe('the bisection search plan', () => {
           for (const suspects of [[s], [s, culprit], [s, n + 1 - s]]) {
             const r = search(n, culprit, suspects);
             assert.equal(r.found, culprit, `n=${n} culprit=${culprit} suspects=${suspects}`);
-            assert.ok(r.built.length <= log + 1, `n=${n} culprit=${culprit} suspects=${suspects}: ${r.built}`);
+            assert.ok(
+              r.built.length <= log + 1,
+              `n=${n} culprit=${culprit} suspects=${suspects}: ${r.built}`,
+            );
             assert.equal(new Set(r.built).size, r.built.length, 'no position built twice');
           }
         }
@@ -45,8 +45,16 @@ describe('the bisection search plan', () => {
 
   it('confirms a right top suspect with two builds: it is bad, the change before it good', () => {
     assert.deepEqual(search(8, 5, [5]).built, [5, 4]);
-    assert.deepEqual(search(8, 8, [8]).built, [7], 'the newest change: the failing build already says it is bad');
-    assert.deepEqual(search(8, 1, [1]).built, [1], 'the oldest: the last passing build already says the base is good');
+    assert.deepEqual(
+      search(8, 8, [8]).built,
+      [7],
+      'the newest change: the failing build already says it is bad',
+    );
+    assert.deepEqual(
+      search(8, 1, [1]).built,
+      [1],
+      'the oldest: the last passing build already says the base is good',
+    );
     // A wrong suspect costs one build, then halving takes over: the whole budget at worst.
     assert.deepEqual(search(8, 2, [6]).built, [6, 3, 1, 2]);
   });

@@ -1,6 +1,7 @@
 // Blamelists: the changes since the last passing build of the same builder and branch —
 // the build's own (every change a tree-stable scheduler put in its buildset) and those of
-// the failing or unfinished builds in between. Bisection builds and other branches'
+// the failing or unfinished builds in between and of requests collapsed or cancelled
+// without a build. Bisection builds and other branches'
 // builds never end a blamelist. Read through the data layer and the data API, and
 // answered from indexes (EXPLAIN QUERY PLAN on the SQL actually sent).
 import assert from 'node:assert/strict';
@@ -11,7 +12,7 @@ import { DataApi } from '../src/api/data-api.js';
 import { BISECT_OF_PROPERTY } from '../src/data/blame.js';
 import type { DataLayer } from '../src/data/index.js';
 import type { Database } from '../src/db/schema.js';
-import { FAILURE, SUCCESS, WARNINGS } from '../src/results.js';
+import { CANCELLED, FAILURE, SKIPPED, SUCCESS, WARNINGS } from '../src/results.js';
 import { openRecordedData, tempDir } from './helpers.js';
 
 describe('blamelists', () => {
@@ -59,8 +60,20 @@ describe('blamelists', () => {
     return b.buildid;
   }
 
-  const blamed = async (name: string) =>
-    (await data.blame.blamelist(build[name]!))!.changes.map((c) => c.id);
+  /** A request that ends without a build: collapsed into a later one (SKIPPED) or cancelled. */
+  async function unbuilt(changes: string[], results: number): Promise<void> {
+    const newest = await data.changes.get(change[changes.at(-1)!]!);
+    const bs = await data.buildsets.add({
+      sourcestampids: [newest!.sourcestampid],
+      builderids: [app],
+      changeids: changes.map((c) => change[c]!),
+    });
+    const brid = bs.buildrequestids.get(app)!;
+    await data.buildrequests.claim([brid], masterid);
+    await data.buildrequests.complete([brid], results as 0, masterid);
+  }
+
+  const blamed = async (name: string) => (await data.blame.blamelist(build[name]!))!.changes.map((c) => c.id);
   const ids = (...names: string[]) => names.map((n) => change[n]!);
 
   before(async () => {
@@ -72,19 +85,27 @@ describe('blamelists', () => {
     for (let i = 0; i < 150; i++) {
       const id = await addChange(`h${i}`, i % 2 ? 'main' : 'side');
       const c = await data.changes.get(id);
-      const bs = await data.buildsets.add({ sourcestampids: [c!.sourcestampid], builderids: [other, app], changeids: [id] });
+      const bs = await data.buildsets.add({
+        sourcestampids: [c!.sourcestampid],
+        builderids: [other, app],
+        changeids: [id],
+      });
       for (const [b, brid] of bs.buildrequestids) {
         const made = await data.builds.add({ builderid: b, buildrequestid: brid, workerid: null, masterid });
         await data.builds.finish(made.buildid, i % 3 ? SUCCESS : FAILURE);
       }
     }
-    for (const n of ['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7']) await addChange(n);
+    for (const n of ['c1', 'c2', 'c3', 'c3b', 'c4', 'c5', 'c6', 'c7']) await addChange(n);
     await addChange('s1', 'side');
+    await addChange('s2', 'side');
+    await unbuilt(['c1'], SKIPPED);
     await buildOf('pass1', ['c1'], SUCCESS);
     await buildOf('fail2', ['c2', 'c3'], FAILURE);
     // Neither a bisection build that passed nor another branch's pass ends main's blamelist.
     await buildOf('bisect', ['c2'], SUCCESS, { [BISECT_OF_PROPERTY]: build.fail2 });
     await buildOf('side', ['s1'], SUCCESS);
+    await unbuilt(['c3b'], SKIPPED);
+    await unbuilt(['s2'], CANCELLED);
     await buildOf('running3', ['c4'], null);
     await buildOf('fail4', ['c5'], FAILURE);
     await buildOf('pass5', ['c6'], WARNINGS);
@@ -98,23 +119,30 @@ describe('blamelists', () => {
 
   it('lists every change since the last passing build of the same builder and branch', async () => {
     assert.deepEqual(await blamed('fail2'), ids('c2', 'c3'), 'all changes of a tree-stable buildset');
-    assert.deepEqual(await blamed('fail4'), ids('c2', 'c3', 'c4', 'c5'), 'failing and unfinished builds between');
+    assert.deepEqual(
+      await blamed('fail4'),
+      ids('c2', 'c3', 'c3b', 'c4', 'c5'),
+      'failing and unfinished builds between, and a request collapsed into a later build; not the other branch’s',
+    );
     const list = (await data.blame.blamelist(build.fail4!))!;
     assert.equal(list.since?.buildid, build.pass1);
     assert.deepEqual(list.buildids, [build.fail2, build.running3, build.fail4]);
-    assert.deepEqual(await blamed('pass5'), ids('c2', 'c3', 'c4', 'c5', 'c6'));
+    assert.deepEqual(await blamed('pass5'), ids('c2', 'c3', 'c3b', 'c4', 'c5', 'c6'));
     assert.deepEqual(await blamed('fail6'), ids('c7'), 'WARNINGS counts as passing');
     assert.deepEqual(await blamed('side'), ids('s1'));
+    assert.deepEqual(await blamed('pass1'), ids('c1'), 'the request before the first build counts once');
     assert.deepEqual(await blamed('bisect'), ids('c2'), 'a bisection build blames only what it built');
     assert.equal(await data.blame.blamelist(999_999), undefined);
   });
 
   it('is served on the data API at /builds/:buildid/blamelist', async () => {
     const api = new DataApi(data);
-    const body = await api.get(`/builds/${build.fail4}/blamelist`, { field: ['changeid', 'author', 'files'] });
+    const body = await api.get(`/builds/${build.fail4}/blamelist`, {
+      field: ['changeid', 'author', 'files'],
+    });
     assert.deepEqual(
       (body.changes as { changeid: number }[]).map((c) => c.changeid),
-      ids('c2', 'c3', 'c4', 'c5'),
+      ids('c2', 'c3', 'c3b', 'c4', 'c5'),
     );
     assert.deepEqual((body.changes as { author: string }[])[0], {
       changeid: change.c2,
@@ -130,14 +158,27 @@ describe('blamelists', () => {
     await data.blame.blamelist(build.fail4!);
     const plans: string[] = [];
     for (const q of queries.filter((q) => /^select /.test(q.sql))) {
-      const { rows } = await kysely.executeQuery<{ detail: string }>({ ...q, sql: `EXPLAIN QUERY PLAN ${q.sql}` });
+      const { rows } = await kysely.executeQuery<{ detail: string }>({
+        ...q,
+        sql: `EXPLAIN QUERY PLAN ${q.sql}`,
+      });
       const plan = rows.map((r) => r.detail).join(' | ');
       plans.push(plan);
       assert.doesNotMatch(plan, /(^|\| )SCAN /, `a scan: ${plan}\n${q.sql}`);
     }
     const all = plans.join('\n');
-    assert.match(all, /SEARCH blame_builds USING (COVERING )?INDEX blame_builds_passed \(builderid=\? AND branch_key=\? AND passed=\? AND number<\?\)/);
-    assert.match(all, /SEARCH blame_builds USING (COVERING )?INDEX blame_builds_range \(builderid=\? AND branch_key=\? AND number>\? AND number<\?\)/);
+    assert.match(
+      all,
+      /SEARCH blame_builds USING (COVERING )?INDEX blame_builds_passed \(builderid=\? AND branch_key=\? AND passed=\? AND number<\?\)/,
+    );
+    assert.match(
+      all,
+      /SEARCH blame_builds USING (COVERING )?INDEX blame_builds_range \(builderid=\? AND branch_key=\? AND number>\? AND number<\?\)/,
+    );
+    assert.match(
+      all,
+      /SEARCH buildrequests USING (COVERING )?INDEX buildrequests_builderid \(builderid=\? AND id>\? AND id<\?\)/,
+    );
     assert.doesNotMatch(all, /TEMP B-TREE FOR ORDER BY/);
   });
 });

@@ -72,7 +72,11 @@ describe('database', () => {
   it('creates the schema once, in WAL mode, and migrating again is a no-op', async () => {
     const file = join(dir.path, 'state.sqlite');
     const db = openDatabase({ url: `sqlite:${file}` });
-    assert.deepEqual(await migrateToLatest(db), ['0001-initial', '0002-data-api-indexes', '0003-blame-bisect']);
+    assert.deepEqual(await migrateToLatest(db), [
+      '0001-initial',
+      '0002-data-api-indexes',
+      '0003-blame-bisect',
+    ]);
     assert.deepEqual(await migrateToLatest(db), []);
     await db.close();
 

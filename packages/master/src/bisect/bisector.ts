@@ -5,8 +5,9 @@
 // on the failing build. Bisection builds carry the buildset property `bisect_of` (source
 // "Bisect") and a reason saying so; they get no blamelist row, so they neither trigger a
 // bisection nor count as the last passing build.
-import { BISECT_OF_PROPERTY } from '../data/blame.js';
+
 import type { BisectionProbe, Suspect } from '../data/bisections.js';
+import { BISECT_OF_PROPERTY } from '../data/blame.js';
 import type { ChangeRow } from '../data/changes.js';
 import type { Master } from '../master.js';
 import { waitForRequest } from '../process/control.js';
@@ -97,7 +98,8 @@ export class Bisector {
         evidence.push(probe);
         await data.bisections.setEvidence(buildid, evidence);
         if (probe.verdict === 'unusable') {
-          const ended = probe.results === null ? 'did not run' : `ended ${RESULT_NAMES[probe.results as Result]}`;
+          const ended =
+            probe.results === null ? 'did not run' : `ended ${RESULT_NAMES[probe.results as Result]}`;
           const summary = `the bisection build of ${probe.revision} ${ended}; no verdict`;
           await data.bisections.finish(buildid, 'inconclusive', null, summary);
           return;
@@ -114,7 +116,12 @@ export class Bisector {
       await data.bisections.finish(buildid, 'inconclusive', null, 'the build budget ran out');
       return;
     }
-    await data.bisections.finish(buildid, 'found', first.id, verdictSummary(first, suspects, evidence.length, blamelist?.since === null));
+    await data.bisections.finish(
+      buildid,
+      'found',
+      first.id,
+      verdictSummary(first, suspects, evidence.length, blamelist?.since === null),
+    );
   }
 
   /** Builds the tree as of one change on the failing build's builder and waits for the result. */
@@ -162,14 +169,22 @@ export class Bisector {
 
 /** A blamelist bisection cannot walk: changes without revisions, or of several codebases. */
 export function whyNotBisectable(changes: readonly ChangeRow[]): string | null {
-  if (changes.some((c) => c.revision === null)) return 'not bisected: a change in the blamelist has no revision';
+  if (changes.some((c) => c.revision === null))
+    return 'not bisected: a change in the blamelist has no revision';
   const where = new Set(changes.map((c) => JSON.stringify([c.codebase, c.repository, c.branch])));
   if (where.size > 1) return 'not bisected: the changes span several codebases, repositories or branches';
   return null;
 }
 
-function verdictSummary(first: ChangeRow, suspects: readonly Suspect[], builds: number, assumedBase: boolean): string {
+function verdictSummary(
+  first: ChangeRow,
+  suspects: readonly Suspect[],
+  builds: number,
+  assumedBase: boolean,
+): string {
   const suspected = suspects[0]?.changeid === first.id ? ', the top suspect' : '';
-  const base = assumedBase ? ' (no earlier passing build: the tree before the first change was taken as good)' : '';
+  const base = assumedBase
+    ? ' (no earlier passing build: the tree before the first change was taken as good)'
+    : '';
   return `first bad change ${first.id} (${first.revision} by ${first.author})${suspected}, found in ${builds} build(s)${base}`;
 }

@@ -20,7 +20,8 @@ export class BisectPlan {
     readonly n: number,
     readonly suspects: readonly number[],
   ) {
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`a bisection needs at least one change, got ${n}`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new RangeError(`a bisection needs at least one change, got ${n}`);
     this.#bad = n;
     this.budget = bisectBudget(n);
   }

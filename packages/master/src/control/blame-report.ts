@@ -44,7 +44,9 @@ export function formatBlame(blame: BlameReport): string[] {
     lines.push(`    change ${c.changeid}${rev} by ${c.author}: ${c.title}${suspect}`);
   }
   if (blame.changeCount > blame.changes.length)
-    lines.push(`    … and ${blame.changeCount - blame.changes.length} more (data API: /builds/<id>/blamelist)`);
+    lines.push(
+      `    … and ${blame.changeCount - blame.changes.length} more (data API: /builds/<id>/blamelist)`,
+    );
   if (blame.bisection) lines.push(`  bisection (${blame.bisection.state}): ${blame.bisection.summary}`);
   return lines;
 }

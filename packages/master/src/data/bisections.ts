@@ -41,7 +41,12 @@ export class BisectionsData {
   constructor(private readonly ctx: DataContext) {}
 
   /** Opens the record; false when the build already has one (a bisection runs once per build). */
-  async start(buildid: number, builderid: number, suspects: readonly Suspect[], summary: string): Promise<boolean> {
+  async start(
+    buildid: number,
+    builderid: number,
+    suspects: readonly Suspect[],
+    summary: string,
+  ): Promise<boolean> {
     const inserted = await this.ctx.db
       .insertInto('bisections')
       .values({
@@ -84,7 +89,11 @@ export class BisectionsData {
   }
 
   async get(buildid: number): Promise<BisectionRow | undefined> {
-    const r = await this.ctx.db.selectFrom('bisections').selectAll().where('buildid', '=', buildid).executeTakeFirst();
+    const r = await this.ctx.db
+      .selectFrom('bisections')
+      .selectAll()
+      .where('buildid', '=', buildid)
+      .executeTakeFirst();
     if (!r) return undefined;
     return {
       id: r.id,

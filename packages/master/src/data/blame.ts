@@ -3,6 +3,8 @@
 // builds in between. Each ordinary build gets a `blame_builds` row when it is created (in
 // the same transaction) and is marked passed when it finishes, so a blamelist is one index
 // seek for the last pass and one index range for the builds since, never a history scan.
+// Requests that ended without a build (collapsed into a later one, or cancelled) between
+// the two add their changes too.
 // Bisection builds (buildset property BISECT_OF_PROPERTY) get no row: they never blame,
 // are never blamed and never count as the last pass.
 import type { Kysely, Transaction } from 'kysely';
@@ -47,31 +49,40 @@ export async function recordBlameBuild(
     .where('id', '=', build.buildrequestid)
     .executeTakeFirst();
   if (!request) return false;
-  const bisect = await trx
-    .selectFrom('buildset_properties')
-    .select('property_name')
-    .where('buildsetid', '=', request.buildsetid)
-    .where('property_name', '=', BISECT_OF_PROPERTY)
-    .executeTakeFirst();
-  if (bisect) return false;
-  const stamps = await trx
-    .selectFrom('buildset_sourcestamps')
-    .innerJoin('sourcestamps', 'sourcestamps.id', 'buildset_sourcestamps.sourcestampid')
-    .select(['sourcestamps.codebase', 'sourcestamps.branch'])
-    .where('buildset_sourcestamps.buildsetid', '=', request.buildsetid)
-    .execute();
-  const pairs = stamps.map((s) => [s.codebase, s.branch ?? null] as const).sort(comparePairs);
+  const branchKey = await branchKeyOf(trx, request.buildsetid);
+  if (branchKey === null) return false;
   await trx
     .insertInto('blame_builds')
     .values({
       buildid: build.buildid,
       builderid: build.builderid,
-      branch_key: JSON.stringify(pairs),
+      branch_key: branchKey,
       number: build.number,
       buildsetid: request.buildsetid,
     })
     .execute();
   return true;
+}
+
+/** The buildset's (codebase, branch) pairs as stored in `branch_key`; null for a bisection buildset. */
+async function branchKeyOf(
+  db: Transaction<Database> | Kysely<Database>,
+  buildsetid: number,
+): Promise<string | null> {
+  const bisect = await db
+    .selectFrom('buildset_properties')
+    .select('property_name')
+    .where('buildsetid', '=', buildsetid)
+    .where('property_name', '=', BISECT_OF_PROPERTY)
+    .executeTakeFirst();
+  if (bisect) return null;
+  const stamps = await db
+    .selectFrom('buildset_sourcestamps')
+    .innerJoin('sourcestamps', 'sourcestamps.id', 'buildset_sourcestamps.sourcestampid')
+    .select(['sourcestamps.codebase', 'sourcestamps.branch'])
+    .where('buildset_sourcestamps.buildsetid', '=', buildsetid)
+    .execute();
+  return JSON.stringify(stamps.map((s) => [s.codebase, s.branch ?? null] as const).sort(comparePairs));
 }
 
 function comparePairs(a: readonly [string, string | null], b: readonly [string, string | null]): number {
@@ -82,7 +93,11 @@ function comparePairs(a: readonly [string, string | null], b: readonly [string, 
 }
 
 /** Marks a finished build that passed; the next builds of its branch blame only what came after it. */
-export async function recordBlameResult(db: Kysely<Database>, buildid: number, results: Result): Promise<void> {
+export async function recordBlameResult(
+  db: Kysely<Database>,
+  buildid: number,
+  results: Result,
+): Promise<void> {
   if (!passes(results)) return;
   await db.updateTable('blame_builds').set({ passed: 1 }).where('buildid', '=', buildid).execute();
 }
@@ -130,7 +145,13 @@ export class BlameData {
       .execute();
     const truncated = between.length > MAX_BLAME_BUILDS;
     const builds = between.slice(0, MAX_BLAME_BUILDS).reverse();
-    const changeids = await this.#changeidsOf(builds.map((b) => b.buildsetid));
+    const unbuilt = await this.#unbuiltBuildsets(
+      buildid,
+      since?.buildid ?? null,
+      own.builderid,
+      own.branch_key,
+    );
+    const changeids = await this.#changeidsOf([...builds.map((b) => b.buildsetid), ...unbuilt]);
     const changes: ChangeRow[] = [];
     for (const id of changeids) {
       const change = await this.changes.get(id);
@@ -148,6 +169,49 @@ export class BlameData {
   /** The ids of a blamelist's changes, oldest first (what the data API path constrains). */
   async changeids(buildid: number): Promise<number[] | undefined> {
     return (await this.blamelist(buildid))?.changes.map((c) => c.id);
+  }
+
+  /**
+   * Buildsets of requests of this builder and branch that ended without a build since the
+   * last pass: collapsed into a later build (SKIPPED) or cancelled while pending. Their
+   * changes are in the tree of the next build all the same. An index range over the
+   * builder's requests between the two builds' requests.
+   */
+  async #unbuiltBuildsets(
+    buildid: number,
+    sinceBuildid: number | null,
+    builderid: number,
+    branchKey: string,
+  ): Promise<number[]> {
+    const { db } = this.ctx;
+    const requestOf = async (id: number) =>
+      (await db.selectFrom('builds').select('buildrequestid').where('id', '=', id).executeTakeFirst())
+        ?.buildrequestid ?? 0;
+    const upper = await requestOf(buildid);
+    const lower = sinceBuildid === null ? 0 : await requestOf(sinceBuildid);
+    const requests = await db
+      .selectFrom('buildrequests')
+      .select(['id', 'buildsetid'])
+      .where('builderid', '=', builderid)
+      .where('id', '>', lower)
+      .where('id', '<', upper)
+      .where('complete', '=', 1)
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('builds')
+              .select('builds.id')
+              .whereRef('builds.buildrequestid', '=', 'buildrequests.id'),
+          ),
+        ),
+      )
+      .orderBy('id', 'desc')
+      .limit(MAX_BLAME_BUILDS)
+      .execute();
+    const out: number[] = [];
+    for (const r of requests) if ((await branchKeyOf(db, r.buildsetid)) === branchKey) out.push(r.buildsetid);
+    return out;
   }
 
   /**

@@ -93,7 +93,12 @@ export class BuildsData {
         })
         .returning('id')
         .executeTakeFirstOrThrow();
-      await recordBlameBuild(trx, { buildid: row.id, builderid: spec.builderid, number, buildrequestid: spec.buildrequestid });
+      await recordBlameBuild(trx, {
+        buildid: row.id,
+        builderid: spec.builderid,
+        number,
+        buildrequestid: spec.buildrequestid,
+      });
       return { buildid: row.id, number };
     });
     this.ctx.bus.publish('build.started', {

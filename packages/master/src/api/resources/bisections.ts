@@ -30,7 +30,8 @@ export const bisections: ResourceType = {
   plural: 'bisections',
   table: 'bisections',
   idField: 'bisectionid',
-  description: 'The automatic bisection of a failed build (builders with `bisect: true`): suspects, builds, verdict.',
+  description:
+    'The automatic bisection of a failed build (builders with `bisect: true`): suspects, builds, verdict.',
   fields: {
     bisectionid: int('id', 'the bisection’s id'),
     buildid: int('buildid', 'the failed build it explains'),
