@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { formatBlame } from '../src/control/blame-report.js';
+import { formatReport } from '../src/cli/commands/force.js';
 import { buildReport } from '../src/control/build-report.js';
 import { BISECT_OF_PROPERTY } from '../src/data/blame.js';
 import { ApiServer } from '../src/http/server.js';
@@ -202,8 +202,10 @@ export default defineConfig({
 
   it("the failed build's report names the suspect, the authors and the verdict", async () => {
     const report = await buildReport(master, failedBuild);
-    const lines = formatBlame(report!.blame!).join('\n');
-    assert.match(lines, /blamelist: 8 change\(s\), since build #1:/);
+    const lines = formatReport(report!).join('\n');
+    assert.match(lines, /step "make test"/);
+    // The suspect heads the list.
+    assert.match(lines, /blamelist: 8 change\(s\), since build #1:\n {4}change \d+ \w+ by Dev5 /);
     assert.match(
       lines,
       new RegExp(

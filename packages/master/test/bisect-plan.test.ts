@@ -1,9 +1,16 @@
 // The two pure parts of bisection: ranking suspects against the failing output, and the
-// search plan that finds the first bad change within ⌈log₂ n⌉ + 1 builds, suspects first.
+// search plan that finds the first bad change within ⌈log₂ n⌉ + 1 builds, suspects first;
+// and the builder option that turns it on.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { BisectPlan, bisectBudget } from '../src/bisect/plan.js';
 import { mentions, rankSuspects } from '../src/bisect/rank.js';
+import { ConfigError } from '../src/config/errors.js';
+import { loadConfig } from '../src/config/loader.js';
+import { tempDir } from './helpers.js';
 
 /** Runs a plan against a tree whose first bad position is `culprit`; the positions built. */
 function search(n: number, culprit: number, suspects: number[]): { found: number | null; built: number[] } {
@@ -102,5 +109,37 @@ describe('ranking suspects', () => {
     assert.ok(!mentions('util.cpp:3: error', 'src/util.c'));
     assert.ok(!mentions('myutil.c:3: error', 'src/util.c'));
     assert.ok(!mentions('anything', ''));
+  });
+});
+
+describe('the bisect builder option', () => {
+  const dir = tempDir('lathe-bisect-config-');
+  after(() => dir.cleanup());
+  const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
+  const configWith = (bisect: string) => {
+    const file = join(dir.path, `bisect-${bisect.replace(/\W/g, '')}.config.ts`);
+    writeFileSync(
+      file,
+      `import { buildFactory, defineConfig } from '${lathe}';
+const step = { name: 'test', async run() { return 0 as const; } };
+export default defineConfig({
+  workers: [{ name: 'w1', password: 'pw' }],
+  builders: [{ name: 'app', workerNames: ['w1'], factory: buildFactory(step), bisect: ${bisect} }],
+});
+`,
+    );
+    return file;
+  };
+
+  it('is kept when true or false and refused otherwise, naming the field', async () => {
+    assert.equal((await loadConfig(configWith('true'))).config.builders[0]?.bisect, true);
+    await assert.rejects(
+      loadConfig(configWith("'yes'")),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.issues.some(
+          (i) => i.path === 'builders["app"].bisect' && /must be true or false/.test(i.message),
+        ),
+    );
   });
 });

@@ -50,11 +50,6 @@ export class Bisector {
     await Promise.all(this.#running.values());
   }
 
-  /** Settles when the bisection of this build (if one runs) has ended; for tests and tools. */
-  async settled(buildid: number): Promise<void> {
-    await this.#running.get(buildid);
-  }
-
   #consider(buildid: number, builderid: number): void {
     const builder = [...this.master.builders.values()].find((b) => b.builderid === builderid);
     if (!builder?.config.bisect || this.#running.has(buildid)) return;
@@ -126,6 +121,8 @@ export class Bisector {
 
   /** Builds the tree as of one change on the failing build's builder and waits for the result. */
   async #buildAt(buildid: number, builderid: number, change: ChangeRow): Promise<BisectionProbe> {
+    // Nothing new is asked of a master that is stopping.
+    if (this.#stop.signal.aborted) throw new Stopped();
     const { data } = this.master;
     const sourcestampid = await data.sourcestamps.findOrCreate({
       codebase: change.codebase,

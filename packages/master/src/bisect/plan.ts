@@ -26,10 +26,6 @@ export class BisectPlan {
     this.budget = bisectBudget(n);
   }
 
-  get builds(): number {
-    return this.#built;
-  }
-
   /** The first bad position once known, else null. */
   get firstBad(): number | null {
     return this.#bad - this.#good === 1 ? this.#bad : null;

@@ -54,7 +54,7 @@ export const changes: ResourceType = {
       params: { buildid: 'integer' },
       collection: true,
       description:
-        'the changes since the last passing build of the same builder and branch: its own and those of the failing or unfinished builds in between',
+        'the changes since the last passing build of the same builder and branch: its own, those of the failing or unfinished builds in between and of requests that ended without a build',
       constraints: async (p, _lookup, data) => {
         const ids = await data.blame.changeids(p.buildid as number);
         return ids && { id: ids };
