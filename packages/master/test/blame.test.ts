@@ -12,8 +12,9 @@ import { DataApi } from '../src/api/data-api.js';
 import { BISECT_OF_PROPERTY } from '../src/data/blame.js';
 import type { DataLayer } from '../src/data/index.js';
 import type { Database } from '../src/db/schema.js';
+import { collapseGroup } from '../src/distributor/choose.js';
 import { CANCELLED, FAILURE, SKIPPED, SUCCESS, WARNINGS } from '../src/results.js';
-import { openRecordedData, tempDir } from './helpers.js';
+import { openData, openRecordedData, tempDir } from './helpers.js';
 
 describe('blamelists', () => {
   const dir = tempDir('lathe-blame-');
@@ -180,5 +181,50 @@ describe('blamelists', () => {
       /SEARCH buildrequests USING (COVERING )?INDEX buildrequests_builderid \(builderid=\? AND id>\? AND id<\?\)/,
     );
     assert.doesNotMatch(all, /TEMP B-TREE FOR ORDER BY/);
+  });
+});
+
+describe('bisection requests are never collapsed', () => {
+  const dir = tempDir('lathe-bisect-collapse-');
+  after(() => dir.cleanup());
+
+  it('neither stand for nor are replaced by ordinary requests of the same source', async () => {
+    const t = await openData(join(dir.path, 'collapse.sqlite'));
+    try {
+      const app = await t.data.builders.findOrCreate('app');
+      const changeid = await t.data.changes.add({
+        author: 'a',
+        branch: 'main',
+        revision: 'r1',
+        files: ['x.c'],
+      });
+      const { sourcestampid } = (await t.data.changes.get(changeid))!;
+      const add = (properties: Record<string, unknown>) =>
+        t.data.buildsets.add({ sourcestampids: [sourcestampid], builderids: [app], properties });
+      await add({});
+      await add({ [BISECT_OF_PROPERTY]: 1 });
+      await add({});
+      const [first, bisection, last] = await t.data.buildrequests.pendingForBuilder(app);
+      assert.deepEqual(
+        [first?.bisection, bisection?.bisection, last?.bisection],
+        [undefined, true, undefined],
+      );
+      // The rule collapses the ordinary two (same source, from changes), leaving the bisection out.
+      assert.deepEqual(
+        (await collapseGroup(last!, [first!, bisection!, last!], true)).map((r) => r.id),
+        [first!.id, last!.id],
+      );
+      assert.deepEqual(
+        (await collapseGroup(bisection!, [first!, bisection!, last!], true)).map((r) => r.id),
+        [bisection!.id],
+      );
+      assert.deepEqual(
+        (await collapseGroup(last!, [first!, bisection!, last!], () => true)).map((r) => r.id),
+        [first!.id, last!.id],
+        'nor by a builder’s own rule',
+      );
+    } finally {
+      await t.close();
+    }
   });
 });
