@@ -109,7 +109,7 @@ export class BisectionsData {
     };
   }
 
-  /** Bisections a stopped master left running, closed as interrupted (called at start-up and stop). */
+  /** Bisections a stopped or crashed master left running, closed as interrupted (at start-up). */
   async interruptRunning(summary: string): Promise<void> {
     await this.ctx.db
       .updateTable('bisections')

@@ -110,6 +110,27 @@ export class BlameData {
 
   /** The build's blamelist; undefined when the build does not exist. */
   async blamelist(buildid: number): Promise<Blamelist | undefined> {
+    const found = await this.#find(buildid);
+    if (!found) return undefined;
+    const changes: ChangeRow[] = [];
+    for (const id of found.changeids) {
+      const change = await this.changes.get(id);
+      if (change) changes.push(change);
+    }
+    const { since, buildids, truncated } = found;
+    return { buildid, since, buildids, changes, truncated };
+  }
+
+  /** The ids of a blamelist's changes, oldest first (what the data API path constrains). */
+  async changeids(buildid: number): Promise<readonly number[] | undefined> {
+    return (await this.#find(buildid))?.changeids;
+  }
+
+  async #find(
+    buildid: number,
+  ): Promise<
+    (Omit<Blamelist, 'changes' | 'buildid'> & { readonly changeids: readonly number[] }) | undefined
+  > {
     const { db } = this.ctx;
     const own = await db
       .selectFrom('blame_builds')
@@ -120,8 +141,8 @@ export class BlameData {
       // A bisection build, or one from before blamelists were recorded: its own changes.
       const build = await db.selectFrom('builds').select('id').where('id', '=', buildid).executeTakeFirst();
       if (!build) return undefined;
-      const changes = await this.changes.ofBuild(buildid);
-      return { buildid, since: null, buildids: [buildid], changes, truncated: false };
+      const changeids = (await this.changes.ofBuild(buildid)).map((c) => c.id);
+      return { since: null, buildids: [buildid], changeids, truncated: false };
     }
     const since = await db
       .selectFrom('blame_builds')
@@ -143,7 +164,6 @@ export class BlameData {
       .orderBy('number', 'desc')
       .limit(MAX_BLAME_BUILDS + 1)
       .execute();
-    const truncated = between.length > MAX_BLAME_BUILDS;
     const builds = between.slice(0, MAX_BLAME_BUILDS).reverse();
     const unbuilt = await this.#unbuiltBuildsets(
       buildid,
@@ -151,24 +171,12 @@ export class BlameData {
       own.builderid,
       own.branch_key,
     );
-    const changeids = await this.#changeidsOf([...builds.map((b) => b.buildsetid), ...unbuilt]);
-    const changes: ChangeRow[] = [];
-    for (const id of changeids) {
-      const change = await this.changes.get(id);
-      if (change) changes.push(change);
-    }
     return {
-      buildid,
       since: since ? { buildid: since.buildid, number: since.number } : null,
       buildids: builds.map((b) => b.buildid),
-      changes,
-      truncated,
+      changeids: await this.#changeidsOf([...builds.map((b) => b.buildsetid), ...unbuilt]),
+      truncated: between.length > MAX_BLAME_BUILDS,
     };
-  }
-
-  /** The ids of a blamelist's changes, oldest first (what the data API path constrains). */
-  async changeids(buildid: number): Promise<number[] | undefined> {
-    return (await this.blamelist(buildid))?.changes.map((c) => c.id);
   }
 
   /**
