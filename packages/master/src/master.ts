@@ -5,6 +5,7 @@
 
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { Bisector } from './bisect/bisector.js';
 import { BuilderService } from './builders/builder.js';
 import { EventBus, type EventBusOptions } from './bus/bus.js';
 import type { ChangeInput, ChangeSource, ChangeSourceContext } from './changes/change-source.js';
@@ -104,6 +105,8 @@ export class Master {
   #lastRetention = Number.NEGATIVE_INFINITY;
   #reconfigs: Promise<unknown> = Promise.resolve();
   readonly #extensions: MasterExtension[] = [];
+  /** Bisects failed builds of builders with `bisect: true`. */
+  readonly bisector: Bisector;
 
   private constructor(
     readonly options: MasterOptions,
@@ -132,6 +135,7 @@ export class Master {
         ),
     );
     this.builders = new ServiceSet('builders', (c) => new BuilderService(c, data));
+    this.bisector = new Bisector(this, (err, ctx) => this.#error(err, ctx));
     const log = {
       info: () => {},
       warn: (m: string) => this.#error(new Error(m), 'changes'),
@@ -219,6 +223,7 @@ export class Master {
     await this.changeSources.start();
     // Listed before the change sources run: what they add from now on reaches the schedulers live.
     const unscheduled = await this.data.changes.unscheduled();
+    await this.bisector.start();
     await this.#applyConfig(diffConfigs(null, this.#config));
     await this.#replayUnscheduledChanges(unscheduled);
     try {
@@ -348,6 +353,7 @@ export class Master {
     if (this.#stopped) return;
     this.#stopped = true;
     clearInterval(this.#timer);
+    await this.bisector.stop().catch((err) => this.#error(err, 'stopping the bisector'));
     await this.distributor?.stop();
     await this.#stopExtensions();
     await this.changeSources.stop().catch((err) => this.#error(err, 'stopping change sources'));

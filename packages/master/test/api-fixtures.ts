@@ -1,5 +1,5 @@
 // A small history for the data API tests: two builders, a worker, a change, finished and
-// running builds with steps and logs, and the concrete path that exercises every declared
+// running builds with steps and logs, a bisection, and the concrete path that exercises every declared
 // path pattern.
 import type { DataLayer } from '../src/data/index.js';
 import { FAILURE, SUCCESS } from '../src/results.js';
@@ -64,6 +64,10 @@ export async function seedApiData(data: DataLayer): Promise<ApiSeed> {
     }
   }
   const testStepid = await seedFinishedBuildDetails(data, alphaBuilds[0]!.buildid);
+  // The failed build (r2) with a finished bisection.
+  const failed = alphaBuilds[2]!;
+  await data.bisections.start(failed.buildid, alpha, [], 'bisecting 2 changes');
+  await data.bisections.finish(failed.buildid, 'found', changeid, `first bad change ${changeid}`);
   const last = alphaBuilds.at(-1)!;
   const compile = await data.steps.add(last.buildid, 'compile');
   await data.steps.start(compile.stepid);
@@ -169,5 +173,8 @@ export function examplePaths(s: ApiSeed): Record<string, string> {
     '/builds/:buildid/testresults': `/builds/${first.buildid}/testresults`,
     '/builders/:builderid/builds/:build_number/testresults': `/builders/${s.alpha}/builds/${first.number}/testresults`,
     '/steps/:stepid/testresults': `/steps/${s.testStepid}/testresults`,
+    '/builds/:buildid/blamelist': `/builds/${last.buildid}/blamelist`,
+    '/bisections': '/bisections',
+    '/builds/:buildid/bisection': `/builds/${s.alphaBuilds[2]!.buildid}/bisection`,
   };
 }

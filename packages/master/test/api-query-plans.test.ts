@@ -27,6 +27,9 @@ const HISTORY = new Set([
   'buildset_sourcestamps',
   'build_properties',
   'build_metrics',
+  'blame_builds',
+  'buildset_changes',
+  'bisections',
 ]);
 
 describe('query plans of every data API collection (real SQLite)', () => {

@@ -52,6 +52,7 @@ describe('offline commands', () => {
       '0002-data-api-indexes',
       '0003-api-tokens',
       '0004-unscheduled-changes',
+      '0005-blame-bisect',
     ]);
     assert.ok(existsSync(join(dir.path, 'lathe.sqlite')));
     assert.deepEqual((await upgradeMaster(dir.path)).applied, []);

@@ -42,6 +42,11 @@ export interface BuilderConfig {
   readonly project?: string;
   /** Higher-priority builders get idle workers first; default 0. */
   readonly priority?: number;
+  /**
+   * Bisect failures: a failed build with several changes in its blamelist gets builds of
+   * intermediate revisions until the first bad change is known (bisect/). Default false.
+   */
+  readonly bisect?: boolean;
   /** Veto a worker for a request (e.g. a lock or a disk-space check). */
   readonly canStartBuild?: (
     builder: string,

@@ -62,6 +62,7 @@ const KNOWN_BUILDER = new Set([
   'description',
   'project',
   'priority',
+  'bisect',
   'canStartBuild',
   'nextWorker',
   'collapseRequests',
@@ -330,6 +331,8 @@ function resolveBuilders(
     }
     if (b.priority !== undefined && !(typeof b.priority === 'number' && Number.isFinite(b.priority)))
       issue('priority', `must be a finite number, got ${describe(b.priority)}`);
+    if (b.bisect !== undefined && typeof b.bisect !== 'boolean')
+      issue('bisect', `must be true or false, got ${describe(b.bisect)}`);
     for (const field of ['canStartBuild', 'nextWorker'] as const) {
       if (b[field] !== undefined && typeof b[field] !== 'function')
         issue(field, `must be a function, got ${describe(b[field])}`);

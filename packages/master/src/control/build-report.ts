@@ -1,10 +1,12 @@
 // What a finished build left in the database that explains it: the output tail of each step
 // that did not succeed, the failing test names and the warnings its steps stored, and the
 // build's page. `lathe force` prints it after a failure, so the user need not dig.
+import { passes } from '../data/blame.js';
 import type { LogRow } from '../data/logs.js';
 import type { Master } from '../master.js';
 import { SKIPPED, SUCCESS, WARNINGS } from '../results.js';
 import { buildUrl } from '../urls.js';
+import { blameReport } from './blame-report.js';
 import type { BuildReport, StepReport } from './protocol.js';
 
 /** Output lines shown per failing step; the whole log is one URL away. */
@@ -54,6 +56,7 @@ export async function buildReport(master: Master, buildid: number): Promise<Buil
     state: build.stateString,
     url: buildUrl(master.config.buildbotURL, build.builderid, build.number),
     steps,
+    blame: build.results === null || passes(build.results) ? null : await blameReport(data, buildid),
   };
 }
 

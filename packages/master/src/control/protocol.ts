@@ -120,6 +120,29 @@ export interface BuildReport {
   /** The build's page: buildbotURL followed by Buildbot's route (urls.ts). */
   readonly url: string;
   readonly steps: readonly StepReport[];
+  /** For a failed build: the changes it is blamed on and the bisection's verdict; null otherwise. */
+  readonly blame: BlameReport | null;
+}
+
+/** A failed build's blamelist, suspects first, and its bisection (control/blame-report.ts). */
+export interface BlameReport {
+  /** The number of the last passing build of the same builder and branch; null when none is known. */
+  readonly sinceNumber: number | null;
+  readonly changeCount: number;
+  /** Up to BLAME_LINES changes, suspects first, then newest first. */
+  readonly changes: readonly BlamedChange[];
+  /** The bisection's state and verdict; null when none runs for this build. */
+  readonly bisection: { readonly state: string; readonly summary: string } | null;
+}
+
+export interface BlamedChange {
+  readonly changeid: number;
+  readonly revision: string | null;
+  readonly author: string;
+  /** The first line of its message. */
+  readonly title: string;
+  /** Files it touched that the failing step's output names; empty when not a suspect. */
+  readonly suspectFiles: readonly string[];
 }
 
 /** One step worth showing: one that did not succeed, or that stored warnings. */

@@ -3,7 +3,9 @@
 // the number of requests asked for, inside a transaction that is rolled back otherwise.
 // That is atomic on SQLite (one writer at a time) and on PostgreSQL (row locks, re-checked
 // predicate), so any number of masters can share one database.
+
 import type { Result } from '../results.js';
+import { BISECT_OF_PROPERTY } from './blame.js';
 import type { BuildsetsData } from './buildsets.js';
 import { batches, type DataContext } from './context.js';
 import { AlreadyClaimedError, NotClaimedError } from './errors.js';
@@ -41,6 +43,8 @@ export interface PendingRequest {
   readonly priority: number;
   readonly submittedAt: number;
   readonly sources: readonly SourceSummary[];
+  /** True for a bisection build's request (bisect/): it is never collapsed with another. */
+  readonly bisection?: boolean;
 }
 
 type Row = {
@@ -254,7 +258,9 @@ export class BuildRequestsData {
       .limit(limit)
       .execute();
     if (rows.length === 0) return [];
-    const sources = await this.#sourcesOf([...new Set(rows.map((r) => r.buildsetid))]);
+    const buildsetids = [...new Set(rows.map((r) => r.buildsetid))];
+    const sources = await this.#sourcesOf(buildsetids);
+    const bisections = await this.#bisectionsAmong(buildsetids);
     return rows.map((r) => ({
       id: r.id,
       buildsetid: r.buildsetid,
@@ -262,6 +268,7 @@ export class BuildRequestsData {
       priority: r.priority,
       submittedAt: r.submitted_at,
       sources: sources.get(r.buildsetid) ?? [],
+      ...(bisections.has(r.buildsetid) ? { bisection: true } : {}),
     }));
   }
 
@@ -290,6 +297,20 @@ export class BuildRequestsData {
     if (builderid !== undefined) q = q.where('builderid', '=', builderid);
     const r = await q.executeTakeFirstOrThrow();
     return Number(r.n);
+  }
+
+  async #bisectionsAmong(buildsetids: number[]): Promise<Set<number>> {
+    const out = new Set<number>();
+    for (const batch of batches(buildsetids)) {
+      const rows = await this.ctx.db
+        .selectFrom('buildset_properties')
+        .select('buildsetid')
+        .where('buildsetid', 'in', batch)
+        .where('property_name', '=', BISECT_OF_PROPERTY)
+        .execute();
+      for (const r of rows) out.add(r.buildsetid);
+    }
+    return out;
   }
 
   async #sourcesOf(buildsetids: number[]): Promise<Map<number, SourceSummary[]>> {

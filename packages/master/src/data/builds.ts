@@ -1,5 +1,6 @@
 // Builds, their properties and per-build metrics.
 import type { Result } from '../results.js';
+import { recordBlameBuild, recordBlameResult } from './blame.js';
 import type { DataContext } from './context.js';
 import { NotFoundError } from './errors.js';
 
@@ -92,6 +93,12 @@ export class BuildsData {
         })
         .returning('id')
         .executeTakeFirstOrThrow();
+      await recordBlameBuild(trx, {
+        buildid: row.id,
+        builderid: spec.builderid,
+        number,
+        buildrequestid: spec.buildrequestid,
+      });
       return { buildid: row.id, number };
     });
     this.ctx.bus.publish('build.started', {
@@ -209,6 +216,7 @@ export class BuildsData {
       .where('complete_at', 'is', null)
       .executeTakeFirst();
     if (u.numUpdatedRows === 0n) return false;
+    await recordBlameResult(this.ctx.db, buildid, results);
     this.ctx.bus.publish('build.finished', { buildid, builderid: b.builderid, number: b.number, results });
     return true;
   }

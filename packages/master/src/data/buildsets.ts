@@ -21,6 +21,8 @@ export interface BuildsetSpec {
   readonly submittedAt?: number;
   readonly parentBuildid?: number | null;
   readonly parentRelationship?: string | null;
+  /** Every change the buildset stands for (a tree-stable scheduler's several); kept for blamelists. */
+  readonly changeids?: readonly number[];
 }
 
 export interface AddedBuildset {
@@ -65,6 +67,13 @@ export class BuildsetsData {
         await trx
           .insertInto('buildset_sourcestamps')
           .values(spec.sourcestampids.map((sourcestampid) => ({ buildsetid: bs.id, sourcestampid })))
+          .execute();
+      }
+      const changeids = [...new Set(spec.changeids ?? [])];
+      if (changeids.length > 0) {
+        await trx
+          .insertInto('buildset_changes')
+          .values(changeids.map((changeid) => ({ buildsetid: bs.id, changeid })))
           .execute();
       }
       const props = Object.entries(spec.properties ?? {});

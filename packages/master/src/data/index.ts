@@ -3,6 +3,8 @@
 import type { EventBus } from '../bus/bus.js';
 import type { Db } from '../db/connection.js';
 import { ApiTokensData } from './api-tokens.js';
+import { BisectionsData } from './bisections.js';
+import { BlameData } from './blame.js';
 import { BuildersData } from './builders.js';
 import { BuildRequestsData } from './buildrequests.js';
 import { BuildsData } from './builds.js';
@@ -36,6 +38,8 @@ export class DataLayer {
   readonly logs: LogsData;
   readonly metrics: MetricsData;
   readonly apiTokens: ApiTokensData;
+  readonly blame: BlameData;
+  readonly bisections: BisectionsData;
   /** Pages of any table by column conditions: what the data API (api/) reads through. */
   readonly collection: CollectionData;
 
@@ -57,11 +61,15 @@ export class DataLayer {
     this.logs = new LogsData(this.ctx);
     this.metrics = new MetricsData(this.ctx);
     this.apiTokens = new ApiTokensData(this.ctx);
+    this.blame = new BlameData(this.ctx, this.changes);
+    this.bisections = new BisectionsData(this.ctx);
     this.collection = new CollectionData(this.ctx);
   }
 }
 
 export * from './api-tokens.js';
+export * from './bisections.js';
+export * from './blame.js';
 export * from './builders.js';
 export * from './buildrequests.js';
 export * from './builds.js';

@@ -217,6 +217,37 @@ export interface ApiTokensTable {
 export interface UnscheduledChangesTable {
   changeid: number;
   stored_at: number;
+/** Every change a scheduler put into a buildset (its source stamps name only the newest). */
+export interface BuildsetChangesTable {
+  buildsetid: number;
+  changeid: number;
+}
+
+/** One row per ordinary (not bisection) build: what blamelists are computed from. */
+export interface BlameBuildsTable {
+  buildid: number;
+  builderid: number;
+  /** JSON array of [codebase, branch] pairs, sorted. */
+  branch_key: string;
+  number: number;
+  buildsetid: number;
+  /** 1 once it ended SUCCESS or WARNINGS. */
+  passed: Generated<number>;
+}
+
+export interface BisectionsTable {
+  id: Generated<number>;
+  buildid: number;
+  builderid: number;
+  state: string;
+  first_bad_changeid: number | null;
+  summary: string;
+  /** JSON array of ranked suspects. */
+  suspects: string;
+  /** JSON array of the bisection builds and their results. */
+  evidence: string;
+  started_at: number;
+  complete_at: number | null;
 }
 
 export interface Database {
@@ -243,4 +274,7 @@ export interface Database {
   logs: LogsTable;
   logchunks: LogchunksTable;
   api_tokens: ApiTokensTable;
+  buildset_changes: BuildsetChangesTable;
+  blame_builds: BlameBuildsTable;
+  bisections: BisectionsTable;
 }

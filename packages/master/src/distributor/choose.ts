@@ -45,11 +45,12 @@ export async function collapseGroup(
   pending: readonly PendingRequest[],
   rule: boolean | CollapseFn,
 ): Promise<PendingRequest[]> {
-  if (rule === false) return [chosen];
+  // A bisection build must build exactly its revision, and must not stand for others.
+  if (rule === false || chosen.bisection) return [chosen];
   const fn: CollapseFn = rule === true ? defaultCollapsible : rule;
   const group = [chosen];
   for (const other of pending) {
-    if (other.id === chosen.id) continue;
+    if (other.id === chosen.id || other.bisection) continue;
     const [older, newer] = other.id < chosen.id ? [other, chosen] : [chosen, other];
     if (await fn(older, newer)) group.push(other);
   }

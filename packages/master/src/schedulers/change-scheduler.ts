@@ -131,6 +131,7 @@ export class ChangeScheduler implements Scheduler, ReconfigurableService<Resolve
       properties: { ...config.properties, scheduler: this.name },
       propertiesSource: 'Scheduler',
       priority: config.priority,
+      changeids: changes.map((c) => c.id),
     });
     ctx.log.info(
       `scheduler ${this.name}: buildset ${added.buildsetid} for change(s) ${changes.map((c) => c.id).join(', ')}`,

@@ -49,6 +49,17 @@ export const changes: ResourceType = {
       description: 'the changes that make a source stamp',
       constraints: (p) => ({ sourcestampid: p.sourcestampid! }),
     },
+    {
+      pattern: '/builds/:buildid/blamelist',
+      params: { buildid: 'integer' },
+      collection: true,
+      description:
+        'the changes since the last passing build of the same builder and branch: its own, those of the failing or unfinished builds in between and of requests that ended without a build',
+      constraints: async (p, _lookup, data) => {
+        const ids = await data.blame.changeids(p.buildid as number);
+        return ids && { id: ids };
+      },
+    },
   ],
   async complete(resources, fields, read) {
     const ids = resources.map((r) => r.changeid as number);

@@ -1,5 +1,6 @@
 // Every resource type the data API serves.
 import type { ResourceType } from '../resource.js';
+import { bisections } from './bisections.js';
 import { builders } from './builders.js';
 import { buildrequests } from './buildrequests.js';
 import { builds } from './builds.js';
@@ -28,4 +29,5 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   properties,
   metrics,
   testresults,
+  bisections,
 ];

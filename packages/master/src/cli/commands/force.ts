@@ -3,6 +3,7 @@
 // connection), so no polling and no second port are needed.
 import { parseArgs } from 'node:util';
 import { Referenceable } from '@lathe/pb';
+import { formatBlame } from '../../control/blame-report.js';
 import type { BuildReport, ForceEvent, ForceResult } from '../../control/protocol.js';
 import { isResult, resultName, SKIPPED, SUCCESS, WARNINGS } from '../../results.js';
 import { openControl, remoteMessage } from '../control-client.js';
@@ -188,6 +189,7 @@ export function formatReport(report: BuildReport): string[] {
       for (const l of step.logTail) lines.push(`      ${l}`);
     }
   }
+  if (report.blame) lines.push(...formatBlame(report.blame));
   lines.push(`  build #${report.number} of ${report.builder}: ${report.url}`);
   return lines;
 }
