@@ -128,7 +128,13 @@ describe('database', () => {
     const [ra, rb] = await Promise.all([migrateToLatest(a), migrateToLatest(b)]);
     assert.deepEqual(
       [...ra, ...rb],
-      ['0001-initial', '0002-data-api-indexes', '0003-api-tokens', '0004-unscheduled-changes', '0005-blame-bisect'],
+      [
+        '0001-initial',
+        '0002-data-api-indexes',
+        '0003-api-tokens',
+        '0004-unscheduled-changes',
+        '0005-blame-bisect',
+      ],
       'exactly one of them applied them',
     );
     await a.close();

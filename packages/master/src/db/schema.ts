@@ -217,6 +217,8 @@ export interface ApiTokensTable {
 export interface UnscheduledChangesTable {
   changeid: number;
   stored_at: number;
+}
+
 /** Every change a scheduler put into a buildset (its source stamps name only the newest). */
 export interface BuildsetChangesTable {
   buildsetid: number;
