@@ -26,10 +26,11 @@ import { type Db, type OpenDatabaseOptions, openAndMigrate } from './db/connecti
 import { Distributor } from './distributor/distributor.js';
 import type { BuildStarter } from './distributor/slots.js';
 import { LockManager } from './locks/manager.js';
-import { ChangeScheduler } from './schedulers/change-scheduler.js';
 import type { ResolvedSchedulerConfig } from './schedulers/config.js';
-import type { SchedulerContext } from './schedulers/scheduler.js';
+import { createScheduler } from './schedulers/create.js';
+import type { Scheduler, SchedulerContext } from './schedulers/scheduler.js';
 import { type ApplyResult, ServiceSet } from './service.js';
+import { cancelRequest } from './control/build-actions.js';
 import { removeUploadLeftovers } from './steps/transfer/upload-leftovers.js';
 import { WorkerService } from './workers/worker.js';
 
@@ -91,7 +92,7 @@ export class Master {
   readonly workers: ServiceSet<ResolvedWorker, WorkerService>;
   readonly builders: ServiceSet<ResolvedBuilder, BuilderService>;
   readonly changeSources: ServiceSet<ChangeSourceConfig, ChangeSource>;
-  readonly schedulers: ServiceSet<ResolvedSchedulerConfig, ChangeScheduler>;
+  readonly schedulers: ServiceSet<ResolvedSchedulerConfig, Scheduler>;
   /** Logins on the worker port that are not workers (a PB change source's user). */
   readonly pbUsers = new PBUserRegistry();
   readonly distributor: Distributor | null;
@@ -143,9 +144,14 @@ export class Master {
       data,
       bus,
       builderid: (name) => this.builders.get(name)?.builderid,
+      builderProject: (name) => this.builders.get(name)?.config.project ?? '',
+      cancelRequest: async (buildrequestid, reason) => {
+        const stop = options.buildStarter?.stopBuild?.bind(options.buildStarter);
+        await cancelRequest(this, stop, buildrequestid, reason);
+      },
       log,
     };
-    this.schedulers = new ServiceSet('schedulers', (c) => new ChangeScheduler(c, schedulerContext));
+    this.schedulers = new ServiceSet('schedulers', (c) => createScheduler(c, schedulerContext));
     this.distributor = options.buildStarter
       ? new Distributor({
           data,
