@@ -154,15 +154,17 @@ export function checkParameterDeclarations(params: unknown, prefix = ''): Parame
 
 /**
  * Turns the values a force was given into build properties, or throws ForceParameterError
- * listing every problem. `values` holds typed values or text, nested groups as objects;
- * `extra` (the implicit scheduler's) lets undeclared names through as they are.
+ * listing every problem. `values` holds typed values or text, a nested group as an object
+ * or as `group.field` keys (what `lathe force -p group.field=value` sends); `extra` (the
+ * implicit scheduler's) lets undeclared names through as they are.
  */
 export function parametersToProperties(
   scheduler: string,
   params: readonly ForceParameter[],
-  values: Readonly<Record<string, unknown>>,
+  given: Readonly<Record<string, unknown>>,
   extra = false,
 ): Record<string, unknown> {
+  const values = nestDottedKeys(params, given);
   const problems: ParameterProblem[] = [];
   const props = collect(params, values, '', problems);
   const declared = new Set(params.flatMap(topNames));
@@ -177,6 +179,40 @@ export function parametersToProperties(
   }
   if (problems.length > 0) throw new ForceParameterError(scheduler, problems);
   return props;
+}
+
+/** `{"group.field": v}` as `{group: {field: v}}` where `group` is a declared nested group. */
+function nestDottedKeys(
+  params: readonly ForceParameter[],
+  values: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const groups = new Map<string, NestedParameter>();
+  const walk = (list: readonly ForceParameter[]) => {
+    for (const p of list)
+      if (p.type === 'nested') {
+        if (p.name === '') walk(p.fields);
+        else groups.set(p.name, p);
+      }
+  };
+  walk(params);
+  const out: Record<string, unknown> = {};
+  const dotted = new Map<string, Record<string, unknown>>();
+  for (const [key, value] of Object.entries(values)) {
+    const dot = key.indexOf('.');
+    const group = dot > 0 ? key.slice(0, dot) : '';
+    if (!groups.has(group)) out[key] = value;
+    else {
+      const inner = dotted.get(group) ?? {};
+      inner[key.slice(dot + 1)] = value;
+      dotted.set(group, inner);
+    }
+  }
+  for (const [group, inner] of dotted) {
+    const whole = out[group];
+    const merged = typeof whole === 'object' && whole !== null && !Array.isArray(whole) ? { ...whole, ...inner } : inner;
+    out[group] = nestDottedKeys(groups.get(group)!.fields, merged);
+  }
+  return out;
 }
 
 /** The names a list of parameters takes at its own level (an unnamed group lends its fields'). */
