@@ -14,6 +14,7 @@ import { type ConfigDiff, diffConfigs } from './config/diff.js';
 import type { ConfigError } from './config/errors.js';
 import { loadConfig } from './config/loader.js';
 import type { ResolvedBuilder, ResolvedConfig, ResolvedWorker } from './config/types.js';
+import { cancelRequest } from './control/build-actions.js';
 import { epochSeconds } from './data/context.js';
 import {
   expireMasters,
@@ -30,7 +31,6 @@ import type { ResolvedSchedulerConfig } from './schedulers/config.js';
 import { createScheduler } from './schedulers/create.js';
 import type { Scheduler, SchedulerContext } from './schedulers/scheduler.js';
 import { type ApplyResult, ServiceSet } from './service.js';
-import { cancelRequest } from './control/build-actions.js';
 import { removeUploadLeftovers } from './steps/transfer/upload-leftovers.js';
 import { WorkerService } from './workers/worker.js';
 

@@ -98,7 +98,7 @@ export interface MasterConfig {
   readonly properties?: Readonly<Record<string, unknown>>;
   /** Where `secret('name')` / `%(secret:name)s` look, first provider that knows the name wins. */
   readonly secretsProviders?: readonly SecretProvider[];
-  /** What turns changes into builds: `singleBranchScheduler(…)`, `anyBranchScheduler(…)`. */
+  /** What starts builds: `singleBranchScheduler(…)`, `anyBranchScheduler(…)`, `forceScheduler(…)`, `triggerableScheduler(…)`, `dependentScheduler(…)`. */
   readonly schedulers?: readonly SchedulerEntry[];
   /** Where changes come from: `pbChangeSource(…)`. */
   readonly changeSources?: readonly ChangeSourceConfig[];

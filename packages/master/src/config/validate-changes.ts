@@ -7,13 +7,13 @@ import type { PBChangeSourceConfig } from '../changes/pb-change-source.js';
 import { isValueMatcher } from '../schedulers/change-filter.js';
 import type { ResolvedChangeSchedulerConfig, ResolvedSchedulerConfig } from '../schedulers/config.js';
 import type { ConfigIssue } from './errors.js';
+import type { SourceLocator } from './locate.js';
 import {
   implicitForceScheduler,
   isOtherSchedulerKind,
   type LaterCheck,
   resolveOtherScheduler,
 } from './validate-scheduler-kinds.js';
-import type { SourceLocator } from './locate.js';
 
 type Obj = Record<string, unknown>;
 
@@ -142,7 +142,15 @@ export function resolveSchedulers(
     else if (names.has(name)) issue('name', 'is used by another scheduler');
     else names.add(name);
     if (other) {
-      out.push(resolveOtherScheduler(s as Parameters<typeof resolveOtherScheduler>[0], issue, name ?? '', builderNames, later));
+      out.push(
+        resolveOtherScheduler(
+          s as Parameters<typeof resolveOtherScheduler>[0],
+          issue,
+          name ?? '',
+          builderNames,
+          later,
+        ),
+      );
       return;
     }
     if (!isObject(s)) return;
@@ -200,7 +208,8 @@ export function resolveSchedulers(
       builderNames: Array.isArray(s.builderNames) ? (s.builderNames as string[]) : [],
       filter,
       treeStableTimer: timer as number | null,
-      fileIsImportant: (s.fileIsImportant as ResolvedChangeSchedulerConfig['fileIsImportant'] | undefined) ?? null,
+      fileIsImportant:
+        (s.fileIsImportant as ResolvedChangeSchedulerConfig['fileIsImportant'] | undefined) ?? null,
       onlyImportant: s.onlyImportant === true,
       properties: (s.properties as Obj | undefined) ?? {},
       reason:

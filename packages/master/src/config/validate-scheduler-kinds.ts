@@ -37,9 +37,14 @@ export function resolveOtherScheduler(
   for (const key of Object.keys(s)) if (!fields.has(key)) issue(key, 'unknown field');
   const listed = Array.isArray(s.builderNames) ? (s.builderNames as unknown[]) : [];
   if (listed.length === 0)
-    issue('builderNames', 'must list at least one builder', s.builderNames === undefined ? null : 'builderNames');
+    issue(
+      'builderNames',
+      'must list at least one builder',
+      s.builderNames === undefined ? null : 'builderNames',
+    );
   for (const b of listed)
-    if (typeof b !== 'string' || !builderNames.has(b)) issue('builderNames', `names unknown builder ${JSON.stringify(b)}`);
+    if (typeof b !== 'string' || !builderNames.has(b))
+      issue('builderNames', `names unknown builder ${JSON.stringify(b)}`);
   const p = s.properties;
   if (p !== undefined && (typeof p !== 'object' || p === null || Array.isArray(p)))
     issue('properties', 'must be a plain object');

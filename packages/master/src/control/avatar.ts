@@ -3,7 +3,13 @@
 import { Avatar, PBError, type RemoteReference } from '@lathe/pb';
 import type { EtaEstimate } from '../eta/estimator.js';
 import type { Master } from '../master.js';
-import { type BuildSelector, cancelRequest, forceOne, type StopRunningBuild, stopBuild } from './build-actions.js';
+import {
+  type BuildSelector,
+  cancelRequest,
+  forceOne,
+  type StopRunningBuild,
+  stopBuild,
+} from './build-actions.js';
 import { buildReport } from './build-report.js';
 import { BuildFollower } from './follow.js';
 import type {
@@ -142,7 +148,9 @@ export class ControlAvatar extends Avatar {
         },
       });
       follower?.begin(ids);
-      const connectedWorkers = builder!.config.workerNames.filter((n) => master.workers.get(n)?.connected).length;
+      const connectedWorkers = builder!.config.workerNames.filter(
+        (n) => master.workers.get(n)?.connected,
+      ).length;
       return { ...ids, canRunBuilds: master.distributor !== null, connectedWorkers };
     } catch (err) {
       follower?.stop();

@@ -6,7 +6,7 @@ import { PBError } from '@lathe/pb';
 import { AlreadyClaimedError } from '../data/errors.js';
 import type { Master } from '../master.js';
 import { CANCELLED, isResult, resultName } from '../results.js';
-import { findForceScheduler, ForceRequestError, type ForcedSource } from '../schedulers/force.js';
+import { type ForcedSource, ForceRequestError, findForceScheduler } from '../schedulers/force.js';
 import { ForceParameterError } from '../schedulers/force-parameters.js';
 import type { CancelRequestResult, StopBuildResult } from './protocol.js';
 
@@ -64,9 +64,14 @@ export async function forceOne(
       sources: [force.source],
     });
     const request = added.requests[0]!;
-    return { buildsetid: added.buildsetid, buildrequestid: request.buildrequestid, builderid: request.builderid };
+    return {
+      buildsetid: added.buildsetid,
+      buildrequestid: request.buildrequestid,
+      builderid: request.builderid,
+    };
   } catch (err) {
-    if (err instanceof ForceParameterError || err instanceof ForceRequestError) throw new PBError(err.message);
+    if (err instanceof ForceParameterError || err instanceof ForceRequestError)
+      throw new PBError(err.message);
     throw err;
   }
 }

@@ -77,7 +77,10 @@ export class MasterBuildRequester implements BuildRequester {
       });
       added.push({
         buildsetid: bs.buildsetid,
-        requests: builders.map((b) => ({ builder: b.name, buildrequestid: bs.buildrequestids.get(b.builderid)! })),
+        requests: builders.map((b) => ({
+          builder: b.name,
+          buildrequestid: bs.buildrequestids.get(b.builderid)!,
+        })),
       });
     }
     const base = this.master.config.buildbotURL;

@@ -21,7 +21,11 @@ export interface SchedulerBuildsetSpec {
 
 export interface SchedulerBuildset extends AddedBuildset {
   /** Build request id per builder name, in the order asked for. */
-  readonly requests: readonly { readonly builder: string; readonly builderid: number; readonly buildrequestid: number }[];
+  readonly requests: readonly {
+    readonly builder: string;
+    readonly builderid: number;
+    readonly buildrequestid: number;
+  }[];
 }
 
 export async function addSchedulerBuildset(

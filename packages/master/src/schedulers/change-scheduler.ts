@@ -7,8 +7,8 @@
 // codebase, project, repository), so branches do not hold each other back.
 import type { ChangeRow } from '../data/changes.js';
 import type { ReconfigurableService } from '../service.js';
-import { changeMatches } from './change-filter.js';
 import { addSchedulerBuildset } from './buildset.js';
+import { changeMatches } from './change-filter.js';
 import type { ResolvedChangeSchedulerConfig } from './config.js';
 import { cancelOldBuilds } from './old-build-canceller.js';
 import type { Scheduler, SchedulerContext } from './scheduler.js';

@@ -65,7 +65,9 @@ export class DependentScheduler implements Scheduler {
         if (results !== SUCCESS && results !== WARNINGS) return;
         const run = this.#work.then(() => this.#upstreamSucceeded(buildsetid));
         this.#work = run.catch((err: unknown) =>
-          this.ctx.log.warn(`scheduler ${this.name}: following buildset ${buildsetid} failed: ${(err as Error).message}`),
+          this.ctx.log.warn(
+            `scheduler ${this.name}: following buildset ${buildsetid} failed: ${(err as Error).message}`,
+          ),
         );
         return this.#work;
       },
@@ -95,6 +97,8 @@ export class DependentScheduler implements Scheduler {
       schedulerProperties: config.properties,
     });
     if (added)
-      ctx.log.info(`scheduler ${this.name}: buildset ${added.buildsetid} after upstream buildset ${buildsetid}`);
+      ctx.log.info(
+        `scheduler ${this.name}: buildset ${added.buildsetid} after upstream buildset ${buildsetid}`,
+      );
   }
 }

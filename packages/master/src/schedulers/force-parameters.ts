@@ -124,7 +124,8 @@ export function checkParameterDeclarations(params: unknown, prefix = ''): Parame
         if (rec.default !== undefined && !Number.isSafeInteger(rec.default))
           problem('has a default that is not an integer');
         for (const k of ['min', 'max'] as const)
-          if (rec[k] !== undefined && !Number.isSafeInteger(rec[k])) problem(`has a ${k} that is not an integer`);
+          if (rec[k] !== undefined && !Number.isSafeInteger(rec[k]))
+            problem(`has a ${k} that is not an integer`);
         break;
       case 'boolean':
         if (rec.default !== undefined && typeof rec.default !== 'boolean')
@@ -138,7 +139,8 @@ export function checkParameterDeclarations(params: unknown, prefix = ''): Parame
         }
         const defaults: unknown[] = rec.default === undefined ? [] : [rec.default].flat();
         for (const d of defaults)
-          if (!(choices as unknown[]).includes(d)) problem(`has a default ${JSON.stringify(d)} that is not one of its choices`);
+          if (!(choices as unknown[]).includes(d))
+            problem(`has a default ${JSON.stringify(d)} that is not one of its choices`);
         if (defaults.length > 1 && rec.multiple !== true) problem('has several defaults but is not multiple');
         break;
       }
@@ -209,7 +211,8 @@ function nestDottedKeys(
   }
   for (const [group, inner] of dotted) {
     const whole = out[group];
-    const merged = typeof whole === 'object' && whole !== null && !Array.isArray(whole) ? { ...whole, ...inner } : inner;
+    const merged =
+      typeof whole === 'object' && whole !== null && !Array.isArray(whole) ? { ...whole, ...inner } : inner;
     out[group] = nestDottedKeys(groups.get(group)!.fields, merged);
   }
   return out;
@@ -290,7 +293,8 @@ function convert(p: Exclude<ForceParameter, NestedParameter>, given: unknown): C
     }
     case 'int': {
       const n = typeof given === 'string' && /^[+-]?\d+$/.test(given.trim()) ? Number(given) : given;
-      if (typeof n !== 'number' || !Number.isSafeInteger(n)) return { error: `must be an integer, got ${shown}` };
+      if (typeof n !== 'number' || !Number.isSafeInteger(n))
+        return { error: `must be an integer, got ${shown}` };
       if (p.min !== undefined && n < p.min) return { error: `must be at least ${p.min}, got ${n}` };
       if (p.max !== undefined && n > p.max) return { error: `must be at most ${p.max}, got ${n}` };
       return { value: n };

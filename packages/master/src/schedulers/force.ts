@@ -54,7 +54,10 @@ export interface ResolvedForceSchedulerConfig {
   readonly implicit: boolean;
 }
 
-export function resolveForceScheduler(o: ForceSchedulerOptions, implicit = false): ResolvedForceSchedulerConfig {
+export function resolveForceScheduler(
+  o: ForceSchedulerOptions,
+  implicit = false,
+): ResolvedForceSchedulerConfig {
   return {
     kind: 'ForceScheduler',
     name: o.name,
@@ -92,7 +95,11 @@ export interface ForceSchedulerRequest {
 
 export interface ForcedBuildset {
   readonly buildsetid: number;
-  readonly requests: readonly { readonly builder: string; readonly builderid: number; readonly buildrequestid: number }[];
+  readonly requests: readonly {
+    readonly builder: string;
+    readonly builderid: number;
+    readonly buildrequestid: number;
+  }[];
 }
 
 /** A force the scheduler cannot take, whatever its parameters. */
@@ -117,20 +124,28 @@ export class ForceScheduler implements Scheduler {
   async force(request: ForceSchedulerRequest): Promise<ForcedBuildset> {
     const { config, ctx } = this;
     const builderNames = request.builderNames ?? config.builderNames;
-    if (builderNames.length === 0) throw new ForceRequestError(`force scheduler ${this.name}: no builder named`);
+    if (builderNames.length === 0)
+      throw new ForceRequestError(`force scheduler ${this.name}: no builder named`);
     for (const b of builderNames) {
       if (!config.builderNames.includes(b))
         throw new ForceRequestError(
           `force scheduler ${JSON.stringify(this.name)} cannot force builder ${JSON.stringify(b)} (its builders: ${config.builderNames.join(', ')})`,
         );
       if (ctx.builderid(b) === undefined)
-        throw new ForceRequestError(`force scheduler ${JSON.stringify(this.name)}: builder ${JSON.stringify(b)} is not configured`);
+        throw new ForceRequestError(
+          `force scheduler ${JSON.stringify(this.name)}: builder ${JSON.stringify(b)} is not configured`,
+        );
     }
     const reason = request.reason?.trim() ?? '';
     if (config.reasonRequired && reason === '')
       throw new ForceRequestError(`force scheduler ${JSON.stringify(this.name)} needs a reason`);
     if (request.owner.trim() === '') throw new ForceRequestError('a force needs an owner');
-    const params = parametersToProperties(this.name, config.parameters, request.params ?? {}, config.implicit);
+    const params = parametersToProperties(
+      this.name,
+      config.parameters,
+      request.params ?? {},
+      config.implicit,
+    );
     const sources = request.sources?.length ? request.sources : [{}];
     const project = ctx.builderProject(builderNames[0]!);
     const sourcestampids: number[] = [];
@@ -154,7 +169,10 @@ export class ForceScheduler implements Scheduler {
       requestProperties: { ...params, owner: request.owner, reason },
       requestPropertiesSource: FORCE_PROPERTY_SOURCE,
     });
-    if (!added) throw new ForceRequestError(`force scheduler ${JSON.stringify(this.name)}: none of its builders is configured`);
+    if (!added)
+      throw new ForceRequestError(
+        `force scheduler ${JSON.stringify(this.name)}: none of its builders is configured`,
+      );
     return { buildsetid: added.buildsetid, requests: added.requests };
   }
 }
@@ -173,10 +191,14 @@ export function findForceScheduler(
   if (which.scheduler !== undefined) {
     const named = forcers.find((s) => s.name === which.scheduler);
     if (!named)
-      throw new ForceRequestError(`no force scheduler named ${JSON.stringify(which.scheduler)} (force schedulers: ${names})`);
+      throw new ForceRequestError(
+        `no force scheduler named ${JSON.stringify(which.scheduler)} (force schedulers: ${names})`,
+      );
     return named;
   }
-  const found = forcers.find((s) => which.builder === undefined || s.config.builderNames.includes(which.builder));
+  const found = forcers.find(
+    (s) => which.builder === undefined || s.config.builderNames.includes(which.builder),
+  );
   if (!found)
     throw new ForceRequestError(
       `no force scheduler may force builder ${JSON.stringify(which.builder)} (force schedulers: ${names})`,

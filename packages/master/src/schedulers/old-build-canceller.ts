@@ -40,13 +40,16 @@ export async function cancelOldBuilds(
     if (ss && ss.patchid === null) newer.set(lineOf(stampOf(ss)), stampOf(ss));
   }
   if (newer.size === 0) return [];
-  const shown = [...newer.values()].map((s) => `${s.branch ?? '(default branch)'} at ${s.revision ?? 'latest'}`);
+  const shown = [...newer.values()].map(
+    (s) => `${s.branch ?? '(default branch)'} at ${s.revision ?? 'latest'}`,
+  );
   const reason = `superseded by a newer commit (${shown.join(', ')}; buildset ${added.buildsetid}, scheduler ${scheduler})`;
   const cancelled: number[] = [];
   for (const { builderid, buildrequestid: newest } of added.requests) {
     const candidates = new Set<number>();
     for (const r of await ctx.data.buildrequests.pendingForBuilder(builderid))
-      if (r.id < newest && r.buildsetid !== added.buildsetid && isSuperseded(r.sources, newer)) candidates.add(r.id);
+      if (r.id < newest && r.buildsetid !== added.buildsetid && isSuperseded(r.sources, newer))
+        candidates.add(r.id);
     for (const b of await ctx.data.builds.latestForBuilder(builderid)) {
       if (b.completeAt !== null || b.buildrequestid >= newest || candidates.has(b.buildrequestid)) continue;
       if (isSuperseded(await stampsOfRequest(ctx, b.buildrequestid), newer)) candidates.add(b.buildrequestid);
@@ -56,7 +59,9 @@ export async function cancelOldBuilds(
         await ctx.cancelRequest(id, reason);
         cancelled.push(id);
       } catch (err) {
-        ctx.log.warn(`scheduler ${scheduler}: cancelling superseded build request ${id}: ${(err as Error).message}`);
+        ctx.log.warn(
+          `scheduler ${scheduler}: cancelling superseded build request ${id}: ${(err as Error).message}`,
+        );
       }
     }
   }

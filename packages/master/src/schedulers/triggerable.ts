@@ -28,7 +28,9 @@ export interface ResolvedTriggerableSchedulerConfig {
   readonly priority: number;
 }
 
-export function resolveTriggerableScheduler(o: TriggerableSchedulerOptions): ResolvedTriggerableSchedulerConfig {
+export function resolveTriggerableScheduler(
+  o: TriggerableSchedulerOptions,
+): ResolvedTriggerableSchedulerConfig {
   return {
     kind: 'Triggerable',
     name: o.name,

@@ -92,7 +92,9 @@ export interface BuildRequester {
   /** The source stamps of the running build, as its request carried them. */
   readonly sources: readonly SourceSpec[];
   /** Adds buildsets with this build as their parent; one request per builder. */
-  request(spec: BuildsetRequest): Promise<{ buildsetids: readonly number[]; requests: readonly RequestedBuild[] }>;
+  request(
+    spec: BuildsetRequest,
+  ): Promise<{ buildsetids: readonly number[]; requests: readonly RequestedBuild[] }>;
   /**
    * Calls `onStarted` once for each build of these requests, those already started included;
    * a retried request starts (and reports) another build.

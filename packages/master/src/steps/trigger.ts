@@ -48,13 +48,18 @@ export interface TriggerOptions extends StepOptions {
 export class Trigger extends Step<TriggerOptions> {
   constructor(options: TriggerOptions) {
     if ((options.schedulerNames === undefined) === (options.builderNames === undefined))
-      throw new StepOptionError('schedulerNames', undefined, 'the triggerable schedulers to trigger (or builderNames, not both)');
+      throw new StepOptionError(
+        'schedulerNames',
+        undefined,
+        'the triggerable schedulers to trigger (or builderNames, not both)',
+      );
     super(options, 'trigger');
   }
 
   async run(ctx: StepContext): Promise<Result> {
     const o = this.options;
-    const schedulerNames = o.schedulerNames === undefined ? undefined : await stepValue(o.schedulerNames, ctx);
+    const schedulerNames =
+      o.schedulerNames === undefined ? undefined : await stepValue(o.schedulerNames, ctx);
     const builderNames = o.builderNames === undefined ? undefined : await stepValue(o.builderNames, ctx);
     const waitForFinish =
       o.waitForFinish === undefined ? false : await stepBoolean(o.waitForFinish, ctx, 'waitForFinish');
