@@ -17,7 +17,9 @@ describe('force, triggerable and dependent schedulers in the config', () => {
   const dir = tempDir('lathe-scheduler-config-');
   after(() => dir.cleanup());
   const configFile = join(dir.path, 'master.config.ts');
-  const config = (schedulers: string) => `import { buildFactory, choiceParameter, defineConfig, dependentScheduler,
+  const config = (
+    schedulers: string,
+  ) => `import { buildFactory, choiceParameter, defineConfig, dependentScheduler,
   forceScheduler, intParameter, nestedParameter, singleBranchScheduler, triggerableScheduler } from '${lathe}';
 const step = { name: 'compile', async run() { return 0 as const; } };
 export default defineConfig({
@@ -60,15 +62,22 @@ ${schedulers}
   });
 
   it('adds an implicit force scheduler for all builders only when none is declared', async () => {
-    writeFileSync(configFile, config(`    singleBranchScheduler({ name: 'force', branch: 'main', builderNames: ['b1'] }),`));
-    const implicit = (await loadConfig(configFile)).config.schedulers.filter((s) => s.kind === 'ForceScheduler');
+    writeFileSync(
+      configFile,
+      config(`    singleBranchScheduler({ name: 'force', branch: 'main', builderNames: ['b1'] }),`),
+    );
+    const implicit = (await loadConfig(configFile)).config.schedulers.filter(
+      (s) => s.kind === 'ForceScheduler',
+    );
     assert.deepEqual(
       implicit.map((s) => [s.name, s.builderNames, 'implicit' in s && s.implicit]),
       [['force-2', ['b1', 'b2'], true]],
       'named apart from a scheduler that took "force"',
     );
     writeFileSync(configFile, config(`    forceScheduler({ name: 'mine', builderNames: ['b2'] }),`));
-    const declared = (await loadConfig(configFile)).config.schedulers.filter((s) => s.kind === 'ForceScheduler');
+    const declared = (await loadConfig(configFile)).config.schedulers.filter(
+      (s) => s.kind === 'ForceScheduler',
+    );
     assert.deepEqual(
       declared.map((s) => [s.name, s.builderNames]),
       [['mine', ['b2']]],
