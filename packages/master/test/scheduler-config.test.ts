@@ -8,6 +8,9 @@ import { after, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../src/config/errors.js';
 import { loadConfig } from '../src/config/loader.js';
+import { Master } from '../src/master.js';
+import { ChangeScheduler } from '../src/schedulers/change-scheduler.js';
+import { ForceScheduler } from '../src/schedulers/force.js';
 import { trigger } from '../src/steps/trigger.js';
 import { tempDir } from './helpers.js';
 
@@ -82,6 +85,28 @@ ${schedulers}
       declared.map((s) => [s.name, s.builderNames]),
       [['mine', ['b2']]],
     );
+  });
+
+  it('a reconfig that turns a scheduler into another kind replaces it', async () => {
+    writeFileSync(
+      configFile,
+      config(`    singleBranchScheduler({ name: 's', branch: 'main', builderNames: ['b1'] }),`),
+    );
+    const master = await Master.start({ basedir: dir.path, name: 'kinds', onError: () => {} });
+    try {
+      assert.ok(master.schedulers.get('s') instanceof ChangeScheduler);
+      writeFileSync(configFile, config(`    forceScheduler({ name: 's', builderNames: ['b1'] }),`));
+      const r = await master.reconfig();
+      assert.ok(r.ok, r.ok ? '' : String(r.error));
+      // The implicit force scheduler goes too: the config now declares one.
+      assert.deepEqual(
+        [[...r.schedulers.removed].sort(), r.schedulers.added, r.schedulers.reconfigured],
+        [['force', 's'], ['s'], []],
+      );
+      assert.ok(master.schedulers.get('s') instanceof ForceScheduler);
+    } finally {
+      await master.stop();
+    }
   });
 
   it('a Trigger step names schedulers or builders, exactly one of them', () => {

@@ -12,12 +12,12 @@ import { type Command, EXIT, type Io, seconds, UsageError } from '../usage.js';
 const help = `Usage: lathe force [options] <builder>
 
 Asks the running master to build <builder> now, through a force scheduler, then
-follows the build: each
-step's result as it finishes, then the build's result. After a failure it shows
-what the master stored about it: the end of each failing step's output, the
-names of failed tests, warnings, and the build's URL. Exit status 0 when the
-build succeeded (SUCCESS or WARNINGS), 1 when it did not, 3 when --timeout ran
-out first (the request stays queued on the master).
+follows the build: each step's result as it finishes, then the build's result.
+After a failure it shows what the master stored about it: the end of each
+failing step's output, the names of failed tests, warnings, and the build's
+URL. Exit status 0 when the build succeeded (SUCCESS or WARNINGS), 1 when it
+did not, 3 when --timeout ran out first (the request stays queued on the
+master).
 
 Options:
   -d, --dir <dir>         the master directory (default: the current directory)
