@@ -15,6 +15,7 @@ import { type ConfigDiff, diffConfigs } from './config/diff.js';
 import type { ConfigError } from './config/errors.js';
 import { loadConfig } from './config/loader.js';
 import type { ResolvedBuilder, ResolvedConfig, ResolvedWorker } from './config/types.js';
+import { cancelRequest } from './control/build-actions.js';
 import { epochSeconds } from './data/context.js';
 import {
   expireMasters,
@@ -151,6 +152,11 @@ export class Master {
       data,
       bus,
       builderid: (name) => this.builders.get(name)?.builderid,
+      builderProject: (name) => this.builders.get(name)?.config.project ?? '',
+      cancelRequest: async (buildrequestid, reason) => {
+        const stop = options.buildStarter?.stopBuild?.bind(options.buildStarter);
+        await cancelRequest(this, stop, buildrequestid, reason);
+      },
       log,
       basedir: resolve(options.basedir),
       pbUsers: this.pbUsers,

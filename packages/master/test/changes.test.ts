@@ -16,7 +16,7 @@ import { loadConfig } from '../src/config/loader.js';
 import type { ChangeRow } from '../src/data/changes.js';
 import { Master } from '../src/master.js';
 import { ChangeScheduler } from '../src/schedulers/change-scheduler.js';
-import type { ResolvedSchedulerConfig } from '../src/schedulers/config.js';
+import type { ResolvedChangeSchedulerConfig } from '../src/schedulers/config.js';
 import { waitFor } from './bbworker.js';
 import { openData, type TestData, tempDir } from './helpers.js';
 
@@ -69,7 +69,7 @@ describe('the PB change dictionary', () => {
   });
 });
 
-function schedulerConfig(over: Partial<ResolvedSchedulerConfig>): ResolvedSchedulerConfig {
+function schedulerConfig(over: Partial<ResolvedChangeSchedulerConfig>): ResolvedChangeSchedulerConfig {
   return {
     kind: 'SingleBranchScheduler',
     name: 's',
@@ -81,6 +81,7 @@ function schedulerConfig(over: Partial<ResolvedSchedulerConfig>): ResolvedSchedu
     properties: {},
     reason: 'test',
     priority: 0,
+    cancelOldBuilds: false,
     ...over,
   };
 }
@@ -90,7 +91,7 @@ describe('change schedulers', () => {
   let n = 0;
   after(() => dir.cleanup());
 
-  async function setUp(config: Partial<ResolvedSchedulerConfig>) {
+  async function setUp(config: Partial<ResolvedChangeSchedulerConfig>) {
     const t: TestData = await openData(join(dir.path, `s${n++}.sqlite`));
     const builderid = await t.data.builders.findOrCreate('b1');
     const warnings: string[] = [];
@@ -98,6 +99,8 @@ describe('change schedulers', () => {
       data: t.data,
       bus: t.bus,
       builderid: (name) => (name === 'b1' ? builderid : undefined),
+      builderProject: () => '',
+      cancelRequest: async () => {},
       log: { info: () => {}, warn: (m) => warnings.push(m) },
     });
     await scheduler.start();

@@ -9,10 +9,13 @@ import {
   pbChangeSourceConfig,
 } from '../changes/pb-change-source.js';
 import type {
+  ChangeSchedulerEntry,
   ChangeSchedulerOptions,
-  SchedulerEntry,
   SingleBranchSchedulerOptions,
 } from '../schedulers/config.js';
+import type { DependentSchedulerEntry, DependentSchedulerOptions } from '../schedulers/dependent.js';
+import type { ForceSchedulerEntry, ForceSchedulerOptions } from '../schedulers/force.js';
+import type { TriggerableSchedulerEntry, TriggerableSchedulerOptions } from '../schedulers/triggerable.js';
 import type { TryJobdirOptions, TrySchedulerEntry, TryUserpassOptions } from '../schedulers/try/config.js';
 import {
   type BuilderConfig,
@@ -46,12 +49,12 @@ export function gitPoller(options: GitPollerOptions): GitPollerConfig {
 }
 
 /** Builds changes on one branch (`branch`, null for the default one) or matching `changeFilter`. */
-export function singleBranchScheduler(options: SingleBranchSchedulerOptions): SchedulerEntry {
+export function singleBranchScheduler(options: SingleBranchSchedulerOptions): ChangeSchedulerEntry {
   return withLocation({ ...options, kind: 'SingleBranchScheduler' }, callerLocation());
 }
 
 /** Builds changes on any branch (narrowed by `changeFilter`), each branch on its own timer. */
-export function anyBranchScheduler(options: ChangeSchedulerOptions): SchedulerEntry {
+export function anyBranchScheduler(options: ChangeSchedulerOptions): ChangeSchedulerEntry {
   return withLocation({ ...options, kind: 'AnyBranchScheduler' }, callerLocation());
 }
 
@@ -63,6 +66,21 @@ export function tryJobdirScheduler(options: TryJobdirOptions): TrySchedulerEntry
 /** Buildbot's Try_Userpass: `buildbot try --connect=pb` and `lathe try` log in on the worker port. */
 export function tryUserpassScheduler(options: TryUserpassOptions): TrySchedulerEntry {
   return withLocation({ ...options, kind: 'Try_Userpass' as const }, callerLocation());
+}
+
+/** Lets people force its builders (`lathe force`), with typed parameters. */
+export function forceScheduler(options: ForceSchedulerOptions): ForceSchedulerEntry {
+  return withLocation({ ...options, kind: 'ForceScheduler' }, callerLocation());
+}
+
+/** Builds its builders when a Trigger step names it (`schedulerNames`). */
+export function triggerableScheduler(options: TriggerableSchedulerOptions): TriggerableSchedulerEntry {
+  return withLocation({ ...options, kind: 'Triggerable' }, callerLocation());
+}
+
+/** Builds its builders after a buildset of `upstream` succeeds, with the same source stamps. */
+export function dependentScheduler(options: DependentSchedulerOptions): DependentSchedulerEntry {
+  return withLocation({ ...options, kind: 'Dependent' }, callerLocation());
 }
 
 function withLocation<T extends object>(value: T, where: SourceLocation | undefined): T {

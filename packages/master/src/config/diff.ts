@@ -38,15 +38,21 @@ export function diffEntries<T extends { readonly name: string }>(
   const added: T[] = [];
   const changed: EntryChange<T>[] = [];
   const unchanged: string[] = [];
+  const removed = oldList.filter((e) => !newNames.has(e.name));
   for (const entry of newList) {
     const old = oldByName.get(entry.name);
     if (!old) added.push(entry);
-    else if (fingerprint(old) !== fingerprint(entry)) changed.push({ name: entry.name, old, new: entry });
+    else if (kindOf(old) !== kindOf(entry)) {
+      // A scheduler that became another kind is a new service, not a reconfigured one.
+      removed.push(old);
+      added.push(entry);
+    } else if (fingerprint(old) !== fingerprint(entry)) changed.push({ name: entry.name, old, new: entry });
     else unchanged.push(entry.name);
   }
-  const removed = oldList.filter((e) => !newNames.has(e.name));
   return { added, changed, removed, unchanged };
 }
+
+const kindOf = (entry: object): unknown => (entry as { readonly kind?: unknown }).kind;
 
 // Lists of named entries, diffed entry by entry rather than as one setting.
 const ENTRY_LISTS = new Set<keyof ResolvedConfig>(['workers', 'builders', 'changeSources', 'schedulers']);

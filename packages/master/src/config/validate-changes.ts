@@ -4,10 +4,16 @@ import type { ChangeSourceConfig } from '../changes/create.js';
 import type { GitPollerConfig } from '../changes/git-poller.js';
 import type { PBChangeSourceConfig } from '../changes/pb-change-source.js';
 import { isValueMatcher } from '../schedulers/change-filter.js';
-import type { ResolvedSchedulerConfig } from '../schedulers/config.js';
+import type { ResolvedChangeSchedulerConfig } from '../schedulers/config.js';
 import type { AnySchedulerConfig } from '../schedulers/create.js';
 import type { ConfigIssue } from './errors.js';
 import type { SourceLocator } from './locate.js';
+import {
+  implicitForceScheduler,
+  isOtherSchedulerKind,
+  type LaterCheck,
+  resolveOtherScheduler,
+} from './validate-scheduler-kinds.js';
 import { isTrySchedulerKind, resolveTryScheduler } from './validate-try.js';
 
 type Obj = Record<string, unknown>;
@@ -29,6 +35,7 @@ const SCHEDULER_FIELDS = new Set([
   'properties',
   'reason',
   'priority',
+  'cancelOldBuilds',
 ]);
 const FILTER_FIELDS = new Set(['branch', 'repository', 'project', 'category', 'codebase', 'filterFn']);
 
@@ -139,6 +146,7 @@ export function resolveSchedulers(
 ): AnySchedulerConfig[] {
   const out: AnySchedulerConfig[] = [];
   const names = new Set<string>();
+  const later: LaterCheck[] = [];
   entries(raw, 'schedulers', loc, issues, (s, issue, name) => {
     if (isObject(s) && isTrySchedulerKind(s.kind)) {
       if (name !== undefined && names.has(name)) issue('name', 'is used by another scheduler');
@@ -146,14 +154,28 @@ export function resolveSchedulers(
       out.push(resolveTryScheduler(s, name, builderNames, issue));
       return;
     }
-    if (!isObject(s) || (s.kind !== 'SingleBranchScheduler' && s.kind !== 'AnyBranchScheduler')) {
+    const other = isObject(s) && isOtherSchedulerKind(s.kind);
+    if (!other && (!isObject(s) || (s.kind !== 'SingleBranchScheduler' && s.kind !== 'AnyBranchScheduler'))) {
       issue(undefined, 'must be a scheduler, e.g. singleBranchScheduler({ name, branch, builderNames })');
       return;
     }
-    for (const key of Object.keys(s)) if (!SCHEDULER_FIELDS.has(key)) issue(key, 'unknown field');
     if (name === undefined) issue('name', 'is required and must be a non-empty string', null);
     else if (names.has(name)) issue('name', 'is used by another scheduler');
     else names.add(name);
+    if (other) {
+      out.push(
+        resolveOtherScheduler(
+          s as Parameters<typeof resolveOtherScheduler>[0],
+          issue,
+          name ?? '',
+          builderNames,
+          later,
+        ),
+      );
+      return;
+    }
+    if (!isObject(s)) return;
+    for (const key of Object.keys(s)) if (!SCHEDULER_FIELDS.has(key)) issue(key, 'unknown field');
     if (!Array.isArray(s.builderNames) || s.builderNames.length === 0)
       issue(
         'builderNames',
@@ -199,20 +221,27 @@ export function resolveSchedulers(
     if (s.reason !== undefined && typeof s.reason !== 'string') issue('reason', 'must be a string');
     if (s.priority !== undefined && !(typeof s.priority === 'number' && Number.isFinite(s.priority)))
       issue('priority', 'must be a finite number');
+    if (s.cancelOldBuilds !== undefined && typeof s.cancelOldBuilds !== 'boolean')
+      issue('cancelOldBuilds', 'must be true or false');
     out.push({
-      kind: s.kind,
+      kind: s.kind as ResolvedChangeSchedulerConfig['kind'],
       name: name ?? '',
       builderNames: Array.isArray(s.builderNames) ? (s.builderNames as string[]) : [],
       filter,
       treeStableTimer: timer as number | null,
-      fileIsImportant: (s.fileIsImportant as ResolvedSchedulerConfig['fileIsImportant'] | undefined) ?? null,
+      fileIsImportant:
+        (s.fileIsImportant as ResolvedChangeSchedulerConfig['fileIsImportant'] | undefined) ?? null,
       onlyImportant: s.onlyImportant === true,
       properties: (s.properties as Obj | undefined) ?? {},
       reason:
         (s.reason as string | undefined) ??
         `The ${s.kind} scheduler named ${JSON.stringify(name ?? '')} triggered this build`,
       priority: (s.priority as number | undefined) ?? 0,
+      cancelOldBuilds: s.cancelOldBuilds === true,
     });
   });
+  for (const check of later) check(names);
+  const implicit = implicitForceScheduler(out, [...builderNames]);
+  if (implicit) out.push(implicit);
   return out;
 }

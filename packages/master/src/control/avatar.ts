@@ -3,7 +3,13 @@
 import { Avatar, PBError, type RemoteReference } from '@lathe/pb';
 import type { EtaEstimate } from '../eta/estimator.js';
 import type { Master } from '../master.js';
-import { type BuildSelector, cancelRequest, type StopRunningBuild, stopBuild } from './build-actions.js';
+import {
+  type BuildSelector,
+  cancelRequest,
+  forceOne,
+  type StopRunningBuild,
+  stopBuild,
+} from './build-actions.js';
 import { buildReport } from './build-report.js';
 import { BuildFollower } from './follow.js';
 import type {
@@ -112,8 +118,9 @@ export class ControlAvatar extends Avatar {
   }
 
   /**
-   * Submits a buildset for one builder, as Buildbot's force scheduler does (one source stamp
-   * from the given repository/branch/revision, empty by default). If `listener` is given,
+   * Forces one builder through a force scheduler (`options.scheduler`, else the first that
+   * may force it): one source stamp from the given repository/branch/revision, empty by
+   * default; `options.properties` are the scheduler's parameters. If `listener` is given,
    * its `event(ev)` is called with each ForceEvent until the buildset completes or the
    * client goes away.
    */
@@ -121,37 +128,27 @@ export class ControlAvatar extends Avatar {
     const { master } = this.target;
     if (typeof builderName !== 'string') throw new PBError('force: the builder name must be a string');
     if (!this.target.accepting()) throw new PBError('the master is shutting down and accepts no new builds');
-    const builder = master.builders.get(builderName);
-    if (!builder) {
-      const known = [...master.builders.values()].map((b) => b.name).join(', ') || 'none';
-      throw new PBError(`no builder named ${JSON.stringify(builderName)} (builders: ${known})`);
-    }
     const opts = (options && typeof options === 'object' ? options : {}) as Record<string, unknown>;
     const str = (k: string) => (typeof opts[k] === 'string' ? (opts[k] as string) : undefined);
     const properties = opts.properties && typeof opts.properties === 'object' ? opts.properties : {};
-
-    const follower = isRemote(listener) ? this.#follow(builder.builderid, listener) : null;
+    const builder = master.builders.get(builderName);
+    const follower = builder && isRemote(listener) ? this.#follow(builder.builderid, listener) : null;
     try {
-      const ssid = await master.data.sourcestamps.findOrCreate({
-        codebase: '',
-        repository: str('repository') ?? '',
-        branch: str('branch') ?? null,
-        revision: str('revision') ?? null,
-        project: builder.config.project ?? '',
-      });
-      const added = await master.data.buildsets.add({
-        sourcestampids: [ssid],
-        builderids: [builder.builderid],
+      const scheduler = str('scheduler');
+      const ids = await forceOne(master, {
+        builder: builderName,
+        ...(scheduler === undefined ? {} : { scheduler }),
+        owner: str('owner') ?? 'lathe',
         reason: str('reason') ?? 'forced with the lathe command',
-        properties: { ...(properties as Record<string, unknown>), scheduler: 'force' },
+        params: properties as Record<string, unknown>,
+        source: {
+          repository: str('repository') ?? '',
+          branch: str('branch') ?? null,
+          revision: str('revision') ?? null,
+        },
       });
-      const ids = {
-        buildsetid: added.buildsetid,
-        buildrequestid: added.buildrequestids.get(builder.builderid)!,
-        builderid: builder.builderid,
-      };
       follower?.begin(ids);
-      const connectedWorkers = builder.config.workerNames.filter(
+      const connectedWorkers = builder!.config.workerNames.filter(
         (n) => master.workers.get(n)?.connected,
       ).length;
       return { ...ids, canRunBuilds: master.distributor !== null, connectedWorkers };

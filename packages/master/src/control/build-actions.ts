@@ -1,10 +1,13 @@
-// Stopping one running build and cancelling one build request, as `lathe stop-build` and
-// `lathe cancel-request` ask over the control channel (Buildbot's `stop` action on a build and
+// Forcing a build through a force scheduler, stopping one running build and cancelling one
+// build request, as `lathe force`, `lathe stop-build` and `lathe cancel-request` ask over the
+// control channel (Buildbot's force action on a force scheduler, `stop` on a build and
 // `cancel` on a build request). Errors are PBErrors: their message is what the user reads.
 import { PBError } from '@lathe/pb';
 import { AlreadyClaimedError } from '../data/errors.js';
 import type { Master } from '../master.js';
 import { CANCELLED, isResult, resultName } from '../results.js';
+import { type ForcedSource, ForceRequestError, findForceScheduler } from '../schedulers/force.js';
+import { ForceParameterError } from '../schedulers/force-parameters.js';
 import type { CancelRequestResult, StopBuildResult } from './protocol.js';
 
 /** Stops a build running on this master (the build runner); false if it does not run here. */
@@ -30,6 +33,48 @@ function builderName(master: Master, builderid: number): string {
 }
 
 const resultText = (r: number | null) => (r !== null && isResult(r) ? resultName(r) : String(r));
+
+export interface ForceOne {
+  readonly builder: string;
+  /** The force scheduler to go through; default the first that may force the builder. */
+  readonly scheduler?: string;
+  readonly owner: string;
+  readonly reason: string;
+  /** Parameter values (text from the command line). */
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly source: ForcedSource;
+}
+
+/** Forces one builder through a force scheduler; a refusal is a PBError naming why. */
+export async function forceOne(
+  master: Master,
+  force: ForceOne,
+): Promise<{ buildsetid: number; buildrequestid: number; builderid: number }> {
+  builderNamed(master, force.builder);
+  try {
+    const scheduler = findForceScheduler(master.schedulers.values(), {
+      builder: force.builder,
+      ...(force.scheduler === undefined ? {} : { scheduler: force.scheduler }),
+    });
+    const added = await scheduler.force({
+      builderNames: [force.builder],
+      owner: force.owner,
+      reason: force.reason,
+      params: force.params,
+      sources: [force.source],
+    });
+    const request = added.requests[0]!;
+    return {
+      buildsetid: added.buildsetid,
+      buildrequestid: request.buildrequestid,
+      builderid: request.builderid,
+    };
+  } catch (err) {
+    if (err instanceof ForceParameterError || err instanceof ForceRequestError)
+      throw new PBError(err.message);
+    throw err;
+  }
+}
 
 export async function stopBuild(
   master: Master,

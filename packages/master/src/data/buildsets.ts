@@ -14,6 +14,8 @@ export interface BuildsetSpec {
    * "Trigger" for a trigger step's, "Force Build Form", "Scheduler"); default "Buildset".
    */
   readonly propertiesSource?: string;
+  /** Per-property sources that differ from `propertiesSource`. */
+  readonly propertySources?: Readonly<Record<string, string>>;
   /** Higher runs first; default 0. */
   readonly priority?: number;
   readonly externalIdstring?: string | null;
@@ -85,7 +87,7 @@ export class BuildsetsData {
             props.map(([name, value]) => ({
               buildsetid: bs.id,
               property_name: name,
-              property_value: JSON.stringify([value, source]),
+              property_value: JSON.stringify([value, spec.propertySources?.[name] ?? source]),
             })),
           )
           .execute();

@@ -51,4 +51,6 @@ export interface BuildStarter {
    * running on them can be ended while the workers still know the builders.
    */
   buildersRemoved?(names: readonly string[]): Promise<void>;
+  /** Stops a build it runs, CANCELLED with the reason; false when it does not run it. */
+  stopBuild?(buildid: number, reason: string): boolean;
 }

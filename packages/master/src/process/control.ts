@@ -60,39 +60,53 @@ export async function forceBuild(
   return { buildsetid: added.buildsetid, buildrequestid: added.buildrequestids.get(builder.builderid)! };
 }
 
+/** How often a waiter looks in the database besides listening on the bus. */
+export const REQUEST_RECHECK_MS = 2_000;
+
 /**
  * Resolves with the request once it is complete — after any RETRY builds were run again.
- * Rejects with RequestTimeoutError after `timeoutMs` (default: wait forever).
+ * Rejects with RequestTimeoutError after `timeoutMs` (default: wait forever). Listens on
+ * the bus and also looks in the database every `recheckMs`: another master completes
+ * requests without an event here, and a missed event must not leave a waiter hanging.
  */
 export async function waitForRequest(
   master: Master,
   buildrequestid: number,
   timeoutMs?: number,
+  recheckMs = REQUEST_RECHECK_MS,
 ): Promise<BuildRequestRow> {
   return new Promise((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
+    let done = false;
+    const recheck = setInterval(() => {
+      check().catch(fail);
+    }, recheckMs);
+    recheck.unref();
+    const finish = () => {
+      done = true;
+      sub.unsubscribe();
+      clearTimeout(timer);
+      clearInterval(recheck);
+    };
+    const fail = (err: unknown) => {
+      if (done) return;
+      finish();
+      reject(err);
+    };
     const check = async () => {
       const row = await master.data.buildrequests.get(buildrequestid);
-      if (row?.complete) {
-        sub.unsubscribe();
-        clearTimeout(timer);
+      if (row?.complete && !done) {
+        finish();
         resolve(row);
       }
     };
     // Subscribe first, then look: a completion between the two is not missed.
-    const sub = master.bus.subscribe(
-      `buildrequest.complete.*.${buildrequestid}`,
-      () => check().catch(reject),
-      {
-        name: `wait:buildrequest:${buildrequestid}`,
-      },
-    );
+    const sub = master.bus.subscribe(`buildrequest.complete.*.${buildrequestid}`, () => check().catch(fail), {
+      name: `wait:buildrequest:${buildrequestid}`,
+    });
     if (timeoutMs !== undefined) {
-      timer = setTimeout(() => {
-        sub.unsubscribe();
-        reject(new RequestTimeoutError(buildrequestid, timeoutMs));
-      }, timeoutMs);
+      timer = setTimeout(() => fail(new RequestTimeoutError(buildrequestid, timeoutMs)), timeoutMs);
     }
-    check().catch(reject);
+    check().catch(fail);
   });
 }

@@ -6,6 +6,7 @@
 import { AlreadyClaimedError } from '../data/errors.js';
 import type { Master } from '../master.js';
 import { CANCELLED, type Result } from '../results.js';
+import { findTriggerable } from '../schedulers/triggerable.js';
 import type {
   BuildRequester,
   BuildsetRequest,
@@ -41,30 +42,56 @@ export class MasterBuildRequester implements BuildRequester {
   ) {}
 
   async request(spec: BuildsetRequest) {
-    const builders = spec.builderNames.map((name) => {
-      const b = this.master.builders.get(name);
-      if (!b) throw new UnknownTriggeredBuilderError(name);
-      return { name, builderid: b.builderid };
-    });
     const sourcestampids: number[] = [];
     for (const ss of spec.sources) sourcestampids.push(await this.master.data.sourcestamps.findOrCreate(ss));
-    const added = await this.master.data.buildsets.add({
-      sourcestampids,
-      builderids: builders.map((b) => b.builderid),
-      reason: spec.reason,
-      properties: spec.properties,
-      ...(spec.propertiesSource === undefined ? {} : { propertiesSource: spec.propertiesSource }),
-      parentBuildid: this.parent.buildid,
-      parentRelationship: `Triggered from ${this.parent.builderName}`,
-    });
+    const parentRelationship = `Triggered from ${this.parent.builderName}`;
+    const added: { buildsetid: number; requests: { builder: string; buildrequestid: number }[] }[] = [];
+    if (spec.schedulerNames) {
+      // All looked up before any is triggered: an unknown name triggers nothing.
+      const schedulers = spec.schedulerNames.map((n) => findTriggerable(this.master.schedulers.values(), n));
+      for (const scheduler of schedulers) {
+        const bs = await scheduler.trigger({
+          sourcestampids,
+          properties: spec.properties,
+          propertiesSource: spec.propertiesSource ?? 'Trigger',
+          reason: spec.reason,
+          parentBuildid: this.parent.buildid,
+          parentRelationship,
+        });
+        if (bs) added.push({ buildsetid: bs.buildsetid, requests: [...bs.requests] });
+      }
+    } else {
+      const builders = (spec.builderNames ?? []).map((name) => {
+        const b = this.master.builders.get(name);
+        if (!b) throw new UnknownTriggeredBuilderError(name);
+        return { name, builderid: b.builderid };
+      });
+      const bs = await this.master.data.buildsets.add({
+        sourcestampids,
+        builderids: builders.map((b) => b.builderid),
+        reason: spec.reason,
+        properties: spec.properties,
+        ...(spec.propertiesSource === undefined ? {} : { propertiesSource: spec.propertiesSource }),
+        parentBuildid: this.parent.buildid,
+        parentRelationship,
+      });
+      added.push({
+        buildsetid: bs.buildsetid,
+        requests: builders.map((b) => ({
+          builder: b.name,
+          buildrequestid: bs.buildrequestids.get(b.builderid)!,
+        })),
+      });
+    }
     const base = this.master.config.buildbotURL;
     return {
-      buildsetid: added.buildsetid,
-      requests: builders.map((b) => {
-        const buildrequestid = added.buildrequestids.get(b.builderid)!;
-        this.#builderNames.set(buildrequestid, b.name);
-        return { builder: b.name, buildrequestid, url: buildRequestUrl(base, buildrequestid) };
-      }),
+      buildsetids: added.map((a) => a.buildsetid),
+      requests: added.flatMap((a) =>
+        a.requests.map(({ builder, buildrequestid }) => {
+          this.#builderNames.set(buildrequestid, builder);
+          return { builder, buildrequestid, url: buildRequestUrl(base, buildrequestid) };
+        }),
+      ),
     };
   }
 

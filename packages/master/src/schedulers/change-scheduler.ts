@@ -7,9 +7,10 @@
 // codebase, project, repository), so branches do not hold each other back.
 import type { ChangeRow } from '../data/changes.js';
 import type { ReconfigurableService } from '../service.js';
+import { addSchedulerBuildset } from './buildset.js';
 import { changeMatches } from './change-filter.js';
-import type { ResolvedSchedulerConfig } from './config.js';
-import { SchedulerKindChangedError } from './errors.js';
+import type { ResolvedChangeSchedulerConfig } from './config.js';
+import { cancelOldBuilds } from './old-build-canceller.js';
 import type { Scheduler, SchedulerContext } from './scheduler.js';
 
 interface Pending {
@@ -17,15 +18,15 @@ interface Pending {
   timer: NodeJS.Timeout | null;
 }
 
-export class ChangeScheduler implements Scheduler, ReconfigurableService<ResolvedSchedulerConfig> {
-  #config: ResolvedSchedulerConfig;
+export class ChangeScheduler implements Scheduler, ReconfigurableService<ResolvedChangeSchedulerConfig> {
+  #config: ResolvedChangeSchedulerConfig;
   readonly #pending = new Map<string, Pending>();
   #unsubscribe: (() => void) | null = null;
   /** Buildsets being added; stop() waits for them so none is cut off by the database closing. */
   #work: Promise<void> = Promise.resolve();
 
   constructor(
-    config: ResolvedSchedulerConfig,
+    config: ResolvedChangeSchedulerConfig,
     private readonly ctx: SchedulerContext,
   ) {
     this.#config = config;
@@ -35,15 +36,12 @@ export class ChangeScheduler implements Scheduler, ReconfigurableService<Resolve
     return this.#config.name;
   }
 
-  get config(): ResolvedSchedulerConfig {
+  get config(): ResolvedChangeSchedulerConfig {
     return this.#config;
   }
 
   /** Takes effect from the next change; changes waiting for a stable tree stay waiting. */
-  async reconfigure(config: ResolvedSchedulerConfig): Promise<void> {
-    const kind = (config as { kind: string }).kind;
-    if (kind !== 'SingleBranchScheduler' && kind !== 'AnyBranchScheduler')
-      throw new SchedulerKindChangedError(this.name, this.#config.kind, kind);
+  async reconfigure(config: ResolvedChangeSchedulerConfig): Promise<void> {
     this.#config = config;
   }
 
@@ -116,25 +114,20 @@ export class ChangeScheduler implements Scheduler, ReconfigurableService<Resolve
     // The newest change of each codebase says what to build.
     const latest = new Map<string, ChangeRow>();
     for (const c of [...changes].sort((a, b) => a.id - b.id)) latest.set(c.codebase, c);
-    const builderids: number[] = [];
-    for (const name of config.builderNames) {
-      const id = ctx.builderid(name);
-      if (id === undefined)
-        ctx.log.warn(`scheduler ${this.name}: builder ${JSON.stringify(name)} is not configured`);
-      else builderids.push(id);
-    }
-    if (builderids.length === 0) return;
-    const added = await ctx.data.buildsets.add({
-      sourcestampids: [...latest.values()].map((c) => c.sourcestampid),
-      builderids,
+    const sourcestampids = [...latest.values()].map((c) => c.sourcestampid);
+    const added = await addSchedulerBuildset(ctx, {
+      scheduler: this.name,
+      builderNames: config.builderNames,
+      sourcestampids,
       reason: config.reason,
-      properties: { ...config.properties, scheduler: this.name },
-      propertiesSource: 'Scheduler',
       priority: config.priority,
       changeids: changes.map((c) => c.id),
+      schedulerProperties: config.properties,
     });
+    if (!added) return;
     ctx.log.info(
       `scheduler ${this.name}: buildset ${added.buildsetid} for change(s) ${changes.map((c) => c.id).join(', ')}`,
     );
+    if (config.cancelOldBuilds) await cancelOldBuilds(ctx, this.name, added, sourcestampids);
   }
 }

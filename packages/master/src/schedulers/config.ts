@@ -1,7 +1,12 @@
 // The scheduler entries of master.config.ts: what singleBranchScheduler() and
-// anyBranchScheduler() take, and the resolved form validation produces.
+// anyBranchScheduler() take, and the resolved form validation produces. The force,
+// triggerable and dependent schedulers' own options live beside them (force.ts,
+// triggerable.ts, dependent.ts); the unions below gather every kind.
 import type { ChangeRow } from '../data/changes.js';
 import type { ChangeFilter } from './change-filter.js';
+import type { DependentSchedulerEntry, ResolvedDependentSchedulerConfig } from './dependent.js';
+import type { ForceSchedulerEntry, ResolvedForceSchedulerConfig } from './force.js';
+import type { ResolvedTriggerableSchedulerConfig, TriggerableSchedulerEntry } from './triggerable.js';
 
 export interface ChangeSchedulerOptions {
   readonly name: string;
@@ -20,6 +25,11 @@ export interface ChangeSchedulerOptions {
   readonly properties?: Readonly<Record<string, unknown>>;
   readonly reason?: string;
   readonly priority?: number;
+  /**
+   * Opt-in old-build canceller: a new buildset cancels this scheduler's builders' pending
+   * requests and running builds of older revisions of the same repository, codebase and branch.
+   */
+  readonly cancelOldBuilds?: boolean;
 }
 
 export interface SingleBranchSchedulerOptions extends ChangeSchedulerOptions {
@@ -30,11 +40,23 @@ export interface SingleBranchSchedulerOptions extends ChangeSchedulerOptions {
 export type SchedulerKind = 'SingleBranchScheduler' | 'AnyBranchScheduler';
 
 /** What the config helpers return: the options as given, checked by validation. */
-export interface SchedulerEntry extends SingleBranchSchedulerOptions {
+export interface ChangeSchedulerEntry extends SingleBranchSchedulerOptions {
   readonly kind: SchedulerKind;
 }
 
-export interface ResolvedSchedulerConfig {
+export type SchedulerEntry =
+  | ChangeSchedulerEntry
+  | ForceSchedulerEntry
+  | TriggerableSchedulerEntry
+  | DependentSchedulerEntry;
+
+export type ResolvedSchedulerConfig =
+  | ResolvedChangeSchedulerConfig
+  | ResolvedForceSchedulerConfig
+  | ResolvedTriggerableSchedulerConfig
+  | ResolvedDependentSchedulerConfig;
+
+export interface ResolvedChangeSchedulerConfig {
   readonly kind: SchedulerKind;
   readonly name: string;
   readonly builderNames: readonly string[];
@@ -45,4 +67,5 @@ export interface ResolvedSchedulerConfig {
   readonly properties: Readonly<Record<string, unknown>>;
   readonly reason: string;
   readonly priority: number;
+  readonly cancelOldBuilds: boolean;
 }

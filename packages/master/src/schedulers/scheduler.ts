@@ -14,6 +14,13 @@ export interface SchedulerContext {
   readonly bus: EventBus;
   /** The id of a configured builder, if it is configured. */
   builderid(name: string): number | undefined;
+  /** The project a configured builder declares ('' when none). */
+  builderProject(name: string): string;
+  /**
+   * Cancels a pending request, or stops the build running it on this master, with the
+   * reason recorded (the old-build canceller).
+   */
+  cancelRequest(buildrequestid: number, reason: string): Promise<void>;
   readonly log: SchedulerLogger;
 }
 

@@ -45,7 +45,13 @@ export interface SourceSpec {
 }
 
 export interface BuildsetRequest {
-  readonly builderNames: readonly string[];
+  /**
+   * Triggerable schedulers to trigger, as Buildbot's Trigger names them: one buildset each,
+   * for the scheduler's builders. Give this or `builderNames`.
+   */
+  readonly schedulerNames?: readonly string[];
+  /** Builders asked for directly, in one buildset (Lathe's form from before triggerable schedulers). */
+  readonly builderNames?: readonly string[];
   readonly sources: readonly SourceSpec[];
   /**
    * Given to the new builds. They leave this build here, so secrets in them arrive masked
@@ -54,7 +60,8 @@ export interface BuildsetRequest {
   readonly properties: Readonly<Record<string, unknown>>;
   /** The source recorded with each of `properties` (Buildbot's Trigger says "Trigger"); default "Buildset". */
   readonly propertiesSource?: string;
-  readonly reason: string;
+  /** Default with schedulerNames: each scheduler's own reason. */
+  readonly reason?: string;
 }
 
 /** A request of a buildset a step added. */
@@ -85,8 +92,10 @@ export interface BuildWatch {
 export interface BuildRequester {
   /** The source stamps of the running build, as its request carried them. */
   readonly sources: readonly SourceSpec[];
-  /** Adds a buildset with this build as its parent; one request per builder. */
-  request(spec: BuildsetRequest): Promise<{ buildsetid: number; requests: readonly RequestedBuild[] }>;
+  /** Adds buildsets with this build as their parent; one request per builder. */
+  request(
+    spec: BuildsetRequest,
+  ): Promise<{ buildsetids: readonly number[]; requests: readonly RequestedBuild[] }>;
   /**
    * Calls `onStarted` once for each build of these requests, those already started included;
    * a retried request starts (and reports) another build.

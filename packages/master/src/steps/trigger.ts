@@ -1,10 +1,11 @@
-// Trigger: starts builds on other builders as a buildset whose parent is this build, with
+// Trigger: starts builds of other builders as buildsets whose parent is this build, with
 // this build's source stamps (the checked-out `got_revision` by default) and chosen
-// properties; optionally waits and takes the worst of their results. Buildbot triggers
-// Triggerable schedulers by name; Lathe has no schedulers yet, so this names builders (a
-// `schedulerNames` option can sit beside `builderNames` once they exist: only where the
-// requests come from changes, the links and the waiting below stay).
-// A stopped build cancels the builds it is waiting for.
+// properties; optionally waits and takes the worst of their results. As in Buildbot it
+// names triggerable schedulers (`schedulerNames`; each adds one buildset for its builders);
+// naming builders directly (`builderNames`, Lathe's form from before schedulers) still works.
+// A stopped build cancels the builds it is waiting for. The waits read the database as
+// well as listen to the bus (process/control.ts waitForRequest), so a missed event cannot
+// leave the step waiting for ever.
 //
 // The step shows what it started, as step URLs: each triggered build that starts while the
 // step runs is linked as `<builder> #<number>` to its page; a request that has no build yet
@@ -23,7 +24,10 @@ import { StepOptionError, stepBoolean } from './option-values.js';
 export const TRIGGER_PROPERTY_SOURCE = 'Trigger';
 
 export interface TriggerOptions extends StepOptions {
-  readonly builderNames: StepValue<readonly string[]>;
+  /** Triggerable schedulers to trigger (Buildbot's form). Give this or builderNames. */
+  readonly schedulerNames?: StepValue<readonly string[]>;
+  /** Builders to request directly, in one buildset. */
+  readonly builderNames?: StepValue<readonly string[]>;
   /** Wait for the triggered builds and take the worst of their results; default false. */
   readonly waitForFinish?: StepValue<boolean>;
   /** Replace the revision with this build's `got_revision`; default true, as in Buildbot. */
@@ -34,17 +38,29 @@ export interface TriggerOptions extends StepOptions {
   readonly copyProperties?: StepValue<readonly string[]>;
   /** Properties set on the triggered builds (renderables rendered in this build). */
   readonly setProperties?: StepValue<Readonly<Record<string, unknown>>>;
+  /**
+   * The buildsets' reason. Default with schedulerNames: a `reason` property it sets, else
+   * the scheduler's own (as in Buildbot); with builderNames: the step and build named.
+   */
   readonly reason?: StepValue<string>;
 }
 
 export class Trigger extends Step<TriggerOptions> {
   constructor(options: TriggerOptions) {
+    if ((options.schedulerNames === undefined) === (options.builderNames === undefined))
+      throw new StepOptionError(
+        'schedulerNames',
+        undefined,
+        'the triggerable schedulers to trigger (or builderNames, not both)',
+      );
     super(options, 'trigger');
   }
 
   async run(ctx: StepContext): Promise<Result> {
     const o = this.options;
-    const builderNames = await stepValue(o.builderNames, ctx);
+    const schedulerNames =
+      o.schedulerNames === undefined ? undefined : await stepValue(o.schedulerNames, ctx);
+    const builderNames = o.builderNames === undefined ? undefined : await stepValue(o.builderNames, ctx);
     const waitForFinish =
       o.waitForFinish === undefined ? false : await stepBoolean(o.waitForFinish, ctx, 'waitForFinish');
     const sources = this.#sources(ctx, {
@@ -63,17 +79,21 @@ export class Trigger extends Step<TriggerOptions> {
       if (v !== undefined) properties[name] = v;
     }
     Object.assign(properties, o.setProperties === undefined ? {} : await stepValue(o.setProperties, ctx));
+    const setReason = typeof properties.reason === 'string' ? properties.reason : undefined;
+    const reason =
+      o.reason !== undefined
+        ? await stepValue(o.reason, ctx)
+        : schedulerNames
+          ? setReason
+          : `The Triggerable step ${this.name} of ${ctx.builderName} #${ctx.buildNumber}`;
     const { requests } = await ctx.builds.request({
-      builderNames,
+      ...(schedulerNames ? { schedulerNames } : { builderNames: builderNames ?? [] }),
       sources,
       properties,
       propertiesSource: TRIGGER_PROPERTY_SOURCE,
-      reason:
-        o.reason === undefined
-          ? `The Triggerable step ${this.name} of ${ctx.builderName} #${ctx.buildNumber}`
-          : await stepValue(o.reason, ctx),
+      ...(reason === undefined ? {} : { reason }),
     });
-    const triggered = `triggered ${builderNames.join(', ')}`;
+    const triggered = `triggered ${(schedulerNames ?? builderNames ?? []).join(', ')}`;
 
     const linked = new Set<number>();
     const links = new Writes();

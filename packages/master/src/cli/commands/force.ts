@@ -12,17 +12,22 @@ import { type Command, EXIT, type Io, seconds, UsageError } from '../usage.js';
 
 const help = `Usage: lathe force [options] <builder>
 
-Asks the running master to build <builder> now, then follows the build: each
-step's result as it finishes, then the build's result. After a failure it shows
-what the master stored about it: the end of each failing step's output, the
-names of failed tests, warnings, and the build's URL. Exit status 0 when the
-build succeeded (SUCCESS or WARNINGS), 1 when it did not, 3 when --timeout ran
-out first (the request stays queued on the master).
+Asks the running master to build <builder> now, through a force scheduler, then
+follows the build: each step's result as it finishes, then the build's result.
+After a failure it shows what the master stored about it: the end of each
+failing step's output, the names of failed tests, warnings, and the build's
+URL. Exit status 0 when the build succeeded (SUCCESS or WARNINGS), 1 when it
+did not, 3 when --timeout ran out first (the request stays queued on the
+master).
 
 Options:
   -d, --dir <dir>         the master directory (default: the current directory)
-  -p, --prop <name=value> set a build property (repeatable)
+  -p, --prop <name=value> a parameter of the force scheduler (repeatable); a nested
+                          group's field as group.field=value. A config without
+                          force schedulers takes any name as a build property.
   -r, --reason <text>     why (shown with the build)
+  -s, --scheduler <name>  the force scheduler to use (default: the first that may
+                          force <builder>)
   --branch <branch>       source stamp branch
   --revision <rev>        source stamp revision
   --repository <url>      source stamp repository
@@ -34,6 +39,7 @@ Options:
 export interface ForceOptions {
   readonly builder: string;
   readonly reason?: string;
+  readonly scheduler?: string;
   readonly properties?: Readonly<Record<string, string>>;
   readonly branch?: string;
   readonly revision?: string;
@@ -43,6 +49,8 @@ export interface ForceOptions {
   /** Do not wait for a master that cannot run builds (no build runner attached). */
   readonly requireRunner?: boolean;
 }
+
+const owner = () => process.env.USER ?? 'someone';
 
 // Upper case, as Buildbot's UI shows results, so they stand out in the step list.
 const name = (r: number) => (isResult(r) ? resultName(r).toUpperCase() : `result ${r}`);
@@ -117,8 +125,10 @@ export async function forceBuild(dir: MasterDir, options: ForceOptions, io: Io):
         'force',
         options.builder,
         {
-          reason: options.reason ?? `forced by ${process.env.USER ?? 'someone'} with lathe force`,
+          owner: owner(),
+          reason: options.reason ?? `forced by ${owner()} with lathe force`,
           properties: { ...(options.properties ?? {}) },
+          ...(options.scheduler === undefined ? {} : { scheduler: options.scheduler }),
           ...(options.branch === undefined ? {} : { branch: options.branch }),
           ...(options.revision === undefined ? {} : { revision: options.revision }),
           ...(options.repository === undefined ? {} : { repository: options.repository }),
@@ -215,6 +225,7 @@ export const forceCommand: Command = {
         dir: { type: 'string', short: 'd' },
         prop: { type: 'string', short: 'p', multiple: true },
         reason: { type: 'string', short: 'r' },
+        scheduler: { type: 'string', short: 's' },
         branch: { type: 'string' },
         revision: { type: 'string' },
         repository: { type: 'string' },
@@ -238,6 +249,7 @@ export const forceCommand: Command = {
         properties: parseProps(values.prop ?? []),
         wait: !values['no-wait'],
         ...(values.reason === undefined ? {} : { reason: values.reason }),
+        ...(values.scheduler === undefined ? {} : { scheduler: values.scheduler }),
         ...(values.branch === undefined ? {} : { branch: values.branch }),
         ...(values.revision === undefined ? {} : { revision: values.revision }),
         ...(values.repository === undefined ? {} : { repository: values.repository }),
