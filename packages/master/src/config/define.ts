@@ -13,6 +13,12 @@ import type {
   SchedulerEntry,
   SingleBranchSchedulerOptions,
 } from '../schedulers/config.js';
+import type {
+  NightlySchedulerEntry,
+  NightlySchedulerOptions,
+  PeriodicSchedulerEntry,
+  PeriodicSchedulerOptions,
+} from '../schedulers/timed-config.js';
 import {
   type BuilderConfig,
   DEFINED_AT,
@@ -52,6 +58,16 @@ export function singleBranchScheduler(options: SingleBranchSchedulerOptions): Sc
 /** Builds changes on any branch (narrowed by `changeFilter`), each branch on its own timer. */
 export function anyBranchScheduler(options: ChangeSchedulerOptions): SchedulerEntry {
   return withLocation({ ...options, kind: 'AnyBranchScheduler' }, callerLocation());
+}
+
+/** Builds every `periodicBuildTimer` seconds (the first time at once). */
+export function periodicScheduler(options: PeriodicSchedulerOptions): PeriodicSchedulerEntry {
+  return withLocation({ ...options, kind: 'Periodic' }, callerLocation());
+}
+
+/** Builds at the times a cron pattern names, read in `timezone`. */
+export function nightlyScheduler(options: NightlySchedulerOptions): NightlySchedulerEntry {
+  return withLocation({ ...options, kind: 'Nightly' }, callerLocation());
 }
 
 function withLocation<T extends object>(value: T, where: SourceLocation | undefined): T {

@@ -4,7 +4,7 @@
 // (Two closures with the same text but different captured values compare equal — the
 // price of not being able to look inside closures.)
 import type { ChangeSourceConfig } from '../changes/create.js';
-import type { ResolvedSchedulerConfig } from '../schedulers/config.js';
+import type { AnySchedulerConfig } from '../schedulers/config.js';
 import type { ResolvedBuilder, ResolvedConfig, ResolvedWorker } from './types.js';
 
 export interface EntryChange<T> {
@@ -24,7 +24,7 @@ export interface ConfigDiff {
   readonly workers: EntryDiff<ResolvedWorker>;
   readonly builders: EntryDiff<ResolvedBuilder>;
   readonly changeSources: EntryDiff<ChangeSourceConfig>;
-  readonly schedulers: EntryDiff<ResolvedSchedulerConfig>;
+  readonly schedulers: EntryDiff<AnySchedulerConfig>;
   /** Top-level settings whose value changed (workerPort, db, …). */
   readonly settings: readonly string[];
 }

@@ -4,7 +4,7 @@ import type { ChangeSourceConfig } from '../changes/create.js';
 import type { PendingRequest } from '../data/buildrequests.js';
 import type { LockAccess } from '../locks/definitions.js';
 import type { SecretProvider } from '../properties/secrets.js';
-import type { ResolvedSchedulerConfig, SchedulerEntry } from '../schedulers/config.js';
+import type { AnySchedulerConfig, AnySchedulerEntry } from '../schedulers/config.js';
 import type { BuildFactory } from '../steps/contract.js';
 import type { ResolvedWww, WwwConfig } from './www.js';
 
@@ -99,7 +99,7 @@ export interface MasterConfig {
   /** Where `secret('name')` / `%(secret:name)s` look, first provider that knows the name wins. */
   readonly secretsProviders?: readonly SecretProvider[];
   /** What turns changes into builds: `singleBranchScheduler(…)`, `anyBranchScheduler(…)`. */
-  readonly schedulers?: readonly SchedulerEntry[];
+  readonly schedulers?: readonly AnySchedulerEntry[];
   /** Where changes come from: `pbChangeSource(…)`. */
   readonly changeSources?: readonly ChangeSourceConfig[];
   /** Serve the data API over HTTP (`{ port, host, baseURL }`); absent: no HTTP. */
@@ -152,7 +152,7 @@ export interface ResolvedConfig {
   readonly masterExpirySeconds: number;
   readonly properties: Readonly<Record<string, unknown>>;
   readonly secretsProviders: readonly SecretProvider[];
-  readonly schedulers: readonly ResolvedSchedulerConfig[];
+  readonly schedulers: readonly AnySchedulerConfig[];
   readonly changeSources: readonly ChangeSourceConfig[];
   readonly www: ResolvedWww | null;
 }

@@ -4,9 +4,11 @@ import type { ChangeSourceConfig } from '../changes/create.js';
 import type { GitPollerConfig } from '../changes/git-poller.js';
 import type { PBChangeSourceConfig } from '../changes/pb-change-source.js';
 import { isValueMatcher } from '../schedulers/change-filter.js';
-import type { ResolvedSchedulerConfig } from '../schedulers/config.js';
+import type { AnySchedulerConfig } from '../schedulers/config.js';
+import { isTimedKind } from '../schedulers/timed-config.js';
 import type { ConfigIssue } from './errors.js';
 import type { SourceLocator } from './locate.js';
+import { resolveTimedFields, TIMED_SCHEDULER_FIELDS } from './validate-timed.js';
 
 type Obj = Record<string, unknown>;
 
@@ -31,7 +33,7 @@ const SCHEDULER_FIELDS = new Set([
 const FILTER_FIELDS = new Set(['branch', 'repository', 'project', 'category', 'codebase', 'filterFn']);
 
 /** `where`: the field to point at; null for a missing field (the entry's own line). */
-type Reporter = (field: string | undefined, message: string, where?: string | null) => void;
+export type Reporter = (field: string | undefined, message: string, where?: string | null) => void;
 
 function entries(
   raw: unknown,
@@ -134,15 +136,19 @@ export function resolveSchedulers(
   builderNames: ReadonlySet<string>,
   loc: SourceLocator,
   issues: ConfigIssue[],
-): ResolvedSchedulerConfig[] {
-  const out: ResolvedSchedulerConfig[] = [];
+): AnySchedulerConfig[] {
+  const out: AnySchedulerConfig[] = [];
   const names = new Set<string>();
   entries(raw, 'schedulers', loc, issues, (s, issue, name) => {
-    if (!isObject(s) || (s.kind !== 'SingleBranchScheduler' && s.kind !== 'AnyBranchScheduler')) {
+    if (
+      !isObject(s) ||
+      (s.kind !== 'SingleBranchScheduler' && s.kind !== 'AnyBranchScheduler' && !isTimedKind(s.kind))
+    ) {
       issue(undefined, 'must be a scheduler, e.g. singleBranchScheduler({ name, branch, builderNames })');
       return;
     }
-    for (const key of Object.keys(s)) if (!SCHEDULER_FIELDS.has(key)) issue(key, 'unknown field');
+    const fields = isTimedKind(s.kind) ? TIMED_SCHEDULER_FIELDS : SCHEDULER_FIELDS;
+    for (const key of Object.keys(s)) if (!fields.has(key)) issue(key, 'unknown field');
     if (name === undefined) issue('name', 'is required and must be a non-empty string', null);
     else if (names.has(name)) issue('name', 'is used by another scheduler');
     else names.add(name);
@@ -178,7 +184,8 @@ export function resolveSchedulers(
         if (s.branch !== null && !nonEmptyText(s.branch)) issue('branch', 'must be a branch name or null');
         filter.branch = s.branch as string | null;
       }
-    } else if (s.branch !== undefined) issue('branch', 'is for singleBranchScheduler; use changeFilter');
+    } else if (s.branch !== undefined && !isTimedKind(s.kind))
+      issue('branch', 'is for singleBranchScheduler; use changeFilter');
     const timer = s.treeStableTimer ?? null;
     if (timer !== null && !(typeof timer === 'number' && Number.isFinite(timer) && timer >= 0))
       issue('treeStableTimer', 'must be a number of seconds (>= 0) or null');
@@ -191,20 +198,23 @@ export function resolveSchedulers(
     if (s.reason !== undefined && typeof s.reason !== 'string') issue('reason', 'must be a string');
     if (s.priority !== undefined && !(typeof s.priority === 'number' && Number.isFinite(s.priority)))
       issue('priority', 'must be a finite number');
-    out.push({
-      kind: s.kind,
+    const common = {
       name: name ?? '',
       builderNames: Array.isArray(s.builderNames) ? (s.builderNames as string[]) : [],
       filter,
-      treeStableTimer: timer as number | null,
-      fileIsImportant: (s.fileIsImportant as ResolvedSchedulerConfig['fileIsImportant'] | undefined) ?? null,
+      fileIsImportant: (s.fileIsImportant as AnySchedulerConfig['fileIsImportant'] | undefined) ?? null,
       onlyImportant: s.onlyImportant === true,
       properties: (s.properties as Obj | undefined) ?? {},
       reason:
         (s.reason as string | undefined) ??
         `The ${s.kind} scheduler named ${JSON.stringify(name ?? '')} triggered this build`,
       priority: (s.priority as number | undefined) ?? 0,
-    });
+    };
+    out.push(
+      isTimedKind(s.kind)
+        ? resolveTimedFields(s, common, issue)
+        : { kind: s.kind, ...common, treeStableTimer: timer as number | null },
+    );
   });
   return out;
 }

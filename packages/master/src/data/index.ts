@@ -13,6 +13,7 @@ import { type DataContext, epochSeconds } from './context.js';
 import { LogsData } from './logs.js';
 import { MastersData } from './masters.js';
 import { MetricsData } from './metrics.js';
+import { SchedulerStateData } from './scheduler-state.js';
 import { SourceStampsData } from './sourcestamps.js';
 import { StepsData } from './steps.js';
 import { WorkersData } from './workers.js';
@@ -36,6 +37,7 @@ export class DataLayer {
   readonly logs: LogsData;
   readonly metrics: MetricsData;
   readonly apiTokens: ApiTokensData;
+  readonly schedulerState: SchedulerStateData;
   /** Pages of any table by column conditions: what the data API (api/) reads through. */
   readonly collection: CollectionData;
 
@@ -57,6 +59,7 @@ export class DataLayer {
     this.logs = new LogsData(this.ctx);
     this.metrics = new MetricsData(this.ctx);
     this.apiTokens = new ApiTokensData(this.ctx);
+    this.schedulerState = new SchedulerStateData(this.ctx);
     this.collection = new CollectionData(this.ctx);
   }
 }

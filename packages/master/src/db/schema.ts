@@ -217,6 +217,12 @@ export interface ApiTokensTable {
 export interface UnscheduledChangesTable {
   changeid: number;
   stored_at: number;
+/** One remembered value of a scheduler (schedulers/state.ts says which keys exist). */
+export interface SchedulerStateTable {
+  scheduler: string;
+  key: string;
+  /** JSON. */
+  value_json: string;
 }
 
 export interface Database {
@@ -243,4 +249,5 @@ export interface Database {
   logs: LogsTable;
   logchunks: LogchunksTable;
   api_tokens: ApiTokensTable;
+  scheduler_state: SchedulerStateTable;
 }

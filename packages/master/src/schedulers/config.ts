@@ -2,6 +2,11 @@
 // anyBranchScheduler() take, and the resolved form validation produces.
 import type { ChangeRow } from '../data/changes.js';
 import type { ChangeFilter } from './change-filter.js';
+import type {
+  NightlySchedulerEntry,
+  PeriodicSchedulerEntry,
+  ResolvedTimedSchedulerConfig,
+} from './timed-config.js';
 
 export interface ChangeSchedulerOptions {
   readonly name: string;
@@ -46,3 +51,7 @@ export interface ResolvedSchedulerConfig {
   readonly reason: string;
   readonly priority: number;
 }
+
+/** Any scheduler entry of master.config.ts, and any resolved scheduler config. */
+export type AnySchedulerEntry = SchedulerEntry | PeriodicSchedulerEntry | NightlySchedulerEntry;
+export type AnySchedulerConfig = ResolvedSchedulerConfig | ResolvedTimedSchedulerConfig;

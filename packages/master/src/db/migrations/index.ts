@@ -5,6 +5,7 @@ import { initialMigration } from './0001-initial.js';
 import { dataApiIndexesMigration } from './0002-data-api-indexes.js';
 import { apiTokensMigration } from './0003-api-tokens.js';
 import { unscheduledChangesMigration } from './0004-unscheduled-changes.js';
+import { schedulerStateMigration } from './0005-scheduler-state.js';
 import { dialectTypes, type SqlDialectName } from './dialect.js';
 
 export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
@@ -14,6 +15,7 @@ export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
     '0002-data-api-indexes': dataApiIndexesMigration(),
     '0003-api-tokens': apiTokensMigration(t),
     '0004-unscheduled-changes': unscheduledChangesMigration(),
+    '0005-scheduler-state': schedulerStateMigration(),
   };
   return { getMigrations: async () => migrations };
 }
