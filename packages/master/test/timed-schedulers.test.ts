@@ -4,8 +4,13 @@
 // survives the scheduler being stopped and started again (as a master restart does)
 // without a run skipped or repeated, and scheduler reconfigs that apply whole or not at all.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { ConfigError } from '../src/config/errors.js';
+import { loadConfig } from '../src/config/loader.js';
+import { Master } from '../src/master.js';
 import { ChangeScheduler } from '../src/schedulers/change-scheduler.js';
 import type { AnySchedulerConfig, ResolvedSchedulerConfig } from '../src/schedulers/config.js';
 import { createScheduler, type SchedulerService } from '../src/schedulers/create.js';
@@ -410,6 +415,124 @@ describe('timed schedulers under a controllable clock', () => {
     } finally {
       await set.stop();
       await env.close();
+    }
+  });
+});
+
+describe('timed scheduler config', () => {
+  const dir = tempDir('lathe-timed-config-');
+  after(() => dir.cleanup());
+  const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
+  const configFile = join(dir.path, 'master.config.ts');
+  const config = (
+    schedulers: string,
+  ) => `import { buildFactory, defineConfig, nightlyScheduler, periodicScheduler } from '${lathe}';
+const step = { name: 'compile', async run() { return 0 as const; } };
+export default defineConfig({
+  workers: [{ name: 'w1', password: 'pw' }],
+  builders: [{ name: 'b1', workerNames: ['w1'], factory: buildFactory(step) }],
+  schedulers: [
+${schedulers}
+  ],
+});
+`;
+
+  it('resolves periodic and nightly entries', async () => {
+    writeFileSync(
+      configFile,
+      config(`    periodicScheduler({ name: 'p', periodicBuildTimer: 600, builderNames: ['b1'] }),
+    nightlyScheduler({ name: 'n', cron: '0 3 * * 1-5', timezone: 'Europe/Berlin', onlyIfChanged: true, changeFilter: { branch: 'main' }, builderNames: ['b1'] }),`),
+    );
+    const { config: resolved } = await loadConfig(configFile);
+    const [p, n] = resolved.schedulers;
+    assert.deepEqual(
+      { kind: p?.kind, timer: p?.kind === 'Periodic' && p.periodicBuildTimer, reason: p?.reason },
+      { kind: 'Periodic', timer: 600, reason: 'The Periodic scheduler named "p" triggered this build' },
+    );
+    assert.ok(n?.kind === 'Nightly');
+    assert.deepEqual(
+      [n.cron, n.timezone, n.onlyIfChanged, n.filter],
+      ['0 3 * * 1-5', 'Europe/Berlin', true, { branch: 'main' }],
+    );
+  });
+
+  it('refuses a bad timer, cron pattern, time zone or field with the line that defined it', async () => {
+    writeFileSync(
+      configFile,
+      config(`    periodicScheduler({ name: 'p0', periodicBuildTimer: 0, builderNames: ['b1'] }),
+    nightlyScheduler({ name: 'n1', cron: '61 3 * * *', builderNames: ['b1'] }),
+    nightlyScheduler({ name: 'n2', cron: '0 3 * * *', timezone: 'Mars/Olympus_Mons', builderNames: ['b1'] }),
+    nightlyScheduler({ name: 'n3', cron: '0 3 * * *', builderNames: ['b1'], treeStableTimer: 5, onlyIfChanged: 'yes' } as never),`),
+    );
+    const err = await loadConfig(configFile).then(
+      () => assert.fail('loaded'),
+      (e: unknown) => e as ConfigError,
+    );
+    assert.ok(err instanceof ConfigError, String(err));
+    const found = err.issues.map((i) => `${i.path} @${i.location?.line}: ${i.message}`);
+    assert.equal(found.length, 5, found.join('\n'));
+    assert.equal(found[0], 'schedulers["p0"].periodicBuildTimer @7: must be a positive number of seconds');
+    assert.match(found[1]!, /^schedulers\["n1"\]\.cron @8: .*minute/);
+    assert.match(found[2]!, /^schedulers\["n2"\]\.timezone @9: .*Mars\/Olympus_Mons/);
+    assert.equal(found[3], 'schedulers["n3"].treeStableTimer @10: unknown field');
+    assert.equal(found[4], 'schedulers["n3"].onlyIfChanged @10: must be true or false');
+  });
+});
+
+describe('a master reconfig whose new scheduler cannot start', () => {
+  const dir = tempDir('lathe-timed-reconfig-');
+  after(() => dir.cleanup());
+  const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
+  const write = (schedulers: string) =>
+    writeFileSync(
+      join(dir.path, 'master.config.ts'),
+      `import { buildFactory, defineConfig, nightlyScheduler, periodicScheduler } from '${lathe}';
+const step = { name: 'compile', async run() { return 0 as const; } };
+export default defineConfig({
+  workers: [{ name: 'w1', password: 'pw' }],
+  builders: [{ name: 'b1', workerNames: ['w1'], factory: buildFactory(step) }],
+  schedulers: [${schedulers}],
+});
+`,
+    );
+  const keep = `nightlyScheduler({ name: 'keep', cron: '0 3 * * *', builderNames: ['b1'] })`;
+  const added = `periodicScheduler({ name: 'added', periodicBuildTimer: 3600, builderNames: ['b1'] })`;
+
+  it('keeps the old schedulers and config, and applies the same change once it can', async () => {
+    write(`${keep}, nightlyScheduler({ name: 'gone', cron: '0 4 * * *', builderNames: ['b1'] })`);
+    const master = await Master.start({ basedir: dir.path, name: 'timed-reconfig', onError: () => {} });
+    try {
+      const kept = master.schedulers.get('keep')!;
+      // What 'added' would resume from is damaged: it refuses to start.
+      await master.db.kysely
+        .insertInto('scheduler_state')
+        .values({ scheduler: 'added', key: 'lastRun', value_json: '{oops' })
+        .execute();
+      write(`${keep}, ${added}`);
+      const failed = await master.reconfig();
+      assert.equal(failed.ok, false);
+      assert.match(
+        !failed.ok ? failed.error.message : '',
+        /^scheduler added failed to start: the stored state "lastRun" of scheduler added is not JSON: .*; the schedulers were left as they were$/,
+      );
+      assert.deepEqual([...master.schedulers.values()].map((s) => s.name).sort(), ['gone', 'keep']);
+      assert.equal(master.schedulers.get('keep'), kept);
+      assert.notEqual(master.schedulers.get('gone')!.status!().nextRunAt, null, 'gone runs again');
+      assert.deepEqual(
+        master.config.schedulers.map((s) => s.name),
+        ['keep', 'gone'],
+      );
+
+      await master.db.kysely.deleteFrom('scheduler_state').where('scheduler', '=', 'added').execute();
+      const applied = await master.reconfig();
+      assert.ok(applied.ok, !applied.ok ? applied.error.message : '');
+      assert.deepEqual(
+        { added: applied.schedulers.added, removed: applied.schedulers.removed },
+        { added: ['added'], removed: ['gone'] },
+      );
+      assert.equal(master.schedulers.get('keep'), kept);
+    } finally {
+      await master.stop();
     }
   });
 });

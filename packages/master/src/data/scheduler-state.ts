@@ -5,6 +5,30 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { DataContext } from './context.js';
 
+export class BadSchedulerStateError extends Error {
+  override readonly name = 'BadSchedulerStateError';
+  constructor(
+    readonly scheduler: string,
+    readonly key: string,
+    cause: unknown,
+  ) {
+    super(
+      `the stored state ${JSON.stringify(key)} of scheduler ${scheduler} is not JSON: ${(cause as Error).message}`,
+      {
+        cause,
+      },
+    );
+  }
+}
+
+function parse(scheduler: string, key: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new BadSchedulerStateError(scheduler, key, err);
+  }
+}
+
 export class SchedulerStateData {
   constructor(private readonly ctx: DataContext) {}
 
@@ -17,7 +41,7 @@ export class SchedulerStateData {
       .orderBy('key')
       .execute();
     const out = new Map<string, unknown>();
-    for (const r of rows) if (r.key.startsWith(prefix)) out.set(r.key, JSON.parse(r.value_json));
+    for (const r of rows) if (r.key.startsWith(prefix)) out.set(r.key, parse(scheduler, r.key, r.value_json));
     return out;
   }
 
@@ -28,7 +52,7 @@ export class SchedulerStateData {
       .where('scheduler', '=', scheduler)
       .where('key', '=', key)
       .executeTakeFirst();
-    return row ? JSON.parse(row.value_json) : undefined;
+    return row ? parse(scheduler, key, row.value_json) : undefined;
   }
 
   async set(
