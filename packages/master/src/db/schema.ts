@@ -217,7 +217,7 @@ export interface ApiTokensTable {
 export interface UnscheduledChangesTable {
   changeid: number;
   stored_at: number;
-/** One remembered value of a scheduler (schedulers/state.ts says which keys exist). */
+/** One remembered value of a scheduler (the keys: schedulers/change-scheduler.ts, schedulers/timed.ts). */
 export interface SchedulerStateTable {
   scheduler: string;
   key: string;

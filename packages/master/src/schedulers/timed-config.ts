@@ -10,7 +10,7 @@ export interface TimedSchedulerOptions {
   /**
    * Build only if a change matching changeFilter (and important, see fileIsImportant)
    * arrived since the last run; the buildset then builds those changes. Default false:
-   * build every time, from the newest changes seen if any, else the default branch.
+   * build every time, one empty source stamp (the default branch).
    */
   readonly onlyIfChanged?: boolean;
   readonly changeFilter?: ChangeFilter;
