@@ -1,6 +1,6 @@
 // Schedulers of a master started with the real `lathe` command, with a real Lathe worker
 // and changes sent by `lathe sendchange`: `lathe status` shows a nightly scheduler's next
-// run (03:00 in Tokyo); a reconfig that swaps a scheduler while one of its builds runs
+// run (in Tokyo's time zone); a reconfig that swaps a scheduler while one of its builds runs
 // leaves the build running to success and the new scheduler in charge; and a master killed
 // (kill -9) in the middle of a tree-stable timer and started again fires that timer at its
 // original deadline, with the same changes, exactly once.
@@ -49,7 +49,7 @@ export default defineConfig({
       fileIsImportant: (change) => !change.files.every((f) => f.endsWith('.md')),
       builderNames: ['app'],
     }),
-    nightlyScheduler({ name: 'nightly', cron: '0 3 * * *', timezone: 'Asia/Tokyo', builderNames: ['app'] }),
+    nightlyScheduler({ name: 'nightly', cron: '0 ${NIGHTLY_TOKYO_HOUR} * * *', timezone: 'Asia/Tokyo', builderNames: ['app'] }),
     ${slowScheduler},
   ],
   db: { url: 'sqlite:state.sqlite' },
@@ -57,10 +57,15 @@ export default defineConfig({
 `;
 }
 
-/** The next 18:00 UTC (03:00 in Tokyo, which keeps no summer time), epoch seconds. */
-function nextTokyoThreeAm(nowMs: number): number {
+// The nightly runs about half a day from now, whenever the test runs: at the full hour
+// 12 hours ahead in UTC, written as Tokyo's hour (UTC+9, no summer time there).
+const NIGHTLY_UTC_HOUR = (new Date().getUTCHours() + 12) % 24;
+const NIGHTLY_TOKYO_HOUR = (NIGHTLY_UTC_HOUR + 9) % 24;
+
+/** The next NIGHTLY_UTC_HOUR:00 UTC, epoch seconds. */
+function nextNightlyRun(nowMs: number): number {
   const d = new Date(nowMs);
-  let at = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), 18);
+  let at = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), NIGHTLY_UTC_HOUR);
   if (at <= nowMs) at += 86_400_000;
   return at / 1000;
 }
@@ -152,7 +157,7 @@ describe('schedulers of a master run by lathe', { skip: !workerAvailable('lathe'
       name: 'nightly',
       kind: 'Nightly',
       builderNames: ['app'],
-      nextRunAt: nextTokyoThreeAm(Date.now()),
+      nextRunAt: nextNightlyRun(Date.now()),
       lastRunAt: null,
     });
     const text = (await lathe(['status', dir])).stdout;
