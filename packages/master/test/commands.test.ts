@@ -47,7 +47,13 @@ describe('offline commands', () => {
     );
     const first = await upgradeMaster(dir.path);
     assert.equal(first.database, join(dir.path, 'lathe.sqlite'));
-    assert.deepEqual(first.applied, ['0001-initial', '0002-data-api-indexes', '0003-api-tokens', '0004-unscheduled-changes', '0005-scheduler-state']);
+    assert.deepEqual(first.applied, [
+      '0001-initial',
+      '0002-data-api-indexes',
+      '0003-api-tokens',
+      '0004-unscheduled-changes',
+      '0005-scheduler-state',
+    ]);
     assert.ok(existsSync(join(dir.path, 'lathe.sqlite')));
     assert.deepEqual((await upgradeMaster(dir.path)).applied, []);
   });

@@ -72,7 +72,13 @@ describe('database', () => {
   it('creates the schema once, in WAL mode, and migrating again is a no-op', async () => {
     const file = join(dir.path, 'state.sqlite');
     const db = openDatabase({ url: `sqlite:${file}` });
-    assert.deepEqual(await migrateToLatest(db), ['0001-initial', '0002-data-api-indexes', '0003-api-tokens', '0004-unscheduled-changes', '0005-scheduler-state']);
+    assert.deepEqual(await migrateToLatest(db), [
+      '0001-initial',
+      '0002-data-api-indexes',
+      '0003-api-tokens',
+      '0004-unscheduled-changes',
+      '0005-scheduler-state',
+    ]);
     assert.deepEqual(await migrateToLatest(db), []);
     await db.close();
 
@@ -123,7 +129,13 @@ describe('database', () => {
     const [ra, rb] = await Promise.all([migrateToLatest(a), migrateToLatest(b)]);
     assert.deepEqual(
       [...ra, ...rb],
-      ['0001-initial', '0002-data-api-indexes', '0003-api-tokens', '0004-unscheduled-changes', '0005-scheduler-state'],
+      [
+        '0001-initial',
+        '0002-data-api-indexes',
+        '0003-api-tokens',
+        '0004-unscheduled-changes',
+        '0005-scheduler-state',
+      ],
       'exactly one of them applied them',
     );
     await a.close();

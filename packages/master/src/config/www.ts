@@ -49,7 +49,8 @@ export function resolveWww(
   }
   const www = raw as Record<string, unknown>;
   for (const key of Object.keys(www))
-    if (!KNOWN_WWW.has(key)) issue(`www.${key}`, 'unknown setting (known: port, host, baseURL, auth, changeHooks)');
+    if (!KNOWN_WWW.has(key))
+      issue(`www.${key}`, 'unknown setting (known: port, host, baseURL, auth, changeHooks)');
   const port = parsePort(www.port ?? DEFAULT_WWW_PORT);
   if (typeof port === 'string') issue('www.port', port);
   if (www.host !== undefined && (typeof www.host !== 'string' || www.host === ''))

@@ -217,6 +217,8 @@ export interface ApiTokensTable {
 export interface UnscheduledChangesTable {
   changeid: number;
   stored_at: number;
+}
+
 /** One remembered value of a scheduler (the keys: schedulers/change-scheduler.ts, schedulers/timed.ts). */
 export interface SchedulerStateTable {
   scheduler: string;
