@@ -102,6 +102,8 @@ export class ChangeScheduler implements Scheduler, ReconfigurableService<Resolve
     }
     const key = this.#timerKey(change);
     let pending = this.#pending.get(key);
+    // A change replayed after a crash may already wait in a restored timer.
+    if (pending?.changes.some((c) => c.change.id === change.id)) return;
     if (!important && !pending?.timer) return;
     if (!pending) {
       pending = { changes: [], timer: null, deadline: 0 };

@@ -115,6 +115,7 @@ export abstract class TimedScheduler<C extends ResolvedTimedSchedulerConfig>
     if (!this.#config.onlyIfChanged || !changeMatches(this.#config.filter, change)) return;
     const important = this.#config.fileIsImportant ? this.#config.fileIsImportant(change) : true;
     await this.#serial(async () => {
+      if (this.#changes.some((c) => c.id === change.id)) return; // replayed after a crash
       this.#changes = [...this.#changes, { id: change.id, important }];
       await this.ctx.data.schedulerState.set(this.name, CHANGES, this.#changes);
     });
