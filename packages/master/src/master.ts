@@ -28,8 +28,9 @@ import { type Db, type OpenDatabaseOptions, openAndMigrate } from './db/connecti
 import { Distributor } from './distributor/distributor.js';
 import type { BuildStarter } from './distributor/slots.js';
 import { LockManager } from './locks/manager.js';
-import { ChangeScheduler } from './schedulers/change-scheduler.js';
-import { type AnyScheduler, type AnySchedulerConfig, createScheduler } from './schedulers/create.js';
+import { type Clock, realClock } from './schedulers/clock.js';
+import { createScheduler } from './schedulers/create.js';
+import { SchedulerReconfigError, SchedulerSet } from './schedulers/scheduler-set.js';
 import type { TrySchedulerContext } from './schedulers/try/job.js';
 import { type ApplyResult, ServiceSet } from './service.js';
 import { removeUploadLeftovers } from './steps/transfer/upload-leftovers.js';
@@ -61,6 +62,8 @@ export interface MasterOptions {
   readonly extensions?: readonly MasterExtension[];
   readonly typecheckConfig?: boolean;
   readonly now?: () => number;
+  /** The clock of the schedulers' timers (periodic, nightly, tree-stable); tests move one by hand. */
+  readonly clock?: Clock;
   readonly bus?: EventBusOptions;
   /** How often to heartbeat, expire dead masters and poll for other masters' requests. */
   readonly housekeepingIntervalMs?: number;
@@ -96,7 +99,7 @@ export class Master {
   readonly workers: ServiceSet<ResolvedWorker, WorkerService>;
   readonly builders: ServiceSet<ResolvedBuilder, BuilderService>;
   readonly changeSources: ServiceSet<ChangeSourceConfig, ChangeSource>;
-  readonly schedulers: ServiceSet<AnySchedulerConfig, AnyScheduler>;
+  readonly schedulers: SchedulerSet;
   /** Logins on the worker port that are not workers (a PB change source's user). */
   readonly pbUsers = new PBUserRegistry();
   readonly distributor: Distributor | null;
@@ -160,8 +163,13 @@ export class Master {
       log,
       basedir: resolve(options.basedir),
       pbUsers: this.pbUsers,
+      clock: options.clock ?? realClock,
     };
-    this.schedulers = new ServiceSet('schedulers', (c) => createScheduler(c, schedulerContext));
+    this.schedulers = new SchedulerSet(
+      (c) => createScheduler(c, schedulerContext),
+      (name) =>
+        data.schedulerState.delete(name).catch((err) => this.#error(err, `forgetting scheduler ${name}`)),
+    );
     this.distributor = options.buildStarter
       ? new Distributor({
           data,
@@ -230,7 +238,9 @@ export class Master {
     // Listed before the change sources run: what they add from now on reaches the schedulers live.
     const unscheduled = await this.data.changes.unscheduled();
     await this.bisector.start();
-    await this.#applyConfig(diffConfigs(null, this.#config));
+    const initial = diffConfigs(null, this.#config);
+    await this.#applyWorkersAndBuilders(initial);
+    await this.#applyChangeHandling(initial);
     await this.#replayUnscheduledChanges(unscheduled);
     try {
       for (const ext of this.options.extensions ?? []) {
@@ -260,12 +270,7 @@ export class Master {
     return this.data.changes.add(change);
   }
 
-  async #applyConfig(diff: ConfigDiff): Promise<{
-    workers: ApplyResult;
-    builders: ApplyResult;
-    changeSources: ApplyResult;
-    schedulers: ApplyResult;
-  }> {
+  async #applyWorkersAndBuilders(diff: ConfigDiff): Promise<{ workers: ApplyResult; builders: ApplyResult }> {
     // Workers first: builders refer to them.
     const workers = await this.workers.apply(diff.workers);
     const builders = await this.builders.apply(diff.builders);
@@ -277,10 +282,17 @@ export class Master {
         .filter((id): id is number => !!id);
       await this.data.workers.setConfigured(this.masterid, b.builderid, ids);
     }
+    return { workers, builders };
+  }
+
+  /** After the builders: a new scheduler's first run finds its builders configured. */
+  async #applyChangeHandling(
+    diff: ConfigDiff,
+  ): Promise<{ changeSources: ApplyResult; schedulers: ApplyResult }> {
     // Schedulers before change sources: a change accepted by a new source finds them listening.
     const schedulers = await this.schedulers.apply(diff.schedulers);
     const changeSources = await this.changeSources.apply(diff.changeSources);
-    return { workers, builders, changeSources, schedulers };
+    return { changeSources, schedulers };
   }
 
   /**
@@ -303,9 +315,10 @@ export class Master {
     }
     const diff = diffConfigs(this.#config, next);
     const needsRestart = diff.settings.filter((s) => RESTART_SETTINGS.has(s));
+    const old = this.#config;
     this.#config = next;
     try {
-      const applied = await this.#applyConfig(diff);
+      const applied = await this.#applyWorkersAndBuilders(diff);
       const removed = diff.builders.removed.map((b) => b.name);
       if (removed.length > 0) await this.options.buildStarter?.buildersRemoved?.(removed);
       // The worker port sends the new builder lists on this event.
@@ -315,7 +328,15 @@ export class Master {
         removed: diff.workers.removed.length + diff.builders.removed.length,
       });
       this.distributor?.trigger();
-      return { ok: true, diff, ...applied, needsRestart };
+      try {
+        return { ok: true, diff, ...applied, ...(await this.#applyChangeHandling(diff)), needsRestart };
+      } catch (err) {
+        // The schedulers are back as they were and the change sources were not touched:
+        // remember the config they run, so that the next reconfig diffs against it.
+        if (err instanceof SchedulerReconfigError)
+          this.#config = { ...next, schedulers: old.schedulers, changeSources: old.changeSources };
+        throw err;
+      }
     } catch (err) {
       return { ok: false, error: err as Error };
     }
@@ -330,9 +351,8 @@ export class Master {
     for (const changeid of changeids) {
       const change = await this.data.changes.get(changeid);
       if (change && !(await this.data.changes.hasBuildset(changeid)))
-        // Try schedulers take patches, not changes.
-        for (const scheduler of this.schedulers.values())
-          if (scheduler instanceof ChangeScheduler) await scheduler.gotChange(change);
+        // Only change schedulers take changes (try schedulers take patches).
+        for (const scheduler of this.schedulers.values()) await scheduler.gotChange?.(change);
       await this.data.changes.markScheduled(changeid);
     }
   }

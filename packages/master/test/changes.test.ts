@@ -16,6 +16,7 @@ import { loadConfig } from '../src/config/loader.js';
 import type { ChangeRow } from '../src/data/changes.js';
 import { Master } from '../src/master.js';
 import { ChangeScheduler } from '../src/schedulers/change-scheduler.js';
+import { realClock } from '../src/schedulers/clock.js';
 import type { ResolvedChangeSchedulerConfig } from '../src/schedulers/config.js';
 import { waitFor } from './bbworker.js';
 import { openData, type TestData, tempDir } from './helpers.js';
@@ -102,6 +103,7 @@ describe('change schedulers', () => {
       builderProject: () => '',
       cancelRequest: async () => {},
       log: { info: () => {}, warn: (m) => warnings.push(m) },
+      clock: realClock,
     });
     await scheduler.start();
     const buildsets: { id: number; branches: (string | null)[] }[] = [];

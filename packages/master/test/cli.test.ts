@@ -233,7 +233,10 @@ describe('lathe status formatting', () => {
     stepEta: null,
     progress: 0.5,
   };
-  const status = (builds: MasterStatus['builds']): MasterStatus => ({
+  const status = (
+    builds: MasterStatus['builds'],
+    schedulers: MasterStatus['schedulers'] = [],
+  ): MasterStatus => ({
     name: 'm',
     masterid: 1,
     basedir: '/m',
@@ -244,6 +247,7 @@ describe('lathe status formatting', () => {
     workers: [],
     builds,
     pending: [],
+    schedulers,
   });
 
   it('shows a running build’s step, and its ETA as a local clock time and what is left, or how late it runs', () => {
@@ -262,5 +266,27 @@ describe('lathe status formatting', () => {
     );
     assert.match(text, /^ {2}b #4 \(build id 7\) on w1, 4m: building, ETA 12:33:30 \(overdue by 6s\)$/m);
     assert.match(text, /^ {2}b #5 \(build id 7\) on w1, 6s: building$/m);
+  });
+
+  it('lists the schedulers with their kind and next run as a local date and time', () => {
+    const text = formatStatus(
+      status(
+        [],
+        [
+          { name: 'nightly', kind: 'Nightly', builderNames: ['b'], nextRunAt: at(15, 0, 0), lastRunAt: null },
+          {
+            name: 'on-main',
+            kind: 'SingleBranchScheduler',
+            builderNames: ['b', 'c'],
+            nextRunAt: null,
+            lastRunAt: null,
+          },
+        ],
+      ),
+      at(12, 30, 0),
+    );
+    assert.match(text, /^schedulers \(2\):$/m);
+    assert.match(text, /^ {2}nightly +Nightly +next run 2026-01-02 15:00:00 \(in 2h30m\) {2}builders: b$/m);
+    assert.match(text, /^ {2}on-main +SingleBranchScheduler +no run due {2}builders: b, c$/m);
   });
 });

@@ -53,6 +53,7 @@ describe('offline commands', () => {
       '0003-api-tokens',
       '0004-unscheduled-changes',
       '0005-blame-bisect',
+      '0006-scheduler-state',
     ]);
     assert.ok(existsSync(join(dir.path, 'lathe.sqlite')));
     assert.deepEqual((await upgradeMaster(dir.path)).applied, []);

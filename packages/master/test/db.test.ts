@@ -78,6 +78,7 @@ describe('database', () => {
       '0003-api-tokens',
       '0004-unscheduled-changes',
       '0005-blame-bisect',
+      '0006-scheduler-state',
     ]);
     assert.deepEqual(await migrateToLatest(db), []);
     await db.close();
@@ -105,6 +106,7 @@ describe('database', () => {
       'build_properties',
       'build_metrics',
       'api_tokens',
+      'scheduler_state',
     ]) {
       assert.ok(tables.includes(t), `table ${t} exists`);
     }
@@ -134,6 +136,7 @@ describe('database', () => {
         '0003-api-tokens',
         '0004-unscheduled-changes',
         '0005-blame-bisect',
+        '0006-scheduler-state',
       ],
       'exactly one of them applied them',
     );

@@ -15,6 +15,12 @@ import type {
 } from '../schedulers/config.js';
 import type { DependentSchedulerEntry, DependentSchedulerOptions } from '../schedulers/dependent.js';
 import type { ForceSchedulerEntry, ForceSchedulerOptions } from '../schedulers/force.js';
+import type {
+  NightlySchedulerEntry,
+  NightlySchedulerOptions,
+  PeriodicSchedulerEntry,
+  PeriodicSchedulerOptions,
+} from '../schedulers/timed-config.js';
 import type { TriggerableSchedulerEntry, TriggerableSchedulerOptions } from '../schedulers/triggerable.js';
 import type { TryJobdirOptions, TrySchedulerEntry, TryUserpassOptions } from '../schedulers/try/config.js';
 import {
@@ -81,6 +87,16 @@ export function triggerableScheduler(options: TriggerableSchedulerOptions): Trig
 /** Builds its builders after a buildset of `upstream` succeeds, with the same source stamps. */
 export function dependentScheduler(options: DependentSchedulerOptions): DependentSchedulerEntry {
   return withLocation({ ...options, kind: 'Dependent' }, callerLocation());
+}
+
+/** Builds every `periodicBuildTimer` seconds (the first time at once). */
+export function periodicScheduler(options: PeriodicSchedulerOptions): PeriodicSchedulerEntry {
+  return withLocation({ ...options, kind: 'Periodic' }, callerLocation());
+}
+
+/** Builds at the times a cron pattern names, read in `timezone`. */
+export function nightlyScheduler(options: NightlySchedulerOptions): NightlySchedulerEntry {
+  return withLocation({ ...options, kind: 'Nightly' }, callerLocation());
 }
 
 function withLocation<T extends object>(value: T, where: SourceLocation | undefined): T {

@@ -103,7 +103,7 @@ export interface MasterConfig {
   readonly properties?: Readonly<Record<string, unknown>>;
   /** Where `secret('name')` / `%(secret:name)s` look, first provider that knows the name wins. */
   readonly secretsProviders?: readonly SecretProvider[];
-  /** What starts builds: `singleBranchScheduler(…)`, `anyBranchScheduler(…)`, `forceScheduler(…)`, `triggerableScheduler(…)`, `dependentScheduler(…)`; try jobs: `tryJobdirScheduler(…)`, `tryUserpassScheduler(…)`. */
+  /** What starts builds: `singleBranchScheduler(…)`, `anyBranchScheduler(…)`, `forceScheduler(…)`, `triggerableScheduler(…)`, `dependentScheduler(…)`, `periodicScheduler(…)`, `nightlyScheduler(…)`; try jobs: `tryJobdirScheduler(…)`, `tryUserpassScheduler(…)`. */
   readonly schedulers?: readonly AnySchedulerEntry[];
   /** Where changes come from: `pbChangeSource(…)`. */
   readonly changeSources?: readonly ChangeSourceConfig[];

@@ -6,6 +6,7 @@ import type { PBChangeSourceConfig } from '../changes/pb-change-source.js';
 import { isValueMatcher } from '../schedulers/change-filter.js';
 import type { ResolvedChangeSchedulerConfig } from '../schedulers/config.js';
 import type { AnySchedulerConfig } from '../schedulers/create.js';
+import { isTimedKind } from '../schedulers/timed-config.js';
 import type { ConfigIssue } from './errors.js';
 import type { SourceLocator } from './locate.js';
 import {
@@ -14,6 +15,7 @@ import {
   type LaterCheck,
   resolveOtherScheduler,
 } from './validate-scheduler-kinds.js';
+import { resolveTimedFields, TIMED_SCHEDULER_FIELDS } from './validate-timed.js';
 import { isTrySchedulerKind, resolveTryScheduler } from './validate-try.js';
 
 type Obj = Record<string, unknown>;
@@ -155,7 +157,11 @@ export function resolveSchedulers(
       return;
     }
     const other = isObject(s) && isOtherSchedulerKind(s.kind);
-    if (!other && (!isObject(s) || (s.kind !== 'SingleBranchScheduler' && s.kind !== 'AnyBranchScheduler'))) {
+    if (
+      !other &&
+      (!isObject(s) ||
+        (s.kind !== 'SingleBranchScheduler' && s.kind !== 'AnyBranchScheduler' && !isTimedKind(s.kind)))
+    ) {
       issue(undefined, 'must be a scheduler, e.g. singleBranchScheduler({ name, branch, builderNames })');
       return;
     }
@@ -175,7 +181,8 @@ export function resolveSchedulers(
       return;
     }
     if (!isObject(s)) return;
-    for (const key of Object.keys(s)) if (!SCHEDULER_FIELDS.has(key)) issue(key, 'unknown field');
+    const fields = isTimedKind(s.kind) ? TIMED_SCHEDULER_FIELDS : SCHEDULER_FIELDS;
+    for (const key of Object.keys(s)) if (!fields.has(key)) issue(key, 'unknown field');
     if (!Array.isArray(s.builderNames) || s.builderNames.length === 0)
       issue(
         'builderNames',
@@ -208,7 +215,8 @@ export function resolveSchedulers(
         if (s.branch !== null && !nonEmptyText(s.branch)) issue('branch', 'must be a branch name or null');
         filter.branch = s.branch as string | null;
       }
-    } else if (s.branch !== undefined) issue('branch', 'is for singleBranchScheduler; use changeFilter');
+    } else if (s.branch !== undefined && !isTimedKind(s.kind))
+      issue('branch', 'is for singleBranchScheduler; use changeFilter');
     const timer = s.treeStableTimer ?? null;
     if (timer !== null && !(typeof timer === 'number' && Number.isFinite(timer) && timer >= 0))
       issue('treeStableTimer', 'must be a number of seconds (>= 0) or null');
@@ -223,12 +231,10 @@ export function resolveSchedulers(
       issue('priority', 'must be a finite number');
     if (s.cancelOldBuilds !== undefined && typeof s.cancelOldBuilds !== 'boolean')
       issue('cancelOldBuilds', 'must be true or false');
-    out.push({
-      kind: s.kind as ResolvedChangeSchedulerConfig['kind'],
+    const common = {
       name: name ?? '',
       builderNames: Array.isArray(s.builderNames) ? (s.builderNames as string[]) : [],
       filter,
-      treeStableTimer: timer as number | null,
       fileIsImportant:
         (s.fileIsImportant as ResolvedChangeSchedulerConfig['fileIsImportant'] | undefined) ?? null,
       onlyImportant: s.onlyImportant === true,
@@ -237,8 +243,17 @@ export function resolveSchedulers(
         (s.reason as string | undefined) ??
         `The ${s.kind} scheduler named ${JSON.stringify(name ?? '')} triggered this build`,
       priority: (s.priority as number | undefined) ?? 0,
-      cancelOldBuilds: s.cancelOldBuilds === true,
-    });
+    };
+    out.push(
+      isTimedKind(s.kind)
+        ? resolveTimedFields(s, common, issue)
+        : {
+            kind: s.kind as ResolvedChangeSchedulerConfig['kind'],
+            ...common,
+            treeStableTimer: timer as number | null,
+            cancelOldBuilds: s.cancelOldBuilds === true,
+          },
+    );
   });
   for (const check of later) check(names);
   const implicit = implicitForceScheduler(out, [...builderNames]);

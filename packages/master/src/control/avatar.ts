@@ -21,6 +21,7 @@ import type {
   PendingRequestStatus,
   ReconfigOutcome,
   RunningBuildStatus,
+  SchedulerStatus,
   StopBuildResult,
   WorkerActionResult,
   WorkerStatus,
@@ -114,6 +115,13 @@ export class ControlAvatar extends Avatar {
       workers,
       builds,
       pending: pending.sort((a, b) => a.buildrequestid - b.buildrequestid),
+      schedulers: [...master.schedulers.values()].map(
+        (s): SchedulerStatus => ({
+          name: s.name,
+          builderNames: s.config.builderNames,
+          ...(s.status?.() ?? { kind: s.config.kind, nextRunAt: null, lastRunAt: null }),
+        }),
+      ),
     };
   }
 

@@ -45,6 +45,17 @@ export interface PendingRequestStatus {
   readonly claimed: boolean;
 }
 
+export interface SchedulerStatus {
+  readonly name: string;
+  /** 'SingleBranchScheduler', 'AnyBranchScheduler', 'Periodic', 'Nightly', … */
+  readonly kind: string;
+  readonly builderNames: readonly string[];
+  /** Epoch seconds of the next run (timed schedulers, a running tree-stable timer); null when none is due. */
+  readonly nextRunAt: number | null;
+  /** Epoch seconds of the last timed run; null before the first (or for change schedulers). */
+  readonly lastRunAt: number | null;
+}
+
 export interface MasterStatus {
   readonly name: string;
   readonly masterid: number;
@@ -58,6 +69,7 @@ export interface MasterStatus {
   readonly workers: readonly WorkerStatus[];
   readonly builds: readonly RunningBuildStatus[];
   readonly pending: readonly PendingRequestStatus[];
+  readonly schedulers: readonly SchedulerStatus[];
 }
 
 /** What `lathe worker <action>` asks of a connected worker, and the avatar method for each. */

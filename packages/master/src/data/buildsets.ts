@@ -1,5 +1,7 @@
 // Buildsets: one decision to build some source stamps on some builders, which becomes
 // one build request per builder.
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
 import type { Result } from '../results.js';
 import { worstResult } from '../results.js';
 import type { DataContext } from './context.js';
@@ -25,6 +27,8 @@ export interface BuildsetSpec {
   readonly parentRelationship?: string | null;
   /** Every change the buildset stands for (a tree-stable scheduler's several); kept for blamelists. */
   readonly changeids?: readonly number[];
+  /** More writes that must commit with the buildset, or not at all (a scheduler's state). */
+  readonly alsoInTransaction?: (trx: Kysely<Database>) => Promise<void>;
 }
 
 export interface AddedBuildset {
@@ -112,6 +116,7 @@ export class BuildsetsData {
           .executeTakeFirstOrThrow();
         brids.set(builderid, br.id);
       }
+      await spec.alsoInTransaction?.(trx);
       return { buildsetid: bs.id, buildrequestids: brids };
     });
     const { bus } = this.ctx;

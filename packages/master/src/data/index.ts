@@ -15,6 +15,7 @@ import { type DataContext, epochSeconds } from './context.js';
 import { LogsData } from './logs.js';
 import { MastersData } from './masters.js';
 import { MetricsData } from './metrics.js';
+import { SchedulerStateData } from './scheduler-state.js';
 import { SourceStampsData } from './sourcestamps.js';
 import { StepsData } from './steps.js';
 import { WorkersData } from './workers.js';
@@ -40,6 +41,7 @@ export class DataLayer {
   readonly apiTokens: ApiTokensData;
   readonly blame: BlameData;
   readonly bisections: BisectionsData;
+  readonly schedulerState: SchedulerStateData;
   /** Pages of any table by column conditions: what the data API (api/) reads through. */
   readonly collection: CollectionData;
 
@@ -63,6 +65,7 @@ export class DataLayer {
     this.apiTokens = new ApiTokensData(this.ctx);
     this.blame = new BlameData(this.ctx, this.changes);
     this.bisections = new BisectionsData(this.ctx);
+    this.schedulerState = new SchedulerStateData(this.ctx);
     this.collection = new CollectionData(this.ctx);
   }
 }

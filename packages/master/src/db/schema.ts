@@ -252,6 +252,14 @@ export interface BisectionsTable {
   complete_at: number | null;
 }
 
+/** One remembered value of a scheduler (the keys: schedulers/change-scheduler.ts, schedulers/timed.ts). */
+export interface SchedulerStateTable {
+  scheduler: string;
+  key: string;
+  /** JSON. */
+  value_json: string;
+}
+
 export interface Database {
   masters: MastersTable;
   workers: WorkersTable;
@@ -279,4 +287,5 @@ export interface Database {
   buildset_changes: BuildsetChangesTable;
   blame_builds: BlameBuildsTable;
   bisections: BisectionsTable;
+  scheduler_state: SchedulerStateTable;
 }

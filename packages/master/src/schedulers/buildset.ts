@@ -1,7 +1,9 @@
 // How a scheduler adds a buildset: its builders by name (a builder a reconfig removed is
 // skipped with a warning), its properties with Buildbot's sources ("Scheduler" for its own
 // and the `scheduler` property naming it, another source for what came with the request).
+import type { Kysely } from 'kysely';
 import type { AddedBuildset } from '../data/buildsets.js';
+import type { Database } from '../db/schema.js';
 import type { SchedulerContext } from './scheduler.js';
 
 export interface SchedulerBuildsetSpec {
@@ -19,6 +21,8 @@ export interface SchedulerBuildsetSpec {
   readonly parentRelationship?: string;
   /** Every change the buildset covers (its blamelist's own part), not only the newest. */
   readonly changeids?: readonly number[];
+  /** More writes that commit with the buildset or not at all (the scheduler's state). */
+  readonly alsoInTransaction?: (db: Kysely<Database>) => Promise<void>;
 }
 
 export interface SchedulerBuildset extends AddedBuildset {
@@ -60,6 +64,7 @@ export async function addSchedulerBuildset(
     ...(spec.parentBuildid === undefined ? {} : { parentBuildid: spec.parentBuildid }),
     ...(spec.parentRelationship === undefined ? {} : { parentRelationship: spec.parentRelationship }),
     ...(spec.changeids === undefined ? {} : { changeids: spec.changeids }),
+    ...(spec.alsoInTransaction === undefined ? {} : { alsoInTransaction: spec.alsoInTransaction }),
   });
   return {
     ...added,

@@ -5,24 +5,44 @@
 // buildset go into one, with the newest change's source stamp per codebase.
 // SingleBranchScheduler keeps one timer; AnyBranchScheduler one per branch (and
 // codebase, project, repository), so branches do not hold each other back.
+// A running timer (its changes, classified, and its deadline) is kept in the database:
+// after a restart it fires at its deadline, or at once when that has passed, and its
+// state is deleted in the transaction that adds the buildset, so it fires only once.
+import type { Kysely } from 'kysely';
 import type { ChangeRow } from '../data/changes.js';
+import type { Database } from '../db/schema.js';
 import type { ReconfigurableService } from '../service.js';
-import { addSchedulerBuildset } from './buildset.js';
+import { addChangesBuildset } from './add-buildset.js';
 import { changeMatches } from './change-filter.js';
+import type { ClockTimer } from './clock.js';
 import type { ResolvedChangeSchedulerConfig } from './config.js';
 import { cancelOldBuilds } from './old-build-canceller.js';
-import type { Scheduler, SchedulerContext } from './scheduler.js';
+import type { Scheduler, SchedulerContext, SchedulerStatusInfo } from './scheduler.js';
 
 interface Pending {
   readonly changes: { readonly change: ChangeRow; readonly important: boolean }[];
-  timer: NodeJS.Timeout | null;
+  timer: ClockTimer | null;
+  /** Epoch milliseconds when the tree counts as stable. */
+  deadline: number;
 }
+
+/** A pending timer as stored: change ids with their importance, and the deadline. */
+interface StoredPending {
+  readonly deadline: number;
+  readonly changes: readonly (readonly [id: number, important: boolean])[];
+}
+
+const TIMER_PREFIX = 'treeStable:';
 
 export class ChangeScheduler implements Scheduler, ReconfigurableService<ResolvedChangeSchedulerConfig> {
   #config: ResolvedChangeSchedulerConfig;
   readonly #pending = new Map<string, Pending>();
   #unsubscribe: (() => void) | null = null;
-  /** Buildsets being added; stop() waits for them so none is cut off by the database closing. */
+  /**
+   * Buildsets being added and timer state being written, in order (a firing timer's state
+   * is deleted before a later change stores the next one); stop() waits for them so none
+   * is cut off by the database closing.
+   */
   #work: Promise<void> = Promise.resolve();
 
   constructor(
@@ -45,7 +65,14 @@ export class ChangeScheduler implements Scheduler, ReconfigurableService<Resolve
     this.#config = config;
   }
 
+  status(): SchedulerStatusInfo {
+    const deadlines = [...this.#pending.values()].filter((p) => p.timer).map((p) => p.deadline);
+    const next = deadlines.length > 0 ? Math.floor(Math.min(...deadlines) / 1000) : null;
+    return { kind: this.#config.kind, nextRunAt: next, lastRunAt: null };
+  }
+
   async start(): Promise<void> {
+    await this.#restoreTimers();
     const sub = this.ctx.bus.subscribe(
       'change.new',
       async (m) => {
@@ -60,7 +87,7 @@ export class ChangeScheduler implements Scheduler, ReconfigurableService<Resolve
   async stop(): Promise<void> {
     this.#unsubscribe?.();
     this.#unsubscribe = null;
-    for (const p of this.#pending.values()) if (p.timer) clearTimeout(p.timer);
+    for (const p of this.#pending.values()) p.timer?.cancel();
     this.#pending.clear();
     await this.#work;
   }
@@ -76,15 +103,45 @@ export class ChangeScheduler implements Scheduler, ReconfigurableService<Resolve
     }
     const key = this.#timerKey(change);
     let pending = this.#pending.get(key);
+    // A change replayed after a crash may already wait in a restored timer.
+    if (pending?.changes.some((c) => c.change.id === change.id)) return;
     if (!important && !pending?.timer) return;
     if (!pending) {
-      pending = { changes: [], timer: null };
+      pending = { changes: [], timer: null, deadline: 0 };
       this.#pending.set(key, pending);
     }
     pending.changes.push({ change, important });
-    if (pending.timer) clearTimeout(pending.timer);
-    const entry = pending;
-    pending.timer = setTimeout(() => this.#treeStable(key, entry), config.treeStableTimer * 1000);
+    this.#arm(key, pending, this.ctx.clock.now() + config.treeStableTimer * 1000);
+    const stored: StoredPending = {
+      deadline: pending.deadline,
+      changes: pending.changes.map((c) => [c.change.id, c.important] as const),
+    };
+    await this.#serial(() => this.ctx.data.schedulerState.set(this.name, TIMER_PREFIX + key, stored));
+  }
+
+  #arm(key: string, pending: Pending, deadline: number): void {
+    pending.timer?.cancel();
+    pending.deadline = deadline;
+    pending.timer = this.ctx.clock.setTimer(
+      () => this.#treeStable(key, pending),
+      deadline - this.ctx.clock.now(),
+    );
+  }
+
+  /** Picks up the timers a previous run of the master (or of this scheduler) left running. */
+  async #restoreTimers(): Promise<void> {
+    const stored = await this.ctx.data.schedulerState.list(this.name, TIMER_PREFIX);
+    for (const [stateKey, value] of stored) {
+      const { deadline, changes } = value as StoredPending;
+      const pending: Pending = { changes: [], timer: null, deadline };
+      for (const [id, important] of changes) {
+        const change = await this.ctx.data.changes.get(id);
+        if (change) pending.changes.push({ change, important });
+      }
+      const key = stateKey.slice(TIMER_PREFIX.length);
+      this.#pending.set(key, pending);
+      this.#arm(key, pending, deadline);
+    }
   }
 
   #timerKey(change: ChangeRow): string {
@@ -93,41 +150,37 @@ export class ChangeScheduler implements Scheduler, ReconfigurableService<Resolve
   }
 
   #treeStable(key: string, pending: Pending): void {
+    pending.timer = null;
     if (this.#pending.get(key) === pending) this.#pending.delete(key);
-    if (!pending.changes.some((c) => c.important)) return;
+    const forget = (db?: Kysely<Database>) =>
+      this.ctx.data.schedulerState.delete(this.name, TIMER_PREFIX + key, db);
     const changes = pending.changes
       .filter((c) => c.important || !this.config.onlyImportant)
       .map((c) => c.change);
-    this.#enqueue(changes).catch((err) =>
+    const fire = pending.changes.some((c) => c.important)
+      ? () => this.#addBuildset(changes, forget)
+      : () => forget();
+    this.#serial(fire).catch((err) =>
       this.ctx.log.warn(`scheduler ${this.name}: adding a buildset failed: ${(err as Error).message}`),
     );
   }
 
   #enqueue(changes: readonly ChangeRow[]): Promise<void> {
-    const run = this.#work.then(() => this.#addBuildset(changes));
+    return this.#serial(() => this.#addBuildset(changes));
+  }
+
+  #serial(job: () => Promise<void>): Promise<void> {
+    const run = this.#work.then(job);
     this.#work = run.catch(() => {});
     return run;
   }
 
-  async #addBuildset(changes: readonly ChangeRow[]): Promise<void> {
-    const { config, ctx } = this;
-    // The newest change of each codebase says what to build.
-    const latest = new Map<string, ChangeRow>();
-    for (const c of [...changes].sort((a, b) => a.id - b.id)) latest.set(c.codebase, c);
-    const sourcestampids = [...latest.values()].map((c) => c.sourcestampid);
-    const added = await addSchedulerBuildset(ctx, {
-      scheduler: this.name,
-      builderNames: config.builderNames,
-      sourcestampids,
-      reason: config.reason,
-      priority: config.priority,
-      changeids: changes.map((c) => c.id),
-      schedulerProperties: config.properties,
-    });
-    if (!added) return;
-    ctx.log.info(
-      `scheduler ${this.name}: buildset ${added.buildsetid} for change(s) ${changes.map((c) => c.id).join(', ')}`,
-    );
-    if (config.cancelOldBuilds) await cancelOldBuilds(ctx, this.name, added, sourcestampids);
+  async #addBuildset(
+    changes: readonly ChangeRow[],
+    stateWrites?: (db: Kysely<Database>) => Promise<void>,
+  ): Promise<void> {
+    const added = await addChangesBuildset(this.ctx, this.config, changes, stateWrites);
+    if (added && this.config.cancelOldBuilds)
+      await cancelOldBuilds(this.ctx, this.name, added, added.sourcestampids);
   }
 }

@@ -1,11 +1,17 @@
 // The scheduler entries of master.config.ts: what singleBranchScheduler() and
 // anyBranchScheduler() take, and the resolved form validation produces. The force,
 // triggerable and dependent schedulers' own options live beside them (force.ts,
-// triggerable.ts, dependent.ts); the unions below gather every kind.
+// triggerable.ts, dependent.ts), and the timed ones' in timed-config.ts; the unions below
+// gather every kind (schedulers/create.ts adds the try schedulers).
 import type { ChangeRow } from '../data/changes.js';
 import type { ChangeFilter } from './change-filter.js';
 import type { DependentSchedulerEntry, ResolvedDependentSchedulerConfig } from './dependent.js';
 import type { ForceSchedulerEntry, ResolvedForceSchedulerConfig } from './force.js';
+import type {
+  NightlySchedulerEntry,
+  PeriodicSchedulerEntry,
+  ResolvedTimedSchedulerConfig,
+} from './timed-config.js';
 import type { ResolvedTriggerableSchedulerConfig, TriggerableSchedulerEntry } from './triggerable.js';
 
 export interface ChangeSchedulerOptions {
@@ -48,13 +54,16 @@ export type SchedulerEntry =
   | ChangeSchedulerEntry
   | ForceSchedulerEntry
   | TriggerableSchedulerEntry
-  | DependentSchedulerEntry;
+  | DependentSchedulerEntry
+  | PeriodicSchedulerEntry
+  | NightlySchedulerEntry;
 
 export type ResolvedSchedulerConfig =
   | ResolvedChangeSchedulerConfig
   | ResolvedForceSchedulerConfig
   | ResolvedTriggerableSchedulerConfig
-  | ResolvedDependentSchedulerConfig;
+  | ResolvedDependentSchedulerConfig
+  | ResolvedTimedSchedulerConfig;
 
 export interface ResolvedChangeSchedulerConfig {
   readonly kind: SchedulerKind;

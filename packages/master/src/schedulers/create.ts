@@ -1,8 +1,11 @@
 // Every kind of scheduler the config can name, and the service for each.
+import type { ReconfigurableService } from '../service.js';
 import { ChangeScheduler } from './change-scheduler.js';
 import type { ResolvedSchedulerConfig, SchedulerEntry } from './config.js';
 import { DependentScheduler } from './dependent.js';
 import { ForceScheduler } from './force.js';
+import { NightlyScheduler } from './nightly.js';
+import { PeriodicScheduler } from './periodic.js';
 import type { Scheduler } from './scheduler.js';
 import { TriggerableScheduler } from './triggerable.js';
 import type { ResolvedTrySchedulerConfig, TrySchedulerEntry } from './try/config.js';
@@ -14,9 +17,15 @@ import { TryUserpassScheduler } from './try/userpass.js';
 export type AnySchedulerEntry = SchedulerEntry | TrySchedulerEntry;
 /** A scheduler entry after validation. */
 export type AnySchedulerConfig = ResolvedSchedulerConfig | ResolvedTrySchedulerConfig;
-export type AnyScheduler = Scheduler | TryJobdirScheduler | TryUserpassScheduler;
 
-export function createScheduler(config: AnySchedulerConfig, ctx: TrySchedulerContext): AnyScheduler {
+/**
+ * A running scheduler, as the master's scheduler set (scheduler-set.ts) holds it; one
+ * without `reconfigure` is replaced when its config changes.
+ */
+export type SchedulerService = Scheduler &
+  Partial<ReconfigurableService<never>> & { readonly config: AnySchedulerConfig };
+
+export function createScheduler(config: AnySchedulerConfig, ctx: TrySchedulerContext): SchedulerService {
   switch (config.kind) {
     case 'SingleBranchScheduler':
     case 'AnyBranchScheduler':
@@ -27,6 +36,10 @@ export function createScheduler(config: AnySchedulerConfig, ctx: TrySchedulerCon
       return new TriggerableScheduler(config, ctx);
     case 'Dependent':
       return new DependentScheduler(config, ctx);
+    case 'Periodic':
+      return new PeriodicScheduler(config, ctx);
+    case 'Nightly':
+      return new NightlyScheduler(config, ctx);
     case 'Try_Jobdir':
       return new TryJobdirScheduler(config, ctx);
     case 'Try_Userpass':

@@ -8,7 +8,8 @@ const help = `Usage: lathe status [options] [dir]
 
 Asks the running master of dir, over its control port, for its workers
 (connected, idle or busy, what they reported), running builds (with their
-estimated finish once the builder has history) and pending build requests.
+estimated finish once the builder has history), pending build requests and
+schedulers (with their next run, when one is due).
 
 Options:
   --json      print the status as JSON
@@ -17,7 +18,7 @@ Options:
 
 export const statusCommand: Command = {
   help,
-  summary: 'show workers, running builds and pending requests',
+  summary: 'show workers, running builds, pending requests and schedulers',
   async run(argv, io) {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -60,6 +61,15 @@ export function formatEta(eta: number, now: number): string {
   return left >= 0 ? `ETA ${clock} (in ${duration(left)})` : `ETA ${clock} (overdue by ${duration(-left)})`;
 }
 
+/** `2026-12-05 03:00:00 (in 10h32m)`, in the local time of whoever runs `lathe status`. */
+export function formatRunTime(at: number, now: number): string {
+  const d = new Date(at * 1000);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const when = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  const left = Math.round(at - now);
+  return left >= 0 ? `${when} (in ${duration(left)})` : `${when} (due)`;
+}
+
 function duration(s: number): string {
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
@@ -96,5 +106,12 @@ export function formatStatus(st: MasterStatus, now = Date.now() / 1000): string 
     lines.push(
       `  request ${r.buildrequestid} for ${r.builder} (buildset ${r.buildsetid}, priority ${r.priority}), waiting ${ago(r.submittedAt, now)}`,
     );
+  // A master older than the schedulers' status sends none.
+  const schedulers = st.schedulers ?? [];
+  lines.push(`schedulers (${schedulers.length}):`);
+  for (const s of schedulers) {
+    const next = s.nextRunAt === null ? 'no run due' : `next run ${formatRunTime(s.nextRunAt, now)}`;
+    lines.push(`  ${s.name.padEnd(20)} ${s.kind.padEnd(22)} ${next}  builders: ${s.builderNames.join(', ')}`);
+  }
   return lines.join('\n');
 }

@@ -6,6 +6,7 @@ import { dataApiIndexesMigration } from './0002-data-api-indexes.js';
 import { apiTokensMigration } from './0003-api-tokens.js';
 import { unscheduledChangesMigration } from './0004-unscheduled-changes.js';
 import { blameBisectMigration } from './0005-blame-bisect.js';
+import { schedulerStateMigration } from './0006-scheduler-state.js';
 import { dialectTypes, type SqlDialectName } from './dialect.js';
 
 export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
@@ -16,6 +17,7 @@ export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
     '0003-api-tokens': apiTokensMigration(t),
     '0004-unscheduled-changes': unscheduledChangesMigration(),
     '0005-blame-bisect': blameBisectMigration(t),
+    '0006-scheduler-state': schedulerStateMigration(),
   };
   return { getMigrations: async () => migrations };
 }
