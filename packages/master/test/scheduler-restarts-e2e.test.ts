@@ -161,7 +161,8 @@ describe('schedulers of a master run by lathe', { skip: !workerAvailable('lathe'
       lastRunAt: null,
     });
     const text = (await lathe(['status', dir])).stdout;
-    assert.match(text, /^schedulers \(3\):$/m);
+    // Three configured, and the implicit force scheduler every config without one gets.
+    assert.match(text, /^schedulers \(4\):$/m);
     assert.match(
       text,
       /^ {2}nightly +Nightly +next run \d{4}-\d\d-\d\d \d\d:\d\d:00 \(in \d+h\d\dm\) {2}builders: app$/m,
@@ -186,7 +187,7 @@ describe('schedulers of a master run by lathe', { skip: !workerAvailable('lathe'
     const r = await lathe(['reconfig', dir], { timeoutMs: 120_000 });
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     const st = await status();
-    assert.deepEqual(st.schedulers.map((s) => s.name).sort(), ['nightly', 'on-release', 'stable']);
+    assert.deepEqual(st.schedulers.map((s) => s.name).sort(), ['force', 'nightly', 'on-release', 'stable']);
     assert.deepEqual(
       st.schedulers.find((s) => s.name === 'nightly'),
       nightlyBefore,

@@ -530,12 +530,12 @@ export default defineConfig({
         !failed.ok ? failed.error.message : '',
         /^scheduler added failed to start: the stored state "lastRun" of scheduler added is not JSON: .*; the schedulers were left as they were$/,
       );
-      assert.deepEqual([...master.schedulers.values()].map((s) => s.name).sort(), ['gone', 'keep']);
+      assert.deepEqual([...master.schedulers.values()].map((s) => s.name).sort(), ['force', 'gone', 'keep']);
       assert.equal(master.schedulers.get('keep'), kept);
       assert.notEqual(master.schedulers.get('gone')!.status!().nextRunAt, null, 'gone runs again');
       assert.deepEqual(
         master.config.schedulers.map((s) => s.name),
-        ['keep', 'gone'],
+        ['keep', 'gone', 'force'],
       );
 
       await master.db.kysely.deleteFrom('scheduler_state').where('scheduler', '=', 'added').execute();
