@@ -4,13 +4,14 @@
 // a line near its end through the server, and the app must work behind a reverse proxy
 // under a path prefix. Screenshots of each page go to test-results/www/ (CI artifacts).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { hashPassword } from '../src/auth/password.js';
 import { ApiServer } from '../src/http/server.js';
 import { Master } from '../src/master.js';
 import { forceBuild, waitForRequest } from '../src/process/control.js';
@@ -24,10 +25,21 @@ const SHOTS = join(import.meta.dirname, '..', '..', '..', '..', 'test-results', 
 // Lines of ~64 bytes: about 100 MB of log.
 const BIG_LINES = 1_600_000;
 
-const configText = (release: string) => `import { buildFactory, defineConfig, shellCommand } from '${lathe}';
+const configText = (
+  release: string,
+  hashes: { alice: string; bob: string },
+) => `import { buildFactory, defineConfig, shellCommand } from '${lathe}';
 export default defineConfig({
   workers: [{ name: 'w1', password: 'pw-1' }],
-  www: {},
+  www: {
+    auth: {
+      roles: { dev: ['read', 'force', 'stop', 'rebuild'], viewer: ['read'] },
+      users: {
+        alice: { password: ${JSON.stringify(hashes.alice)}, roles: ['dev'] },
+        bob: { password: ${JSON.stringify(hashes.bob)}, roles: ['viewer'] },
+      },
+    },
+  },
   builders: [
     {
       name: 'slow',
@@ -94,14 +106,21 @@ describe('web UI in a real browser', { skip: !ready && `needs ${CHROMIUM} and th
   let master: Master;
   let worker: TestWorker;
   let browser: Browser;
-  const api = new ApiServer({ port: 0 });
+  // Stopping a build goes to the build runner, made with the master below.
+  const api = new ApiServer({
+    port: 0,
+    stopBuild: (buildid, reason) => rt.runner.stopBuild(buildid, reason),
+  });
   let base: string;
   const release = join(dir.path, 'release');
 
   before(async () => {
     const masterDir = join(dir.path, 'master');
     mkdirSync(masterDir);
-    writeFileSync(join(masterDir, 'master.config.ts'), configText(release));
+    writeFileSync(
+      join(masterDir, 'master.config.ts'),
+      configText(release, { alice: await hashPassword('alice-pw'), bob: await hashPassword('bob-pw') }),
+    );
     rt = withWorkers(
       { basedir: masterDir, name: 'www', onError: () => {}, extensions: [api] },
       { port: 0, host: '127.0.0.1' },
@@ -299,5 +318,50 @@ describe('web UI in a real browser', { skip: !ready && `needs ${CHROMIUM} and th
     assert.match(await passing.text(), /aria-label="slow: passing"/);
     assert.match(await (await fetch(`${base}badges/idle.svg`)).text(), /aria-label="idle: unknown"/);
     assert.equal((await fetch(`${base}badges/nope.svg`)).status, 404);
+  });
+
+  // Last: it leaves the slow builder's newest build cancelled.
+  it('shows force and stop only to whoever may use them, and the API refuses the others', async () => {
+    const builderid = master.builders.get('slow')!.builderid;
+    rmSync(release, { force: true });
+    const p = await page();
+    await p.goto(`${base}builders/${builderid}`);
+    await p.locator('[data-testid="builder-history"]').waitFor();
+    assert.equal(await p.getByRole('button', { name: 'Force build' }).count(), 0, 'anonymous: no force');
+
+    const logIn = async (user: string) => {
+      await p.getByRole('button', { name: 'Log in' }).click();
+      await p.getByLabel('user', { exact: true }).fill(user);
+      await p.getByLabel('password').fill(`${user}-pw`);
+      await p.getByRole('button', { name: 'Log in' }).click();
+      await p.getByTestId('user').filter({ hasText: user }).waitFor();
+    };
+    await logIn('bob');
+    assert.equal(await p.getByRole('button', { name: 'Force build' }).count(), 0, 'bob may only read');
+    // The button's absence is a courtesy: the API itself refuses bob, session and CSRF token in hand.
+    const refused = await p.evaluate(async (id) => {
+      const me = (await (await fetch('/auth/me')).json()) as { csrfToken: string };
+      const res = await fetch(`/api/v2/builders/${id}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrfToken },
+        body: JSON.stringify({ jsonrpc: '2.0', method: 'force', params: {}, id: 1 }),
+      });
+      return res.status;
+    }, builderid);
+    assert.equal(refused, 403);
+    await p.getByRole('button', { name: 'Log out' }).click();
+
+    await logIn('alice');
+    await p.getByLabel('reason').fill('from the web UI');
+    await p.getByRole('button', { name: 'Force build' }).click();
+    await p.waitForURL(/\/buildrequests\/\d+$/);
+    const link = p.getByRole('link', { name: /^build #\d+$/ });
+    await link.waitFor({ timeout: 20_000 });
+    await link.click();
+    await p.locator('li[data-step="count"] .result-running').waitFor();
+    await p.getByRole('button', { name: 'Stop' }).click();
+    await p.locator('h1 .result-cancelled').waitFor({ timeout: 20_000 });
+    await p.screenshot({ path: join(SHOTS, 'build-stopped.png'), fullPage: true });
+    await p.close();
   });
 });

@@ -1,6 +1,8 @@
 // The app: a top bar, and the page the URL names.
 import { render } from 'preact';
 import { useState } from 'preact/hooks';
+import { refreshMe } from './auth';
+import { Login } from './components/login';
 import { Build } from './pages/build';
 import { Builder } from './pages/builder';
 import { Builders } from './pages/builders';
@@ -82,7 +84,10 @@ function App() {
           <Link to="/workers">Workers</Link>
           <Link to="/changes">Changes</Link>
         </nav>
-        <ThemeToggle />
+        <span class="top-right">
+          <Login />
+          <ThemeToggle />
+        </span>
       </header>
       <Router
         routes={routes}
@@ -101,4 +106,5 @@ function App() {
 if (location.hash.startsWith('#/')) history.replaceState(null, '', href(location.hash.slice(1)));
 applyTheme((localStorage.getItem('lathe-theme') as Theme | null) ?? 'auto');
 interceptLinks();
+void refreshMe();
 render(<App />, document.getElementById('app')!);

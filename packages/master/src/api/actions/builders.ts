@@ -1,6 +1,7 @@
-// Forcing a build of a builder. A thin call into the master's force path (process/control.ts)
-// until forcing goes through a ForceScheduler, which will own the params it accepts.
-import { forceBuild, UnknownBuilderError } from '../../process/control.js';
+// Forcing a build of a builder, through a force scheduler (schedulers/force.ts) as
+// `lathe force` does: the scheduler validates the parameters and makes them properties.
+import { ForceRequestError, findForceScheduler } from '../../schedulers/force.js';
+import { ForceParameterError } from '../../schedulers/force-parameters.js';
 import { type ActionDecl, ActionError, by } from './action.js';
 
 export const forceAction: ActionDecl = {
@@ -14,7 +15,11 @@ export const forceAction: ActionDecl = {
     repository: { type: 'string', description: 'the source stamp’s repository' },
     branch: { type: 'string', description: 'the source stamp’s branch' },
     revision: { type: 'string', description: 'the source stamp’s revision' },
-    properties: { type: 'object', description: 'build properties' },
+    scheduler: { type: 'string', description: 'the force scheduler; default the first that may force it' },
+    properties: {
+      type: 'object',
+      description: 'values of the force scheduler’s parameters (the implicit one takes any property)',
+    },
   },
   result: {
     type: 'object',
@@ -23,21 +28,34 @@ export const forceAction: ActionDecl = {
   },
   async run(builder, params, ctx, user) {
     const name = builder.name as string;
-    const spec = {
-      builder: name,
-      reason: params.string('reason')?.trim() || `forced by ${by(user)}`,
-      repository: params.string('repository') ?? '',
-      branch: params.string('branch') ?? null,
-      revision: params.string('revision') ?? null,
-      properties: { ...params.object('properties'), owner: by(user) },
-    };
-    const result = await forceBuild(ctx.master, spec).catch((err: unknown) => {
+    if (!ctx.master.builders.get(name))
       // The database still knows builders this master no longer has configured.
-      if (err instanceof UnknownBuilderError)
-        throw new ActionError(409, `builder ${name} is not configured on this master`);
+      throw new ActionError(409, `builder ${name} is not configured on this master`);
+    const scheduler = params.string('scheduler');
+    try {
+      const added = await findForceScheduler(ctx.master.schedulers.values(), {
+        builder: name,
+        ...(scheduler === undefined ? {} : { scheduler }),
+      }).force({
+        builderNames: [name],
+        owner: by(user),
+        reason: params.string('reason')?.trim() || `forced by ${by(user)}`,
+        params: params.object('properties') ?? {},
+        sources: [
+          {
+            repository: params.string('repository') ?? '',
+            branch: params.string('branch') ?? null,
+            revision: params.string('revision') ?? null,
+          },
+        ],
+      });
+      const result = { buildsetid: added.buildsetid, buildrequestid: added.requests[0]!.buildrequestid };
+      ctx.log(`data API: ${by(user)} forced a build of ${name} (buildset ${result.buildsetid})`);
+      return result;
+    } catch (err) {
+      if (err instanceof ForceParameterError || err instanceof ForceRequestError)
+        throw new ActionError(400, err.message);
       throw err;
-    });
-    ctx.log(`data API: ${by(user)} forced a build of ${name} (buildset ${result.buildsetid})`);
-    return result;
+    }
   },
 };

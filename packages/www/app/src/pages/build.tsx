@@ -1,6 +1,7 @@
 // One build: its steps with results, summaries and durations, each step's logs, all kept
 // live by the build's own topic (which carries its steps' events too).
 import { list, one, type Resource } from '../api';
+import { BuildActions } from '../components/actions';
 import { Loading, Result } from '../components/common';
 import { duration, when } from '../format';
 import { useAsync, useLiveRead, useNow } from '../hooks';
@@ -49,7 +50,9 @@ export function Build({ builderid, number }: { builderid: number; number: number
                 <Link to={`/builders/${builderid}`}>{String(builder?.name ?? builderid)}</Link> #{number}{' '}
                 <Result results={build.results} complete={build.complete} />
               </h1>
-              <p data-testid="build-state">{String(build.state_string)}</p>
+              <p data-testid="build-state">
+                {String(build.state_string)} <BuildActions build={build} />
+              </p>
               <p class="muted">
                 started {when(build.started_at as number)}
                 {build.complete

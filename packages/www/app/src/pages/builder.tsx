@@ -1,6 +1,7 @@
 // One builder: its history, a page at a time (keyset paging, so page 1,000 costs what
 // page 1 does), updated live while the first page is shown.
 import { list, one, type Resource } from '../api';
+import { ForceForm } from '../components/actions';
 import { Loading, Result } from '../components/common';
 import { duration, typicalDuration, when } from '../format';
 import { useAsync, useLiveRead } from '../hooks';
@@ -27,6 +28,7 @@ export function Builder({ builderid, after }: { builderid: number; after: string
               <h1>{String(b.name)}</h1>
               {b.description ? <p>{String(b.description)}</p> : null}
               <p class="muted">{((b.tags as string[]) ?? []).map((t) => `#${t}`).join(' ')}</p>
+              <ForceForm builderid={builderid} />
             </>
           )
         }

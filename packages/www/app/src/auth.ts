@@ -1,0 +1,80 @@
+// Who is looking, what they may do, and actions sent as the data API wants them: JSON-RPC
+// POSTs, with the session's CSRF token (packages/master/API.md, "Authentication").
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, apiUrl } from './api';
+
+export type Permission = 'read' | 'force' | 'stop' | 'rebuild' | 'workers';
+
+export interface Me {
+  readonly user: string | null;
+  readonly permissions: readonly Permission[];
+  readonly csrfToken?: string;
+}
+
+const ANONYMOUS: Me = { user: null, permissions: ['read'] };
+let current: Me = ANONYMOUS;
+const listeners = new Set<(me: Me) => void>();
+
+function set(me: Me): void {
+  current = me;
+  for (const l of listeners) l(me);
+}
+
+async function post(url: string, body: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(current.csrfToken ? { 'x-csrf-token': current.csrfToken } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+  const answer = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+  if (!res.ok) {
+    const error = answer.error as { message?: string } | string | undefined;
+    throw new ApiError(res.status, typeof error === 'string' ? error : (error?.message ?? res.statusText));
+  }
+  return answer;
+}
+
+export async function refreshMe(): Promise<void> {
+  const res = await fetch(new URL('auth/me', document.baseURI));
+  set(res.ok ? ((await res.json()) as Me) : ANONYMOUS);
+}
+
+export async function login(username: string, password: string): Promise<void> {
+  set((await post(new URL('auth/login', document.baseURI).href, { username, password })) as unknown as Me);
+}
+
+export async function logout(): Promise<void> {
+  await post(new URL('auth/logout', document.baseURI).href, {});
+  set(ANONYMOUS);
+  await refreshMe();
+}
+
+export function useMe(): Me {
+  const [me, setMe] = useState(current);
+  useEffect(() => {
+    listeners.add(setMe);
+    return () => {
+      listeners.delete(setMe);
+    };
+  }, []);
+  return me;
+}
+
+export function can(me: Me, permission: Permission): boolean {
+  return me.permissions.includes(permission);
+}
+
+let nextId = 1;
+
+/** Runs an action on a resource (`force` on `/builders/3`, `stop` on `/builds/42`, …). */
+export async function act(
+  path: string,
+  method: string,
+  params: Record<string, unknown> = {},
+): Promise<unknown> {
+  const answer = await post(apiUrl(path), { jsonrpc: '2.0', method, params, id: nextId++ });
+  return answer.result;
+}
