@@ -18,6 +18,7 @@ import { ApiServer } from '../src/http/server.js';
 import type { Master } from '../src/master.js';
 import { FAILURE, SUCCESS } from '../src/results.js';
 import { waitFor, workerAvailable } from './bbworker.js';
+import { gitIn } from './git-repo.js';
 import { tempDir } from './helpers.js';
 import { type MasterAndWorker, startMasterAndWorker } from './master-and-worker.js';
 
@@ -45,17 +46,7 @@ describe('blamelist and bisection of eight commits', {
   const revisions: string[] = [];
   let failedBuild = 0;
 
-  const git = (...args: string[]) =>
-    execFileSync('git', ['-C', repo, ...args], {
-      encoding: 'utf8',
-      env: {
-        ...process.env,
-        GIT_AUTHOR_NAME: 'Ann',
-        GIT_AUTHOR_EMAIL: 'ann@example.invalid',
-        GIT_COMMITTER_NAME: 'Ann',
-        GIT_COMMITTER_EMAIL: 'ann@example.invalid',
-      },
-    }).trim();
+  const git = gitIn(repo);
   const commit = (file: string, text: string, message: string, author?: string) => {
     mkdirSync(join(repo, 'src'), { recursive: true });
     writeFileSync(join(repo, file), text);

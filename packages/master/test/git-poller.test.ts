@@ -11,6 +11,7 @@ import type { ChangeInput } from '../src/changes/change-source.js';
 import { GitPoller, type GitPollerOptions, gitPollerConfig, mirrorDir } from '../src/changes/git-poller.js';
 import { PBUserRegistry } from '../src/changes/pb-users.js';
 import { waitFor } from './bbworker.js';
+import { gitIn } from './git-repo.js';
 import { tempDir } from './helpers.js';
 
 const dir = tempDir('lathe-gitpoller-remote-');
@@ -21,17 +22,7 @@ let repoCount = 0;
 function upstream() {
   const repo = join(dir.path, `upstream-${++repoCount}`);
   mkdirSync(repo);
-  const git = (...args: string[]) =>
-    execFileSync('git', ['-C', repo, ...args], {
-      encoding: 'utf8',
-      env: {
-        ...process.env,
-        GIT_AUTHOR_NAME: 'Ann',
-        GIT_AUTHOR_EMAIL: 'ann@example.invalid',
-        GIT_COMMITTER_NAME: 'Ann',
-        GIT_COMMITTER_EMAIL: 'ann@example.invalid',
-      },
-    }).trim();
+  const git = gitIn(repo);
   let n = 0;
   const commit = (message = `commit ${n}`) => {
     writeFileSync(join(repo, `f${++n}.txt`), message);

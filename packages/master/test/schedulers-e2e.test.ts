@@ -6,7 +6,6 @@
 // pushed to a real git repository make a scheduler with cancelOldBuilds stop the build
 // of the older commit.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -19,6 +18,7 @@ import { CANCELLED, FAILURE, SUCCESS } from '../src/results.js';
 import { findForceScheduler } from '../src/schedulers/force.js';
 import { ForceParameterError } from '../src/schedulers/force-parameters.js';
 import { waitFor, workerAvailable } from './bbworker.js';
+import { gitIn } from './git-repo.js';
 import { tempDir } from './helpers.js';
 import { type MasterAndWorker, startMasterAndWorker } from './master-and-worker.js';
 
@@ -76,17 +76,7 @@ describe('force, triggerable and dependent schedulers, old-build canceller', {
   let env: MasterAndWorker | undefined;
   let master: Master;
 
-  const git = (...args: string[]) =>
-    execFileSync('git', ['-C', repo, ...args], {
-      encoding: 'utf8',
-      env: {
-        ...process.env,
-        GIT_AUTHOR_NAME: 'Ann',
-        GIT_AUTHOR_EMAIL: 'ann@example.invalid',
-        GIT_COMMITTER_NAME: 'Ann',
-        GIT_COMMITTER_EMAIL: 'ann@example.invalid',
-      },
-    }).trim();
+  const git = gitIn(repo);
   const commit = (file: string, text: string) => {
     writeFileSync(join(repo, file), text);
     git('add', file);
