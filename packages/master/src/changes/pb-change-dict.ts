@@ -20,7 +20,11 @@ const MAX_TEXT = 64 * 1024;
 const MAX_COMMENTS = 1024 * 1024;
 const MAX_FILES = 10_000;
 
-function text(value: unknown, field: string, max = MAX_TEXT): string | undefined {
+/**
+ * Text a Python PB peer sent as str or bytes (Python 3 clients send some fields as bytes),
+ * at most `max` characters; `fail` names what is wrong with it. Null and absent are undefined.
+ */
+export function pbText(value: unknown, max: number, fail: (problem: string) => Error): string | undefined {
   if (value === undefined || value === null) return undefined;
   const s =
     typeof value === 'string'
@@ -28,9 +32,13 @@ function text(value: unknown, field: string, max = MAX_TEXT): string | undefined
       : value instanceof Uint8Array
         ? Buffer.from(value).toString('utf8')
         : undefined;
-  if (s === undefined) throw new BadChangeError(field, `must be text, got ${typeof value}`);
-  if (s.length > max) throw new BadChangeError(field, `is longer than ${max} characters`);
+  if (s === undefined) throw fail(`must be text, got ${typeof value}`);
+  if (s.length > max) throw fail(`is longer than ${max} characters`);
   return s;
+}
+
+function text(value: unknown, field: string, max = MAX_TEXT): string | undefined {
+  return pbText(value, max, (problem) => new BadChangeError(field, problem));
 }
 
 function timestamp(value: unknown): number | undefined {

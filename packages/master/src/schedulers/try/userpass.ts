@@ -5,6 +5,7 @@
 // for builders this scheduler does not allow; getAvailableBuilderNames lists the allowed ones.
 // Only the worker port is served (Buildbot's separate `port` is planned).
 import { Avatar, PBError, PyTuple } from '@lathe/pb';
+import { pbText } from '../../changes/pb-change-dict.js';
 import type { ReconfigurableService } from '../../service.js';
 import { SchedulerKindChangedError } from '../errors.js';
 import type { Scheduler } from '../scheduler.js';
@@ -27,16 +28,7 @@ export class BadTryRequestError extends PBError {
 
 /** Text arrives as str or bytes (Python 3's tryclient sends the branch as bytes). */
 function text(value: unknown, field: string): string {
-  if (value === undefined || value === null) return '';
-  const s =
-    typeof value === 'string'
-      ? value
-      : value instanceof Uint8Array
-        ? Buffer.from(value).toString('utf8')
-        : undefined;
-  if (s === undefined) throw new BadTryRequestError(field, `must be text, got ${typeof value}`);
-  if (s.length > MAX_TEXT) throw new BadTryRequestError(field, `is longer than ${MAX_TEXT} characters`);
-  return s;
+  return pbText(value, MAX_TEXT, (problem) => new BadTryRequestError(field, problem)) ?? '';
 }
 
 function patchOf(value: unknown): { level: number; body: Buffer } {
