@@ -32,22 +32,11 @@ import { type Clock, realClock } from './schedulers/clock.js';
 import { createScheduler } from './schedulers/create.js';
 import { SchedulerReconfigError, SchedulerSet } from './schedulers/scheduler-set.js';
 import type { TrySchedulerContext } from './schedulers/try/job.js';
-import { type ApplyResult, ServiceSet } from './service.js';
+import { type ApplyResult, MultiService, type Service, ServiceSet } from './service.js';
 import { removeUploadLeftovers } from './steps/transfer/upload-leftovers.js';
 import { WorkerService } from './workers/worker.js';
 
 export const DEFAULT_CONFIG_FILE = 'master.config.ts';
-
-/**
- * A part of the master that needs the running Master: the PB worker port, the build runner,
- * later the web server. Started in order once the services run (before distribution
- * starts), stopped in reverse order first thing in `stop()`.
- */
-export interface MasterExtension {
-  readonly name: string;
-  start(master: Master): Promise<void>;
-  stop(): Promise<void>;
-}
 
 export interface MasterOptions {
   /** The master directory: holds the config and, by default, the SQLite database. */
@@ -58,8 +47,12 @@ export interface MasterOptions {
   readonly name?: string;
   /** Starts builds; without one, requests stay pending. `BuildRunner` (process/runner.ts) is the real one. */
   readonly buildStarter?: BuildStarter;
-  /** See MasterExtension; `withWorkers()` (runtime.ts) adds the worker port and the build runner. */
-  readonly extensions?: readonly MasterExtension[];
+  /**
+   * Parts that need the running master (the worker port, the build runner, the HTTP server),
+   * started once the configuration is applied and before builds are distributed; more can be
+   * added later with `master.addService`. `withWorkers()` (runtime.ts) adds the first two.
+   */
+  readonly services?: readonly Service[];
   readonly typecheckConfig?: boolean;
   readonly now?: () => number;
   /** The clock of the schedulers' timers (periodic, nightly, tree-stable); tests move one by hand. */
@@ -103,12 +96,15 @@ export class Master {
   /** Logins on the worker port that are not workers (a PB change source's user). */
   readonly pbUsers = new PBUserRegistry();
   readonly distributor: Distributor | null;
+  /**
+   * Everything that runs in this master, one tree: started in order by `Master.start`,
+   * stopped in reverse by `stop()`. See `#serviceTree` for the order and why.
+   */
+  readonly services = new MultiService('master');
   #config: ResolvedConfig;
-  #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #lastRetention = Number.NEGATIVE_INFINITY;
   #reconfigs: Promise<unknown> = Promise.resolve();
-  readonly #extensions: MasterExtension[] = [];
   /** Bisects failed builds of builders with `bisect: true`. */
   readonly bisector: Bisector;
 
@@ -182,6 +178,61 @@ export class Master {
       : null;
   }
 
+  /**
+   * The order things start in (and, reversed, stop in). The sets start empty, so the
+   * configuration service can then fill them with everything already running. Parts from
+   * outside come after it (they see the configured workers and builders); the bisector and
+   * the distributor come last, so no build starts, and no bisection asks for one, before the
+   * build runner is there, and both are the first to stop.
+   */
+  #serviceTree(): Service[] {
+    let timer: NodeJS.Timeout | undefined;
+    const tree: Service[] = [
+      this.workers,
+      this.builders,
+      this.schedulers,
+      this.changeSources,
+      lifecycle('configuration', () => this.#applyInitialConfig()),
+      ...(this.options.services ?? []),
+      this.bisector,
+    ];
+    const distributor = this.distributor;
+    if (distributor)
+      tree.push(
+        lifecycle(
+          'distributor',
+          async () => {
+            distributor.listen(this.bus);
+            distributor.trigger();
+          },
+          () => distributor.stop(),
+        ),
+      );
+    tree.push(
+      lifecycle(
+        'housekeeping',
+        async () => {
+          timer = setInterval(() => {
+            this.housekeeping().catch((err) => this.#error(err, 'housekeeping'));
+          }, this.options.housekeepingIntervalMs ?? 10_000);
+          timer.unref();
+        },
+        async () => clearInterval(timer),
+      ),
+    );
+    return tree;
+  }
+
+  /** Starts `service` with this master now, and stops it with the master (first, as the last added). */
+  addService(service: Service): Promise<void> {
+    return this.services.add(service);
+  }
+
+  /** Stops a service added with `addService` (or given in the options) and forgets it. */
+  removeService(service: Service): Promise<boolean> {
+    return this.services.remove(service);
+  }
+
   get config(): ResolvedConfig {
     return this.#config;
   }
@@ -231,35 +282,17 @@ export class Master {
   }
 
   async #startServices(): Promise<void> {
-    await this.workers.start();
-    await this.builders.start();
-    await this.schedulers.start();
-    await this.changeSources.start();
+    for (const service of this.#serviceTree()) await this.services.add(service);
+    await this.services.start(this);
+  }
+
+  async #applyInitialConfig(): Promise<void> {
     // Listed before the change sources run: what they add from now on reaches the schedulers live.
     const unscheduled = await this.data.changes.unscheduled();
-    await this.bisector.start();
     const initial = diffConfigs(null, this.#config);
     await this.#applyWorkersAndBuilders(initial);
     await this.#applyChangeHandling(initial);
     await this.#replayUnscheduledChanges(unscheduled);
-    try {
-      for (const ext of this.options.extensions ?? []) {
-        await ext.start(this);
-        this.#extensions.push(ext);
-      }
-    } catch (err) {
-      await this.#stopExtensions();
-      throw err;
-    }
-    if (this.distributor) {
-      this.distributor.listen(this.bus);
-      this.distributor.trigger();
-    }
-    const interval = this.options.housekeepingIntervalMs ?? 10_000;
-    this.#timer = setInterval(() => {
-      this.housekeeping().catch((err) => this.#error(err, 'housekeeping'));
-    }, interval);
-    this.#timer.unref();
   }
 
   /**
@@ -378,29 +411,24 @@ export class Master {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    clearInterval(this.#timer);
-    await this.bisector.stop().catch((err) => this.#error(err, 'stopping the bisector'));
-    await this.distributor?.stop();
-    await this.#stopExtensions();
-    await this.changeSources.stop().catch((err) => this.#error(err, 'stopping change sources'));
-    await this.schedulers.stop().catch((err) => this.#error(err, 'stopping schedulers'));
-    await this.builders.stop().catch((err) => this.#error(err, 'stopping builders'));
     for (const w of this.workers.values()) w.stopReason = 'master shutting down';
-    await this.workers.stop().catch((err) => this.#error(err, 'stopping workers'));
+    await this.services.stop().catch((err) => this.#error(err, 'stopping'));
     await this.bus.idle();
     await markStopped(this.data, this.masterid, this.name);
     await this.db.close();
-  }
-
-  async #stopExtensions(): Promise<void> {
-    while (this.#extensions.length > 0) {
-      const ext = this.#extensions.pop()!;
-      await ext.stop().catch((err) => this.#error(err, `stopping ${ext.name}`));
-    }
   }
 
   #error(err: unknown, context: string): void {
     if (this.options.onError) this.options.onError(err, context);
     else console.error(`master: ${context}:`, err);
   }
+}
+
+/** A service from a start and a stop function, for the master's own small parts. */
+function lifecycle(
+  name: string,
+  start: () => Promise<void>,
+  stop: () => Promise<void> = async () => {},
+): Service {
+  return { name, start, stop };
 }

@@ -1,14 +1,15 @@
-// The master with its network faces: the PB worker port and the build runner. Two ways in:
+// The master with its network faces: the PB worker port and the build runner, both
+// Services in the master's one tree. Two ways in:
 //
-//   As MasterOptions extensions (started and stopped by the Master itself):
+//   Given to Master.start (started with the master's other services):
 //     const rt = withWorkers({ basedir });
 //     const master = await Master.start(rt.options);
 //
-//   As hooks for a runner that starts the Master itself and attaches parts afterwards
-//   (the shape `lathe start` uses: buildStarter, attach → closer, cancelBuilds):
+//   Added once the master runs (the shape `lathe start` uses, which opens its control port
+//   in between):
 //     const hooks = workerHooks();
 //     const master = await Master.start({ basedir, buildStarter: hooks.buildStarter });
-//     const detach = await hooks.attach(master, log);  …  await detach(); await master.stop();
+//     await master.addService(hooks.service(log));  …  await master.stop();
 //
 // Either way `runner.stopBuild(buildid)` stops a build, `forceBuild`/`waitForRequest`
 // (process/control.ts) start and follow one, and workers connect to the configured workerPort.
@@ -18,6 +19,7 @@ import type { EtaEstimate } from './eta/estimator.js';
 import { asListenError } from './listen-error.js';
 import type { Master, MasterOptions } from './master.js';
 import { BuildRunner, type BuildRunnerOptions } from './process/runner.js';
+import type { Service } from './service.js';
 import { WorkerServer, type WorkerServerOptions } from './workers/pb/server.js';
 
 export interface WorkerRuntime {
@@ -40,7 +42,7 @@ export function withWorkers(
     options: {
       ...options,
       buildStarter: runner,
-      extensions: [...(options.extensions ?? []), runner, workerServer],
+      services: [...(options.services ?? []), runner, workerServer],
     },
     server: workerServer,
     runner,
@@ -51,8 +53,8 @@ export interface WorkerHooks {
   readonly buildStarter: BuildStarter;
   readonly runner: BuildRunner;
   readonly server: WorkerServer;
-  /** Opens the worker port for a started master; the returned closer closes it and waits for builds. */
-  attach(master: Master, log: (line: string) => void): Promise<() => Promise<void>>;
+  /** The worker port and the build runner as one service: stopping it closes the port and waits for builds. */
+  service(log: (line: string) => void): Service;
   /** Stops every running build with CANCELLED. */
   cancelBuilds(master: Master, reason: string): Promise<void>;
   /** A running build's estimated finish; null when it is not running here. */
@@ -74,24 +76,29 @@ export function workerHooks(
       if (!workerServer) throw new Error('worker port: not attached yet');
       return workerServer;
     },
-    async attach(master, log) {
+    service(log) {
       const ws = new WorkerServer({
         logger: { info: log, warn: (m) => log(`warning: ${m}`) },
         ...server,
       });
       workerServer = ws;
-      await runner.start(master);
-      const { host, port } = master.config.workerPort;
-      try {
-        await ws.start(master);
-      } catch (err) {
-        await runner.stop();
-        throw asListenError(err, 'workerPort', server.host ?? host ?? '0.0.0.0', server.port ?? port);
-      }
-      log(`worker port listening on ${master.config.workerPort.host ?? '0.0.0.0'}:${ws.port}`);
-      return async () => {
-        await ws.stop();
-        await runner.stop();
+      return {
+        name: 'worker port',
+        async start(master: Master) {
+          await runner.start(master);
+          const { host, port } = master.config.workerPort;
+          try {
+            await ws.start(master);
+          } catch (err) {
+            await runner.stop();
+            throw asListenError(err, 'workerPort', server.host ?? host ?? '0.0.0.0', server.port ?? port);
+          }
+          log(`worker port listening on ${host ?? '0.0.0.0'}:${ws.port}`);
+        },
+        async stop() {
+          await ws.stop();
+          await runner.stop();
+        },
       };
     },
     async cancelBuilds(_master, reason) {

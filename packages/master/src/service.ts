@@ -1,11 +1,20 @@
-// Service lifecycle. Everything long-lived in the master (worker slots, builders, change
-// sources, schedulers; the planned reporters; the HTTP server) is a Service with an explicit
-// start and stop, so reconfig and shutdown can add, change and remove them one by one.
+// Service lifecycle: the one way anything long-lived runs in the master. Worker slots,
+// builders, change sources, schedulers, the bisector, the distributor, the worker port, the
+// build runner and the HTTP server are all Services in one tree rooted at the Master
+// (`master.services`), started in order and stopped in reverse, so reconfig and shutdown
+// add, change and remove them one by one, and a part attached after start-up
+// (`master.addService`) is stopped with the rest.
 import type { EntryDiff } from './config/diff.js';
+import type { Master } from './master.js';
 
 export interface Service {
   readonly name: string;
-  start(): Promise<void>;
+  /**
+   * `master` is the running master the service belongs to; most services were given what
+   * they need when built and ignore it, parts attached from outside (the worker port, the
+   * HTTP server) take what they need from it.
+   */
+  start(master: Master): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -36,48 +45,103 @@ export class ServiceErrors extends Error {
   }
 }
 
+/** Stops each service, last first, going on past failures, which are thrown together. */
+async function stopAll(services: readonly Service[]): Promise<void> {
+  const errors: ServiceError[] = [];
+  for (const s of [...services].reverse()) {
+    try {
+      await s.stop();
+    } catch (err) {
+      errors.push(err instanceof ServiceError ? err : new ServiceError(s.name, 'stop', err));
+    }
+  }
+  if (errors.length > 0) throw new ServiceErrors(errors);
+}
+
 /** Children started in order and stopped in reverse order. */
 export class MultiService implements Service {
   readonly #children: Service[] = [];
-  #running = false;
+  #master: Master | null = null;
 
   constructor(readonly name: string) {}
 
   get running(): boolean {
-    return this.#running;
+    return this.#master !== null;
   }
 
+  /** Adds a child, started at once when this service runs (a failed start leaves it out). */
   async add(child: Service): Promise<void> {
+    if (this.#master) {
+      try {
+        await child.start(this.#master);
+      } catch (err) {
+        throw err instanceof ServiceError ? err : new ServiceError(child.name, 'start', err);
+      }
+    }
     this.#children.push(child);
-    if (this.#running) await child.start();
   }
 
-  async start(): Promise<void> {
+  /** Stops a child (when running) and removes it; false when it is not a child. */
+  async remove(child: Service): Promise<boolean> {
+    const i = this.#children.indexOf(child);
+    if (i < 0) return false;
+    this.#children.splice(i, 1);
+    if (this.#master) await stopAll([child]);
+    return true;
+  }
+
+  async start(master: Master): Promise<void> {
     const started: Service[] = [];
     try {
       for (const c of this.#children) {
-        await c.start();
+        await c.start(master);
         started.push(c);
       }
     } catch (err) {
       // Leave nothing half-running: undo what did start.
-      for (const c of started.reverse()) await c.stop().catch(() => {});
+      await stopAll(started).catch(() => {});
       throw err instanceof ServiceError ? err : new ServiceError(this.name, 'start', err);
     }
-    this.#running = true;
+    this.#master = master;
   }
 
   async stop(): Promise<void> {
-    this.#running = false;
-    const errors: ServiceError[] = [];
-    for (const c of [...this.#children].reverse()) {
-      try {
-        await c.stop();
-      } catch (err) {
-        errors.push(new ServiceError(c.name, 'stop', err));
-      }
-    }
-    if (errors.length > 0) throw new ServiceErrors(errors);
+    this.#master = null;
+    await stopAll(this.#children);
+  }
+}
+
+/**
+ * Services of one kind keyed by name, all started and stopped together; the subclasses
+ * decide how a config diff changes them.
+ */
+export abstract class NamedServices<S extends Service> implements Service {
+  protected readonly services = new Map<string, S>();
+  /** The master while running; null when stopped (then changes start nothing). */
+  protected master: Master | null = null;
+
+  constructor(readonly name: string) {}
+
+  get(name: string): S | undefined {
+    return this.services.get(name);
+  }
+
+  values(): IterableIterator<S> {
+    return this.services.values();
+  }
+
+  get size(): number {
+    return this.services.size;
+  }
+
+  async start(master: Master): Promise<void> {
+    this.master = master;
+    for (const s of this.services.values()) await s.start(master);
+  }
+
+  async stop(): Promise<void> {
+    this.master = null;
+    await stopAll([...this.services.values()]);
   }
 }
 
@@ -93,43 +157,15 @@ export interface ApplyResult {
  * entries are reconfigured in place when the service supports it (so a worker keeps its
  * connection and a builder its running builds), and replaced otherwise.
  */
-export class ServiceSet<C extends { readonly name: string }, S extends Service = Service> implements Service {
-  readonly #services = new Map<string, S>();
-  #running = false;
-
+export class ServiceSet<
+  C extends { readonly name: string },
+  S extends Service = Service,
+> extends NamedServices<S> {
   constructor(
-    readonly name: string,
+    name: string,
     private readonly create: (config: C) => S,
-  ) {}
-
-  get(name: string): S | undefined {
-    return this.#services.get(name);
-  }
-
-  values(): IterableIterator<S> {
-    return this.#services.values();
-  }
-
-  get size(): number {
-    return this.#services.size;
-  }
-
-  async start(): Promise<void> {
-    this.#running = true;
-    for (const s of this.#services.values()) await s.start();
-  }
-
-  async stop(): Promise<void> {
-    this.#running = false;
-    const errors: ServiceError[] = [];
-    for (const s of [...this.#services.values()].reverse()) {
-      try {
-        await s.stop();
-      } catch (err) {
-        errors.push(new ServiceError(s.name, 'stop', err));
-      }
-    }
-    if (errors.length > 0) throw new ServiceErrors(errors);
+  ) {
+    super(name);
   }
 
   /**
@@ -145,27 +181,27 @@ export class ServiceSet<C extends { readonly name: string }, S extends Service =
       removed: [] as string[],
     };
     for (const config of diff.removed) {
-      const s = this.#services.get(config.name);
+      const s = this.services.get(config.name);
       if (!s) continue;
-      this.#services.delete(config.name);
+      this.services.delete(config.name);
       try {
-        if (this.#running) await s.stop();
+        if (this.master) await s.stop();
         result.removed.push(config.name);
       } catch (err) {
         errors.push(new ServiceError(config.name, 'stop', err));
       }
     }
     for (const change of diff.changed) {
-      const s = this.#services.get(change.name);
+      const s = this.services.get(change.name);
       try {
         if (s && isReconfigurable<C>(s)) {
           await s.reconfigure(change.new);
           result.reconfigured.push(change.name);
         } else {
-          if (s && this.#running) await s.stop();
+          if (s && this.master) await s.stop();
           const fresh = this.create(change.new);
-          this.#services.set(change.name, fresh);
-          if (this.#running) await fresh.start();
+          this.services.set(change.name, fresh);
+          if (this.master) await fresh.start(this.master);
           result.replaced.push(change.name);
         }
       } catch (err) {
@@ -175,11 +211,11 @@ export class ServiceSet<C extends { readonly name: string }, S extends Service =
     for (const config of diff.added) {
       try {
         const s = this.create(config);
-        this.#services.set(config.name, s);
-        if (this.#running) await s.start();
+        this.services.set(config.name, s);
+        if (this.master) await s.start(this.master);
         result.added.push(config.name);
       } catch (err) {
-        this.#services.delete(config.name);
+        this.services.delete(config.name);
         errors.push(new ServiceError(config.name, 'start', err));
       }
     }

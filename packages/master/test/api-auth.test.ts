@@ -81,7 +81,7 @@ describe('data API auth and actions (real master and worker, HTTP)', {
       stopBuild: (id, reason) => rt.runner.stopBuild(id, reason),
     });
     rt = withWorkers(
-      { basedir, name: 'api-auth', onError: () => {}, extensions: [server] },
+      { basedir, name: 'api-auth', onError: () => {}, services: [server] },
       { port: 0, host: '127.0.0.1', logger: { info: () => {}, warn: () => {} } },
     );
     master = await Master.start(rt.options);

@@ -140,13 +140,13 @@ describe('control channel with a running master', () => {
       log: (l) => log.push(l),
       hooks: {
         buildStarter: runner,
-        attach: async (master) => {
+        services: async (master) => {
           runner.master = master;
           // Stands in for the worker protocol: the local worker is connected.
           await master.workers
             .get('local-worker')!
             .attach({ disconnect: async () => {} }, { host: 'test box', admin: 'Tess Ter' });
-          return async () => {};
+          return [];
         },
         cancelBuilds: async () => runner.cancelAll(),
       },
@@ -293,9 +293,15 @@ describe('runMaster start-up failures', () => {
         dir,
         log: (l) => log.push(l),
         hooks: {
-          attach: async () => {
-            throw new Error('listen EADDRINUSE: address already in use 0.0.0.0:9989');
-          },
+          services: async () => [
+            {
+              name: 'worker port',
+              start: async () => {
+                throw new Error('listen EADDRINUSE: address already in use 0.0.0.0:9989');
+              },
+              stop: async () => {},
+            },
+          ],
         },
       }),
       /EADDRINUSE/,

@@ -8,6 +8,7 @@ import { DataLayer } from '../src/data/index.js';
 import { type Db, openAndMigrate } from '../src/db/connection.js';
 import type { Database } from '../src/db/schema.js';
 import { NodeSqliteDialect } from '../src/db/sqlite-driver.js';
+import type { Master } from '../src/master.js';
 
 export function tempDir(prefix = 'lathe-master-'): { path: string; cleanup(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
@@ -92,3 +93,9 @@ export async function openRecordedData(file: string): Promise<{
   };
   return { data, kysely, queries, planOfLast };
 }
+
+/**
+ * For services under test that are started alone and never look at the master they are
+ * started with (schedulers, sets of stand-in services): a master they must not touch.
+ */
+export const NO_MASTER = Object.freeze({}) as Master;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { diffEntries } from '../src/config/diff.js';
 import { MultiService, type Service, ServiceErrors, ServiceSet } from '../src/service.js';
+import { NO_MASTER } from './helpers.js';
 
 interface Cfg {
   readonly name: string;
@@ -22,7 +23,7 @@ describe('services', () => {
     const m = new MultiService('m');
     await m.add(svc('a'));
     await m.add(svc('b'));
-    await m.start();
+    await m.start(NO_MASTER);
     await m.stop();
     assert.deepEqual(log, ['start a', 'start b', 'stop b', 'stop a']);
 
@@ -30,7 +31,7 @@ describe('services', () => {
     const broken = new MultiService('broken');
     await broken.add(svc('a'));
     await broken.add(svc('b', true));
-    await assert.rejects(broken.start(), /b broke/);
+    await assert.rejects(broken.start(NO_MASTER), /b broke/);
     assert.deepEqual(log, ['start a', 'stop a']);
   });
 
@@ -53,7 +54,7 @@ describe('services', () => {
             reconfigure: async (n: Cfg) => void log.push(`reconfigure ${c.name}=${n.value}`),
           },
     );
-    await set.start();
+    await set.start(NO_MASTER);
     const v1: Cfg[] = [
       { name: 'r', value: 1 },
       { name: 'plain', value: 1 },

@@ -20,7 +20,7 @@ import { SchedulerReconfigError, SchedulerSet } from '../src/schedulers/schedule
 import type { ResolvedNightlyConfig, ResolvedPeriodicConfig } from '../src/schedulers/timed-config.js';
 import type { TrySchedulerContext } from '../src/schedulers/try/job.js';
 import { waitFor } from './bbworker.js';
-import { openData, type TestData, tempDir } from './helpers.js';
+import { NO_MASTER, openData, type TestData, tempDir } from './helpers.js';
 import { ManualClock } from './manual-clock.js';
 
 const HOUR = 3600_000;
@@ -90,7 +90,7 @@ describe('timed schedulers under a controllable clock', () => {
     const running = new Set<SchedulerService>();
     const make = async (config: AnySchedulerConfig) => {
       const s = createScheduler(config, ctx);
-      await s.start();
+      await s.start(NO_MASTER);
       running.add(s);
       return s;
     };
@@ -374,7 +374,7 @@ describe('timed schedulers under a controllable clock', () => {
       (name) => env.t.data.schedulerState.delete(name),
     );
     try {
-      await set.start();
+      await set.start(NO_MASTER);
       const keep = nightly({ name: 'keep' });
       const swap = periodic({ name: 'swap', periodicBuildTimer: 600 });
       await set.apply({ added: [keep, swap], changed: [], removed: [], unchanged: [] });

@@ -441,7 +441,7 @@ describe('workerHooks, as a runner that starts the Master itself uses them', () 
   const dir = tempDir('lathe-hooks-');
   after(() => dir.cleanup());
 
-  it('attaches the port after start, runs a build, cancels builds and detaches before stop', async () => {
+  it('adds the port after start, runs a build, cancels builds and removes it before stop', async () => {
     writeFileSync(
       join(dir.path, 'master.config.ts'),
       `import { buildFactory, defineConfig, shellCommand } from '${lathe}';
@@ -455,7 +455,8 @@ export default defineConfig({
     const hooks = workerHooks();
     const lines: string[] = [];
     const master = await Master.start({ basedir: dir.path, name: 'hooks', buildStarter: hooks.buildStarter });
-    const detach = await hooks.attach(master, (l) => lines.push(l));
+    const port = hooks.service((l) => lines.push(l));
+    await master.addService(port);
     const conn = await connect({ host: '127.0.0.1', port: hooks.server.port });
     try {
       const bot = new FakeBot();
@@ -480,7 +481,7 @@ export default defineConfig({
       assert.equal((await waitForRequest(master, second.buildrequestid, 5000)).results, CANCELLED);
       assert.ok(lines.some((l) => l.includes('worker w attached')));
     } finally {
-      await detach();
+      assert.equal(await master.removeService(port), true);
       conn.close();
       await master.stop();
     }
@@ -512,7 +513,7 @@ export default defineConfig({
       name: 'removal',
       buildStarter: hooks.buildStarter,
     });
-    const detach = await hooks.attach(master, () => {});
+    await master.addService(hooks.service(() => {}));
     const conn = await connect({ host: '127.0.0.1', port: hooks.server.port });
     try {
       const bot = new FakeBot();
@@ -556,7 +557,6 @@ export default defineConfig({
       assert.equal(request.results, CANCELLED);
       assert.deepEqual(hooks.runner.running(), []);
     } finally {
-      await detach();
       conn.close();
       await master.stop();
     }

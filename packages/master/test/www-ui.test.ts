@@ -122,7 +122,7 @@ describe('web UI in a real browser', { skip: !ready && `needs ${CHROMIUM} and th
       configText(release, { alice: await hashPassword('alice-pw'), bob: await hashPassword('bob-pw') }),
     );
     rt = withWorkers(
-      { basedir: masterDir, name: 'www', onError: () => {}, extensions: [api] },
+      { basedir: masterDir, name: 'www', onError: () => {}, services: [api] },
       { port: 0, host: '127.0.0.1' },
     );
     master = await Master.start(rt.options);

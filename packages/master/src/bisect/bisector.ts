@@ -12,6 +12,7 @@ import type { ChangeRow } from '../data/changes.js';
 import type { Master } from '../master.js';
 import { waitForRequest } from '../process/control.js';
 import { FAILURE, RESULT_NAMES, type Result } from '../results.js';
+import type { Service } from '../service.js';
 import { failingStepOutput } from './failing-output.js';
 import { BisectPlan } from './plan.js';
 import { rankSuspects } from './rank.js';
@@ -20,7 +21,8 @@ export const BISECT_PROPERTY_SOURCE = 'Bisect';
 
 class Stopped extends Error {}
 
-export class Bisector {
+export class Bisector implements Service {
+  readonly name = 'bisector';
   #unsubscribe: (() => void) | null = null;
   readonly #running = new Map<number, Promise<void>>();
   readonly #stop = new AbortController();

@@ -1,4 +1,4 @@
-// The data API served by a master (a MasterExtension, like the worker port): the in-process
+// The data API served by a master (a Service, like the worker port): the in-process
 // message queue fed from the master's bus, and the HTTP server on `www.port`.
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -11,8 +11,9 @@ import { changeHooksPlugin } from '../changes/hooks/plugin.js';
 import { DEFAULT_WWW_HOST } from '../config/www.js';
 import { DEFAULT_AUTH } from '../config/www-auth.js';
 import type { StopRunningBuild } from '../control/build-actions.js';
-import type { Master, MasterExtension } from '../master.js';
+import type { Master } from '../master.js';
 import { SecretManager } from '../properties/secrets.js';
+import type { Service } from '../service.js';
 import { API_PREFIX, buildApiApp } from './app.js';
 
 export interface ApiServerOptions {
@@ -28,7 +29,7 @@ export interface ApiServerOptions {
   readonly stopBuild?: StopRunningBuild;
 }
 
-export class ApiServer implements MasterExtension {
+export class ApiServer implements Service {
   readonly name = 'data API (HTTP)';
   #app: FastifyInstance | null = null;
   #bridge: Subscription | null = null;
@@ -109,15 +110,4 @@ export class ApiServer implements MasterExtension {
     await this.#app?.close();
     this.#app = null;
   }
-}
-
-/** For `lathe start`: serves the data API once the master runs (if the config has `www`); returns a closer. */
-export async function attachDataApi(
-  master: Master,
-  log: (line: string) => void,
-  stopBuild?: StopRunningBuild,
-): Promise<() => Promise<void>> {
-  const server = new ApiServer({ log, ...(stopBuild ? { stopBuild } : {}) });
-  await server.start(master);
-  return () => server.stop();
 }

@@ -10,9 +10,10 @@
 // steps still run, as the workers keep the builder until the reconfig finishes waiting.
 import type { Assignment, BuildStarter, DistributorBuilder, WorkerSlot } from '../distributor/slots.js';
 import type { EtaEstimate } from '../eta/estimator.js';
-import type { Master, MasterExtension } from '../master.js';
+import type { Master } from '../master.js';
 import { SecretManager } from '../properties/secrets.js';
 import { CANCELLED, RETRY, type Result } from '../results.js';
+import type { Service } from '../service.js';
 import { isWorkerChannel } from '../workers/channel.js';
 import { BuildRun } from './build.js';
 import { MasterBuildRequester } from './requester.js';
@@ -54,7 +55,7 @@ export interface BuildRunnerOptions {
   readonly removedBuilderGraceMs?: number;
 }
 
-export class BuildRunner implements BuildStarter, MasterExtension {
+export class BuildRunner implements BuildStarter, Service {
   readonly name = 'build-runner';
   #master: Master | null = null;
   readonly #removedBuilderGraceMs: number;

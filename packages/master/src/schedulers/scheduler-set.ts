@@ -6,8 +6,7 @@
 // timers; one that changes kind is replaced. Builds are not the schedulers' business: no
 // reconfig of them stops one.
 import type { EntryChange, EntryDiff } from '../config/diff.js';
-import type { ApplyResult, Service } from '../service.js';
-import { ServiceError, ServiceErrors } from '../service.js';
+import { type ApplyResult, NamedServices } from '../service.js';
 import type { AnySchedulerConfig, SchedulerService } from './create.js';
 
 export class SchedulerReconfigError extends Error {
@@ -25,45 +24,13 @@ export class SchedulerReconfigError extends Error {
   }
 }
 
-export class SchedulerSet implements Service {
-  readonly name = 'schedulers';
-  readonly #services = new Map<string, SchedulerService>();
-  #running = false;
-
+export class SchedulerSet extends NamedServices<SchedulerService> {
   constructor(
     private readonly create: (config: AnySchedulerConfig) => SchedulerService,
     /** Deletes what a removed scheduler remembered, so a later one of its name starts afresh. */
     private readonly forget: (name: string) => Promise<void>,
-  ) {}
-
-  get(name: string): SchedulerService | undefined {
-    return this.#services.get(name);
-  }
-
-  values(): IterableIterator<SchedulerService> {
-    return this.#services.values();
-  }
-
-  get size(): number {
-    return this.#services.size;
-  }
-
-  async start(): Promise<void> {
-    this.#running = true;
-    for (const s of this.#services.values()) await s.start();
-  }
-
-  async stop(): Promise<void> {
-    this.#running = false;
-    const errors: ServiceError[] = [];
-    for (const s of [...this.#services.values()].reverse()) {
-      try {
-        await s.stop();
-      } catch (err) {
-        errors.push(new ServiceError(s.name, 'stop', err));
-      }
-    }
-    if (errors.length > 0) throw new ServiceErrors(errors);
+  ) {
+    super('schedulers');
   }
 
   /** Applies the diff, or throws a SchedulerReconfigError with everything as before. */
@@ -71,10 +38,10 @@ export class SchedulerSet implements Service {
     const inPlace: EntryChange<AnySchedulerConfig>[] = [];
     const replaced: EntryChange<AnySchedulerConfig>[] = [];
     for (const c of diff.changed)
-      (c.old.kind === c.new.kind && this.#services.get(c.name)?.reconfigure ? inPlace : replaced).push(c);
+      (c.old.kind === c.new.kind && this.services.get(c.name)?.reconfigure ? inPlace : replaced).push(c);
     // Stopped before their successors start: a successor takes over their state by name.
     const leaving = [...diff.removed, ...replaced.map((c) => c.old)]
-      .map((c) => this.#services.get(c.name))
+      .map((c) => this.services.get(c.name))
       .filter((s): s is SchedulerService => s !== undefined);
     const stopped: SchedulerService[] = [];
     const started: SchedulerService[] = [];
@@ -83,32 +50,33 @@ export class SchedulerSet implements Service {
     try {
       for (const s of leaving) {
         step = { name: s.name, action: 'stop' };
-        if (this.#running) await s.stop();
+        if (this.master) await s.stop();
         stopped.push(s);
       }
       for (const config of [...replaced.map((c) => c.new), ...diff.added]) {
         step = { name: config.name, action: 'start' };
         const s = this.create(config);
-        if (this.#running) await s.start();
+        if (this.master) await s.start(this.master);
         started.push(s);
       }
       for (const c of inPlace) {
         step = { name: c.name, action: 'reconfigure' };
-        await this.#services.get(c.name)!.reconfigure!(c.new as never);
+        await this.services.get(c.name)!.reconfigure!(c.new as never);
         reconfigured.push(c);
       }
     } catch (err) {
       for (const c of reconfigured.reverse())
-        await this.#services.get(c.name)!.reconfigure!(c.old as never).catch(() => {});
+        await this.services.get(c.name)!.reconfigure!(c.old as never).catch(() => {});
       for (const s of started.reverse()) await s.stop().catch(() => {});
-      if (this.#running) for (const s of stopped.reverse()) await s.start().catch(() => {});
+      const master = this.master;
+      if (master) for (const s of stopped.reverse()) await s.start(master).catch(() => {});
       throw new SchedulerReconfigError(step.name, step.action, err);
     }
     for (const c of diff.removed) {
-      this.#services.delete(c.name);
+      this.services.delete(c.name);
       await this.forget(c.name);
     }
-    for (const s of started) this.#services.set(s.name, s);
+    for (const s of started) this.services.set(s.name, s);
     return {
       added: diff.added.map((c) => c.name),
       reconfigured: inPlace.map((c) => c.name),

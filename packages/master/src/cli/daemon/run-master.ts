@@ -17,6 +17,7 @@ import { epochSeconds } from '../../data/context.js';
 import type { EtaEstimate } from '../../eta/estimator.js';
 import { ListenError } from '../../listen-error.js';
 import { Master, type MasterOptions } from '../../master.js';
+import type { Service } from '../../service.js';
 import {
   ControlSecretError,
   type MasterDir,
@@ -29,8 +30,11 @@ import { MASTER_DAEMON } from './master-process.js';
 /** Extra parts the network layers attach to the master (the worker port, the build runner). */
 export interface MasterRuntimeHooks {
   readonly buildStarter?: MasterOptions['buildStarter'];
-  /** Called right after the master started (e.g. to open the worker port); returns a closer. */
-  readonly attach?: (master: Master, log: (line: string) => void) => Promise<() => Promise<void>>;
+  /**
+   * Parts added to the master once it runs and its control port listens (the worker port,
+   * the HTTP server); they are stopped with the master.
+   */
+  readonly services?: (master: Master, log: (line: string) => void) => Promise<readonly Service[]>;
   /** Asks running builds to stop (result CANCELLED); the build runner provides it. */
   readonly cancelBuilds?: (master: Master, reason: string) => Promise<void>;
   /** A running build's estimated finish, for `lathe status`; the build runner provides it. */
@@ -81,7 +85,6 @@ export async function runMaster(options: RunMasterOptions): Promise<number> {
     log,
   };
   let control: PBServer | null = null;
-  let detach: () => Promise<void>;
   try {
     control = await startControlServer(target, {
       secret,
@@ -90,7 +93,7 @@ export async function runMaster(options: RunMasterOptions): Promise<number> {
     // Published before the worker port opens: by the time workers can connect, `lathe`
     // can already see them.
     writeControlEndpoint(dir.controlFile, { host: '127.0.0.1', port: control.port, pid: process.pid });
-    detach = hooks.attach ? await hooks.attach(master, log) : async () => {};
+    for (const service of (await hooks.services?.(master, log)) ?? []) await master.addService(service);
   } catch (err) {
     // E.g. the worker port is taken: do not leave a half-started master behind.
     await control?.close();
@@ -165,7 +168,6 @@ export async function runMaster(options: RunMasterOptions): Promise<number> {
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onInt);
     await control?.close();
-    await detach().catch((err) => log(`stop: detaching: ${describeError(err)}`));
     await master.stop();
     removeControlEndpoint(dir.controlFile, process.pid);
     releasePidFile(dir.pidFile);

@@ -11,21 +11,14 @@ export async function defaultRuntimeHooks(): Promise<MasterRuntimeHooks> {
     cancelBuilds: workers.cancelBuilds,
     eta: workers.eta,
     stopBuild: workers.stopBuild,
-    async attach(master, log) {
-      const detachWorkers = await workers.attach(master, log);
-      if (!master.config.www) return detachWorkers;
-      try {
+    async services(master, log) {
+      const services = [workers.service(log)];
+      if (master.config.www) {
         // Loaded only when served: Fastify would slow every other `lathe` command.
-        const { attachDataApi } = await import('../../http/server.js');
-        const detachApi = await attachDataApi(master, log, workers.stopBuild);
-        return async () => {
-          await detachApi();
-          await detachWorkers();
-        };
-      } catch (err) {
-        await detachWorkers();
-        throw err;
+        const { ApiServer } = await import('../../http/server.js');
+        services.push(new ApiServer({ log, stopBuild: workers.stopBuild }));
       }
+      return services;
     },
   };
 }

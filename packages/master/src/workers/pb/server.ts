@@ -18,7 +18,8 @@ import {
   UnauthorizedLogin,
 } from '@lathe/pb';
 import type { Subscription } from '../../bus/bus.js';
-import type { Master, MasterExtension } from '../../master.js';
+import type { Master } from '../../master.js';
+import type { Service } from '../../service.js';
 import type { WorkerService } from '../worker.js';
 import { type BuilderEntry, PBWorkerConnection } from './connection.js';
 import { LoginThrottle, type LoginThrottleOptions } from './throttle.js';
@@ -66,7 +67,7 @@ export function defaultBuilddir(builderName: string): string {
   return builderName.replace(BAD_BUILDDIR_CHARS, '_');
 }
 
-export class WorkerServer implements MasterExtension {
+export class WorkerServer implements Service {
   readonly name = 'worker-port';
   readonly throttle: LoginThrottle;
   readonly #o: WorkerServerOptions;
