@@ -142,6 +142,7 @@ export class Master {
     };
     const changeContext: ChangeSourceContext = {
       addChange: (change) => this.addChange(change),
+      state: data.changeSourceState,
       pbUsers: this.pbUsers,
       log,
       basedir: resolve(options.basedir),

@@ -294,12 +294,7 @@ describe('the git poller', () => {
     git('init', '-q', '-b', 'main');
     for (let i = 0; i < 3; i++) commit(`old${i}.txt`, `old ${i}`);
     const t = await openData(join(dir.path, 'poller.sqlite'));
-    const poller = new GitPoller(gitPollerConfig({ repourl: repo, branches: true, project: 'p' }), {
-      addChange: (c) => t.data.changes.add(c),
-      pbUsers: new PBUserRegistry(),
-      log: { info: () => {}, warn: () => {} },
-      basedir: join(dir.path, 'master'),
-    });
+    const poller = newPoller(t);
     await poller.poll();
     assert.deepEqual(await t.data.changes.recent(), [], 'no flood of old commits');
 
@@ -328,4 +323,29 @@ describe('the git poller', () => {
     assert.equal((await t.data.changes.recent()).length, 3, 'nothing new, nothing reported');
     await t.close();
   });
+
+  it('after a restart reports the commits pushed while the master was down, from the stored heads', async () => {
+    const t = await openData(join(dir.path, 'poller.sqlite'));
+    const before = (await t.data.changes.recent()).length;
+    const d1 = commit('d1.c', 'pushed while down 1');
+    const d2 = commit('d2.c', 'pushed while down 2');
+    // A new poller, as after a restart: nothing in memory, the database as it was.
+    await newPoller(t).poll();
+    const ids = (await t.data.changes.recent()).slice(0, 2).reverse();
+    const revisions = [];
+    for (const id of ids) revisions.push((await t.data.changes.get(id))?.revision);
+    assert.equal((await t.data.changes.recent()).length, before + 2);
+    assert.deepEqual(revisions, [d1, d2]);
+    await t.close();
+  });
+
+  function newPoller(t: TestData): GitPoller {
+    return new GitPoller(gitPollerConfig({ repourl: repo, branches: true, project: 'p' }), {
+      addChange: (c) => t.data.changes.add(c),
+      state: t.data.changeSourceState,
+      pbUsers: new PBUserRegistry(),
+      log: { info: () => {}, warn: () => {} },
+      basedir: join(dir.path, 'master'),
+    });
+  }
 });

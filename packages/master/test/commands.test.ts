@@ -54,6 +54,7 @@ describe('offline commands', () => {
       '0004-unscheduled-changes',
       '0005-blame-bisect',
       '0006-scheduler-state',
+      '0007-change-source-state',
     ]);
     assert.ok(existsSync(join(dir.path, 'lathe.sqlite')));
     assert.deepEqual((await upgradeMaster(dir.path)).applied, []);

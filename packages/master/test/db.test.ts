@@ -79,6 +79,7 @@ describe('database', () => {
       '0004-unscheduled-changes',
       '0005-blame-bisect',
       '0006-scheduler-state',
+      '0007-change-source-state',
     ]);
     assert.deepEqual(await migrateToLatest(db), []);
     await db.close();
@@ -107,6 +108,7 @@ describe('database', () => {
       'build_metrics',
       'api_tokens',
       'scheduler_state',
+      'change_source_state',
     ]) {
       assert.ok(tables.includes(t), `table ${t} exists`);
     }
@@ -137,6 +139,7 @@ describe('database', () => {
         '0004-unscheduled-changes',
         '0005-blame-bisect',
         '0006-scheduler-state',
+        '0007-change-source-state',
       ],
       'exactly one of them applied them',
     );

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { ChangeInput } from '../src/changes/change-source.js';
+import type { ChangeInput, ChangeSourceContext } from '../src/changes/change-source.js';
 import { GitPoller, type GitPollerOptions, gitPollerConfig, mirrorDir } from '../src/changes/git-poller.js';
 import { PBUserRegistry } from '../src/changes/pb-users.js';
 import { waitFor } from './bbworker.js';
@@ -35,6 +35,15 @@ function upstream() {
   return { repo, git, commit };
 }
 
+/** Change-source state kept for one poller's life, as a master that never restarts. */
+function memoryState(): ChangeSourceContext['state'] {
+  const values = new Map<string, unknown>();
+  return {
+    get: async (source, key) => values.get(`${source} ${key}`),
+    set: async (source, key, value) => void values.set(`${source} ${key}`, value),
+  };
+}
+
 function poller(options: GitPollerOptions) {
   const changes: ChangeInput[] = [];
   const warnings: string[] = [];
@@ -42,6 +51,7 @@ function poller(options: GitPollerOptions) {
   const config = gitPollerConfig(options);
   const p = new GitPoller(config, {
     addChange: async (c) => changes.push(c),
+    state: memoryState(),
     pbUsers: new PBUserRegistry(),
     log: { info: () => {}, warn: (m) => warnings.push(m) },
     basedir,

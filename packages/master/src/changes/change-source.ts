@@ -11,11 +11,18 @@ export type ChangeInput = ChangeSpec;
 export interface ChangeSourceContext {
   /** Stores the change (resolves with its id once committed) and announces it on the bus. */
   addChange(change: ChangeInput): Promise<number>;
+  /** What the source must remember across restarts, by its name and a key (JSON values). */
+  readonly state: ChangeSourceState;
   /** Extra logins on the worker port (a PB change source's user). */
   readonly pbUsers: PBUserRegistry;
   readonly log: ChangeSourceLogger;
   /** The master directory, where change sources keep working files (a poller's mirror). */
   readonly basedir: string;
+}
+
+export interface ChangeSourceState {
+  get(source: string, key: string): Promise<unknown>;
+  set(source: string, key: string, value: unknown): Promise<void>;
 }
 
 export interface ChangeSourceLogger {

@@ -159,14 +159,20 @@ export class GitPoller implements ChangeSource {
     this.#timer.unref();
   }
 
-  /** One poll: resolves once every new commit is stored as a change. */
+  /**
+   * One poll: resolves once every new commit is stored as a change. The very first poll of a
+   * repository only notes its heads (no flood of old commits); after a restart the heads
+   * stored by the last run take their place, so commits pushed meanwhile are not missed.
+   */
   async poll(): Promise<void> {
     const heads = await this.#update();
-    const previous = this.#heads;
+    const previous = this.#heads ?? (await this.#storedHeads());
     if (previous === null) {
       this.#heads = heads;
+      await this.#storeHeads();
       return;
     }
+    this.#heads = previous;
     for (const [branch, head] of heads) {
       const old = previous.get(branch);
       if (old === head) continue;
@@ -177,8 +183,29 @@ export class GitPoller implements ChangeSource {
       }
       // Only once stored: a failed poll is retried from the old head next time.
       previous.set(branch, head);
+      await this.#storeHeads();
     }
-    for (const branch of [...previous.keys()]) if (!heads.has(branch)) previous.delete(branch);
+    const gone = [...previous.keys()].filter((branch) => !heads.has(branch));
+    for (const branch of gone) previous.delete(branch);
+    if (gone.length > 0) await this.#storeHeads();
+  }
+
+  // Keyed by the repository too: a source pointed at another repository starts afresh.
+  get #stateKey(): string {
+    return `heads ${this.config.repourl}`;
+  }
+
+  async #storedHeads(): Promise<Map<string, string> | null> {
+    const stored = await this.ctx.state.get(this.name, this.#stateKey);
+    if (stored === null || typeof stored !== 'object') return null;
+    const heads = new Map<string, string>();
+    for (const [branch, sha] of Object.entries(stored))
+      if (typeof sha === 'string' && branchSelected(this.config.branches, branch)) heads.set(branch, sha);
+    return heads;
+  }
+
+  #storeHeads(): Promise<void> {
+    return this.ctx.state.set(this.name, this.#stateKey, Object.fromEntries(this.#heads ?? []));
   }
 
   async #git(args: readonly string[]): Promise<string> {

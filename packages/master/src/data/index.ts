@@ -9,6 +9,7 @@ import { BuildersData } from './builders.js';
 import { BuildRequestsData } from './buildrequests.js';
 import { BuildsData } from './builds.js';
 import { BuildsetsData } from './buildsets.js';
+import { ChangeSourceStateData } from './change-source-state.js';
 import { ChangesData } from './changes.js';
 import { CollectionData } from './collection.js';
 import { type DataContext, epochSeconds } from './context.js';
@@ -42,6 +43,7 @@ export class DataLayer {
   readonly blame: BlameData;
   readonly bisections: BisectionsData;
   readonly schedulerState: SchedulerStateData;
+  readonly changeSourceState: ChangeSourceStateData;
   /** Pages of any table by column conditions: what the data API (api/) reads through. */
   readonly collection: CollectionData;
 
@@ -66,6 +68,7 @@ export class DataLayer {
     this.blame = new BlameData(this.ctx, this.changes);
     this.bisections = new BisectionsData(this.ctx);
     this.schedulerState = new SchedulerStateData(this.ctx);
+    this.changeSourceState = new ChangeSourceStateData(this.ctx);
     this.collection = new CollectionData(this.ctx);
   }
 }
@@ -77,6 +80,7 @@ export * from './builders.js';
 export * from './buildrequests.js';
 export * from './builds.js';
 export * from './buildsets.js';
+export * from './change-source-state.js';
 export * from './changes.js';
 export * from './collection.js';
 export * from './errors.js';

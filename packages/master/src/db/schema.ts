@@ -260,6 +260,13 @@ export interface SchedulerStateTable {
   value_json: string;
 }
 
+export interface ChangeSourceStateTable {
+  source: string;
+  key: string;
+  /** JSON. */
+  value_json: string;
+}
+
 export interface Database {
   masters: MastersTable;
   workers: WorkersTable;
@@ -288,4 +295,5 @@ export interface Database {
   blame_builds: BlameBuildsTable;
   bisections: BisectionsTable;
   scheduler_state: SchedulerStateTable;
+  change_source_state: ChangeSourceStateTable;
 }

@@ -7,6 +7,7 @@ import { apiTokensMigration } from './0003-api-tokens.js';
 import { unscheduledChangesMigration } from './0004-unscheduled-changes.js';
 import { blameBisectMigration } from './0005-blame-bisect.js';
 import { schedulerStateMigration } from './0006-scheduler-state.js';
+import { changeSourceStateMigration } from './0007-change-source-state.js';
 import { dialectTypes, type SqlDialectName } from './dialect.js';
 
 export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
@@ -18,6 +19,7 @@ export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
     '0004-unscheduled-changes': unscheduledChangesMigration(),
     '0005-blame-bisect': blameBisectMigration(t),
     '0006-scheduler-state': schedulerStateMigration(),
+    '0007-change-source-state': changeSourceStateMigration(),
   };
   return { getMigrations: async () => migrations };
 }
