@@ -126,6 +126,44 @@ describe('data API read permission (real SQLite, HTTP, SSE, WebSocket)', () => {
     });
   }
 
+  it('keeps a session across a restart of the server (stored by its hash), until logout', async () => {
+    const { cookie, csrf } = await login();
+    const sessionId = cookie.split('=')[1]!;
+    const rows = await t.data.db.kysely.selectFrom('sessions').selectAll().execute();
+    assert.ok(rows.length > 0);
+    assert.ok(
+      rows.every((r) => r.id_hash !== sessionId && r.id_hash.length === 64),
+      'only the hash is stored',
+    );
+    // Another app on the same database: as after a master restart, or on a second master.
+    const again = await buildApiApp({
+      api: new DataApi(t.data),
+      queue: new InProcessQueue(),
+      auth: () => auth,
+    });
+    await again.listen({ port: 0, host: '127.0.0.1' });
+    const other = `http://127.0.0.1:${(again.server.address() as { port: number }).port}`;
+    try {
+      const me = async (c: string) =>
+        (await (await fetch(`${other}/auth/me`, { headers: { cookie: c } })).json()) as {
+          user: string | null;
+          csrfToken?: string;
+        };
+      assert.deepEqual(await me(cookie).then((m) => [m.user, m.csrfToken]), ['vera', csrf]);
+      assert.equal((await me('lathe_session=not-a-session')).user, null);
+      const out = await fetch(`${other}/auth/logout`, {
+        method: 'POST',
+        headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      assert.equal(out.status, 200);
+      assert.equal((await me(cookie)).user, null);
+      assert.equal((await fetch(`${origin}/api/v2/builders`, { headers: { cookie } })).status, 401);
+    } finally {
+      await again.close();
+    }
+  });
+
   it('refuses anonymous readers on REST, SSE and WebSocket when anonymous may not read', async () => {
     assert.equal((await fetch(`${origin}/api/v2/builders`)).status, 401);
     assert.equal((await fetch(`${origin}/api/v2/openapi.json`)).status, 401);

@@ -55,6 +55,7 @@ describe('offline commands', () => {
       '0005-blame-bisect',
       '0006-scheduler-state',
       '0007-change-source-state',
+      '0008-sessions',
     ]);
     assert.ok(existsSync(join(dir.path, 'lathe.sqlite')));
     assert.deepEqual((await upgradeMaster(dir.path)).applied, []);

@@ -80,6 +80,7 @@ describe('database', () => {
       '0005-blame-bisect',
       '0006-scheduler-state',
       '0007-change-source-state',
+      '0008-sessions',
     ]);
     assert.deepEqual(await migrateToLatest(db), []);
     await db.close();
@@ -140,6 +141,7 @@ describe('database', () => {
         '0005-blame-bisect',
         '0006-scheduler-state',
         '0007-change-source-state',
+        '0008-sessions',
       ],
       'exactly one of them applied them',
     );

@@ -17,6 +17,7 @@ import { LogsData } from './logs.js';
 import { MastersData } from './masters.js';
 import { MetricsData } from './metrics.js';
 import { SchedulerStateData } from './scheduler-state.js';
+import { SessionsData } from './sessions.js';
 import { SourceStampsData } from './sourcestamps.js';
 import { StepsData } from './steps.js';
 import { WorkersData } from './workers.js';
@@ -40,6 +41,7 @@ export class DataLayer {
   readonly logs: LogsData;
   readonly metrics: MetricsData;
   readonly apiTokens: ApiTokensData;
+  readonly sessions: SessionsData;
   readonly blame: BlameData;
   readonly bisections: BisectionsData;
   readonly schedulerState: SchedulerStateData;
@@ -65,6 +67,7 @@ export class DataLayer {
     this.logs = new LogsData(this.ctx);
     this.metrics = new MetricsData(this.ctx);
     this.apiTokens = new ApiTokensData(this.ctx);
+    this.sessions = new SessionsData(this.ctx);
     this.blame = new BlameData(this.ctx, this.changes);
     this.bisections = new BisectionsData(this.ctx);
     this.schedulerState = new SchedulerStateData(this.ctx);

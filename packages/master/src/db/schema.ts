@@ -260,6 +260,17 @@ export interface SchedulerStateTable {
   value_json: string;
 }
 
+export interface SessionsTable {
+  /** SHA-256 (hex) of the session cookie; the cookie itself is never stored. */
+  id_hash: string;
+  username: string;
+  csrf_token: string;
+  /** JSON array of role names from an OIDC provider; null for the config's users. */
+  external_roles: string | null;
+  /** Epoch seconds. */
+  expires_at: number;
+}
+
 export interface ChangeSourceStateTable {
   source: string;
   key: string;
@@ -296,4 +307,5 @@ export interface Database {
   bisections: BisectionsTable;
   scheduler_state: SchedulerStateTable;
   change_source_state: ChangeSourceStateTable;
+  sessions: SessionsTable;
 }

@@ -95,6 +95,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
   const auth = new HttpAuth({
     auth: options.auth ?? (() => DEFAULT_AUTH),
     tokens: api.data.apiTokens,
+    sessions: api.data.sessions,
     secureCookies: options.secureCookies ?? false,
     apiPrefix: API_PREFIX,
     log,

@@ -22,6 +22,7 @@ import { LoginThrottle } from '../auth/throttle.js';
 import { apiTokenHash, newApiToken } from '../auth/tokens.js';
 import type { Permission, ResolvedAuth } from '../config/www-auth.js';
 import type { ApiTokenRow, ApiTokensData } from '../data/api-tokens.js';
+import type { SessionsData } from '../data/sessions.js';
 import type { RealtimeGuard } from './realtime.js';
 
 declare module 'fastify' {
@@ -50,6 +51,7 @@ export interface HttpAuthOptions {
   /** The current `www.auth` (read per request, so a reconfig applies at once). */
   readonly auth: () => ResolvedAuth;
   readonly tokens: ApiTokensData;
+  readonly sessions: SessionsData;
   /** Mark the session cookie Secure (the master is reached over https). */
   readonly secureCookies: boolean;
   readonly apiPrefix: string;
@@ -93,7 +95,7 @@ export class HttpAuth implements RealtimeGuard {
 
   constructor(private readonly options: HttpAuthOptions) {
     const auth = options.auth();
-    this.sessions = new SessionStore(auth.sessionSeconds);
+    this.sessions = new SessionStore(options.sessions, auth.sessionSeconds);
     this.throttle = new LoginThrottle(auth.loginThrottle);
   }
 
@@ -111,7 +113,7 @@ export class HttpAuth implements RealtimeGuard {
       return identity;
     }
     const sid = cookie(req, SESSION_COOKIE);
-    const session = sid === undefined ? undefined : this.sessions.get(sid);
+    const session = sid === undefined ? undefined : await this.sessions.get(sid);
     if (session) {
       const credential = { kind: 'session', sessionId: session.id } as const;
       if (session.externalRoles)
@@ -174,8 +176,8 @@ export class HttpAuth implements RealtimeGuard {
         const { credential } = req.identity;
         if (credential.kind === 'session' && path !== '/auth/login') {
           const sent = req.headers[CSRF_HEADER];
-          const session = this.sessions.get(credential.sessionId)!;
-          if (typeof sent !== 'string' || !sameText(sent, session.csrfToken))
+          const session = await this.sessions.get(credential.sessionId);
+          if (typeof sent !== 'string' || !session || !sameText(sent, session.csrfToken))
             throw new AuthError(
               403,
               `missing or wrong ${CSRF_HEADER} header (the csrfToken of the login answer or of GET /auth/me)`,
@@ -207,14 +209,14 @@ export class HttpAuth implements RealtimeGuard {
         throw new AuthError(401, 'wrong user name or password');
       }
       this.throttle.succeeded(username);
-      const session = this.startSession(req, reply, username);
+      const session = await this.startSession(req, reply, username);
       const identity = userIdentity(auth, username, { kind: 'session', sessionId: session.id })!;
       return this.#me(identity, session.csrfToken);
     });
 
     app.post('/auth/logout', async (req, reply) => {
       const { credential } = req.identity;
-      if (credential.kind === 'session') this.#logout(credential.sessionId);
+      if (credential.kind === 'session') await this.#logout(credential.sessionId);
       reply.header('set-cookie', this.#sessionCookie('', 0));
       return { loggedOut: credential.kind === 'session' };
     });
@@ -222,7 +224,9 @@ export class HttpAuth implements RealtimeGuard {
     app.get('/auth/me', async (req) => {
       const { credential } = req.identity;
       const csrf =
-        credential.kind === 'session' ? this.sessions.get(credential.sessionId)?.csrfToken : undefined;
+        credential.kind === 'session'
+          ? (await this.sessions.get(credential.sessionId))?.csrfToken
+          : undefined;
       return this.#me(req.identity, csrf);
     });
 
@@ -275,21 +279,21 @@ export class HttpAuth implements RealtimeGuard {
   }
 
   /** Logs `user` in: a new session and its cookie. `externalRoles` for users the config does not list (OIDC). */
-  startSession(
+  async startSession(
     req: FastifyRequest,
     reply: FastifyReply,
     user: string,
     externalRoles?: readonly string[],
-  ): Session {
+  ): Promise<Session> {
     // A session id that existed before the login is never the logged-in one.
-    if (req.identity.credential.kind === 'session') this.#logout(req.identity.credential.sessionId);
-    const session = this.sessions.create(user, externalRoles);
+    if (req.identity.credential.kind === 'session') await this.#logout(req.identity.credential.sessionId);
+    const session = await this.sessions.create(user, externalRoles);
     reply.header('set-cookie', this.#sessionCookie(session.id, this.options.auth().sessionSeconds));
     return session;
   }
 
-  #logout(sessionId: string): void {
-    this.sessions.delete(sessionId);
+  async #logout(sessionId: string): Promise<void> {
+    await this.sessions.delete(sessionId);
     this.#revoked(credentialKey({ kind: 'session', sessionId }));
   }
 

@@ -68,7 +68,7 @@ export function registerOidc(app: FastifyInstance, options: OidcRoutesOptions): 
       const claims = await clientFor(settings).finish(q.code, login);
       const auth = options.auth();
       const { user, roles } = oidcUser(settings, claims, new Set(auth.roles.keys()));
-      options.httpAuth.startSession(req, reply, user, roles);
+      await options.httpAuth.startSession(req, reply, user, roles);
       options.log(`data API: ${user} logged in with OIDC (roles: ${roles.join(', ') || 'none'})`);
       // Fastify appends a second set-cookie.
       reply.header('set-cookie', stateCookie('', 0));

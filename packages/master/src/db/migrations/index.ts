@@ -8,6 +8,7 @@ import { unscheduledChangesMigration } from './0004-unscheduled-changes.js';
 import { blameBisectMigration } from './0005-blame-bisect.js';
 import { schedulerStateMigration } from './0006-scheduler-state.js';
 import { changeSourceStateMigration } from './0007-change-source-state.js';
+import { sessionsMigration } from './0008-sessions.js';
 import { dialectTypes, type SqlDialectName } from './dialect.js';
 
 export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
@@ -20,6 +21,7 @@ export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
     '0005-blame-bisect': blameBisectMigration(t),
     '0006-scheduler-state': schedulerStateMigration(),
     '0007-change-source-state': changeSourceStateMigration(),
+    '0008-sessions': sessionsMigration(),
   };
   return { getMigrations: async () => migrations };
 }
