@@ -28,9 +28,10 @@ const BIG_LINES = 1_600_000;
 const configText = (
   release: string,
   hashes: { alice: string; bob: string },
-) => `import { buildFactory, defineConfig, shellCommand } from '${lathe}';
+) => `import { anyBranchScheduler, buildFactory, defineConfig, shellCommand } from '${lathe}';
 export default defineConfig({
   workers: [{ name: 'w1', password: 'pw-1' }],
+  schedulers: [anyBranchScheduler({ name: 'on-change', builderNames: ['changed'] })],
   www: {
     auth: {
       roles: { dev: ['read', 'force', 'stop', 'rebuild'], viewer: ['read'] },
@@ -69,6 +70,7 @@ export default defineConfig({
       ),
     },
     { name: 'idle', workerNames: ['w1'], factory: buildFactory(shellCommand({ command: 'true' })) },
+    { name: 'changed', workerNames: ['w1'], factory: buildFactory(shellCommand({ command: 'exit 1' })) },
   ],
 });
 `;
@@ -215,6 +217,38 @@ describe('web UI in a real browser', { skip: !ready && `needs ${CHROMIUM} and th
     await home.goto(`${base}#/buildrequests/${buildrequestid}`);
     await home.getByRole('link', { name: 'build #1' }).waitFor();
     await home.close();
+  });
+
+  it('shows a failed build’s blamelist and properties, and opens a build by its id', async () => {
+    await master.addChange({
+      author: 'Carol <carol@example.invalid>',
+      revision: 'c0ffee0123456789',
+      branch: 'main',
+      repository: 'https://example.invalid/app.git',
+      comments: 'Make the test fail\n\nOn purpose.',
+      files: ['src/app.c'],
+    });
+    const builderid = master.builders.get('changed')!.builderid;
+    let build: Awaited<ReturnType<typeof master.data.builds.getByNumber>>;
+    await waitFor(
+      async () => {
+        build = await master.data.builds.getByNumber(builderid, 1);
+        return build?.completeAt != null;
+      },
+      30_000,
+      'the build the change caused to finish',
+    );
+    const p = await page();
+    await p.goto(`${base}builds/${build!.id}`);
+    await p.locator('h1 .result-failure').waitFor({ timeout: 10_000 });
+    const blamed = p.getByTestId('blamelist');
+    await blamed.getByText('Carol <carol@example.invalid>').waitFor();
+    assert.match((await blamed.textContent()) ?? '', /c0ffee012345\s+Make the test fail/);
+    await p.getByTestId('properties').locator('summary').click();
+    const props = (await p.getByTestId('properties').textContent()) ?? '';
+    assert.match(props, /buildername\s*"changed"/);
+    await p.screenshot({ path: join(SHOTS, 'build-blamelist.png'), fullPage: true });
+    await p.close();
   });
 
   it('opens a 100 MB log at once and finds a line near its end on the server', {

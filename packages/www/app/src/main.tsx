@@ -3,7 +3,7 @@ import { render } from 'preact';
 import { useState } from 'preact/hooks';
 import { refreshMe } from './auth';
 import { Login } from './components/login';
-import { Build } from './pages/build';
+import { Build, BuildById } from './pages/build';
 import { Builder } from './pages/builder';
 import { Builders } from './pages/builders';
 import { BuildRequest } from './pages/buildrequest';
@@ -28,6 +28,7 @@ const routes: Route[] = [
     pattern: /^\/builders\/(\d+)\/builds\/(\d+)\/?$/,
     render: (m) => <Build builderid={int(m[1])} number={int(m[2])} key={`${m[1]}/${m[2]}`} />,
   },
+  { pattern: /^\/builds\/(\d+)\/?$/, render: (m) => <BuildById buildid={int(m[1])} key={m[1]} /> },
   {
     pattern: /^\/logs\/(\d+)\/?$/,
     render: (m, q) => {

@@ -2,6 +2,7 @@
 // live by the build's own topic (which carries its steps' events too).
 import { list, one, type Resource } from '../api';
 import { BuildActions } from '../components/actions';
+import { BuildDetails } from '../components/build-details';
 import { Loading, Result } from '../components/common';
 import { duration, when } from '../format';
 import { useAsync, useLiveRead, useNow } from '../hooks';
@@ -60,6 +61,7 @@ export function Build({ builderid, number }: { builderid: number; number: number
                   : `, running for ${duration(now / 1000 - (build.started_at as number))}`}
               </p>
               <Steps builderid={builderid} number={number} steps={steps} now={now} />
+              <BuildDetails build={build} />
             </>
           )
         }
@@ -111,5 +113,23 @@ function Steps({ steps, now }: { builderid: number; number: number; steps: StepW
         );
       })}
     </ol>
+  );
+}
+
+/** `/builds/<buildid>`: the same page, for links that know only the build's id. */
+export function BuildById({ buildid }: { buildid: number }) {
+  const state = useAsync(() => one(`/builds/${buildid}`), [buildid]);
+  return (
+    <Loading state={state}>
+      {(build) =>
+        build === null ? (
+          <main>
+            <p class="error">There is no build {buildid}.</p>
+          </main>
+        ) : (
+          <Build builderid={build.builderid as number} number={build.number as number} />
+        )
+      }
+    </Loading>
   );
 }
