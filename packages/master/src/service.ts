@@ -38,6 +38,14 @@ export class ServiceError extends Error {
   }
 }
 
+/**
+ * What to show a user for an error: a service that failed says which one, but the reason
+ * (a port in use, a broken config) is its cause's to say, in the cause's own words.
+ */
+export function serviceFailureCause(err: unknown): unknown {
+  return err instanceof ServiceError && err.cause !== undefined ? serviceFailureCause(err.cause) : err;
+}
+
 export class ServiceErrors extends Error {
   override readonly name = 'ServiceErrors';
   constructor(readonly errors: readonly ServiceError[]) {

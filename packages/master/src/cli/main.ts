@@ -6,6 +6,7 @@ import { AlreadyRunningError, runWhenInvoked } from '@lathe/daemon';
 import { ConnectionLostError } from '@lathe/pb';
 import { ConfigError } from '../config/errors.js';
 import { ListenError } from '../listen-error.js';
+import { serviceFailureCause } from '../service.js';
 import { ApiClientError } from './api-client.js';
 import { buildsCommand } from './commands/builds.js';
 import { cancelRequestCommand } from './commands/cancel-request.js';
@@ -95,7 +96,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   }
   try {
     return await command.run(rest, io);
-  } catch (e) {
+  } catch (thrown) {
+    const e = serviceFailureCause(thrown);
     if (e instanceof UsageError) {
       io.err(`lathe ${name}: ${e.message}\n\n${e.help ?? command.help}`);
       return EXIT.USAGE;

@@ -17,7 +17,7 @@ import { epochSeconds } from '../../data/context.js';
 import type { EtaEstimate } from '../../eta/estimator.js';
 import { ListenError } from '../../listen-error.js';
 import { Master, type MasterOptions } from '../../master.js';
-import type { Service } from '../../service.js';
+import { type Service, serviceFailureCause } from '../../service.js';
 import {
   ControlSecretError,
   type MasterDir,
@@ -207,6 +207,7 @@ export async function runMaster(options: RunMasterOptions): Promise<number> {
 
 /** Errors meant for the user read best as their message; anything else needs its stack. */
 export function describeError(err: unknown): string {
+  err = serviceFailureCause(err);
   if (
     err instanceof ConfigError ||
     err instanceof AlreadyRunningError ||
