@@ -1,0 +1,157 @@
+// The mail reporter against a real SMTP server (npm smtp-server, STARTTLS and AUTH): who
+// gets a failed build's mail (fixed addresses, the blamelist's authors), what it says (the
+// result, the suspect changes, the failing step's log tail, the build's link), and that a
+// receiver that is down while builds go on gets every report, in order, once it is back.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { Master } from '../src/master.js';
+import { FAILURE, SUCCESS } from '../src/results.js';
+import { waitFor } from './bbworker.js';
+import { tempDir } from './helpers.js';
+import { recordBuild } from './report-history.js';
+import { type Certificate, haveOpenssl, makeCertificate, SmtpReceiver } from './smtp-receiver.js';
+
+const latheIndex = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
+const SMTP_PASSWORD = 'smtp-pw-Zq81';
+
+function configText(port: number, caFile: string): string {
+  return `import { buildStatusGenerator, defineConfig, MailReporter, StaticSecretProvider, buildFactory } from '${latheIndex}';
+import { readFileSync } from 'node:fs';
+const step = { name: 'compile', async run() { return 0 as const; } };
+export default defineConfig({
+  buildbotURL: 'https://ci.example.org/',
+  secretsProviders: [new StaticSecretProvider({ smtp: '${SMTP_PASSWORD}' })],
+  workers: [{ name: 'w1', password: 'pw' }],
+  builders: [{ name: 'app', workerNames: ['w1'], factory: buildFactory(step) }],
+  reporters: [
+    {
+      reporter: new MailReporter({
+        from: 'lathe@ci.example.org',
+        to: ['team@example.org'],
+        smtp: { host: '127.0.0.1', port: ${port}, user: 'lathe', passwordSecret: 'smtp', ca: readFileSync(${JSON.stringify(caFile)}, 'utf8'), timeoutMs: 3000 },
+        lookup: { addresses: { 'Dave Doe': 'dave@example.net' }, domain: 'example.org' },
+      }),
+      generators: [buildStatusGenerator({ mode: 'failing', builders: ['app'] })],
+      retry: { initialDelayMs: 100, maxDelayMs: 400 },
+    },
+  ],
+});
+`;
+}
+
+describe('the mail reporter', { skip: !haveOpenssl && 'no openssl', timeout: 120_000 }, () => {
+  const dir = tempDir('lathe-mail-');
+  let certificate: Certificate;
+  let receiver: SmtpReceiver;
+  let master: Master;
+  const problems: string[] = [];
+  before(async () => {
+    certificate = makeCertificate(dir.path);
+    writeFileSync(join(dir.path, 'ca.pem'), certificate.cert);
+    receiver = new SmtpReceiver(certificate, 'lathe', SMTP_PASSWORD);
+    await receiver.open(0);
+    writeFileSync(join(dir.path, 'master.config.ts'), configText(receiver.port, join(dir.path, 'ca.pem')));
+    master = await Master.start({
+      basedir: dir.path,
+      name: 'mail-test',
+      onError: (err, context) => problems.push(`${context}: ${(err as Error).message}`),
+    });
+  });
+  after(async () => {
+    await master?.stop();
+    await receiver?.close();
+    dir.cleanup();
+  });
+
+  it('mails a failed build to the fixed addresses and the blamelist, with the suspects and the log tail', async () => {
+    await recordBuild(master.data, master.masterid, {
+      builder: 'app',
+      author: 'Alice <alice@example.com>',
+      results: SUCCESS,
+    });
+    await recordBuild(master.data, master.masterid, {
+      builder: 'other',
+      author: 'Eve <eve@example.com>',
+      results: FAILURE,
+    });
+    const failed = await recordBuild(master.data, master.masterid, {
+      builder: 'app',
+      author: 'Bob Roe <bob@example.com>',
+      results: FAILURE,
+      output: ['cc -c src/app.c', "src/app.c:3: error: 'x' undeclared"],
+    });
+    await waitFor(() => receiver.mails.length >= 1, 20_000, 'the mail');
+    const mail = receiver.mails[0]!;
+    assert.deepEqual([...mail.to].sort(), ['bob@example.com', 'team@example.org']);
+    assert.equal(mail.from, 'lathe@ci.example.org');
+    assert.match(mail.subject, new RegExp(`Build #${failed.number} of app failed on main`));
+    assert.match(
+      mail.text,
+      /Changes since the last passing build \(1\):\n {2}rev\w+ Bob Roe <bob@example.com>: change by Bob Roe/,
+    );
+    assert.match(mail.text, /Step compile: failure/);
+    assert.match(mail.text, /\| src\/app.c:3: error: 'x' undeclared\n {2}\| done\n/);
+    assert.ok(mail.text.includes(`https://ci.example.org/#/builders/`), mail.text);
+    assert.match(mail.headers.get('x-lathe-report-key') ?? '', /^mail:build-finished:\d+:0$/);
+    // Passing builds and other builders' failures are not mailed (mode 'failing', builders ['app']).
+    await master.reporters.runners[0]!.idle();
+    assert.equal(receiver.mails.length, 1);
+    assert.deepEqual(receiver.passwords, [SMTP_PASSWORD]);
+    assert.ok(!problems.some((p) => p.includes(SMTP_PASSWORD)), 'the password reached the log');
+  });
+
+  it('maps authors without an address through the lookup and the domain', async () => {
+    receiver.mails.length = 0;
+    await recordBuild(master.data, master.masterid, { builder: 'app', author: 'Dave Doe', results: FAILURE });
+    await recordBuild(master.data, master.masterid, { builder: 'app', author: 'carol', results: FAILURE });
+    await waitFor(() => receiver.mails.length >= 2, 20_000, 'two mails');
+    assert.deepEqual([...receiver.mails[0]!.to].sort(), [
+      'bob@example.com',
+      'dave@example.net',
+      'team@example.org',
+    ]);
+    assert.deepEqual([...receiver.mails[1]!.to].sort(), [
+      'bob@example.com',
+      'carol@example.org',
+      'dave@example.net',
+      'team@example.org',
+    ]);
+  });
+
+  it('keeps the reports while the SMTP server is down and delivers them all, in order, when it is back', async () => {
+    receiver.mails.length = 0;
+    await receiver.close();
+    const numbers: number[] = [];
+    for (let i = 0; i < 4; i++)
+      numbers.push(
+        (
+          await recordBuild(master.data, master.masterid, {
+            builder: 'app',
+            author: `dev${i}`,
+            results: FAILURE,
+          })
+        ).number,
+      );
+    await waitFor(
+      async () => (await master.reporters.status())[0]!.failedAttempts >= 3,
+      20_000,
+      'failed attempts',
+    );
+    const [down] = await master.reporters.status();
+    assert.equal(down!.backlog >= 4, true, `backlog ${down!.backlog}`);
+    assert.match(down!.lastError ?? '', /ECONNREFUSED/);
+    await receiver.open();
+    await waitFor(() => receiver.mails.length >= 4, 20_000, 'the retried mails');
+    assert.deepEqual(
+      receiver.mails.map((m) => /Build #(\d+)/.exec(m.subject)![1]),
+      numbers.map(String),
+    );
+    await master.reporters.runners[0]!.idle();
+    const [up] = await master.reporters.status();
+    assert.equal(up!.backlog, 0);
+    assert.equal(up!.failedAttempts, 0);
+  });
+});
