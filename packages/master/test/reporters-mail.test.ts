@@ -6,41 +6,19 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import { Master } from '../src/master.js';
 import { FAILURE, SUCCESS } from '../src/results.js';
 import { waitFor } from './bbworker.js';
 import { tempDir } from './helpers.js';
 import { recordBuild } from './report-history.js';
-import { type Certificate, haveOpenssl, makeCertificate, SmtpReceiver } from './smtp-receiver.js';
-
-const latheIndex = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
-const SMTP_PASSWORD = 'smtp-pw-Zq81';
-
-function configText(port: number, caFile: string): string {
-  return `import { buildStatusGenerator, defineConfig, MailReporter, StaticSecretProvider, buildFactory } from '${latheIndex}';
-import { readFileSync } from 'node:fs';
-const step = { name: 'compile', async run() { return 0 as const; } };
-export default defineConfig({
-  buildbotURL: 'https://ci.example.org/',
-  secretsProviders: [new StaticSecretProvider({ smtp: '${SMTP_PASSWORD}' })],
-  workers: [{ name: 'w1', password: 'pw' }],
-  builders: [{ name: 'app', workerNames: ['w1'], factory: buildFactory(step) }],
-  reporters: [
-    {
-      reporter: new MailReporter({
-        from: 'lathe@ci.example.org',
-        to: ['team@example.org'],
-        smtp: { host: '127.0.0.1', port: ${port}, user: 'lathe', passwordSecret: 'smtp', ca: readFileSync(${JSON.stringify(caFile)}, 'utf8'), timeoutMs: 3000 },
-        lookup: { addresses: { 'Dave Doe': 'dave@example.net' }, domain: 'example.org' },
-      }),
-      generators: [buildStatusGenerator({ mode: 'failing', builders: ['app'] })],
-      retry: { initialDelayMs: 100, maxDelayMs: 400 },
-    },
-  ],
-});
-`;
-}
+import {
+  type Certificate,
+  haveOpenssl,
+  mailConfigText,
+  makeCertificate,
+  SMTP_PASSWORD,
+  SmtpReceiver,
+} from './smtp-receiver.js';
 
 describe('the mail reporter', { skip: !haveOpenssl && 'no openssl', timeout: 120_000 }, () => {
   const dir = tempDir('lathe-mail-');
@@ -53,7 +31,7 @@ describe('the mail reporter', { skip: !haveOpenssl && 'no openssl', timeout: 120
     writeFileSync(join(dir.path, 'ca.pem'), certificate.cert);
     receiver = new SmtpReceiver(certificate, 'lathe', SMTP_PASSWORD);
     await receiver.open(0);
-    writeFileSync(join(dir.path, 'master.config.ts'), configText(receiver.port, join(dir.path, 'ca.pem')));
+    writeFileSync(join(dir.path, 'master.config.ts'), mailConfigText(receiver.port, join(dir.path, 'ca.pem')));
     master = await Master.start({
       basedir: dir.path,
       name: 'mail-test',

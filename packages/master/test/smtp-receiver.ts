@@ -5,9 +5,42 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { SMTPServer } from 'smtp-server';
 
 export const haveOpenssl = spawnSync('openssl', ['version']).status === 0;
+
+const latheIndex = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
+export const SMTP_PASSWORD = 'smtp-pw-Zq81';
+
+/**
+ * A master config with one mail reporter (STARTTLS trusting `caFile`, AUTH with the password
+ * from a secret) reporting the failures of builder `app`, retrying every 100-400 ms.
+ */
+export function mailConfigText(port: number, caFile: string): string {
+  return `import { buildStatusGenerator, defineConfig, MailReporter, StaticSecretProvider, buildFactory } from '${latheIndex}';
+import { readFileSync } from 'node:fs';
+const step = { name: 'compile', async run() { return 0 as const; } };
+export default defineConfig({
+  buildbotURL: 'https://ci.example.org/',
+  secretsProviders: [new StaticSecretProvider({ smtp: '${SMTP_PASSWORD}' })],
+  workers: [{ name: 'w1', password: 'pw' }],
+  builders: [{ name: 'app', workerNames: ['w1'], factory: buildFactory(step) }],
+  reporters: [
+    {
+      reporter: new MailReporter({
+        from: 'lathe@ci.example.org',
+        to: ['team@example.org'],
+        smtp: { host: '127.0.0.1', port: ${port}, user: 'lathe', passwordSecret: 'smtp', ca: readFileSync(${JSON.stringify(caFile)}, 'utf8'), timeoutMs: 3000 },
+        lookup: { addresses: { 'Dave Doe': 'dave@example.net' }, domain: 'example.org' },
+      }),
+      generators: [buildStatusGenerator({ mode: 'failing', builders: ['app'] })],
+      retry: { initialDelayMs: 100, maxDelayMs: 400 },
+    },
+  ],
+});
+`;
+}
 
 export interface ReceivedMail {
   readonly from: string;

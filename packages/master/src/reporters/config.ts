@@ -1,6 +1,7 @@
 // The config's `reporters`: each entry attaches generators to a reporter, any object that
 // implements Reporter (the built-in ones, other helpers' classes, a user's own). Validated
 // like the rest of the config: every problem collected, located in the file.
+import { definedAt } from '../config/define.js';
 import type { ConfigIssue } from '../config/errors.js';
 import type { SourceLocator } from '../config/locate.js';
 import { DEFAULT_RETRY, type ReporterBinding, type RetryPolicy } from './delivery.js';
@@ -50,11 +51,13 @@ export function resolveReporters(
     const nth = name === undefined ? 0 : (occurrences.get(name) ?? 0);
     if (name !== undefined) occurrences.set(name, nth + 1);
     const path = name === undefined ? `reporters[${i}]` : `reporters[${JSON.stringify(name)}]`;
+    // The entry's own line: its `reporter:` (entries are rarely named where they are written).
+    const entryLine = definedAt(entry) ? undefined : loc.locateNthField('reporters', 'reporter', i);
     const issue = (field: string | undefined, message: string) =>
       issues.push({
         path: field ? `${path}.${field}` : path,
         message,
-        location: loc.locate(entry, name, field, nth),
+        location: entryLine ?? loc.locate(entry, name, field, nth),
       });
     if (!isObject(entry)) {
       issue(undefined, 'must be an object like { reporter: new MailReporter({…}), generators: […] }');

@@ -53,6 +53,10 @@ class Stopped extends Error {}
 export class ReporterRunner {
   #binding: ReporterBinding;
   readonly #abort = new AbortController();
+  /** Rejects with Stopped when the runner stops. */
+  readonly #stopped = new Promise<never>((_, reject) =>
+    this.#abort.signal.addEventListener('abort', () => reject(new Stopped())),
+  );
   #wake: (() => void) | null = null;
   #poked = false;
   #loop: Promise<void> | null = null;
@@ -65,6 +69,7 @@ export class ReporterRunner {
     private readonly ctx: RunnerContext,
   ) {
     this.#binding = binding;
+    this.#stopped.catch(() => {});
   }
 
   get name(): string {
@@ -104,7 +109,6 @@ export class ReporterRunner {
 
   async stop(): Promise<void> {
     this.#abort.abort();
-    this.#wake?.();
     await this.#loop;
     await this.#binding.reporter.stop?.();
   }
@@ -161,11 +165,12 @@ export class ReporterRunner {
       this.#checkStopped();
       const reporter = this.#binding.reporter;
       try {
-        await reporter.deliver(report, {
-          signal: this.#abort.signal,
-          attempt,
-          log: this.ctx.log,
-        });
+        // Stopping does not wait for a receiver that hangs: the attempt is abandoned (and
+        // repeated after the restart, with the same key).
+        await Promise.race([
+          reporter.deliver(report, { signal: this.#abort.signal, attempt, log: this.ctx.log }),
+          this.#stopped,
+        ]);
         this.delivered++;
         return true;
       } catch (err) {
@@ -199,15 +204,19 @@ export class ReporterRunner {
 
   /** Waits `ms`, or less when poked (unless `full`: a backoff is not cut short by new events). */
   #sleep(ms: number, full = false): Promise<void> {
+    const signal = this.#abort.signal;
+    if (signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
+        signal.removeEventListener('abort', done);
         this.#wake = null;
         resolve();
       };
       const timer = setTimeout(done, ms);
       timer.unref();
-      this.#wake = full ? () => this.#abort.signal.aborted && done() : done;
+      signal.addEventListener('abort', done);
+      this.#wake = full ? null : done;
     });
   }
 
