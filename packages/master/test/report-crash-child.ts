@@ -9,6 +9,9 @@ const [basedir, count] = process.argv.slice(2);
 const master = await Master.start({ basedir: basedir!, name: 'report-crash', onError: () => {} });
 const numbers: number[] = [];
 for (let i = 0; i < Number(count); i++)
-  numbers.push((await recordBuild(master.data, master.masterid, { builder: 'app', author: `dev${i}`, results: FAILURE })).number);
+  numbers.push(
+    (await recordBuild(master.data, master.masterid, { builder: 'app', author: `dev${i}`, results: FAILURE }))
+      .number,
+  );
 process.stdout.write(`${JSON.stringify({ numbers })}\n`);
 setInterval(() => {}, 1000);

@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { DataApi } from '../src/api/data-api.js';
 import { ConfigError } from '../src/config/errors.js';
 import { loadConfig } from '../src/config/loader.js';
 import { Master } from '../src/master.js';
@@ -73,7 +74,7 @@ describe('reporters in the config', () => {
       /^21: reporters\["c"\]\.retry: initialDelayMs must be a positive number/,
     ];
     assert.equal(got.length, expect.length, got.join('\n'));
-    expect.forEach((re, i) => assert.match(got[i]!, re, got.join('\n')));
+    for (const [i, re] of expect.entries()) assert.match(got[i]!, re, got.join('\n'));
   });
 
   it('adds and removes reporters on reconfig; one that returns resumes from its cursor', async () => {
@@ -87,16 +88,30 @@ describe('reporters in the config', () => {
     const master = await Master.start({ basedir, name: 'reporters-config', onError: () => {} });
     try {
       const build = async () =>
-        (await recordBuild(master.data, master.masterid, { builder: 'app', author: 'a', results: FAILURE })).buildid;
+        (await recordBuild(master.data, master.masterid, { builder: 'app', author: 'a', results: FAILURE }))
+          .buildid;
       const idle = () => Promise.all(master.reporters.runners.map((r) => r.idle()));
       await build();
       await waitFor(() => reports().length === 1, 10_000, 'the first report');
 
       writeFileSync(file, config(two));
       assert.equal((await master.reconfig()).ok, true);
-      assert.deepEqual(master.reporters.runners.map((r) => r.name), ['two']);
+      assert.deepEqual(
+        master.reporters.runners.map((r) => r.name),
+        ['two'],
+      );
       await build();
       await idle();
+      // The data API reads the state from the database: 'one', removed, kept its cursor, and
+      // the build's start, finish and buildset completion wait for it.
+      const body = await new DataApi(master.data).get('/reporters', { order: 'name' });
+      assert.deepEqual(
+        (body.reporters as Record<string, unknown>[]).map((r) => [r.name, r.backlog]),
+        [
+          ['one', 3],
+          ['two', 0],
+        ],
+      );
 
       writeFileSync(file, config(`${one}\n${two}`));
       assert.equal((await master.reconfig()).ok, true);

@@ -10,7 +10,13 @@ import { after, describe, it } from 'node:test';
 import { Master } from '../src/master.js';
 import { waitFor } from './bbworker.js';
 import { tempDir } from './helpers.js';
-import { haveOpenssl, mailConfigText, makeCertificate, SMTP_PASSWORD, SmtpReceiver } from './smtp-receiver.js';
+import {
+  haveOpenssl,
+  mailConfigText,
+  makeCertificate,
+  SMTP_PASSWORD,
+  SmtpReceiver,
+} from './smtp-receiver.js';
 
 describe('reports pending at kill -9', { skip: !haveOpenssl && 'no openssl', timeout: 120_000 }, () => {
   const dir = tempDir('lathe-report-crash-');
@@ -29,11 +35,18 @@ describe('reports pending at kill -9', { skip: !haveOpenssl && 'no openssl', tim
     // A port nobody listens on while the first master runs.
     await receiver.open(0);
     await receiver.close();
-    writeFileSync(join(dir.path, 'master.config.ts'), mailConfigText(receiver.port, join(dir.path, 'ca.pem')));
+    writeFileSync(
+      join(dir.path, 'master.config.ts'),
+      mailConfigText(receiver.port, join(dir.path, 'ca.pem')),
+    );
 
-    const child = spawn(process.execPath, [join(import.meta.dirname, 'report-crash-child.js'), dir.path, '5'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(import.meta.dirname, 'report-crash-child.js'), dir.path, '5'],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const exited = new Promise((r) => child.once('exit', r));
     const line = await new Promise<string>((resolve, reject) => {
       createInterface({ input: child.stdout! }).once('line', resolve);
@@ -42,16 +55,16 @@ describe('reports pending at kill -9', { skip: !haveOpenssl && 'no openssl', tim
     const { numbers } = JSON.parse(line) as { numbers: number[] };
     child.kill('SIGKILL');
     await exited;
-    assert.equal(receiver.mails.length, 0);
+    assert.equal(receiver.buildMails.length, 0);
 
     await receiver.open();
     master = await Master.start({ basedir: dir.path, name: 'report-crash', onError: () => {} });
-    await waitFor(() => receiver!.mails.length >= numbers.length, 30_000, 'the pending mails');
+    await waitFor(() => receiver!.buildMails.length >= numbers.length, 30_000, 'the pending mails');
     assert.deepEqual(
-      receiver.mails.map((m) => Number(/Build #(\d+)/.exec(m.subject)![1])),
+      receiver.buildMails.map((m) => Number(/Build #(\d+)/.exec(m.subject)![1])),
       numbers,
     );
     await master.reporters.runners[0]!.idle();
-    assert.equal(receiver.mails.length, numbers.length, 'each report once');
+    assert.equal(receiver.buildMails.length, numbers.length, 'each report once');
   });
 });

@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { ReportEventRow } from '../src/data/report-events.js';
 import {
   buildStartedGenerator,
   buildStatusGenerator,
@@ -67,7 +66,11 @@ describe('generators on the outbox', () => {
   before(async () => {
     t = await openData(join(dir.path, 'state.sqlite'));
     masterid = (await t.data.masters.register('gen-test')).masterid;
-    reader = new ReportReader(t.data, () => 'https://ci.example.org/', (w) => (w === 'w9' ? ['ops@example.org'] : []));
+    reader = new ReportReader(
+      t.data,
+      () => 'https://ci.example.org/',
+      (w) => (w === 'w9' ? ['ops@example.org'] : []),
+    );
   });
   after(async () => {
     await t.close();
@@ -87,7 +90,11 @@ describe('generators on the outbox', () => {
 
   it('every build start, finish and buildset completion is in the outbox, in order', async () => {
     const since = await t.data.reportEvents.lastId();
-    const b = await recordBuild(t.data, masterid, { builder: 'lin', author: 'a <a@x.org>', results: SUCCESS });
+    const b = await recordBuild(t.data, masterid, {
+      builder: 'lin',
+      author: 'a <a@x.org>',
+      results: SUCCESS,
+    });
     const events = await t.data.reportEvents.after(since, 100);
     assert.deepEqual(
       events.map((e) => [e.kind, e.subjectId]),
@@ -101,17 +108,29 @@ describe('generators on the outbox', () => {
 
   it('build status: mode and filters by builder, tag, branch, project and result', async () => {
     const since = await t.data.reportEvents.lastId();
-    const ok = await recordBuild(t.data, masterid, { builder: 'lin', author: 'a', results: SUCCESS, tags: ['os'] });
+    const ok = await recordBuild(t.data, masterid, {
+      builder: 'lin',
+      author: 'a',
+      results: SUCCESS,
+      tags: ['os'],
+    });
     const bad = await recordBuild(t.data, masterid, {
       builder: 'lin',
       author: 'Bob <bob@x.org>',
       results: FAILURE,
       output: ['boom'],
     });
-    const devBad = await recordBuild(t.data, masterid, { builder: 'lin', author: 'c', results: FAILURE, branch: 'dev' });
+    const devBad = await recordBuild(t.data, masterid, {
+      builder: 'lin',
+      author: 'c',
+      results: FAILURE,
+      branch: 'dev',
+    });
     await recordBuild(t.data, masterid, { builder: 'win', author: 'd', results: FAILURE });
     const numbers = async (g: ReportGenerator) =>
-      (await run(g, since)).map((r) => (r.kind === 'build-finished' ? `${r.build.builderName}#${r.build.number}` : '?'));
+      (await run(g, since)).map((r) =>
+        r.kind === 'build-finished' ? `${r.build.builderName}#${r.build.number}` : '?',
+      );
 
     assert.deepEqual(await numbers(buildStatusGenerator({ mode: 'problem' })), [`lin#${bad.number}`]);
     assert.deepEqual(await numbers(buildStatusGenerator({ mode: 'failing', builders: ['lin'] })), [
@@ -127,19 +146,33 @@ describe('generators on the outbox', () => {
     assert.deepEqual(await numbers(buildStatusGenerator({ projects: ['nope'] })), []);
     assert.deepEqual(await numbers(buildStatusGenerator({ results: [SUCCESS] })), [`lin#${ok.number}`]);
     // 'change' compares with the previous build on the same branch: dev's first build has none.
-    assert.deepEqual(await numbers(buildStatusGenerator({ mode: 'change', builders: ['lin'] })), [`lin#${bad.number}`]);
+    assert.deepEqual(await numbers(buildStatusGenerator({ mode: 'change', builders: ['lin'] })), [
+      `lin#${bad.number}`,
+    ]);
 
-    const [report] = await run(buildStatusGenerator({ mode: 'failing', branches: ['main'], builders: ['lin'] }), since);
+    const [report] = await run(
+      buildStatusGenerator({ mode: 'failing', branches: ['main'], builders: ['lin'] }),
+      since,
+    );
     assert.equal(report?.kind, 'build-finished');
     if (report?.kind !== 'build-finished') return;
-    assert.equal(report.key, `k${(await t.data.reportEvents.after(since, 100)).find((e) => e.kind === 'build-finished' && e.subjectId === bad.buildid)!.id}`);
+    assert.equal(
+      report.key,
+      `k${(await t.data.reportEvents.after(since, 100)).find((e) => e.kind === 'build-finished' && e.subjectId === bad.buildid)!.id}`,
+    );
     assert.equal(report.previousResults, SUCCESS);
     assert.deepEqual(
       report.blamelist.map((c) => [c.author, c.email]),
       [['Bob <bob@x.org>', 'bob@x.org']],
     );
-    assert.deepEqual(report.failedSteps.map((s) => [s.name, s.results, s.logTail]), [['compile', FAILURE, ['boom', 'done']]]);
-    assert.equal(report.build.url, `https://ci.example.org/#/builders/${report.build.builderid}/builds/${bad.number}`);
+    assert.deepEqual(
+      report.failedSteps.map((s) => [s.name, s.results, s.logTail]),
+      [['compile', FAILURE, ['boom', 'done']]],
+    );
+    assert.equal(
+      report.build.url,
+      `https://ci.example.org/#/builders/${report.build.builderid}/builds/${bad.number}`,
+    );
     assert.equal(report.build.branch, 'main');
     assert.deepEqual(report.build.tags, ['os']);
   });

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { formatStatus } from '../src/cli/commands/status.js';
 import { Master } from '../src/master.js';
 import { FAILURE, SUCCESS } from '../src/results.js';
 import { waitFor } from './bbworker.js';
@@ -31,7 +32,10 @@ describe('the mail reporter', { skip: !haveOpenssl && 'no openssl', timeout: 120
     writeFileSync(join(dir.path, 'ca.pem'), certificate.cert);
     receiver = new SmtpReceiver(certificate, 'lathe', SMTP_PASSWORD);
     await receiver.open(0);
-    writeFileSync(join(dir.path, 'master.config.ts'), mailConfigText(receiver.port, join(dir.path, 'ca.pem')));
+    writeFileSync(
+      join(dir.path, 'master.config.ts'),
+      mailConfigText(receiver.port, join(dir.path, 'ca.pem')),
+    );
     master = await Master.start({
       basedir: dir.path,
       name: 'mail-test',
@@ -61,8 +65,8 @@ describe('the mail reporter', { skip: !haveOpenssl && 'no openssl', timeout: 120
       results: FAILURE,
       output: ['cc -c src/app.c', "src/app.c:3: error: 'x' undeclared"],
     });
-    await waitFor(() => receiver.mails.length >= 1, 20_000, 'the mail');
-    const mail = receiver.mails[0]!;
+    await waitFor(() => receiver.buildMails.length >= 1, 20_000, 'the mail');
+    const mail = receiver.buildMails[0]!;
     assert.deepEqual([...mail.to].sort(), ['bob@example.com', 'team@example.org']);
     assert.equal(mail.from, 'lathe@ci.example.org');
     assert.match(mail.subject, new RegExp(`Build #${failed.number} of app failed on main`));
@@ -76,22 +80,35 @@ describe('the mail reporter', { skip: !haveOpenssl && 'no openssl', timeout: 120
     assert.match(mail.headers.get('x-lathe-report-key') ?? '', /^mail:build-finished:\d+:0$/);
     // Passing builds and other builders' failures are not mailed (mode 'failing', builders ['app']).
     await master.reporters.runners[0]!.idle();
-    assert.equal(receiver.mails.length, 1);
-    assert.deepEqual(receiver.passwords, [SMTP_PASSWORD]);
+    assert.equal(receiver.buildMails.length, 1);
+    assert.ok(receiver.passwords.length > 0 && receiver.passwords.every((p) => p === SMTP_PASSWORD));
     assert.ok(!problems.some((p) => p.includes(SMTP_PASSWORD)), 'the password reached the log');
+  });
+
+  it('mails a worker missing longer than its missingTimeout to its notifyOnMissing addresses', async () => {
+    await waitFor(
+      () => receiver.mails.some((m) => m.to.includes('ops@example.org')),
+      20_000,
+      'the missing mail',
+    );
+    const mails = receiver.mails.filter((m) => m.to.includes('ops@example.org'));
+    assert.equal(mails.length, 1);
+    assert.deepEqual(mails[0]!.to, ['ops@example.org']);
+    assert.match(mails[0]!.subject, /Worker w2 has been missing/);
+    assert.match(mails[0]!.text, /Worker w2 is not connected\./);
   });
 
   it('maps authors without an address through the lookup and the domain', async () => {
     receiver.mails.length = 0;
     await recordBuild(master.data, master.masterid, { builder: 'app', author: 'Dave Doe', results: FAILURE });
     await recordBuild(master.data, master.masterid, { builder: 'app', author: 'carol', results: FAILURE });
-    await waitFor(() => receiver.mails.length >= 2, 20_000, 'two mails');
-    assert.deepEqual([...receiver.mails[0]!.to].sort(), [
+    await waitFor(() => receiver.buildMails.length >= 2, 20_000, 'two mails');
+    assert.deepEqual([...receiver.buildMails[0]!.to].sort(), [
       'bob@example.com',
       'dave@example.net',
       'team@example.org',
     ]);
-    assert.deepEqual([...receiver.mails[1]!.to].sort(), [
+    assert.deepEqual([...receiver.buildMails[1]!.to].sort(), [
       'bob@example.com',
       'carol@example.org',
       'dave@example.net',
@@ -121,10 +138,29 @@ describe('the mail reporter', { skip: !haveOpenssl && 'no openssl', timeout: 120
     const [down] = await master.reporters.status();
     assert.equal(down!.backlog >= 4, true, `backlog ${down!.backlog}`);
     assert.match(down!.lastError ?? '', /ECONNREFUSED/);
+    // What `lathe status` prints of it.
+    const text = formatStatus({
+      name: 'm',
+      masterid: 1,
+      basedir: dir.path,
+      pid: 1,
+      startedAt: 0,
+      accepting: true,
+      canRunBuilds: false,
+      workers: [],
+      builds: [],
+      pending: [],
+      schedulers: [],
+      reporters: [down!],
+    });
+    assert.match(
+      text,
+      /^reporters \(1\):\n {2}mail +backlog \d+, delivered 3, failing \(\d+ attempts, last \d+s ago\): .*ECONNREFUSED/m,
+    );
     await receiver.open();
-    await waitFor(() => receiver.mails.length >= 4, 20_000, 'the retried mails');
+    await waitFor(() => receiver.buildMails.length >= 4, 20_000, 'the retried mails');
     assert.deepEqual(
-      receiver.mails.map((m) => /Build #(\d+)/.exec(m.subject)![1]),
+      receiver.buildMails.map((m) => /Build #(\d+)/.exec(m.subject)![1]),
       numbers.map(String),
     );
     await master.reporters.runners[0]!.idle();

@@ -14,17 +14,21 @@ const latheIndex = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.j
 export const SMTP_PASSWORD = 'smtp-pw-Zq81';
 
 /**
- * A master config with one mail reporter (STARTTLS trusting `caFile`, AUTH with the password
- * from a secret) reporting the failures of builder `app`, retrying every 100-400 ms.
+ * A master config with a mail reporter (STARTTLS trusting `caFile`, AUTH with the password
+ * from a secret) reporting the failures of builder `app`, retrying every 100-400 ms, and
+ * one mailing ops@example.org when worker w2 (which never connects) is missing for 1 s.
  */
 export function mailConfigText(port: number, caFile: string): string {
-  return `import { buildStatusGenerator, defineConfig, MailReporter, StaticSecretProvider, buildFactory } from '${latheIndex}';
+  return `import { buildStatusGenerator, workerMissingGenerator, defineConfig, MailReporter, StaticSecretProvider, buildFactory } from '${latheIndex}';
 import { readFileSync } from 'node:fs';
 const step = { name: 'compile', async run() { return 0 as const; } };
 export default defineConfig({
   buildbotURL: 'https://ci.example.org/',
   secretsProviders: [new StaticSecretProvider({ smtp: '${SMTP_PASSWORD}' })],
-  workers: [{ name: 'w1', password: 'pw' }],
+  workers: [
+    { name: 'w1', password: 'pw' },
+    { name: 'w2', password: 'pw', missingTimeout: 1, notifyOnMissing: ['ops@example.org'] },
+  ],
   builders: [{ name: 'app', workerNames: ['w1'], factory: buildFactory(step) }],
   reporters: [
     {
@@ -35,6 +39,15 @@ export default defineConfig({
         lookup: { addresses: { 'Dave Doe': 'dave@example.net' }, domain: 'example.org' },
       }),
       generators: [buildStatusGenerator({ mode: 'failing', builders: ['app'] })],
+      retry: { initialDelayMs: 100, maxDelayMs: 400 },
+    },
+    {
+      reporter: new MailReporter({
+        name: 'ops-mail',
+        from: 'lathe@ci.example.org',
+        smtp: { host: '127.0.0.1', port: ${port}, user: 'lathe', passwordSecret: 'smtp', ca: readFileSync(${JSON.stringify(caFile)}, 'utf8'), timeoutMs: 3000 },
+      }),
+      generators: [workerMissingGenerator()],
       retry: { initialDelayMs: 100, maxDelayMs: 400 },
     },
   ],
@@ -109,6 +122,11 @@ function parse(raw: string, from: string, to: string[]): ReceivedMail {
 
 export class SmtpReceiver {
   readonly mails: ReceivedMail[] = [];
+
+  /** The mails about builds (not the worker-missing ones to ops@example.org). */
+  get buildMails(): ReceivedMail[] {
+    return this.mails.filter((m) => !m.to.includes('ops@example.org'));
+  }
   /** Every password offered in AUTH, right or wrong (to check which one the reporter sent). */
   readonly passwords: string[] = [];
   #server: SMTPServer | null = null;

@@ -84,9 +84,11 @@ export class ReportEventsData {
     return Number(row?.n ?? 0);
   }
 
-  /** Events every reporter has handled are no longer needed. */
-  async deleteThrough(id: number): Promise<void> {
-    await this.ctx.db.deleteFrom('report_events').where('id', '<=', id).execute();
+  /** Deletes events up to `id`; with `before`, only those that happened before it (epoch seconds). */
+  async deleteThrough(id: number, before?: number): Promise<void> {
+    let q = this.ctx.db.deleteFrom('report_events').where('id', '<=', id);
+    if (before !== undefined) q = q.where('at', '<', before);
+    await q.execute();
   }
 
   /** A reporter's state, created with `cursor` for a reporter seen for the first time. */

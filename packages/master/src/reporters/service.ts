@@ -32,6 +32,9 @@ export interface ReportersServiceOptions {
 }
 
 const MAX_TICK_MS = 5000;
+const REMOVED_REPORTER_DAYS = 7;
+/** Pruning takes the write lock; once a minute keeps it off the builds' way. */
+const PRUNE_INTERVAL_MS = 60_000;
 const MIN_TICK_MS = 250;
 const WAKING_EVENTS = ['build.started.#', 'build.finished.#', 'buildset.complete.#'];
 
@@ -41,6 +44,7 @@ export class ReportersService {
   #subs: Subscription[] = [];
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> = Promise.resolve();
+  #lastPrune = 0;
 
   constructor(private readonly options: ReportersServiceOptions) {
     this.#reader = new ReportReader(
@@ -143,18 +147,27 @@ export class ReportersService {
       if (this.options.data.ctx.now() - lastSeen >= w.missingTimeout)
         recorded = (await reportEvents.reportMissing(w.name, workerid, lastSeen)) || recorded;
     }
-    await this.#prune();
+    if (Date.now() - this.#lastPrune >= PRUNE_INTERVAL_MS) {
+      this.#lastPrune = Date.now();
+      await this.#prune();
+    }
     for (const r of this.#runners.values()) r.poke();
     if (recorded) this.options.log('info', 'reporters: recorded a missing worker');
   }
 
-  /** Drops outbox events every configured reporter has handled. */
+  /**
+   * Drops outbox events every reporter has handled. A reporter taken out of the config keeps
+   * its cursor, and the events after it for REMOVED_REPORTER_DAYS, so that putting it back
+   * soon resumes where it stopped without the outbox growing forever.
+   */
   async #prune(): Promise<void> {
     const { reportEvents } = this.options.data;
-    const cursors = (await reportEvents.states())
-      .filter((s) => this.#runners.has(s.name))
-      .map((s) => s.cursor);
-    const through = cursors.length > 0 ? Math.min(...cursors) : await reportEvents.lastId();
-    await reportEvents.deleteThrough(through);
+    const states = await reportEvents.states();
+    const last = await reportEvents.lastId();
+    const lowest = (cursors: number[]) => (cursors.length > 0 ? Math.min(...cursors) : last);
+    const configured = lowest(states.filter((s) => this.#runners.has(s.name)).map((s) => s.cursor));
+    await reportEvents.deleteThrough(Math.min(configured, lowest(states.map((s) => s.cursor))));
+    const cutoff = this.options.data.ctx.now() - REMOVED_REPORTER_DAYS * 86_400;
+    await reportEvents.deleteThrough(configured, cutoff);
   }
 }
