@@ -189,6 +189,10 @@ export class MailReporter implements Reporter {
     }
     const timeout = smtp.timeoutMs ?? 30_000;
     this.#transport = nodemailer.createTransport({
+      // One connection kept open between mails: no handshake per report, and mails go out
+      // one at a time, in order.
+      pool: true,
+      maxConnections: 1,
       host: smtp.host,
       port: smtp.port ?? (security === 'tls' ? 465 : security === 'starttls' ? 587 : 25),
       secure: security === 'tls',

@@ -92,18 +92,25 @@ export class ReportReader {
 
   /** The result of the builder's latest finished build before this one, on the same branch. */
   async previousResults(build: ReportBuild): Promise<Result | null> {
+    // One query: the builder's latest finished builds with their first source stamp's branch.
     const earlier = await this.data.ctx.db
       .selectFrom('builds')
-      .select(['id', 'results'])
-      .where('builderid', '=', build.builderid)
-      .where('number', '<', build.number)
-      .where('complete_at', 'is not', null)
-      .orderBy('number', 'desc')
-      .limit(20)
+      .innerJoin('buildrequests', 'buildrequests.id', 'builds.buildrequestid')
+      .innerJoin('buildset_sourcestamps', 'buildset_sourcestamps.buildsetid', 'buildrequests.buildsetid')
+      .innerJoin('sourcestamps', 'sourcestamps.id', 'buildset_sourcestamps.sourcestampid')
+      .select(['builds.number', 'builds.results', 'sourcestamps.branch', 'sourcestamps.id as ssid'])
+      .where('builds.builderid', '=', build.builderid)
+      .where('builds.number', '<', build.number)
+      .where('builds.complete_at', 'is not', null)
+      .orderBy('builds.number', 'desc')
+      .orderBy('sourcestamps.id')
+      .limit(100)
       .execute();
+    const seen = new Set<number>();
     for (const e of earlier) {
-      const other = await this.build(e.id);
-      if (other && other.branch === build.branch) return e.results as Result;
+      if (seen.has(e.number)) continue; // only a build's first source stamp counts
+      seen.add(e.number);
+      if (e.branch === build.branch) return e.results as Result;
     }
     return null;
   }
