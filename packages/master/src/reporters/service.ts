@@ -137,22 +137,22 @@ export class ReportersService {
   async #tick(): Promise<void> {
     const { reportEvents } = this.options.data;
     const connected = this.options.connectedWorkers();
-    await reportEvents.workersSeen([...connected]);
-    let recorded = false;
-    for (const w of this.options.workers()) {
+    // Only workers that can be reported missing need their presence written down.
+    const watched = this.options.workers().filter((w) => w.missingTimeout);
+    await reportEvents.workersSeen(watched.filter((w) => connected.has(w.name)).map((w) => w.name));
+    for (const w of watched) {
       if (!w.missingTimeout || connected.has(w.name)) continue;
       const { lastSeen, reported } = await reportEvents.lastSeen(w.name);
       const workerid = this.options.workerId(w.name);
       if (reported || workerid === undefined) continue;
       if (this.options.data.ctx.now() - lastSeen >= w.missingTimeout)
-        recorded = (await reportEvents.reportMissing(w.name, workerid, lastSeen)) || recorded;
+        await reportEvents.reportMissing(w.name, workerid, lastSeen);
     }
     if (Date.now() - this.#lastPrune >= PRUNE_INTERVAL_MS) {
       this.#lastPrune = Date.now();
       await this.#prune();
     }
     for (const r of this.#runners.values()) r.poke();
-    if (recorded) this.options.log('info', 'reporters: recorded a missing worker');
   }
 
   /**
