@@ -276,6 +276,8 @@ export interface ChangeSourceStateTable {
   key: string;
   /** JSON. */
   value_json: string;
+}
+
 /** The reporters' outbox (db/migrations/0009-reporters.ts). */
 export interface ReportEventsTable {
   id: Generated<number>;
