@@ -51,7 +51,7 @@ const IDLE_POLL_MS = 5000;
 class Stopped extends Error {}
 
 export class ReporterRunner {
-  #binding: ReporterBinding;
+  readonly #binding: ReporterBinding;
   readonly #abort = new AbortController();
   /** Rejects with Stopped when the runner stops. */
   readonly #stopped = new Promise<never>((_, reject) =>
@@ -61,8 +61,6 @@ export class ReporterRunner {
   #poked = false;
   #loop: Promise<void> | null = null;
   #cursor = 0;
-  /** Reports handed to `deliver` and accepted since start (for benchmarks and tests). */
-  delivered = 0;
 
   constructor(
     binding: ReporterBinding,
@@ -74,16 +72,6 @@ export class ReporterRunner {
 
   get name(): string {
     return this.#binding.reporter.name;
-  }
-
-  get binding(): ReporterBinding {
-    return this.#binding;
-  }
-
-  /** A reconfig kept the reporter's name: the next event is handled with the new generators. */
-  rebind(binding: ReporterBinding): void {
-    this.#binding = binding;
-    this.poke();
   }
 
   /** Starts from the stored cursor; a reporter seen for the first time starts after `startAfter`. */
@@ -171,7 +159,6 @@ export class ReporterRunner {
           reporter.deliver(report, { signal: this.#abort.signal, attempt, log: this.ctx.log }),
           this.#stopped,
         ]);
-        this.delivered++;
         return true;
       } catch (err) {
         this.#checkStopped();

@@ -58,20 +58,17 @@ export class ReportersService {
     return [...this.#runners.values()];
   }
 
-  /** Starts the loops of `bindings` and stops those of reporters no longer listed; cursors stay in the database. */
+  /**
+   * Runs a delivery loop for each of `bindings`, replacing the running ones (a reconfig makes
+   * new reporter objects): each resumes from its cursor in the database, so nothing is lost
+   * or skipped, and a report in flight is sent again with the same key.
+   */
   async apply(bindings: readonly ReporterBinding[]): Promise<void> {
-    const wanted = new Map(bindings.map((b) => [b.reporter.name, b]));
-    for (const [name, runner] of this.#runners) {
-      const next = wanted.get(name);
-      if (next && next.reporter === runner.binding.reporter) runner.rebind(next);
-      else {
-        this.#runners.delete(name);
-        await runner.stop();
-      }
-    }
+    for (const runner of this.#runners.values()) await runner.stop();
+    this.#runners.clear();
     const startAfter = await this.options.data.reportEvents.lastId();
-    for (const [name, binding] of wanted) {
-      if (this.#runners.has(name)) continue;
+    for (const binding of bindings) {
+      const name = binding.reporter.name;
       const runner = new ReporterRunner(binding, {
         events: this.options.data.reportEvents,
         reader: this.#reader,

@@ -14,16 +14,16 @@ export const reporters: ResourceType = {
     reporterid: int('id', 'the reporter’s id'),
     name: str('name', 'its name in the config'),
     cursor: int('cursor', 'the last report event it has handled'),
-    backlog: {
-      type: 'integer',
-      description: 'report events it has not handled yet',
-      source: { computed: true },
-    },
     delivered: int('delivered', 'reports its receiver accepted'),
     failed_attempts: int('failed_attempts', 'failed delivery attempts since the last success'),
     last_error: str('last_error', 'the last failed attempt’s error', true),
     last_error_at: int('last_error_at', 'when it failed, epoch seconds', true),
     last_delivered_at: int('last_delivered_at', 'its last delivery, epoch seconds', true),
+    backlog: {
+      type: 'integer',
+      description: 'report events it has not handled yet',
+      source: { computed: true },
+    },
   },
   paths: [
     {
