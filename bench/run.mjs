@@ -22,6 +22,7 @@ const BENCHMARKS = {
   www: [['bench/www/run.ts']],
   api: [['bench/api/run.ts'], ['bench/api/realtime.ts']],
   changes: [['bench/changes/webhook-burst.ts'], ['bench/changes/poller-cpu.ts']],
+  reporters: [['bench/reporters/run.ts']],
 };
 
 const asked = process.argv.slice(2);

@@ -55,7 +55,7 @@ export function testDeps(env = process.env) {
       name: 'openssl',
       path: 'openssl',
       pkg: 'openssl',
-      usedBy: "the worker's TLS tests (they make a certificate)",
+      usedBy: "the worker's TLS tests and the mail reporter's STARTTLS tests (they make a certificate)",
     },
     {
       name: `Node 20 at ${systemNode} (LATHE_SYSTEM_NODE)`,

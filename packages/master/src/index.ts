@@ -8,6 +8,8 @@ export * from './bus/index.js';
 export * from './changes/index.js';
 export * from './commands.js';
 export * from './config/index.js';
+// Both name a build report: `lathe force`'s summary keeps the name, the reporters' one is aliased.
+export type { BuildReport } from './control/index.js';
 export * from './control/index.js';
 export * from './data/index.js';
 export * from './db/connection.js';
@@ -27,6 +29,8 @@ export * from './process/requester.js';
 export * from './process/runner.js';
 export * from './process/step-context.js';
 export * from './properties/index.js';
+export * from './reporters/index.js';
+export type { BuildReport as BuildStatusReport } from './reporters/report.js';
 export * from './results.js';
 export * from './runtime.js';
 export * from './schedulers/index.js';

@@ -28,6 +28,7 @@ import { type Db, type OpenDatabaseOptions, openAndMigrate } from './db/connecti
 import { Distributor } from './distributor/distributor.js';
 import type { BuildStarter } from './distributor/slots.js';
 import { LockManager } from './locks/manager.js';
+import { ReportersService } from './reporters/service.js';
 import { type Clock, realClock } from './schedulers/clock.js';
 import { createScheduler } from './schedulers/create.js';
 import { SchedulerReconfigError, SchedulerSet } from './schedulers/scheduler-set.js';
@@ -107,6 +108,8 @@ export class Master {
   #reconfigs: Promise<unknown> = Promise.resolve();
   /** Bisects failed builds of builders with `bisect: true`. */
   readonly bisector: Bisector;
+  /** Delivers the config's reporters' reports from the durable outbox. */
+  readonly reporters: ReportersService;
 
   private constructor(
     readonly options: MasterOptions,
@@ -136,6 +139,19 @@ export class Master {
     );
     this.builders = new ServiceSet('builders', (c) => new BuilderService(c, data));
     this.bisector = new Bisector(this, (err, ctx) => this.#error(err, ctx));
+    this.reporters = new ReportersService({
+      data,
+      bus,
+      buildbotURL: () => this.#config.buildbotURL,
+      workers: () => this.#config.workers,
+      connectedWorkers: () =>
+        new Set([...this.workers.values()].filter((w) => w.connected).map((w) => w.name)),
+      workerId: (name) => this.workers.get(name)?.workerid,
+      secrets: () => this.#config.secretsProviders,
+      log: (level, message) => {
+        if (level !== 'info') this.#error(new Error(message), 'reporters');
+      },
+    });
     const log = {
       info: () => {},
       warn: (m: string) => this.#error(new Error(m), 'changes'),
@@ -194,6 +210,14 @@ export class Master {
       this.schedulers,
       this.changeSources,
       lifecycle('configuration', () => this.#applyInitialConfig()),
+      lifecycle(
+        'reporters',
+        async () => {
+          this.reporters.start();
+          await this.reporters.apply(this.#config.reporters);
+        },
+        () => this.reporters.stop(),
+      ),
       ...(this.options.services ?? []),
       this.bisector,
     ];
@@ -362,6 +386,7 @@ export class Master {
         removed: diff.workers.removed.length + diff.builders.removed.length,
       });
       this.distributor?.trigger();
+      await this.reporters.apply(next.reporters);
       try {
         return { ok: true, diff, ...applied, ...(await this.#applyChangeHandling(diff)), needsRestart };
       } catch (err) {

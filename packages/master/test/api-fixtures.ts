@@ -20,6 +20,8 @@ export interface ApiSeed {
   readonly logLines: readonly string[];
   /** A step of alpha's first build that ran tests: 7 passed, 2 failed (`t.bad`, `t.worse`). */
   readonly testStepid: number;
+  /** A reporter's delivery state (it has handled nothing yet). */
+  readonly reporterid: number;
 }
 
 export async function seedApiData(data: DataLayer): Promise<ApiSeed> {
@@ -64,6 +66,7 @@ export async function seedApiData(data: DataLayer): Promise<ApiSeed> {
     }
   }
   const testStepid = await seedFinishedBuildDetails(data, alphaBuilds[0]!.buildid);
+  const reporterid = (await data.reportEvents.stateOf('mail', 0)).id;
   // The failed build (r2) with a finished bisection.
   const failed = alphaBuilds[2]!;
   await data.bisections.start(failed.buildid, alpha, [], 'bisecting 2 changes');
@@ -92,6 +95,7 @@ export async function seedApiData(data: DataLayer): Promise<ApiSeed> {
     logid,
     logLines,
     testStepid,
+    reporterid,
   };
 }
 
@@ -175,6 +179,8 @@ export function examplePaths(s: ApiSeed): Record<string, string> {
     '/steps/:stepid/testresults': `/steps/${s.testStepid}/testresults`,
     '/builds/:buildid/blamelist': `/builds/${last.buildid}/blamelist`,
     '/bisections': '/bisections',
+    '/reporters': '/reporters',
+    '/reporters/:reporterid': `/reporters/${s.reporterid}`,
     '/builds/:buildid/bisection': `/builds/${s.alphaBuilds[2]!.buildid}/bisection`,
   };
 }

@@ -81,6 +81,7 @@ describe('database', () => {
       '0006-scheduler-state',
       '0007-change-source-state',
       '0008-sessions',
+      '0009-reporters',
     ]);
     assert.deepEqual(await migrateToLatest(db), []);
     await db.close();
@@ -110,6 +111,9 @@ describe('database', () => {
       'api_tokens',
       'scheduler_state',
       'change_source_state',
+      'report_events',
+      'reporter_state',
+      'worker_presence',
     ]) {
       assert.ok(tables.includes(t), `table ${t} exists`);
     }
@@ -142,6 +146,7 @@ describe('database', () => {
         '0006-scheduler-state',
         '0007-change-source-state',
         '0008-sessions',
+        '0009-reporters',
       ],
       'exactly one of them applied them',
     );

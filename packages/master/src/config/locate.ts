@@ -43,6 +43,20 @@ export class SourceLocator {
     return { file: this.file, line: this.#findField(field, 1, this.#lines.length) ?? 1 };
   }
 
+  /**
+   * The line of the `occurrence`-th `field:` (0 = first) after the top-level `setting`, for
+   * entries that carry no name of their own to search for (a reporters entry's `reporter:`).
+   */
+  locateNthField(setting: string, field: string, occurrence: number): SourceLocation | undefined {
+    const from = this.#findField(setting, 1, this.#lines.length) ?? 1;
+    let seen = 0;
+    for (let line = from; line <= this.#lines.length; line++) {
+      const found = this.#findField(field, line, 1);
+      if (found !== undefined && seen++ === occurrence) return { file: this.file, line: found };
+    }
+    return undefined;
+  }
+
   /** The line defining the `occurrence`-th entry called `name` (0 = first). */
   #findName(name: string, occurrence: number): number | undefined {
     const quoted = [`'${name}'`, `"${name}"`, `\`${name}\``];

@@ -4,6 +4,8 @@ import type { ChangeSourceConfig } from '../changes/create.js';
 import type { PendingRequest } from '../data/buildrequests.js';
 import type { LockAccess } from '../locks/definitions.js';
 import type { SecretProvider } from '../properties/secrets.js';
+import type { ReporterEntry } from '../reporters/config.js';
+import type { ReporterBinding } from '../reporters/delivery.js';
 import type { AnySchedulerConfig, AnySchedulerEntry } from '../schedulers/create.js';
 import type { BuildFactory } from '../steps/contract.js';
 import type { ResolvedWww, WwwConfig } from './www.js';
@@ -11,6 +13,8 @@ import type { ResolvedWww, WwwConfig } from './www.js';
 export const DEFAULT_WORKER_PORT = 9989;
 /** Buildbot's default keepalive interval for workers, in seconds. */
 export const DEFAULT_KEEPALIVE = 3600;
+/** Seconds a worker with notifyOnMissing may be gone before it is reported missing. */
+export const DEFAULT_MISSING_TIMEOUT = 3600;
 /** Where links to builds start when the config does not say, as in Buildbot's sample config. */
 export const DEFAULT_BUILDBOT_URL = 'http://localhost:8010/';
 
@@ -22,6 +26,14 @@ export interface WorkerConfig {
   readonly properties?: Readonly<Record<string, unknown>>;
   /** Seconds between keepalive pings; default 3600. */
   readonly keepalive?: number;
+  /**
+   * Seconds the worker may be disconnected before a worker-missing report is made (to the
+   * reporters with a `workerMissingGenerator()`); default 3600 when notifyOnMissing is set,
+   * otherwise no report.
+   */
+  readonly missingTimeout?: number;
+  /** Addresses the mail reporter sends this worker's worker-missing reports to (its admins). */
+  readonly notifyOnMissing?: readonly string[];
 }
 
 /** The view of a worker that builder callbacks (canStartBuild, nextWorker) get. */
@@ -109,7 +121,8 @@ export interface MasterConfig {
   readonly changeSources?: readonly ChangeSourceConfig[];
   /** Serve the data API over HTTP (`{ port, host, baseURL }`); absent: no HTTP. */
   readonly www?: WwwConfig;
-  // Buildbot's reporters are planned: see PLANNED_SETTINGS.
+  /** Where reports go: `{ reporter: new MailReporter({…}), generators: [buildStatusGenerator({ mode: 'failing' })] }`. */
+  readonly reporters?: readonly ReporterEntry[];
 }
 
 /**
@@ -117,10 +130,7 @@ export interface MasterConfig {
  * that sets one is refused, by validation and, through defineConfig, by the type check:
  * accepting it would let people believe it does something.
  */
-export const PLANNED_SETTINGS = {
-  reporters:
-    'reporters are not implemented yet (planned); `lathe force` follows a build to its result and `lathe status` shows what runs',
-} as const;
+export const PLANNED_SETTINGS = {} as const;
 export type PlannedSetting = keyof typeof PLANNED_SETTINGS;
 
 /**
@@ -137,6 +147,9 @@ export interface ResolvedWorker {
   readonly maxBuilds: number | null;
   readonly properties: Readonly<Record<string, unknown>>;
   readonly keepalive: number;
+  /** Absent or null: never reported missing. (Optional so hand-made workers need not say.) */
+  readonly missingTimeout?: number | null;
+  readonly notifyOnMissing?: readonly string[];
 }
 
 export interface ResolvedBuilder extends BuilderConfig {
@@ -160,6 +173,7 @@ export interface ResolvedConfig {
   readonly schedulers: readonly AnySchedulerConfig[];
   readonly changeSources: readonly ChangeSourceConfig[];
   readonly www: ResolvedWww | null;
+  readonly reporters: readonly ReporterBinding[];
 }
 
 /** Where a config object was defined, recorded by defineWorker/defineBuilder. */

@@ -1,11 +1,13 @@
 // Checks a loaded config and fills in defaults. Collects every problem rather than
 // stopping at the first, naming the entry (by name where it has one) and the field.
 import { DEFAULT_DATABASE_URL } from '../db/connection.js';
+import { resolveReporters } from '../reporters/config.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { SourceLocator } from './locate.js';
 import {
   DEFAULT_BUILDBOT_URL,
   DEFAULT_KEEPALIVE,
+  DEFAULT_MISSING_TIMEOUT,
   DEFAULT_WORKER_PORT,
   PLANNED_SETTINGS,
   type PlannedSetting,
@@ -51,8 +53,17 @@ const KNOWN_TOP = new Set([
   'www',
   'schedulers',
   'changeSources',
+  'reporters',
 ]);
-const KNOWN_WORKER = new Set(['name', 'password', 'maxBuilds', 'properties', 'keepalive']);
+const KNOWN_WORKER = new Set([
+  'name',
+  'password',
+  'maxBuilds',
+  'properties',
+  'keepalive',
+  'missingTimeout',
+  'notifyOnMissing',
+]);
 const KNOWN_BUILDER = new Set([
   'name',
   'workerNames',
@@ -157,6 +168,13 @@ export function validateConfig(raw: unknown, file: string, sourceText?: string):
   )
     top('secretsProviders', 'must be an array of secret providers (objects with a get(name) method)');
 
+  const reporters = resolveReporters(
+    raw.reporters,
+    { builders: new Set(builders.map((b) => b.name)), workers: workerNames },
+    loc,
+    issues,
+  );
+
   if (issues.length > 0) {
     // In file order, so the report reads top to bottom like the config.
     issues.sort((a, b) => (a.location?.line ?? 0) - (b.location?.line ?? 0));
@@ -176,6 +194,7 @@ export function validateConfig(raw: unknown, file: string, sourceText?: string):
     schedulers,
     changeSources,
     www,
+    reporters,
   };
 }
 
@@ -255,12 +274,23 @@ function resolveWorkers(raw: unknown, loc: SourceLocator, issues: ConfigIssue[])
       issue('keepalive', 'must be a positive number of seconds');
     if (w.properties !== undefined && !isPlainRecord(w.properties))
       issue('properties', 'must be a plain object');
+    if (w.missingTimeout !== undefined && !(typeof w.missingTimeout === 'number' && w.missingTimeout > 0))
+      issue('missingTimeout', 'must be a positive number of seconds');
+    const notify = w.notifyOnMissing;
+    if (
+      notify !== undefined &&
+      !(Array.isArray(notify) && notify.every((a) => typeof a === 'string' && /^[^\s@]+@[^\s@]+$/.test(a)))
+    )
+      issue('notifyOnMissing', 'must be an array of mail addresses');
     out.push({
       name: name ?? '',
       password: (w.password as string) ?? '',
       maxBuilds: (w.maxBuilds as number | undefined) ?? null,
       properties: (w.properties as Obj | undefined) ?? {},
       keepalive: (w.keepalive as number | undefined) ?? DEFAULT_KEEPALIVE,
+      missingTimeout:
+        (w.missingTimeout as number | undefined) ?? (notify === undefined ? null : DEFAULT_MISSING_TIMEOUT),
+      notifyOnMissing: Array.isArray(notify) ? (notify as string[]) : [],
     });
   });
   return out;

@@ -122,6 +122,7 @@ export class ControlAvatar extends Avatar {
           ...(s.status?.() ?? { kind: s.config.kind, nextRunAt: null, lastRunAt: null }),
         }),
       ),
+      reporters: await master.reporters.status(),
     };
   }
 

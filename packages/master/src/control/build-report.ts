@@ -2,6 +2,7 @@
 // that did not succeed, the failing test names and the warnings its steps stored, and the
 // build's page. `lathe force` prints it after a failure, so the user need not dig.
 import { passes } from '../data/blame.js';
+import type { DataLayer } from '../data/index.js';
 import type { LogRow } from '../data/logs.js';
 import type { Master } from '../master.js';
 import { SKIPPED, SUCCESS, WARNINGS } from '../results.js';
@@ -36,7 +37,7 @@ export async function buildReport(master: Master, buildid: number): Promise<Buil
       if (log.name === FAILED_TESTS_LOG) failedTests = await head(master, log);
       else if (WARNINGS_LOG.test(log.name)) warnings = await head(master, log);
       else if (failed && log.type === 's' && logTail.length === 0)
-        logTail = await outputTail(master, log.id, log.numLines);
+        logTail = await outputTail(data, log.id, log.numLines);
     }
     if (failed || warnings.length > 0)
       steps.push({
@@ -61,10 +62,10 @@ export async function buildReport(master: Master, buildid: number): Promise<Buil
 }
 
 /** The last output lines (stdout and stderr; the headers say what ran, not what went wrong). */
-async function outputTail(master: Master, logid: number, numLines: number): Promise<string[]> {
+export async function outputTail(data: DataLayer, logid: number, numLines: number): Promise<string[]> {
   // Headers end the log (exit code, elapsed time): read a little more than we show.
   const first = Math.max(0, numLines - LOG_TAIL_LINES - 10);
-  const lines = await master.data.logs.stdioLines(logid, first, numLines - 1);
+  const lines = await data.logs.stdioLines(logid, first, numLines - 1);
   return lines
     .filter((l) => l.stream !== 'h')
     .map((l) => l.text)

@@ -2,6 +2,8 @@
 // is plain data (dicts, lists, strings, numbers, booleans, null) so that Jelly carries it
 // unchanged and a Python PB client could speak the same protocol.
 
+import type { ReporterStatus } from '../reporters/service.js';
+
 /** The one account the control port knows; the password is `<basedir>/control.secret`. */
 export const CONTROL_USERNAME = 'lathe-admin';
 
@@ -70,6 +72,8 @@ export interface MasterStatus {
   readonly builds: readonly RunningBuildStatus[];
   readonly pending: readonly PendingRequestStatus[];
   readonly schedulers: readonly SchedulerStatus[];
+  /** Each configured reporter's backlog and last error; absent from masters without reporters. */
+  readonly reporters?: readonly ReporterStatus[];
 }
 
 /** What `lathe worker <action>` asks of a connected worker, and the avatar method for each. */

@@ -3,6 +3,7 @@ import type { Result } from '../results.js';
 import { recordBlameBuild, recordBlameResult } from './blame.js';
 import type { DataContext } from './context.js';
 import { NotFoundError } from './errors.js';
+import { recordReportEvent } from './report-events.js';
 
 export interface BuildRow {
   readonly id: number;
@@ -99,6 +100,7 @@ export class BuildsData {
         number,
         buildrequestid: spec.buildrequestid,
       });
+      await recordReportEvent(trx, 'build-started', row.id, now());
       return { buildid: row.id, number };
     });
     this.ctx.bus.publish('build.started', {
@@ -205,17 +207,24 @@ export class BuildsData {
   /** Finishes a build; a second call for the same build changes nothing and returns false. */
   async finish(buildid: number, results: Result, stateString?: string): Promise<boolean> {
     const b = await this.#require(buildid);
-    const u = await this.ctx.db
-      .updateTable('builds')
-      .set({
-        results,
-        complete_at: this.ctx.now(),
-        ...(stateString === undefined ? {} : { state_string: stateString }),
-      })
-      .where('id', '=', buildid)
-      .where('complete_at', 'is', null)
-      .executeTakeFirst();
-    if (u.numUpdatedRows === 0n) return false;
+    const now = this.ctx.now();
+    // The report event commits with the result: a crash cannot leave one without the other.
+    const finished = await this.ctx.db.transaction().execute(async (trx) => {
+      const u = await trx
+        .updateTable('builds')
+        .set({
+          results,
+          complete_at: now,
+          ...(stateString === undefined ? {} : { state_string: stateString }),
+        })
+        .where('id', '=', buildid)
+        .where('complete_at', 'is', null)
+        .executeTakeFirst();
+      if (u.numUpdatedRows === 0n) return false;
+      await recordReportEvent(trx, 'build-finished', buildid, now);
+      return true;
+    });
+    if (!finished) return false;
     await recordBlameResult(this.ctx.db, buildid, results);
     this.ctx.bus.publish('build.finished', { buildid, builderid: b.builderid, number: b.number, results });
     return true;

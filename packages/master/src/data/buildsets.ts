@@ -5,6 +5,7 @@ import type { Database } from '../db/schema.js';
 import type { Result } from '../results.js';
 import { worstResult } from '../results.js';
 import type { DataContext } from './context.js';
+import { recordReportEvent } from './report-events.js';
 
 export interface BuildsetSpec {
   readonly sourcestampids: readonly number[];
@@ -180,13 +181,19 @@ export class BuildsetsData {
     let results: Result | null = null;
     for (const r of reqs) results = worstResult(results, r.results as Result | null);
     const final = results ?? 0;
-    const u = await db
-      .updateTable('buildsets')
-      .set({ complete: 1, complete_at: now(), results: final })
-      .where('id', '=', buildsetid)
-      .where('complete', '=', 0)
-      .executeTakeFirst();
-    if (u.numUpdatedRows === 0n) return false;
+    const at = now();
+    const completed = await db.transaction().execute(async (trx) => {
+      const u = await trx
+        .updateTable('buildsets')
+        .set({ complete: 1, complete_at: at, results: final })
+        .where('id', '=', buildsetid)
+        .where('complete', '=', 0)
+        .executeTakeFirst();
+      if (u.numUpdatedRows === 0n) return false;
+      await recordReportEvent(trx, 'buildset-finished', buildsetid, at);
+      return true;
+    });
+    if (!completed) return false;
     this.ctx.bus.publish('buildset.complete', { buildsetid, results: final });
     return true;
   }

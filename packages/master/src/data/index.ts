@@ -16,6 +16,7 @@ import { type DataContext, epochSeconds } from './context.js';
 import { LogsData } from './logs.js';
 import { MastersData } from './masters.js';
 import { MetricsData } from './metrics.js';
+import { ReportEventsData } from './report-events.js';
 import { SchedulerStateData } from './scheduler-state.js';
 import { SessionsData } from './sessions.js';
 import { SourceStampsData } from './sourcestamps.js';
@@ -46,6 +47,8 @@ export class DataLayer {
   readonly bisections: BisectionsData;
   readonly schedulerState: SchedulerStateData;
   readonly changeSourceState: ChangeSourceStateData;
+  /** The reporters' outbox, cursors and worker presence. */
+  readonly reportEvents: ReportEventsData;
   /** Pages of any table by column conditions: what the data API (api/) reads through. */
   readonly collection: CollectionData;
 
@@ -72,6 +75,7 @@ export class DataLayer {
     this.bisections = new BisectionsData(this.ctx);
     this.schedulerState = new SchedulerStateData(this.ctx);
     this.changeSourceState = new ChangeSourceStateData(this.ctx);
+    this.reportEvents = new ReportEventsData(this.ctx);
     this.collection = new CollectionData(this.ctx);
   }
 }
@@ -92,6 +96,7 @@ export * from './lifecycle.js';
 export * from './logs.js';
 export * from './masters.js';
 export * from './metrics.js';
+export * from './report-events.js';
 export * from './sourcestamps.js';
 export * from './steps.js';
 export * from './workers.js';

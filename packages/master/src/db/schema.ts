@@ -278,6 +278,33 @@ export interface ChangeSourceStateTable {
   value_json: string;
 }
 
+/** The reporters' outbox (db/migrations/0009-reporters.ts). */
+export interface ReportEventsTable {
+  id: Generated<number>;
+  kind: string;
+  subject_id: number;
+  at: number;
+  /** JSON object. */
+  details: string;
+}
+
+export interface ReporterStateTable {
+  id: Generated<number>;
+  name: string;
+  cursor: number;
+  delivered: Generated<number>;
+  failed_attempts: Generated<number>;
+  last_error: string | null;
+  last_error_at: number | null;
+  last_delivered_at: number | null;
+}
+
+export interface WorkerPresenceTable {
+  name: string;
+  last_seen: number;
+  reported: Generated<number>;
+}
+
 export interface Database {
   masters: MastersTable;
   workers: WorkersTable;
@@ -308,4 +335,7 @@ export interface Database {
   scheduler_state: SchedulerStateTable;
   change_source_state: ChangeSourceStateTable;
   sessions: SessionsTable;
+  report_events: ReportEventsTable;
+  reporter_state: ReporterStateTable;
+  worker_presence: WorkerPresenceTable;
 }

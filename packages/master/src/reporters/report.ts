@@ -116,6 +116,13 @@ export interface DeliveryContext {
   readonly log: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
+/** What a reporter may use when it starts. */
+export interface ReporterStartContext {
+  /** A secret from the config's secretsProviders (an SMTP password, a token). Never log it. */
+  readonly getSecret: (name: string) => Promise<string>;
+  readonly log: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
 /**
  * A delivery channel. Implement `deliver` (one attempt; throw on failure); which reports
  * reach it is decided by the generators configured with it, and the framework does the rest.
@@ -125,7 +132,7 @@ export interface Reporter {
   readonly name: string;
   deliver(report: Report, context: DeliveryContext): Promise<void>;
   /** Optional: connect (IRC) or check settings when the master starts. */
-  start?(): Promise<void>;
+  start?(context?: ReporterStartContext): Promise<void>;
   stop?(): Promise<void>;
 }
 

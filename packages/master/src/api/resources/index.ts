@@ -10,6 +10,7 @@ import { logs } from './logs.js';
 import { masters } from './masters.js';
 import { metrics } from './metrics.js';
 import { properties } from './properties.js';
+import { reporters } from './reporters.js';
 import { sourcestamps } from './sourcestamps.js';
 import { steps } from './steps.js';
 import { testresults } from './testresults.js';
@@ -30,4 +31,5 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   metrics,
   testresults,
   bisections,
+  reporters,
 ];

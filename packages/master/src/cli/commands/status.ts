@@ -9,7 +9,8 @@ const help = `Usage: lathe status [options] [dir]
 Asks the running master of dir, over its control port, for its workers
 (connected, idle or busy, what they reported), running builds (with their
 estimated finish once the builder has history), pending build requests and
-schedulers (with their next run, when one is due).
+schedulers (with their next run, when one is due) and reporters (backlog,
+last error).
 
 Options:
   --json      print the status as JSON
@@ -18,7 +19,7 @@ Options:
 
 export const statusCommand: Command = {
   help,
-  summary: 'show workers, running builds, pending requests and schedulers',
+  summary: 'show workers, running builds, pending requests, schedulers and reporters',
   async run(argv, io) {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -112,6 +113,15 @@ export function formatStatus(st: MasterStatus, now = Date.now() / 1000): string 
   for (const s of schedulers) {
     const next = s.nextRunAt === null ? 'no run due' : `next run ${formatRunTime(s.nextRunAt, now)}`;
     lines.push(`  ${s.name.padEnd(20)} ${s.kind.padEnd(22)} ${next}  builders: ${s.builderNames.join(', ')}`);
+  }
+  const reporters = st.reporters ?? [];
+  lines.push(`reporters (${reporters.length}):`);
+  for (const r of reporters) {
+    const error =
+      r.lastError === null || r.failedAttempts === 0
+        ? ''
+        : `, failing (${r.failedAttempts} attempts, last ${ago(r.lastErrorAt ?? now, now)} ago): ${r.lastError}`;
+    lines.push(`  ${r.name.padEnd(20)} backlog ${r.backlog}, delivered ${r.delivered}${error}`);
   }
   return lines.join('\n');
 }

@@ -9,6 +9,7 @@ import { blameBisectMigration } from './0005-blame-bisect.js';
 import { schedulerStateMigration } from './0006-scheduler-state.js';
 import { changeSourceStateMigration } from './0007-change-source-state.js';
 import { sessionsMigration } from './0008-sessions.js';
+import { reportersMigration } from './0009-reporters.js';
 import { dialectTypes, type SqlDialectName } from './dialect.js';
 
 export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
@@ -22,6 +23,7 @@ export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
     '0006-scheduler-state': schedulerStateMigration(),
     '0007-change-source-state': changeSourceStateMigration(),
     '0008-sessions': sessionsMigration(),
+    '0009-reporters': reportersMigration(t),
   };
   return { getMigrations: async () => migrations };
 }
