@@ -77,7 +77,7 @@ function sourceFields(b: ReportBuild): ChatField[] {
 
 /** The blamelist's distinct authors, by name: chat rooms are no place for mail addresses. */
 function authors(changes: readonly ReportChange[]): string {
-  const names = new Set(changes.map((c) => c.author.replace(/\s*<[^>]*>\s*$/, '') || c.author));
+  const names = new Set(changes.map((c) => c.author.replace(/\s*<[^<>\s]+@[^<>\s]+>\s*$/, '') || c.author));
   return names.size === 0 ? 'none' : [...names].join(', ');
 }
 
