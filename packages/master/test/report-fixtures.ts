@@ -1,4 +1,5 @@
 // Reports built directly, as a generator would hand them to a reporter.
+import assert from 'node:assert/strict';
 import type { BuildReport, DeliveryContext, ReportBuild, ReportChange } from '../src/reporters/report.js';
 import { FAILURE } from '../src/results.js';
 
@@ -65,4 +66,14 @@ export interface TestContext extends DeliveryContext {
 export function deliveryContext(signal: AbortSignal = new AbortController().signal): TestContext {
   const logged: string[] = [];
   return { signal, attempt: 1, log: (level, message) => logged.push(`${level}: ${message}`), logged };
+}
+
+/** The error a delivery failed with; fails the test when it succeeded. */
+export async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (e) {
+    return e as Error;
+  }
+  assert.fail('expected the delivery to fail');
 }

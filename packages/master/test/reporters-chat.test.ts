@@ -14,7 +14,7 @@ import { PermanentHttpError, RetryableDeliveryError } from '../src/reporters/htt
 import type { Report } from '../src/reporters/report.js';
 import { SUCCESS } from '../src/results.js';
 import { HttpReceiver } from './http-receiver.js';
-import { buildReport, deliveryContext, reportBuild } from './report-fixtures.js';
+import { buildReport, deliveryContext, rejection, reportBuild } from './report-fixtures.js';
 
 const BUILD_URL = 'http://lathe.example.org/#/builders/3/builds/12';
 
@@ -246,12 +246,3 @@ describe('chat reporters', () => {
     assert.ok(!bad.message.includes('XyZsecret'), bad.message);
   });
 });
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (e) {
-    return e as Error;
-  }
-  assert.fail('expected the delivery to fail');
-}

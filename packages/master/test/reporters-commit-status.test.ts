@@ -16,7 +16,7 @@ import { PermanentDeliveryError, type Report } from '../src/reporters/report.js'
 import { SecretOptionError } from '../src/reporters/secret-option.js';
 import { CANCELLED, EXCEPTION, SUCCESS, WARNINGS } from '../src/results.js';
 import { HttpReceiver } from './http-receiver.js';
-import { buildReport, deliveryContext } from './report-fixtures.js';
+import { buildReport, deliveryContext, rejection } from './report-fixtures.js';
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';
 const BUILD_URL = 'http://lathe.example.org/#/builders/3/builds/12';
@@ -269,12 +269,3 @@ describe('commit status reporters', () => {
     assert.equal(receiver.requests.length, 0);
   });
 });
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (e) {
-    return e as Error;
-  }
-  assert.fail('expected the delivery to fail');
-}

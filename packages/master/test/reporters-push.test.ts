@@ -15,7 +15,7 @@ import { PermanentDeliveryError, reportSummary } from '../src/reporters/report.j
 import { SecretOptionError } from '../src/reporters/secret-option.js';
 import { tempDir } from './helpers.js';
 import { HttpReceiver } from './http-receiver.js';
-import { buildReport, deliveryContext } from './report-fixtures.js';
+import { buildReport, deliveryContext, rejection } from './report-fixtures.js';
 
 const KEY = 'hmac-key-9f8e7d';
 
@@ -117,6 +117,12 @@ describe('HTTP push', () => {
     }
   });
 
+  it('a report JSON cannot carry is permanent, and nothing is sent', async () => {
+    const report = buildReport({ build: { properties: { size: 10n } } });
+    await assert.rejects(reporter().deliver(report, deliveryContext()), PermanentDeliveryError);
+    assert.equal(receiver.requests.length, 0);
+  });
+
   it('a receiver that does not answer in time is a retryable timeout', async () => {
     receiver.reply({ status: 200, hang: true });
     const e = await rejection(reporter({ timeoutMs: 300 }).deliver(buildReport(), deliveryContext()));
@@ -216,12 +222,3 @@ describe('HTTP push over mutual TLS', { skip: !haveOpenssl && 'no openssl' }, ()
     await assert.rejects(push.deliver(buildReport(), deliveryContext()), PermanentDeliveryError);
   });
 });
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (e) {
-    return e as Error;
-  }
-  assert.fail('expected the delivery to fail');
-}

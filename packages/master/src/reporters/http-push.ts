@@ -51,7 +51,7 @@ export class HttpPushReporter extends HttpReporter {
   async deliver(report: Report, context: DeliveryContext): Promise<void> {
     const url = parseUrl(this.#options.url, 'HTTP push URL');
     const key = await this.secret(this.#options.secret, 'HTTP push signing secret');
-    const body = JSON.stringify({ summary: reportSummary(report), report });
+    const body = encode(report);
     const headers = jsonHeaders({
       [EVENT_HEADER]: report.kind,
       [IDEMPOTENCY_HEADER]: report.key,
@@ -85,6 +85,15 @@ export class HttpPushReporter extends HttpReporter {
         : {}),
     };
     return { transport: nodeTransport(client), secrets: passphrase === undefined ? [] : [passphrase] };
+  }
+}
+
+function encode(report: Report): string {
+  try {
+    return JSON.stringify({ summary: reportSummary(report), report });
+  } catch (e) {
+    // A property value JSON cannot carry (a BigInt, a cycle): no retry will change that.
+    throw new PermanentDeliveryError(`report ${report.key} cannot be sent as JSON: ${(e as Error).message}`);
   }
 }
 

@@ -4,7 +4,7 @@
 // https://docs.gitlab.com/ee/api/commits.html#set-the-pipeline-status-of-a-commit
 import { CANCELLED, EXCEPTION, FAILURE, RETRY, type Result, SKIPPED } from '../../results.js';
 import { PermanentHttpError } from '../http/errors.js';
-import { USER_AGENT } from '../http/reporter.js';
+import { jsonHeaders } from '../http/reporter.js';
 import { apiUrl, parseUrl } from '../http/send.js';
 import type { DeliveryContext } from '../report.js';
 import { type CommitStatus, type CommitStatusOptions, CommitStatusReporter, pathOf } from './common.js';
@@ -32,7 +32,7 @@ export class GitLabStatusReporter extends CommitStatusReporter {
       description: status.description,
       ...(status.build.branch ? { ref: status.build.branch } : {}),
     });
-    const headers = { 'content-type': 'application/json', 'user-agent': USER_AGENT, 'private-token': token };
+    const headers = jsonHeaders({ 'private-token': token });
     try {
       await this.send({ method: 'POST', url, headers, body }, context, `GitLab POST ${url.pathname}`, [
         token,
