@@ -20,7 +20,7 @@ import { buildReport, deliveryContext, rejection } from './report-fixtures.js';
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';
 const BUILD_URL = 'http://lathe.example.org/#/builders/3/builds/12';
-const TOKEN = 'ghp_T0kenValue42';
+const TOKEN = 'ghp_T0ken/Value+42=';
 
 function started(build: Parameters<typeof buildReport>[0] = {}): Report {
   const report = buildReport(build);
@@ -131,7 +131,7 @@ describe('commit status reporters', () => {
       new GitLabStatusReporter({ token: TOKEN, baseUrl: receiver.url }),
     ]) {
       const e = await rejection(reporter.deliver(buildReport(), deliveryContext()));
-      assert.ok(!e.message.includes(TOKEN), e.message);
+      assert.ok(!e.message.includes(TOKEN) && !e.message.includes(encodeURIComponent(TOKEN)), e.message);
       assert.ok(!JSON.stringify(e).includes(TOKEN));
       assert.match(e.message, /<secret>/);
     }

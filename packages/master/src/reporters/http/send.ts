@@ -128,7 +128,10 @@ export interface SendOptions {
 /** Sends the request; resolves with a 2xx answer, throws the classified error otherwise. */
 export async function send(request: HttpRequest, options: SendOptions): Promise<HttpAnswer> {
   const redactor = new Redactor();
-  for (const secret of options.secrets) redactor.add(secret);
+  for (const secret of options.secrets) {
+    redactor.add(secret);
+    redactor.add(encodeURIComponent(secret));
+  }
   const timeout = AbortSignal.timeout(options.timeoutMs);
   let answer: HttpAnswer;
   try {
