@@ -55,7 +55,8 @@ export function testDeps(env = process.env) {
       name: 'openssl',
       path: 'openssl',
       pkg: 'openssl',
-      usedBy: "the worker's TLS tests and the mail reporter's STARTTLS tests (they make a certificate)",
+      usedBy:
+        "the worker's TLS tests, the mail reporter's STARTTLS tests and the HTTP push reporter's mutual TLS test (they make certificates)",
     },
     {
       name: `Node 20 at ${systemNode} (LATHE_SYSTEM_NODE)`,

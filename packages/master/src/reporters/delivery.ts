@@ -9,6 +9,7 @@ import type { ReportEventRow, ReportEventsData } from '../data/report-events.js'
 import type { ReportGenerator } from './generators.js';
 import type { ReportReader } from './read.js';
 import { PermanentDeliveryError, type Report, type Reporter } from './report.js';
+import { usesSecrets } from './secret-option.js';
 
 export interface RetryPolicy {
   /** The first retry's delay; each further one doubles it. Default 1000 ms. */
@@ -24,6 +25,16 @@ export interface ReporterBinding {
   readonly reporter: Reporter;
   readonly generators: readonly ReportGenerator[];
   readonly retry: RetryPolicy;
+}
+
+// A receiver's own "retry after" (rate limits) is honoured, within reason: a wrong header
+// must not stall a reporter for days.
+const MAX_ASKED_DELAY_MS = 3_600_000;
+
+/** The wait an error asks for (`retryAfterMs`, e.g. RetryableDeliveryError's), or 0. */
+function askedDelay(err: unknown): number {
+  const asked = (err as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  return typeof asked === 'number' && asked > 0 ? Math.min(asked, MAX_ASKED_DELAY_MS) : 0;
 }
 
 /** Exponential, with "equal jitter": between half and all of the doubled delay. */
@@ -106,6 +117,7 @@ export class ReporterRunner {
     const reporter = this.#binding.reporter;
     await this.#persist(async () => {
       try {
+        if (usesSecrets(reporter)) reporter.useSecrets(this.ctx.getSecret);
         await reporter.start?.({ getSecret: this.ctx.getSecret, log: this.ctx.log });
       } catch (err) {
         await this.ctx.events.recordError(this.name, `starting: ${message(err)}`).catch(() => {});
@@ -168,7 +180,7 @@ export class ReporterRunner {
           this.ctx.log('error', `refused for good, skipped: ${text}`);
           return false;
         }
-        const delay = retryDelay(this.#binding.retry, attempt);
+        const delay = Math.max(retryDelay(this.#binding.retry, attempt), askedDelay(err));
         this.ctx.log('warn', `attempt ${attempt} failed, retrying in ${Math.round(delay)} ms: ${text}`);
         await this.#sleep(delay, true);
       }

@@ -136,7 +136,12 @@ export interface Reporter {
   stop?(): Promise<void>;
 }
 
-/** Thrown by `deliver` when retrying cannot help (e.g. 4xx other than 408/429): logged, not retried. */
+/**
+ * Any other error thrown by `deliver` is retried with backoff; one carrying a numeric
+ * `retryAfterMs` (RetryableDeliveryError, from a receiver's Retry-After or rate limit)
+ * makes the next attempt wait at least that long (at most an hour).
+ *
+ * Thrown by `deliver` when retrying cannot help (e.g. 4xx other than 408/429): logged, not retried. */
 export class PermanentDeliveryError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
