@@ -81,6 +81,8 @@ describe('database', () => {
       '0006-scheduler-state',
       '0007-change-source-state',
       '0008-sessions',
+      '0009-leases',
+      '0010-mq-outbox',
     ]);
     assert.deepEqual(await migrateToLatest(db), []);
     await db.close();
@@ -142,6 +144,8 @@ describe('database', () => {
         '0006-scheduler-state',
         '0007-change-source-state',
         '0008-sessions',
+        '0009-leases',
+        '0010-mq-outbox',
       ],
       'exactly one of them applied them',
     );

@@ -6,6 +6,7 @@ import type { LockAccess } from '../locks/definitions.js';
 import type { SecretProvider } from '../properties/secrets.js';
 import type { AnySchedulerConfig, AnySchedulerEntry } from '../schedulers/create.js';
 import type { BuildFactory } from '../steps/contract.js';
+import type { ClusterConfig, ResolvedCluster } from './cluster.js';
 import type { ResolvedWww, WwwConfig } from './www.js';
 
 export const DEFAULT_WORKER_PORT = 9989;
@@ -109,6 +110,8 @@ export interface MasterConfig {
   readonly changeSources?: readonly ChangeSourceConfig[];
   /** Serve the data API over HTTP (`{ port, host, baseURL }`); absent: no HTTP. */
   readonly www?: WwwConfig;
+  /** Several masters share the database: roles and lease timing (config/cluster.ts); absent: the only master. */
+  readonly cluster?: ClusterConfig;
   // Buildbot's reporters are planned: see PLANNED_SETTINGS.
 }
 
@@ -160,6 +163,7 @@ export interface ResolvedConfig {
   readonly schedulers: readonly AnySchedulerConfig[];
   readonly changeSources: readonly ChangeSourceConfig[];
   readonly www: ResolvedWww | null;
+  readonly cluster: ResolvedCluster | null;
 }
 
 /** Where a config object was defined, recorded by defineWorker/defineBuilder. */

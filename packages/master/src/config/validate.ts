@@ -1,6 +1,7 @@
 // Checks a loaded config and fills in defaults. Collects every problem rather than
 // stopping at the first, naming the entry (by name where it has one) and the field.
 import { DEFAULT_DATABASE_URL } from '../db/connection.js';
+import { resolveCluster } from './cluster.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { SourceLocator } from './locate.js';
 import {
@@ -51,6 +52,7 @@ const KNOWN_TOP = new Set([
   'www',
   'schedulers',
   'changeSources',
+  'cluster',
 ]);
 const KNOWN_WORKER = new Set(['name', 'password', 'maxBuilds', 'properties', 'keepalive']);
 const KNOWN_BUILDER = new Set([
@@ -133,6 +135,7 @@ export function validateConfig(raw: unknown, file: string, sourceText?: string):
 
   const masterExpirySeconds = raw.masterExpirySeconds ?? 300;
   if (!isPositiveInt(masterExpirySeconds)) top('masterExpirySeconds', 'must be a positive integer');
+  const cluster = resolveCluster(raw.cluster, Number(masterExpirySeconds), top);
 
   const changeSources = resolveChangeSources(raw.changeSources, workerNames, loc, issues);
   const schedulers = resolveSchedulers(raw.schedulers, new Set(builders.map((b) => b.name)), loc, issues);
@@ -176,6 +179,7 @@ export function validateConfig(raw: unknown, file: string, sourceText?: string):
     schedulers,
     changeSources,
     www,
+    cluster,
   };
 }
 

@@ -13,9 +13,11 @@ import { ChangeSourceStateData } from './change-source-state.js';
 import { ChangesData } from './changes.js';
 import { CollectionData } from './collection.js';
 import { type DataContext, epochSeconds } from './context.js';
+import { LeasesData } from './leases.js';
 import { LogsData } from './logs.js';
 import { MastersData } from './masters.js';
 import { MetricsData } from './metrics.js';
+import { OutboxData } from './outbox.js';
 import { SchedulerStateData } from './scheduler-state.js';
 import { SessionsData } from './sessions.js';
 import { SourceStampsData } from './sourcestamps.js';
@@ -46,6 +48,10 @@ export class DataLayer {
   readonly bisections: BisectionsData;
   readonly schedulerState: SchedulerStateData;
   readonly changeSourceState: ChangeSourceStateData;
+  /** Several masters: who runs which scheduler and change source. */
+  readonly leases: LeasesData;
+  /** Several masters: the events each published, for the others. */
+  readonly outbox: OutboxData;
   /** Pages of any table by column conditions: what the data API (api/) reads through. */
   readonly collection: CollectionData;
 
@@ -72,6 +78,8 @@ export class DataLayer {
     this.bisections = new BisectionsData(this.ctx);
     this.schedulerState = new SchedulerStateData(this.ctx);
     this.changeSourceState = new ChangeSourceStateData(this.ctx);
+    this.leases = new LeasesData(this.ctx);
+    this.outbox = new OutboxData(this.ctx);
     this.collection = new CollectionData(this.ctx);
   }
 }
@@ -88,10 +96,12 @@ export * from './changes.js';
 export * from './collection.js';
 export * from './errors.js';
 export * from './housekeeping.js';
+export * from './leases.js';
 export * from './lifecycle.js';
 export * from './logs.js';
 export * from './masters.js';
 export * from './metrics.js';
+export * from './outbox.js';
 export * from './sourcestamps.js';
 export * from './steps.js';
 export * from './workers.js';

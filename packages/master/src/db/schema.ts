@@ -278,6 +278,25 @@ export interface ChangeSourceStateTable {
   value_json: string;
 }
 
+/** Who runs a scheduler or change source among several masters (data/leases.ts). */
+export interface LeasesTable {
+  name: string;
+  masterid: number;
+  acquired_at: number;
+  expires_at: number;
+}
+
+/** An event a master published, for the other masters (cluster/outbox-relay.ts). */
+export interface MqOutboxTable {
+  id: Generated<number>;
+  masterid: number;
+  /** The bus event kind (`build.started`). */
+  kind: string;
+  /** JSON: the bus event's payload. */
+  payload: string;
+  created_at: number;
+}
+
 export interface Database {
   masters: MastersTable;
   workers: WorkersTable;
@@ -308,4 +327,6 @@ export interface Database {
   scheduler_state: SchedulerStateTable;
   change_source_state: ChangeSourceStateTable;
   sessions: SessionsTable;
+  leases: LeasesTable;
+  mq_outbox: MqOutboxTable;
 }
