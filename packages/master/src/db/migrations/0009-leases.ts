@@ -16,6 +16,13 @@ export function leasesMigration(): Migration {
         .addColumn('expires_at', 'bigint', (c) => c.notNull())
         .execute();
       await db.schema.createIndex('leases_masterid').on('leases').column('masterid').execute();
+      // A master taking a scheduler over (or starting) asks whether a buildset already
+      // built each recent change, folded ones included (ChangesData.hasBuildset).
+      await db.schema
+        .createIndex('buildset_changes_changeid')
+        .on('buildset_changes')
+        .column('changeid')
+        .execute();
     },
   };
 }
