@@ -73,6 +73,30 @@ describe('leases', () => {
   });
 });
 
+describe('changes offered again to a scheduler taken over', () => {
+  const dir = tempDir();
+  after(() => dir.cleanup());
+
+  it('count as built when a buildset carries their source stamp or folded them in', async () => {
+    const t = await openData(join(dir.path, 'folded.sqlite'));
+    const builderid = await t.data.builders.findOrCreate('app');
+    const older = await t.data.changes.add({ author: 'a', branch: 'main', revision: 'r1' });
+    const newer = await t.data.changes.add({ author: 'a', branch: 'main', revision: 'r2' });
+    const lone = await t.data.changes.add({ author: 'a', branch: 'main', revision: 'r3' });
+    const newest = await t.data.changes.get(newer);
+    // A tree-stable buildset: the newest change's source stamp, both changes listed.
+    await t.data.buildsets.add({
+      sourcestampids: [newest!.sourcestampid],
+      builderids: [builderid],
+      changeids: [older, newer],
+    });
+    assert.equal(await t.data.changes.hasBuildset(newer), true);
+    assert.equal(await t.data.changes.hasBuildset(older), true, 'folded into the newer one');
+    assert.equal(await t.data.changes.hasBuildset(lone), false);
+    await t.close();
+  });
+});
+
 describe('outbox relay', () => {
   const dir = tempDir();
   after(() => dir.cleanup());
