@@ -1,4 +1,4 @@
-// `npm run bench [-- eta|pb|master|worker|api …]`: runs the benchmarks (all by default) with the
+// `npm run bench [-- eta|pb|master|worker|api|scale …]`: runs the benchmarks (all by default) with the
 // commands bench/RESULTS.md records, printing each command first. Figures go to stdout;
 // copying them into RESULTS.md, with the time and load, is left to the person running them.
 import { spawnSync } from 'node:child_process';
@@ -23,6 +23,7 @@ const BENCHMARKS = {
   api: [['bench/api/run.ts'], ['bench/api/realtime.ts']],
   changes: [['bench/changes/webhook-burst.ts'], ['bench/changes/poller-cpu.ts']],
   reporters: [['bench/reporters/run.ts']],
+  scale: [['bench/scale/run.ts']],
 };
 
 const asked = process.argv.slice(2);

@@ -7,11 +7,15 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Bisector } from './bisect/bisector.js';
 import { BuilderService } from './builders/builder.js';
-import { EventBus, type EventBusOptions } from './bus/bus.js';
+import { EventBus, type EventBusOptions, type Subscription } from './bus/bus.js';
 import type { ChangeInput, ChangeSource, ChangeSourceContext } from './changes/change-source.js';
 import { type ChangeSourceConfig, createChangeSource } from './changes/create.js';
 import { PBUserRegistry } from './changes/pb-users.js';
-import { type ConfigDiff, diffConfigs } from './config/diff.js';
+import { OutboxRelay, type OutboxWakeup, PollingWakeup } from './cluster/outbox-relay.js';
+import { LeaseOwnership } from './cluster/ownership.js';
+import { leaseCandidates, placed, schedulerLease } from './cluster/placement.js';
+import type { MasterRole } from './config/cluster.js';
+import { type ConfigDiff, diffConfigs, diffEntries } from './config/diff.js';
 import type { ConfigError } from './config/errors.js';
 import { loadConfig } from './config/loader.js';
 import type { ResolvedBuilder, ResolvedConfig, ResolvedWorker } from './config/types.js';
@@ -30,7 +34,7 @@ import type { BuildStarter } from './distributor/slots.js';
 import { LockManager } from './locks/manager.js';
 import { ReportersService } from './reporters/service.js';
 import { type Clock, realClock } from './schedulers/clock.js';
-import { createScheduler } from './schedulers/create.js';
+import { type AnySchedulerConfig, createScheduler } from './schedulers/create.js';
 import { SchedulerReconfigError, SchedulerSet } from './schedulers/scheduler-set.js';
 import type { TrySchedulerContext } from './schedulers/try/job.js';
 import { type ApplyResult, MultiService, type Service, ServiceSet } from './service.js';
@@ -65,6 +69,11 @@ export interface MasterOptions {
   readonly onQuery?: OpenDatabaseOptions['onQuery'];
   /** Called with problems of background work (a failed pass, a timer). */
   readonly onError?: (err: unknown, context: string) => void;
+  /**
+   * With `cluster` in the config: when to read other masters' events; default a poll every
+   * `cluster.pollMs` (SQLite). A PostgreSQL LISTEN/NOTIFY wake-up plugs in here.
+   */
+  readonly outboxWakeup?: OutboxWakeup;
 }
 
 export type ReconfigResult =
@@ -83,7 +92,12 @@ export type ReconfigResult =
 const UNSCHEDULED_GRACE_SECONDS = 60;
 
 // Settings that only take effect when the master restarts.
-const RESTART_SETTINGS = new Set(['dbUrl', 'workerPort', 'www']);
+const RESTART_SETTINGS = new Set(['dbUrl', 'workerPort', 'www', 'cluster']);
+
+const NOTHING_APPLIED: ApplyResult = { added: [], reconfigured: [], replaced: [], removed: [] };
+
+/** Every role: what a master without `cluster` does. */
+const ALL_ROLES: readonly MasterRole[] = ['builds', 'schedulers', 'web'];
 
 export class Master {
   /** One per master: lock state outlives reconfigs (locks are matched by kind and name). */
@@ -110,6 +124,17 @@ export class Master {
   readonly bisector: Bisector;
   /** Delivers the config's reporters' reports from the durable outbox. */
   readonly reporters: ReportersService;
+  /** With `cluster`: the events other masters publish reach this master's bus, and this one's reach theirs. */
+  readonly relay: OutboxRelay | null;
+  /** With `cluster`: the scheduler and change source leases this master holds. */
+  readonly ownership: LeaseOwnership | null;
+  /** The schedulers and change sources this master runs: all configured ones, or with `cluster` those it holds. */
+  #placed: { schedulers: readonly AnySchedulerConfig[]; changeSources: readonly ChangeSourceConfig[] } = {
+    schedulers: [],
+    changeSources: [],
+  };
+  #placing: Promise<unknown> = Promise.resolve();
+  #lastOutboxPrune = Number.NEGATIVE_INFINITY;
 
   private constructor(
     readonly options: MasterOptions,
@@ -180,19 +205,36 @@ export class Master {
     };
     this.schedulers = new SchedulerSet(
       (c) => createScheduler(c, schedulerContext),
-      (name) =>
-        data.schedulerState.delete(name).catch((err) => this.#error(err, `forgetting scheduler ${name}`)),
+      async (name) => {
+        // Handed over to another master (its lease moved), not removed: the next owner resumes from its state.
+        if (this.#config.schedulers.some((s) => s.name === name)) return;
+        await data.schedulerState
+          .delete(name)
+          .catch((err) => this.#error(err, `forgetting scheduler ${name}`));
+      },
     );
-    this.distributor = options.buildStarter
-      ? new Distributor({
+    const cluster = config.cluster;
+    this.relay = cluster
+      ? new OutboxRelay({
           data,
+          bus,
           masterid,
-          starter: options.buildStarter,
-          builders: () => this.builders.values(),
-          worker: (name) => this.workers.get(name),
+          wakeup: options.outboxWakeup ?? new PollingWakeup(cluster.pollMs),
           onError: (err, ctx) => this.#error(err, ctx),
         })
       : null;
+    this.ownership = cluster ? new LeaseOwnership(data, masterid, cluster.leaseSeconds) : null;
+    this.distributor =
+      options.buildStarter && this.hasRole('builds')
+        ? new Distributor({
+            data,
+            masterid,
+            starter: options.buildStarter,
+            builders: () => this.builders.values(),
+            worker: (name) => this.workers.get(name),
+            onError: (err, ctx) => this.#error(err, ctx),
+          })
+        : null;
   }
 
   /**
@@ -233,18 +275,42 @@ export class Master {
           () => distributor.stop(),
         ),
       );
+    const heartbeat = this.#config.cluster?.heartbeatSeconds;
     tree.push(
       lifecycle(
         'housekeeping',
         async () => {
-          timer = setInterval(() => {
-            this.housekeeping().catch((err) => this.#error(err, 'housekeeping'));
-          }, this.options.housekeepingIntervalMs ?? 10_000);
+          timer = setInterval(
+            () => {
+              this.housekeeping().catch((err) => this.#error(err, 'housekeeping'));
+            },
+            this.options.housekeepingIntervalMs ?? (heartbeat ? heartbeat * 1000 : 10_000),
+          );
           timer.unref();
         },
         async () => clearInterval(timer),
       ),
     );
+    if (this.ownership) {
+      // Another master stopping hands its leases over: take them now, not at the next heartbeat.
+      let takeover: Subscription | undefined;
+      tree.push(
+        lifecycle(
+          'lease takeover',
+          async () => {
+            takeover = this.bus.subscribe(
+              'master.stopped',
+              async (m) => {
+                if (m.origin !== undefined)
+                  await this.#applyChangeHandling().catch((err) => this.#error(err, 'taking over leases'));
+              },
+              { name: 'lease takeover' },
+            );
+          },
+          async () => takeover?.unsubscribe(),
+        ),
+      );
+    }
     return tree;
   }
 
@@ -260,6 +326,15 @@ export class Master {
 
   get config(): ResolvedConfig {
     return this.#config;
+  }
+
+  /** What this master does (config `cluster.roles`); a master without `cluster` does everything. */
+  get roles(): readonly MasterRole[] {
+    return this.#config.cluster?.roles ?? ALL_ROLES;
+  }
+
+  hasRole(role: MasterRole): boolean {
+    return this.roles.includes(role);
   }
 
   /**
@@ -307,6 +382,9 @@ export class Master {
   }
 
   async #startServices(): Promise<void> {
+    // Outside the service tree: it must run before the first service publishes and after
+    // the last one stopped (and the stop itself was announced) to relay all of it.
+    await this.relay?.start();
     for (const service of this.#serviceTree()) await this.services.add(service);
     await this.services.start(this);
   }
@@ -316,8 +394,9 @@ export class Master {
     const unscheduled = await this.data.changes.unscheduled();
     const initial = diffConfigs(null, this.#config);
     await this.#applyWorkersAndBuilders(initial);
-    await this.#applyChangeHandling(initial);
-    await this.#replayUnscheduledChanges(unscheduled);
+    await this.#applyChangeHandling();
+    // With `cluster`, each scheduler catches up when this master takes its lease (#place).
+    if (!this.ownership) await this.#replayUnscheduledChanges(unscheduled);
   }
 
   /**
@@ -332,6 +411,8 @@ export class Master {
     // Workers first: builders refer to them.
     const workers = await this.workers.apply(diff.workers);
     const builders = await this.builders.apply(diff.builders);
+    // A master that runs no builds serves none of the builders.
+    if (!this.hasRole('builds')) return { workers, builders };
     const builderids = [...this.builders.values()].map((b) => b.builderid);
     await this.data.builders.setMasterBuilders(this.masterid, builderids);
     for (const b of this.builders.values()) {
@@ -343,13 +424,43 @@ export class Master {
     return { workers, builders };
   }
 
-  /** After the builders: a new scheduler's first run finds its builders configured. */
-  async #applyChangeHandling(
-    diff: ConfigDiff,
-  ): Promise<{ changeSources: ApplyResult; schedulers: ApplyResult }> {
+  /**
+   * After the builders: a new scheduler's first run finds its builders configured. Applies
+   * what changed between what runs and what should run: the config's schedulers and change
+   * sources, or with `cluster` those whose leases this master holds (renewed first). One
+   * at a time: reconfigs and heartbeats must not apply against the same old state.
+   */
+  #applyChangeHandling(): Promise<{ changeSources: ApplyResult; schedulers: ApplyResult }> {
+    const run = this.#placing.then(() => this.#place());
+    this.#placing = run.catch(() => {});
+    return run;
+  }
+
+  async #place(): Promise<{ changeSources: ApplyResult; schedulers: ApplyResult }> {
+    // Stopping: what runs is being stopped, and the leases are released by stop().
+    if (this.#stopped) return { changeSources: NOTHING_APPLIED, schedulers: NOTHING_APPLIED };
+    const { schedulers: configured, changeSources: sources } = this.#config;
+    let next = { schedulers: configured, changeSources: sources };
+    let gained: readonly string[] = [];
+    if (this.ownership) {
+      const candidates = this.hasRole('schedulers') ? leaseCandidates(configured, sources) : [];
+      try {
+        gained = (await this.ownership.renew(candidates)).gained;
+      } catch (err) {
+        this.#error(err, 'renewing leases');
+      }
+      next = placed(configured, sources, this.ownership.held);
+    }
     // Schedulers before change sources: a change accepted by a new source finds them listening.
-    const schedulers = await this.schedulers.apply(diff.schedulers);
-    const changeSources = await this.changeSources.apply(diff.changeSources);
+    const schedulers = await this.schedulers.apply(diffEntries(this.#placed.schedulers, next.schedulers));
+    this.#placed = { ...this.#placed, schedulers: next.schedulers };
+    const changeSources = await this.changeSources.apply(
+      diffEntries(this.#placed.changeSources, next.changeSources),
+    );
+    this.#placed = next;
+    // A scheduler taken over (from a master that died, say) may have missed stored changes.
+    const taken = schedulers.added.filter((name) => gained.includes(schedulerLease(name)));
+    if (taken.length > 0) await this.#replayUnscheduledChanges(await this.data.changes.unscheduled(), taken);
     return { changeSources, schedulers };
   }
 
@@ -388,7 +499,7 @@ export class Master {
       this.distributor?.trigger();
       await this.reporters.apply(next.reporters);
       try {
-        return { ok: true, diff, ...applied, ...(await this.#applyChangeHandling(diff)), needsRestart };
+        return { ok: true, diff, ...applied, ...(await this.#applyChangeHandling()), needsRestart };
       } catch (err) {
         // The schedulers are back as they were and the change sources were not touched:
         // remember the config they run, so that the next reconfig diffs against it.
@@ -406,19 +517,28 @@ export class Master {
    * may have come between storing it and a scheduler acting on it), unless a buildset
    * already builds it.
    */
-  async #replayUnscheduledChanges(changeids: readonly number[]): Promise<void> {
+  async #replayUnscheduledChanges(changeids: readonly number[], only?: readonly string[]): Promise<void> {
+    const schedulers = [...this.schedulers.values()].filter((s) => !only || only.includes(s.name));
     for (const changeid of changeids) {
       const change = await this.data.changes.get(changeid);
       if (change && !(await this.data.changes.hasBuildset(changeid)))
         // Only change schedulers take changes (try schedulers take patches).
-        for (const scheduler of this.schedulers.values()) await scheduler.gotChange?.(change);
-      await this.data.changes.markScheduled(changeid);
+        for (const scheduler of schedulers) await scheduler.gotChange?.(change);
+      // Other masters' schedulers may still need the row; housekeeping forgets it after a minute.
+      if (!only) await this.data.changes.markScheduled(changeid);
     }
   }
 
   /** Heartbeat, take over from dead masters, apply log retention, look for new work. */
   async housekeeping(): Promise<void> {
-    await this.data.masters.heartbeat(this.masterid);
+    if (!(await this.data.masters.heartbeat(this.masterid)))
+      this.#error(
+        new Error(
+          `master ${this.name} was declared dead by another master (no heartbeat for ${this.#config.masterExpirySeconds} s): ` +
+            'its running builds were marked RETRY and its build requests released',
+        ),
+        'heartbeat',
+      );
     const reports = await expireMasters(this.data, this.masterid, this.#config.masterExpirySeconds);
     const days = this.#config.logs.retentionDays;
     const now = this.options.now?.() ?? epochSeconds();
@@ -432,6 +552,12 @@ export class Master {
     // Released claims (from `reports`) and requests added by other masters reach us only
     // through the database, so look for work on every round.
     if (reports.length > 0 || this.distributor) this.distributor?.trigger();
+    if (this.ownership && !this.#stopped) await this.#applyChangeHandling();
+    const retention = this.#config.cluster?.outboxRetentionSeconds;
+    if (retention !== undefined && now - this.#lastOutboxPrune >= 60) {
+      this.#lastOutboxPrune = now;
+      await this.data.outbox.pruneBefore(now - retention);
+    }
   }
 
   async stop(): Promise<void> {
@@ -439,8 +565,15 @@ export class Master {
     this.#stopped = true;
     for (const w of this.workers.values()) w.stopReason = 'master shutting down';
     await this.services.stop().catch((err) => this.#error(err, 'stopping'));
+    // The schedulers and change sources stopped first, released then: two masters never run
+    // one, and the others take them over at once.
+    await this.#placing;
+    await this.ownership?.releaseAll().catch((err) => this.#error(err, 'releasing leases'));
     await this.bus.idle();
     await markStopped(this.data, this.masterid, this.name);
+    // After master.stopped is queued: the other masters learn of the stop from it.
+    await this.bus.idle();
+    await this.relay?.stop();
     await this.db.close();
   }
 

@@ -56,6 +56,9 @@ describe('offline commands', () => {
       '0006-scheduler-state',
       '0007-change-source-state',
       '0008-sessions',
+      '0009-reporters',
+      '0010-leases',
+      '0011-mq-outbox',
     ]);
     assert.ok(existsSync(join(dir.path, 'lathe.sqlite')));
     assert.deepEqual((await upgradeMaster(dir.path)).applied, []);

@@ -82,6 +82,8 @@ describe('database', () => {
       '0007-change-source-state',
       '0008-sessions',
       '0009-reporters',
+      '0010-leases',
+      '0011-mq-outbox',
     ]);
     assert.deepEqual(await migrateToLatest(db), []);
     await db.close();
@@ -147,6 +149,8 @@ describe('database', () => {
         '0007-change-source-state',
         '0008-sessions',
         '0009-reporters',
+        '0010-leases',
+        '0011-mq-outbox',
       ],
       'exactly one of them applied them',
     );

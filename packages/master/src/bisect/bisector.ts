@@ -39,7 +39,8 @@ export class Bisector implements Service {
       (m) => {
         if (m.payload.results === FAILURE) this.#consider(m.payload.buildid, m.payload.builderid);
       },
-      { name: 'bisector' },
+      // The master that ran the build bisects it; another master's failures are not ours to bisect.
+      { name: 'bisector', localOnly: true },
     );
     this.#unsubscribe = () => sub.unsubscribe();
   }

@@ -22,6 +22,8 @@ export interface SubscribeOptions {
   readonly overflow?: Overflow;
   /** A name for error reports. */
   readonly name?: string;
+  /** Only this master's own events, not those relayed from other masters (cluster/). */
+  readonly localOnly?: boolean;
 }
 
 export interface Subscription {
@@ -64,6 +66,7 @@ class Sub implements Subscription {
     readonly maxQueue: number,
     readonly overflow: Overflow,
     readonly bus: EventBus,
+    readonly localOnly: boolean,
   ) {
     this.compiled = compilePattern(pattern);
   }
@@ -145,10 +148,22 @@ export class EventBus {
    * Handlers run later, never inside this call.
    */
   publish<K extends EventKind>(kind: K, payload: BusEvents[K]): void {
-    const key = routingKey(kind, payload);
-    const message: BusMessage<K> = { kind, key, payload };
+    this.#deliver({ kind, key: routingKey(kind, payload), payload });
+  }
+
+  /**
+   * Delivers an event another master published (read from the shared database by
+   * cluster/outbox-relay.ts) to every matching subscription that is not `localOnly`.
+   */
+  publishRemote<K extends EventKind>(kind: K, payload: BusEvents[K], origin: number): void {
+    this.#deliver({ kind, key: routingKey(kind, payload), payload, origin });
+  }
+
+  #deliver(message: BusMessage): void {
+    const remote = message.origin !== undefined;
     for (const sub of this.#subs) {
-      if (matches(sub.compiled, key)) sub.offer(message as BusMessage);
+      if (remote && sub.localOnly) continue;
+      if (matches(sub.compiled, message.key)) sub.offer(message);
     }
   }
 
@@ -164,6 +179,7 @@ export class EventBus {
       options.maxQueue ?? 10_000,
       options.overflow ?? 'drop-oldest',
       this,
+      options.localOnly ?? false,
     );
     this.#subs.add(sub);
     return sub;

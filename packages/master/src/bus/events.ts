@@ -101,6 +101,8 @@ export interface BusMessage<K extends EventKind = EventKind> {
   /** `[entity, what, ...ids]` — what subscription patterns match against. */
   readonly key: readonly string[];
   readonly payload: BusEvents[K];
+  /** The master that published it, when it is another one (relayed through the database). */
+  readonly origin?: number;
 }
 
 /** The message union for a set of kinds, so handlers can switch on `kind`. */

@@ -8,6 +8,7 @@ import type { ReporterEntry } from '../reporters/config.js';
 import type { ReporterBinding } from '../reporters/delivery.js';
 import type { AnySchedulerConfig, AnySchedulerEntry } from '../schedulers/create.js';
 import type { BuildFactory } from '../steps/contract.js';
+import type { ClusterConfig, ResolvedCluster } from './cluster.js';
 import type { ResolvedWww, WwwConfig } from './www.js';
 
 export const DEFAULT_WORKER_PORT = 9989;
@@ -123,6 +124,8 @@ export interface MasterConfig {
   readonly www?: WwwConfig;
   /** Where reports go: `{ reporter: new MailReporter({…}), generators: [buildStatusGenerator({ mode: 'failing' })] }`. */
   readonly reporters?: readonly ReporterEntry[];
+  /** Several masters share the database: roles and lease timing (config/cluster.ts); absent: the only master. */
+  readonly cluster?: ClusterConfig;
 }
 
 /**
@@ -174,6 +177,7 @@ export interface ResolvedConfig {
   readonly changeSources: readonly ChangeSourceConfig[];
   readonly www: ResolvedWww | null;
   readonly reporters: readonly ReporterBinding[];
+  readonly cluster: ResolvedCluster | null;
 }
 
 /** Where a config object was defined, recorded by defineWorker/defineBuilder. */

@@ -2,6 +2,7 @@
 // stopping at the first, naming the entry (by name where it has one) and the field.
 import { DEFAULT_DATABASE_URL } from '../db/connection.js';
 import { resolveReporters } from '../reporters/config.js';
+import { resolveCluster } from './cluster.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { SourceLocator } from './locate.js';
 import {
@@ -54,6 +55,7 @@ const KNOWN_TOP = new Set([
   'schedulers',
   'changeSources',
   'reporters',
+  'cluster',
 ]);
 const KNOWN_WORKER = new Set([
   'name',
@@ -144,6 +146,7 @@ export function validateConfig(raw: unknown, file: string, sourceText?: string):
 
   const masterExpirySeconds = raw.masterExpirySeconds ?? 300;
   if (!isPositiveInt(masterExpirySeconds)) top('masterExpirySeconds', 'must be a positive integer');
+  const cluster = resolveCluster(raw.cluster, Number(masterExpirySeconds), top);
 
   const changeSources = resolveChangeSources(raw.changeSources, workerNames, loc, issues);
   const schedulers = resolveSchedulers(raw.schedulers, new Set(builders.map((b) => b.name)), loc, issues);
@@ -195,6 +198,7 @@ export function validateConfig(raw: unknown, file: string, sourceText?: string):
     changeSources,
     www,
     reporters,
+    cluster,
   };
 }
 

@@ -15,6 +15,7 @@ import { BuildFollower } from './follow.js';
 import type {
   BuildReport,
   CancelRequestResult,
+  ClusterMasterStatus,
   ForceEvent,
   ForceResult,
   MasterStatus,
@@ -104,6 +105,17 @@ export class ControlAvatar extends Avatar {
         progress: eta?.progress ?? null,
       });
     }
+    const leases = await master.data.leases.list();
+    const now = master.data.ctx.now();
+    const masters = (await master.data.masters.list()).map(
+      (m): ClusterMasterStatus => ({
+        masterid: m.id,
+        name: m.name,
+        active: m.active,
+        lastHeartbeat: m.lastActive,
+        owns: leases.filter((l) => l.masterid === m.id && l.expiresAt >= now).map((l) => l.name),
+      }),
+    );
     return {
       name: master.name,
       masterid: master.masterid,
@@ -123,6 +135,8 @@ export class ControlAvatar extends Avatar {
         }),
       ),
       reporters: await master.reporters.status(),
+      roles: master.roles,
+      masters,
     };
   }
 

@@ -58,6 +58,17 @@ export interface SchedulerStatus {
   readonly lastRunAt: number | null;
 }
 
+/** A master sharing the database (several masters: config `cluster`). */
+export interface ClusterMasterStatus {
+  readonly masterid: number;
+  readonly name: string;
+  readonly active: boolean;
+  /** Epoch seconds of its last heartbeat. */
+  readonly lastHeartbeat: number;
+  /** The leases it holds: `scheduler:<name>`, `changesource:<name>`. */
+  readonly owns: readonly string[];
+}
+
 export interface MasterStatus {
   readonly name: string;
   readonly masterid: number;
@@ -74,6 +85,10 @@ export interface MasterStatus {
   readonly schedulers: readonly SchedulerStatus[];
   /** Each configured reporter's backlog and last error; absent from masters without reporters. */
   readonly reporters?: readonly ReporterStatus[];
+  /** This master's roles (`builds`, `schedulers`, `web`). */
+  readonly roles?: readonly string[];
+  /** Every master known to the database, with what it owns; absent from older masters. */
+  readonly masters?: readonly ClusterMasterStatus[];
 }
 
 /** What `lathe worker <action>` asks of a connected worker, and the avatar method for each. */

@@ -122,8 +122,18 @@ export class ChangesData {
     await this.ctx.db.deleteFrom('unscheduled_changes').where('stored_at', '<', epochSeconds).execute();
   }
 
-  /** Whether some buildset already builds the change's source stamp. */
+  /**
+   * Whether some buildset already builds the change: its source stamp, or a newer one the
+   * scheduler folded it into (a tree-stable timer's buildset lists all its changes).
+   */
   async hasBuildset(changeid: number): Promise<boolean> {
+    const folded = await this.ctx.db
+      .selectFrom('buildset_changes')
+      .select('buildsetid')
+      .where('changeid', '=', changeid)
+      .limit(1)
+      .executeTakeFirst();
+    if (folded) return true;
     const row = await this.ctx.db
       .selectFrom('changes')
       .innerJoin('buildset_sourcestamps', 'buildset_sourcestamps.sourcestampid', 'changes.sourcestampid')

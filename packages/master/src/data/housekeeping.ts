@@ -36,6 +36,8 @@ export async function cleanUpAfterMaster(
   const releasedRequests = await data.buildrequests.unclaimAllOf(masterid);
   await data.ctx.db.deleteFrom('connected_workers').where('masterid', '=', masterid).execute();
   await data.ctx.db.deleteFrom('builder_masters').where('masterid', '=', masterid).execute();
+  // Its schedulers and change sources go to other masters now rather than when the leases run out.
+  await data.leases.release(masterid);
   return { masterid, interruptedBuilds: builds.map((b) => b.id), interruptedSteps, releasedRequests };
 }
 

@@ -13,9 +13,11 @@ import { ChangeSourceStateData } from './change-source-state.js';
 import { ChangesData } from './changes.js';
 import { CollectionData } from './collection.js';
 import { type DataContext, epochSeconds } from './context.js';
+import { LeasesData } from './leases.js';
 import { LogsData } from './logs.js';
 import { MastersData } from './masters.js';
 import { MetricsData } from './metrics.js';
+import { OutboxData } from './outbox.js';
 import { ReportEventsData } from './report-events.js';
 import { SchedulerStateData } from './scheduler-state.js';
 import { SessionsData } from './sessions.js';
@@ -49,6 +51,10 @@ export class DataLayer {
   readonly changeSourceState: ChangeSourceStateData;
   /** The reporters' outbox, cursors and worker presence. */
   readonly reportEvents: ReportEventsData;
+  /** Several masters: who runs which scheduler and change source. */
+  readonly leases: LeasesData;
+  /** Several masters: the events each published, for the others. */
+  readonly outbox: OutboxData;
   /** Pages of any table by column conditions: what the data API (api/) reads through. */
   readonly collection: CollectionData;
 
@@ -76,6 +82,8 @@ export class DataLayer {
     this.schedulerState = new SchedulerStateData(this.ctx);
     this.changeSourceState = new ChangeSourceStateData(this.ctx);
     this.reportEvents = new ReportEventsData(this.ctx);
+    this.leases = new LeasesData(this.ctx);
+    this.outbox = new OutboxData(this.ctx);
     this.collection = new CollectionData(this.ctx);
   }
 }
@@ -92,10 +100,12 @@ export * from './changes.js';
 export * from './collection.js';
 export * from './errors.js';
 export * from './housekeeping.js';
+export * from './leases.js';
 export * from './lifecycle.js';
 export * from './logs.js';
 export * from './masters.js';
 export * from './metrics.js';
+export * from './outbox.js';
 export * from './report-events.js';
 export * from './sourcestamps.js';
 export * from './steps.js';

@@ -44,12 +44,26 @@ export class MastersData {
     });
   }
 
-  async heartbeat(masterid: number): Promise<void> {
-    await this.ctx.db
+  /**
+   * Says this master is alive. Returns false when another master had declared it dead (its
+   * heartbeat was late by more than the expiry) and cleaned up after it; it is marked
+   * active again.
+   */
+  async heartbeat(masterid: number): Promise<boolean> {
+    const { db, now } = this.ctx;
+    const r = await db
       .updateTable('masters')
-      .set({ last_active: this.ctx.now() })
+      .set({ last_active: now() })
+      .where('id', '=', masterid)
+      .where('active', '=', 1)
+      .executeTakeFirst();
+    if (r.numUpdatedRows > 0n) return true;
+    await db
+      .updateTable('masters')
+      .set({ active: 1, last_active: now() })
       .where('id', '=', masterid)
       .execute();
+    return false;
   }
 
   async setInactive(masterid: number): Promise<boolean> {

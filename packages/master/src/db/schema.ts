@@ -305,6 +305,25 @@ export interface WorkerPresenceTable {
   reported: Generated<number>;
 }
 
+/** Who runs a scheduler or change source among several masters (data/leases.ts). */
+export interface LeasesTable {
+  name: string;
+  masterid: number;
+  acquired_at: number;
+  expires_at: number;
+}
+
+/** An event a master published, for the other masters (cluster/outbox-relay.ts). */
+export interface MqOutboxTable {
+  id: Generated<number>;
+  masterid: number;
+  /** The bus event kind (`build.started`). */
+  kind: string;
+  /** JSON: the bus event's payload. */
+  payload: string;
+  created_at: number;
+}
+
 export interface Database {
   masters: MastersTable;
   workers: WorkersTable;
@@ -338,4 +357,6 @@ export interface Database {
   report_events: ReportEventsTable;
   reporter_state: ReporterStateTable;
   worker_presence: WorkerPresenceTable;
+  leases: LeasesTable;
+  mq_outbox: MqOutboxTable;
 }

@@ -42,6 +42,17 @@ export class Distributor {
     for (const pattern of ['buildrequest.new', 'build.finished', 'worker.connected', 'builder.configured']) {
       this.#subs.push(bus.subscribe(pattern, poke, { name: `distributor:${pattern}`, maxQueue: 1 }));
     }
+    // Another master gave a request back (its build ends RETRY). Not our own: a request we
+    // hand back after a failed start must not re-trigger us.
+    const released = bus.subscribe(
+      'buildrequest.unclaimed',
+      (m) => (m.origin === undefined ? undefined : poke()),
+      {
+        name: 'distributor:buildrequest.unclaimed',
+        maxQueue: 1,
+      },
+    );
+    this.#subs.push(released);
   }
 
   /** Asks for a pass soon; cheap to call often. */

@@ -34,6 +34,9 @@ interface StoredPending {
 
 const TIMER_PREFIX = 'treeStable:';
 
+/** How many change ids a scheduler remembers having looked at. */
+const SEEN_CHANGES = 10_000;
+
 export class ChangeScheduler implements Scheduler, ReconfigurableService<ResolvedChangeSchedulerConfig> {
   #config: ResolvedChangeSchedulerConfig;
   readonly #pending = new Map<string, Pending>();
@@ -44,6 +47,11 @@ export class ChangeScheduler implements Scheduler, ReconfigurableService<Resolve
    * is cut off by the database closing.
    */
   #work: Promise<void> = Promise.resolve();
+  /**
+   * Changes recently looked at. With several masters a change can be offered twice: replayed
+   * when this master takes the scheduler over, then delivered live from another master.
+   */
+  readonly #seen = new Set<number>();
 
   constructor(
     config: ResolvedChangeSchedulerConfig,
@@ -94,6 +102,9 @@ export class ChangeScheduler implements Scheduler, ReconfigurableService<Resolve
 
   /** Looks at one stored change; resolves once any buildset it causes at once is added. */
   async gotChange(change: ChangeRow): Promise<void> {
+    if (this.#seen.has(change.id)) return;
+    this.#seen.add(change.id);
+    if (this.#seen.size > SEEN_CHANGES) this.#seen.delete(this.#seen.values().next().value!);
     const { config } = this;
     if (!changeMatches(config.filter, change)) return;
     const important = config.fileIsImportant ? config.fileIsImportant(change) : true;

@@ -8,9 +8,10 @@ const help = `Usage: lathe status [options] [dir]
 
 Asks the running master of dir, over its control port, for its workers
 (connected, idle or busy, what they reported), running builds (with their
-estimated finish once the builder has history), pending build requests and
-schedulers (with their next run, when one is due) and reporters (backlog,
-last error).
+estimated finish once the builder has history), pending build requests,
+schedulers (with their next run, when one is due), reporters (backlog, last error)
+and every master sharing its database (last heartbeat, the scheduler and change
+source leases it holds).
 
 Options:
   --json      print the status as JSON
@@ -82,7 +83,7 @@ export function formatStatus(st: MasterStatus, now = Date.now() / 1000): string 
   lines.push(
     `master ${st.name} (pid ${st.pid}), up ${ago(st.startedAt, now)}, ` +
       `${st.accepting ? 'accepting builds' : 'shutting down'}` +
-      `${st.canRunBuilds ? '' : ' (no build runner attached: requests stay pending)'}`,
+      `${st.canRunBuilds ? '' : st.roles && !st.roles.includes('builds') ? ' (runs no builds: roles)' : ' (no build runner attached: requests stay pending)'}`,
   );
   lines.push(`workers (${st.workers.length}):`);
   for (const w of st.workers) {
@@ -122,6 +123,15 @@ export function formatStatus(st: MasterStatus, now = Date.now() / 1000): string 
         ? ''
         : `, failing (${r.failedAttempts} attempts, last ${ago(r.lastErrorAt ?? now, now)} ago): ${r.lastError}`;
     lines.push(`  ${r.name.padEnd(20)} backlog ${r.backlog}, delivered ${r.delivered}${error}`);
+  }
+  const masters = st.masters ?? [];
+  lines.push(`masters (${masters.length}), this one with roles ${(st.roles ?? []).join(', ')}:`);
+  for (const m of masters) {
+    const state = m.active
+      ? `heartbeat ${ago(m.lastHeartbeat, now)} ago`
+      : `stopped, last seen ${ago(m.lastHeartbeat, now)} ago`;
+    const owns = m.owns.length > 0 ? `owns ${m.owns.join(', ')}` : 'owns nothing';
+    lines.push(`  ${m.masterid === st.masterid ? '*' : ' '} ${m.name} (id ${m.masterid}): ${state}; ${owns}`);
   }
   return lines.join('\n');
 }

@@ -107,7 +107,9 @@ export async function runMaster(options: RunMasterOptions): Promise<number> {
     `master ${master.name} started (pid ${process.pid}); ${master.config.workers.length} workers, ` +
       `${master.config.builders.length} builders; control port 127.0.0.1:${controlPort}`,
   );
-  if (!master.distributor) log('note: no build runner is attached: build requests stay pending');
+  if (!master.hasRole('builds'))
+    log(`roles ${master.roles.join(', ')}: this master runs no builds and opens no worker port`);
+  else if (!master.distributor) log('note: no build runner is attached: build requests stay pending');
   const { recovered } = master;
   // After a kill -9 the operator's first question is what happened to the running builds.
   if (recovered)

@@ -12,8 +12,9 @@ export async function defaultRuntimeHooks(): Promise<MasterRuntimeHooks> {
     eta: workers.eta,
     stopBuild: workers.stopBuild,
     async services(master, log) {
-      const services = [workers.service(log)];
-      if (master.config.www) {
+      // Roles (config `cluster.roles`): a web-only master opens no worker port and runs no builds.
+      const services = master.hasRole('builds') ? [workers.service(log)] : [];
+      if (master.config.www && master.hasRole('web')) {
         // Loaded only when served: Fastify would slow every other `lathe` command.
         const { ApiServer } = await import('../../http/server.js');
         services.push(new ApiServer({ log, stopBuild: workers.stopBuild }));

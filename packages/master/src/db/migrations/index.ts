@@ -10,6 +10,8 @@ import { schedulerStateMigration } from './0006-scheduler-state.js';
 import { changeSourceStateMigration } from './0007-change-source-state.js';
 import { sessionsMigration } from './0008-sessions.js';
 import { reportersMigration } from './0009-reporters.js';
+import { leasesMigration } from './0010-leases.js';
+import { mqOutboxMigration } from './0011-mq-outbox.js';
 import { dialectTypes, type SqlDialectName } from './dialect.js';
 
 export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
@@ -24,6 +26,8 @@ export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
     '0007-change-source-state': changeSourceStateMigration(),
     '0008-sessions': sessionsMigration(),
     '0009-reporters': reportersMigration(t),
+    '0010-leases': leasesMigration(),
+    '0011-mq-outbox': mqOutboxMigration(t),
   };
   return { getMigrations: async () => migrations };
 }

@@ -1,0 +1,138 @@
+// The cross-master message queue. Every event this master publishes on its bus is appended
+// to the shared outbox table (data/outbox.ts) in small batches, in publish order; the
+// events other masters appended are read back in sequence and published on this master's
+// bus as remote events (`EventBus.publishRemote`), where the schedulers, the distributor
+// and the data API's message queue (api/mq/bridge.ts) see them as they see local ones.
+//
+// When to read is the wake-up's business (`OutboxWakeup`): on SQLite a short poll; on
+// PostgreSQL a LISTEN/NOTIFY implementation plugs in through the same interface.
+import type { EventBus, Subscription } from '../bus/bus.js';
+import { type BusEvents, type BusMessage, type EventKind, KEY_FIELDS } from '../bus/events.js';
+import type { DataLayer } from '../data/index.js';
+import type { OutboxEvent } from '../data/outbox.js';
+
+/** Tells the relay when other masters may have appended events. */
+export interface OutboxWakeup {
+  /** Starts calling `wake`; returns the function that stops it. */
+  listen(wake: () => void): () => void;
+  /** This master appended events (PostgreSQL: NOTIFY; polling: nothing to do). */
+  appended(): void;
+}
+
+/** Reads every `intervalMs`: what SQLite, which has no notifications between processes, needs. */
+export class PollingWakeup implements OutboxWakeup {
+  constructor(private readonly intervalMs: number) {}
+
+  listen(wake: () => void): () => void {
+    const timer = setInterval(wake, this.intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  appended(): void {}
+}
+
+/** Events with no meaning on another master (its own config) or too frequent to be worth it. */
+const NOT_RELAYED = new Set<EventKind>(['config.reconfigured', 'build.eta']);
+
+/** Events written per batch; more wait for the next one. */
+const BATCH = 1000;
+
+export interface OutboxRelayOptions {
+  readonly data: DataLayer;
+  readonly bus: EventBus;
+  readonly masterid: number;
+  readonly wakeup: OutboxWakeup;
+  readonly onError: (err: unknown, context: string) => void;
+  /** How long local events gather before they are written; default 20 ms. */
+  readonly flushDelayMs?: number;
+}
+
+export class OutboxRelay {
+  #sub: Subscription | null = null;
+  #stopListening: (() => void) | null = null;
+  #pending: OutboxEvent[] = [];
+  #flushTimer: NodeJS.Timeout | null = null;
+  #writing: Promise<void> = Promise.resolve();
+  #reading: Promise<void> | null = null;
+  #lastSeen = 0;
+  #received = 0;
+
+  constructor(private readonly o: OutboxRelayOptions) {}
+
+  /** Events other masters published that this one has delivered on its bus. */
+  get received(): number {
+    return this.#received;
+  }
+
+  /** From now on: what was appended before this master started is history, not news. */
+  async start(): Promise<void> {
+    this.#lastSeen = await this.o.data.outbox.lastId();
+    this.#sub = this.o.bus.subscribe('#', (m: BusMessage) => this.#queue(m), {
+      name: 'cluster outbox',
+      localOnly: true,
+      maxQueue: 100_000,
+    });
+    this.#stopListening = this.o.wakeup.listen(() => void this.poll());
+  }
+
+  /** Reads and delivers what other masters appended since the last read. */
+  poll(): Promise<void> {
+    this.#reading ??= this.#read().finally(() => {
+      this.#reading = null;
+    });
+    return this.#reading;
+  }
+
+  /** Writes what is still pending, then stops reading and writing. */
+  async stop(): Promise<void> {
+    this.#stopListening?.();
+    this.#stopListening = null;
+    this.#sub?.unsubscribe();
+    this.#sub = null;
+    await this.flush();
+    await this.#reading;
+  }
+
+  /** Writes the events gathered so far (and waits for earlier writes). */
+  flush(): Promise<void> {
+    if (this.#flushTimer) clearTimeout(this.#flushTimer);
+    this.#flushTimer = null;
+    const run = this.#writing.then(() => this.#write());
+    this.#writing = run.catch((err: unknown) => this.o.onError(err, 'writing events for other masters'));
+    return this.#writing;
+  }
+
+  #queue(m: BusMessage): void {
+    if (NOT_RELAYED.has(m.kind)) return;
+    this.#pending.push({ kind: m.kind, payload: m.payload });
+    this.#flushTimer ??= setTimeout(() => void this.flush(), this.o.flushDelayMs ?? 20);
+  }
+
+  async #write(): Promise<void> {
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.splice(0, BATCH);
+      await this.o.data.outbox.append(this.o.masterid, batch);
+      this.o.wakeup.appended();
+    }
+  }
+
+  async #read(): Promise<void> {
+    try {
+      for (;;) {
+        const { rows, lastId } = await this.o.data.outbox.after(this.#lastSeen, this.o.masterid, BATCH);
+        if (lastId === this.#lastSeen) return;
+        this.#lastSeen = lastId;
+        for (const row of rows) {
+          // A newer master may publish kinds this one does not know: skip them.
+          if (!Object.hasOwn(KEY_FIELDS, row.kind)) continue;
+          const kind = row.kind as EventKind;
+          this.o.bus.publishRemote(kind, row.payload as BusEvents[typeof kind], row.masterid);
+          this.#received++;
+        }
+      }
+    } catch (err) {
+      this.o.onError(err, 'reading events of other masters');
+    }
+  }
+}
