@@ -3,6 +3,7 @@
 // cannot be made reported once, with the URL's password replaced.
 import { type Dialect, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
+import Cursor from 'pg-cursor';
 import { DatabaseConnectError } from './errors.js';
 
 export function isPostgresUrl(url: string): boolean {
@@ -94,5 +95,6 @@ function connectingPool(options: PostgresOptions): PostgresPool {
 }
 
 export function postgresDialect(options: PostgresOptions): Dialect {
-  return new PostgresDialect({ pool: connectingPool(options) });
+  // The cursor serves Kysely's `.stream()` (what `lathe copy-db` reads a table with).
+  return new PostgresDialect({ pool: connectingPool(options), cursor: Cursor });
 }
