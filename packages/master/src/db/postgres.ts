@@ -73,6 +73,8 @@ function connectingPool(options: PostgresOptions): PostgresPool {
     connectionString: options.url,
     max: options.maxConnections ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    // Idle connections do not keep the process alive (a CLI command, a stopped master).
+    allowExitOnIdle: true,
     types,
   });
   // An idle connection the server closed (a restart) is dropped from the pool by pg and
