@@ -15,14 +15,16 @@ export interface DataContext {
 
 /**
  * Locks the rows a read-then-write transaction reads, so a concurrent one (another master)
- * waits for it instead of computing the same "next number": PostgreSQL's `FOR UPDATE`.
- * SQLite needs none, its write transactions already exclude each other (BEGIN IMMEDIATE).
+ * waits for it instead of computing the same "next number": PostgreSQL's `FOR NO KEY
+ * UPDATE` (which, unlike `FOR UPDATE`, does not hold up inserts of rows referencing the
+ * locked one). SQLite needs none, its write transactions already exclude each other
+ * (BEGIN IMMEDIATE).
  */
 export function forUpdate<DB, TB extends keyof DB, O>(
   dialect: SqlDialectName,
   q: SelectQueryBuilder<DB, TB, O>,
 ): SelectQueryBuilder<DB, TB, O> {
-  return dialect === 'postgres' ? q.forUpdate() : q;
+  return dialect === 'postgres' ? q.forNoKeyUpdate() : q;
 }
 
 export function epochSeconds(): number {
