@@ -132,6 +132,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exit(2);
   }
   const cluster = await startCluster();
+  process.once('exit', () => cluster.stop());
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(1));
   let status = 1;
   try {
     const r = spawnSync(command[0], command.slice(1), {

@@ -65,12 +65,10 @@ let cluster;
 if (!process.env.LATHE_TEST_POSTGRES_URL && (inCi() || existsSync(join(postgresBinDir(), 'initdb')))) {
   cluster = await startCluster();
   process.env.LATHE_TEST_POSTGRES_URL = cluster.url;
-  for (const signal of ['SIGINT', 'SIGTERM']) {
-    process.once(signal, () => {
-      cluster.stop();
-      process.exit(1);
-    });
-  }
+  // stop() is synchronous, so it also runs from 'exit'; a signal arrives once the running
+  // test process (spawnSync) has ended.
+  process.once('exit', () => cluster.stop());
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(1));
 }
 
 function runPostgresPass() {
