@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { postgresBinDir } from './postgres-cluster.mjs';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -50,6 +51,12 @@ export function testDeps(env = process.env) {
       path: env.LATHE_CHROMIUM || '/usr/bin/chromium',
       pkg: 'chromium',
       usedBy: 'the web UI tests in a real browser (playwright-core drives it)',
+    },
+    {
+      name: `PostgreSQL's initdb (${join(postgresBinDir(env), 'initdb')}, LATHE_POSTGRES_BIN)`,
+      path: join(postgresBinDir(env), 'initdb'),
+      pkg: 'postgresql',
+      usedBy: 'the PostgreSQL pass: data layer, claims, copy-db and end-to-end tests on a throwaway server',
     },
     {
       name: 'openssl',

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { postgresBinDir } from './postgres-cluster.mjs';
 import { checkTestDeps, inCi, missingTestDeps, testDeps } from './test-deps.mjs';
 
 const BUILT_WORKER = join(import.meta.dirname, '..', 'packages', 'worker', 'dist', 'src', 'cli.js');
@@ -15,6 +16,7 @@ const DEBIAN = [
   '/usr/bin/twistd3',
   '/usr/bin/node',
   '/usr/bin/chromium',
+  join(postgresBinDir(), 'initdb'),
 ];
 const TOOLS = [
   '/bin/git',
@@ -95,7 +97,7 @@ describe('test dependency check', () => {
     assert.match(r.message, /\.\/dev test \(it runs scripts\/install-test-deps\.sh\)/);
     assert.match(
       r.message,
-      /apt-get install -y --no-install-recommends buildbot buildbot-worker python3-twisted make gcc automake cmake cargo chromium openssl nodejs\nBuild first: npm run build/,
+      /apt-get install -y --no-install-recommends buildbot buildbot-worker python3-twisted make gcc automake cmake cargo chromium postgresql openssl nodejs\nBuild first: npm run build/,
     );
   });
 
@@ -141,7 +143,7 @@ describe('test dependency check', () => {
     const r = checkTestDeps({ PATH: '', CI: 'true' }, machine([]));
     assert.match(
       r.message,
-      /--no-install-recommends buildbot buildbot-worker python3-twisted git make gcc automake cmake cargo chromium openssl nodejs\n/,
+      /--no-install-recommends buildbot buildbot-worker python3-twisted git make gcc automake cmake cargo chromium postgresql openssl nodejs\n/,
     );
   });
 

@@ -65,6 +65,8 @@ export interface MasterOptions {
   readonly bus?: EventBusOptions;
   /** How often to heartbeat, expire dead masters and poll for other masters' requests. */
   readonly housekeepingIntervalMs?: number;
+  /** The database URL instead of the config's `db.url` (the tests run one config on both engines). */
+  readonly dbUrl?: string;
   /** Sees every SQL statement the master sends (see OpenDatabaseOptions.onQuery). */
   readonly onQuery?: OpenDatabaseOptions['onQuery'];
   /** Called with problems of background work (a failed pass, a timer). */
@@ -346,7 +348,7 @@ export class Master {
     const configFile = resolve(basedir, options.configFile ?? DEFAULT_CONFIG_FILE);
     const { config } = await loadConfig(configFile, { typecheck: options.typecheckConfig ?? false });
     const db = await openAndMigrate({
-      url: config.dbUrl,
+      url: options.dbUrl ?? config.dbUrl,
       basedir,
       ...(options.onQuery && { onQuery: options.onQuery }),
     });

@@ -1,21 +1,30 @@
-// Run by claims.test.ts as a separate process: a second master racing for the same
-// requests through its own connection. Prints the ids it won as JSON.
+// Run by claims.test.ts as a separate process: another master racing for the same
+// requests through its own connection. For each request it wins it starts a build on
+// the shared builder (numbering races) and appends a line to the shared log (log line
+// numbering races). Prints what it won and the build numbers it got as JSON.
 import { EventBus } from '../src/bus/bus.js';
 import { AlreadyClaimedError, DataLayer } from '../src/data/index.js';
 import { openDatabase } from '../src/db/connection.js';
 
-const [file, name, idsJson] = process.argv.slice(2);
-const db = openDatabase({ url: `sqlite:${file}` });
+const [url, name, idsJson, builderidText, logidText] = process.argv.slice(2);
+const db = openDatabase({ url: url! });
 const data = new DataLayer(db, new EventBus());
 const { masterid } = await data.masters.register(name!);
+const builderid = Number(builderidText);
+const logid = Number(logidText);
 const won: number[] = [];
+const numbers: number[] = [];
 for (const id of JSON.parse(idsJson!) as number[]) {
   try {
     await data.buildrequests.claim([id], masterid);
-    won.push(id);
   } catch (err) {
     if (!(err instanceof AlreadyClaimedError)) throw err;
+    continue;
   }
+  won.push(id);
+  const build = await data.builds.add({ builderid, buildrequestid: id, workerid: null, masterid });
+  numbers.push(build.number);
+  await data.logs.append(logid, `o${name} request ${id} build ${build.number}\n`);
 }
 await db.close();
-process.stdout.write(JSON.stringify({ masterid, won }));
+process.stdout.write(JSON.stringify({ masterid, won, numbers }));

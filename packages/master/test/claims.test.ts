@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { AlreadyClaimedError, NotClaimedError } from '../src/data/errors.js';
 import { FAILURE, SUCCESS } from '../src/results.js';
 import { openData, seedRequests, type TestData, tempDir } from './helpers.js';
+import { testDatabaseUrl } from './test-database.js';
 
 const run = promisify(execFile);
 
@@ -110,19 +111,61 @@ describe('build request claims', () => {
     sub.unsubscribe();
   });
 
-  it('gives each request to exactly one of several master processes', async () => {
+  it('gives each request to exactly one of several master processes, which number builds and log lines without gaps', async () => {
     const { brids } = await seedRequests(a.data, 'procs', 150);
+    // One builder and one log that all processes write to at once.
+    const builderid = await a.data.builders.findOrCreate('procs-shared');
+    const m0 = (await a.data.masters.register('m0')).masterid;
+    const { brids: seed } = await seedRequests(a.data, 'procs-log', 1);
+    await a.data.buildrequests.claim(seed, m0);
+    const host = await a.data.builds.add({
+      builderid,
+      buildrequestid: seed[0]!,
+      workerid: null,
+      masterid: m0,
+    });
+    const { stepid } = await a.data.steps.add(host.buildid, 'shared');
+    const logid = await a.data.logs.add(stepid, 'stdio', 's');
     const child = join(import.meta.dirname, 'claim-child.js');
+    const url = await testDatabaseUrl(file);
     const outs = await Promise.all(
-      ['p1', 'p2', 'p3'].map((name, i) => {
+      ['p1', 'p2', 'p3', 'p4'].map((name, i) => {
         const order = i % 2 === 0 ? brids : [...brids].reverse();
-        return run(process.execPath, [child, file, name, JSON.stringify(order)]);
+        return run(process.execPath, [
+          child,
+          url,
+          name,
+          JSON.stringify(order),
+          String(builderid),
+          String(logid),
+        ]);
       }),
     );
-    const won = outs.map((o) => (JSON.parse(o.stdout) as { won: number[] }).won);
-    const all = won.flat().sort((x, y) => x - y);
+    const results = outs.map((o) => JSON.parse(o.stdout) as { won: number[]; numbers: number[] });
+    const all = results.flatMap((r) => r.won).sort((x, y) => x - y);
     assert.deepEqual(all, brids);
     const rows = await a.data.buildrequests.getMany(brids);
     assert.ok(rows.every((r) => r.claimedByMaster !== null));
+    // Build 1 is the host build; the processes' builds are 2..151, each number once.
+    const numbers = results.flatMap((r) => r.numbers).sort((x, y) => x - y);
+    assert.deepEqual(
+      numbers,
+      brids.map((_, i) => i + 2),
+    );
+    const stored = (await a.data.builds.latestForBuilder(builderid, 500))
+      .map((b) => b.number)
+      .sort((x, y) => x - y);
+    assert.deepEqual(stored, [1, ...numbers]);
+    // Every appended line is there once, at consecutive line numbers.
+    const log = await a.data.logs.get(logid);
+    assert.equal(log?.numLines, brids.length);
+    const lines = await a.data.logs.lines(logid, 0, brids.length - 1);
+    assert.equal(lines.length, brids.length);
+    assert.equal(new Set(lines).size, brids.length);
+    assert.ok(
+      lines.every((l) => /^op\d request \d+ build \d+$/.test(l)),
+      lines.find((l) => !/^op/.test(l)),
+    );
+    assert.equal(await a.data.logs.chunkCount(logid), brids.length);
   });
 });

@@ -5,8 +5,8 @@ import { DataLayer, registerAndRecover } from '../src/data/index.js';
 import { openDatabase } from '../src/db/connection.js';
 import { SUCCESS } from '../src/results.js';
 
-const [file, builderName] = process.argv.slice(2);
-const db = openDatabase({ url: `sqlite:${file}` });
+const [url, builderName] = process.argv.slice(2);
+const db = openDatabase({ url: url! });
 const data = new DataLayer(db, new EventBus());
 const { masterid } = await registerAndRecover(data, 'crashy');
 const builderid = await data.builders.findOrCreate(builderName!);

@@ -1,4 +1,5 @@
-// Shared set-up for tests: real SQLite files in fresh temporary directories.
+// Shared set-up for tests: real SQLite files in fresh temporary directories (or PostgreSQL
+// databases standing in for them: test-database.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { type Db, openAndMigrate } from '../src/db/connection.js';
 import type { Database } from '../src/db/schema.js';
 import { NodeSqliteDialect } from '../src/db/sqlite-driver.js';
 import type { Master } from '../src/master.js';
+import { testDatabaseUrl } from './test-database.js';
 
 export function tempDir(prefix = 'lathe-master-'): { path: string; cleanup(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
@@ -22,8 +24,9 @@ export interface TestData {
   close(): Promise<void>;
 }
 
+/** The data layer on `file`, or on its PostgreSQL stand-in in the PostgreSQL pass (test-database.ts). */
 export async function openData(file: string, now?: () => number): Promise<TestData> {
-  const db = await openAndMigrate({ url: `sqlite:${file}` });
+  const db = await openAndMigrate({ url: await testDatabaseUrl(file) });
   const bus = new EventBus({
     onHandlerError: (r) => {
       throw r.error;

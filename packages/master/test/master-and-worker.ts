@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Master } from '../src/master.js';
 import { type WorkerRuntime, withWorkers } from '../src/runtime.js';
 import { createWorker, type TestWorker, type WorkerKind, waitFor } from './bbworker.js';
+import { masterDbOptions } from './test-database.js';
 
 export interface MasterAndWorker {
   readonly rt: WorkerRuntime;
@@ -27,7 +28,12 @@ export async function startMasterAndWorker(options: {
   mkdirSync(options.masterDir, { recursive: true });
   writeFileSync(join(options.masterDir, 'master.config.ts'), options.configText);
   const rt = withWorkers(
-    { basedir: options.masterDir, name: options.name, onError: options.onError ?? (() => {}) },
+    {
+      ...(await masterDbOptions(options.masterDir)),
+      basedir: options.masterDir,
+      name: options.name,
+      onError: options.onError ?? (() => {}),
+    },
     {
       port: 0,
       host: '127.0.0.1',

@@ -15,6 +15,7 @@ import { createWorker, type TestWorker, type WorkerKind, waitFor, workerAvailabl
 import { alive, lathe } from './cli-helpers.js';
 import { createProject } from './cproject.js';
 import { openData, type TestData, tempDir } from './helpers.js';
+import { TEST_DB, testDatabaseUrl } from './test-database.js';
 
 /** A port nothing listens on right now: the master's worker port must be known up front. */
 async function freePort(): Promise<number> {
@@ -26,7 +27,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function configText(port: number, repo: string): string {
+function configText(port: number, repo: string, dbUrl: string): string {
   return `import { buildFactory, defineConfig, git, shellCommand } from '@lathe/master';
 export default defineConfig({
   workerPort: ${port},
@@ -53,7 +54,7 @@ export default defineConfig({
       ),
     },
   ],
-  db: { url: 'sqlite:state.sqlite' },
+  db: { url: ${JSON.stringify(dbUrl)} },
 });
 `;
 }
@@ -82,7 +83,14 @@ function scenario(kind: WorkerKind): void {
       const port = await freePort();
       const created = await lathe(['create-master', dir, '--worker-port', String(port)]);
       assert.equal(created.code, 0, created.stderr);
-      writeFileSync(join(dir, 'master.config.ts'), configText(port, repo));
+      writeFileSync(
+        join(dir, 'master.config.ts'),
+        configText(
+          port,
+          repo,
+          TEST_DB === 'postgres' ? await testDatabaseUrl(join(dir, 'state.sqlite')) : 'sqlite:state.sqlite',
+        ),
+      );
       // A short reconnection delay: the worker must find the restarted master by itself,
       // and quickly enough for the test.
       worker = createWorker(kind, workerDir, 'w1', 'pw-1', port, { maxDelay: 5 });

@@ -11,6 +11,7 @@ import {
 } from '../src/data/index.js';
 import { RETRY, SUCCESS } from '../src/results.js';
 import { openData, seedRequests, tempDir } from './helpers.js';
+import { testDatabaseUrl } from './test-database.js';
 
 describe('crash recovery', () => {
   const dir = tempDir();
@@ -22,9 +23,13 @@ describe('crash recovery', () => {
     const { brids } = await seedRequests(seed.data, 'linux', 4);
     await seed.close();
 
-    const child = spawn(process.execPath, [join(import.meta.dirname, 'crash-child.js'), file, 'linux'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(import.meta.dirname, 'crash-child.js'), await testDatabaseUrl(file), 'linux'],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout.setEncoding('utf8');
     while (!out.includes('\n')) {

@@ -25,6 +25,7 @@ import {
   waitFor,
 } from './bbworker.js';
 import { tempDir } from './helpers.js';
+import { masterDbOptions } from './test-database.js';
 
 const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
 const artifactSize = pathToFileURL(
@@ -224,7 +225,12 @@ for (const peer of PEERS) {
       writeFileSync(join(masterDir, 'master.config.ts'), configText());
       writeFileSync(join(masterDir, 'input.txt'), 'from the master\n');
       rt = withWorkers(
-        { basedir: masterDir, name: 'steps', onError: (err, ctx) => errors.push(`${ctx}: ${String(err)}`) },
+        {
+          ...(await masterDbOptions(masterDir)),
+          basedir: masterDir,
+          name: 'steps',
+          onError: (err, ctx) => errors.push(`${ctx}: ${String(err)}`),
+        },
         { port: 0, host: '127.0.0.1' },
       );
       master = await Master.start(rt.options);

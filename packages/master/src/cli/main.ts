@@ -5,12 +5,15 @@ import { readFileSync } from 'node:fs';
 import { AlreadyRunningError, runWhenInvoked } from '@lathe/daemon';
 import { ConnectionLostError } from '@lathe/pb';
 import { ConfigError } from '../config/errors.js';
+import { CopyRefusedError } from '../db/copy.js';
+import { DatabaseConnectError, UnsupportedDatabaseUrlError } from '../db/errors.js';
 import { ListenError } from '../listen-error.js';
 import { serviceFailureCause } from '../service.js';
 import { ApiClientError } from './api-client.js';
 import { buildsCommand } from './commands/builds.js';
 import { cancelRequestCommand } from './commands/cancel-request.js';
 import { checkconfigCommand } from './commands/checkconfig.js';
+import { copyDbCommand } from './commands/copy-db.js';
 import { createMasterCommand } from './commands/create-master.js';
 import { forceCommand } from './commands/force.js';
 import { hashPasswordCommand } from './commands/hash-password.js';
@@ -39,6 +42,7 @@ const commands: Record<string, Command> = {
   reconfig: reconfigCommand,
   checkconfig: checkconfigCommand,
   'upgrade-master': upgradeMasterCommand,
+  'copy-db': copyDbCommand,
   force: forceCommand,
   'stop-build': stopBuildCommand,
   'cancel-request': cancelRequestCommand,
@@ -119,7 +123,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       e instanceof ListenError ||
       e instanceof ControlSecretError ||
       e instanceof AlreadyRunningError ||
-      e instanceof ApiClientError
+      e instanceof ApiClientError ||
+      e instanceof DatabaseConnectError ||
+      e instanceof UnsupportedDatabaseUrlError ||
+      e instanceof CopyRefusedError
     ) {
       io.err(`lathe ${name}: ${e.message}`);
       return EXIT.FAILED;

@@ -89,7 +89,8 @@ export default defineConfig({
     }),
   ],
 
-  // Where builds, logs and state are kept (relative to this directory).
+  // Where builds, logs and state are kept (relative to this directory), or PostgreSQL:
+  // 'postgres://user:password@host:5432/lathe' (lathe copy-db moves the data over).
   db: { url: 'sqlite:state.sqlite' },
 
   // The data API over HTTP: REST under /api/v2/ (builders, builds, steps, logs, …), realtime

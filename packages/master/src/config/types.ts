@@ -106,6 +106,10 @@ export interface MasterConfig {
   readonly builders?: readonly BuilderConfig[];
   /** Port (or `tcp:<port>[:interface=<ip>]`) workers connect to; default 9989. */
   readonly workerPort?: number | string;
+  /**
+   * The database: `sqlite:<path>` (default `sqlite:state.sqlite`, relative to the master
+   * directory) or `postgres://user:password@host:port/database` (src/db/README.md).
+   */
   readonly db?: { readonly url?: string };
   readonly logs?: LogsConfig;
   /** Default for builders that do not say; default true, as in Buildbot. */

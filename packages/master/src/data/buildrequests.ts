@@ -2,7 +2,8 @@
 // (`… WHERE claimed_by_master IS NULL AND complete = 0`) whose affected-row count must equal
 // the number of requests asked for, inside a transaction that is rolled back otherwise.
 // That is atomic on SQLite (one writer at a time) and on PostgreSQL (row locks, re-checked
-// predicate), so any number of masters can share one database.
+// predicate), so any number of masters can share one database (test/claims.test.ts races
+// processes on both).
 
 import type { Result } from '../results.js';
 import { BISECT_OF_PROPERTY } from './blame.js';
@@ -112,32 +113,40 @@ export class BuildRequestsData {
     const { db, now } = this.ctx;
     const unique = [...new Set(ids)];
     const claimedAt = now();
-    const builderOf = await db.transaction().execute(async (trx) => {
-      let updated = 0n;
-      for (const batch of batches(unique)) {
-        const r = await trx
-          .updateTable('buildrequests')
-          .set({ claimed_by_master: masterid, claimed_at: claimedAt })
-          .where('id', 'in', batch)
-          .where('claimed_by_master', 'is', null)
-          .where('complete', '=', 0)
-          .executeTakeFirst();
-        updated += r.numUpdatedRows;
-      }
-      // Throwing rolls the whole transaction back, so a partial claim never persists.
-      if (updated !== BigInt(unique.length)) throw new AlreadyClaimedError(unique, masterid);
-      const rows: { id: number; builderid: number }[] = [];
-      for (const batch of batches(unique)) {
-        rows.push(
-          ...(await trx
-            .selectFrom('buildrequests')
-            .select(['id', 'builderid'])
+    const builderOf = await db
+      .transaction()
+      .execute(async (trx) => {
+        let updated = 0n;
+        for (const batch of batches(unique)) {
+          const r = await trx
+            .updateTable('buildrequests')
+            .set({ claimed_by_master: masterid, claimed_at: claimedAt })
             .where('id', 'in', batch)
-            .execute()),
-        );
-      }
-      return rows;
-    });
+            .where('claimed_by_master', 'is', null)
+            .where('complete', '=', 0)
+            .executeTakeFirst();
+          updated += r.numUpdatedRows;
+        }
+        // Throwing rolls the whole transaction back, so a partial claim never persists.
+        if (updated !== BigInt(unique.length)) throw new AlreadyClaimedError(unique, masterid);
+        const rows: { id: number; builderid: number }[] = [];
+        for (const batch of batches(unique)) {
+          rows.push(
+            ...(await trx
+              .selectFrom('buildrequests')
+              .select(['id', 'builderid'])
+              .where('id', 'in', batch)
+              .execute()),
+          );
+        }
+        return rows;
+      })
+      .catch((err: unknown) => {
+        // Two masters claiming overlapping requests in different row orders: PostgreSQL
+        // aborts one of them (deadlock_detected), and the other gets the requests.
+        if ((err as { code?: unknown }).code === '40P01') throw new AlreadyClaimedError(unique, masterid);
+        throw err;
+      });
     for (const r of builderOf) {
       this.ctx.bus.publish('buildrequest.claimed', {
         buildrequestid: r.id,

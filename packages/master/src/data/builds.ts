@@ -1,7 +1,7 @@
 // Builds, their properties and per-build metrics.
 import type { Result } from '../results.js';
 import { recordBlameBuild, recordBlameResult } from './blame.js';
-import type { DataContext } from './context.js';
+import { type DataContext, forUpdate } from './context.js';
 import { NotFoundError } from './errors.js';
 import { recordReportEvent } from './report-events.js';
 
@@ -67,10 +67,15 @@ export class BuildsData {
 
   /** Creates a build with the builder's next number. */
   async add(spec: NewBuild): Promise<{ buildid: number; number: number }> {
-    const { db, now } = this.ctx;
-    // The transaction holds the write lock, so max()+1 cannot race on SQLite; the unique
-    // (builderid, number) constraint guards any other database.
+    const { db, now, dialect } = this.ctx;
+    // max()+1 under a lock: SQLite's write transaction, PostgreSQL's lock on the builder's
+    // row, so masters sharing a database number a builder's builds one at a time; the
+    // unique (builderid, number) constraint stays as the guard.
     const created = await db.transaction().execute(async (trx) => {
+      await forUpdate(
+        dialect,
+        trx.selectFrom('builders').select('id').where('id', '=', spec.builderid),
+      ).execute();
       const last = await trx
         .selectFrom('builds')
         .select('number')

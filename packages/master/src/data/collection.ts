@@ -2,6 +2,7 @@
 // spec (api/query.ts), kept here with the rest of the data layer's SQL. Callers name tables
 // and columns from their own declarations, never from user input, so only values are bound.
 import { type ExpressionBuilder, type Kysely, type SelectQueryBuilder, sql } from 'kysely';
+import type { SqlDialectName } from '../db/migrations/dialect.js';
 import type { DataContext } from './context.js';
 
 export type ColumnValue = number | string;
@@ -43,28 +44,34 @@ type Eb = ExpressionBuilder<Untyped, string>;
 
 const SQL_OPS = { eq: '=', ne: '!=', lt: '<', le: '<=', gt: '>', ge: '>=' } as const;
 
-function condition(eb: Eb, c: Condition) {
+function condition(eb: Eb, c: Condition, dialect: SqlDialectName) {
   switch (c.op) {
     case 'null':
       return eb(eb.ref(c.column), 'is', null);
     case 'notnull':
       return eb(eb.ref(c.column), 'is not', null);
     case 'in':
-      return c.values.length === 0 ? eb.val(0).$castTo<boolean>() : eb(eb.ref(c.column), 'in', [...c.values]);
+      return c.values.length === 0 ? sql<boolean>`1 = 0` : eb(eb.ref(c.column), 'in', [...c.values]);
     case 'notin':
-      return c.values.length === 0
-        ? eb.val(1).$castTo<boolean>()
-        : eb(eb.ref(c.column), 'not in', [...c.values]);
-    case 'contains':
+      return c.values.length === 0 ? sql<boolean>`1 = 1` : eb(eb.ref(c.column), 'not in', [...c.values]);
+    case 'contains': {
+      // SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE does the same (for all letters).
+      const like = sql.raw(dialect === 'postgres' ? 'ilike' : 'like');
       return eb.or(
-        c.values.map((v) => sql<boolean>`${eb.ref(c.column)} like ${`%${escapeLike(v)}%`} escape '\\'`),
+        c.values.map((v) => sql<boolean>`${eb.ref(c.column)} ${like} ${`%${escapeLike(v)}%`} escape '\\'`),
       );
-    case 'has':
+    }
+    case 'has': {
+      const elements =
+        dialect === 'postgres'
+          ? (col: unknown) => sql`json_array_elements_text(${col}::json)`
+          : (col: unknown) => sql`json_each(${col})`;
       return eb.or(
         c.values.map(
-          (v) => sql<boolean>`exists (select 1 from json_each(${eb.ref(c.column)}) where value = ${v})`,
+          (v) => sql<boolean>`exists (select 1 from ${elements(eb.ref(c.column))} where value = ${v})`,
         ),
       );
+    }
     default:
       return eb(eb.ref(c.column), SQL_OPS[c.op], c.value);
   }
@@ -92,16 +99,31 @@ export class CollectionData {
   async read(read: CollectionRead): Promise<CollectionPage> {
     const db = this.ctx.db as unknown as Kysely<Untyped>;
     const filtered = <O>(q: SelectQueryBuilder<Untyped, string, O>) =>
-      read.where.length === 0 ? q : q.where((eb) => eb.and(read.where.map((c) => condition(eb, c))));
+      read.where.length === 0
+        ? q
+        : q.where((eb) => eb.and(read.where.map((c) => condition(eb, c, this.ctx.dialect))));
     let q = filtered(db.selectFrom(read.table).select(read.columns.map((c) => sql.ref(c).as(c))));
     if (read.after) {
       const after = read.after;
       q = q.where((eb) => afterKey(eb, read, after));
     }
-    for (const term of read.order) q = q.orderBy(sql.ref(term.column), term.desc ? 'desc' : 'asc');
+    // NULL sorts first ascending on SQLite and last on PostgreSQL: say SQLite's order there.
+    const postgres = this.ctx.dialect === 'postgres';
+    for (const term of read.order) {
+      q = q.orderBy(sql.ref(term.column), (ob) =>
+        term.desc
+          ? postgres
+            ? ob.desc().nullsLast()
+            : ob.desc()
+          : postgres
+            ? ob.asc().nullsFirst()
+            : ob.asc(),
+      );
+    }
     if (read.limit !== undefined) q = q.limit(read.limit);
+    // SQLite takes OFFSET only after a LIMIT (-1: none); PostgreSQL refuses a negative one.
     if (read.offset !== undefined)
-      q = read.limit === undefined ? q.limit(-1).offset(read.offset) : q.offset(read.offset);
+      q = read.limit === undefined && !postgres ? q.limit(-1).offset(read.offset) : q.offset(read.offset);
     const rows = (await q.execute()) as Record<string, unknown>[];
     if (!read.total) return { rows };
     const counted = await filtered(

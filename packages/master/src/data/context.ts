@@ -1,5 +1,6 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, SelectQueryBuilder } from 'kysely';
 import type { EventBus } from '../bus/bus.js';
+import type { SqlDialectName } from '../db/migrations/dialect.js';
 import type { Database } from '../db/schema.js';
 
 /** What every part of the data layer shares. */
@@ -8,6 +9,22 @@ export interface DataContext {
   readonly bus: EventBus;
   /** Epoch seconds; injectable so tests can control time. */
   readonly now: () => number;
+  /** Which engine answers; only for the few things SQL cannot say portably (db/README.md). */
+  readonly dialect: SqlDialectName;
+}
+
+/**
+ * Locks the rows a read-then-write transaction reads, so a concurrent one (another master)
+ * waits for it instead of computing the same "next number": PostgreSQL's `FOR NO KEY
+ * UPDATE` (which, unlike `FOR UPDATE`, does not hold up inserts of rows referencing the
+ * locked one). SQLite needs none, its write transactions already exclude each other
+ * (BEGIN IMMEDIATE).
+ */
+export function forUpdate<DB, TB extends keyof DB, O>(
+  dialect: SqlDialectName,
+  q: SelectQueryBuilder<DB, TB, O>,
+): SelectQueryBuilder<DB, TB, O> {
+  return dialect === 'postgres' ? q.forNoKeyUpdate() : q;
 }
 
 export function epochSeconds(): number {
@@ -22,7 +39,7 @@ export function parseJson<T>(text: string, fallback: T): T {
   }
 }
 
-// SQLite limits bound parameters per statement; keep IN lists well below it.
+// SQLite limits bound parameters per statement (PostgreSQL to 65535); keep IN lists well below it.
 export const IN_LIST_MAX = 500;
 
 export function* batches<T>(items: readonly T[], size = IN_LIST_MAX): Generator<T[]> {

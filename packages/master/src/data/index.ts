@@ -63,7 +63,7 @@ export class DataLayer {
     readonly bus: EventBus,
     options: DataLayerOptions = {},
   ) {
-    this.ctx = { db: db.kysely, bus, now: options.now ?? epochSeconds };
+    this.ctx = { db: db.kysely, bus, now: options.now ?? epochSeconds, dialect: db.dialect };
     this.masters = new MastersData(this.ctx);
     this.workers = new WorkersData(this.ctx);
     this.builders = new BuildersData(this.ctx);

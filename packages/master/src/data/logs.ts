@@ -3,7 +3,7 @@
 // Stdio logs ('s') store each line prefixed by its stream: 'o' stdout, 'e' stderr,
 // 'h' header. A chunk never holds more than MAX_CHUNK_LINES lines, which lets a line-range
 // read bound its index scan to `first_line > first - MAX_CHUNK_LINES`.
-import type { DataContext } from './context.js';
+import { type DataContext, forUpdate } from './context.js';
 import { LogClosedError, NotFoundError } from './errors.js';
 import { ChunkEncoder, decodeChunk, type EncodedChunk } from './log-chunks.js';
 
@@ -71,8 +71,9 @@ export class LogsData {
   constructor(private readonly ctx: DataContext) {}
 
   async add(stepid: number, name: string, type: Exclude<LogType, 'd'>): Promise<number> {
-    const { db } = this.ctx;
+    const { db, dialect } = this.ctx;
     const id = await db.transaction().execute(async (trx) => {
+      await forUpdate(dialect, trx.selectFrom('steps').select('id').where('id', '=', stepid)).execute();
       const used = new Set(
         (await trx.selectFrom('logs').select('slug').where('stepid', '=', stepid).execute()).map(
           (r) => r.slug,
@@ -133,13 +134,12 @@ export class LogsData {
       chunks.push({ lines: end - start, encoded });
       start = end;
     }
-    const { db } = this.ctx;
+    const { db, dialect } = this.ctx;
     const range = await db.transaction().execute(async (trx) => {
-      const log = await trx
-        .selectFrom('logs')
-        .select(['num_lines', 'complete', 'stepid'])
-        .where('id', '=', logid)
-        .executeTakeFirst();
+      const log = await forUpdate(
+        dialect,
+        trx.selectFrom('logs').select(['num_lines', 'complete', 'stepid']).where('id', '=', logid),
+      ).executeTakeFirst();
       if (!log) throw new NotFoundError('log', logid);
       if (log.complete === 1) throw new LogClosedError(logid);
       let next = log.num_lines;

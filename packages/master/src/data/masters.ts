@@ -1,6 +1,6 @@
 // Master incarnations sharing the database. A master is known by its name (host and
 // directory); `active` with a recent `last_active` means it is running.
-import type { DataContext } from './context.js';
+import { type DataContext, forUpdate } from './context.js';
 
 export interface MasterRow {
   readonly id: number;
@@ -20,27 +20,25 @@ export class MastersData {
 
   /** Finds or creates the row for `name` and marks it active. */
   async register(name: string): Promise<RegisteredMaster> {
-    const { db, now } = this.ctx;
+    const { db, now, dialect } = this.ctx;
     return db.transaction().execute(async (trx) => {
-      const existing = await trx
-        .selectFrom('masters')
-        .selectAll()
-        .where('name', '=', name)
-        .executeTakeFirst();
-      if (existing) {
-        await trx
-          .updateTable('masters')
-          .set({ active: 1, last_active: now() })
-          .where('id', '=', existing.id)
-          .execute();
-        return { masterid: existing.id, previousRunCrashed: existing.active === 1 };
-      }
-      const row = await trx
+      const created = await trx
         .insertInto('masters')
         .values({ name, active: 1, last_active: now() })
+        .onConflict((oc) => oc.column('name').doNothing())
         .returning('id')
-        .executeTakeFirstOrThrow();
-      return { masterid: row.id, previousRunCrashed: false };
+        .executeTakeFirst();
+      if (created) return { masterid: created.id, previousRunCrashed: false };
+      const existing = await forUpdate(
+        dialect,
+        trx.selectFrom('masters').selectAll().where('name', '=', name),
+      ).executeTakeFirstOrThrow();
+      await trx
+        .updateTable('masters')
+        .set({ active: 1, last_active: now() })
+        .where('id', '=', existing.id)
+        .execute();
+      return { masterid: existing.id, previousRunCrashed: existing.active === 1 };
     });
   }
 

@@ -1,7 +1,6 @@
 // Steps of a build.
 import type { Result } from '../results.js';
-import type { DataContext } from './context.js';
-import { parseJson } from './context.js';
+import { type DataContext, forUpdate, parseJson } from './context.js';
 import { NotFoundError } from './errors.js';
 
 export interface StepRow {
@@ -53,8 +52,9 @@ export class StepsData {
    * suffix, as Buildbot does, because (buildid, name) identifies a step in URLs.
    */
   async add(buildid: number, name: string): Promise<{ stepid: number; number: number; name: string }> {
-    const { db } = this.ctx;
+    const { db, dialect } = this.ctx;
     return db.transaction().execute(async (trx) => {
+      await forUpdate(dialect, trx.selectFrom('builds').select('id').where('id', '=', buildid)).execute();
       const existing = await trx
         .selectFrom('steps')
         .select(['number', 'name'])
@@ -99,7 +99,10 @@ export class StepsData {
 
   async addUrl(stepid: number, name: string, url: string): Promise<void> {
     await this.ctx.db.transaction().execute(async (trx) => {
-      const s = await trx.selectFrom('steps').select('urls_json').where('id', '=', stepid).executeTakeFirst();
+      const s = await forUpdate(
+        this.ctx.dialect,
+        trx.selectFrom('steps').select('urls_json').where('id', '=', stepid),
+      ).executeTakeFirst();
       if (!s) throw new NotFoundError('step', stepid);
       const urls = parseJson<{ name: string; url: string }[]>(s.urls_json, []);
       urls.push({ name, url });

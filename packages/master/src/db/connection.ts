@@ -1,16 +1,21 @@
 // Opening the database named by a URL, and running the schema migrations.
 import { isAbsolute, resolve } from 'node:path';
-import { type CompiledQuery, Kysely } from 'kysely';
+import { type CompiledQuery, type Dialect, Kysely, sql } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { MigrationError, UnsupportedDatabaseUrlError } from './errors.js';
 import { migrationProvider, type SqlDialectName } from './migrations/index.js';
+import { isPostgresUrl, postgresDialect, redactDatabaseUrl } from './postgres.js';
 import type { Database } from './schema.js';
 import { NodeSqliteDialect } from './sqlite-driver.js';
 
 export const DEFAULT_DATABASE_URL = 'sqlite:state.sqlite';
 
 export interface OpenDatabaseOptions {
-  /** `sqlite:<path>`, `sqlite://<abs path>`, `sqlite::memory:` or a plain file path. */
+  /**
+   * `sqlite:<path>`, `sqlite://<abs path>`, `sqlite::memory:`, a plain file path, or
+   * `postgres://user:password@host:port/database` (also `postgresql://`, and libpq's
+   * `?host=/socket/dir`, `?sslmode=…` parameters).
+   */
   readonly url?: string;
   /** Relative SQLite paths are resolved against this (the master directory). */
   readonly basedir?: string;
@@ -22,7 +27,7 @@ export interface OpenDatabaseOptions {
 export interface Db {
   readonly kysely: Kysely<Database>;
   readonly dialect: SqlDialectName;
-  /** Where the data lives, for messages. */
+  /** Where the data lives, for messages (a PostgreSQL URL without its password). */
   readonly location: string;
   close(): Promise<void>;
 }
@@ -38,11 +43,23 @@ export function sqlitePathFromUrl(url: string, basedir: string): string {
   return isAbsolute(path) ? path : resolve(basedir, path);
 }
 
+/** Nothing connects yet: a server that cannot be reached fails the first query (DatabaseConnectError). */
 export function openDatabase(options: OpenDatabaseOptions = {}): Db {
   const url = options.url ?? DEFAULT_DATABASE_URL;
-  const filename = sqlitePathFromUrl(url, options.basedir ?? process.cwd());
+  let dialect: Dialect;
+  let name: SqlDialectName;
+  let location: string;
+  if (isPostgresUrl(url)) {
+    dialect = postgresDialect({ url });
+    name = 'postgres';
+    location = redactDatabaseUrl(url);
+  } else {
+    location = sqlitePathFromUrl(url, options.basedir ?? process.cwd());
+    dialect = new NodeSqliteDialect({ filename: location, busyTimeoutMs: options.busyTimeoutMs ?? 10_000 });
+    name = 'sqlite';
+  }
   const kysely = new Kysely<Database>({
-    dialect: new NodeSqliteDialect({ filename, busyTimeoutMs: options.busyTimeoutMs ?? 10_000 }),
+    dialect,
     ...(options.onQuery && {
       log: (e) => {
         if (e.level === 'query') options.onQuery!(e.query);
@@ -51,14 +68,16 @@ export function openDatabase(options: OpenDatabaseOptions = {}): Db {
   });
   return {
     kysely,
-    dialect: 'sqlite',
-    location: filename,
+    dialect: name,
+    location,
     close: () => kysely.destroy(),
   };
 }
 
 /** Brings the schema up to date; what `lathe upgrade-master` runs. Returns applied names. */
 export async function migrateToLatest(db: Db): Promise<string[]> {
+  // A server that cannot be reached says so itself, not as a failed migration.
+  await sql`select 1`.execute(db.kysely);
   const migrator = new Migrator({ db: db.kysely, provider: migrationProvider(db.dialect) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {

@@ -51,7 +51,21 @@ export function isDiskFull(err: unknown): boolean {
 export class UnsupportedDatabaseUrlError extends Error {
   override readonly name = 'UnsupportedDatabaseUrlError';
   constructor(readonly url: string) {
-    super(`unsupported database URL ${JSON.stringify(url)}: expected sqlite:<path> or a file path`);
+    super(
+      `unsupported database URL ${JSON.stringify(url)}: expected sqlite:<path>, a file path or postgres://…`,
+    );
+  }
+}
+
+/** The database server could not be reached or refused us; `location` has no password. */
+export class DatabaseConnectError extends Error {
+  override readonly name = 'DatabaseConnectError';
+  constructor(
+    readonly location: string,
+    readonly reason: string,
+    cause: unknown,
+  ) {
+    super(`cannot connect to the database ${location}: ${reason}`, { cause });
   }
 }
 
