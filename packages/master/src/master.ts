@@ -34,6 +34,8 @@ import { SchedulerReconfigError, SchedulerSet } from './schedulers/scheduler-set
 import type { TrySchedulerContext } from './schedulers/try/job.js';
 import { type ApplyResult, MultiService, type Service, ServiceSet } from './service.js';
 import { removeUploadLeftovers } from './steps/transfer/upload-leftovers.js';
+import { startLatentWorkersFor } from './workers/latent/demand.js';
+import { LatentWorkerService } from './workers/latent/service.js';
 import { WorkerService } from './workers/worker.js';
 
 export const DEFAULT_CONFIG_FILE = 'master.config.ts';
@@ -107,6 +109,8 @@ export class Master {
   #reconfigs: Promise<unknown> = Promise.resolve();
   /** Bisects failed builds of builders with `bisect: true`. */
   readonly bisector: Bisector;
+  /** Where the worker port listens, set by it once it does (latent workers pass it on to their instances). */
+  workerPortAddress: { readonly host: string; readonly port: number } | null = null;
 
   private constructor(
     readonly options: MasterOptions,
@@ -124,15 +128,16 @@ export class Master {
     this.#config = config;
     this.bus = bus;
     this.data = data;
-    this.workers = new ServiceSet(
-      'workers',
-      (c) =>
-        new WorkerService(
-          c,
-          data,
-          () => this.masterid,
-          () => this.distributor?.trigger(),
-        ),
+    const onAvailable = () => this.distributor?.trigger();
+    const latentHost = {
+      bus,
+      workerPort: () => this.workerPortAddress,
+      onError: (err: unknown, ctx: string) => this.#error(err, ctx),
+    };
+    this.workers = new ServiceSet('workers', (c) =>
+      c.latent
+        ? new LatentWorkerService({ ...c, latent: c.latent }, data, () => this.masterid, onAvailable, latentHost)
+        : new WorkerService(c, data, () => this.masterid, onAvailable),
     );
     this.builders = new ServiceSet('builders', (c) => new BuilderService(c, data));
     this.bisector = new Bisector(this, (err, ctx) => this.#error(err, ctx));
@@ -174,6 +179,12 @@ export class Master {
           starter: options.buildStarter,
           builders: () => this.builders.values(),
           worker: (name) => this.workers.get(name),
+          noWorkerFree: (builder) =>
+            startLatentWorkersFor(
+              builder,
+              (name) => this.workers.get(name),
+              async (builderid, limit) => (await data.buildrequests.pendingForBuilder(builderid, limit)).length,
+            ),
           onError: (err, ctx) => this.#error(err, ctx),
         })
       : null;

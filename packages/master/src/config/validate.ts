@@ -13,6 +13,7 @@ import {
   type ResolvedConfig,
   type ResolvedWorker,
 } from './types.js';
+import { isLatentWorker } from '../workers/latent/latent-worker.js';
 import { resolveChangeSources, resolveSchedulers } from './validate-changes.js';
 import { tryUserClashes } from './validate-try.js';
 import { resolveWww } from './www.js';
@@ -241,7 +242,9 @@ function resolveWorkers(raw: unknown, loc: SourceLocator, issues: ConfigIssue[])
       issue(undefined, `must be an object, got ${describe(w)}`);
       return;
     }
-    for (const key of Object.keys(w)) if (!KNOWN_WORKER.has(key)) issue(key, 'unknown field');
+    // A latent worker's own settings were checked by its constructor.
+    const latent = isLatentWorker(w) ? w : undefined;
+    if (!latent) for (const key of Object.keys(w)) if (!KNOWN_WORKER.has(key)) issue(key, 'unknown field');
     if (name === undefined) issue('name', 'is required and must be a non-empty string');
     else if (!NAME_RE.test(name) || name.length > 50)
       issue('name', 'must be at most 50 letters, digits and _ . + - (not starting with . + -)');
@@ -261,6 +264,7 @@ function resolveWorkers(raw: unknown, loc: SourceLocator, issues: ConfigIssue[])
       maxBuilds: (w.maxBuilds as number | undefined) ?? null,
       properties: (w.properties as Obj | undefined) ?? {},
       keepalive: (w.keepalive as number | undefined) ?? DEFAULT_KEEPALIVE,
+      ...(latent && { latent, kind: 'latent' as const }),
     });
   });
   return out;

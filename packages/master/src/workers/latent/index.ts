@@ -1,0 +1,3 @@
+export * from './command.js';
+export * from './latent-worker.js';
+export * from './service.js';
