@@ -52,6 +52,12 @@ export function testDeps(env = process.env) {
       usedBy: 'the web UI tests in a real browser (playwright-core drives it)',
     },
     {
+      name: '/usr/bin/podman',
+      path: '/usr/bin/podman',
+      pkg: 'podman',
+      usedBy: 'the container latent worker test (Podman serves the Docker Engine API; test/podman-engine.ts)',
+    },
+    {
       name: 'openssl',
       path: 'openssl',
       pkg: 'openssl',

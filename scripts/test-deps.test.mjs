@@ -15,6 +15,7 @@ const DEBIAN = [
   '/usr/bin/twistd3',
   '/usr/bin/node',
   '/usr/bin/chromium',
+  '/usr/bin/podman',
 ];
 const TOOLS = [
   '/bin/git',
@@ -95,7 +96,7 @@ describe('test dependency check', () => {
     assert.match(r.message, /\.\/dev test \(it runs scripts\/install-test-deps\.sh\)/);
     assert.match(
       r.message,
-      /apt-get install -y --no-install-recommends buildbot buildbot-worker python3-twisted make gcc automake cmake cargo chromium openssl nodejs\nBuild first: npm run build/,
+      /apt-get install -y --no-install-recommends buildbot buildbot-worker python3-twisted make gcc automake cmake cargo chromium podman openssl nodejs\nBuild first: npm run build/,
     );
   });
 
@@ -141,7 +142,7 @@ describe('test dependency check', () => {
     const r = checkTestDeps({ PATH: '', CI: 'true' }, machine([]));
     assert.match(
       r.message,
-      /--no-install-recommends buildbot buildbot-worker python3-twisted git make gcc automake cmake cargo chromium openssl nodejs\n/,
+      /--no-install-recommends buildbot buildbot-worker python3-twisted git make gcc automake cmake cargo chromium podman openssl nodejs\n/,
     );
   });
 
