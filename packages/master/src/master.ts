@@ -136,7 +136,13 @@ export class Master {
     };
     this.workers = new ServiceSet('workers', (c) =>
       c.latent
-        ? new LatentWorkerService({ ...c, latent: c.latent }, data, () => this.masterid, onAvailable, latentHost)
+        ? new LatentWorkerService(
+            { ...c, latent: c.latent },
+            data,
+            () => this.masterid,
+            onAvailable,
+            latentHost,
+          )
         : new WorkerService(c, data, () => this.masterid, onAvailable),
     );
     this.builders = new ServiceSet('builders', (c) => new BuilderService(c, data));
@@ -183,7 +189,8 @@ export class Master {
             startLatentWorkersFor(
               builder,
               (name) => this.workers.get(name),
-              async (builderid, limit) => (await data.buildrequests.pendingForBuilder(builderid, limit)).length,
+              async (builderid, limit) =>
+                (await data.buildrequests.pendingForBuilder(builderid, limit)).length,
             ),
           onError: (err, ctx) => this.#error(err, ctx),
         })

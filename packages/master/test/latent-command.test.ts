@@ -15,7 +15,7 @@ import { Master } from '../src/master.js';
 import { forceBuild, waitForRequest } from '../src/process/control.js';
 import { SUCCESS } from '../src/results.js';
 import { withWorkers } from '../src/runtime.js';
-import { LatentWorkerService } from '../src/workers/latent/service.js';
+import type { LatentWorkerService } from '../src/workers/latent/service.js';
 import { alive, waitFor, workerAvailable } from './bbworker.js';
 import { tempDir } from './helpers.js';
 
@@ -86,7 +86,14 @@ describe('command latent workers', { skip: !workerAvailable('lathe') }, () => {
     master = await Master.start(rt.options);
     execFileSync(
       NODE,
-      [LATHE_WORKER, 'create', join(dir.path, 'w4'), `127.0.0.1:${master.workerPortAddress!.port}`, 'w4', 'pw-4'],
+      [
+        LATHE_WORKER,
+        'create',
+        join(dir.path, 'w4'),
+        `127.0.0.1:${master.workerPortAddress!.port}`,
+        'w4',
+        'pw-4',
+      ],
       { stdio: 'ignore' },
     );
     master.bus.subscribe('worker.*', (m) => {
@@ -145,7 +152,11 @@ describe('command latent workers', { skip: !workerAvailable('lathe') }, () => {
     master.distributor!.trigger();
     await new Promise((r) => setTimeout(r, 600));
     assert.equal(readFileSync(join(dir.path, 'w2-attempts'), 'utf8'), 'x\nx\n');
-    assert.equal(readFileSync(join(dir.path, 'w2-stops'), 'utf8'), 'x\nx\n', 'stop ran after each failed start');
+    assert.equal(
+      readFileSync(join(dir.path, 'w2-stops'), 'utf8'),
+      'x\nx\n',
+      'stop ran after each failed start',
+    );
     const request = await master.data.buildrequests.get(buildrequestid);
     assert.equal(request!.complete, false, 'the request still waits');
     assert.equal(workerState(latent('w2')), 'missing');

@@ -90,7 +90,11 @@ describe('container latent workers over the Docker Engine API (Podman)', {
     const w = master!.workers.get('c1') as LatentWorkerService;
     assert.deepEqual(await containers(), []);
     const { buildrequestid } = await forceBuild(master!, { builder: 'in-container', reason: 'latent' });
-    await waitFor(() => w.state === 'substantiated', 60_000, 'the container to start and its worker to connect');
+    await waitFor(
+      () => w.state === 'substantiated',
+      60_000,
+      'the container to start and its worker to connect',
+    );
     const ids = await containers();
     assert.equal(ids.length, 1, 'one container, labelled with the worker name');
     const row = await waitForRequest(master!, buildrequestid, 60_000);
@@ -98,14 +102,21 @@ describe('container latent workers over the Docker Engine API (Podman)', {
     const [build] = await master!.data.builds.forRequest(buildrequestid);
     assert.equal(build!.workerid, w.workerid);
     // buildWaitTimeout 1 s: stopped and removed.
-    await waitFor(async () => w.state === 'insubstantial' && (await containers()).length === 0, 60_000, 'the idle container to be removed');
+    await waitFor(
+      async () => w.state === 'insubstantial' && (await containers()).length === 0,
+      60_000,
+      'the idle container to be removed',
+    );
     assert.ok(!events.some((e) => e.kind === 'worker.start-failed'));
   });
 
   it('fails the start with the engine’s error when the image is missing, and the request waits', async () => {
     const { buildrequestid } = await forceBuild(master!, { builder: 'no-image', reason: 'latent' });
     await waitFor(() => events.some((e) => e.kind === 'worker.missing'), 30_000, 'worker.missing');
-    const failed = events.find((e) => e.kind === 'worker.start-failed')!.payload as { error: string; name: string };
+    const failed = events.find((e) => e.kind === 'worker.start-failed')!.payload as {
+      error: string;
+      name: string;
+    };
     assert.equal(failed.name, 'c2');
     assert.match(failed.error, /Docker Engine API POST \/v1\.41\/containers\/create: 404 .*no such image/i);
     assert.equal((await master!.data.buildrequests.get(buildrequestid))!.complete, false);

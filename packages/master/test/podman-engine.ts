@@ -50,7 +50,10 @@ tmp_dir = "${join(dir.path, 'libpod')}"
   for (const d of ['tmp', 'proc', 'dev', 'sys', 'etc', 'usr', 'lib', 'lib64', 'bin', 'work', 'worker'])
     mkdirSync(join(rootfs, d), { recursive: true });
   execFileSync('tar', ['-C', rootfs, '-cf', join(dir.path, 'rootfs.tar'), '.']);
-  execFileSync(PODMAN, [...storage, 'import', join(dir.path, 'rootfs.tar'), TEST_IMAGE], { env, stdio: 'ignore' });
+  execFileSync(PODMAN, [...storage, 'import', join(dir.path, 'rootfs.tar'), TEST_IMAGE], {
+    env,
+    stdio: 'ignore',
+  });
   const script = `umount /sys/fs/cgroup/unified 2>/dev/null; exec ${PODMAN} ${storage.join(' ')} system service --time=0 unix://${socketPath}`;
   const service: ChildProcess = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script], {
     env,

@@ -1,6 +1,7 @@
 // Checks a loaded config and fills in defaults. Collects every problem rather than
 // stopping at the first, naming the entry (by name where it has one) and the field.
 import { DEFAULT_DATABASE_URL } from '../db/connection.js';
+import { isLatentWorker } from '../workers/latent/latent-worker.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { SourceLocator } from './locate.js';
 import {
@@ -13,7 +14,6 @@ import {
   type ResolvedConfig,
   type ResolvedWorker,
 } from './types.js';
-import { isLatentWorker } from '../workers/latent/latent-worker.js';
 import { resolveChangeSources, resolveSchedulers } from './validate-changes.js';
 import { tryUserClashes } from './validate-try.js';
 import { resolveWww } from './www.js';

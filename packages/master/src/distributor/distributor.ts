@@ -115,7 +115,11 @@ export class Distributor {
     if (!noWorkerFree || this.#stopped) return;
     for (const builder of builders)
       if (this.#available(builder).length === 0)
-        await this.#guard(() => noWorkerFree(builder), `starting workers for builder ${builder.name}`, undefined);
+        await this.#guard(
+          () => noWorkerFree(builder),
+          `starting workers for builder ${builder.name}`,
+          undefined,
+        );
   }
 
   #available(builder: DistributorBuilder): WorkerSlot[] {

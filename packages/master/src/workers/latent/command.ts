@@ -9,10 +9,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
   type LatentInstanceContext,
+  type LatentStopContext,
   LatentWorker,
   LatentWorkerConfigError,
   type LatentWorkerOptions,
-  type LatentStopContext,
 } from './latent-worker.js';
 
 type Argv<C> = readonly string[] | ((ctx: C) => readonly string[] | Promise<readonly string[]>);
@@ -75,7 +75,11 @@ export class CommandLatentWorker extends LatentWorker {
     const checkArgv = (field: string, v: unknown) => {
       if (typeof v === 'function') return;
       if (!Array.isArray(v) || v.length === 0 || !v.every((a) => typeof a === 'string'))
-        throw new LatentWorkerConfigError(options.name, field, 'must be a non-empty list of strings or a function returning one');
+        throw new LatentWorkerConfigError(
+          options.name,
+          field,
+          'must be a non-empty list of strings or a function returning one',
+        );
     };
     checkArgv('start', options.start);
     if (options.stop !== undefined) checkArgv('stop', options.stop);
@@ -101,7 +105,9 @@ export class CommandLatentWorker extends LatentWorker {
     });
     const exited = exit.then(({ code, signal }) => {
       // Reported to the master: a worker that ends by itself ends its instance.
-      ctx.instanceGone?.(new LatentCommandError(this.name, 'start', argv[0]!, code, signal, output()).message);
+      ctx.instanceGone?.(
+        new LatentCommandError(this.name, 'start', argv[0]!, code, signal, output()).message,
+      );
     });
     return { child, exited };
   }
@@ -178,7 +184,12 @@ export class CommandLatentWorker extends LatentWorker {
   }
 }
 
-async function resolveArgv<C>(argv: Argv<C>, ctx: C, worker: string, which: string): Promise<readonly string[]> {
+async function resolveArgv<C>(
+  argv: Argv<C>,
+  ctx: C,
+  worker: string,
+  which: string,
+): Promise<readonly string[]> {
   const out = typeof argv === 'function' ? await argv(ctx) : argv;
   if (!Array.isArray(out) || out.length === 0 || !out.every((a) => typeof a === 'string'))
     throw new LatentWorkerConfigError(worker, which, 'function must return a non-empty list of strings');

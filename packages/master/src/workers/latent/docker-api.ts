@@ -46,7 +46,10 @@ export class DockerEngineClient {
 
   /** True when the engine has the image locally. */
   async imageExists(image: string, signal?: AbortSignal): Promise<boolean> {
-    const r = await this.#call('GET', `/images/${encodeURIComponent(image)}/json`, { signal, ok: [200, 404] });
+    const r = await this.#call('GET', `/images/${encodeURIComponent(image)}/json`, {
+      signal,
+      ok: [200, 404],
+    });
     return r.status === 200;
   }
 
@@ -57,7 +60,11 @@ export class DockerEngineClient {
   }
 
   /** Creates a container; resolves to its id. */
-  async createContainer(spec: Readonly<Record<string, unknown>>, name?: string, signal?: AbortSignal): Promise<string> {
+  async createContainer(
+    spec: Readonly<Record<string, unknown>>,
+    name?: string,
+    signal?: AbortSignal,
+  ): Promise<string> {
     const query = name === undefined ? '' : `?${new URLSearchParams({ name })}`;
     const r = await this.#call('POST', `/containers/create${query}`, { body: spec, signal, ok: [201] });
     const id = (r.body as { Id?: unknown } | null)?.Id;
@@ -89,7 +96,9 @@ export class DockerEngineClient {
   /** Ids of the containers (running or not) that carry `label` (`key=value`). */
   async containersWithLabel(label: string, signal?: AbortSignal): Promise<string[]> {
     const filters = JSON.stringify({ label: [label] });
-    const r = await this.#call('GET', `/containers/json?${new URLSearchParams({ all: 'true', filters })}`, { signal });
+    const r = await this.#call('GET', `/containers/json?${new URLSearchParams({ all: 'true', filters })}`, {
+      signal,
+    });
     return Array.isArray(r.body)
       ? r.body.map((c: { Id?: unknown }) => c.Id).filter((id): id is string => typeof id === 'string')
       : [];
@@ -97,7 +106,10 @@ export class DockerEngineClient {
 
   /** Resolves with the exit status once the container stops running. */
   async waitContainer(id: string, signal?: AbortSignal): Promise<number | null> {
-    const r = await this.#call('POST', `/containers/${encodeURIComponent(id)}/wait`, { signal, ok: [200, 404] });
+    const r = await this.#call('POST', `/containers/${encodeURIComponent(id)}/wait`, {
+      signal,
+      ok: [200, 404],
+    });
     const code = (r.body as { StatusCode?: unknown } | null)?.StatusCode;
     return typeof code === 'number' ? code : null;
   }
@@ -113,7 +125,12 @@ export class DockerEngineClient {
       ? (() => {
           const u = new URL(this.#o.url);
           if (u.protocol !== 'http:')
-            throw new DockerApiError(method, fullPath, null, `only unix sockets and http:// URLs are supported, got ${u.protocol}`);
+            throw new DockerApiError(
+              method,
+              fullPath,
+              null,
+              `only unix sockets and http:// URLs are supported, got ${u.protocol}`,
+            );
           return { host: u.hostname, port: u.port || 80 };
         })()
       : { socketPath: this.#o.socketPath ?? DEFAULT_DOCKER_SOCKET };
@@ -136,10 +153,18 @@ export class DockerEngineClient {
               if (ok.includes(reply.status)) resolve(reply);
               else reject(new DockerApiError(method, fullPath, reply.status, errorMessage(reply.body)));
             })
-            .catch((err: Error) => reject(new DockerApiError(method, fullPath, res.statusCode ?? null, err.message)));
+            .catch((err: Error) =>
+              reject(new DockerApiError(method, fullPath, res.statusCode ?? null, err.message)),
+            );
         },
       );
-      req.on('error', (err) => reject(options.signal?.aborted ? options.signal.reason : new DockerApiError(method, fullPath, null, err.message)));
+      req.on('error', (err) =>
+        reject(
+          options.signal?.aborted
+            ? options.signal.reason
+            : new DockerApiError(method, fullPath, null, err.message),
+        ),
+      );
       req.end(payload);
     });
   }
@@ -164,7 +189,8 @@ async function readReply(res: IncomingMessage): Promise<Reply> {
     const last = text.trim().split('\n').at(-1) ?? '';
     try {
       const body = JSON.parse(last) as { error?: unknown };
-      if (typeof body.error === 'string') return { status: status < 400 ? 500 : status, body: { message: body.error } };
+      if (typeof body.error === 'string')
+        return { status: status < 400 ? 500 : status, body: { message: body.error } };
       return { status, body };
     } catch {
       return { status, body: { message: text.slice(0, 500) } };
@@ -174,7 +200,7 @@ async function readReply(res: IncomingMessage): Promise<Reply> {
 
 function errorMessage(body: unknown): string {
   const m = (body as { message?: unknown } | null)?.message;
-  return typeof m === 'string' ? m : JSON.stringify(body)?.slice(0, 500) ?? 'no detail';
+  return typeof m === 'string' ? m : (JSON.stringify(body)?.slice(0, 500) ?? 'no detail');
 }
 
 /** `registry:5000/name:tag` → name and tag (default latest); a digest stays in the name. */
@@ -182,5 +208,7 @@ export function splitImage(image: string): { name: string; tag: string } {
   if (image.includes('@')) return { name: image, tag: '' };
   const slash = image.lastIndexOf('/');
   const colon = image.lastIndexOf(':');
-  return colon > slash ? { name: image.slice(0, colon), tag: image.slice(colon + 1) } : { name: image, tag: 'latest' };
+  return colon > slash
+    ? { name: image.slice(0, colon), tag: image.slice(colon + 1) }
+    : { name: image, tag: 'latest' };
 }

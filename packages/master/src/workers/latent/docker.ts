@@ -90,7 +90,10 @@ export class DockerLatentWorker extends LatentWorker {
 
   async start(ctx: LatentInstanceContext): Promise<RunningContainer> {
     const engine = new DockerEngineClient(this.engine);
-    if (this.pull === 'always' || (this.pull === 'missing' && !(await engine.imageExists(this.image, ctx.signal))))
+    if (
+      this.pull === 'always' ||
+      (this.pull === 'missing' && !(await engine.imageExists(this.image, ctx.signal)))
+    )
       await engine.pullImage(this.image, ctx.signal);
     const id = await engine.createContainer(this.containerSpec(ctx), undefined, ctx.signal);
     try {

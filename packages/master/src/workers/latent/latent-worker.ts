@@ -98,7 +98,11 @@ export abstract class LatentWorker {
     const seconds = (field: keyof LatentWorkerOptions, fallback: number, min: number): number => {
       const v = options[field] ?? fallback;
       if (typeof v !== 'number' || !Number.isFinite(v) || v < min)
-        throw new LatentWorkerConfigError(options.name, field, `must be a number of seconds ≥ ${min}, got ${String(v)}`);
+        throw new LatentWorkerConfigError(
+          options.name,
+          field,
+          `must be a number of seconds ≥ ${min}, got ${String(v)}`,
+        );
       return v;
     };
     this.buildWaitTimeout = seconds('buildWaitTimeout', 600, 0);
@@ -108,10 +112,18 @@ export abstract class LatentWorker {
     this.stopTimeout = seconds('stopTimeout', 120, 0.001);
     const attempts = options.startAttempts ?? 3;
     if (!Number.isInteger(attempts) || attempts < 1)
-      throw new LatentWorkerConfigError(options.name, 'startAttempts', `must be a positive integer, got ${String(attempts)}`);
+      throw new LatentWorkerConfigError(
+        options.name,
+        'startAttempts',
+        `must be a positive integer, got ${String(attempts)}`,
+      );
     this.startAttempts = attempts;
     if (options.masterAddress !== undefined && !/^[^\s:]+:\d+$/.test(options.masterAddress))
-      throw new LatentWorkerConfigError(options.name, 'masterAddress', `must be host:port, got ${JSON.stringify(options.masterAddress)}`);
+      throw new LatentWorkerConfigError(
+        options.name,
+        'masterAddress',
+        `must be host:port, got ${JSON.stringify(options.masterAddress)}`,
+      );
     this.masterAddress = options.masterAddress;
     // Not an own enumerable field: the config's fingerprint and validation see only settings.
     Object.defineProperty(this, LATENT_WORKER, { value: true });

@@ -7,7 +7,7 @@
 import type { EventBus } from '../../bus/bus.js';
 import type { ResolvedWorker } from '../../config/types.js';
 import type { DataLayer } from '../../data/index.js';
-import { WorkerService, type WorkerConnection } from '../worker.js';
+import { type WorkerConnection, WorkerService } from '../worker.js';
 import type { LatentInstanceContext, LatentWorker } from './latent-worker.js';
 
 export type LatentState = 'insubstantial' | 'starting' | 'substantiated' | 'stopping';
@@ -144,7 +144,11 @@ export class LatentWorkerService extends WorkerService {
     if (this.#state === 'insubstantial') {
       // An instance we did not start (left over from an earlier master run, or started by
       // hand): adopt it, so that it is stopped once idle like one of ours.
-      this.#instance = { driver: this.latent, ctx: this.#context(0, new AbortController().signal), handle: undefined };
+      this.#instance = {
+        driver: this.latent,
+        ctx: this.#context(0, new AbortController().signal),
+        handle: undefined,
+      };
     }
     const wasStarting = this.#state === 'starting';
     this.#setState('substantiated');
@@ -192,7 +196,8 @@ export class LatentWorkerService extends WorkerService {
     clearTimeout(this.#idleTimer);
     this.#startAbort?.abort(new LatentStartAbortedError(this.name));
     await this.#starting;
-    if (this.#state === 'substantiated') await this.#stopInstance('the master is stopping or the worker was removed');
+    if (this.#state === 'substantiated')
+      await this.#stopInstance('the master is stopping or the worker was removed');
     await this.#stopping;
     await super.stop();
   }
