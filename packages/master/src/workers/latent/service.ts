@@ -10,6 +10,9 @@ import type { DataLayer } from '../../data/index.js';
 import { type WorkerConnection, WorkerService } from '../worker.js';
 import type { LatentInstanceContext, LatentWorker } from './latent-worker.js';
 
+/** setTimeout fires at once beyond this (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export type LatentState = 'insubstantial' | 'starting' | 'substantiated' | 'stopping';
 
 /** What a latent worker needs from the master besides what every worker gets. */
@@ -206,6 +209,7 @@ export class LatentWorkerService extends WorkerService {
     clearTimeout(this.#idleTimer);
     if (this.#state !== 'substantiated' || this.runningBuilds > 0 || this.#gone) return;
     const seconds = this.latent.buildWaitTimeout;
+    if (seconds * 1000 > MAX_TIMER_MS) return; // Longer than a timer can wait: never idle out.
     this.#idleTimer = setTimeout(() => {
       if (this.#state === 'substantiated' && this.runningBuilds === 0)
         void this.#stopInstance(`idle for ${seconds} s`);
@@ -220,7 +224,7 @@ export class LatentWorkerService extends WorkerService {
     this.#startAbort = abort;
     const timer = setTimeout(
       () => abort.abort(new LatentStartTimeoutError(this.name, driver.startTimeout)),
-      driver.startTimeout * 1000,
+      Math.min(driver.startTimeout * 1000, MAX_TIMER_MS),
     );
     const ctx = this.#context(attempt, abort.signal);
     const instance: Instance = { driver, ctx, handle: undefined };
@@ -285,7 +289,7 @@ export class LatentWorkerService extends WorkerService {
     this.#notBefore = Date.now() + delay * 1000;
     this.#setState('insubstantial');
     // Then the distributor decides whether requests still want an instance.
-    this.#retryTimer = setTimeout(() => this.#poke(), delay * 1000);
+    this.#retryTimer = setTimeout(() => this.#poke(), Math.min(delay * 1000, MAX_TIMER_MS));
     this.#retryTimer.unref();
   }
 
@@ -322,7 +326,7 @@ export class LatentWorkerService extends WorkerService {
     const seconds = instance.driver.stopTimeout;
     const timer = setTimeout(
       () => abort.abort(new Error(`stop did not finish within ${seconds} s`)),
-      seconds * 1000,
+      Math.min(seconds * 1000, MAX_TIMER_MS),
     );
     try {
       await untilAborted(
