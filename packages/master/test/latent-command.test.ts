@@ -29,7 +29,7 @@ function configText(dir: string): string {
   const w4 = join(dir, 'w4');
   // w1: the worker directory is made from the environment the master passes, then the
   // worker started in the background; `lathe-worker start` returns once it is connected.
-  const w1Start = `"${NODE}" "${LATHE_WORKER}" create --force --keepalive 600 "${w1}" "$LATHE_MASTER" "$LATHE_WORKER_NAME" "$LATHE_WORKER_PASSWORD" >/dev/null && exec "${NODE}" "${LATHE_WORKER}" start "${w1}"`;
+  const w1Start = `"${NODE}" "${LATHE_WORKER}" create --force --keepalive 600 "${w1}" "$LATHE_MASTER" "$LATHE_WORKER_NAME" "$LATHE_WORKER_PASSWORD" >/dev/null && unset LATHE_WORKER_PASSWORD && exec "${NODE}" "${LATHE_WORKER}" start "${w1}"`;
   const w2Start = `echo x >> "${join(dir, 'w2-attempts')}"; echo "cannot boot with $LATHE_WORKER_PASSWORD" >&2; exit 3`;
   const w3Start = `echo $$ > "${join(dir, 'w3-pid')}"; exec sleep 60`;
   const w4Start = `echo $$ > "${join(dir, 'w4-pid')}"; exec "${NODE}" "${LATHE_WORKER}" start --nodaemon "${w4}"`;

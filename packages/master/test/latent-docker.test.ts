@@ -27,7 +27,7 @@ const NODE = process.execPath;
 function configText(socketPath: string): string {
   // What a worker image's entrypoint does: a worker directory from the environment, then
   // the worker in the foreground (the container lives as long as it does).
-  const entry = `"${NODE}" "${LATHE_WORKER}" create --force /worker "$LATHE_MASTER" "$LATHE_WORKER_NAME" "$LATHE_WORKER_PASSWORD" >/dev/null && exec "${NODE}" "${LATHE_WORKER}" start --nodaemon /worker`;
+  const entry = `"${NODE}" "${LATHE_WORKER}" create --force /worker "$LATHE_MASTER" "$LATHE_WORKER_NAME" "$LATHE_WORKER_PASSWORD" >/dev/null && unset LATHE_WORKER_PASSWORD && exec "${NODE}" "${LATHE_WORKER}" start --nodaemon /worker`;
   const binds = ['/usr:/usr:ro', '/lib:/lib:ro', '/lib64:/lib64:ro', '/bin:/bin:ro', `${REPO}:${REPO}:ro`];
   if (!NODE.startsWith(REPO)) binds.push(`${dirname(NODE)}:${dirname(NODE)}:ro`);
   return `import { buildFactory, defineConfig, dockerLatentWorker, shellCommand } from '${lathe}';
