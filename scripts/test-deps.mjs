@@ -59,6 +59,12 @@ export function testDeps(env = process.env) {
       usedBy: 'the PostgreSQL pass: data layer, claims, copy-db and end-to-end tests on a throwaway server',
     },
     {
+      name: '/usr/bin/podman',
+      path: '/usr/bin/podman',
+      pkg: 'podman',
+      usedBy: 'the container latent worker test (Podman serves the Docker Engine API; test/podman-engine.ts)',
+    },
+    {
       name: 'openssl',
       path: 'openssl',
       pkg: 'openssl',

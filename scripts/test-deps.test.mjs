@@ -17,6 +17,7 @@ const DEBIAN = [
   '/usr/bin/node',
   '/usr/bin/chromium',
   join(postgresBinDir(), 'initdb'),
+  '/usr/bin/podman',
 ];
 const TOOLS = [
   '/bin/git',
@@ -97,7 +98,7 @@ describe('test dependency check', () => {
     assert.match(r.message, /\.\/dev test \(it runs scripts\/install-test-deps\.sh\)/);
     assert.match(
       r.message,
-      /apt-get install -y --no-install-recommends buildbot buildbot-worker python3-twisted make gcc automake cmake cargo chromium postgresql openssl nodejs\nBuild first: npm run build/,
+      /apt-get install -y --no-install-recommends buildbot buildbot-worker python3-twisted make gcc automake cmake cargo chromium postgresql podman openssl nodejs\nBuild first: npm run build/,
     );
   });
 
@@ -143,7 +144,7 @@ describe('test dependency check', () => {
     const r = checkTestDeps({ PATH: '', CI: 'true' }, machine([]));
     assert.match(
       r.message,
-      /--no-install-recommends buildbot buildbot-worker python3-twisted git make gcc automake cmake cargo chromium postgresql openssl nodejs\n/,
+      /--no-install-recommends buildbot buildbot-worker python3-twisted git make gcc automake cmake cargo chromium postgresql podman openssl nodejs\n/,
     );
   });
 

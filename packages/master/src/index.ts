@@ -38,6 +38,7 @@ export * from './service.js';
 export * from './steps/index.js';
 export * from './urls.js';
 export * from './workers/channel.js';
+export * from './workers/latent/index.js';
 export * from './workers/pb/connection.js';
 export * from './workers/pb/server.js';
 export * from './workers/pb/throttle.js';

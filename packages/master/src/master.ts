@@ -39,6 +39,8 @@ import { SchedulerReconfigError, SchedulerSet } from './schedulers/scheduler-set
 import type { TrySchedulerContext } from './schedulers/try/job.js';
 import { type ApplyResult, MultiService, type Service, ServiceSet } from './service.js';
 import { removeUploadLeftovers } from './steps/transfer/upload-leftovers.js';
+import { startLatentWorkersFor } from './workers/latent/demand.js';
+import { LatentWorkerService } from './workers/latent/service.js';
 import { WorkerService } from './workers/worker.js';
 
 export const DEFAULT_CONFIG_FILE = 'master.config.ts';
@@ -137,6 +139,8 @@ export class Master {
   };
   #placing: Promise<unknown> = Promise.resolve();
   #lastOutboxPrune = Number.NEGATIVE_INFINITY;
+  /** Where the worker port listens, set by it once it does (latent workers pass it on to their instances). */
+  workerPortAddress: { readonly host: string; readonly port: number } | null = null;
 
   private constructor(
     readonly options: MasterOptions,
@@ -154,15 +158,22 @@ export class Master {
     this.#config = config;
     this.bus = bus;
     this.data = data;
-    this.workers = new ServiceSet(
-      'workers',
-      (c) =>
-        new WorkerService(
-          c,
-          data,
-          () => this.masterid,
-          () => this.distributor?.trigger(),
-        ),
+    const onAvailable = () => this.distributor?.trigger();
+    const latentHost = {
+      bus,
+      workerPort: () => this.workerPortAddress,
+      onError: (err: unknown, ctx: string) => this.#error(err, ctx),
+    };
+    this.workers = new ServiceSet('workers', (c) =>
+      c.latent
+        ? new LatentWorkerService(
+            { ...c, latent: c.latent },
+            data,
+            () => this.masterid,
+            onAvailable,
+            latentHost,
+          )
+        : new WorkerService(c, data, () => this.masterid, onAvailable),
     );
     this.builders = new ServiceSet('builders', (c) => new BuilderService(c, data));
     this.bisector = new Bisector(this, (err, ctx) => this.#error(err, ctx));
@@ -234,6 +245,13 @@ export class Master {
             starter: options.buildStarter,
             builders: () => this.builders.values(),
             worker: (name) => this.workers.get(name),
+            noWorkerFree: (builder) =>
+              startLatentWorkersFor(
+                builder,
+                (name) => this.workers.get(name),
+                async (builderid, limit) =>
+                  (await data.buildrequests.pendingForBuilder(builderid, limit)).length,
+              ),
             onError: (err, ctx) => this.#error(err, ctx),
           })
         : null;

@@ -61,6 +61,18 @@ export interface BusEvents {
   'worker.disconnected': { workerid: number; name: string; masterid: number };
   'worker.configured': { workerid: number; name: string };
   'worker.state': { workerid: number; paused: boolean; graceful: boolean };
+  /** A latent worker's life (workers/latent/): insubstantial, starting, substantiated, stopping. */
+  'worker.latent': { workerid: number; name: string; state: string };
+  /** A latent worker's start attempt failed; retryInSeconds null: it gave up (see worker.missing). */
+  'worker.start-failed': {
+    workerid: number;
+    name: string;
+    attempt: number;
+    error: string;
+    retryInSeconds: number | null;
+  };
+  /** A latent worker could not be started in `startAttempts` tries; requests keep waiting. */
+  'worker.missing': { workerid: number; name: string; attempts: number; error: string; since: number };
   'builder.configured': { builderid: number; name: string };
   'config.reconfigured': { added: number; changed: number; removed: number };
 }
@@ -92,6 +104,9 @@ export const KEY_FIELDS: { readonly [K in EventKind]: readonly (keyof BusEvents[
   'worker.disconnected': ['workerid'],
   'worker.configured': ['workerid'],
   'worker.state': ['workerid'],
+  'worker.latent': ['workerid'],
+  'worker.start-failed': ['workerid'],
+  'worker.missing': ['workerid'],
   'builder.configured': ['builderid'],
   'config.reconfigured': [],
 };

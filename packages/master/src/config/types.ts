@@ -9,6 +9,7 @@ import type { ReporterBinding } from '../reporters/delivery.js';
 import type { AnySchedulerConfig, AnySchedulerEntry } from '../schedulers/create.js';
 import type { BuildFactory } from '../steps/contract.js';
 import type { ClusterConfig, ResolvedCluster } from './cluster.js';
+import type { LatentWorker } from '../workers/latent/latent-worker.js';
 import type { ResolvedWww, WwwConfig } from './www.js';
 
 export const DEFAULT_WORKER_PORT = 9989;
@@ -102,7 +103,8 @@ export interface MasterConfig {
    * absolute http(s) URL ending with '/'; default http://localhost:8010/.
    */
   readonly buildbotURL?: string;
-  readonly workers?: readonly WorkerConfig[];
+  /** Workers that connect by themselves, and latent ones the master starts on demand (`commandLatentWorker(…)`, `dockerLatentWorker(…)`, a `LatentWorker` subclass). */
+  readonly workers?: readonly (WorkerConfig | LatentWorker)[];
   readonly builders?: readonly BuilderConfig[];
   /** Port (or `tcp:<port>[:interface=<ip>]`) workers connect to; default 9989. */
   readonly workerPort?: number | string;
@@ -157,6 +159,10 @@ export interface ResolvedWorker {
   /** Absent or null: never reported missing. (Optional so hand-made workers need not say.) */
   readonly missingTimeout?: number | null;
   readonly notifyOnMissing?: readonly string[];
+  /** Set for a latent worker: how the master starts and stops it. */
+  readonly latent?: LatentWorker;
+  /** 'latent' for a latent worker: turning a worker into a latent one (or back) replaces its service. */
+  readonly kind?: 'latent';
 }
 
 export interface ResolvedBuilder extends BuilderConfig {

@@ -3,6 +3,7 @@
 import { DEFAULT_DATABASE_URL } from '../db/connection.js';
 import { resolveReporters } from '../reporters/config.js';
 import { resolveCluster } from './cluster.js';
+import { isLatentWorker } from '../workers/latent/latent-worker.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { SourceLocator } from './locate.js';
 import {
@@ -264,7 +265,9 @@ function resolveWorkers(raw: unknown, loc: SourceLocator, issues: ConfigIssue[])
       issue(undefined, `must be an object, got ${describe(w)}`);
       return;
     }
-    for (const key of Object.keys(w)) if (!KNOWN_WORKER.has(key)) issue(key, 'unknown field');
+    // A latent worker's own settings were checked by its constructor.
+    const latent = isLatentWorker(w) ? w : undefined;
+    if (!latent) for (const key of Object.keys(w)) if (!KNOWN_WORKER.has(key)) issue(key, 'unknown field');
     if (name === undefined) issue('name', 'is required and must be a non-empty string');
     else if (!NAME_RE.test(name) || name.length > 50)
       issue('name', 'must be at most 50 letters, digits and _ . + - (not starting with . + -)');
@@ -295,6 +298,7 @@ function resolveWorkers(raw: unknown, loc: SourceLocator, issues: ConfigIssue[])
       missingTimeout:
         (w.missingTimeout as number | undefined) ?? (notify === undefined ? null : DEFAULT_MISSING_TIMEOUT),
       notifyOnMissing: Array.isArray(notify) ? (notify as string[]) : [],
+      ...(latent && { latent, kind: 'latent' as const }),
     });
   });
   return out;

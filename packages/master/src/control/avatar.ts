@@ -3,6 +3,7 @@
 import { Avatar, PBError, type RemoteReference } from '@lathe/pb';
 import type { EtaEstimate } from '../eta/estimator.js';
 import type { Master } from '../master.js';
+import { LatentWorkerService } from '../workers/latent/service.js';
 import {
   type BuildSelector,
   cancelRequest,
@@ -68,6 +69,7 @@ export class ControlAvatar extends Avatar {
         runningBuilds: w.runningBuilds,
         maxBuilds: w.maxBuilds,
         info: w.connected ? (row?.info ?? {}) : {},
+        ...(w instanceof LatentWorkerService && { latent: latentSummary(w) }),
       });
     }
     const builderNames = new Map<number, string>();
@@ -274,4 +276,9 @@ function reasonText(v: unknown): string {
 
 function isRemote(v: unknown): v is RemoteReference {
   return typeof v === 'object' && v !== null && typeof (v as RemoteReference).callRemote === 'function';
+}
+
+function latentSummary(w: LatentWorkerService): NonNullable<WorkerStatus['latent']> {
+  const { state, failures, lastError, missing } = w.latentStatus;
+  return { state, failures, lastError, missing };
 }

@@ -10,12 +10,19 @@ export const CONTROL_USERNAME = 'lathe-admin';
 export interface WorkerStatus {
   readonly name: string;
   readonly connected: boolean;
-  /** 'idle' | 'busy' | 'paused' | 'shutting down' | 'disconnected' */
+  /** 'idle' | 'busy' | 'paused' | 'shutting down' | 'disconnected'; latent: 'not started' | 'starting' | 'stopping' | 'missing' */
   readonly state: string;
   readonly runningBuilds: number;
   readonly maxBuilds: number | null;
   /** What the worker reported when it connected (admin, host, versions, …). */
   readonly info: Record<string, unknown>;
+  /** For a latent worker (started on demand): its state and start failures. */
+  readonly latent?: {
+    readonly state: string;
+    readonly failures: number;
+    readonly lastError: string | null;
+    readonly missing: boolean;
+  };
 }
 
 export interface RunningBuildStatus {

@@ -2,11 +2,16 @@
 // the control channel. Errors are PBErrors: their message is what the user reads.
 import { PBError } from '@lathe/pb';
 import type { Master } from '../master.js';
+import { LatentWorkerService } from '../workers/latent/service.js';
 import type { WorkerService } from '../workers/worker.js';
 import type { WorkerAction, WorkerActionResult } from './protocol.js';
 
 /** What `lathe status` shows for a worker. */
 export function workerState(w: WorkerService): string {
+  if (w instanceof LatentWorkerService && w.state !== 'substantiated') {
+    if (w.state === 'insubstantial') return w.latentStatus.missing ? 'missing' : 'not started';
+    return w.state;
+  }
   if (!w.connected) return 'disconnected';
   if (w.graceful) return 'shutting down';
   if (w.paused) return 'paused';

@@ -20,6 +20,11 @@ export interface DistributorOptions {
   readonly worker: (name: string) => WorkerSlot | undefined;
   /** Pending requests read per builder per pass; default 100. */
   readonly pageSize?: number;
+  /**
+   * Called after each pass for each builder none of whose workers is free (requests may be
+   * waiting for it): where latent workers get started.
+   */
+  readonly noWorkerFree?: (builder: DistributorBuilder) => Promise<void>;
   /** Called with problems that do not stop distribution (a failed start, a throwing callback). */
   readonly onError?: (err: unknown, context: string) => void;
 }
@@ -94,7 +99,8 @@ export class Distributor {
     const { data } = this.#o;
     const candidates: { builder: DistributorBuilder; best: { priority: number; submittedAt: number } }[] = [];
     // A snapshot: a reconfig may change the builder set while this pass awaits.
-    for (const builder of [...this.#o.builders()]) {
+    const builders = [...this.#o.builders()];
+    for (const builder of builders) {
       if (this.#available(builder).length === 0) continue;
       const best = await data.buildrequests.bestPending(builder.builderid);
       if (best) candidates.push({ builder, best });
@@ -116,6 +122,15 @@ export class Distributor {
       }
       active = next;
     }
+    const { noWorkerFree } = this.#o;
+    if (!noWorkerFree || this.#stopped) return;
+    for (const builder of builders)
+      if (this.#available(builder).length === 0)
+        await this.#guard(
+          () => noWorkerFree(builder),
+          `starting workers for builder ${builder.name}`,
+          undefined,
+        );
   }
 
   #available(builder: DistributorBuilder): WorkerSlot[] {

@@ -93,7 +93,8 @@ export function formatStatus(st: MasterStatus, now = Date.now() / 1000): string 
     const info = INFO_KEYS.filter((k) => typeof w.info[k] === 'string' || typeof w.info[k] === 'number')
       .map((k) => `${k}=${String(w.info[k]).trim()}`)
       .join(', ');
-    lines.push(`  ${w.name.padEnd(20)} ${w.state.padEnd(12)} ${slots}${info ? `  ${info}` : ''}`);
+    const failed = w.latent?.lastError ? `  last start failed: ${w.latent.lastError}` : '';
+    lines.push(`  ${w.name.padEnd(20)} ${w.state.padEnd(12)} ${slots}${info ? `  ${info}` : ''}${failed}`);
   }
   lines.push(`running builds (${st.builds.length}):`);
   for (const b of st.builds) {

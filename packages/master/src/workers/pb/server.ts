@@ -129,6 +129,11 @@ export class WorkerServer implements Service {
         );
       },
     });
+    const listening = this.#o.host ?? configured.host;
+    master.workerPortAddress = {
+      host: listening === null || listening === '0.0.0.0' || listening === '::' ? 'localhost' : listening,
+      port: this.#server.port,
+    };
     this.#sub = master.bus.subscribe('config.reconfigured', () => this.#refreshBuilderLists(), {
       name: 'worker-port:reconfig',
     });
