@@ -2,6 +2,7 @@
 // changes on the event bus after they are committed.
 import type { EventBus } from '../bus/bus.js';
 import type { Db } from '../db/connection.js';
+import { AnnotationsData } from './annotations.js';
 import { ApiTokensData } from './api-tokens.js';
 import { BisectionsData } from './bisections.js';
 import { BlameData } from './blame.js';
@@ -20,6 +21,7 @@ import { SchedulerStateData } from './scheduler-state.js';
 import { SessionsData } from './sessions.js';
 import { SourceStampsData } from './sourcestamps.js';
 import { StepsData } from './steps.js';
+import { TestHistoryData } from './test-history.js';
 import { WorkersData } from './workers.js';
 
 export interface DataLayerOptions {
@@ -46,6 +48,8 @@ export class DataLayer {
   readonly bisections: BisectionsData;
   readonly schedulerState: SchedulerStateData;
   readonly changeSourceState: ChangeSourceStateData;
+  readonly testHistory: TestHistoryData;
+  readonly annotations: AnnotationsData;
   /** Pages of any table by column conditions: what the data API (api/) reads through. */
   readonly collection: CollectionData;
 
@@ -72,10 +76,13 @@ export class DataLayer {
     this.bisections = new BisectionsData(this.ctx);
     this.schedulerState = new SchedulerStateData(this.ctx);
     this.changeSourceState = new ChangeSourceStateData(this.ctx);
+    this.testHistory = new TestHistoryData(this.ctx);
+    this.annotations = new AnnotationsData(this.ctx);
     this.collection = new CollectionData(this.ctx);
   }
 }
 
+export * from './annotations.js';
 export * from './api-tokens.js';
 export * from './bisections.js';
 export * from './blame.js';
@@ -94,4 +101,5 @@ export * from './masters.js';
 export * from './metrics.js';
 export * from './sourcestamps.js';
 export * from './steps.js';
+export * from './test-history.js';
 export * from './workers.js';

@@ -10,6 +10,7 @@
 import type { DataLayer } from '../data/index.js';
 import { finishBuildWhenWritable } from '../data/lifecycle.js';
 import type { SourceStampPatch } from '../data/sourcestamps.js';
+import type { BuiltSource } from './test-revision.js';
 import type { Assignment } from '../distributor/slots.js';
 import type { EtaEstimate } from '../eta/estimator.js';
 import { LockWaitAbortedError } from '../locks/errors.js';
@@ -139,6 +140,12 @@ export class BuildRun implements StepHost {
   }
   get builderName(): string {
     return this.assignment.builder.name;
+  }
+  get builderid(): number {
+    return this.assignment.builder.builderid;
+  }
+  get builtSources(): readonly BuiltSource[] {
+    return this.assignment.request.sources;
   }
   get workerName(): string {
     return this.assignment.worker.name;

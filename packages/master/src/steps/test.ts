@@ -7,7 +7,8 @@
 
 import { TEST_OUTPUT_FORMATS, type TestOutputFormat, testResultParser } from '../logparsers/index.js';
 import type { TestResultParser, TestSummary } from '../logparsers/summary.js';
-import { FAILURE, type Result, worstResult } from '../results.js';
+import { testName } from '../data/test-history.js';
+import { FAILURE, type Result, SUCCESS, WARNINGS, worstResult } from '../results.js';
 import { type StepValue, stepValue } from './args.js';
 import type { StepContext } from './contract.js';
 import { StepOptionError, stepNumber, stepString } from './option-values.js';
@@ -57,9 +58,19 @@ export class Test extends ShellCommand<TestOptions & ShellCommandOptions> {
     if (tests) await ctx.closeLog(tests.source);
     await ctx.closeLog('stdio');
     await reportWarnings(counter, ctx);
-    const result = counter.stepResult(await this.decode(ctx, outcome.rc));
-    if (!tests) return result;
-    const summary = await this.#reportTests(tests.parser.summary(), ctx);
+    const command = await this.decode(ctx, outcome.rc);
+    if (!tests) return counter.stepResult(command);
+    const summary = tests.parser.summary();
+    const muted = await ctx.mutedTests();
+    const mutedFailures = onlyMutedFailures(summary, muted);
+    await this.#reportTests(summary, mutedFailures, ctx);
+    await ctx.recordTestHistory(summary.outcomes ?? [], muted);
+    // Quarantined tests still run, but when they are the only failures, the runner's
+    // non-zero exit is theirs: the step warns instead of failing (an interrupted or
+    // crashed command still counts as such).
+    if (mutedFailures > 0 && (command === SUCCESS || command === FAILURE))
+      return counter.stepResult(WARNINGS);
+    const result = counter.stepResult(command);
     return summary.failed > 0 ? (worstResult(result, FAILURE) ?? FAILURE) : result;
   }
 
@@ -84,18 +95,17 @@ export class Test extends ShellCommand<TestOptions & ShellCommandOptions> {
   }
 
   /** The counts as properties, metrics and the step's state; failing names in a log. */
-  async #reportTests(summary: TestSummary, ctx: StepContext): Promise<TestSummary> {
+  async #reportTests(summary: TestSummary, mutedFailures: number, ctx: StepContext): Promise<void> {
     for (const [kind, name] of Object.entries(TEST_PROPERTIES)) {
       ctx.setProperty(name, summary[kind as keyof typeof TEST_PROPERTIES], this.name);
     }
     ctx.recordTests(summary);
-    await ctx.setState(describeTests(this.name, summary));
+    await ctx.setState(describeTests(this.name, summary, mutedFailures));
     if (summary.failedNames.length > 0) {
       const log = await ctx.addLog(FAILED_TESTS_LOG);
       const more = summary.failedNamesTruncated ? `${FAILED_TESTS_TRUNCATED}\n` : '';
       await log.write('o', `${summary.failedNames.join('\n')}\n${more}`);
     }
-    return summary;
   }
 }
 
@@ -106,9 +116,18 @@ async function stepFormat(value: StepValue<TestOutputFormat>, ctx: StepContext):
   throw new StepOptionError('format', v, `one of ${TEST_OUTPUT_FORMATS.join(', ')}`);
 }
 
-function describeTests(name: string, s: TestSummary): string {
+/**
+ * How many failures are of quarantined tests, when those are all the failures there are
+ * (every failure named, every name muted); otherwise 0: the failures fail the step.
+ */
+export function onlyMutedFailures(s: TestSummary, muted: ReadonlySet<string>): number {
+  if (s.failed === 0 || s.failedNamesTruncated || s.failedNames.length !== s.failed) return 0;
+  return s.failedNames.every((n) => muted.has(testName(n))) ? s.failed : 0;
+}
+
+function describeTests(name: string, s: TestSummary, mutedFailures: number): string {
   const parts = [`${s.passed} passed`];
-  if (s.failed) parts.push(`${s.failed} failed`);
+  if (s.failed) parts.push(mutedFailures ? `${s.failed} failed (${mutedFailures} muted)` : `${s.failed} failed`);
   if (s.skipped) parts.push(`${s.skipped} skipped`);
   if (s.todo) parts.push(`${s.todo} todo`);
   return `${name}: ${parts.join(', ')}`;

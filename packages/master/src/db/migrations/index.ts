@@ -9,6 +9,8 @@ import { blameBisectMigration } from './0005-blame-bisect.js';
 import { schedulerStateMigration } from './0006-scheduler-state.js';
 import { changeSourceStateMigration } from './0007-change-source-state.js';
 import { sessionsMigration } from './0008-sessions.js';
+import { testQuarantineMigration } from './0012-test-quarantine.js';
+import { annotationsMigration } from './0013-annotations.js';
 import { dialectTypes, type SqlDialectName } from './dialect.js';
 
 export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
@@ -22,6 +24,8 @@ export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
     '0006-scheduler-state': schedulerStateMigration(),
     '0007-change-source-state': changeSourceStateMigration(),
     '0008-sessions': sessionsMigration(),
+    '0012-test-quarantine': testQuarantineMigration(t),
+    '0013-annotations': annotationsMigration(t),
   };
   return { getMigrations: async () => migrations };
 }
