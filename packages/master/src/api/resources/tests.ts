@@ -38,11 +38,11 @@ export const tests: ResourceType = {
       true,
     ),
     passes_since_flaky: int('passes_since_flaky', 'consecutive passes since the last flake'),
-    flaky: computedFlag('whether the test is flaky now'),
     muted: isSet('muted_at', 'whether the test is quarantined: its failures do not fail a build'),
     muted_by: str('muted_by', 'who muted it', true),
     muted_at: int('muted_at', 'when it was muted, epoch seconds', true),
     muted_reason: str('muted_reason', 'why it was muted', true),
+    flaky: computedFlag('whether the test is flaky now'),
   },
   paths: [
     {
@@ -81,17 +81,17 @@ export const testruns: ResourceType = {
     testid: int('testid', 'the test'),
     builderid: int('builderid', 'the builder'),
     buildid: int('buildid', 'the build'),
-    build_number: {
-      type: 'integer',
-      description: 'the build’s number in its builder',
-      source: { computed: true },
-    },
     stepid: int('stepid', 'the step that ran it'),
     outcome: str('outcome', 'pass, fail, skip or todo'),
     revision: str('revision', 'the revision built; null when unknown or patched', true),
     recorded_at: int('recorded_at', 'when it was recorded, epoch seconds'),
     contradicted: flag('contradicted', 'a failure a pass of the same revision contradicted: a flake'),
     muted: flag('muted', 'the test was quarantined when it ran: a failure did not fail the step'),
+    build_number: {
+      type: 'integer',
+      description: 'the build’s number in its builder',
+      source: { computed: true },
+    },
   },
   paths: [
     {

@@ -30,7 +30,6 @@ export function testQuarantineMigration(t: DialectTypes): Migration {
         .addColumn('muted_reason', 'text')
         .addUniqueConstraint('tests_builder_name', ['builderid', 'name'])
         .execute();
-      await s.createIndex('tests_flaky').on('tests').columns(['builderid', 'flaky_until']).execute();
       await s.createIndex('tests_muted').on('tests').columns(['builderid', 'muted_at']).execute();
 
       await t
