@@ -113,8 +113,17 @@ async function seedTestHistory(
     { name: 't.bad', outcome: 'fail' as const },
     { name: 't.worse', outcome: 'fail' as const },
   ];
-  await data.testHistory.record({ builderid, buildid, stepid, revision: 'abc123', outcomes, muted: new Set() });
-  const names = await data.collection.rowsWhereIn('tests', ['id', 'name', 'builderid'], 'builderid', [builderid]);
+  await data.testHistory.record({
+    builderid,
+    buildid,
+    stepid,
+    revision: 'abc123',
+    outcomes,
+    muted: new Set(),
+  });
+  const names = await data.collection.rowsWhereIn('tests', ['id', 'name', 'builderid'], 'builderid', [
+    builderid,
+  ]);
   const testid = names.find((t) => t.name === 't.bad')!.id as number;
   const annotationid = await data.annotations.add({
     buildid,

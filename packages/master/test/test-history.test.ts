@@ -195,7 +195,11 @@ describe('a Test step with quarantined tests', () => {
     assert.equal(onlyMutedFailures(summary(['a', 'b']), muted), 2);
     assert.equal(onlyMutedFailures(summary(['a', 'c']), muted), 0, 'an unmuted failure fails');
     assert.equal(onlyMutedFailures(summary(['a'], 2), muted), 0, 'a failure without a name (a hook) fails');
-    assert.equal(onlyMutedFailures(summary(['a'], 1, true), muted), 0, 'unnamed failures beyond the list fail');
+    assert.equal(
+      onlyMutedFailures(summary(['a'], 1, true), muted),
+      0,
+      'unnamed failures beyond the list fail',
+    );
     assert.equal(onlyMutedFailures(summary([]), muted), 0);
   });
 });

@@ -229,7 +229,11 @@ export class TestHistoryData {
     const test = await this.get(testid);
     if (!test) throw new NotFoundError('test', testid);
     await this.ctx.db.updateTable('tests').set(values).where('id', '=', testid).execute();
-    this.ctx.bus.publish('test.quarantine', { testid, builderid: test.builderid, muted: values.muted_at !== null });
+    this.ctx.bus.publish('test.quarantine', {
+      testid,
+      builderid: test.builderid,
+      muted: values.muted_at !== null,
+    });
   }
 }
 

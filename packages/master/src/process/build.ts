@@ -10,7 +10,6 @@
 import type { DataLayer } from '../data/index.js';
 import { finishBuildWhenWritable } from '../data/lifecycle.js';
 import type { SourceStampPatch } from '../data/sourcestamps.js';
-import type { BuiltSource } from './test-revision.js';
 import type { Assignment } from '../distributor/slots.js';
 import type { EtaEstimate } from '../eta/estimator.js';
 import { LockWaitAbortedError } from '../locks/errors.js';
@@ -41,6 +40,7 @@ import { EtaPublisher } from './eta-publisher.js';
 import { MetricsRecorder } from './metrics-recorder.js';
 import { BuildStoppedError, type StepHost, StepRun } from './step-context.js';
 import { recordStepEnd } from './step-record.js';
+import type { BuiltSource } from './test-revision.js';
 
 export interface BuildDeps {
   readonly data: DataLayer;

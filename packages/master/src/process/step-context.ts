@@ -23,8 +23,8 @@ import type {
   StepLog,
 } from '../steps/contract.js';
 import { type WorkerChannel, WorkerLostError } from '../workers/channel.js';
-import { CommandRun } from './command.js';
 import { ANNOTATION_LOG, AnnotationCollector } from './annotation-log.js';
+import { CommandRun } from './command.js';
 import { type BuiltSource, testRevision } from './test-revision.js';
 
 /** What a step needs from the build it belongs to. */

@@ -5,9 +5,9 @@
 // scanned for warnings (warning-counting.ts), and a failure only warns the build when
 // flunkOnFailure is turned off.
 
+import { testName } from '../data/test-history.js';
 import { TEST_OUTPUT_FORMATS, type TestOutputFormat, testResultParser } from '../logparsers/index.js';
 import type { TestResultParser, TestSummary } from '../logparsers/summary.js';
-import { testName } from '../data/test-history.js';
 import { FAILURE, type Result, SUCCESS, WARNINGS, worstResult } from '../results.js';
 import { type StepValue, stepValue } from './args.js';
 import type { StepContext } from './contract.js';
@@ -100,7 +100,11 @@ export class Test extends ShellCommand<TestOptions & ShellCommandOptions> {
       ctx.setProperty(name, summary[kind as keyof typeof TEST_PROPERTIES], this.name);
     }
     ctx.recordTests(summary);
-    await ctx.setState(describeTests(this.name, summary, mutedFailures));
+    const described = describeTests(this.name, summary, mutedFailures);
+    await ctx.setState(described);
+    // Muted failures stay in the finished step's summary, or the build's warnings would be
+    // unexplained; otherwise it reads `<name> <result>`, as Buildbot's Test step does.
+    if (mutedFailures > 0) ctx.setResultSummary(described);
     if (summary.failedNames.length > 0) {
       const log = await ctx.addLog(FAILED_TESTS_LOG);
       const more = summary.failedNamesTruncated ? `${FAILED_TESTS_TRUNCATED}\n` : '';
@@ -127,7 +131,8 @@ export function onlyMutedFailures(s: TestSummary, muted: ReadonlySet<string>): n
 
 function describeTests(name: string, s: TestSummary, mutedFailures: number): string {
   const parts = [`${s.passed} passed`];
-  if (s.failed) parts.push(mutedFailures ? `${s.failed} failed (${mutedFailures} muted)` : `${s.failed} failed`);
+  if (s.failed)
+    parts.push(mutedFailures ? `${s.failed} failed (${mutedFailures} muted)` : `${s.failed} failed`);
   if (s.skipped) parts.push(`${s.skipped} skipped`);
   if (s.todo) parts.push(`${s.todo} todo`);
   return `${name}: ${parts.join(', ')}`;

@@ -49,7 +49,8 @@ export const tests: ResourceType = {
       pattern: '/builders/:builderid/tests',
       params: { builderid: 'integer' },
       collection: true,
-      description: 'the tests of a builder, by name (`order=name`); filter `flaky_until__gt`, `muted`, `name`',
+      description:
+        'the tests of a builder, by name (`order=name`); filter `flaky_until__gt`, `muted`, `name`',
       constraints: (p) => ({ builderid: p.builderid! }),
       indexedOrder: ['name'],
     },

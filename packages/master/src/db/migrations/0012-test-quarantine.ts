@@ -53,7 +53,11 @@ export function testQuarantineMigration(t: DialectTypes): Migration {
         .on('test_runs')
         .columns(['testid', 'revision', 'outcome', 'recorded_at'])
         .execute();
-      await s.createIndex('test_runs_failures').on('test_runs').columns(['testid', 'outcome', 'id']).execute();
+      await s
+        .createIndex('test_runs_failures')
+        .on('test_runs')
+        .columns(['testid', 'outcome', 'id'])
+        .execute();
       await s.createIndex('test_runs_build').on('test_runs').columns(['buildid']).execute();
     },
   };

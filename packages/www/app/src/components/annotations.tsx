@@ -24,7 +24,6 @@ export function Annotations({ buildid }: { buildid: number }) {
             <div
               class="annotation-body"
               // Sanitised by markdownToHtml: see markdown.ts.
-              // biome-ignore lint/security/noDangerouslySetInnerHtml: sanitised HTML from Markdown
               dangerouslySetInnerHTML={{ __html: markdownToHtml(String(a.markdown)) }}
             />
           </article>

@@ -1,5 +1,7 @@
 // One test of a builder: its flaky state and quarantine (mute/unmute by role), its last 10
 // failures, and its history a page at a time, each run linked to its build.
+
+import { useState } from 'preact/hooks';
 import { list, one, type Resource } from '../api';
 import { act, can, useMe } from '../auth';
 import { Loading } from '../components/common';
@@ -7,7 +9,6 @@ import { Outcome, TestBadges } from '../components/test-badges';
 import { when } from '../format';
 import { useAsync, useLiveRead } from '../hooks';
 import { Link } from '../router';
-import { useState } from 'preact/hooks';
 
 const PAGE = 50;
 
@@ -43,8 +44,8 @@ export function TestPage({ testid, after }: { testid: number; after: string | nu
                 {String(t.name)} <TestBadges test={t} />
               </h1>
               <p>
-                last <Outcome outcome={t.last_outcome} /> {when(t.last_run_at as number)}; {String(t.runs)} runs,{' '}
-                {String(t.failures)} failures, {String(t.flaky_failures)} flaky
+                last <Outcome outcome={t.last_outcome} /> {when(t.last_run_at as number)}; {String(t.runs)}{' '}
+                runs, {String(t.failures)} failures, {String(t.flaky_failures)} flaky
                 {t.flaky
                   ? ` (flaky until ${when(t.flaky_until as number)} or ${5 - (t.passes_since_flaky as number)} more consecutive passes)`
                   : ''}

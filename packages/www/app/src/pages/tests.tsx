@@ -54,11 +54,12 @@ export function Tests({
   return (
     <main>
       <h1>
-        <Link to={`/builders/${builderid}`}>{String(builder.value?.name ?? `Builder ${builderid}`)}</Link>: tests
+        <Link to={`/builders/${builderid}`}>{String(builder.value?.name ?? `Builder ${builderid}`)}</Link>:
+        tests
       </h1>
       <form
         class="action-form"
-        role="search"
+        aria-label="filter tests"
         onSubmit={(e) => {
           e.preventDefault();
           const form = new FormData(e.currentTarget);
