@@ -116,7 +116,7 @@ describe('Tests page and annotations in a real browser', {
       ),
     );
     rt = withWorkers(
-      { basedir: masterDir, name: 'www-tests', onError: () => {}, extensions: [api] },
+      { basedir: masterDir, name: 'www-tests', onError: () => {}, services: [api] },
       { port: 0, host: '127.0.0.1' },
     );
     master = await Master.start(rt.options);
