@@ -56,6 +56,8 @@ describe('offline commands', () => {
       '0006-scheduler-state',
       '0007-change-source-state',
       '0008-sessions',
+      '0012-test-quarantine',
+      '0013-annotations',
     ]);
     assert.ok(existsSync(join(dir.path, 'lathe.sqlite')));
     assert.deepEqual((await upgradeMaster(dir.path)).applied, []);

@@ -81,6 +81,8 @@ describe('database', () => {
       '0006-scheduler-state',
       '0007-change-source-state',
       '0008-sessions',
+      '0012-test-quarantine',
+      '0013-annotations',
     ]);
     assert.deepEqual(await migrateToLatest(db), []);
     await db.close();
@@ -142,6 +144,8 @@ describe('database', () => {
         '0006-scheduler-state',
         '0007-change-source-state',
         '0008-sessions',
+        '0012-test-quarantine',
+        '0013-annotations',
       ],
       'exactly one of them applied them',
     );
