@@ -10,7 +10,7 @@ import { FLAKY_WINDOW_SECONDS } from '../src/data/flaky-rules.js';
 import type { DataLayer } from '../src/data/index.js';
 import { MuteReasonError } from '../src/data/test-history.js';
 import type { Outcome, TestSummary } from '../src/logparsers/summary.js';
-import { onlyMutedFailures } from '../src/steps/test.js';
+import { mutedFailures } from '../src/steps/test.js';
 import { openData, type TestData, tempDir } from './helpers.js';
 
 const DAY = 24 * 3600;
@@ -192,14 +192,22 @@ describe('a Test step with quarantined tests', () => {
 
   it('passes (with warnings) only when every failure is of a muted test', () => {
     const muted = new Set(['a', 'b']);
-    assert.equal(onlyMutedFailures(summary(['a', 'b']), muted), 2);
-    assert.equal(onlyMutedFailures(summary(['a', 'c']), muted), 0, 'an unmuted failure fails');
-    assert.equal(onlyMutedFailures(summary(['a'], 2), muted), 0, 'a failure without a name (a hook) fails');
-    assert.equal(
-      onlyMutedFailures(summary(['a'], 1, true), muted),
-      0,
+    assert.deepEqual(mutedFailures(summary(['a', 'b']), muted), { muted: 2, onlyMuted: true });
+    assert.deepEqual(
+      mutedFailures(summary(['a', 'c']), muted),
+      { muted: 1, onlyMuted: false },
+      'an unmuted failure fails',
+    );
+    assert.deepEqual(
+      mutedFailures(summary(['a'], 2), muted),
+      { muted: 1, onlyMuted: false },
+      'a failure without a name (a hook) fails',
+    );
+    assert.deepEqual(
+      mutedFailures(summary(['a'], 1, true), muted),
+      { muted: 1, onlyMuted: false },
       'unnamed failures beyond the list fail',
     );
-    assert.equal(onlyMutedFailures(summary([]), muted), 0);
+    assert.deepEqual(mutedFailures(summary([]), muted), { muted: 0, onlyMuted: false });
   });
 });

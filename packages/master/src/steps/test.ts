@@ -62,13 +62,13 @@ export class Test extends ShellCommand<TestOptions & ShellCommandOptions> {
     if (!tests) return counter.stepResult(command);
     const summary = tests.parser.summary();
     const muted = await ctx.mutedTests();
-    const mutedFailures = onlyMutedFailures(summary, muted);
-    await this.#reportTests(summary, mutedFailures, ctx);
+    const quarantine = mutedFailures(summary, muted);
+    await this.#reportTests(summary, quarantine.muted, ctx);
     await ctx.recordTestHistory(summary.outcomes ?? [], muted);
     // Quarantined tests still run, but when they are the only failures, the runner's
     // non-zero exit is theirs: the step warns instead of failing (an interrupted or
     // crashed command still counts as such).
-    if (mutedFailures > 0 && (command === SUCCESS || command === FAILURE))
+    if (quarantine.onlyMuted && (command === SUCCESS || command === FAILURE))
       return counter.stepResult(WARNINGS);
     const result = counter.stepResult(command);
     return summary.failed > 0 ? (worstResult(result, FAILURE) ?? FAILURE) : result;
@@ -95,16 +95,16 @@ export class Test extends ShellCommand<TestOptions & ShellCommandOptions> {
   }
 
   /** The counts as properties, metrics and the step's state; failing names in a log. */
-  async #reportTests(summary: TestSummary, mutedFailures: number, ctx: StepContext): Promise<void> {
+  async #reportTests(summary: TestSummary, mutedCount: number, ctx: StepContext): Promise<void> {
     for (const [kind, name] of Object.entries(TEST_PROPERTIES)) {
       ctx.setProperty(name, summary[kind as keyof typeof TEST_PROPERTIES], this.name);
     }
     ctx.recordTests(summary);
-    const described = describeTests(this.name, summary, mutedFailures);
+    const described = describeTests(this.name, summary, mutedCount);
     await ctx.setState(described);
     // Muted failures stay in the finished step's summary, or the build's warnings would be
     // unexplained; otherwise it reads `<name> <result>`, as Buildbot's Test step does.
-    if (mutedFailures > 0) ctx.setResultSummary(described);
+    if (mutedCount > 0) ctx.setResultSummary(described);
     if (summary.failedNames.length > 0) {
       const log = await ctx.addLog(FAILED_TESTS_LOG);
       const more = summary.failedNamesTruncated ? `${FAILED_TESTS_TRUNCATED}\n` : '';
@@ -121,18 +121,22 @@ async function stepFormat(value: StepValue<TestOutputFormat>, ctx: StepContext):
 }
 
 /**
- * How many failures are of quarantined tests, when those are all the failures there are
- * (every failure named, every name muted); otherwise 0: the failures fail the step.
+ * How many failures are of quarantined tests, and whether they are all the failures there
+ * are (every failure named, every name muted): only then does the step not fail.
  */
-export function onlyMutedFailures(s: TestSummary, muted: ReadonlySet<string>): number {
-  if (s.failed === 0 || s.failedNamesTruncated || s.failedNames.length !== s.failed) return 0;
-  return s.failedNames.every((n) => muted.has(testName(n))) ? s.failed : 0;
+export function mutedFailures(
+  s: TestSummary,
+  muted: ReadonlySet<string>,
+): { readonly muted: number; readonly onlyMuted: boolean } {
+  const count = s.failedNames.filter((n) => muted.has(testName(n))).length;
+  const allNamed = !s.failedNamesTruncated && s.failedNames.length === s.failed;
+  return { muted: count, onlyMuted: count > 0 && allNamed && count === s.failed };
 }
 
-function describeTests(name: string, s: TestSummary, mutedFailures: number): string {
+function describeTests(name: string, s: TestSummary, mutedCount: number): string {
   const parts = [`${s.passed} passed`];
   if (s.failed)
-    parts.push(mutedFailures ? `${s.failed} failed (${mutedFailures} muted)` : `${s.failed} failed`);
+    parts.push(mutedCount ? `${s.failed} failed (${mutedCount} muted)` : `${s.failed} failed`);
   if (s.skipped) parts.push(`${s.skipped} skipped`);
   if (s.todo) parts.push(`${s.todo} todo`);
   return `${name}: ${parts.join(', ')}`;
