@@ -135,8 +135,7 @@ export function mutedFailures(
 
 function describeTests(name: string, s: TestSummary, mutedCount: number): string {
   const parts = [`${s.passed} passed`];
-  if (s.failed)
-    parts.push(mutedCount ? `${s.failed} failed (${mutedCount} muted)` : `${s.failed} failed`);
+  if (s.failed) parts.push(mutedCount ? `${s.failed} failed (${mutedCount} muted)` : `${s.failed} failed`);
   if (s.skipped) parts.push(`${s.skipped} skipped`);
   if (s.todo) parts.push(`${s.todo} todo`);
   return `${name}: ${parts.join(', ')}`;
