@@ -22,6 +22,9 @@ export interface ApiSeed {
   readonly testStepid: number;
   /** A reporter's delivery state (it has handled nothing yet). */
   readonly reporterid: number;
+  /** `t.bad` in alpha's per-test history. */
+  readonly testid: number;
+  readonly annotationid: number;
 }
 
 export async function seedApiData(data: DataLayer): Promise<ApiSeed> {
@@ -79,6 +82,7 @@ export async function seedApiData(data: DataLayer): Promise<ApiSeed> {
   const test = await data.steps.add(last.buildid, 'test');
   await data.steps.start(test.stepid);
   const logid = await data.logs.add(compile.stepid, 'stdio', 's');
+  const { testid, annotationid } = await seedTestHistory(data, alpha, alphaBuilds[0]!.buildid, testStepid);
   const logLines = Array.from({ length: 30 }, (_, i) => (i % 7 === 3 ? `warning: w${i}` : `line ${i}`));
   await data.logs.append(logid, logLines.map((l, i) => `${i % 2 ? 'e' : 'o'}${l}\n`).join(''));
   await data.logs.finish(logid);
@@ -96,7 +100,43 @@ export async function seedApiData(data: DataLayer): Promise<ApiSeed> {
     logLines,
     testStepid,
     reporterid,
+    testid,
+    annotationid,
   };
+}
+
+/** The unit step's tests in alpha's history, and an annotation on its build. */
+async function seedTestHistory(
+  data: DataLayer,
+  builderid: number,
+  buildid: number,
+  stepid: number,
+): Promise<{ testid: number; annotationid: number }> {
+  const outcomes = [
+    ...Array.from({ length: 7 }, (_, i) => ({ name: `t.ok${i}`, outcome: 'pass' as const })),
+    { name: 't.bad', outcome: 'fail' as const },
+    { name: 't.worse', outcome: 'fail' as const },
+  ];
+  await data.testHistory.record({
+    builderid,
+    buildid,
+    stepid,
+    revision: 'abc123',
+    outcomes,
+    muted: new Set(),
+  });
+  const names = await data.collection.rowsWhereIn('tests', ['id', 'name', 'builderid'], 'builderid', [
+    builderid,
+  ]);
+  const testid = names.find((t) => t.name === 't.bad')!.id as number;
+  const annotationid = await data.annotations.add({
+    buildid,
+    stepid,
+    markdown: '**2 tests failed**',
+    title: 'unit',
+    style: 'error',
+  });
+  return { testid, annotationid };
 }
 
 /** Properties, metrics and test results of a finished build, as a Test step leaves them. */
@@ -182,5 +222,11 @@ export function examplePaths(s: ApiSeed): Record<string, string> {
     '/reporters': '/reporters',
     '/reporters/:reporterid': `/reporters/${s.reporterid}`,
     '/builds/:buildid/bisection': `/builds/${s.alphaBuilds[2]!.buildid}/bisection`,
+    '/builders/:builderid/tests': `/builders/${s.alpha}/tests`,
+    '/tests/:testid': `/tests/${s.testid}`,
+    '/tests/:testid/runs': `/tests/${s.testid}/runs`,
+    '/builds/:buildid/testruns': `/builds/${first.buildid}/testruns`,
+    '/builds/:buildid/annotations': `/builds/${first.buildid}/annotations`,
+    '/annotations/:annotationid': `/annotations/${s.annotationid}`,
   };
 }

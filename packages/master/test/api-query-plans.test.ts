@@ -30,6 +30,9 @@ const HISTORY = new Set([
   'blame_builds',
   'buildset_changes',
   'bisections',
+  'tests',
+  'test_runs',
+  'annotations',
 ]);
 
 describe('query plans of every data API collection (real SQLite)', () => {
@@ -112,6 +115,13 @@ describe('query plans of every data API collection (real SQLite)', () => {
       checked++;
     }
     assert.ok(checked >= 15, `${checked} collection paths checked`);
+  });
+
+  it('reads a test’s last failures and a builder’s flaky or muted tests from indexes', async () => {
+    await check(`/tests/${seed.testid}/runs`, { outcome: 'fail', order: '-testrunid', limit: '10' }, false);
+    await check(`/builders/${seed.alpha}/tests`, { flaky_until__gt: '0', order: 'name', limit: '50' }, false);
+    await check(`/builders/${seed.alpha}/tests`, { muted: 'true', order: 'name' }, false);
+    await check(`/builders/${seed.alpha}/tests`, { name__contains: 'bad', order: 'name' }, false);
   });
 
   it('the checker catches a scan: a count of all builds reads the whole table', async () => {

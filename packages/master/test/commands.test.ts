@@ -59,6 +59,8 @@ describe('offline commands', () => {
       '0009-reporters',
       '0010-leases',
       '0011-mq-outbox',
+      '0012-test-quarantine',
+      '0013-annotations',
     ]);
     assert.ok(existsSync(join(dir.path, 'lathe.sqlite')));
     assert.deepEqual((await upgradeMaster(dir.path)).applied, []);

@@ -87,6 +87,9 @@ class StandInRunner implements BuildStarter {
       setMetric: () => {},
       recordWarnings: () => {},
       recordTests: () => {},
+      mutedTests: async () => new Set<string>(),
+      recordTestHistory: async () => {},
+      addAnnotation: async () => {},
       masterBasedir: dir,
       sourcePatch: async () => null,
       builds: {

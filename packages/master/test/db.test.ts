@@ -84,6 +84,8 @@ describe('database', () => {
       '0009-reporters',
       '0010-leases',
       '0011-mq-outbox',
+      '0012-test-quarantine',
+      '0013-annotations',
     ]);
     assert.deepEqual(await migrateToLatest(db), []);
     await db.close();
@@ -151,6 +153,8 @@ describe('database', () => {
         '0009-reporters',
         '0010-leases',
         '0011-mq-outbox',
+        '0012-test-quarantine',
+        '0013-annotations',
       ],
       'exactly one of them applied them',
     );

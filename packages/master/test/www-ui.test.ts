@@ -4,7 +4,7 @@
 // a line near its end through the server, and the app must work behind a reverse proxy
 // under a path prefix. Screenshots of each page go to test-results/www/ (CI artifacts).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -18,10 +18,9 @@ import { forceBuild, waitForRequest } from '../src/process/control.js';
 import { type WorkerRuntime, withWorkers } from '../src/runtime.js';
 import { createWorker, type TestWorker, waitFor, workerAvailable } from './bbworker.js';
 import { tempDir } from './helpers.js';
+import { CHROMIUM, chromiumAvailable, logIn, newPage, SHOTS } from './www-browser.js';
 
-const CHROMIUM = process.env.LATHE_CHROMIUM ?? '/usr/bin/chromium';
 const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
-const SHOTS = join(import.meta.dirname, '..', '..', '..', '..', 'test-results', 'www');
 // Lines of ~64 bytes: about 100 MB of log.
 const BIG_LINES = 1_600_000;
 
@@ -100,7 +99,7 @@ function prefixProxy(targetPort: number): Promise<Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-const ready = existsSync(CHROMIUM) && workerAvailable('lathe');
+const ready = chromiumAvailable() && workerAvailable('lathe');
 
 describe('web UI in a real browser', { skip: !ready && `needs ${CHROMIUM} and the built worker` }, () => {
   const dir = tempDir('lathe-www-');
@@ -143,11 +142,7 @@ describe('web UI in a real browser', { skip: !ready && `needs ${CHROMIUM} and th
     dir.cleanup();
   });
 
-  async function page(): Promise<Page> {
-    const p = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    p.on('pageerror', (err) => assert.fail(`page error: ${err.message}`));
-    return p;
-  }
+  const page = (): Promise<Page> => newPage(browser);
 
   it('lists every builder with its last build, including one never built', async () => {
     const p = await page();
@@ -363,14 +358,7 @@ describe('web UI in a real browser', { skip: !ready && `needs ${CHROMIUM} and th
     await p.locator('[data-testid="builder-history"]').waitFor();
     assert.equal(await p.getByRole('button', { name: 'Force build' }).count(), 0, 'anonymous: no force');
 
-    const logIn = async (user: string) => {
-      await p.getByRole('button', { name: 'Log in' }).click();
-      await p.getByLabel('user', { exact: true }).fill(user);
-      await p.getByLabel('password').fill(`${user}-pw`);
-      await p.getByRole('button', { name: 'Log in' }).click();
-      await p.getByTestId('user').filter({ hasText: user }).waitFor();
-    };
-    await logIn('bob');
+    await logIn(p, 'bob');
     assert.equal(await p.getByRole('button', { name: 'Force build' }).count(), 0, 'bob may only read');
     // The button's absence is a courtesy: the API itself refuses bob, session and CSRF token in hand.
     const refused = await p.evaluate(async (id) => {
@@ -385,7 +373,7 @@ describe('web UI in a real browser', { skip: !ready && `needs ${CHROMIUM} and th
     assert.equal(refused, 403);
     await p.getByRole('button', { name: 'Log out' }).click();
 
-    await logIn('alice');
+    await logIn(p, 'alice');
     await p.getByLabel('reason').fill('from the web UI');
     await p.getByRole('button', { name: 'Force build' }).click();
     await p.waitForURL(/\/buildrequests\/\d+$/);

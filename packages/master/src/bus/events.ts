@@ -75,6 +75,9 @@ export interface BusEvents {
   'worker.missing': { workerid: number; name: string; attempts: number; error: string; since: number };
   'builder.configured': { builderid: number; name: string };
   'config.reconfigured': { added: number; changed: number; removed: number };
+  /** A test was muted or unmuted (data/test-history.ts). */
+  'test.quarantine': { testid: number; builderid: number; muted: boolean };
+  'annotation.new': { annotationid: number; buildid: number };
 }
 
 export type EventKind = keyof BusEvents & string;
@@ -109,6 +112,8 @@ export const KEY_FIELDS: { readonly [K in EventKind]: readonly (keyof BusEvents[
   'worker.missing': ['workerid'],
   'builder.configured': ['builderid'],
   'config.reconfigured': [],
+  'test.quarantine': ['builderid', 'testid'],
+  'annotation.new': ['buildid', 'annotationid'],
 };
 
 export interface BusMessage<K extends EventKind = EventKind> {

@@ -4,13 +4,13 @@
 //
 //   www: { auth: {
 //     anonymous: ['read'],                       // [] : anonymous may not even read
-//     roles: { dev: ['read', 'force', 'stop', 'rebuild'], ops: ['read', 'workers'] },
+//     roles: { dev: ['read', 'force', 'stop', 'rebuild', 'quarantine'], ops: ['read', 'workers'] },
 //     users: { alice: { password: 'scrypt$16384$8$1$…', roles: ['dev', 'ops'] } },
 //   } }
 import type { OidcSettings } from '../auth/oidc.js';
 import { passwordHashProblem } from '../auth/password.js';
 
-export const PERMISSIONS = ['read', 'force', 'stop', 'rebuild', 'workers'] as const;
+export const PERMISSIONS = ['read', 'force', 'stop', 'rebuild', 'workers', 'quarantine'] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 /** The role every config has unless it defines its own `admin`: every permission. */

@@ -2,6 +2,7 @@
 // changes on the event bus after they are committed.
 import type { EventBus } from '../bus/bus.js';
 import type { Db } from '../db/connection.js';
+import { AnnotationsData } from './annotations.js';
 import { ApiTokensData } from './api-tokens.js';
 import { BisectionsData } from './bisections.js';
 import { BlameData } from './blame.js';
@@ -23,6 +24,7 @@ import { SchedulerStateData } from './scheduler-state.js';
 import { SessionsData } from './sessions.js';
 import { SourceStampsData } from './sourcestamps.js';
 import { StepsData } from './steps.js';
+import { TestHistoryData } from './test-history.js';
 import { WorkersData } from './workers.js';
 
 export interface DataLayerOptions {
@@ -55,6 +57,8 @@ export class DataLayer {
   readonly leases: LeasesData;
   /** Several masters: the events each published, for the others. */
   readonly outbox: OutboxData;
+  readonly testHistory: TestHistoryData;
+  readonly annotations: AnnotationsData;
   /** Pages of any table by column conditions: what the data API (api/) reads through. */
   readonly collection: CollectionData;
 
@@ -84,10 +88,13 @@ export class DataLayer {
     this.reportEvents = new ReportEventsData(this.ctx);
     this.leases = new LeasesData(this.ctx);
     this.outbox = new OutboxData(this.ctx);
+    this.testHistory = new TestHistoryData(this.ctx);
+    this.annotations = new AnnotationsData(this.ctx);
     this.collection = new CollectionData(this.ctx);
   }
 }
 
+export * from './annotations.js';
 export * from './api-tokens.js';
 export * from './bisections.js';
 export * from './blame.js';
@@ -109,4 +116,5 @@ export * from './outbox.js';
 export * from './report-events.js';
 export * from './sourcestamps.js';
 export * from './steps.js';
+export * from './test-history.js';
 export * from './workers.js';

@@ -40,6 +40,16 @@ export const COPY_ORDER = [
   'blame_builds',
   'bisections',
   'scheduler_state',
+  'change_source_state',
+  'sessions',
+  'report_events',
+  'reporter_state',
+  'worker_presence',
+  'leases',
+  'mq_outbox',
+  'tests',
+  'test_runs',
+  'annotations',
 ] as const;
 
 // Kysely's own bookkeeping: the target's comes from migrating it.

@@ -324,6 +324,49 @@ export interface MqOutboxTable {
   created_at: number;
 }
 
+/** A test a builder's Test steps reported, with its list figures and quarantine (data/test-history.ts). */
+export interface TestsTable {
+  id: Generated<number>;
+  builderid: number;
+  name: string;
+  last_outcome: string;
+  last_buildid: number;
+  last_run_at: number;
+  runs: Generated<number>;
+  failures: Generated<number>;
+  flaky_failures: Generated<number>;
+  flaky_until: number | null;
+  passes_since_flaky: Generated<number>;
+  muted_by: string | null;
+  muted_at: number | null;
+  muted_reason: string | null;
+}
+
+/** One test's outcome in one step run. */
+export interface TestRunsTable {
+  id: Generated<number>;
+  testid: number;
+  builderid: number;
+  buildid: number;
+  stepid: number;
+  outcome: string;
+  revision: string | null;
+  recorded_at: number;
+  contradicted: Generated<number>;
+  muted: Generated<number>;
+}
+
+/** Markdown a step attached to its build (data/annotations.ts). */
+export interface AnnotationsTable {
+  id: Generated<number>;
+  buildid: number;
+  stepid: number;
+  title: string;
+  style: string;
+  markdown: string;
+  created_at: number;
+}
+
 export interface Database {
   masters: MastersTable;
   workers: WorkersTable;
@@ -359,4 +402,7 @@ export interface Database {
   worker_presence: WorkerPresenceTable;
   leases: LeasesTable;
   mq_outbox: MqOutboxTable;
+  tests: TestsTable;
+  test_runs: TestRunsTable;
+  annotations: AnnotationsTable;
 }

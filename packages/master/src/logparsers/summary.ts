@@ -12,6 +12,18 @@ export interface TestSummary {
   readonly failedNames: readonly string[];
   /** True when more tests failed than `failedNames` holds. */
   readonly failedNamesTruncated: boolean;
+  /**
+   * Every test's outcome by name, in the order first seen, at most `maxRecordedTests` (the
+   * per-test history's input; a name seen twice keeps its worst outcome).
+   */
+  readonly outcomes?: readonly TestOutcome[];
+  /** True when more tests ran than `outcomes` holds. */
+  readonly outcomesTruncated?: boolean;
+}
+
+export interface TestOutcome {
+  readonly name: string;
+  readonly outcome: Outcome;
 }
 
 export interface TestResultParser extends LineConsumer {
@@ -22,6 +34,8 @@ export interface TestResultParser extends LineConsumer {
 export interface TestParserOptions {
   /** Bounds memory on huge failing suites (default 200). */
   readonly maxFailedNames?: number;
+  /** Bounds the per-test outcomes kept for the test history (default 20,000). */
+  readonly maxRecordedTests?: number;
 }
 
 export type Outcome = 'pass' | 'fail' | 'skip' | 'todo';
@@ -35,12 +49,17 @@ export class TestTally {
   readonly #seen = new Set<string>();
   #truncated = false;
   readonly #max: number;
+  readonly #outcomes = new Map<string, Outcome>();
+  readonly #maxOutcomes: number;
+  #outcomesTruncated = false;
 
   constructor(options: TestParserOptions = {}) {
     this.#max = options.maxFailedNames ?? 200;
+    this.#maxOutcomes = options.maxRecordedTests ?? 20_000;
   }
 
   add(outcome: Outcome, name: string): void {
+    this.#recordOutcome(outcome, name);
     if (outcome === 'pass') this.passed++;
     else if (outcome === 'skip') this.skipped++;
     else if (outcome === 'todo') this.todo++;
@@ -50,8 +69,19 @@ export class TestTally {
     }
   }
 
+  #recordOutcome(outcome: Outcome, name: string): void {
+    const before = this.#outcomes.get(name);
+    if (before === undefined && this.#outcomes.size >= this.#maxOutcomes) {
+      this.#outcomesTruncated = true;
+      return;
+    }
+    // A test reported twice (a retried test, a parametrised name) failed if either run did.
+    if (before !== 'fail') this.#outcomes.set(name, outcome);
+  }
+
   /** Records a failing name without counting it (when counts come from a reporter's totals). */
   addFailedName(name: string): void {
+    this.#recordOutcome('fail', name);
     if (this.#seen.has(name)) return;
     if (this.#names.length >= this.#max) {
       this.#truncated = true;
@@ -74,6 +104,8 @@ export class TestTally {
       total: passed + failed + skipped + todo,
       failedNames: [...this.#names],
       failedNamesTruncated: this.#truncated || failed > this.#names.length,
+      outcomes: [...this.#outcomes].map(([name, outcome]) => ({ name, outcome })),
+      outcomesTruncated: this.#outcomesTruncated,
     };
   }
 }

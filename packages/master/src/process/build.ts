@@ -40,6 +40,7 @@ import { EtaPublisher } from './eta-publisher.js';
 import { MetricsRecorder } from './metrics-recorder.js';
 import { BuildStoppedError, type StepHost, StepRun } from './step-context.js';
 import { recordStepEnd } from './step-record.js';
+import type { BuiltSource } from './test-revision.js';
 
 export interface BuildDeps {
   readonly data: DataLayer;
@@ -139,6 +140,12 @@ export class BuildRun implements StepHost {
   }
   get builderName(): string {
     return this.assignment.builder.name;
+  }
+  get builderid(): number {
+    return this.assignment.builder.builderid;
+  }
+  get builtSources(): readonly BuiltSource[] {
+    return this.assignment.request.sources;
   }
   get workerName(): string {
     return this.assignment.worker.name;

@@ -2,11 +2,12 @@
 // commands on the build's worker. A build stop interrupts the step's running commands; a
 // lost worker fails them with WorkerLostError.
 import { ConnectionLostError } from '@lathe/pb';
+import { AnnotationTooLargeError } from '../data/annotations.js';
 import type { DataLayer } from '../data/index.js';
 import type { SourceStampPatch } from '../data/sourcestamps.js';
 import type { LineConsumer } from '../logparsers/lines.js';
 import { ObservedStepLog } from '../logparsers/observe.js';
-import type { TestSummary } from '../logparsers/summary.js';
+import type { TestOutcome, TestSummary } from '../logparsers/summary.js';
 import type { WarningReport } from '../logparsers/warnings.js';
 import { LogWriter, type LogWriterOptions } from '../logs/writer.js';
 import type { BuildMetricsCollector } from '../metrics/collector.js';
@@ -14,6 +15,7 @@ import { RedactingStepLog } from '../properties/redacting-log.js';
 import type { Redactor } from '../properties/redactor.js';
 import { type RenderContext, type Rendered, render } from '../properties/renderable.js';
 import type {
+  AnnotationOptions,
   BuildRequester,
   RemoteCommand,
   RemoteCommandOutcome,
@@ -21,11 +23,17 @@ import type {
   StepLog,
 } from '../steps/contract.js';
 import { type WorkerChannel, WorkerLostError } from '../workers/channel.js';
+import { ANNOTATION_LOG, AnnotationCollector } from './annotation-log.js';
 import { CommandRun } from './command.js';
+import { type BuiltSource, testRevision } from './test-revision.js';
 
 /** What a step needs from the build it belongs to. */
 export interface StepHost {
   readonly data: DataLayer;
+  readonly buildid: number;
+  readonly builderid: number;
+  /** The build's source stamps, for the revision its tests ran against. */
+  readonly builtSources: readonly BuiltSource[];
   readonly channel: WorkerChannel;
   readonly builderName: string;
   readonly buildNumber: number;
@@ -72,6 +80,7 @@ export class BuildStoppedError extends Error {
 export class StepRun implements StepContext {
   readonly #logs = new Map<string, OpenLog>();
   readonly #commands = new Set<CommandRun>();
+  #annotation: AnnotationCollector | null = null;
   #resultSummary: string | null = null;
 
   constructor(
@@ -124,6 +133,10 @@ export class StepRun implements StepContext {
     let open = this.#logs.get(name);
     if (!open) {
       const consumers = new ConsumerList();
+      if (name === ANNOTATION_LOG) {
+        this.#annotation = new AnnotationCollector();
+        consumers.consumers.push(this.#annotation);
+      }
       const entry: OpenLog = {
         consumers,
         observed: null,
@@ -190,6 +203,32 @@ export class StepRun implements StepContext {
 
   recordTests(summary: TestSummary): void {
     this.host.metrics.tests(this.stepName, summary);
+  }
+
+  mutedTests(): Promise<ReadonlySet<string>> {
+    return this.host.data.testHistory.mutedNames(this.host.builderid);
+  }
+
+  async recordTestHistory(outcomes: readonly TestOutcome[], muted: ReadonlySet<string>): Promise<void> {
+    await this.host.data.testHistory.record({
+      builderid: this.host.builderid,
+      buildid: this.host.buildid,
+      stepid: this.stepid,
+      revision: testRevision(this.getProperty('got_revision'), this.host.builtSources),
+      outcomes,
+      muted,
+    });
+  }
+
+  // Annotation text is shown to everyone, like logs: a secret in it is masked the same way.
+  async addAnnotation(markdown: string, options: AnnotationOptions = {}): Promise<void> {
+    await this.host.data.annotations.add({
+      buildid: this.host.buildid,
+      stepid: this.stepid,
+      markdown: this.host.redactor.redact(markdown),
+      title: this.host.redactor.redact(options.title ?? this.stepName),
+      style: options.style ?? 'info',
+    });
   }
 
   async runCommand(command: RemoteCommand): Promise<RemoteCommandOutcome> {
@@ -261,13 +300,28 @@ export class StepRun implements StepContext {
     await this.host.data.steps.addUrl(this.stepid, redactor.redact(name), redactor.redact(url));
   }
 
-  /** Flushes and closes every log of the step. */
+  /** Flushes and closes every log of the step; the `annotation` log's text becomes an annotation. */
   async finish(): Promise<void> {
+    await this.#annotationFromLog();
     for (const open of this.#logs.values()) {
       if (open.closed) continue;
       open.closed = true;
       const writer = await open.log.catch(() => null);
       await writer?.finish();
     }
+  }
+
+  async #annotationFromLog(): Promise<void> {
+    const collected = this.#annotation;
+    if (!collected) return;
+    await this.closeLog(ANNOTATION_LOG).catch(() => {});
+    if (collected.bytes === 0) return;
+    if (!collected.tooLarge) return this.addAnnotation(collected.text);
+    // The refusal is shown where the annotation would have been; the text stays in its log.
+    const refused = new AnnotationTooLargeError(collected.bytes, this.stepName);
+    await this.addAnnotation(`${refused.message}. The text is in the step's \`${ANNOTATION_LOG}\` log.`, {
+      title: `${this.stepName}: annotation refused`,
+      style: 'error',
+    });
   }
 }

@@ -2,10 +2,11 @@
 // ordered list of steps, and a step runs against a context the engine provides. Nothing
 // here runs anything; the build runner (process/step-context.ts) implements StepContext on
 // top of the worker protocol.
+import type { AnnotationStyle } from '../data/annotations.js';
 import type { SourceStampPatch } from '../data/sourcestamps.js';
 import type { LockAccess } from '../locks/definitions.js';
 import type { LineConsumer } from '../logparsers/lines.js';
-import type { TestSummary } from '../logparsers/summary.js';
+import type { TestOutcome, TestSummary } from '../logparsers/summary.js';
 import type { WarningReport } from '../logparsers/warnings.js';
 import type { Rendered } from '../properties/renderable.js';
 import type { Result, ResultPolicy } from '../results.js';
@@ -28,6 +29,13 @@ export interface RemoteCommandOutcome {
   readonly updates: Readonly<Record<string, readonly unknown[]>>;
   /** The collected stdout when `collectStdout` was asked for, else ''. */
   readonly stdout?: string;
+}
+
+export interface AnnotationOptions {
+  /** Default: the step's name. */
+  readonly title?: string;
+  /** Default `info`. */
+  readonly style?: AnnotationStyle;
 }
 
 export interface StepLog {
@@ -144,6 +152,18 @@ export interface StepContext {
   recordWarnings(report: Pick<WarningReport, 'count'>): void;
   /** Records this step's test counts (metrics `tests.<kind>`, `step:<name>:tests.<kind>`). */
   recordTests(summary: TestSummary): void;
+  /** The names of this builder's quarantined tests: their failures do not fail a Test step. */
+  mutedTests(): Promise<ReadonlySet<string>>;
+  /**
+   * Records each test's outcome in the builder's per-test history (flaky detection), with
+   * the tests quarantined when it ran.
+   */
+  recordTestHistory(outcomes: readonly TestOutcome[], muted: ReadonlySet<string>): Promise<void>;
+  /**
+   * Attaches Markdown to the build, shown (sanitised) on its page; more than 1 MiB is refused
+   * with an AnnotationTooLargeError and nothing is stored.
+   */
+  addAnnotation(markdown: string, options?: AnnotationOptions): Promise<void>;
   /** The master's base directory: relative master-side paths (uploads, downloads) start here. */
   readonly masterBasedir: string;
   /** Other builds: what the Trigger step uses. */

@@ -5,9 +5,10 @@
 // scanned for warnings (warning-counting.ts), and a failure only warns the build when
 // flunkOnFailure is turned off.
 
+import { testName } from '../data/test-history.js';
 import { TEST_OUTPUT_FORMATS, type TestOutputFormat, testResultParser } from '../logparsers/index.js';
 import type { TestResultParser, TestSummary } from '../logparsers/summary.js';
-import { FAILURE, type Result, worstResult } from '../results.js';
+import { FAILURE, type Result, SUCCESS, WARNINGS, worstResult } from '../results.js';
 import { type StepValue, stepValue } from './args.js';
 import type { StepContext } from './contract.js';
 import { StepOptionError, stepNumber, stepString } from './option-values.js';
@@ -57,9 +58,19 @@ export class Test extends ShellCommand<TestOptions & ShellCommandOptions> {
     if (tests) await ctx.closeLog(tests.source);
     await ctx.closeLog('stdio');
     await reportWarnings(counter, ctx);
-    const result = counter.stepResult(await this.decode(ctx, outcome.rc));
-    if (!tests) return result;
-    const summary = await this.#reportTests(tests.parser.summary(), ctx);
+    const command = await this.decode(ctx, outcome.rc);
+    if (!tests) return counter.stepResult(command);
+    const summary = tests.parser.summary();
+    const muted = await ctx.mutedTests();
+    const quarantine = mutedFailures(summary, muted);
+    await this.#reportTests(summary, quarantine.muted, ctx);
+    await ctx.recordTestHistory(summary.outcomes ?? [], muted);
+    // Quarantined tests still run, but when they are the only failures, the runner's
+    // non-zero exit is theirs: the step warns instead of failing (an interrupted or
+    // crashed command still counts as such).
+    if (quarantine.onlyMuted && (command === SUCCESS || command === FAILURE))
+      return counter.stepResult(WARNINGS);
+    const result = counter.stepResult(command);
     return summary.failed > 0 ? (worstResult(result, FAILURE) ?? FAILURE) : result;
   }
 
@@ -84,18 +95,21 @@ export class Test extends ShellCommand<TestOptions & ShellCommandOptions> {
   }
 
   /** The counts as properties, metrics and the step's state; failing names in a log. */
-  async #reportTests(summary: TestSummary, ctx: StepContext): Promise<TestSummary> {
+  async #reportTests(summary: TestSummary, mutedCount: number, ctx: StepContext): Promise<void> {
     for (const [kind, name] of Object.entries(TEST_PROPERTIES)) {
       ctx.setProperty(name, summary[kind as keyof typeof TEST_PROPERTIES], this.name);
     }
     ctx.recordTests(summary);
-    await ctx.setState(describeTests(this.name, summary));
+    const described = describeTests(this.name, summary, mutedCount);
+    await ctx.setState(described);
+    // Muted failures stay in the finished step's summary, or the build's warnings would be
+    // unexplained; otherwise it reads `<name> <result>`, as Buildbot's Test step does.
+    if (mutedCount > 0) ctx.setResultSummary(described);
     if (summary.failedNames.length > 0) {
       const log = await ctx.addLog(FAILED_TESTS_LOG);
       const more = summary.failedNamesTruncated ? `${FAILED_TESTS_TRUNCATED}\n` : '';
       await log.write('o', `${summary.failedNames.join('\n')}\n${more}`);
     }
-    return summary;
   }
 }
 
@@ -106,9 +120,22 @@ async function stepFormat(value: StepValue<TestOutputFormat>, ctx: StepContext):
   throw new StepOptionError('format', v, `one of ${TEST_OUTPUT_FORMATS.join(', ')}`);
 }
 
-function describeTests(name: string, s: TestSummary): string {
+/**
+ * How many failures are of quarantined tests, and whether they are all the failures there
+ * are (every failure named, every name muted): only then does the step not fail.
+ */
+export function mutedFailures(
+  s: TestSummary,
+  muted: ReadonlySet<string>,
+): { readonly muted: number; readonly onlyMuted: boolean } {
+  const count = s.failedNames.filter((n) => muted.has(testName(n))).length;
+  const allNamed = !s.failedNamesTruncated && s.failedNames.length === s.failed;
+  return { muted: count, onlyMuted: count > 0 && allNamed && count === s.failed };
+}
+
+function describeTests(name: string, s: TestSummary, mutedCount: number): string {
   const parts = [`${s.passed} passed`];
-  if (s.failed) parts.push(`${s.failed} failed`);
+  if (s.failed) parts.push(mutedCount ? `${s.failed} failed (${mutedCount} muted)` : `${s.failed} failed`);
   if (s.skipped) parts.push(`${s.skipped} skipped`);
   if (s.todo) parts.push(`${s.todo} todo`);
   return `${name}: ${parts.join(', ')}`;

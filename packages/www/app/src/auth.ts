@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, apiUrl } from './api';
 
-export type Permission = 'read' | 'force' | 'stop' | 'rebuild' | 'workers';
+export type Permission = 'read' | 'force' | 'stop' | 'rebuild' | 'workers' | 'quarantine';
 
 export interface Me {
   readonly user: string | null;

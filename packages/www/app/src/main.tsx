@@ -10,6 +10,8 @@ import { BuildRequest } from './pages/buildrequest';
 import { Changes } from './pages/changes';
 import { Home } from './pages/home';
 import { LogPage } from './pages/log';
+import { TestPage } from './pages/test';
+import { parseTestFilter, Tests } from './pages/tests';
 import { Waterfall } from './pages/waterfall';
 import { Workers } from './pages/workers';
 import { href, interceptLinks, Link, type Route, Router } from './router';
@@ -39,6 +41,22 @@ const routes: Route[] = [
   {
     pattern: /^\/buildrequests\/(\d+)\/?$/,
     render: (m) => <BuildRequest buildrequestid={int(m[1])} key={m[1]} />,
+  },
+  {
+    pattern: /^\/builders\/(\d+)\/tests\/?$/,
+    render: (m, q) => (
+      <Tests
+        builderid={int(m[1])}
+        show={parseTestFilter(q.get('show'))}
+        q={q.get('q') ?? ''}
+        after={q.get('after')}
+        key={m[1]}
+      />
+    ),
+  },
+  {
+    pattern: /^\/tests\/(\d+)\/?$/,
+    render: (m, q) => <TestPage testid={int(m[1])} after={q.get('after')} key={m[1]} />,
   },
   { pattern: /^\/waterfall\/?$/, render: (_m, q) => <Waterfall tag={q.get('tag')} /> },
   { pattern: /^\/workers\/?$/, render: () => <Workers /> },

@@ -11,9 +11,10 @@ export function currentPath(): string {
   return `/${path.replace(/^\/+/, '')}`;
 }
 
-/** The href of an app path, resolved against the base (so it works under a prefix). */
+/** The href of an app path, resolved against the base (so it works under a prefix); its query is kept. */
 export function href(path: string): string {
-  return new URL(path.replace(/^\//, ''), document.baseURI).pathname;
+  const url = new URL(path.replace(/^\//, ''), document.baseURI);
+  return url.pathname + url.search + url.hash;
 }
 
 const listeners = new Set<() => void>();

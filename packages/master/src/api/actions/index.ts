@@ -3,6 +3,7 @@ import type { ActionDecl } from './action.js';
 import { forceAction } from './builders.js';
 import { cancelRequestAction } from './buildrequests.js';
 import { rebuildAction, stopBuildAction } from './builds.js';
+import { muteTestAction, unmuteTestAction } from './tests.js';
 import { workerActions } from './workers.js';
 
 export const ACTIONS: readonly ActionDecl[] = [
@@ -11,6 +12,8 @@ export const ACTIONS: readonly ActionDecl[] = [
   rebuildAction,
   cancelRequestAction,
   ...workerActions,
+  muteTestAction,
+  unmuteTestAction,
 ];
 
 /** The actions that may be POSTed to a declared path pattern. */

@@ -38,6 +38,8 @@ const MAPPINGS: Partial<Record<EventKind, Mapping>> = {
   'log.new': byId('logs', 'new', 'logid'),
   'log.append': byId('logs', 'append', 'logid'),
   'log.finished': byId('logs', 'finished', 'logid'),
+  'test.quarantine': byId('tests', 'update', 'testid'),
+  'annotation.new': byId('annotations', 'new', 'annotationid'),
 };
 
 /**

@@ -1,5 +1,6 @@
 // Every resource type the data API serves.
 import type { ResourceType } from '../resource.js';
+import { annotations } from './annotations.js';
 import { bisections } from './bisections.js';
 import { builders } from './builders.js';
 import { buildrequests } from './buildrequests.js';
@@ -14,6 +15,7 @@ import { reporters } from './reporters.js';
 import { sourcestamps } from './sourcestamps.js';
 import { steps } from './steps.js';
 import { testresults } from './testresults.js';
+import { testruns, tests } from './tests.js';
 import { workers } from './workers.js';
 
 export const RESOURCE_TYPES: readonly ResourceType[] = [
@@ -32,4 +34,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   testresults,
   bisections,
   reporters,
+  tests,
+  testruns,
+  annotations,
 ];

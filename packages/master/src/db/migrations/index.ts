@@ -12,6 +12,8 @@ import { sessionsMigration } from './0008-sessions.js';
 import { reportersMigration } from './0009-reporters.js';
 import { leasesMigration } from './0010-leases.js';
 import { mqOutboxMigration } from './0011-mq-outbox.js';
+import { testQuarantineMigration } from './0012-test-quarantine.js';
+import { annotationsMigration } from './0013-annotations.js';
 import { dialectTypes, type SqlDialectName } from './dialect.js';
 
 export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
@@ -28,6 +30,8 @@ export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
     '0009-reporters': reportersMigration(t),
     '0010-leases': leasesMigration(),
     '0011-mq-outbox': mqOutboxMigration(t),
+    '0012-test-quarantine': testQuarantineMigration(t),
+    '0013-annotations': annotationsMigration(t),
   };
   return { getMigrations: async () => migrations };
 }

@@ -2,6 +2,7 @@
 // live by the build's own topic (which carries its steps' events too).
 import { list, one, type Resource } from '../api';
 import { BuildActions } from '../components/actions';
+import { Annotations } from '../components/annotations';
 import { BuildDetails } from '../components/build-details';
 import { Loading, Result } from '../components/common';
 import { duration, when } from '../format';
@@ -60,6 +61,7 @@ export function Build({ builderid, number }: { builderid: number; number: number
                   ? `, took ${duration((build.complete_at as number) - (build.started_at as number))}`
                   : `, running for ${duration(now / 1000 - (build.started_at as number))}`}
               </p>
+              <Annotations buildid={build.buildid as number} />
               <Steps builderid={builderid} number={number} steps={steps} now={now} />
               <BuildDetails build={build} />
             </>

@@ -28,6 +28,9 @@ export function Builder({ builderid, after }: { builderid: number; after: string
               <h1>{String(b.name)}</h1>
               {b.description ? <p>{String(b.description)}</p> : null}
               <p class="muted">{((b.tags as string[]) ?? []).map((t) => `#${t}`).join(' ')}</p>
+              <p>
+                <Link to={`/builders/${builderid}/tests`}>Tests</Link>
+              </p>
               <ForceForm builderid={builderid} />
             </>
           )
