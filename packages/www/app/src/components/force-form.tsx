@@ -48,7 +48,11 @@ function collect(
       Object.assign(out, collect(form, p.fields ?? [], p.name === '' ? prefix : `${path}.`));
     else if (p.type === 'boolean') out[path] = data.has(path) ? 'true' : 'false';
     else if (p.type === 'choice' && p.multiple) out[path] = data.getAll(path).map(String);
-    else out[path] = String(data.get(path) ?? '');
+    else {
+      const value = String(data.get(path) ?? '');
+      // An empty required field is left out, so the scheduler names it as missing.
+      if (value !== '' || !p.required) out[path] = value;
+    }
   }
   return out;
 }
