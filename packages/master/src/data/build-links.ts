@@ -4,11 +4,15 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 
-/** More builds than any view shows for one change or buildset; a shared stamp is cut here. */
+/**
+ * More builds than any view shows for one change or buildset. A stamp shared that widely
+ * (one without a revision, forced again and again) is cut here, in index order: the reads
+ * follow indexes only and never sort a stamp's whole history.
+ */
 export const MAX_LINKED_BUILDS = 500;
 
 /**
- * The builds of the buildsets made for a change's source stamp, newest first: the builds
+ * The builds of the buildsets made for a change's source stamp: the builds
  * whose newest change it is (the console's cell for that change). undefined: no such change.
  */
 export async function buildIdsOfChange(
@@ -27,7 +31,6 @@ export async function buildIdsOfChange(
     .innerJoin('builds', 'builds.buildrequestid', 'buildrequests.id')
     .select('builds.id')
     .where('buildset_sourcestamps.sourcestampid', '=', change.sourcestampid)
-    .orderBy('builds.id', 'desc')
     .limit(MAX_LINKED_BUILDS)
     .execute();
   return rows.map((r) => r.id);
@@ -45,7 +48,6 @@ export async function buildIdsOfBuildset(
     .innerJoin('builds', 'builds.buildrequestid', 'buildrequests.id')
     .select('builds.id')
     .where('buildrequests.buildsetid', '=', buildsetid)
-    .orderBy('builds.id', 'desc')
     .limit(MAX_LINKED_BUILDS)
     .execute();
   return rows.map((r) => r.id);
