@@ -14,6 +14,7 @@ import { hashPassword } from '../src/auth/password.js';
 import { ApiServer } from '../src/http/server.js';
 import type { Master } from '../src/master.js';
 import { forceBuild, waitForRequest } from '../src/process/control.js';
+import { waitFor } from './bbworker.js';
 import { tempDir } from './helpers.js';
 import {
   browserTestsSkip,
