@@ -41,7 +41,7 @@ function parameterSpec(p: ForceParameter): Record<string, unknown> {
   }
 }
 
-export function forceSchedulerSpecs(master: Master): Record<string, unknown>[] {
+function forceSchedulerSpecs(master: Master): Record<string, unknown>[] {
   return [...master.schedulers.values()]
     .filter((s): s is ForceScheduler => s instanceof ForceScheduler)
     .map(({ config }) => ({
@@ -54,7 +54,7 @@ export function forceSchedulerSpecs(master: Master): Record<string, unknown>[] {
     }));
 }
 
-export function schedulerStatuses(master: Master): Record<string, unknown>[] {
+function schedulerStatuses(master: Master): Record<string, unknown>[] {
   return [...master.schedulers.values()].map((s) => {
     const status = s.status?.() ?? { kind: s.config.kind, nextRunAt: null, lastRunAt: null };
     return {
