@@ -184,6 +184,8 @@ export function examplePaths(s: ApiSeed): Record<string, string> {
     '/lastbuilds': '/lastbuilds',
     '/workers/:workerid/builds': `/workers/${s.workerid}/builds`,
     '/buildrequests/:buildrequestid/builds': `/buildrequests/${first.buildrequestid}/builds`,
+    '/changes/:changeid/builds': `/changes/${s.changeid}/builds`,
+    '/buildsets/:bsid/builds': `/buildsets/${s.buildsetid}/builds`,
     '/steps/:stepid': `/steps/${s.stepid}`,
     '/builds/:buildid/steps': `/builds/${last.buildid}/steps`,
     '/builds/:buildid/steps/:number': `/builds/${last.buildid}/steps/1`,

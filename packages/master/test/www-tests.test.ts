@@ -18,7 +18,7 @@ import { FAILURE, SUCCESS, WARNINGS } from '../src/results.js';
 import { type WorkerRuntime, withWorkers } from '../src/runtime.js';
 import { createWorker, type TestWorker, waitFor, workerAvailable } from './bbworker.js';
 import { tempDir } from './helpers.js';
-import { CHROMIUM, chromiumAvailable, logIn, newPage, SHOTS } from './www-browser.js';
+import { browserTestsSkip, CHROMIUM, logIn, openPage as newPage, SHOTS } from './www-browser.js';
 
 const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
 
@@ -90,7 +90,7 @@ export default defineConfig({
 });
 `;
 
-const ready = chromiumAvailable() && workerAvailable('lathe');
+const ready = !browserTestsSkip;
 
 describe('Tests page and annotations in a real browser', {
   skip: !ready && `needs ${CHROMIUM} and the built worker`,

@@ -4,23 +4,29 @@
 // a line near its end through the server, and the app must work behind a reverse proxy
 // under a path prefix. Screenshots of each page go to test-results/www/ (CI artifacts).
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pathToFileURL } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { hashPassword } from '../src/auth/password.js';
 import { ApiServer } from '../src/http/server.js';
-import { Master } from '../src/master.js';
+import type { Master } from '../src/master.js';
 import { forceBuild, waitForRequest } from '../src/process/control.js';
-import { type WorkerRuntime, withWorkers } from '../src/runtime.js';
-import { createWorker, type TestWorker, waitFor, workerAvailable } from './bbworker.js';
+import { waitFor } from './bbworker.js';
 import { tempDir } from './helpers.js';
-import { CHROMIUM, chromiumAvailable, logIn, newPage, SHOTS } from './www-browser.js';
+import {
+  browserTestsSkip,
+  latheIndexUrl as lathe,
+  launchBrowser,
+  logIn,
+  openPage,
+  SHOTS,
+  startWwwMaster,
+  type WwwMaster,
+} from './www-browser.js';
 
-const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
 // Lines of ~64 bytes: about 100 MB of log.
 const BIG_LINES = 1_600_000;
 
@@ -99,50 +105,31 @@ function prefixProxy(targetPort: number): Promise<Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-const ready = chromiumAvailable() && workerAvailable('lathe');
-
-describe('web UI in a real browser', { skip: !ready && `needs ${CHROMIUM} and the built worker` }, () => {
+describe('web UI in a real browser', { skip: browserTestsSkip }, () => {
   const dir = tempDir('lathe-www-');
-  let rt: WorkerRuntime;
+  let env: WwwMaster;
   let master: Master;
-  let worker: TestWorker;
   let browser: Browser;
-  // Stopping a build goes to the build runner, made with the master below.
-  const api = new ApiServer({
-    port: 0,
-    stopBuild: (buildid, reason) => rt.runner.stopBuild(buildid, reason),
-  });
   let base: string;
   const release = join(dir.path, 'release');
 
   before(async () => {
-    const masterDir = join(dir.path, 'master');
-    mkdirSync(masterDir);
-    writeFileSync(
-      join(masterDir, 'master.config.ts'),
-      configText(release, { alice: await hashPassword('alice-pw'), bob: await hashPassword('bob-pw') }),
-    );
-    rt = withWorkers(
-      { basedir: masterDir, name: 'www', onError: () => {}, services: [api] },
-      { port: 0, host: '127.0.0.1' },
-    );
-    master = await Master.start(rt.options);
-    worker = createWorker('lathe', join(dir.path, 'worker'), 'w1', 'pw-1', rt.server.port);
-    worker.start();
-    await waitFor(() => master.workers.get('w1')!.connected, 20_000, 'the worker to attach');
-    base = `http://127.0.0.1:${api.port}/`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    mkdirSync(SHOTS, { recursive: true });
+    const config = configText(release, {
+      alice: await hashPassword('alice-pw'),
+      bob: await hashPassword('bob-pw'),
+    });
+    env = await startWwwMaster(dir.path, config, 'www');
+    ({ master, base } = env);
+    browser = await launchBrowser();
   });
 
   after(async () => {
     await browser?.close();
-    await worker?.kill();
-    await master?.stop();
+    await env?.stop();
     dir.cleanup();
   });
 
-  const page = (): Promise<Page> => newPage(browser);
+  const page = (): Promise<Page> => openPage(browser);
 
   it('lists every builder with its last build, including one never built', async () => {
     const p = await page();

@@ -8,8 +8,8 @@ import type { ReporterEntry } from '../reporters/config.js';
 import type { ReporterBinding } from '../reporters/delivery.js';
 import type { AnySchedulerConfig, AnySchedulerEntry } from '../schedulers/create.js';
 import type { BuildFactory } from '../steps/contract.js';
-import type { ClusterConfig, ResolvedCluster } from './cluster.js';
 import type { LatentWorker } from '../workers/latent/latent-worker.js';
+import type { ClusterConfig, ResolvedCluster } from './cluster.js';
 import type { ResolvedWww, WwwConfig } from './www.js';
 
 export const DEFAULT_WORKER_PORT = 9989;

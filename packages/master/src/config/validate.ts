@@ -2,8 +2,8 @@
 // stopping at the first, naming the entry (by name where it has one) and the field.
 import { DEFAULT_DATABASE_URL } from '../db/connection.js';
 import { resolveReporters } from '../reporters/config.js';
-import { resolveCluster } from './cluster.js';
 import { isLatentWorker } from '../workers/latent/latent-worker.js';
+import { resolveCluster } from './cluster.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { SourceLocator } from './locate.js';
 import {

@@ -35,8 +35,10 @@ export function registerActions(app: FastifyInstance, options: ActionRoutesOptio
   const { api, auth, apiPrefix, context, log } = options;
   app.post(`${apiPrefix}/*`, async (req, reply) => {
     let id: unknown = null;
-    const fail = (status: number, code: number, message: string): FastifyReply =>
-      reply.code(status).send({ jsonrpc: '2.0', id, error: { code, message } });
+    const fail = (status: number, code: number, message: string, data?: unknown): FastifyReply =>
+      reply
+        .code(status)
+        .send({ jsonrpc: '2.0', id, error: { code, message, ...(data === undefined ? {} : { data }) } });
     const body = req.body;
     if (Array.isArray(body)) return fail(400, JSONRPC.invalidRequest, 'JSON-RPC batches are not supported');
     if (!isObject(body))
@@ -75,7 +77,12 @@ export function registerActions(app: FastifyInstance, options: ActionRoutesOptio
     } catch (err) {
       if (err instanceof ApiNotFoundError) return fail(404, JSONRPC.invalidRequest, err.message);
       if (err instanceof ActionError)
-        return fail(err.status, err.status === 400 ? JSONRPC.invalidParams : JSONRPC.refused, err.message);
+        return fail(
+          err.status,
+          err.status === 400 ? JSONRPC.invalidParams : JSONRPC.refused,
+          err.message,
+          err.data,
+        );
       log(`data API: action ${action.method} on ${path} failed: ${(err as Error).stack ?? String(err)}`);
       return fail(500, JSONRPC.internalError, 'internal error');
     }

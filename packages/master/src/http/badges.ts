@@ -1,8 +1,10 @@
 // Status badges for READMEs: `/badges/<builder>.svg` is a small SVG saying how the
-// builder's latest finished build ended. Read through the data API like any other page,
-// so a badge costs one index seek.
+// builder's latest finished build ended; `?branch=main` (and `&codebase=` for a codebase
+// other than the default '') narrows it to builds of that branch. Either costs one index
+// seek: through the data API, or along the blamelist index for a branch.
 import type { FastifyInstance } from 'fastify';
 import { ApiNotFoundError, type DataApi } from '../api/data-api.js';
+import { lastFinishedResultOnBranch } from '../data/build-links.js';
 
 const RESULTS: readonly (readonly [string, string])[] = [
   ['passing', '#1f8a3b'],
@@ -39,6 +41,14 @@ export function badgeSvg(label: string, status: string, colour: string): string 
 `;
 }
 
+async function lastFinishedResult(api: DataApi, builderid: number): Promise<number | null> {
+  const page = await api.get(
+    `/builders/${builderid}/builds`,
+    new URLSearchParams({ complete_at__ne: 'null', limit: '1', field: 'results' }),
+  );
+  return (page.builds as { results: number }[])[0]?.results ?? null;
+}
+
 export function registerBadges(app: FastifyInstance, api: DataApi): void {
   app.get('/badges/:file', async (req, reply) => {
     const { file } = req.params as { file: string };
@@ -54,12 +64,17 @@ export function registerBadges(app: FastifyInstance, api: DataApi): void {
         return reply.code(404).send({ error: `no builder named ${JSON.stringify(name)}` });
       throw err;
     }
-    const page = await api.get(
-      `/builders/${builderid}/builds`,
-      new URLSearchParams({ complete_at__ne: 'null', limit: '1', field: 'results' }),
-    );
-    const last = (page.builds as { results: number }[])[0];
-    const [status, colour] = last ? (RESULTS[last.results] ?? UNKNOWN) : UNKNOWN;
+    const { branch, codebase } = req.query as { branch?: unknown; codebase?: unknown };
+    if (
+      (branch !== undefined && typeof branch !== 'string') ||
+      (codebase !== undefined && typeof codebase !== 'string')
+    )
+      return reply.code(400).send({ error: 'branch and codebase are given once each' });
+    const results =
+      branch === undefined
+        ? await lastFinishedResult(api, builderid)
+        : await lastFinishedResultOnBranch(api.data.ctx.db, builderid, branch, codebase ?? '');
+    const [status, colour] = results === null ? UNKNOWN : (RESULTS[results] ?? UNKNOWN);
     return reply
       .type('image/svg+xml; charset=utf-8')
       .header('cache-control', 'no-cache')

@@ -10,11 +10,15 @@ export interface Page<T> {
   readonly total?: number;
 }
 
-/** An answer that was not 2xx, with the API's own message (which names the bad field). */
+/**
+ * An answer that was not 2xx, with the API's own message (which names the bad field) and,
+ * for a refused action, the JSON-RPC error's `data` (a force's problems by parameter).
+ */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly data?: Readonly<Record<string, unknown>>,
   ) {
     super(message);
     this.name = 'ApiError';

@@ -31,8 +31,9 @@ async function post(url: string, body: unknown): Promise<Record<string, unknown>
   });
   const answer = (await res.json().catch(() => ({}))) as Record<string, unknown>;
   if (!res.ok) {
-    const error = answer.error as { message?: string } | string | undefined;
-    throw new ApiError(res.status, typeof error === 'string' ? error : (error?.message ?? res.statusText));
+    const error = answer.error as { message?: string; data?: Record<string, unknown> } | string | undefined;
+    if (typeof error === 'string') throw new ApiError(res.status, error);
+    throw new ApiError(res.status, error?.message ?? res.statusText, error?.data);
   }
   return answer;
 }

@@ -8,6 +8,9 @@ import { Builder } from './pages/builder';
 import { Builders } from './pages/builders';
 import { BuildRequest } from './pages/buildrequest';
 import { Changes } from './pages/changes';
+import { BuilderCharts } from './pages/charts';
+import { Console } from './pages/console';
+import { Grid } from './pages/grid';
 import { Home } from './pages/home';
 import { LogPage } from './pages/log';
 import { TestPage } from './pages/test';
@@ -25,6 +28,10 @@ const routes: Route[] = [
   {
     pattern: /^\/builders\/(\d+)\/?$/,
     render: (m, q) => <Builder builderid={int(m[1])} after={q.get('after')} key={m[1]} />,
+  },
+  {
+    pattern: /^\/builders\/(\d+)\/charts\/?$/,
+    render: (m) => <BuilderCharts builderid={int(m[1])} key={m[1]} />,
   },
   {
     pattern: /^\/builders\/(\d+)\/builds\/(\d+)\/?$/,
@@ -59,6 +66,8 @@ const routes: Route[] = [
     render: (m, q) => <TestPage testid={int(m[1])} after={q.get('after')} key={m[1]} />,
   },
   { pattern: /^\/waterfall\/?$/, render: (_m, q) => <Waterfall tag={q.get('tag')} /> },
+  { pattern: /^\/console\/?$/, render: (_m, q) => <Console after={q.get('after')} /> },
+  { pattern: /^\/grid\/?$/, render: () => <Grid /> },
   { pattern: /^\/workers\/?$/, render: () => <Workers /> },
   { pattern: /^\/changes\/?$/, render: (_m, q) => <Changes after={q.get('after')} /> },
 ];
@@ -100,6 +109,8 @@ function App() {
           </Link>
           <Link to="/builders">Builders</Link>
           <Link to="/waterfall">Waterfall</Link>
+          <Link to="/console">Console</Link>
+          <Link to="/grid">Grid</Link>
           <Link to="/workers">Workers</Link>
           <Link to="/changes">Changes</Link>
         </nav>

@@ -57,12 +57,16 @@ export class ActionParams {
   }
 }
 
-/** An action refused: 400 for bad params, 409 when the resource's state does not allow it. */
+/**
+ * An action refused: 400 for bad params, 409 when the resource's state does not allow it.
+ * `data` goes out as the JSON-RPC error's `data` (a force's problems, by parameter).
+ */
 export class ActionError extends Error {
   override readonly name = 'ActionError';
   constructor(
     readonly status: 400 | 409,
     message: string,
+    readonly data?: Readonly<Record<string, unknown>>,
   ) {
     super(message);
   }

@@ -53,8 +53,10 @@ export const forceAction: ActionDecl = {
       ctx.log(`data API: ${by(user)} forced a build of ${name} (buildset ${result.buildsetid})`);
       return result;
     } catch (err) {
-      if (err instanceof ForceParameterError || err instanceof ForceRequestError)
-        throw new ActionError(400, err.message);
+      if (err instanceof ForceParameterError)
+        // Each problem by parameter path (`jobs`, `deploy.host`), for a form to show beside its field.
+        throw new ActionError(400, err.message, { problems: err.problems });
+      if (err instanceof ForceRequestError) throw new ActionError(400, err.message);
       throw err;
     }
   },

@@ -1,5 +1,7 @@
 // Builds. History grows without bound here, so every collection path orders only by what
 // an index serves: a builder's builds by number, a worker's by id, all builds by id.
+
+import { buildIdsOfBuildset, buildIdsOfChange } from '../../data/build-links.js';
 import type { ResourceType } from '../resource.js';
 import { int, isSet, str } from './fields.js';
 
@@ -84,6 +86,26 @@ export const builds: ResourceType = {
       collection: true,
       description: 'the builds started for a request (more than one when retried)',
       constraints: (p) => ({ buildrequestid: p.buildrequestid! }),
+    },
+    {
+      pattern: '/changes/:changeid/builds',
+      params: { changeid: 'integer' },
+      collection: true,
+      description: 'the builds made for the change’s source stamp (the builds whose newest change it is)',
+      constraints: async (p, _lookup, data) => {
+        const ids = await buildIdsOfChange(data.ctx.db, p.changeid as number);
+        return ids && { id: ids };
+      },
+    },
+    {
+      pattern: '/buildsets/:bsid/builds',
+      params: { bsid: 'integer' },
+      collection: true,
+      description: 'the builds started for a buildset’s requests',
+      constraints: async (p, _lookup, data) => {
+        const ids = await buildIdsOfBuildset(data.ctx.db, p.bsid as number);
+        return ids && { id: ids };
+      },
     },
   ],
   topics: (b, what) => [`builds.${b.buildid}.${what}`, `builders.${b.builderid}.builds.${b.number}.${what}`],

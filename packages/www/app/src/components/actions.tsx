@@ -21,36 +21,6 @@ function useAction() {
   return { busy, error, run };
 }
 
-/** Queues a build of the builder through its force scheduler, then shows the request. */
-export function ForceForm({ builderid }: { builderid: number }) {
-  const me = useMe();
-  const { busy, error, run } = useAction();
-  if (!can(me, 'force')) return null;
-  return (
-    <form
-      class="action-form"
-      onSubmit={(e) => {
-        e.preventDefault();
-        const reason = String(new FormData(e.currentTarget).get('reason') ?? '');
-        void run(async () => {
-          const r = (await act(`/builders/${builderid}`, 'force', { reason })) as { buildrequestid: number };
-          navigate(`/buildrequests/${r.buildrequestid}`);
-        });
-      }}
-    >
-      <input name="reason" placeholder="reason" aria-label="reason" />
-      <button type="submit" disabled={busy}>
-        Force build
-      </button>
-      {error ? (
-        <span class="error" role="alert">
-          {error}
-        </span>
-      ) : null}
-    </form>
-  );
-}
-
 /** Stop for a running build, Rebuild for a finished one. */
 export function BuildActions({ build }: { build: Record<string, unknown> }) {
   const me = useMe();
@@ -84,6 +54,31 @@ export function BuildActions({ build }: { build: Record<string, unknown> }) {
           Rebuild
         </button>
       )}
+      {error ? (
+        <span class="error" role="alert">
+          {error}
+        </span>
+      ) : null}
+    </span>
+  );
+}
+
+/** Pause or unpause, and graceful shutdown, for whoever may manage workers. */
+export function WorkerActions({ worker }: { worker: Record<string, unknown> }) {
+  const me = useMe();
+  const { busy, error, run } = useAction();
+  if (!can(me, 'workers')) return null;
+  const path = `/workers/${worker.workerid}`;
+  const connected = ((worker.connected_to as unknown[] | undefined) ?? []).length > 0;
+  const button = (label: string, method: string) => (
+    <button type="button" disabled={busy} onClick={() => void run(() => act(path, method).then(() => {}))}>
+      {label}
+    </button>
+  );
+  return (
+    <span class="action-form">
+      {worker.paused ? button('Unpause', 'unpause') : button('Pause', 'pause')}
+      {connected && !worker.graceful ? button('Shut down', 'shutdown') : null}
       {error ? (
         <span class="error" role="alert">
           {error}

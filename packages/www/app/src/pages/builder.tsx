@@ -1,13 +1,16 @@
 // One builder: its history, a page at a time (keyset paging, so page 1,000 costs what
 // page 1 does), updated live while the first page is shown.
 import { list, one, type Resource } from '../api';
-import { ForceForm } from '../components/actions';
 import { Loading, Result } from '../components/common';
+import { ForceForm } from '../components/force-form';
+import { LazyCharts } from '../components/lazy-charts';
 import { duration, typicalDuration, when } from '../format';
 import { useAsync, useLiveRead } from '../hooks';
 import { Link } from '../router';
 
 const PAGE = 25;
+/** What the builder page charts; its charts page shows every metric. */
+const SUMMARY_METRICS = ['build.duration_s', 'warnings', 'tests.total', 'tests.failed'];
 
 export function Builder({ builderid, after }: { builderid: number; after: string | null }) {
   const builder = useAsync(() => one(`/builders/${builderid}`), [builderid]);
@@ -31,11 +34,18 @@ export function Builder({ builderid, after }: { builderid: number; after: string
               <p>
                 <Link to={`/builders/${builderid}/tests`}>Tests</Link>
               </p>
-              <ForceForm builderid={builderid} />
+              <ForceForm builderid={builderid} builderName={String(b.name)} />
             </>
           )
         }
       </Loading>
+      <h2>
+        Charts{' '}
+        <Link to={`/builders/${builderid}/charts`} class="small">
+          every metric →
+        </Link>
+      </h2>
+      <LazyCharts builderid={builderid} names={SUMMARY_METRICS} />
       <h2>Builds</h2>
       <Loading state={builds}>
         {(page) => <History builderid={builderid} builds={page.items} next={page.next} first={!after} />}

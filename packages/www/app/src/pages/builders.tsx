@@ -1,10 +1,14 @@
 // Builders, grouped by their first tag (or project), each with its latest build however old
 // it is: read from /lastbuilds, one index seek per builder, never a global window of
-// recent builds in which idle builders would vanish.
+// recent builds in which idle builders would vanish. Each open group's builders show their
+// success rate and duration trend, and the next run of their nightly or periodic schedulers.
+
+import { useState } from 'preact/hooks';
 import { list, type Resource } from '../api';
 import { Loading, Result } from '../components/common';
-import { ago } from '../format';
-import { useLiveRead, useNow } from '../hooks';
+import { BuilderTrend } from '../components/trend';
+import { ago, when } from '../format';
+import { useAsync, useLiveRead, useNow } from '../hooks';
 import { Link } from '../router';
 
 function groupOf(b: Resource): string {
@@ -23,9 +27,24 @@ async function load() {
   return { groups: [...groups].sort(([a], [b]) => a.localeCompare(b)), lastOf };
 }
 
+/** The earliest next run of each builder's timed (nightly, periodic) schedulers, epoch seconds. */
+async function nextTimedRuns(): Promise<Map<string, { at: number; scheduler: string }>> {
+  const next = new Map<string, { at: number; scheduler: string }>();
+  for (const s of (await list('/schedulers')).items) {
+    const at = s.next_run_at as number | null;
+    if (at === null || (s.kind !== 'Nightly' && s.kind !== 'Periodic')) continue;
+    for (const name of s.builder_names as string[])
+      if (!next.has(name) || next.get(name)!.at > at) next.set(name, { at, scheduler: String(s.name) });
+  }
+  return next;
+}
+
 export function Builders() {
   const now = useNow(10_000);
   const state = useLiveRead(load, [], ['builds.*.new', 'builds.*.finished', 'builders']);
+  // A timed run moves the next one on: read again once a minute (the clock ticks every 10 s).
+  const [closed, setClosed] = useState<ReadonlySet<string>>(new Set());
+  const nextRuns = useAsync(() => nextTimedRuns().catch(() => new Map()), [Math.floor(now / 60_000)]);
   return (
     <main>
       <h1>Builders</h1>
@@ -35,7 +54,20 @@ export function Builders() {
             <p class="muted">No builders are configured.</p>
           ) : (
             groups.map(([group, builders]) => (
-              <details open key={group} class="group">
+              <details
+                open={!closed.has(group)}
+                key={group}
+                class="group"
+                onToggle={(e) => {
+                  const open = e.currentTarget.open;
+                  setClosed((c) => {
+                    const next = new Set(c);
+                    if (open) next.delete(group);
+                    else next.add(group);
+                    return next;
+                  });
+                }}
+              >
                 <summary>
                   {group} <span class="muted">({builders.length})</span>{' '}
                   {((builders[0]?.tags as string[] | undefined) ?? [])[0] === group ? (
@@ -66,6 +98,13 @@ export function Builders() {
                           <td class="muted">
                             {last ? ago((last.complete_at ?? last.started_at) as number, now) : ''}
                           </td>
+                          <td>
+                            {/* A folded group reads nothing: hundreds of builders cost only what is open. */}
+                            {closed.has(group) ? null : <BuilderTrend builderid={b.builderid as number} />}
+                          </td>
+                          <td class="muted" data-testid="next-run">
+                            {nextRun(nextRuns.value?.get(String(b.name)))}
+                          </td>
                           <td class="muted">{String(b.description ?? '')}</td>
                         </tr>
                       );
@@ -79,4 +118,12 @@ export function Builders() {
       </Loading>
     </main>
   );
+}
+
+function nextRun(next: { at: number; scheduler: string } | undefined) {
+  return next ? (
+    <span title={when(next.at)}>
+      next {next.scheduler}: {when(next.at)}
+    </span>
+  ) : null;
 }

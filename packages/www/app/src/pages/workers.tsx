@@ -1,5 +1,7 @@
-// Workers: connected or not, paused, what they said about themselves, and their builds.
+// Workers: connected or not, paused, what they said about themselves, and their builds;
+// pause, unpause and graceful shutdown for whoever may manage workers.
 import { list } from '../api';
+import { WorkerActions } from '../components/actions';
 import { Loading } from '../components/common';
 import { useLiveRead } from '../hooks';
 
@@ -21,6 +23,7 @@ export function Workers() {
                   <th>admin</th>
                   <th>host</th>
                   <th>version</th>
+                  <th />
                 </tr>
               </thead>
               <tbody>
@@ -38,6 +41,9 @@ export function Workers() {
                       <td>{String(info.admin ?? '')}</td>
                       <td>{String(info.host ?? '')}</td>
                       <td>{String(info.version ?? '')}</td>
+                      <td>
+                        <WorkerActions worker={w} />
+                      </td>
                     </tr>
                   );
                 })}

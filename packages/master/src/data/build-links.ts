@@ -1,0 +1,79 @@
+// Builds reached from what they were built for, for the console and grid views and the
+// per-branch badges: every query walks indexes (a change's source stamp → its buildsets →
+// their requests → builds; a builder's branch along blame_builds), never a builds scan.
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+
+/**
+ * More builds than any view shows for one change or buildset. A stamp shared that widely
+ * (one without a revision, forced again and again) is cut here, in index order: the reads
+ * follow indexes only and never sort a stamp's whole history.
+ */
+export const MAX_LINKED_BUILDS = 500;
+
+/**
+ * The builds of the buildsets made for a change's source stamp: the builds
+ * whose newest change it is (the console's cell for that change). undefined: no such change.
+ */
+export async function buildIdsOfChange(
+  db: Kysely<Database>,
+  changeid: number,
+): Promise<number[] | undefined> {
+  const change = await db
+    .selectFrom('changes')
+    .select('sourcestampid')
+    .where('id', '=', changeid)
+    .executeTakeFirst();
+  if (!change) return undefined;
+  const rows = await db
+    .selectFrom('buildset_sourcestamps')
+    .innerJoin('buildrequests', 'buildrequests.buildsetid', 'buildset_sourcestamps.buildsetid')
+    .innerJoin('builds', 'builds.buildrequestid', 'buildrequests.id')
+    .select('builds.id')
+    .where('buildset_sourcestamps.sourcestampid', '=', change.sourcestampid)
+    .limit(MAX_LINKED_BUILDS)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** The builds started for a buildset's requests. undefined: no such buildset. */
+export async function buildIdsOfBuildset(
+  db: Kysely<Database>,
+  buildsetid: number,
+): Promise<number[] | undefined> {
+  const set = await db.selectFrom('buildsets').select('id').where('id', '=', buildsetid).executeTakeFirst();
+  if (!set) return undefined;
+  const rows = await db
+    .selectFrom('buildrequests')
+    .innerJoin('builds', 'builds.buildrequestid', 'buildrequests.id')
+    .select('builds.id')
+    .where('buildrequests.buildsetid', '=', buildsetid)
+    .limit(MAX_LINKED_BUILDS)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/**
+ * The result of the builder's latest finished build of a branch (of one codebase, '' by
+ * default), or null when it has none. Walks the builder's builds of that branch newest
+ * first along the blame_builds index; only the few still running are stepped over.
+ */
+export async function lastFinishedResultOnBranch(
+  db: Kysely<Database>,
+  builderid: number,
+  branch: string,
+  codebase = '',
+): Promise<number | null> {
+  const row = await db
+    .selectFrom('blame_builds')
+    .innerJoin('builds', 'builds.id', 'blame_builds.buildid')
+    .select('builds.results')
+    .where('blame_builds.builderid', '=', builderid)
+    // The key blame.ts stores for a one-codebase buildset.
+    .where('blame_builds.branch_key', '=', JSON.stringify([[codebase, branch]]))
+    .where('builds.complete_at', 'is not', null)
+    .orderBy('blame_builds.number', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.results ?? null;
+}

@@ -1,0 +1,81 @@
+// What the console and the grid share: builders as columns (or rows) grouped by their
+// first tag, and builds as small coloured chips whose blamelist opens on click.
+import { useState } from 'preact/hooks';
+import { list, type Resource } from '../api';
+import { resultName } from '../format';
+import { useAsync } from '../hooks';
+import { Link } from '../router';
+
+export interface BuilderGroup {
+  readonly tag: string;
+  readonly builders: Resource[];
+}
+
+/** The configured builders by first tag (untagged last), each group and builder by name. */
+export async function builderGroups(): Promise<BuilderGroup[]> {
+  const builders = (await list('/builders', { order: 'name' })).items;
+  const groups = new Map<string, Resource[]>();
+  for (const b of builders) {
+    const tag = ((b.tags as string[] | undefined) ?? [])[0] ?? '';
+    groups.set(tag, [...(groups.get(tag) ?? []), b]);
+  }
+  return [...groups]
+    .sort(([a], [b]) => (a === '' ? 1 : b === '' ? -1 : a.localeCompare(b)))
+    .map(([tag, list]) => ({ tag, builders: list }));
+}
+
+/** Builds by builder id, newest first. */
+export function byBuilder(builds: readonly Resource[]): Map<number, Resource[]> {
+  const out = new Map<number, Resource[]>();
+  for (const b of [...builds].sort((x, y) => (y.buildid as number) - (x.buildid as number)))
+    out.set(b.builderid as number, [...(out.get(b.builderid as number) ?? []), b]);
+  return out;
+}
+
+/** One build: its number on its result's colour; a click shows its blamelist. */
+export function BuildChip({ build, builderName }: { build: Resource; builderName: string }) {
+  const [open, setOpen] = useState(false);
+  const result = resultName(build.results, Boolean(build.complete));
+  return (
+    <span class="chip-wrap">
+      <button
+        type="button"
+        class={`chip result-${result}`}
+        title={`${builderName} #${build.number}: ${result}, ${String(build.state_string)}`}
+        aria-expanded={open}
+        data-build={`${builderName}#${build.number}`}
+        onClick={() => setOpen(!open)}
+      >
+        {String(build.number)}
+      </button>
+      {open ? <Blamelist build={build} builderName={builderName} /> : null}
+    </span>
+  );
+}
+
+function Blamelist({ build, builderName }: { build: Resource; builderName: string }) {
+  const changes = useAsync(() => list(`/builds/${build.buildid}/blamelist`), [build.buildid]);
+  return (
+    <div class="popover" role="dialog" aria-label={`blamelist of ${builderName} #${build.number}`}>
+      <Link to={`/builders/${build.builderid}/builds/${build.number}`}>
+        {builderName} #{String(build.number)}
+      </Link>{' '}
+      <span class="muted">{String(build.state_string)}</span>
+      {changes.error ? <p class="error">{changes.error.message}</p> : null}
+      {changes.value ? (
+        changes.value.items.length === 0 ? (
+          <p class="muted">No changes blamed.</p>
+        ) : (
+          <ul class="blamelist">
+            {changes.value.items.map((c) => (
+              <li key={String(c.changeid)}>
+                <code>{String(c.revision ?? '').slice(0, 10)}</code> {String(c.author)}:{' '}
+                {String(c.comments).split('\n')[0]}
+              </li>
+            ))}
+          </ul>
+        )
+      ) : null}
+    </div>
+  );
+}

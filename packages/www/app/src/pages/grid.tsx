@@ -1,0 +1,91 @@
+// The grid: one row per builder grouped by tag, one column per recent buildset (newest on
+// the left), each cell the builds started for that buildset on that builder. Reads the
+// newest buildsets and each one's builds by one index-backed path (/buildsets/:id/builds);
+// events re-read at most every two seconds. Builders with nothing recent keep their row.
+import { list, type Resource } from '../api';
+import { Loading } from '../components/common';
+import { BuildChip, builderGroups, byBuilder } from '../components/matrix';
+import { when } from '../format';
+import { useAsync, useLiveRead } from '../hooks';
+import { Link } from '../router';
+
+const COLUMNS = 20;
+const THROTTLE_MS = 2000;
+
+async function loadColumns() {
+  const sets = await list('/buildsets', { limit: COLUMNS });
+  const builds = await Promise.all(sets.items.map((s) => list(`/buildsets/${s.bsid}/builds`)));
+  return sets.items.map((set, i) => ({ set, builds: byBuilder(builds[i]!.items) }));
+}
+
+/** What a column is about: the revision it built, else the buildset's reason. */
+function columnLabel(set: Resource): string {
+  const stamps = (set.sourcestamps as { revision: string | null; branch: string | null }[] | undefined) ?? [];
+  const revision = stamps.find((s) => s.revision)?.revision;
+  return revision ? revision.slice(0, 8) : `#${set.bsid}`;
+}
+
+export function Grid() {
+  const groups = useAsync(builderGroups, []);
+  const columns = useLiveRead(
+    loadColumns,
+    [],
+    ['buildsets.*.new', 'builds.*.new', 'builds.*.finished'],
+    THROTTLE_MS,
+  );
+  return (
+    <main class="wide">
+      <h1>Grid</h1>
+      <Loading state={groups}>
+        {(groups) => (
+          <Loading state={columns}>
+            {(columns) => (
+              <table class="matrix" data-testid="grid">
+                <thead>
+                  <tr>
+                    <th>builder</th>
+                    {columns.map(({ set }) => (
+                      <th
+                        key={String(set.bsid)}
+                        title={`${String(set.reason)}\n${when(set.submitted_at as number)}`}
+                      >
+                        <code>{columnLabel(set)}</code>
+                      </th>
+                    ))}
+                  </tr>
+                </thead>
+                {groups.map((g) => (
+                  <tbody key={g.tag}>
+                    <tr>
+                      <th class="tag-head" colSpan={columns.length + 1}>
+                        {g.tag ? `#${g.tag}` : 'untagged'}
+                      </th>
+                    </tr>
+                    {g.builders.map((b) => (
+                      <tr key={String(b.builderid)} data-builder={String(b.name)}>
+                        <th class="row-head" scope="row">
+                          <Link to={`/builders/${b.builderid}`}>{String(b.name)}</Link>
+                        </th>
+                        {columns.map(({ set, builds }) => (
+                          <td key={String(set.bsid)} data-buildset={String(set.bsid)}>
+                            {(builds.get(b.builderid as number) ?? []).map((build) => (
+                              <BuildChip
+                                key={String(build.buildid)}
+                                build={build}
+                                builderName={String(b.name)}
+                              />
+                            ))}
+                          </td>
+                        ))}
+                      </tr>
+                    ))}
+                  </tbody>
+                ))}
+              </table>
+            )}
+          </Loading>
+        )}
+      </Loading>
+    </main>
+  );
+}
