@@ -52,6 +52,12 @@ export function testDeps(env = process.env) {
       usedBy: 'the web UI tests in a real browser (playwright-core drives it)',
     },
     {
+      name: '/usr/sbin/ngircd',
+      path: '/usr/sbin/ngircd',
+      pkg: 'ngircd',
+      usedBy: 'the IRC bot tests against a real IRC server',
+    },
+    {
       name: 'openssl',
       path: 'openssl',
       pkg: 'openssl',

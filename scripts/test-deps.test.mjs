@@ -15,6 +15,7 @@ const DEBIAN = [
   '/usr/bin/twistd3',
   '/usr/bin/node',
   '/usr/bin/chromium',
+  '/usr/sbin/ngircd',
 ];
 const TOOLS = [
   '/bin/git',
@@ -78,6 +79,7 @@ describe('test dependency check', () => {
       ['make', 'Debian package make'],
       ['gcc', 'Debian package gcc'],
       ['openssl', 'Debian package openssl'],
+      ['/usr/sbin/ngircd', 'Debian package ngircd'],
       ['Node 20 at /usr/bin/node (LATHE_SYSTEM_NODE)', 'Debian package nodejs'],
       ['packages/worker/dist/src/cli.js', 'made by npm run build'],
     ])
@@ -95,7 +97,7 @@ describe('test dependency check', () => {
     assert.match(r.message, /\.\/dev test \(it runs scripts\/install-test-deps\.sh\)/);
     assert.match(
       r.message,
-      /apt-get install -y --no-install-recommends buildbot buildbot-worker python3-twisted make gcc automake cmake cargo chromium openssl nodejs\nBuild first: npm run build/,
+      /apt-get install -y --no-install-recommends buildbot buildbot-worker python3-twisted make gcc automake cmake cargo chromium ngircd openssl nodejs\nBuild first: npm run build/,
     );
   });
 
@@ -141,7 +143,7 @@ describe('test dependency check', () => {
     const r = checkTestDeps({ PATH: '', CI: 'true' }, machine([]));
     assert.match(
       r.message,
-      /--no-install-recommends buildbot buildbot-worker python3-twisted git make gcc automake cmake cargo chromium openssl nodejs\n/,
+      /--no-install-recommends buildbot buildbot-worker python3-twisted git make gcc automake cmake cargo chromium ngircd openssl nodejs\n/,
     );
   });
 
