@@ -2,9 +2,10 @@
 // Lathe worker: it registers with the server password, identifies to NickServ, joins a
 // channel that has a key, announces finished builds (and who is to blame for a failure),
 // and answers commands from raw-socket test clients — help, version, status, last, force
-// (a real build runs), force refused for a nick not allowed, watch, stop, notify. Then the
-// server dies: deliveries fail so that the framework retries them, and the bot comes back
-// by itself when the server does. A second bot finds its nick taken and takes another.
+// (a real build runs), force refused for a nick not allowed, watch, stop, notify. A second
+// bot finds its nick taken and takes another; others connect with TLS (and refuse a
+// certificate they cannot check). Then the server dies: deliveries fail so that the
+// framework retries them, and the bot comes back by itself when the server does.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -109,7 +110,7 @@ describe('IRC bot on a real IRC server', { skip: !ngircdAvailable() || !workerAv
   };
 
   before(async () => {
-    server = await Ngircd.start(join(dir.path, 'ircd'), { password: SERVER_PASSWORD });
+    server = await Ngircd.start(join(dir.path, 'ircd'), { password: SERVER_PASSWORD, tls: true });
     env = await startMasterAndWorker({
       kind: 'lathe',
       masterDir: join(dir.path, 'master'),
@@ -411,6 +412,46 @@ describe('IRC bot on a real IRC server', { skip: !ngircdAvailable() || !workerAv
       assert.match(help.text, /^alice: commands:/);
     } finally {
       await other.stop();
+    }
+  });
+
+  it('connects with TLS, checking the certificate unless told not to', async () => {
+    const log: string[] = [];
+    const tls = (nick: string, tlsVerify?: boolean) =>
+      ircReporter(
+        {
+          name: nick,
+          host: '127.0.0.1',
+          port: server.tlsPort!,
+          tls: true,
+          ...(tlsVerify === undefined ? {} : { tlsVerify }),
+          nick,
+          password: SERVER_PASSWORD,
+          channels: [CHANNEL],
+          reconnect: { initialDelayMs: 60_000 },
+        },
+        { log: (level, message) => log.push(`${nick} ${level}: ${message}`) },
+      );
+    const unverified = tls('tlsbot', false);
+    const strict = tls('strictbot');
+    unverified.attach(masterBotHost(master));
+    try {
+      await strict.start();
+      await unverified.start();
+      await unverified.ready();
+      const help = await alice.ask(CHANNEL, 'tlsbot', 'tlsbot: help');
+      assert.match(help.text, /^alice: commands:/);
+      // The server's certificate is self-signed: the default refuses it.
+      await waitFor(
+        () => log.some((l) => l.startsWith('strictbot warn: disconnected')),
+        10_000,
+        'the refusal',
+      );
+      assert.match(log.find((l) => l.startsWith('strictbot warn'))!, /self-signed certificate/);
+      assert.equal(strict.connected, false);
+    } finally {
+      await unverified.stop();
+      await strict.stop();
     }
   });
 

@@ -2,7 +2,7 @@
 // loopback port, with a generated config, MOTD and pid file in a temporary directory (and
 // none of the system's config). Started as root, ngIRCd drops to `nobody`, so the
 // directory is world-readable and its pid directory world-writable.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -30,6 +30,8 @@ export interface NgircdOptions {
   readonly password: string;
   /** Default: a free port. */
   readonly port?: number;
+  /** Also listen with TLS (a self-signed certificate made with openssl) on `tlsPort`. */
+  readonly tls?: boolean;
 }
 
 export class Ngircd {
@@ -40,11 +42,14 @@ export class Ngircd {
     readonly dir: string,
     readonly port: number,
     readonly password: string,
+    /** The TLS port, when started with `tls`. */
+    readonly tlsPort: number | null,
   ) {}
 
   /** Writes the config under `dir` and starts the server; resolves once it listens. */
   static async start(dir: string, options: NgircdOptions): Promise<Ngircd> {
-    const server = new Ngircd(dir, options.port ?? (await freePort()), options.password);
+    const port = options.port ?? (await freePort());
+    const server = new Ngircd(dir, port, options.password, options.tls ? await freePort() : null);
     await server.restart();
     return server;
   }
@@ -62,6 +67,34 @@ export class Ngircd {
     chmodSync(dir, 0o755);
     chmodSync(join(dir, 'run'), 0o777);
     writeFileSync(join(dir, 'motd'), 'Lathe test IRC server\n', { mode: 0o644 });
+    const tls: string[] = [];
+    if (this.tlsPort !== null) {
+      const cert = join(dir, 'cert.pem');
+      const key = join(dir, 'key.pem');
+      if (!existsSync(cert))
+        execFileSync(
+          'openssl',
+          [
+            'req',
+            '-x509',
+            '-newkey',
+            'rsa:2048',
+            '-nodes',
+            '-days',
+            '1',
+            '-subj',
+            '/CN=localhost',
+            '-keyout',
+            key,
+            '-out',
+            cert,
+          ],
+          { stdio: 'ignore' },
+        );
+      // A throwaway key; readable by `nobody`, whom ngIRCd becomes when started as root.
+      chmodSync(key, 0o644);
+      tls.push('[SSL]', `  CertFile = ${cert}`, `  KeyFile = ${key}`, `  Ports = ${this.tlsPort}`);
+    }
     writeFileSync(
       join(dir, 'ngircd.conf'),
       [
@@ -84,6 +117,7 @@ export class Ngircd {
         '  PAM = no',
         '  DNS = no',
         '  Ident = no',
+        ...tls,
         '',
       ].join('\n'),
       { mode: 0o644 },

@@ -37,6 +37,9 @@ export class IrcConnection {
   /** Why a channel could not be joined (bad key, banned, …), by ircLower(name). */
   readonly #joinErrors = new Map<string, string>();
   #registered = false;
+  /** From connect() until irc-framework says the connection closed. */
+  #socketOpen = false;
+  #closeReason: string | null = null;
   #stopped = true;
   #attempt = 0;
   #reconnectTimer: ClockTimer | null = null;
@@ -107,7 +110,8 @@ export class IrcConnection {
     this.#reconnectTimer?.cancel();
     this.#regainTimer?.cancel();
     this.#queue.clear('the IRC reporter is stopping');
-    if (this.#client.connected) {
+    // Also while the socket is still connecting: it would register behind our back.
+    if (this.#socketOpen) {
       const closed = new Promise<void>((resolve) => {
         this.#closed = resolve;
       });
@@ -116,7 +120,6 @@ export class IrcConnection {
       await closed;
       clearTimeout(timer);
     }
-    this.#client.removeAllListeners();
   }
 
   /** Sends one line through the flood queue; rejects with LineNotSentError if it cannot. */
@@ -132,6 +135,7 @@ export class IrcConnection {
   #connect(): void {
     const s = this.settings;
     this.hooks.log('info', `connecting to ${this.#server()}${s.tls ? ' (TLS)' : ''} as ${s.nick}`);
+    this.#socketOpen = true;
     this.#client.connect({
       host: s.host,
       port: s.port,
@@ -153,7 +157,8 @@ export class IrcConnection {
     // Jitter: many bots restarted together must not come back in one wave.
     const delay = Math.round(base * (0.5 + Math.random() / 2));
     this.#attempt++;
-    this.hooks.log('warn', `disconnected from ${this.#server()}; reconnecting in ${delay} ms`);
+    const why = this.#closeReason ? ` (${this.#closeReason})` : '';
+    this.hooks.log('warn', `disconnected from ${this.#server()}${why}; reconnecting in ${delay} ms`);
     this.#reconnectTimer = this.hooks.clock.setTimer(() => {
       this.#reconnectTimer = null;
       if (!this.#stopped) this.#connect();
@@ -228,10 +233,12 @@ export class IrcConnection {
       }
     });
     client.on('privmsg', (event: MessageEvent) => this.#incoming(event));
-    client.on('socket error', (err) => {
-      this.hooks.log('warn', `connection to ${this.#server()}: ${(err as Error)?.message ?? String(err)}`);
+    // irc-framework tells a socket's error (refused, TLS certificate, …) only here.
+    client.on('socket close', (err) => {
+      this.#closeReason = err instanceof Error ? err.message : null;
     });
     client.on('close', () => {
+      this.#socketOpen = false;
       this.#registered = false;
       this.#joined.clear();
       this.#regainTimer?.cancel();

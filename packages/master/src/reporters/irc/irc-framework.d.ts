@@ -58,9 +58,8 @@ declare module 'irc-framework' {
     on(event: 'nick in use', listener: (event: NickInUseEvent) => void): this;
     on(event: 'join' | 'part', listener: (event: JoinEvent) => void): this;
     on(event: 'irc error', listener: (event: IrcErrorEvent) => void): this;
-    on(event: 'close' | 'socket close' | 'socket error', listener: (err?: unknown) => void): this;
+    on(event: 'close' | 'socket close', listener: (err?: unknown) => void): this;
     on(event: string, listener: (...args: unknown[]) => void): this;
-    removeAllListeners(): this;
   }
 
   const irc: { Client: typeof Client };
