@@ -52,6 +52,19 @@ const deliveryContext = (): DeliveryContext => ({
   log: () => {},
 });
 
+/** Waits until the bot is registered and in its channels, or fails the test. */
+async function ready(bot: IrcReporter): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${bot.name} not in its channels after 20 s`)), 20_000);
+  });
+  try {
+    await Promise.race([bot.ready(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * A build-finished report read from the master, as the reporters framework's generators
  * make them, so the test can hand the bot what it would be given.
@@ -147,7 +160,7 @@ describe('IRC bot on a real IRC server', { skip: !ngircdAvailable() || !workerAv
     );
     bot.attach(masterBotHost(master));
     await bot.start();
-    await bot.ready();
+    await ready(bot);
     // What the reporters framework does: a report for each finished build, delivered once.
     master.bus.subscribe('build.finished', async (m) => {
       const report = await finishedReport(master, m.payload.buildid);
@@ -174,7 +187,7 @@ describe('IRC bot on a real IRC server', { skip: !ngircdAvailable() || !workerAv
     );
 
   it('registers with the server password, identifies to NickServ and joins a channel with its key', async () => {
-    // bot.ready() resolved: it is in both channels, the keyed one included.
+    // ready(bot) resolved: it is in both channels, the keyed one included.
     const identify = await nickserv.waitFor((m) => m.from === BOT, 'the bot to identify');
     assert.equal(identify.text, `IDENTIFY ${NICKSERV_PASSWORD}`);
     assert.equal(identify.target, 'NickServ');
@@ -406,7 +419,7 @@ describe('IRC bot on a real IRC server', { skip: !ngircdAvailable() || !workerAv
     other.attach(masterBotHost(master));
     try {
       await other.start();
-      await other.ready();
+      await ready(other);
       assert.equal(other.nick, `${BOT}_`);
       const help = await alice.ask(CHANNEL, `${BOT}_`, `${BOT}_: help`);
       assert.match(help.text, /^alice: commands:/);
@@ -438,7 +451,7 @@ describe('IRC bot on a real IRC server', { skip: !ngircdAvailable() || !workerAv
     try {
       await strict.start();
       await unverified.start();
-      await unverified.ready();
+      await ready(unverified);
       const help = await alice.ask(CHANNEL, 'tlsbot', 'tlsbot: help');
       assert.match(help.text, /^alice: commands:/);
       // The server's certificate is self-signed: the default refuses it.
@@ -464,7 +477,7 @@ describe('IRC bot on a real IRC server', { skip: !ngircdAvailable() || !workerAv
     await waitFor(() => !bot.connected, 10_000, 'the bot to notice');
     await assert.rejects(bot.deliver(report, deliveryContext()), IrcNotConnectedError);
     await server.restart();
-    await bot.ready();
+    await ready(bot);
     const watcher = await connect('watcher');
     await watcher.join(CHANNEL);
     await bot.deliver({ ...report, key: 'again' }, deliveryContext());
