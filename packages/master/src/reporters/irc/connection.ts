@@ -198,13 +198,6 @@ export class IrcConnection {
       this.hooks.log('warn', `nick ${event.nick} is taken on ${this.#server()}; trying ${next}`);
       client.changeNick(next);
     });
-    client.on('nick', (event: unknown) => {
-      const e = event as { nick: string; new_nick: string };
-      if (me(e.new_nick) && ircLower(e.new_nick) === ircLower(this.settings.nick)) {
-        this.#regainTimer?.cancel();
-        this.hooks.log('info', `took back the nick ${e.new_nick}`);
-      }
-    });
     client.on('join', (event) => {
       if (!me(event.nick)) return;
       this.#joined.add(ircLower(event.channel));
@@ -248,6 +241,7 @@ export class IrcConnection {
     });
   }
 
+  /** Asks for our nick every so often until we have it (the server says no while it is taken). */
   #regainNickLater(): void {
     this.#regainTimer?.cancel();
     this.#regainTimer = this.hooks.clock.setTimer(() => {
