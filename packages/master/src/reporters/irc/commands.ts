@@ -6,6 +6,7 @@ import { forceAction } from '../../api/actions/builders.js';
 import { stopBuildAction } from '../../api/actions/builds.js';
 import { ApiNotFoundError, type Resource } from '../../api/data-api.js';
 import { QueryError } from '../../api/query.js';
+import { epochSeconds } from '../../data/context.js';
 import { isResult, resultName } from '../../results.js';
 import type { AccessList, IrcSender } from './access.js';
 import type { IrcBotHost } from './host.js';
@@ -46,8 +47,8 @@ class UserError extends Error {}
 
 const result = (r: unknown) => (isResult(r) ? resultName(r) : 'unknown result');
 
-function ago(epochSeconds: number, now: number): string {
-  const s = Math.max(0, Math.round(now - epochSeconds));
+function ago(at: number): string {
+  const s = Math.max(0, Math.round(epochSeconds() - at));
   if (s < 90) return `${s} s ago`;
   if (s < 90 * 60) return `${Math.round(s / 60)} min ago`;
   if (s < 36 * 3600) return `${Math.round(s / 3600)} h ago`;
@@ -60,7 +61,6 @@ export class BotCommands {
     private readonly access: AccessList,
     private readonly subscriptions: Subscriptions,
     private readonly log: (level: 'warn' | 'error', message: string) => void,
-    private readonly now: () => number = () => Date.now() / 1000,
   ) {}
 
   /** The lines to answer with. Never throws: failures become an answer. */
@@ -169,7 +169,7 @@ export class BotCommands {
       const last = (finished.builds as Resource[]).find((r) => r.builderid === b.builderid);
       const state = numbers.length > 0 ? `building ${numbers.join(', ')}` : 'idle';
       const lastText = last
-        ? `last build #${last.number} ${result(last.results)} ${ago(last.complete_at as number, this.now())}`
+        ? `last build #${last.number} ${result(last.results)} ${ago(last.complete_at as number)}`
         : 'no builds yet';
       return `${b.name}: ${state}; ${lastText}`;
     });
@@ -190,7 +190,7 @@ export class BotCommands {
     const url = this.host.buildUrl(builder.builderid as number, build.number as number);
     return [
       `build #${build.number} of ${builder.name}: ${result(build.results)} (${build.state_string}), ` +
-        `finished ${ago(build.complete_at as number, this.now())} — ${url}`,
+        `finished ${ago(build.complete_at as number)} — ${url}`,
     ];
   }
 
