@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite uses as real protocol peers and tools.
 set -euo pipefail
-pkgs=(python3-twisted buildbot buildbot-worker git make gcc openssl podman python3-pytest golang-go perl python3-lz4 automake autoconf cmake cargo chromium postgresql)
+pkgs=(python3-twisted buildbot buildbot-worker git make gcc openssl podman python3-pytest golang-go perl python3-lz4 automake autoconf cmake cargo chromium postgresql ngircd)
 # The pb and worker tests run a second time on the system Node 20 (/usr/bin/node). Debian
 # 13's nodejs is 20; Debian 12's is 18, which scripts/test-deps.mjs refuses: there, install
 # NodeSource's nodejs 20 or point LATHE_SYSTEM_NODE at a Node 20.

@@ -65,6 +65,12 @@ export function testDeps(env = process.env) {
       usedBy: 'the container latent worker test (Podman serves the Docker Engine API; test/podman-engine.ts)',
     },
     {
+      name: '/usr/sbin/ngircd',
+      path: '/usr/sbin/ngircd',
+      pkg: 'ngircd',
+      usedBy: 'the IRC bot tests against a real IRC server',
+    },
+    {
       name: 'openssl',
       path: 'openssl',
       pkg: 'openssl',

@@ -18,6 +18,7 @@ const DEBIAN = [
   '/usr/bin/chromium',
   join(postgresBinDir(), 'initdb'),
   '/usr/bin/podman',
+  '/usr/sbin/ngircd',
 ];
 const TOOLS = [
   '/bin/git',
@@ -81,6 +82,7 @@ describe('test dependency check', () => {
       ['make', 'Debian package make'],
       ['gcc', 'Debian package gcc'],
       ['openssl', 'Debian package openssl'],
+      ['/usr/sbin/ngircd', 'Debian package ngircd'],
       ['Node 20 at /usr/bin/node (LATHE_SYSTEM_NODE)', 'Debian package nodejs'],
       ['packages/worker/dist/src/cli.js', 'made by npm run build'],
     ])
@@ -98,7 +100,7 @@ describe('test dependency check', () => {
     assert.match(r.message, /\.\/dev test \(it runs scripts\/install-test-deps\.sh\)/);
     assert.match(
       r.message,
-      /apt-get install -y --no-install-recommends buildbot buildbot-worker python3-twisted make gcc automake cmake cargo chromium postgresql podman openssl nodejs\nBuild first: npm run build/,
+      /apt-get install -y --no-install-recommends buildbot buildbot-worker python3-twisted make gcc automake cmake cargo chromium postgresql podman ngircd openssl nodejs\nBuild first: npm run build/,
     );
   });
 
@@ -144,7 +146,7 @@ describe('test dependency check', () => {
     const r = checkTestDeps({ PATH: '', CI: 'true' }, machine([]));
     assert.match(
       r.message,
-      /--no-install-recommends buildbot buildbot-worker python3-twisted git make gcc automake cmake cargo chromium postgresql podman openssl nodejs\n/,
+      /--no-install-recommends buildbot buildbot-worker python3-twisted git make gcc automake cmake cargo chromium postgresql podman ngircd openssl nodejs\n/,
     );
   });
 

@@ -178,6 +178,7 @@ export class Master {
     this.builders = new ServiceSet('builders', (c) => new BuilderService(c, data));
     this.bisector = new Bisector(this, (err, ctx) => this.#error(err, ctx));
     this.reporters = new ReportersService({
+      master: this,
       data,
       bus,
       buildbotURL: () => this.#config.buildbotURL,

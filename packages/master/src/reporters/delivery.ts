@@ -6,6 +6,7 @@
 // its own loop off the build path, so a slow or dead receiver delays no build and no
 // other reporter.
 import type { ReportEventRow, ReportEventsData } from '../data/report-events.js';
+import type { Master } from '../master.js';
 import type { ReportGenerator } from './generators.js';
 import type { ReportReader } from './read.js';
 import { PermanentDeliveryError, type Report, type Reporter } from './report.js';
@@ -53,6 +54,7 @@ export interface RunnerContext {
   readonly reader: ReportReader;
   readonly log: (level: 'info' | 'warn' | 'error', message: string) => void;
   readonly getSecret: (name: string) => Promise<string>;
+  readonly master?: Master;
 }
 
 const PAGE = 100;
@@ -118,7 +120,11 @@ export class ReporterRunner {
     await this.#persist(async () => {
       try {
         if (usesSecrets(reporter)) reporter.useSecrets(this.ctx.getSecret);
-        await reporter.start?.({ getSecret: this.ctx.getSecret, log: this.ctx.log });
+        await reporter.start?.({
+          getSecret: this.ctx.getSecret,
+          log: this.ctx.log,
+          ...(this.ctx.master && { master: this.ctx.master }),
+        });
       } catch (err) {
         await this.ctx.events.recordError(this.name, `starting: ${message(err)}`).catch(() => {});
         throw err;

@@ -6,6 +6,7 @@
 // The framework (reporters/delivery) owns ordering, retries and the durable cursor, so a
 // reporter's `deliver` is one attempt: resolve when the receiver accepted the report, throw
 // when it did not (the framework retries with backoff, in order, at least once).
+import type { Master } from '../master.js';
 import type { Result } from '../results.js';
 
 /** A change that may have caused a build's result, as blamelists and reports show it. */
@@ -121,6 +122,8 @@ export interface ReporterStartContext {
   /** A secret from the config's secretsProviders (an SMTP password, a token). Never log it. */
   readonly getSecret: (name: string) => Promise<string>;
   readonly log: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /** The running master, for reporters that act on it (the IRC bot forces and stops builds). */
+  readonly master?: Master;
 }
 
 /**

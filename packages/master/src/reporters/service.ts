@@ -4,6 +4,7 @@
 import type { EventBus, Subscription } from '../bus/bus.js';
 import type { ResolvedWorker } from '../config/types.js';
 import type { DataLayer } from '../data/index.js';
+import type { Master } from '../master.js';
 import { SecretManager, type SecretProvider } from '../properties/secrets.js';
 import { type ReporterBinding, ReporterRunner } from './delivery.js';
 import { ReportReader } from './read.js';
@@ -29,6 +30,8 @@ export interface ReportersServiceOptions {
   readonly workerId: (name: string) => number | undefined;
   readonly log: (level: 'info' | 'warn' | 'error', message: string) => void;
   readonly secrets: () => readonly SecretProvider[];
+  /** Given to reporters as they start (ReporterStartContext.master). */
+  readonly master?: Master;
 }
 
 const MAX_TICK_MS = 5000;
@@ -74,6 +77,7 @@ export class ReportersService {
         reader: this.#reader,
         log: (level, message) => this.options.log(level, `reporter ${name}: ${message}`),
         getSecret: (secret) => new SecretManager(this.options.secrets()).get(secret),
+        ...(this.options.master && { master: this.options.master }),
       });
       await runner.start(startAfter);
       this.#runners.set(name, runner);
