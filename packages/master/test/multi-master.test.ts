@@ -251,16 +251,28 @@ describe('several masters on one SQLite file', { skip: !workerAvailable('lathe')
 
     // What the build printed has reached the database (a worker sends output in batches; a
     // line still on its way when A dies is not one the master had, so it cannot be kept).
+    let lastStored: unknown = null;
     const storedLines = async (buildid: number): Promise<string[]> => {
-      const [step] = await data.steps.forBuild(buildid);
-      const [log] = step ? await data.logs.forStep(step.id) : [];
-      return log ? data.logs.lines(log.id, 0, 50) : [];
+      const steps = await data.steps.forBuild(buildid);
+      const [log] = steps[0] ? await data.logs.forStep(steps[0].id) : [];
+      // All of it: the header lists the worker's environment, longer on some machines than others.
+      const lines = log ? await data.logs.lines(log.id, 0, 100_000) : [];
+      lastStored = {
+        steps: steps.map((x) => [x.name, x.results]),
+        log: log?.name,
+        lines: lines.slice(-5),
+        count: lines.length,
+      };
+      return lines;
     };
     await waitFor(
       async () => (await storedLines(running!.id)).includes('ofirst run'),
       30_000,
       'the first run’s output',
-    );
+    ).catch((err: Error) => {
+      const logA = readFileSync(join(dirs.a, 'lathe.log'), 'utf8').split('\n').slice(-40).join('\n');
+      throw new Error(`${err.message}\nstored: ${JSON.stringify(lastStored)}\nA's log:\n${logA}`);
+    });
 
     // B gets a worker now, then A dies mid-build.
     const w2 = createWorker('lathe', join(tmp.path, 'w2'), 'w2', 'pw-2', specs.b.workerPort);
