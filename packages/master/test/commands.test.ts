@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { checkConfig, upgradeMaster } from '../src/commands.js';
-import { tempDir } from './helpers.js';
+import { MIGRATIONS, tempDir } from './helpers.js';
 
 describe('offline commands', () => {
   const dir = tempDir('lathe-commands-');
@@ -47,21 +47,7 @@ describe('offline commands', () => {
     );
     const first = await upgradeMaster(dir.path);
     assert.equal(first.database, join(dir.path, 'lathe.sqlite'));
-    assert.deepEqual(first.applied, [
-      '0001-initial',
-      '0002-data-api-indexes',
-      '0003-api-tokens',
-      '0004-unscheduled-changes',
-      '0005-blame-bisect',
-      '0006-scheduler-state',
-      '0007-change-source-state',
-      '0008-sessions',
-      '0009-reporters',
-      '0010-leases',
-      '0011-mq-outbox',
-      '0012-test-quarantine',
-      '0013-annotations',
-    ]);
+    assert.deepEqual(first.applied, MIGRATIONS);
     assert.ok(existsSync(join(dir.path, 'lathe.sqlite')));
     assert.deepEqual((await upgradeMaster(dir.path)).applied, []);
   });

@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { migrateToLatest, openDatabase, sqlitePathFromUrl } from '../src/db/connection.js';
 import { DiskFullError, UnsupportedDatabaseUrlError } from '../src/db/errors.js';
-import { tempDir } from './helpers.js';
+import { MIGRATIONS, tempDir } from './helpers.js';
 
 describe('database', () => {
   const dir = tempDir();
@@ -72,21 +72,7 @@ describe('database', () => {
   it('creates the schema once, in WAL mode, and migrating again is a no-op', async () => {
     const file = join(dir.path, 'state.sqlite');
     const db = openDatabase({ url: `sqlite:${file}` });
-    assert.deepEqual(await migrateToLatest(db), [
-      '0001-initial',
-      '0002-data-api-indexes',
-      '0003-api-tokens',
-      '0004-unscheduled-changes',
-      '0005-blame-bisect',
-      '0006-scheduler-state',
-      '0007-change-source-state',
-      '0008-sessions',
-      '0009-reporters',
-      '0010-leases',
-      '0011-mq-outbox',
-      '0012-test-quarantine',
-      '0013-annotations',
-    ]);
+    assert.deepEqual(await migrateToLatest(db), MIGRATIONS);
     assert.deepEqual(await migrateToLatest(db), []);
     await db.close();
 
@@ -139,25 +125,7 @@ describe('database', () => {
     const a = openDatabase({ url: `sqlite:${file}` });
     const b = openDatabase({ url: `sqlite:${file}` });
     const [ra, rb] = await Promise.all([migrateToLatest(a), migrateToLatest(b)]);
-    assert.deepEqual(
-      [...ra, ...rb],
-      [
-        '0001-initial',
-        '0002-data-api-indexes',
-        '0003-api-tokens',
-        '0004-unscheduled-changes',
-        '0005-blame-bisect',
-        '0006-scheduler-state',
-        '0007-change-source-state',
-        '0008-sessions',
-        '0009-reporters',
-        '0010-leases',
-        '0011-mq-outbox',
-        '0012-test-quarantine',
-        '0013-annotations',
-      ],
-      'exactly one of them applied them',
-    );
+    assert.deepEqual([...ra, ...rb], MIGRATIONS, 'exactly one of them applied them');
     await a.close();
     await b.close();
   });

@@ -102,3 +102,20 @@ export async function openRecordedData(file: string): Promise<{
  * started with (schedulers, sets of stand-in services): a master they must not touch.
  */
 export const NO_MASTER = Object.freeze({}) as Master;
+
+/** Every schema migration, in order: what a new database gets (kept in one place for the tests). */
+export const MIGRATIONS: readonly string[] = [
+  '0001-initial',
+  '0002-data-api-indexes',
+  '0003-api-tokens',
+  '0004-unscheduled-changes',
+  '0005-blame-bisect',
+  '0006-scheduler-state',
+  '0007-change-source-state',
+  '0008-sessions',
+  '0009-reporters',
+  '0010-leases',
+  '0011-mq-outbox',
+  '0012-test-quarantine',
+  '0013-annotations',
+];

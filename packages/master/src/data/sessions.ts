@@ -64,13 +64,12 @@ export class SessionsData {
   async prune(now: number, max: number): Promise<void> {
     const { db } = this.ctx;
     await db.deleteFrom('sessions').where('expires_at', '<=', now).execute();
-    const over = await db
+    const beyond = db
       .selectFrom('sessions')
       .select('id_hash')
       .orderBy('expires_at', 'desc')
       .limit(1_000)
-      .offset(max - 1)
-      .execute();
-    for (const { id_hash } of over) await this.delete(id_hash);
+      .offset(max - 1);
+    await db.deleteFrom('sessions').where('id_hash', 'in', beyond).execute();
   }
 }
