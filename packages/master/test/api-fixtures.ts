@@ -182,6 +182,7 @@ export function examplePaths(s: ApiSeed): Record<string, string> {
     '/builders/:builderid/builds': `/builders/${s.alpha}/builds`,
     '/builders/:builderid/builds/:number': `/builders/${s.alpha}/builds/${first.number}`,
     '/lastbuilds': '/lastbuilds',
+    '/lastbuilds/:count': '/lastbuilds/2',
     '/workers/:workerid/builds': `/workers/${s.workerid}/builds`,
     '/buildrequests/:buildrequestid/builds': `/buildrequests/${first.buildrequestid}/builds`,
     '/changes/:changeid/builds': `/changes/${s.changeid}/builds`,

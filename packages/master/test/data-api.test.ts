@@ -132,6 +132,21 @@ describe('data API: REST over HTTP and in process (real SQLite, real HTTP)', () 
     assert.deepEqual(await list('/lastbuilds?field=builderid&field=number'), [
       { builderid: seed.alpha, number: 5 },
     ]);
+    // The latest n of every builder, or of the builders a filter names, in one read.
+    assert.deepEqual(await list('/lastbuilds/2?field=builderid&field=number&order=number'), [
+      { builderid: seed.alpha, number: 4 },
+      { builderid: seed.alpha, number: 5 },
+    ]);
+    assert.deepEqual(await list(`/lastbuilds/25?builderid=${seed.beta}`), []);
+    assert.equal(
+      (await list(`/lastbuilds/25?builderid__in=${seed.alpha}&builderid__in=${seed.beta}`)).length,
+      5,
+    );
+    for (const bad of ['/lastbuilds/0', '/lastbuilds/26']) {
+      const res = await http(bad);
+      assert.equal(res.status, 400, bad);
+      assert.equal(((await res.json()) as { param: string }).param, 'count');
+    }
     const [running] = await list(`/builds/${last.buildid}`);
     assert.equal(running!.complete, false);
     assert.equal(running!.complete_at, null);

@@ -74,7 +74,7 @@ export class DataApi {
   }
 
   async read(match: MatchedPath, spec: QuerySpec): Promise<{ resources: Resource[]; meta: ApiMeta }> {
-    const constraints = await match.path.constraints(match.params, (t, c) => this.one(t, c), this.data);
+    const constraints = await match.path.constraints(match.params, (t, c) => this.one(t, c), this.data, spec);
     if (!constraints) return { resources: [], meta: {} };
     if (match.path.collection) return this.#page(match.type, constraints, spec);
     const { resources } = await this.#page(match.type, constraints, { ...spec, limit: 1, total: false });

@@ -3,6 +3,7 @@
 // document and the in-process reads are all derived from these declarations, so a path
 // answers the same wherever it is read from.
 import type { DataLayer } from '../data/index.js';
+import type { QuerySpec } from './query.js';
 
 export type FieldType = 'integer' | 'number' | 'string' | 'boolean' | 'object' | 'array';
 
@@ -46,11 +47,16 @@ export interface PathDecl {
   /** One resource (404 when absent) or a collection. */
   readonly collection: boolean;
   readonly description: string;
-  /** The constraints the path adds, or undefined when the path names something that does not exist. */
+  /**
+   * The constraints the path adds, or undefined when the path names something that does not
+   * exist. `spec` is the query the path is read with, for paths whose constraints are a
+   * computed set of ids that the query's filters narrow (`/lastbuilds/:count`).
+   */
   readonly constraints: (
     params: Readonly<Record<string, number | string>>,
     lookup: Lookup,
     data: DataLayer,
+    spec?: QuerySpec,
   ) => Constraints | undefined | Promise<Constraints | undefined>;
   /**
    * For a collection that grows with history (builds, requests, changes): the fields an

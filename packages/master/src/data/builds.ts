@@ -1,4 +1,5 @@
 // Builds, their properties and per-build metrics.
+import { sql } from 'kysely';
 import type { Result } from '../results.js';
 import { recordBlameBuild, recordBlameResult } from './blame.js';
 import { type DataContext, forUpdate } from './context.js';
@@ -180,6 +181,40 @@ export class BuildsData {
       })
       .execute();
     return rows.flatMap((r) => (r.buildid === null ? [] : [r.buildid]));
+  }
+
+  /**
+   * The ids of the latest `count` builds of every builder (or of `builderids`): per builder
+   * one seek for its `count`-th newest number on the `(builderid, number)` index, then the
+   * range above it, so the cost is builders × count whatever the history's length.
+   */
+  async latestOfBuilders(count: number, builderids?: readonly number[]): Promise<number[]> {
+    if (builderids?.length === 0) return [];
+    // CROSS JOIN keeps builders the outer loop on SQLite, whose planner would otherwise
+    // walk all of builds and look each one's builder up.
+    let q = this.ctx.db
+      .selectFrom('builders')
+      .crossJoin('builds')
+      .select('builds.id')
+      .whereRef('builds.builderid', '=', 'builders.id')
+      .where(({ eb, selectFrom, fn }) =>
+        eb(
+          'builds.number',
+          '>',
+          fn.coalesce(
+            selectFrom('builds as older')
+              .select('older.number')
+              .whereRef('older.builderid', '=', 'builders.id')
+              .orderBy('older.number', 'desc')
+              .limit(1)
+              .offset(count),
+            sql.lit(0),
+          ),
+        ),
+      );
+    if (builderids) q = q.where('builders.id', 'in', [...builderids]);
+    const rows = await q.execute();
+    return rows.map((r) => r.id);
   }
 
   async forRequest(buildrequestid: number): Promise<BuildRow[]> {

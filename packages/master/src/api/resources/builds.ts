@@ -2,8 +2,20 @@
 // an index serves: a builder's builds by number, a worker's by id, all builds by id.
 
 import { buildIdsOfBuildset, buildIdsOfChange } from '../../data/build-links.js';
+import { type QuerySpec, QueryError } from '../query.js';
 import type { ResourceType } from '../resource.js';
 import { int, isSet, str } from './fields.js';
+
+/** The most `/lastbuilds/:count` gives per builder. */
+const MAX_LATEST = 25;
+/** Within the values one SQL statement may bind (32,766 on SQLite): 1,000 builders × 25. */
+const MAX_IDS = 30_000;
+
+/** The builders an `eq`/`in` filter on `builderid` names, to narrow a computed id set. */
+function builderids(spec: QuerySpec | undefined): number[] | undefined {
+  const f = spec?.filters.find((f) => f.field === 'builderid' && (f.op === 'eq' || f.op === 'in'));
+  return f?.values.map(Number);
+}
 
 export const builds: ResourceType = {
   name: 'build',
@@ -71,6 +83,25 @@ export const builds: ResourceType = {
       constraints: async (_p, _lookup, data) => ({
         id: await data.builds.lastOfEveryBuilder({ finished: true }),
       }),
+    },
+    {
+      pattern: '/lastbuilds/:count',
+      params: { count: 'integer' },
+      collection: true,
+      description: `the latest \`count\` builds (1..${MAX_LATEST}) of every builder, or of those a \`builderid\` filter names: one read for a page of sparklines or a waterfall`,
+      constraints: async (p, _lookup, data, spec) => {
+        const count = p.count as number;
+        if (count < 1 || count > MAX_LATEST)
+          throw new QueryError('count', `the latest 1 to ${MAX_LATEST} builds of each builder, not ${count}`);
+        const ids = await data.builds.latestOfBuilders(count, builderids(spec));
+        if (ids.length > MAX_IDS)
+          throw new QueryError(
+            'builderid',
+            `${ids.length} builds are more than one read returns (${MAX_IDS}): name fewer builders with builderid__in`,
+            'builderid',
+          );
+        return { id: ids };
+      },
     },
     {
       pattern: '/workers/:workerid/builds',

@@ -1,11 +1,12 @@
 // A builder's recent health at a glance: the share of its latest finished builds that
-// passed, and their durations as a sparkline with each point in its result's colour. One
-// read of the builder's latest builds, re-read (throttled) when one of them finishes.
-import { list, type Resource } from '../api';
+// passed, and their durations as a sparkline with each point in its result's colour. The
+// page reads every shown builder's latest builds at once (latest-builds.ts).
+import type { Resource } from '../api';
 import { duration, resultName } from '../format';
-import { useLiveRead } from '../hooks';
 
-const BUILDS = 20;
+/** How many of a builder's latest builds a trend looks at. */
+export const TREND_BUILDS = 20;
+export const TREND_FIELDS = ['number', 'results', 'started_at', 'complete_at', 'complete'] as const;
 const WIDTH = 100;
 const HEIGHT = 20;
 /** The theme colour of each result (style.css). */
@@ -37,22 +38,9 @@ export function trendOf(recent: readonly Resource[]): Trend {
   return { builds, successRate: builds.length ? passed / builds.length : undefined };
 }
 
-export function BuilderTrend({ builderid }: { builderid: number }) {
-  const state = useLiveRead(
-    async () =>
-      trendOf(
-        (
-          await list(`/builders/${builderid}/builds`, {
-            limit: BUILDS,
-            field: ['number', 'results', 'started_at', 'complete_at', 'complete'],
-          })
-        ).items,
-      ),
-    [builderid],
-    [`builders.${builderid}.builds.*.finished`],
-    2000,
-  );
-  const trend = state.value;
+/** The sparkline of a builder's latest builds (newest first, as `useLatestBuilds` gives them). */
+export function BuilderTrend({ builds }: { builds: readonly Resource[] | undefined }) {
+  const trend = builds && trendOf(builds);
   if (!trend || trend.successRate === undefined) return null;
   const max = Math.max(...trend.builds.map((b) => b.seconds), 1);
   const step = trend.builds.length > 1 ? WIDTH / (trend.builds.length - 1) : 0;

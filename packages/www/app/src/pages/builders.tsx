@@ -6,9 +6,10 @@
 import { useState } from 'preact/hooks';
 import { list, type Resource } from '../api';
 import { Loading, Result } from '../components/common';
-import { BuilderTrend } from '../components/trend';
+import { BuilderTrend, TREND_BUILDS, TREND_FIELDS } from '../components/trend';
 import { ago, when } from '../format';
 import { useAsync, useLiveRead, useNow } from '../hooks';
+import { useLatestBuilds } from '../latest-builds';
 import { Link } from '../router';
 
 function groupOf(b: Resource): string {
@@ -45,6 +46,11 @@ export function Builders() {
   // A timed run moves the next one on: read again once a minute (the clock ticks every 10 s).
   const [closed, setClosed] = useState<ReadonlySet<string>>(new Set());
   const nextRuns = useAsync(() => nextTimedRuns().catch(() => new Map()), [Math.floor(now / 60_000)]);
+  // A folded group reads nothing: hundreds of builders cost only what is open.
+  const open = (state.value?.groups ?? []).flatMap(([group, builders]) =>
+    closed.has(group) ? [] : builders.map((b) => b.builderid as number),
+  );
+  const trends = useLatestBuilds(open, TREND_BUILDS, TREND_FIELDS);
   return (
     <main>
       <h1>Builders</h1>
@@ -99,8 +105,7 @@ export function Builders() {
                             {last ? ago((last.complete_at ?? last.started_at) as number, now) : ''}
                           </td>
                           <td>
-                            {/* A folded group reads nothing: hundreds of builders cost only what is open. */}
-                            {closed.has(group) ? null : <BuilderTrend builderid={b.builderid as number} />}
+                            <BuilderTrend builds={trends.get(b.builderid as number)} />
                           </td>
                           <td class="muted" data-testid="next-run">
                             {nextRun(nextRuns.value?.get(String(b.name)))}

@@ -1,13 +1,13 @@
 // The waterfall: one column per builder, newest at the top, each build a box as tall as it
 // ran. Time is compressed between builds (an idle night takes a few pixels, not a screen),
-// so the boxes stay readable on any history. Each builder's column reads only that
-// builder's recent builds, and an event re-reads only the column it is about, at most
-// once a second: an open waterfall costs next to nothing while builds stream logs.
-import { useEffect, useRef, useState } from 'preact/hooks';
+// so the boxes stay readable on any history. The shown builders' recent builds come in one
+// read, and an event re-reads only the column it is about, at most once a second: an open
+// waterfall costs next to nothing while builds stream logs.
 import { list, type Resource } from '../api';
 import { Loading } from '../components/common';
 import { resultName } from '../format';
-import { useAsync, useLive, useNow } from '../hooks';
+import { useAsync, useNow } from '../hooks';
+import { useLatestBuilds } from '../latest-builds';
 import { href, Link } from '../router';
 
 const PER_BUILDER = 25;
@@ -53,38 +53,8 @@ export function Waterfall({ tag }: { tag: string | null }) {
 
 function Columns({ builders }: { builders: Resource[] }) {
   const now = useNow(5000) / 1000;
-  const [builds, setBuilds] = useState(new Map<number, Resource[]>());
-  const pending = useRef(new Map<number, ReturnType<typeof setTimeout>>());
-  const read = (builderid: number) =>
-    list(`/builders/${builderid}/builds`, { limit: PER_BUILDER }).then((page) =>
-      setBuilds((m) => new Map(m).set(builderid, page.items)),
-    );
-  useEffect(() => {
-    // The first reads land together: one render, not one per column.
-    const ids = builders.map((b) => b.builderid as number);
-    void Promise.all(ids.map((id) => list(`/builders/${id}/builds`, { limit: PER_BUILDER }))).then((pages) =>
-      setBuilds(new Map(ids.map((id, i) => [id, pages[i]!.items]))),
-    );
-    const timers = pending.current;
-    return () => {
-      for (const t of timers.values()) clearTimeout(t);
-    };
-  }, [builders]);
-  useLive(['builds.*.new', 'builds.*.finished'], (m) => {
-    const ids =
-      m.type === 'resync' ? builders.map((b) => b.builderid as number) : [m.resource.builderid as number];
-    for (const id of ids) {
-      if (pending.current.has(id) || !builders.some((b) => b.builderid === id)) continue;
-      pending.current.set(
-        id,
-        setTimeout(() => {
-          pending.current.delete(id);
-          void read(id);
-        }, 1000),
-      );
-    }
-  });
-
+  const ids = builders.map((b) => b.builderid as number);
+  const builds = useLatestBuilds(ids, PER_BUILDER);
   const all = [...builds.values()].flat();
   const times = [
     now,
