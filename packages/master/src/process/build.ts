@@ -241,6 +241,9 @@ export class BuildRun implements StepHost {
         assignment: this.assignment,
         buildNumber: this.buildNumber,
       });
+      this.#eta.loadHistory(this.data, this.deps.etaHistory ?? 10, (err) =>
+        this.deps.onError(err, `build ${this.builderName}#${this.buildNumber}: loading ETA history`),
+      );
       await this.#prepareWorker();
       // A build stopped before it got its locks runs nothing, not even alwaysRun steps: they
       // would run without the locks that protect them.
@@ -293,12 +296,7 @@ export class BuildRun implements StepHost {
 
   async #runSteps(): Promise<void> {
     await this.data.builds.setState(this.buildid, 'building');
-    await this.#eta.start(
-      this.data,
-      this.steps.map((s) => s.name),
-      this.deps.etaHistory ?? 10,
-      (err) => this.deps.onError(err, `build ${this.builderName}#${this.buildNumber}: loading ETA history`),
-    );
+    await this.#eta.start(this.steps.map((s) => s.name));
     let halted = false;
     for (const step of this.steps) {
       if ((halted || this.stopped) && !step.alwaysRun) {

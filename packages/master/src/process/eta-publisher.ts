@@ -28,23 +28,23 @@ export class EtaPublisher implements BuildProgressListener {
     private readonly now: () => number,
   ) {}
 
+  #history: Promise<BuildHistory[]> | null = null;
+
   /**
-   * Learns from the builder's last `historySize` successful builds and starts the clock.
-   * Without history (none yet, or it failed to load: `onError`) the build runs the same,
-   * only without an ETA.
+   * Starts reading the builder's last `historySize` successful builds, so the read overlaps
+   * the round trip that prepares the worker. Without history (none yet, or it failed to
+   * load: `onError`) the build runs the same, only without an ETA.
    */
-  async start(
-    data: DataLayer,
-    steps: readonly string[],
-    historySize: number,
-    onError: (err: unknown) => void,
-  ): Promise<void> {
-    let history: BuildHistory[] = [];
-    try {
-      history = await loadEtaHistory(data, this.build.builderid, historySize);
-    } catch (err) {
+  loadHistory(data: DataLayer, historySize: number, onError: (err: unknown) => void): void {
+    this.#history = loadEtaHistory(data, this.build.builderid, historySize).catch((err: unknown) => {
       onError(err);
-    }
+      return [];
+    });
+  }
+
+  /** Starts the clock as the steps begin, with the history `loadHistory` read. */
+  async start(steps: readonly string[]): Promise<void> {
+    const history = (await this.#history) ?? [];
     this.#eta = new EtaEstimator(history, { steps });
     this.#eta.buildStarted(this.now());
   }

@@ -260,17 +260,24 @@ export class RunProcess {
     const stdinBytes = this.initialStdin ? utf8.encode(this.initialStdin) : undefined;
     if (stdinBytes) headers.push(` writing ${stdinBytes.length} bytes to stdin\n`);
     headers.push(` using PTY: ${this.usePTY ? 'True' : 'False'}\n`);
-    this.send(headers.map((h) => ['header', h]));
 
     this.startTime = performance.now();
     const [file, ...args] = this.argv as [string, ...string[]];
-    const child = spawn(file, args, {
-      cwd: this.workdir,
-      // `script` runs its command line with $SHELL, which must be a POSIX shell.
-      env: this.usePTY ? { ...this.environment, SHELL: '/bin/sh' } : this.environment,
-      detached: true,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    let child: ChildProcess;
+    try {
+      child = spawn(file, args, {
+        cwd: this.workdir,
+        // `script` runs its command line with $SHELL, which must be a POSIX shell.
+        env: this.usePTY ? { ...this.environment, SHELL: '/bin/sh' } : this.environment,
+        detached: true,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+    } finally {
+      // The headers go out once the process is on its way, not before: on a busy machine the
+      // master waking up to store them would compete with the start of the command. Its
+      // output is read only from the next turn of the event loop, so it still follows them.
+      this.send(headers.map((h) => ['header', h]));
+    }
     this.child = child;
     if (child.pid !== undefined) liveProcessGroups.add(child.pid);
 
