@@ -19,7 +19,7 @@ const BENCHMARKS = {
   pb: [['bench/pb/run.ts', '--duration', '2', '--repeat', '3']],
   master: [['bench/master/run.ts']],
   worker: [['bench/worker/run.ts', '--worker', 'both']],
-  www: [['bench/www/run.ts']],
+  www: [['bench/www/run.ts'], ['bench/www/live.ts']],
   api: [['bench/api/run.ts'], ['bench/api/realtime.ts']],
   changes: [['bench/changes/webhook-burst.ts'], ['bench/changes/poller-cpu.ts']],
   reporters: [['bench/reporters/run.ts']],

@@ -44,11 +44,17 @@ const creates = Array.from(
 execFileSync('git', ['-C', repo, 'update-ref', '--stdin'], { input: creates });
 
 const changes: ChangeInput[] = [];
+const remembered = new Map<string, unknown>();
 const poller = new GitPoller(gitPollerConfig({ repourl: `file://${repo}`, branches: true }), {
   addChange: async (c) => changes.push(c),
   pbUsers: new PBUserRegistry(),
   log: { info: () => {}, warn: (m) => console.error(m) },
   basedir: join(dir, 'master'),
+  // Remembered heads, as the master keeps them in its database; in memory here.
+  state: {
+    get: async (source, key) => remembered.get(`${source}\0${key}`),
+    set: async (source, key, value) => void remembered.set(`${source}\0${key}`, value),
+  },
 });
 
 let cpu = cpuSeconds();

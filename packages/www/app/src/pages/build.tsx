@@ -1,12 +1,16 @@
 // One build: its steps with results, summaries and durations, each step's logs, all kept
-// live by the build's own topic (which carries its steps' events too).
+// live by the build's own topic (which carries its steps' events too). Events carry the
+// full resource, so a step's change is shown as it arrives, without reading the build again;
+// only a step's list of logs is read (once per burst) when the step changes.
+
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { list, one, type Resource } from '../api';
 import { BuildActions } from '../components/actions';
 import { Annotations } from '../components/annotations';
 import { BuildDetails } from '../components/build-details';
 import { Loading, Result } from '../components/common';
 import { duration, when } from '../format';
-import { useAsync, useLiveRead, useNow } from '../hooks';
+import { type Async, useAsync, useLive, useNow } from '../hooks';
 import { Link } from '../router';
 
 async function load(builderid: number, number: number) {
@@ -18,6 +22,71 @@ async function load(builderid: number, number: number) {
   const steps = (await list(`/builds/${build.buildid}/steps`, { order: 'number' })).items;
   const logs = await Promise.all(steps.map((s) => list(`/steps/${s.stepid}/logs`)));
   return { builder, build, steps: steps.map((s, i) => ({ step: s, logs: logs[i]!.items })) };
+}
+
+type Loaded = Awaited<ReturnType<typeof load>>;
+
+/** A build event applied to what the page shows: the build itself, or one of its steps. */
+function applyEvent(shown: Loaded, resourceType: string, resource: Resource): Loaded {
+  if (!shown.build) return shown;
+  if (resourceType === 'builds' && resource.buildid === shown.build.buildid)
+    return { ...shown, build: { ...shown.build, ...resource } };
+  if (resourceType === 'steps' && resource.buildid === shown.build.buildid) {
+    const at = shown.steps.findIndex((s) => s.step.stepid === resource.stepid);
+    const steps =
+      at === -1
+        ? [...shown.steps, { step: resource, logs: [] }].sort(
+            (a, b) => (a.step.number as number) - (b.step.number as number),
+          )
+        : shown.steps.map((s, i) => (i === at ? { ...s, step: { ...s.step, ...resource } } : s));
+    return { ...shown, steps };
+  }
+  return shown;
+}
+
+/** How long a step's log list waits for more of its events before it is read. */
+const LOGS_READ_MS = 100;
+
+/**
+ * The build, its steps and their logs: read once, then moved on by the build's events; a
+ * resync (events lost) reads everything again.
+ */
+function useLiveBuild(builderid: number, number: number, buildid: number | undefined): Async<Loaded> {
+  const loaded = useAsync(() => load(builderid, number), [builderid, number, buildid]);
+  const [shown, setShown] = useState<Loaded | undefined>(undefined);
+  useEffect(() => setShown(loaded.value), [loaded.value]);
+  const logReads = useRef(new Map<number, ReturnType<typeof setTimeout>>());
+  useEffect(
+    () => () => {
+      for (const t of logReads.current.values()) clearTimeout(t);
+      logReads.current.clear();
+    },
+    [buildid],
+  );
+  const readLogs = (stepid: number) => {
+    if (logReads.current.has(stepid)) return;
+    logReads.current.set(
+      stepid,
+      setTimeout(() => {
+        logReads.current.delete(stepid);
+        void list(`/steps/${stepid}/logs`).then((page) =>
+          setShown(
+            (v) =>
+              v && {
+                ...v,
+                steps: v.steps.map((s) => (s.step.stepid === stepid ? { ...s, logs: page.items } : s)),
+              },
+          ),
+        );
+      }, LOGS_READ_MS),
+    );
+  };
+  useLive(buildid ? [`builds.${buildid}`] : [`builders.${builderid}.builds.${number}`], (m) => {
+    if (m.type === 'resync' || buildid === undefined) return loaded.reload();
+    setShown((v) => v && applyEvent(v, m.resourceType, m.resource));
+    if (m.resourceType === 'steps') readLogs(m.resource.stepid as number);
+  });
+  return { ...loaded, value: shown ?? loaded.value };
 }
 
 // Links a step added are shown only when they are web links: never `javascript:` or `data:`.
@@ -33,11 +102,7 @@ export function Build({ builderid, number }: { builderid: number; number: number
   // The build's id is needed for its topic; the first read finds it.
   const id = useAsync(() => one(`/builders/${builderid}/builds/${number}`), [builderid, number]);
   const buildid = id.value?.buildid as number | undefined;
-  const state = useLiveRead(
-    () => load(builderid, number),
-    [builderid, number, buildid],
-    buildid ? [`builds.${buildid}`] : [`builders.${builderid}.builds.${number}`],
-  );
+  const state = useLiveBuild(builderid, number, buildid);
   return (
     <main>
       <Loading state={state}>
