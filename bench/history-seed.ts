@@ -27,3 +27,28 @@ export async function seedHistory(file: string, builders: number, builds: number
   raw.exec('ANALYZE');
   raw.close();
 }
+
+/**
+ * Gives the seeded history changes, as schedulers make them: every round of builds (build
+ * number n of every builder) was made for change n, through its own source stamp, buildset
+ * and one request per build. What the console and grid read.
+ */
+export function linkChanges(file: string): void {
+  const raw = new DatabaseSync(file);
+  raw.exec('BEGIN');
+  raw.exec(`INSERT INTO sourcestamps (id, ss_hash, revision, repository, codebase, project, created_at)
+            SELECT DISTINCT number + 1, 'rev-' || number, printf('%040x', number), 'r', '', '', number FROM builds`);
+  raw.exec(`INSERT INTO changes (id, author, comments, revision, when_timestamp, repository, codebase, project, sourcestampid)
+            SELECT number, 'dev' || (number % 7) || ' <dev@example.org>', 'change ' || number,
+                   printf('%040x', number), number, 'r', '', '', number + 1
+            FROM (SELECT DISTINCT number FROM builds)`);
+  raw.exec(`INSERT INTO buildsets (id, submitted_at, complete, complete_at, results)
+            SELECT number + 1, number, 1, number, 0 FROM (SELECT DISTINCT number FROM builds)`);
+  raw.exec(`INSERT INTO buildset_sourcestamps (buildsetid, sourcestampid) SELECT id, id FROM buildsets WHERE id > 1`);
+  raw.exec(`INSERT INTO buildrequests (id, buildsetid, builderid, priority, submitted_at, complete, results, complete_at)
+            SELECT id + 1, number + 1, builderid, 0, started_at, 1, results, complete_at FROM builds`);
+  raw.exec('UPDATE builds SET buildrequestid = id + 1');
+  raw.exec('COMMIT');
+  raw.exec('ANALYZE');
+  raw.close();
+}

@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { DataApi, DataLayer, EventBus, InProcessQueue, openAndMigrate } from '@lathe/master';
 import { buildApiApp } from '@lathe/master/http';
 import { chromium, type Page } from 'playwright-core';
-import { seedHistory } from '../history-seed.ts';
+import { linkChanges, seedHistory } from '../history-seed.ts';
 
 const { values } = parseArgs({
   options: {
@@ -39,7 +39,8 @@ const dir = mkdtempSync(join(tmpdir(), 'lathe-bench-www-'));
 const file = join(dir, 'bench.sqlite');
 let t = Date.now();
 await seedHistory(file, builders, builds);
-console.error(`seeded ${builders} builders, ${builds} builds in ${Date.now() - t} ms`);
+linkChanges(file);
+console.error(`seeded ${builders} builders, ${builds} builds (with their changes) in ${Date.now() - t} ms`);
 
 const db = await openAndMigrate({ url: `sqlite:${file}` });
 const data = new DataLayer(db, new EventBus());
@@ -99,6 +100,8 @@ const pages: [string, string, string][] = [
   ],
   ['build page', `builders/1/builds/${lastOfBuilder1.number}`, 'li[data-step="spew"]'],
   ['waterfall (60 builders × 25 builds)', 'waterfall', '.wf-build'],
+  ['console (25 changes × every builder)', 'console', '[data-testid="console"] tbody tr .chip'],
+  ['grid', 'grid', '.chip'],
 ];
 
 const rows: string[] = [];

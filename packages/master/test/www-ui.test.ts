@@ -147,6 +147,9 @@ describe('web UI in a real browser', { skip: browserTestsSkip }, () => {
     const waterfall = await page();
     await waterfall.goto(`${base}waterfall?tag=demo`);
     await waterfall.locator('.wf-column[data-builder="slow"]').waitFor();
+    const builders = await page();
+    await builders.goto(`${base}builders`);
+    await builders.locator('tr[data-builder="slow"]', { hasText: 'never built' }).waitFor();
     const { buildrequestid } = await forceBuild(master, { builder: 'slow', reason: 'www test' });
     // The running build appears on the open page without a reload, with its progress.
     const row = home.locator('[data-testid="running-builds"] tr', { hasText: 'slow #1' });
@@ -177,6 +180,9 @@ describe('web UI in a real browser', { skip: browserTestsSkip }, () => {
       .waitFor();
     await waterfall.screenshot({ path: join(SHOTS, 'waterfall.png') });
     await waterfall.close();
+    // So did the open builders page: the build's events moved its last build on.
+    await builders.locator('tr[data-builder="slow"]', { hasText: '#1' }).locator('.result-success').waitFor();
+    await builders.close();
     await home.goBack();
     await home.waitForURL(`${base}builders/*/builds/1`);
     await home.locator('h1 .result-success').waitFor({ timeout: 10_000 });

@@ -77,3 +77,18 @@ export function useNow(ms = 1000): number {
   }, [ms]);
   return now;
 }
+
+/**
+ * How many of `total` rows to render: `first` at once, then `step` more each frame. A list of
+ * a thousand rows shows its top at once and the rest as the browser keeps up, instead of
+ * holding the whole page until every row is built.
+ */
+export function useProgressive(total: number, first = 100, step = 200): number {
+  const [shown, setShown] = useState(first);
+  useEffect(() => {
+    if (shown >= total) return;
+    const frame = requestAnimationFrame(() => setShown((n) => n + step));
+    return () => cancelAnimationFrame(frame);
+  }, [shown, total]);
+  return Math.min(shown, total);
+}

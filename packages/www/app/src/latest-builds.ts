@@ -43,11 +43,14 @@ export function useLatestBuilds(
   fields?: readonly string[],
   throttleMs = 1000,
 ): ReadonlyMap<number, Resource[]> {
+  // `count` and `fields` are fixed for a view's life.
   const [builds, setBuilds] = useState<ReadonlyMap<number, Resource[]>>(new Map());
   const dirty = useRef(new Set<number>());
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
-  const key = builderids.join(',');
-  const read = (ids: readonly number[]) =>
+  // Builders read and shown since: a list that grows (a page rendering its rows in chunks, a
+  // group unfolded) reads only the builders it adds.
+  const read = useRef(new Set<number>());
+  const readSome = (ids: readonly number[]) =>
     latestBuilds(ids, count, fields).then((fresh) =>
       setBuilds((old) => {
         const next = new Map(old);
@@ -59,15 +62,22 @@ export function useLatestBuilds(
         return next;
       }),
     );
+  const key = builderids.join(',');
   useEffect(() => {
-    setBuilds(new Map());
-    void read(builderids);
-    return () => {
+    // One no longer shown hears no events: read it again if it comes back.
+    const shown = new Set(builderids);
+    for (const id of read.current) if (!shown.has(id)) read.current.delete(id);
+    const added = builderids.filter((id) => !read.current.has(id));
+    for (const id of added) read.current.add(id);
+    if (added.length > 0) void readSome(added);
+  }, [key]);
+  useEffect(
+    () => () => {
       if (timer.current) clearTimeout(timer.current);
       timer.current = null;
-      dirty.current.clear();
-    };
-  }, [key, count]);
+    },
+    [],
+  );
   useLive(['builds.*.new', 'builds.*.finished'], (m) => {
     const shown = new Set(builderids);
     const ids = m.type === 'resync' ? builderids : [m.resource.builderid as number];
@@ -77,7 +87,7 @@ export function useLatestBuilds(
       timer.current = null;
       const ids = [...dirty.current];
       dirty.current.clear();
-      void read(ids);
+      void readSome(ids);
     }, throttleMs);
   });
   return builds;

@@ -8,7 +8,7 @@ import { list, type Resource } from '../api';
 import { Loading, Result } from '../components/common';
 import { BuilderTrend, TREND_BUILDS, TREND_FIELDS } from '../components/trend';
 import { ago, when } from '../format';
-import { useAsync, useLiveRead, useNow } from '../hooks';
+import { useAsync, useLive, useLiveRead, useNow, useProgressive } from '../hooks';
 import { useLatestBuilds } from '../latest-builds';
 import { Link } from '../router';
 
@@ -42,20 +42,52 @@ async function nextTimedRuns(): Promise<Map<string, { at: number; scheduler: str
 
 export function Builders() {
   const now = useNow(10_000);
-  const state = useLiveRead(load, [], ['builds.*.new', 'builds.*.finished', 'builders']);
+  // Read again only when the configured builders change; builds move the last builds on
+  // from their events (each carries the full build), not by reading every builder again.
+  const state = useLiveRead(load, [], ['builders']);
+  const [newer, setNewer] = useState<ReadonlyMap<number, Resource>>(new Map());
+  useLive(['builds.*.new', 'builds.*.finished'], (m) => {
+    if (m.type === 'resync') return state.reload();
+    const b = m.resource;
+    setNewer((seen) => {
+      const known = seen.get(b.builderid as number);
+      if (known && (known.number as number) > (b.number as number)) return seen;
+      return new Map(seen).set(b.builderid as number, b);
+    });
+  });
+  const lastOf = (builderid: number): Resource | undefined => {
+    const read = state.value?.lastOf.get(builderid);
+    const heard = newer.get(builderid);
+    return heard && (!read || (heard.number as number) >= (read.number as number)) ? heard : read;
+  };
   // A timed run moves the next one on: read again once a minute (the clock ticks every 10 s).
   const [closed, setClosed] = useState<ReadonlySet<string>>(new Set());
   const nextRuns = useAsync(() => nextTimedRuns().catch(() => new Map()), [Math.floor(now / 60_000)]);
-  // A folded group reads nothing: hundreds of builders cost only what is open.
-  const open = (state.value?.groups ?? []).flatMap(([group, builders]) =>
-    closed.has(group) ? [] : builders.map((b) => b.builderid as number),
+  // Rows are built a few hundred a frame, and only those built read their trend; a folded
+  // group builds and reads nothing: hundreds of builders cost only what is open.
+  const groups = (state.value?.groups ?? []).map(([group, builders]) => ({
+    group,
+    builders,
+    open: !closed.has(group),
+  }));
+  const rows = useProgressive(groups.reduce((n, g) => n + (g.open ? g.builders.length : 0), 0));
+  let budget = rows;
+  const shown = new Map<string, Resource[]>();
+  for (const g of groups) {
+    if (!g.open) continue;
+    shown.set(g.group, g.builders.slice(0, budget));
+    budget = Math.max(budget - g.builders.length, 0);
+  }
+  const trends = useLatestBuilds(
+    [...shown.values()].flat().map((b) => b.builderid as number),
+    TREND_BUILDS,
+    TREND_FIELDS,
   );
-  const trends = useLatestBuilds(open, TREND_BUILDS, TREND_FIELDS);
   return (
     <main>
       <h1>Builders</h1>
       <Loading state={state}>
-        {({ groups, lastOf }) =>
+        {({ groups }) =>
           groups.length === 0 ? (
             <p class="muted">No builders are configured.</p>
           ) : (
@@ -84,8 +116,8 @@ export function Builders() {
                 </summary>
                 <table class="list">
                   <tbody>
-                    {builders.map((b) => {
-                      const last = lastOf.get(b.builderid as number);
+                    {(shown.get(group) ?? []).map((b) => {
+                      const last = lastOf(b.builderid as number);
                       return (
                         <tr key={String(b.builderid)} data-builder={String(b.name)}>
                           <td>
