@@ -44,7 +44,9 @@ export function linkChanges(file: string): void {
             FROM (SELECT DISTINCT number FROM builds)`);
   raw.exec(`INSERT INTO buildsets (id, submitted_at, complete, complete_at, results)
             SELECT number + 1, number, 1, number, 0 FROM (SELECT DISTINCT number FROM builds)`);
-  raw.exec(`INSERT INTO buildset_sourcestamps (buildsetid, sourcestampid) SELECT id, id FROM buildsets WHERE id > 1`);
+  raw.exec(
+    `INSERT INTO buildset_sourcestamps (buildsetid, sourcestampid) SELECT id, id FROM buildsets WHERE id > 1`,
+  );
   raw.exec(`INSERT INTO buildrequests (id, buildsetid, builderid, priority, submitted_at, complete, results, complete_at)
             SELECT id + 1, number + 1, builderid, 0, started_at, 1, results, complete_at FROM builds`);
   raw.exec('UPDATE builds SET buildrequestid = id + 1');

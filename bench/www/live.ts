@@ -28,7 +28,7 @@ import {
   SUCCESS,
 } from '@lathe/master';
 import { buildApiApp } from '@lathe/master/http';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
 
 const { values } = parseArgs({
   options: {

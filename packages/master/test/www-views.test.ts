@@ -149,6 +149,14 @@ describe('web UI views in a real browser', { skip: browserTestsSkip }, () => {
     await appRow.locator('.chip.result-success').waitFor({ timeout: 10_000 });
     await grid.getByRole('columnheader', { name: revision.slice(0, 8) }).waitFor();
     await grid.screenshot({ path: join(SHOTS, 'grid.png'), fullPage: true });
+    // Narrowed to a tag (the way past the most builders a matrix shows): its builders only.
+    await console_.getByTestId('matrix-scope').getByRole('link', { name: '#tools' }).click();
+    await console_.waitForURL(`${base}console?tag=tools`);
+    await console_.locator(`tr[data-revision="${revision}"] td[data-builder="params"]`).waitFor();
+    assert.equal(await console_.locator('td[data-builder="app"]').count(), 0);
+    await grid.goto(`${base}grid?tag=ci`);
+    await grid.locator('[data-testid="grid"] tr[data-builder="lint"]').waitFor();
+    assert.equal(await grid.locator('[data-testid="grid"] tr[data-builder="params"]').count(), 0);
     await console_.close();
     await grid.close();
     await changeBuilt(changeid);

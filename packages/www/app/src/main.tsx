@@ -66,8 +66,8 @@ const routes: Route[] = [
     render: (m, q) => <TestPage testid={int(m[1])} after={q.get('after')} key={m[1]} />,
   },
   { pattern: /^\/waterfall\/?$/, render: (_m, q) => <Waterfall tag={q.get('tag')} /> },
-  { pattern: /^\/console\/?$/, render: (_m, q) => <Console after={q.get('after')} /> },
-  { pattern: /^\/grid\/?$/, render: () => <Grid /> },
+  { pattern: /^\/console\/?$/, render: (_m, q) => <Console after={q.get('after')} tag={q.get('tag')} /> },
+  { pattern: /^\/grid\/?$/, render: (_m, q) => <Grid tag={q.get('tag')} /> },
   { pattern: /^\/workers\/?$/, render: () => <Workers /> },
   { pattern: /^\/changes\/?$/, render: (_m, q) => <Changes after={q.get('after')} /> },
 ];

@@ -2,7 +2,7 @@
 // an index serves: a builder's builds by number, a worker's by id, all builds by id.
 
 import { buildIdsOfBuildset, buildIdsOfChange } from '../../data/build-links.js';
-import { type QuerySpec, QueryError } from '../query.js';
+import { QueryError, type QuerySpec } from '../query.js';
 import type { ResourceType } from '../resource.js';
 import { int, isSet, str } from './fields.js';
 

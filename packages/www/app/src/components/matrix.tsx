@@ -11,17 +11,66 @@ export interface BuilderGroup {
   readonly builders: Resource[];
 }
 
-/** The configured builders by first tag (untagged last), each group and builder by name. */
-export async function builderGroups(): Promise<BuilderGroup[]> {
-  const builders = (await list('/builders', { order: 'name' })).items;
+/** The most builders a console or grid shows; more would be a page nobody reads. */
+export const MATRIX_BUILDERS = 100;
+
+export interface MatrixBuilders {
+  readonly groups: BuilderGroup[];
+  /** Builders left out past MATRIX_BUILDERS. */
+  readonly hidden: number;
+  /** Every tag there is, to narrow the view to one. */
+  readonly tags: string[];
+}
+
+/**
+ * The configured builders by first tag (untagged last), each group and builder by name;
+ * with `tag`, only the builders that have it. At most MATRIX_BUILDERS of them.
+ */
+export async function builderGroups(tag?: string | null): Promise<MatrixBuilders> {
+  const all = (await list('/builders', { order: 'name' })).items;
+  const tags = [...new Set(all.flatMap((b) => (b.tags as string[] | undefined) ?? []))].sort();
+  const builders = tag ? all.filter((b) => ((b.tags as string[] | undefined) ?? []).includes(tag)) : all;
   const groups = new Map<string, Resource[]>();
-  for (const b of builders) {
-    const tag = ((b.tags as string[] | undefined) ?? [])[0] ?? '';
-    groups.set(tag, [...(groups.get(tag) ?? []), b]);
+  for (const b of builders.slice(0, MATRIX_BUILDERS)) {
+    const first = tag ?? ((b.tags as string[] | undefined) ?? [])[0] ?? '';
+    groups.set(first, [...(groups.get(first) ?? []), b]);
   }
-  return [...groups]
-    .sort(([a], [b]) => (a === '' ? 1 : b === '' ? -1 : a.localeCompare(b)))
-    .map(([tag, list]) => ({ tag, builders: list }));
+  return {
+    groups: [...groups]
+      .sort(([a], [b]) => (a === '' ? 1 : b === '' ? -1 : a.localeCompare(b)))
+      .map(([tag, list]) => ({ tag, builders: list })),
+    hidden: Math.max(builders.length - MATRIX_BUILDERS, 0),
+    tags,
+  };
+}
+
+/** Which builders a console or grid shows, and the way to narrow it to a tag. */
+export function MatrixScope({
+  page,
+  tag,
+  shown,
+}: {
+  page: string;
+  tag: string | null;
+  shown: MatrixBuilders;
+}) {
+  if (!tag && shown.hidden === 0 && shown.tags.length === 0) return null;
+  return (
+    <p class="muted" data-testid="matrix-scope">
+      {shown.hidden > 0 ? `${shown.hidden} more builders are not shown. ` : ''}
+      {tag ? (
+        <>
+          Builders tagged #{tag} (<Link to={`/${page}`}>all</Link>).{' '}
+        </>
+      ) : null}
+      {shown.tags.length > 0 ? 'Tags: ' : ''}
+      {shown.tags.map((t) => (
+        <span key={t}>
+          <Link to={`/${page}?tag=${encodeURIComponent(t)}`}>#{t}</Link>{' '}
+        </span>
+      ))}
+    </p>
+  );
 }
 
 /** Builds by builder id, newest first. */

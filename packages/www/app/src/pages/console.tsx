@@ -5,7 +5,7 @@
 // re-read the window at most every two seconds, never once per event.
 import { list, type Resource } from '../api';
 import { Loading } from '../components/common';
-import { BuildChip, builderGroups, byBuilder } from '../components/matrix';
+import { BuildChip, builderGroups, byBuilder, MatrixScope } from '../components/matrix';
 import { when } from '../format';
 import { useAsync, useLiveRead } from '../hooks';
 import { Link } from '../router';
@@ -19,8 +19,12 @@ async function loadRows(after: string | null) {
   return { page, builds: page.items.map((_c, i) => byBuilder(builds[i]!.items)) };
 }
 
-export function Console({ after }: { after: string | null }) {
-  const groups = useAsync(builderGroups, []);
+export function Console({ after, tag }: { after: string | null; tag: string | null }) {
+  const shown = useAsync(() => builderGroups(tag), [tag]);
+  const here = (more: Record<string, string>) => {
+    const q = new URLSearchParams({ ...(tag ? { tag } : {}), ...more }).toString();
+    return q ? `/console?${q}` : '/console';
+  };
   const rows = useLiveRead(
     () => loadRows(after),
     [after],
@@ -30,27 +34,28 @@ export function Console({ after }: { after: string | null }) {
   );
   return (
     <main class="wide">
-      <h1>Console</h1>
-      <Loading state={groups}>
-        {(groups) => (
+      <h1>Console{tag ? ` #${tag}` : ''}</h1>
+      <Loading state={shown}>
+        {(shown) => (
           <Loading state={rows}>
             {({ page, builds }) =>
               page.items.length === 0 ? (
                 <p class="muted">No changes yet.</p>
               ) : (
                 <>
+                  <MatrixScope page="console" tag={tag} shown={shown} />
                   <table class="matrix" data-testid="console">
                     <thead>
                       <tr>
                         <th rowSpan={2}>change</th>
-                        {groups.map((g) => (
+                        {shown.groups.map((g) => (
                           <th key={g.tag} colSpan={g.builders.length} class="tag-head">
                             {g.tag ? `#${g.tag}` : 'untagged'}
                           </th>
                         ))}
                       </tr>
                       <tr>
-                        {groups.flatMap((g) =>
+                        {shown.groups.flatMap((g) =>
                           g.builders.map((b) => (
                             <th key={String(b.builderid)}>
                               <Link to={`/builders/${b.builderid}`} class="builder-head">
@@ -63,15 +68,18 @@ export function Console({ after }: { after: string | null }) {
                     </thead>
                     <tbody>
                       {page.items.map((c, i) => (
-                        <ChangeRow key={String(c.changeid)} change={c} builds={builds[i]!} groups={groups} />
+                        <ChangeRow
+                          key={String(c.changeid)}
+                          change={c}
+                          builds={builds[i]!}
+                          groups={shown.groups}
+                        />
                       ))}
                     </tbody>
                   </table>
                   <nav class="pager">
-                    {after ? <Link to="/console">newest</Link> : null}
-                    {page.next ? (
-                      <Link to={`/console?after=${encodeURIComponent(page.next)}`}>older →</Link>
-                    ) : null}
+                    {after ? <Link to={here({})}>newest</Link> : null}
+                    {page.next ? <Link to={here({ after: page.next })}>older →</Link> : null}
                   </nav>
                 </>
               )

@@ -4,7 +4,7 @@
 // events re-read at most every two seconds. Builders with nothing recent keep their row.
 import { list, type Resource } from '../api';
 import { Loading } from '../components/common';
-import { BuildChip, builderGroups, byBuilder } from '../components/matrix';
+import { BuildChip, builderGroups, byBuilder, MatrixScope } from '../components/matrix';
 import { when } from '../format';
 import { useAsync, useLiveRead } from '../hooks';
 import { Link } from '../router';
@@ -25,8 +25,8 @@ function columnLabel(set: Resource): string {
   return revision ? revision.slice(0, 8) : `#${set.bsid}`;
 }
 
-export function Grid() {
-  const groups = useAsync(builderGroups, []);
+export function Grid({ tag }: { tag: string | null }) {
+  const shown = useAsync(() => builderGroups(tag), [tag]);
   const columns = useLiveRead(
     loadColumns,
     [],
@@ -35,53 +35,56 @@ export function Grid() {
   );
   return (
     <main class="wide">
-      <h1>Grid</h1>
-      <Loading state={groups}>
-        {(groups) => (
+      <h1>Grid{tag ? ` #${tag}` : ''}</h1>
+      <Loading state={shown}>
+        {(shown) => (
           <Loading state={columns}>
             {(columns) => (
-              <table class="matrix" data-testid="grid">
-                <thead>
-                  <tr>
-                    <th>builder</th>
-                    {columns.map(({ set }) => (
-                      <th
-                        key={String(set.bsid)}
-                        title={`${String(set.reason)}\n${when(set.submitted_at as number)}`}
-                      >
-                        <code>{columnLabel(set)}</code>
-                      </th>
-                    ))}
-                  </tr>
-                </thead>
-                {groups.map((g) => (
-                  <tbody key={g.tag}>
+              <>
+                <MatrixScope page="grid" tag={tag} shown={shown} />
+                <table class="matrix" data-testid="grid">
+                  <thead>
                     <tr>
-                      <th class="tag-head" colSpan={columns.length + 1}>
-                        {g.tag ? `#${g.tag}` : 'untagged'}
-                      </th>
-                    </tr>
-                    {g.builders.map((b) => (
-                      <tr key={String(b.builderid)} data-builder={String(b.name)}>
-                        <th class="row-head" scope="row">
-                          <Link to={`/builders/${b.builderid}`}>{String(b.name)}</Link>
+                      <th>builder</th>
+                      {columns.map(({ set }) => (
+                        <th
+                          key={String(set.bsid)}
+                          title={`${String(set.reason)}\n${when(set.submitted_at as number)}`}
+                        >
+                          <code>{columnLabel(set)}</code>
                         </th>
-                        {columns.map(({ set, builds }) => (
-                          <td key={String(set.bsid)} data-buildset={String(set.bsid)}>
-                            {(builds.get(b.builderid as number) ?? []).map((build) => (
-                              <BuildChip
-                                key={String(build.buildid)}
-                                build={build}
-                                builderName={String(b.name)}
-                              />
-                            ))}
-                          </td>
-                        ))}
+                      ))}
+                    </tr>
+                  </thead>
+                  {shown.groups.map((g) => (
+                    <tbody key={g.tag}>
+                      <tr>
+                        <th class="tag-head" colSpan={columns.length + 1}>
+                          {g.tag ? `#${g.tag}` : 'untagged'}
+                        </th>
                       </tr>
-                    ))}
-                  </tbody>
-                ))}
-              </table>
+                      {g.builders.map((b) => (
+                        <tr key={String(b.builderid)} data-builder={String(b.name)}>
+                          <th class="row-head" scope="row">
+                            <Link to={`/builders/${b.builderid}`}>{String(b.name)}</Link>
+                          </th>
+                          {columns.map(({ set, builds }) => (
+                            <td key={String(set.bsid)} data-buildset={String(set.bsid)}>
+                              {(builds.get(b.builderid as number) ?? []).map((build) => (
+                                <BuildChip
+                                  key={String(build.buildid)}
+                                  build={build}
+                                  builderName={String(b.name)}
+                                />
+                              ))}
+                            </td>
+                          ))}
+                        </tr>
+                      ))}
+                    </tbody>
+                  ))}
+                </table>
+              </>
             )}
           </Loading>
         )}
