@@ -196,8 +196,12 @@ describe('generators on the outbox', () => {
     const since = await t.data.reportEvents.lastId();
     const workerid = await t.data.workers.findOrCreate('w9');
     const { lastSeen } = await t.data.reportEvents.lastSeen('w9');
-    assert.equal(await t.data.reportEvents.reportMissing('w9', workerid, lastSeen), true);
-    assert.equal(await t.data.reportEvents.reportMissing('w9', workerid, lastSeen), false, 'reported once');
+    assert.equal(await t.data.reportEvents.reportMissing({ name: 'w9', workerid, lastSeen }), true);
+    assert.equal(
+      await t.data.reportEvents.reportMissing({ name: 'w9', workerid, lastSeen }),
+      false,
+      'reported once',
+    );
     const reports = await run(workerMissingGenerator(), since);
     assert.equal(reports.length, 1);
     const r = reports[0]!;

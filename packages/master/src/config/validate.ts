@@ -295,8 +295,11 @@ function resolveWorkers(raw: unknown, loc: SourceLocator, issues: ConfigIssue[])
       maxBuilds: (w.maxBuilds as number | undefined) ?? null,
       properties: (w.properties as Obj | undefined) ?? {},
       keepalive: (w.keepalive as number | undefined) ?? DEFAULT_KEEPALIVE,
-      missingTimeout:
-        (w.missingTimeout as number | undefined) ?? (notify === undefined ? null : DEFAULT_MISSING_TIMEOUT),
+      // A latent worker is away by design; it is reported missing when it cannot be started.
+      missingTimeout: latent
+        ? null
+        : ((w.missingTimeout as number | undefined) ??
+          (notify === undefined ? null : DEFAULT_MISSING_TIMEOUT)),
       notifyOnMissing: Array.isArray(notify) ? (notify as string[]) : [],
       ...(latent && { latent, kind: 'latent' as const }),
     });

@@ -164,21 +164,55 @@ export class ReportEventsData {
     return { lastSeen: row.last_seen, reported: row.reported === 1 };
   }
 
-  /** Records a worker's absence as an event once (the flag and the event commit together). */
-  async reportMissing(name: string, workerid: number, lastSeen: number): Promise<boolean> {
+  /**
+   * Records a worker's absence as an outbox event, once per absence: the flag that says it
+   * was reported and the event commit together. The one path for every "worker missing",
+   * whether the worker stayed away past its missingTimeout or, latent, could not be started.
+   * False when this absence was reported already (or the worker was seen meanwhile).
+   */
+  async reportMissing(absence: WorkerAbsence): Promise<boolean> {
+    const { name, workerid } = absence;
+    const now = this.ctx.now();
     return this.ctx.db.transaction().execute(async (trx) => {
-      const u = await trx
+      // A latent worker that never connected has no presence yet: it is absent since its first failure.
+      const created = await trx
+        .insertInto('worker_presence')
+        .values({ name, last_seen: absence.startFailure?.since ?? now, reported: 0 })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .executeTakeFirst();
+      const neverSeen = (created.numInsertedOrUpdatedRows ?? 0n) > 0n;
+      let mark = trx
         .updateTable('worker_presence')
         .set({ reported: 1 })
         .where('name', '=', name)
-        .where('last_seen', '=', lastSeen)
-        .where('reported', '=', 0)
-        .executeTakeFirst();
+        .where('reported', '=', 0);
+      if (absence.lastSeen !== undefined) mark = mark.where('last_seen', '=', absence.lastSeen);
+      const u = await mark.executeTakeFirst();
       if (u.numUpdatedRows === 0n) return false;
-      await recordReportEvent(trx, 'worker-missing', workerid, this.ctx.now(), { name, lastSeen });
+      const { last_seen } = await trx
+        .selectFrom('worker_presence')
+        .select('last_seen')
+        .where('name', '=', name)
+        .executeTakeFirstOrThrow();
+      const failure = absence.startFailure;
+      await recordReportEvent(trx, 'worker-missing', workerid, now, {
+        name,
+        lastSeen: neverSeen ? null : last_seen,
+        ...(failure && { startAttempts: failure.attempts, startError: failure.error }),
+      });
       return true;
     });
   }
+}
+
+/** A worker to report missing (ReportEventsData.reportMissing). */
+export interface WorkerAbsence {
+  readonly name: string;
+  readonly workerid: number;
+  /** The last-seen time the decision was made on: nothing is reported if it changed since. */
+  readonly lastSeen?: number;
+  /** A latent worker that could not be started: how often it was tried, since when (epoch seconds), the last error. */
+  readonly startFailure?: { readonly attempts: number; readonly since: number; readonly error: string };
 }
 
 function toState(r: Selectable<ReporterStateTable>): ReporterStateRow {

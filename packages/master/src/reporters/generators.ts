@@ -179,7 +179,10 @@ export function buildsetStatusGenerator(options: BuildStatusOptions = {}): Repor
   };
 }
 
-/** A worker gone longer than its `missingTimeout`, to its `notifyOnMissing` addresses. */
+/**
+ * A worker gone longer than its `missingTimeout`, or a latent worker that could not be
+ * started `startAttempts` times in a row, to its `notifyOnMissing` addresses.
+ */
 export function workerMissingGenerator(
   options: { readonly workers?: readonly string[] } = {},
 ): ReportGenerator {
@@ -194,6 +197,7 @@ export function workerMissingGenerator(
       const name = String(event.details.name ?? '');
       if (options.workers && !options.workers.includes(name)) return null;
       const lastSeen = typeof event.details.lastSeen === 'number' ? event.details.lastSeen : null;
+      const { startAttempts, startError } = event.details;
       return {
         kind: 'worker-missing',
         key,
@@ -202,6 +206,9 @@ export function workerMissingGenerator(
         notify: reader.notifyOnMissing(name),
         lastSeen,
         missingSeconds: lastSeen === null ? 0 : event.at - lastSeen,
+        ...(typeof startAttempts === 'number' && {
+          startFailure: { attempts: startAttempts, error: String(startError ?? '') },
+        }),
       };
     },
   };

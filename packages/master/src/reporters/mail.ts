@@ -106,6 +106,12 @@ export const defaultMailTemplate: MailTemplate = {
     const lines: string[] = [reportSummary(report), ''];
     switch (report.kind) {
       case 'worker-missing':
+        if (report.startFailure)
+          lines.push(
+            `The master could not start latent worker ${report.workerName} in ${report.startFailure.attempts} attempts; the last error:`,
+            `  ${report.startFailure.error}`,
+            '',
+          );
         lines.push(
           `Worker ${report.workerName} is not connected.`,
           report.lastSeen === null

@@ -102,6 +102,8 @@ export interface WorkerMissingReport extends ReportBase {
   /** Epoch seconds the worker was last seen. */
   readonly lastSeen: number | null;
   readonly missingSeconds: number;
+  /** Set for a latent worker the master could not start: attempts in a row and the last error. */
+  readonly startFailure?: { readonly attempts: number; readonly error: string };
 }
 
 export type Report = BuildReport | BuildsetReport | WorkerMissingReport;
@@ -177,6 +179,8 @@ export function reportSummary(report: Report): string {
     case 'buildset-finished':
       return `Buildset ${report.buildsetid} ${RESULT_WORDS[report.results]} (${report.builds.length} builds)`;
     case 'worker-missing':
+      if (report.startFailure)
+        return `Worker ${report.workerName} could not be started (${report.startFailure.attempts} attempts)`;
       return `Worker ${report.workerName} has been missing for ${Math.round(report.missingSeconds / 60)} minutes`;
   }
 }

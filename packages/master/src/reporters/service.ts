@@ -39,7 +39,7 @@ const REMOVED_REPORTER_DAYS = 7;
 /** Pruning takes the write lock; once a minute keeps it off the builds' way. */
 const PRUNE_INTERVAL_MS = 60_000;
 const MIN_TICK_MS = 250;
-const WAKING_EVENTS = ['build.started.#', 'build.finished.#', 'buildset.complete.#'];
+const WAKING_EVENTS = ['build.started.#', 'build.finished.#', 'buildset.complete.#', 'worker.missing.#'];
 
 export class ReportersService {
   readonly #runners = new Map<string, ReporterRunner>();
@@ -147,7 +147,7 @@ export class ReportersService {
       const workerid = this.options.workerId(w.name);
       if (reported || workerid === undefined) continue;
       if (this.options.data.ctx.now() - lastSeen >= w.missingTimeout)
-        await reportEvents.reportMissing(w.name, workerid, lastSeen);
+        await reportEvents.reportMissing({ name: w.name, workerid, lastSeen });
     }
     if (Date.now() - this.#lastPrune >= PRUNE_INTERVAL_MS) {
       this.#lastPrune = Date.now();

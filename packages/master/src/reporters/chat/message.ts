@@ -63,6 +63,7 @@ export function chatMessage(report: Report): ChatMessage {
             name: 'Last seen',
             value: report.lastSeen == null ? 'never' : new Date(report.lastSeen * 1000).toISOString(),
           },
+          ...(report.startFailure ? [{ name: 'Start error', value: report.startFailure.error }] : []),
         ],
       };
   }

@@ -41,6 +41,11 @@ export interface LatentWorkerOptions {
   readonly buildWaitTimeout?: number;
   /** Seconds from start() until the worker must have logged in; default 600. */
   readonly startTimeout?: number;
+  /**
+   * Addresses the mail reporter sends this worker's worker-missing reports to (its admins):
+   * a latent worker is reported missing when it could not be started `startAttempts` times.
+   */
+  readonly notifyOnMissing?: readonly string[];
   /** Start attempts in a row before the worker is reported missing; default 3. */
   readonly startAttempts?: number;
   /** Seconds before the second attempt; doubles for each further one; default 30. */
@@ -80,6 +85,7 @@ export abstract class LatentWorker {
   readonly maxBuilds: number | undefined;
   readonly properties: Readonly<Record<string, unknown>> | undefined;
   readonly keepalive: number | undefined;
+  readonly notifyOnMissing: readonly string[] | undefined;
   readonly buildWaitTimeout: number;
   readonly startTimeout: number;
   readonly startAttempts: number;
@@ -95,6 +101,7 @@ export abstract class LatentWorker {
     this.maxBuilds = options.maxBuilds;
     this.properties = options.properties;
     this.keepalive = options.keepalive;
+    this.notifyOnMissing = options.notifyOnMissing;
     const seconds = (field: keyof LatentWorkerOptions, fallback: number, min: number): number => {
       const v = options[field] ?? fallback;
       if (typeof v !== 'number' || !Number.isFinite(v) || v < min)

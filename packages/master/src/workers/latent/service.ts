@@ -2,7 +2,8 @@
 // → stopping → insubstantial. It is a WorkerService (the distributor's slot) that takes
 // builds only while substantiated, starts an instance when the distributor asks it to
 // (requests wait for it meanwhile, unclaimed), retries failed starts with a doubling delay,
-// reports itself missing after `startAttempts` failures in a row, and stops the instance
+// reports itself missing after `startAttempts` failures in a row (an outbox row for the
+// reporters, written with the flag that says this absence was reported), and stops the instance
 // after `buildWaitTimeout` seconds without a build.
 import type { EventBus } from '../../bus/bus.js';
 import type { ResolvedWorker } from '../../config/types.js';
@@ -95,6 +96,7 @@ export class LatentWorkerService extends WorkerService {
   #retryTimer: NodeJS.Timeout | undefined;
   #gone = false;
   readonly #onAvailable: () => void;
+  readonly #data: DataLayer;
 
   constructor(
     config: ResolvedWorker & { readonly latent: LatentWorker },
@@ -105,6 +107,7 @@ export class LatentWorkerService extends WorkerService {
   ) {
     super(config, data, masterid, onAvailable);
     this.#onAvailable = onAvailable;
+    this.#data = data;
   }
 
   get state(): LatentState {
@@ -239,6 +242,10 @@ export class LatentWorkerService extends WorkerService {
       this.#failures = 0;
       this.#missing = false;
       this.#lastError = null;
+      // Seen: a later failure to start is a new absence, reported again.
+      await this.#data.reportEvents
+        .workersSeen([this.name])
+        .catch((err) => this.host.onError(err, `recording that latent worker ${this.name} is up`));
     } catch (err) {
       abort.abort(err);
       await this.#failedAttempt(instance, err);
@@ -277,6 +284,11 @@ export class LatentWorkerService extends WorkerService {
     });
     if (giveUp) {
       this.#missing = true;
+      const startFailure = { attempts: this.#failures, since: this.#firstFailureAt, error: message };
+      // Durable before it is announced: the reporters read the outbox, not the bus.
+      await this.#data.reportEvents
+        .reportMissing({ name, workerid, startFailure })
+        .catch((err) => this.host.onError(err, `recording that latent worker ${name} is missing`));
       this.host.bus.publish('worker.missing', {
         workerid,
         name,
