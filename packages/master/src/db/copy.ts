@@ -50,6 +50,7 @@ export const COPY_ORDER = [
   'tests',
   'test_runs',
   'annotations',
+  'irc_subscriptions',
 ] as const;
 
 // Kysely's own bookkeeping: the target's comes from migrating it.

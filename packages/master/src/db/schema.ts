@@ -299,6 +299,15 @@ export interface ReporterStateTable {
   last_delivered_at: number | null;
 }
 
+/** The IRC bot's `notify on` subscriptions (data/irc-subscriptions.ts). */
+export interface IrcSubscriptionsTable {
+  id: Generated<number>;
+  reporter: string;
+  nick_key: string;
+  nick: string;
+  events: string;
+}
+
 export interface WorkerPresenceTable {
   name: string;
   last_seen: number;
@@ -405,4 +414,5 @@ export interface Database {
   tests: TestsTable;
   test_runs: TestRunsTable;
   annotations: AnnotationsTable;
+  irc_subscriptions: IrcSubscriptionsTable;
 }

@@ -8,13 +8,14 @@ import { ApiNotFoundError, type Resource } from '../../api/data-api.js';
 import { QueryError } from '../../api/query.js';
 import { epochSeconds } from '../../data/context.js';
 import { isResult, resultName } from '../../results.js';
-import type { AccessList, IrcSender } from './access.js';
+import { type AccessList, type IrcSender, ircLower } from './access.js';
 import type { IrcBotHost } from './host.js';
 import type { IrcAction } from './options.js';
 import {
   DEFAULT_NOTIFY_EVENTS,
   NOTIFY_EVENTS,
   type NotifyEvent,
+  type NotifyStore,
   type Subscriptions,
   TooManyError,
 } from './subscriptions.js';
@@ -61,6 +62,7 @@ export class BotCommands {
     private readonly access: AccessList,
     private readonly subscriptions: Subscriptions,
     private readonly log: (level: 'warn' | 'error', message: string) => void,
+    private readonly store: NotifyStore | null = null,
   ) {}
 
   /** The lines to answer with. Never throws: failures become an answer. */
@@ -80,7 +82,7 @@ export class BotCommands {
         case 'watch':
           return await this.#watch(request, this.#builderArg(command, args));
         case 'notify':
-          return this.#notify(request.sender.nick, args);
+          return await this.#notify(request.sender.nick, args);
         case 'help':
           return this.#help(args[0]);
         case 'version':
@@ -254,7 +256,7 @@ export class BotCommands {
     return [`watching build ${numbers} of ${builder.name}: I'll say here when it finishes`];
   }
 
-  #notify(nick: string, args: readonly string[]): string[] {
+  async #notify(nick: string, args: readonly string[]): Promise<string[]> {
     const [mode = 'list', ...names] = args.map((a) => a.toLowerCase());
     const unknown = names.filter((n) => !(NOTIFY_EVENTS as readonly string[]).includes(n));
     if (unknown.length > 0)
@@ -266,17 +268,25 @@ export class BotCommands {
       now.length > 0
         ? `I'll tell you by private message about: ${now.join(', ')}`
         : 'you get no notifications from me';
+    let now: NotifyEvent[];
     switch (mode) {
       case 'on':
-        return [
-          describe(this.subscriptions.notifyOn(nick, events.length > 0 ? events : DEFAULT_NOTIFY_EVENTS)),
-        ];
+        now = this.subscriptions.notifyOn(nick, events.length > 0 ? events : DEFAULT_NOTIFY_EVENTS);
+        break;
       case 'off':
-        return [describe(this.subscriptions.notifyOff(nick, events))];
+        now = this.subscriptions.notifyOff(nick, events);
+        break;
       case 'list':
         return [describe(this.subscriptions.notifyEvents(nick))];
       default:
         throw new UserError(`usage: ${HELP.notify}`);
     }
+    try {
+      await this.store?.save(ircLower(nick), nick, now);
+    } catch (err) {
+      this.log('error', `notify subscription of ${nick} not stored: ${String(err)}`);
+      return [`${describe(now)} (until the master restarts: I could not store it)`];
+    }
+    return [describe(now)];
   }
 }

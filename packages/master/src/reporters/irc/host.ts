@@ -1,13 +1,15 @@
 // What the bot's commands need from the master, and the master's implementation of it:
 // reads through the data API in process, force and stop through the data API's actions
 // (the same code the HTTP API runs: forcing goes through a force scheduler), and build
-// events from the bus for `watch`.
+// events from the bus for `watch`, and the database for `notify` subscriptions.
 import { readFileSync } from 'node:fs';
 import { type ActionContext, type ActionDecl, ActionParams } from '../../api/actions/index.js';
 import { type ApiBody, DataApi, type Resource } from '../../api/data-api.js';
 import type { QueryInput } from '../../api/query.js';
+import { IrcSubscriptionsData } from '../../data/irc-subscriptions.js';
 import type { Master } from '../../master.js';
 import { buildUrl } from '../../urls.js';
+import type { NotifyStore } from './subscriptions.js';
 
 /** A build starting or finishing, or a request completing, as `watch` follows them. */
 export type BuildEvent =
@@ -49,6 +51,8 @@ export interface IrcBotHost {
   buildUrl(builderid: number, number: number): string;
   /** What `version` answers. */
   readonly version: string;
+  /** Where the bot named `reporter` keeps its `notify` subscriptions; absent: in memory only. */
+  notifyStore?(reporter: string): NotifyStore;
 }
 
 function lathePackageVersion(): string {
@@ -96,5 +100,12 @@ export function masterBotHost(master: Master, log: (line: string) => void = () =
     },
     buildUrl: (builderid, number) => buildUrl(master.config.buildbotURL, builderid, number),
     version,
+    notifyStore(reporter) {
+      const stored = new IrcSubscriptionsData(master.data.ctx);
+      return {
+        load: () => stored.list(reporter),
+        save: (nickKey, nick, events) => stored.save(reporter, nickKey, nick, events),
+      };
+    },
   };
 }

@@ -14,4 +14,4 @@ export {
   resolveIrcOptions,
 } from './options.js';
 export { IrcNotConnectedError, IrcReporter, type IrcReporterDeps, ircReporter } from './reporter.js';
-export { NOTIFY_EVENTS, type NotifyEvent } from './subscriptions.js';
+export { NOTIFY_EVENTS, type NotifyEvent, type NotifyStore } from './subscriptions.js';

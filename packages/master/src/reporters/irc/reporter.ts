@@ -1,5 +1,5 @@
 // The IRC bot as a reporter: `deliver` announces a report in the configured channels and to
-// the users who asked (`notify`); the same connection takes commands once the master has
+// the users who asked (`notify`, kept in the master's database); the same connection takes commands once the master has
 // given the bot its host (`attach`): the reporters framework does so as it starts the bot
 // from the config's `reporters: [{ reporter: ircReporter({...}), generators: [...] }]`.
 import { isResult, resultName } from '../../results.js';
@@ -12,7 +12,7 @@ import { LineNotSentError } from './flood.js';
 import { announcement } from './format.js';
 import { type BuildEvent, type IrcBotHost, masterBotHost } from './host.js';
 import { type IrcReporterOptions, type IrcSettings, resolveIrcOptions } from './options.js';
-import { Subscriptions } from './subscriptions.js';
+import { type NotifyStore, Subscriptions } from './subscriptions.js';
 import { UserThrottle } from './throttle.js';
 
 /** Users whose command rate the bot remembers (the least recently seen is forgotten). */
@@ -42,6 +42,8 @@ export class IrcReporter implements Reporter {
   readonly #log: Log;
   #host: IrcBotHost | null = null;
   #commands: BotCommands | null = null;
+  #store: NotifyStore | null = null;
+  #restored = false;
   #unsubscribe: (() => void) | null = null;
 
   constructor(options: IrcReporterOptions, deps: IrcReporterDeps = {}) {
@@ -61,7 +63,8 @@ export class IrcReporter implements Reporter {
   /** Gives the bot what its commands need from the running master; before `start`. */
   attach(host: IrcBotHost): void {
     this.#host = host;
-    this.#commands = new BotCommands(host, this.#access, this.#subscriptions, this.#log);
+    this.#store = host.notifyStore?.(this.name) ?? null;
+    this.#commands = new BotCommands(host, this.#access, this.#subscriptions, this.#log, this.#store);
   }
 
   /** The nick the bot has now (another than the configured one while that is taken). */
@@ -85,6 +88,11 @@ export class IrcReporter implements Reporter {
   async start(context?: ReporterStartContext): Promise<void> {
     if (!this.#host && context?.master) this.attach(masterBotHost(context.master));
     if (this.#host && !this.#unsubscribe) this.#unsubscribe = this.#host.onBuild((e) => this.#onBuild(e));
+    // Before the first command can change them (the framework may start a bot again after a failure).
+    if (this.#store && !this.#restored) {
+      this.#subscriptions.restore(await this.#store.load());
+      this.#restored = true;
+    }
     this.#connection.start();
   }
 

@@ -61,6 +61,16 @@ export function reportEvents(report: Report): Set<NotifyEvent> {
   return events;
 }
 
+/**
+ * Where a bot keeps its `notify` subscriptions across restarts (the master's database,
+ * `irc_subscriptions`); without one they live as long as the process.
+ */
+export interface NotifyStore {
+  load(): Promise<readonly { readonly nick: string; readonly events: readonly string[] }[]>;
+  /** One user's subscription as it is now; no events: none. */
+  save(nickKey: string, nick: string, events: readonly NotifyEvent[]): Promise<void>;
+}
+
 export interface Watcher {
   /** Where the answer goes: the channel the user asked in, or the user. */
   readonly replyTo: string;
@@ -120,6 +130,18 @@ export class Subscriptions {
     for (const e of events) sub.events.delete(e);
     if (sub.events.size === 0) this.#notify.delete(key);
     return this.notifyEvents(nick);
+  }
+
+  /**
+   * Puts back stored subscriptions (at start, before any command). Events this version does
+   * not know are dropped, and subscribers beyond the limit are left out.
+   */
+  restore(stored: readonly { readonly nick: string; readonly events: readonly string[] }[]): void {
+    for (const { nick, events } of stored) {
+      const known = events.filter((e): e is NotifyEvent => (NOTIFY_EVENTS as readonly string[]).includes(e));
+      if (known.length === 0 || this.#notify.size >= this.limits.maxSubscribers) continue;
+      this.#notify.set(ircLower(nick), { nick, events: new Set(known) });
+    }
   }
 
   notifyEvents(nick: string): NotifyEvent[] {
