@@ -2,7 +2,7 @@
 // failures through a bot the master runs from its config (against Debian's ngIRCd), the
 // master stops and starts again on the same database, and the user still gets the bot's
 // private notice of the next failed build, and `notify list` still says so. `notify off`
-// is stored too.
+// is stored too. The bot's announcement is the `format` the config gives it.
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ const SERVER_PASSWORD = 'server-pw';
 const BOT = 'notifybot';
 
 const configText = (port: number) => `import { buildStatusGenerator, defineConfig } from '${latheIndex}';
-import { ircReporter } from '${ircIndex}';
+import { announcement, ircReporter } from '${ircIndex}';
 export default defineConfig({
   buildbotURL: 'http://lathe.test/',
   reporters: [
@@ -29,6 +29,8 @@ export default defineConfig({
       reporter: ircReporter({
         host: '127.0.0.1', port: ${port}, nick: '${BOT}', password: '${SERVER_PASSWORD}', channels: ['#builds'],
         reconnect: { initialDelayMs: 200, maxDelayMs: 1000 },
+        // A configured format; its line break becomes a space.
+        format: (report) => \`lathe says:\\n\${announcement(report)}\`,
       }),
       generators: [buildStatusGenerator()],
       retry: { initialDelayMs: 100, maxDelayMs: 400 },
@@ -106,7 +108,7 @@ describe('IRC notify subscriptions across a master restart', {
       'the failure notice after the restart',
       { from },
     );
-    assert.match(notice.text, new RegExp(`^Build #${failed.number} of app failed`));
+    assert.match(notice.text, new RegExp(`^lathe says: Build #${failed.number} of app failed`));
 
     const off = await askBot('notify off');
     assert.equal(off.text, 'you get no notifications from me');

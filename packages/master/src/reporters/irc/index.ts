@@ -8,6 +8,7 @@ export {
   IRC_ACTIONS,
   type IrcAction,
   type IrcChannel,
+  type IrcFormatter,
   IrcOptionsError,
   type IrcReporterOptions,
   type IrcSettings,

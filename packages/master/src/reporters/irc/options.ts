@@ -1,5 +1,10 @@
 // What `ircReporter({...})` takes, checked once when the config is loaded so that a typo
 // fails `lathe checkconfig` with the option's name instead of a bot that never connects.
+import type { Report } from '../report.js';
+import { announcement } from './format.js';
+
+/** The line announced for a report (`announcement` by default); line breaks become spaces. */
+export type IrcFormatter = (report: Report) => string;
 
 /** What a nick or hostmask may do through the bot, named as the data API's permissions. */
 export const IRC_ACTIONS = ['force', 'stop'] as const;
@@ -52,6 +57,8 @@ export interface IrcReporterOptions {
    * then one per `intervalMs` (default 3000); more are ignored without an answer.
    */
   readonly commandRate?: { readonly burst?: number; readonly intervalMs?: number };
+  /** What a report's announcement says; default `announcement` (format.ts). */
+  readonly format?: IrcFormatter;
 }
 
 /** The options with their defaults applied. */
@@ -77,6 +84,7 @@ export interface IrcSettings {
     readonly maxQueuedPerTarget: number;
   };
   readonly commandRate: { readonly burst: number; readonly intervalMs: number };
+  readonly format: IrcFormatter;
 }
 
 export class IrcOptionsError extends Error {
@@ -162,6 +170,8 @@ export function resolveIrcOptions(options: IrcReporterOptions): IrcSettings {
   const initialDelayMs = positiveInt('reconnect.initialDelayMs', options.reconnect?.initialDelayMs, 1000);
   const maxDelayMs = positiveInt('reconnect.maxDelayMs', options.reconnect?.maxDelayMs, 300_000);
   const maxQueued = positiveInt('flood.maxQueued', options.flood?.maxQueued, 200);
+  if (options.format !== undefined && typeof options.format !== 'function')
+    throw new IrcOptionsError('format', 'must be a function (report) => string');
   return {
     name,
     host: options.host,
@@ -187,5 +197,6 @@ export function resolveIrcOptions(options: IrcReporterOptions): IrcSettings {
       burst: positiveInt('commandRate.burst', options.commandRate?.burst, 3),
       intervalMs: positiveInt('commandRate.intervalMs', options.commandRate?.intervalMs, 3000),
     },
+    format: options.format ?? announcement,
   };
 }

@@ -9,7 +9,6 @@ import { AccessList, ircLower } from './access.js';
 import { BotCommands } from './commands.js';
 import { IrcConnection } from './connection.js';
 import { LineNotSentError } from './flood.js';
-import { announcement } from './format.js';
 import { type BuildEvent, type IrcBotHost, masterBotHost } from './host.js';
 import { type IrcReporterOptions, type IrcSettings, resolveIrcOptions } from './options.js';
 import { type NotifyStore, Subscriptions } from './subscriptions.js';
@@ -110,7 +109,8 @@ export class IrcReporter implements Reporter {
       this.#connection.rejoinMissing();
       throw new IrcNotConnectedError(`not in ${missing.join(', ')}`);
     }
-    const line = announcement(report);
+    // One IRC line, whatever a configured format returns.
+    const line = this.settings.format(report).replace(/[\r\n\0]+/g, ' ');
     const notice = this.settings.useNotice;
     const toChannels = Promise.all(
       this.settings.channels.map((c) => this.#connection.send(c.name, line, notice)),
