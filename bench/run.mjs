@@ -22,7 +22,7 @@ const BENCHMARKS = {
   www: [['bench/www/run.ts'], ['bench/www/live.ts']],
   api: [['bench/api/run.ts'], ['bench/api/realtime.ts']],
   changes: [['bench/changes/webhook-burst.ts'], ['bench/changes/poller-cpu.ts']],
-  reporters: [['bench/reporters/run.ts']],
+  reporters: [['bench/reporters/run.ts', '--outage-minutes', '10']],
   scale: [['bench/scale/run.ts']],
 };
 
