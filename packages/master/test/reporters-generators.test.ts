@@ -214,4 +214,31 @@ describe('generators on the outbox', () => {
     await t.data.reportEvents.workersSeen(['w9']);
     assert.equal((await t.data.reportEvents.lastSeen('w9')).reported, false);
   });
+
+  it('worker missing: a latent worker that could not be started, once per absence', async () => {
+    const since = await t.data.reportEvents.lastId();
+    const workerid = await t.data.workers.findOrCreate('cloud9');
+    const startFailure = {
+      attempts: 3,
+      since: 1_800_000_000,
+      error: 'start command "sh" exited with code 4',
+    };
+    const report = (failure = startFailure) =>
+      t.data.reportEvents.reportMissing({ name: 'cloud9', workerid, startFailure: failure });
+    assert.equal(await report(), true);
+    assert.equal(await report({ ...startFailure, since: 1_800_000_600 }), false, 'the same absence');
+    const [r] = await run(workerMissingGenerator(), since);
+    assert.ok(r?.kind === 'worker-missing');
+    if (r.kind !== 'worker-missing') return;
+    assert.equal(r.workerName, 'cloud9');
+    assert.equal(r.lastSeen, null, 'never connected');
+    assert.deepEqual(r.startFailure, { attempts: 3, error: startFailure.error });
+    // Connected once, then failing again: a new absence, last seen when it was connected.
+    await t.data.reportEvents.workersSeen(['cloud9']);
+    const { lastSeen } = await t.data.reportEvents.lastSeen('cloud9');
+    assert.equal(await report(), true);
+    const reports = await run(workerMissingGenerator(), since);
+    assert.equal(reports.length, 2);
+    assert.ok(reports[1]!.kind === 'worker-missing' && reports[1]!.lastSeen === lastSeen);
+  });
 });
