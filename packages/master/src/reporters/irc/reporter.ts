@@ -1,7 +1,8 @@
 // The IRC bot as a reporter: `deliver` announces a report in the configured channels and to
-// the users who asked (`notify`, kept in the master's database); the same connection takes commands once the master has
-// given the bot its host (`attach`): the reporters framework does so as it starts the bot
-// from the config's `reporters: [{ reporter: ircReporter({...}), generators: [...] }]`.
+// the users who asked (`notify`, kept in the master's database); the same connection takes
+// commands once the master has given the bot its host (`attach`): the reporters framework
+// does so as it starts the bot from the config's
+// `reporters: [{ reporter: ircReporter({...}), generators: [...] }]`.
 import { isResult, resultName } from '../../results.js';
 import { type Clock, realClock } from '../../schedulers/clock.js';
 import type { DeliveryContext, Report, Reporter, ReporterStartContext } from '../report.js';

@@ -3,8 +3,8 @@
 // builds only while substantiated, starts an instance when the distributor asks it to
 // (requests wait for it meanwhile, unclaimed), retries failed starts with a doubling delay,
 // reports itself missing after `startAttempts` failures in a row (an outbox row for the
-// reporters, written with the flag that says this absence was reported), and stops the instance
-// after `buildWaitTimeout` seconds without a build.
+// reporters, written with the flag that says this absence was reported), and stops the
+// instance after `buildWaitTimeout` seconds without a build.
 import type { EventBus } from '../../bus/bus.js';
 import type { ResolvedWorker } from '../../config/types.js';
 import type { DataLayer } from '../../data/index.js';
@@ -165,6 +165,10 @@ export class LatentWorkerService extends WorkerService {
       this.#setState(wasStarting ? 'starting' : 'insubstantial');
       throw err;
     }
+    // Seen (started by us or adopted): a later failure to start is a new absence, reported again.
+    await this.#data.reportEvents
+      .workersSeen([this.name])
+      .catch((err) => this.host.onError(err, `recording that latent worker ${this.name} is up`));
     this.#attached?.();
     this.#armIdleTimer();
   }
@@ -242,10 +246,6 @@ export class LatentWorkerService extends WorkerService {
       this.#failures = 0;
       this.#missing = false;
       this.#lastError = null;
-      // Seen: a later failure to start is a new absence, reported again.
-      await this.#data.reportEvents
-        .workersSeen([this.name])
-        .catch((err) => this.host.onError(err, `recording that latent worker ${this.name} is up`));
     } catch (err) {
       abort.abort(err);
       await this.#failedAttempt(instance, err);
