@@ -3,7 +3,8 @@
 // login and consent pages) started by the test: "Sign in with …" appears because the
 // master says it offers OIDC, the round trip through the provider ends on the page it
 // began on with the role's buttons, and a user whose roles lack `force` gets no button
-// while the API refuses them.
+// while the API refuses them. The implicit force scheduler's form takes free-form
+// properties (the server's refusals beside their rows).
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
@@ -20,6 +21,7 @@ import {
   freePort,
   latheIndexUrl,
   launchBrowser,
+  logIn,
   openPage,
   SHOTS,
   startWwwMaster,
@@ -201,5 +203,47 @@ describe('web UI: OIDC login and the audited views, in a real browser', { skip: 
       5,
     ])
       assert.equal(pageUnderBase(hostile, b), b, String(hostile));
+  });
+
+  it('takes free-form properties for the implicit force scheduler, with the server’s refusals beside their rows', async () => {
+    const p = await page();
+    await p.goto(`${base}builders/${builderid('plain')}`);
+    await logIn(p, 'alice');
+    const rows = p.getByTestId('free-properties');
+    await rows.waitFor();
+    await rows.getByRole('button', { name: 'Add property' }).click();
+    await rows.getByRole('button', { name: 'Add property' }).click();
+    await p.getByLabel('property 1 name').fill('owner');
+    await p.getByLabel('property 1 value').fill('mallory');
+    await p.getByLabel('property 2 name').fill('bad name');
+    await p.getByLabel('property 2 value').fill('x');
+    const buildsets = async () => ((await api('/buildsets')).buildsets as unknown[]).length;
+    const before = await buildsets();
+    await p.getByRole('button', { name: 'Force build' }).click();
+    await p
+      .locator('[data-error-for="owner"]', { hasText: 'is set by the force or the build itself' })
+      .waitFor();
+    await p.locator('[data-error-for="bad name"]', { hasText: 'is not a property name' }).waitFor();
+    await p.screenshot({ path: join(SHOTS, 'force-free-properties.png'), fullPage: true });
+    assert.equal(await buildsets(), before, 'the refused force added nothing');
+
+    await p.getByLabel('property 1 name').fill('colour');
+    await p.getByLabel('property 1 value').fill('blue');
+    await p.getByRole('button', { name: 'remove property 2' }).click();
+    await p.getByRole('button', { name: 'Add property' }).click();
+    await p.getByLabel('property 2 name').fill('deploy.host');
+    await p.getByLabel('property 2 value').fill('staging');
+    await p.getByRole('button', { name: 'Force build' }).click();
+    await p.waitForURL(/\/buildrequests\/\d+$/);
+    const brid = Number(/(\d+)$/.exec(p.url())![1]);
+    const req = (await api(`/buildrequests/${brid}`)).buildrequests as { buildsetid: number }[];
+    const props = await master.data.buildsets.properties(req[0]!.buildsetid);
+    assert.deepEqual(props.colour, ['blue', 'Force Build Form']);
+    assert.deepEqual(props['deploy.host'], ['staging', 'Force Build Form']);
+    assert.deepEqual(props.owner?.[0], 'alice');
+    await waitForRequest(master, brid, 60_000);
+    await p.getByRole('link', { name: /build #\d+/ }).waitFor();
+    await p.screenshot({ path: join(SHOTS, 'buildrequest.png'), fullPage: true });
+    await p.close();
   });
 });
