@@ -1,11 +1,15 @@
-// The web UI's login with OpenID Connect, in a real browser (Debian's chromium) against a
-// real master and worker and a real OpenID provider (npm `oidc-provider`, its development
-// login and consent pages) started by the test: "Sign in with …" appears because the
-// master says it offers OIDC, the round trip through the provider ends on the page it
-// began on with the role's buttons, and a user whose roles lack `force` gets no button
-// while the API refuses them. The implicit force scheduler's form takes free-form
-// properties (the server's refusals beside their rows).
+// The web UI's login with OpenID Connect and what the audit of the UI added, in a real
+// browser (Debian's chromium) against a real master and worker and a real OpenID provider
+// (npm `oidc-provider`, its development login and consent pages) started by the test:
+// "Sign in with …" appears because the master says it offers OIDC, the round trip through
+// the provider ends on the page it began on with the role's buttons, and a user whose
+// roles lack `force` gets no button while the API refuses them. The implicit force
+// scheduler's form takes free-form properties (the server's refusals beside their rows);
+// `--- `/`+++ ` section markers fold in the log viewer; a build shows the builds it
+// triggered, live; the keyboard reaches and opens pages and `/` focuses search; the theme
+// follows the system and the toggle; main pages have no horizontal scroll on a phone.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,7 +18,8 @@ import type { Browser, Page } from 'playwright-core';
 import { hashPassword } from '../src/auth/password.js';
 import { pageUnderBase } from '../src/http/oidc.js';
 import type { Master } from '../src/master.js';
-import { waitForRequest } from '../src/process/control.js';
+import { forceBuild, waitForRequest } from '../src/process/control.js';
+import { waitFor } from './bbworker.js';
 import { tempDir } from './helpers.js';
 import {
   browserTestsSkip,
@@ -172,8 +177,8 @@ describe('web UI: OIDC login and the audited views, in a real browser', { skip: 
     const p = await page();
     await p.goto(`${base}builders/${builderid('plain')}`);
     await signInWithOidc(p, 'erin');
-    // Roles: the default viewer only. The page had time to render the form if it would.
-    await p.getByTestId('builder-history').waitFor();
+    // Roles: the default viewer only (the form depends on nothing but who is logged in).
+    await p.getByRole('heading', { name: 'plain' }).waitFor();
     assert.equal(await p.getByTestId('force-form').count(), 0);
     const status = await p.evaluate(async (id) => {
       const me = (await (await fetch('auth/me')).json()) as { csrfToken: string; permissions: string[] };
@@ -244,6 +249,158 @@ describe('web UI: OIDC login and the audited views, in a real browser', { skip: 
     await waitForRequest(master, brid, 60_000);
     await p.getByRole('link', { name: /build #\d+/ }).waitFor();
     await p.screenshot({ path: join(SHOTS, 'buildrequest.png'), fullPage: true });
+    await p.close();
+  });
+
+  it('folds `--- ` sections and shows `+++ ` ones open; `/` focuses the search, which opens a folded one', async () => {
+    const { buildrequestid } = await forceBuild(master, { builder: 'marked' });
+    await waitForRequest(master, buildrequestid, 60_000);
+    const [build] = await master.data.builds.forRequest(buildrequestid);
+    const [step] = await master.data.steps.forBuild(build!.id);
+    const stdio = (await master.data.logs.forStep(step!.id)).find((l) => l.name === 'stdio')!;
+    const p = await page();
+    await p.goto(`${base}logs/${stdio.id}`);
+    await p.getByRole('button', { name: 'End' }).click();
+    const install = p.getByRole('button', { name: /Install/ });
+    const tests = p.getByRole('button', { name: /Run tests/ });
+    const cleanup = p.getByRole('button', { name: /Cleanup/ });
+    await install.waitFor();
+    await cleanup.waitFor();
+    // `---` folded, `+++` open; a section runs to the next header.
+    assert.equal(await install.getAttribute('aria-expanded'), 'false');
+    assert.equal(await tests.getAttribute('aria-expanded'), 'true');
+    assert.equal(await cleanup.getAttribute('aria-expanded'), 'false');
+    assert.match((await install.textContent()) ?? '', /\(20 lines\)/);
+    assert.equal(await p.getByText('install 1', { exact: true }).count(), 0);
+    await p.getByText('running test 5', { exact: true }).waitFor();
+    await install.click();
+    await p.getByText('install 1', { exact: true }).waitFor();
+    await p.screenshot({ path: join(SHOTS, 'log-marker-sections.png') });
+
+    // The keyboard: `/` focuses the search field, Enter searches, the hit's section opens.
+    await p.locator('body').click({ position: { x: 5, y: 5 } });
+    await p.keyboard.press('/');
+    assert.equal(await p.evaluate('document.activeElement?.getAttribute("aria-label")'), 'search log');
+    await p.keyboard.type('cleanup 7');
+    await p.keyboard.press('Enter');
+    await p.locator('.line.highlight', { hasText: 'cleanup 7' }).waitFor();
+    assert.equal(await cleanup.getAttribute('aria-expanded'), 'true');
+    await p.getByText('cleanup 6', { exact: true }).waitFor();
+    await p.close();
+  });
+
+  it('shows the builds a build triggered, live, linked to their pages', async () => {
+    const { buildrequestid } = await forceBuild(master, { builder: 'parent' });
+    let parentNumber: number | undefined;
+    await waitFor(
+      async () => {
+        parentNumber = (await master.data.builds.forRequest(buildrequestid))[0]?.number;
+        return parentNumber !== undefined;
+      },
+      30_000,
+      'the parent build to start',
+    );
+    const p = await page();
+    await p.goto(`${base}builders/${builderid('parent')}/builds/${parentNumber}`);
+    const triggered = p.getByTestId('triggered-builds');
+    const child = triggered.getByRole('link', { name: /^child #\d+$/ });
+    await child.waitFor({ timeout: 30_000 });
+    assert.equal(await triggered.locator('.result-success').count(), 0, 'still running');
+    writeFileSync(release, '');
+    // Finishes on the open page, without a reload.
+    await triggered.locator('li .result-success').waitFor({ timeout: 30_000 });
+    await p.locator('h1 .result-success').waitFor({ timeout: 30_000 });
+    await p.screenshot({ path: join(SHOTS, 'build-triggered.png'), fullPage: true });
+    await child.click();
+    await p.waitForURL(/\/builds\/\d+$/);
+    await p.getByRole('heading', { name: /child #\d+/ }).waitFor();
+    await waitForRequest(master, buildrequestid, 30_000);
+    await p.close();
+  });
+
+  it('reaches and opens pages with the keyboard, the focus shown', async () => {
+    const p = await page();
+    await p.goto(`${base}builders`);
+    await p.locator('tr[data-builder="plain"]').waitFor();
+    await p.keyboard.press('Tab');
+    // (Expressions run in the page: the tests have no DOM types.)
+    const ring = await p.evaluate(
+      '({ text: document.activeElement.textContent, outline: getComputedStyle(document.activeElement).outlineStyle })',
+    );
+    assert.deepEqual(ring, { text: 'Lathe', outline: 'solid' });
+    let focused = '';
+    for (let i = 0; i < 60 && focused !== 'plain'; i++) {
+      await p.keyboard.press('Tab');
+      focused = await p.evaluate<string>('document.activeElement?.textContent ?? ""');
+    }
+    assert.equal(focused, 'plain', 'Tab reaches the builder’s link');
+    await p.keyboard.press('Enter');
+    await p.waitForURL(`${base}builders/${builderid('plain')}`);
+    await p.getByRole('heading', { name: 'plain' }).waitFor();
+    await p.close();
+  });
+
+  it('follows the system’s colour scheme, and the toggle overrides it across reloads', async () => {
+    const p = await page();
+    const background = () => p.evaluate<string>('getComputedStyle(document.body).backgroundColor');
+    const DARK = 'rgb(22, 24, 27)';
+    const LIGHT = 'rgb(253, 253, 252)';
+    await p.emulateMedia({ colorScheme: 'dark' });
+    await p.goto(base);
+    await p.getByRole('button', { name: 'theme: auto' }).waitFor();
+    assert.equal(await background(), DARK);
+    await p.screenshot({ path: join(SHOTS, 'home-dark.png'), fullPage: true });
+    await p.emulateMedia({ colorScheme: 'light' });
+    assert.equal(await background(), LIGHT);
+    await p.getByRole('button', { name: 'theme: auto' }).click();
+    assert.equal(await background(), DARK, 'the toggle chose dark over the light system');
+    await p.reload();
+    await p.getByRole('button', { name: 'theme: dark' }).waitFor();
+    assert.equal(await background(), DARK);
+    await p.emulateMedia({ colorScheme: 'dark' });
+    await p.getByRole('button', { name: 'theme: dark' }).click();
+    assert.equal(await background(), LIGHT, 'the toggle chose light over the dark system');
+    await p.getByRole('button', { name: 'theme: light' }).click();
+    assert.equal(await background(), DARK, 'back to the system’s');
+    await p.close();
+  });
+
+  it('fits the main pages in a phone’s width, without horizontal scrolling', async () => {
+    const { buildrequestid } = await forceBuild(master, { builder: 'plain' });
+    await waitForRequest(master, buildrequestid, 60_000);
+    const [build] = await master.data.builds.forRequest(buildrequestid);
+    const [step] = await master.data.steps.forBuild(build!.id);
+    const [log] = await master.data.logs.forStep(step!.id);
+    const pages: [string, string][] = [
+      ['home', ''],
+      ['builders', 'builders'],
+      ['builder', `builders/${builderid('plain')}`],
+      ['build', `builds/${build!.id}`],
+      ['log', `logs/${log!.id}`],
+      ['console', 'console'],
+      ['grid', 'grid'],
+      ['waterfall', 'waterfall'],
+      ['workers', 'workers'],
+      ['changes', 'changes'],
+      ['tests', `builders/${builderid('plain')}/tests`],
+    ];
+    const p = await browser.newPage({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+    });
+    p.on('pageerror', (err) => assert.fail(`page error: ${err.message}`));
+    const overflowing: string[] = [];
+    for (const [name, path] of pages) {
+      await p.goto(`${base}${path}`);
+      await p.waitForLoadState('networkidle');
+      await p.locator('main').first().waitFor();
+      await p.waitForFunction('!document.body.textContent.includes("Loading…")');
+      const width = await p.evaluate<number>('document.documentElement.scrollWidth');
+      if (width > 390) overflowing.push(`${name} (${width} px)`);
+      await p.screenshot({ path: join(SHOTS, `phone-${name}.png`), fullPage: true });
+    }
+    assert.deepEqual(overflowing, []);
     await p.close();
   });
 });
