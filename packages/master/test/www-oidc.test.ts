@@ -6,8 +6,9 @@
 // roles lack `force` gets no button while the API refuses them. The implicit force
 // scheduler's form takes free-form properties (the server's refusals beside their rows);
 // `--- `/`+++ ` section markers fold in the log viewer; a build shows the builds it
-// triggered, live; the keyboard reaches and opens pages and `/` focuses search; the theme
-// follows the system and the toggle; main pages have no horizontal scroll on a phone.
+// triggered and the workers page what each worker is building, live; the keyboard reaches
+// and opens pages and `/` focuses search; the theme follows the system and the toggle;
+// main pages have no horizontal scroll on a phone.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -289,7 +290,7 @@ describe('web UI: OIDC login and the audited views, in a real browser', { skip: 
     await p.close();
   });
 
-  it('shows the builds a build triggered, live, linked to their pages', async () => {
+  it('shows the builds a build triggered, and the worker running them, live', async () => {
     const { buildrequestid } = await forceBuild(master, { builder: 'parent' });
     let parentNumber: number | undefined;
     await waitFor(
@@ -306,7 +307,16 @@ describe('web UI: OIDC login and the audited views, in a real browser', { skip: 
     const child = triggered.getByRole('link', { name: /^child #\d+$/ });
     await child.waitFor({ timeout: 30_000 });
     assert.equal(await triggered.locator('.result-success').count(), 0, 'still running');
+    // The workers page shows what w1 is building: both, until they finish.
+    const workers = await page();
+    await workers.goto(`${base}workers`);
+    const building = workers.locator('tr[data-worker="w1"] [data-testid="worker-builds"]');
+    await building.getByRole('link', { name: /^child #\d+$/ }).waitFor();
+    await building.getByRole('link', { name: `parent #${parentNumber}` }).waitFor();
+    await workers.screenshot({ path: join(SHOTS, 'workers-building.png'), fullPage: true });
     writeFileSync(release, '');
+    await building.getByText('idle').waitFor({ timeout: 30_000 });
+    await workers.close();
     // Finishes on the open page, without a reload.
     await triggered.locator('li .result-success').waitFor({ timeout: 30_000 });
     await p.locator('h1 .result-success').waitFor({ timeout: 30_000 });
