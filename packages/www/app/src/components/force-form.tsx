@@ -161,7 +161,7 @@ function FreeProperties({
             aria-label={`property ${i + 1} name`}
             placeholder="name"
             value={r.name}
-            aria-invalid={problems.has(r.name) || undefined}
+            aria-invalid={problems.has(r.name.trim()) || undefined}
             onInput={(e) => change(r.id, { name: e.currentTarget.value })}
           />
           <input
@@ -177,7 +177,7 @@ function FreeProperties({
           >
             ×
           </button>
-          <Problem path={r.name} problems={problems} />
+          <Problem path={r.name.trim()} problems={problems} />
         </div>
       ))}
       <button
