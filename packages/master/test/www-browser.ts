@@ -3,6 +3,7 @@
 // test on any page error, and logging in from the top bar.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -51,17 +52,32 @@ export interface WwwMaster {
   stop(): Promise<void>;
 }
 
+/** A port nothing listens on now, for a master whose config must name its own URL. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 /**
- * A master from `configText` in `dir`/master serving the app, with worker `w1` (password
- * `pw-1`) attached; stopping a build goes to its build runner.
+ * A master from `configText` in `dir`/master serving the app (on `port`, default any free
+ * one), with worker `w1` (password `pw-1`) attached; stopping a build goes to its build
+ * runner.
  */
-export async function startWwwMaster(dir: string, configText: string, name: string): Promise<WwwMaster> {
+export async function startWwwMaster(
+  dir: string,
+  configText: string,
+  name: string,
+  port = 0,
+): Promise<WwwMaster> {
   const masterDir = join(dir, 'master');
   mkdirSync(masterDir, { recursive: true });
   writeFileSync(join(masterDir, 'master.config.ts'), configText);
   let rt: WorkerRuntime | undefined;
   const api = new ApiServer({
-    port: 0,
+    port,
     stopBuild: (buildid, reason) => rt!.runner.stopBuild(buildid, reason),
   });
   rt = withWorkers(

@@ -7,6 +7,8 @@ export interface OidcSettings {
   readonly issuer: string;
   readonly clientId: string;
   readonly clientSecret: string;
+  /** What the web UI calls the provider ("Sign in with <name>"); absent, the issuer's host. */
+  readonly name?: string;
   readonly scope: string;
   /** The claim (ID token or userinfo) that names the user. */
   readonly usernameClaim: string;

@@ -36,6 +36,8 @@ export interface WwwAuthConfig {
     readonly issuer: string;
     readonly clientId: string;
     readonly clientSecret: string;
+    /** The provider's name on the web UI's "Sign in with …" button; default the issuer's host. */
+    readonly name?: string;
     /** Default 'openid profile email'. */
     readonly scope?: string;
     /** The claim naming the user; default 'preferred_username'. */
@@ -67,6 +69,7 @@ const KNOWN_OIDC = new Set([
   'issuer',
   'clientId',
   'clientSecret',
+  'name',
   'scope',
   'usernameClaim',
   'rolesClaim',
@@ -95,7 +98,7 @@ function resolveOidc(
     issue('www.auth.oidc.issuer', 'must be the provider’s http(s) URL');
     ok = false;
   }
-  for (const key of ['scope', 'usernameClaim', 'rolesClaim'] as const)
+  for (const key of ['name', 'scope', 'usernameClaim', 'rolesClaim'] as const)
     if (raw[key] !== undefined && (typeof raw[key] !== 'string' || raw[key] === '')) {
       issue(`www.auth.oidc.${key}`, 'must be a non-empty string');
       ok = false;
@@ -113,6 +116,7 @@ function resolveOidc(
     issuer: raw.issuer as string,
     clientId: raw.clientId as string,
     clientSecret: raw.clientSecret as string,
+    name: (raw.name as string | undefined) ?? new URL(raw.issuer as string).host,
     scope: (raw.scope as string | undefined) ?? 'openid profile email',
     usernameClaim: (raw.usernameClaim as string | undefined) ?? 'preferred_username',
     ...(raw.rolesClaim === undefined ? {} : { rolesClaim: raw.rolesClaim as string }),

@@ -303,11 +303,14 @@ export class HttpAuth implements RealtimeGuard {
   }
 
   #me(identity: Identity, csrfToken: string | undefined) {
+    const { oidc } = this.options.auth();
     return {
       user: identity.user,
       roles: identity.roles,
       permissions: [...identity.permissions],
       ...(csrfToken === undefined ? {} : { csrfToken }),
+      // How else one may log in, for the web UI's "Sign in with …" (GET /auth/oidc/login).
+      ...(oidc ? { oidc: { name: oidc.name ?? new URL(oidc.issuer).host } } : {}),
     };
   }
 }

@@ -1,7 +1,8 @@
 // OIDC login routes: GET /auth/oidc/login sends the browser to the provider; the provider
 // sends it back to GET /auth/oidc/callback, which checks the answer (auth/oidc.ts) and
-// starts the same session a password login does. The login's state, nonce and PKCE
-// verifier stay in the master's memory for 10 minutes, bound to the browser by a cookie.
+// starts the same session a password login does, and returns to the page the login began
+// on (`?then=`, a page under the base URL). The login's state, nonce and PKCE verifier stay
+// in the master's memory for 10 minutes, bound to the browser by a cookie.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { OidcClient, OidcError, type OidcSettings, oidcUser, type PendingLogin } from '../auth/oidc.js';
 import type { ResolvedAuth } from '../config/www-auth.js';
@@ -21,7 +22,7 @@ export interface OidcRoutesOptions {
 }
 
 export function registerOidc(app: FastifyInstance, options: OidcRoutesOptions): void {
-  const pending = new Map<string, PendingLogin & { readonly expiresAt: number }>();
+  const pending = new Map<string, PendingLogin & { readonly returnTo: string; readonly expiresAt: number }>();
   let client: { settings: OidcSettings; redirectUri: string; client: OidcClient } | undefined;
   const clientFor = (settings: OidcSettings): OidcClient => {
     const redirectUri = new URL('auth/oidc/callback', options.baseURL()).href;
@@ -36,14 +37,15 @@ export function registerOidc(app: FastifyInstance, options: OidcRoutesOptions): 
   const refuse = (reply: FastifyReply, status: number, message: string) =>
     reply.code(status).header('set-cookie', stateCookie('', 0)).send({ error: message });
 
-  app.get('/auth/oidc/login', async (_req, reply) => {
+  app.get('/auth/oidc/login', async (req, reply) => {
     const settings = options.auth().oidc;
     if (!settings) return reply.code(404).send({ error: 'OIDC login is not configured (www.auth.oidc)' });
     const now = Date.now();
     for (const [state, p] of pending)
       if (p.expiresAt <= now || pending.size >= MAX_PENDING) pending.delete(state);
     const { url, pending: login } = await clientFor(settings).start();
-    pending.set(login.state, { ...login, expiresAt: now + PENDING_SECONDS * 1000 });
+    const returnTo = pageUnderBase((req.query as Record<string, unknown>).then, options.baseURL());
+    pending.set(login.state, { ...login, returnTo, expiresAt: now + PENDING_SECONDS * 1000 });
     return reply
       .code(302)
       .header('set-cookie', stateCookie(login.state, PENDING_SECONDS))
@@ -72,11 +74,28 @@ export function registerOidc(app: FastifyInstance, options: OidcRoutesOptions): 
       options.log(`data API: ${user} logged in with OIDC (roles: ${roles.join(', ') || 'none'})`);
       // Fastify appends a second set-cookie.
       reply.header('set-cookie', stateCookie('', 0));
-      return reply.code(302).header('location', options.baseURL()).send();
+      return reply.code(302).header('location', login.returnTo).send();
     } catch (err) {
       if (!(err instanceof OidcError)) throw err;
       options.log(`data API: an OIDC login failed: ${err.message}`);
       return refuse(reply, 401, err.message);
     }
   });
+}
+
+/**
+ * The page to return to after the login: `then` (an app page relative to the base URL, as
+ * the web UI sends it) when it resolves under the base URL, else the base URL itself, so a
+ * crafted login link cannot send the browser elsewhere.
+ */
+export function pageUnderBase(then: unknown, baseURL: string): string {
+  if (typeof then !== 'string' || then === '' || then.length > 2000) return baseURL;
+  let url: URL;
+  try {
+    url = new URL(then, baseURL);
+  } catch {
+    return baseURL;
+  }
+  const base = new URL(baseURL);
+  return url.origin === base.origin && url.pathname.startsWith(base.pathname) ? url.href : baseURL;
 }

@@ -158,7 +158,8 @@ export function checkParameterDeclarations(params: unknown, prefix = ''): Parame
  * Turns the values a force was given into build properties, or throws ForceParameterError
  * listing every problem. `values` holds typed values or text, a nested group as an object
  * or as `group.field` keys (what `lathe force -p group.field=value` sends); `extra` (the
- * implicit scheduler's) lets undeclared names through as they are.
+ * implicit scheduler's) lets undeclared names through as they are, when they are property
+ * names and not reserved (RESERVED_PROPERTY_NAMES).
  */
 export function parametersToProperties(
   scheduler: string,
@@ -172,8 +173,11 @@ export function parametersToProperties(
   const declared = new Set(params.flatMap(topNames));
   for (const [name, value] of Object.entries(values)) {
     if (declared.has(name)) continue;
-    if (extra) props[name] = value;
-    else
+    if (extra) {
+      const refused = freePropertyNameProblem(name);
+      if (refused) problems.push({ parameter: name, message: refused });
+      else props[name] = value;
+    } else
       problems.push({
         parameter: name,
         message: `is not declared (parameters: ${[...declared].join(', ') || 'none'})`,
@@ -181,6 +185,37 @@ export function parametersToProperties(
   }
   if (problems.length > 0) throw new ForceParameterError(scheduler, problems);
   return props;
+}
+
+/** Buildbot's rule for a property's name (its `property_name` validation), not empty. */
+const PROPERTY_NAME = /^[\w.\-/~:]+$/;
+const MAX_PROPERTY_NAME = 256;
+
+/**
+ * Names a free-form property may not take: the force sets them itself (`owner`, `reason`,
+ * `scheduler`) and the build sets its identity and source stamp over what the request
+ * carried, so a value given under them would be silently lost.
+ */
+export const RESERVED_PROPERTY_NAMES: ReadonlySet<string> = new Set([
+  'owner',
+  'reason',
+  'scheduler',
+  'buildername',
+  'buildnumber',
+  'workername',
+  'branch',
+  'revision',
+  'repository',
+  'codebase',
+  'project',
+]);
+
+/** Why `name` cannot be a free-form property of a forced build, or undefined when it can. */
+function freePropertyNameProblem(name: string): string | undefined {
+  if (name.length > MAX_PROPERTY_NAME) return `is longer than ${MAX_PROPERTY_NAME} characters`;
+  if (!PROPERTY_NAME.test(name)) return 'is not a property name (letters, digits and _ . - / ~ : only)';
+  if (RESERVED_PROPERTY_NAMES.has(name)) return 'is set by the force or the build itself and cannot be given';
+  return undefined;
 }
 
 /** `{"group.field": v}` as `{group: {field: v}}` where `group` is a declared nested group. */

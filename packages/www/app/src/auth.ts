@@ -2,6 +2,7 @@
 // POSTs, with the session's CSRF token (packages/master/API.md, "Authentication").
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, apiUrl } from './api';
+import { currentPath } from './router';
 
 export type Permission = 'read' | 'force' | 'stop' | 'rebuild' | 'workers' | 'quarantine';
 
@@ -9,6 +10,8 @@ export interface Me {
   readonly user: string | null;
   readonly permissions: readonly Permission[];
   readonly csrfToken?: string;
+  /** Present when the master offers OIDC login: the provider's name. */
+  readonly oidc?: { readonly name: string };
 }
 
 const ANONYMOUS: Me = { user: null, permissions: ['read'] };
@@ -45,6 +48,16 @@ export async function refreshMe(): Promise<void> {
 
 export async function login(username: string, password: string): Promise<void> {
   set((await post(new URL('auth/login', document.baseURI).href, { username, password })) as unknown as Me);
+}
+
+/**
+ * Where the OIDC login starts: the master sends the browser to the provider, and after the
+ * login back to this page (`then`, relative to the app's base).
+ */
+export function oidcLoginUrl(): string {
+  const url = new URL('auth/oidc/login', document.baseURI);
+  url.searchParams.set('then', currentPath().slice(1) + location.search + location.hash);
+  return url.href;
 }
 
 export async function logout(): Promise<void> {

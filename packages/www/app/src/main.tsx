@@ -3,6 +3,7 @@ import { render } from 'preact';
 import { useState } from 'preact/hooks';
 import { refreshMe } from './auth';
 import { Login } from './components/login';
+import { installKeys } from './keyboard';
 import { Build, BuildById } from './pages/build';
 import { Builder } from './pages/builder';
 import { Builders } from './pages/builders';
@@ -136,5 +137,6 @@ function App() {
 if (location.hash.startsWith('#/')) history.replaceState(null, '', href(location.hash.slice(1)));
 applyTheme((localStorage.getItem('lathe-theme') as Theme | null) ?? 'auto');
 interceptLinks();
+installKeys();
 void refreshMe();
 render(<App />, document.getElementById('app')!);

@@ -45,7 +45,10 @@ export function interceptLinks(): void {
     const a = (e.target as Element).closest('a');
     if (!a || a.target || a.hasAttribute('download') || a.origin !== location.origin) return;
     const base = new URL(document.baseURI).pathname;
-    if (!a.pathname.startsWith(base) || a.pathname.startsWith(`${base}api/`)) return;
+    if (!a.pathname.startsWith(base)) return;
+    // The API and the login routes (OIDC's redirects) are the master's, not the app's pages.
+    const page = a.pathname.slice(base.length);
+    if (page.startsWith('api/') || page.startsWith('auth/')) return;
     e.preventDefault();
     history.pushState(null, '', a.pathname + a.search + a.hash);
     for (const l of listeners) l();

@@ -1,7 +1,8 @@
 // The force form: the builder's force scheduler's typed parameters (string, text, integer,
 // boolean, choice, nested groups) as fields, read from /forceschedulers. Values go to the
 // force action as text under their dotted paths (`deploy.host`), and the scheduler judges
-// them: the problems it names come back by parameter and show beside their fields.
+// them: the problems it names come back by parameter and show beside their fields. The
+// implicit force scheduler declares none and takes any property: name/value rows.
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiError, list, type Resource } from '../api';
@@ -26,7 +27,15 @@ interface ForceSchedulerSpec {
   readonly name: string;
   readonly builder_names: readonly string[];
   readonly reason_required: boolean;
+  /** The implicit scheduler: it takes any property (FreeProperties). */
+  readonly any_properties?: boolean;
   readonly parameters: readonly ParameterSpec[];
+}
+
+interface FreeProperty {
+  readonly id: number;
+  readonly name: string;
+  readonly value: string;
 }
 
 type Problems = ReadonlyMap<string, string>;
@@ -128,6 +137,68 @@ function Problem({ path, problems }: { path: string; problems: Problems }) {
   ) : null;
 }
 
+/**
+ * Name/value rows for a scheduler that takes any property. The server checks the names
+ * (reserved ones, such as `owner`, are refused) and its refusals show beside their rows.
+ */
+function FreeProperties({
+  rows,
+  setRows,
+  problems,
+}: {
+  rows: readonly FreeProperty[];
+  setRows: (rows: readonly FreeProperty[]) => void;
+  problems: Problems;
+}) {
+  const change = (id: number, what: Partial<FreeProperty>) =>
+    setRows(rows.map((r) => (r.id === id ? { ...r, ...what } : r)));
+  return (
+    <fieldset data-testid="free-properties">
+      <legend>properties</legend>
+      {rows.map((r, i) => (
+        <div class="field" key={r.id} data-property-row={i}>
+          <input
+            aria-label={`property ${i + 1} name`}
+            placeholder="name"
+            value={r.name}
+            aria-invalid={problems.has(r.name.trim()) || undefined}
+            onInput={(e) => change(r.id, { name: e.currentTarget.value })}
+          />
+          <input
+            aria-label={`property ${i + 1} value`}
+            placeholder="value"
+            value={r.value}
+            onInput={(e) => change(r.id, { value: e.currentTarget.value })}
+          />
+          <button
+            type="button"
+            aria-label={`remove property ${i + 1}`}
+            onClick={() => setRows(rows.filter((x) => x.id !== r.id))}
+          >
+            ×
+          </button>
+          <Problem path={r.name.trim()} problems={problems} />
+        </div>
+      ))}
+      <button
+        type="button"
+        onClick={() =>
+          setRows([...rows, { id: Math.max(0, ...rows.map((r) => r.id)) + 1, name: '', value: '' }])
+        }
+      >
+        Add property
+      </button>
+    </fieldset>
+  );
+}
+
+/** The rows as properties; a row left wholly empty is no property. */
+function freeValues(rows: readonly FreeProperty[]): Record<string, string> {
+  return Object.fromEntries(
+    rows.filter((r) => r.name.trim() !== '' || r.value !== '').map((r) => [r.name.trim(), r.value]),
+  );
+}
+
 /** Queues a build of the builder through a force scheduler that may force it, then shows the request. */
 export function ForceForm({ builderid, builderName }: { builderid: number; builderName: string }) {
   const me = useMe();
@@ -141,6 +212,7 @@ export function ForceForm({ builderid, builderName }: { builderid: number; build
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [problems, setProblems] = useState<Problems>(new Map());
+  const [freeRows, setFreeRows] = useState<readonly FreeProperty[]>([]);
   if (!allowed || !specs.value) return null;
   const mine = specs.value.filter((s) => s.builder_names.includes(builderName));
   const scheduler = mine.find((s) => s.name === chosen) ?? mine[0];
@@ -154,7 +226,10 @@ export function ForceForm({ builderid, builderName }: { builderid: number; build
       const r = (await act(`/builders/${builderid}`, 'force', {
         scheduler: scheduler.name,
         reason: String(new FormData(form).get('reason') ?? ''),
-        properties: collect(form, scheduler.parameters),
+        properties: {
+          ...(scheduler.any_properties ? freeValues(freeRows) : {}),
+          ...collect(form, scheduler.parameters),
+        },
       })) as { buildrequestid: number };
       navigate(`/buildrequests/${r.buildrequestid}`);
     } catch (err) {
@@ -198,6 +273,9 @@ export function ForceForm({ builderid, builderName }: { builderid: number; build
       {scheduler.parameters.map((p) => (
         <Field key={p.name} p={p} prefix="" problems={problems} />
       ))}
+      {scheduler.any_properties ? (
+        <FreeProperties rows={freeRows} setRows={setFreeRows} problems={problems} />
+      ) : null}
       <div class="field">
         <input
           name="reason"

@@ -1,6 +1,24 @@
-// The top bar's login: a small form, or who is logged in and a way out.
+// The top bar's login: a small form (and "Sign in with …" when the master offers OIDC),
+// or who is logged in and a way out.
 import { useState } from 'preact/hooks';
-import { login, logout, useMe } from '../auth';
+import { login, logout, type Me, oidcLoginUrl, useMe } from '../auth';
+
+/** A full page load: the master sends the browser to the provider and back. */
+function OidcLogin({ me }: { me: Me }) {
+  if (!me.oidc) return null;
+  return (
+    <a
+      class="oidc-login"
+      href={oidcLoginUrl()}
+      // The page may have changed since this rendered: return to the one shown now.
+      onClick={(e) => {
+        e.currentTarget.href = oidcLoginUrl();
+      }}
+    >
+      Sign in with {me.oidc.name}
+    </a>
+  );
+}
 
 export function Login() {
   const me = useMe();
@@ -17,9 +35,12 @@ export function Login() {
     );
   if (!open)
     return (
-      <button type="button" class="login" onClick={() => setOpen(true)}>
-        Log in
-      </button>
+      <span class="login">
+        <OidcLogin me={me} />{' '}
+        <button type="button" onClick={() => setOpen(true)}>
+          Log in
+        </button>
+      </span>
     );
   return (
     <form
@@ -45,7 +66,7 @@ export function Login() {
         autocomplete="current-password"
         required
       />
-      <button type="submit">Log in</button>
+      <button type="submit">Log in</button> <OidcLogin me={me} />
       {error ? (
         <span class="error" role="alert">
           {error}

@@ -9,6 +9,7 @@ import { BuildActions } from '../components/actions';
 import { Annotations } from '../components/annotations';
 import { BuildDetails } from '../components/build-details';
 import { Loading, Result } from '../components/common';
+import { TriggeredBuilds } from '../components/triggered-builds';
 import { duration, when } from '../format';
 import { type Async, useAsync, useLive, useNow } from '../hooks';
 import { Link } from '../router';
@@ -128,6 +129,7 @@ export function Build({ builderid, number }: { builderid: number; number: number
               </p>
               <Annotations buildid={build.buildid as number} />
               <Steps builderid={builderid} number={number} steps={steps} now={now} />
+              <TriggeredBuilds buildid={build.buildid as number} />
               <BuildDetails build={build} />
             </>
           )

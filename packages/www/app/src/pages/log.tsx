@@ -7,7 +7,7 @@ import { renderAnsi } from '../ansi';
 import { apiUrl, logLines, one, type Resource, searchLog } from '../api';
 import { Loading } from '../components/common';
 import { useAsync, useLive } from '../hooks';
-import { findSections, GROUP, RowMap, type Section } from '../log-sections';
+import { findSections, RowMap, type Section, sectionTitle } from '../log-sections';
 import { Link } from '../router';
 
 const LINE_PX = 18;
@@ -71,9 +71,11 @@ function LogView({ log, initialLine }: { log: Resource; initialLine: number | un
   const inflight = useRef(new Set<number>());
   const scroller = useRef<HTMLDivElement>(null);
 
-  // Sections start collapsed; a jump into one (search, a line link) opens it.
+  // Sections start folded (`+++` ones open); `toggled` holds the headers of those the
+  // reader turned the other way. A jump into a folded one (search, a line link) opens it.
   const [sections, setSections] = useState<Section[]>([]);
-  const [opened, setOpened] = useState(new Set<number>());
+  const [toggled, setToggled] = useState(new Set<number>());
+  const isOpen = (s: Section) => s.open !== toggled.has(s.start);
   useEffect(() => {
     findSections(logid, total).then(setSections, () => setSections([]));
     // Read again when the log ends, when its last sections are closed.
@@ -82,9 +84,9 @@ function LogView({ log, initialLine }: { log: Resource; initialLine: number | un
     () =>
       new RowMap(
         total,
-        sections.filter((s) => !opened.has(s.start)),
+        sections.filter((s) => !isOpen(s)),
       ),
-    [total, sections, opened],
+    [total, sections, toggled],
   );
   const sectionAt = useMemo(() => new Map(sections.map((s) => [s.start, s])), [sections]);
   const rowCount = map.rows;
@@ -126,8 +128,12 @@ function LogView({ log, initialLine }: { log: Resource; initialLine: number | un
     setHighlight(line);
     // Open the section hiding the line; the scroll waits for the render that makes the
     // spacer tall enough for its row (the layout effect below).
-    const hiding = sections.find((s) => line > s.start && line <= s.end && !opened.has(s.start));
-    if (hiding) setOpened(new Set(opened).add(hiding.start));
+    const hiding = sections.filter((s) => line > s.start && line <= s.end && !isOpen(s));
+    if (hiding.length > 0) {
+      const next = new Set(toggled);
+      for (const s of hiding) if (!next.delete(s.start)) next.add(s.start);
+      setToggled(next);
+    }
     pendingJump.current = line;
     setJumps((n) => n + 1);
   };
@@ -201,14 +207,14 @@ function LogView({ log, initialLine }: { log: Resource; initialLine: number | un
           <button
             type="button"
             class="section-toggle"
-            aria-expanded={opened.has(n)}
+            aria-expanded={isOpen(section)}
             onClick={() => {
-              const next = new Set(opened);
+              const next = new Set(toggled);
               if (!next.delete(n)) next.add(n);
-              setOpened(next);
+              setToggled(next);
             }}
           >
-            {opened.has(n) ? '▾' : '▸'} {body.slice(body.indexOf(GROUP) + GROUP.length) || 'section'}{' '}
+            {isOpen(section) ? '▾' : '▸'} {sectionTitle(body)}{' '}
             <span class="muted">({section.end - section.start} lines)</span>
           </button>
         ) : (

@@ -66,7 +66,7 @@ export function Tests({
           navigate(url(String(form.get('show')) as TestFilter, String(form.get('q') ?? '').trim()));
         }}
       >
-        <input name="q" placeholder="name contains" aria-label="name contains" value={q} />
+        <input name="q" placeholder="name contains" aria-label="name contains" value={q} data-search />
         <select
           name="show"
           aria-label="show"

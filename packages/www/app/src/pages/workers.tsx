@@ -3,10 +3,12 @@
 import { list } from '../api';
 import { WorkerActions } from '../components/actions';
 import { Loading } from '../components/common';
+import { useRunningByWorker, WorkerBuilds } from '../components/worker-builds';
 import { useLiveRead } from '../hooks';
 
 export function Workers() {
   const state = useLiveRead(() => list('/workers', { order: 'name' }), [], ['workers']);
+  const running = useRunningByWorker();
   return (
     <main>
       <h1>Workers</h1>
@@ -20,6 +22,7 @@ export function Workers() {
                 <tr>
                   <th>name</th>
                   <th>state</th>
+                  <th>building</th>
                   <th>admin</th>
                   <th>host</th>
                   <th>version</th>
@@ -37,6 +40,9 @@ export function Workers() {
                         {connected ? 'connected' : 'disconnected'}
                         {w.paused ? ', paused' : ''}
                         {w.graceful ? ', shutting down' : ''}
+                      </td>
+                      <td data-testid="worker-builds">
+                        <WorkerBuilds running={running.get(w.workerid as number)} />
                       </td>
                       <td>{String(info.admin ?? '')}</td>
                       <td>{String(info.host ?? '')}</td>
