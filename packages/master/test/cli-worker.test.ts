@@ -13,6 +13,7 @@ import { CANCELLED, SUCCESS } from '../src/results.js';
 import { createWorker, type TestWorker, waitFor, workerAvailable } from './bbworker.js';
 import { alive, lathe } from './cli-helpers.js';
 import { openData, type TestData, tempDir } from './helpers.js';
+import { useTestDatabase } from './test-database.js';
 
 /** A port nothing listens on right now: the master's worker port must be known up front. */
 async function freePort(): Promise<number> {
@@ -81,6 +82,7 @@ describe('lathe with a running master and a real worker', { skip: !workerAvailab
     const created = await lathe(['create-master', dir, '--worker-port', String(port)]);
     assert.equal(created.code, 0, created.stderr);
     writeFileSync(join(dir, 'master.config.ts'), configText(port));
+    await useTestDatabase(dir);
     const started = await lathe(['start', dir], { timeoutMs: 120_000 });
     assert.equal(started.code, 0, `${started.stdout}\n${started.stderr}`);
     pid = Number(readFileSync(join(dir, 'lathe.pid'), 'utf8'));
