@@ -4,7 +4,7 @@
 // gives the build; `stop --cancel` cancelling a running build and killing its process.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -362,7 +362,9 @@ describe('lathe with a running master and a real worker', { skip: !workerAvailab
     // The worker shut down above; the same one comes back.
     worker!.start();
     await waitFor(async () => (await w1()).connected, 60_000, 'the worker to reconnect');
+    // Earlier builds of `long` left their pid here: only this build's may be read.
     const pidFile = join(workerDir, 'long', 'build', 'pid');
+    rmSync(pidFile, { force: true });
     const forced = await lathe(['force', 'long', '--dir', dir, '--no-wait']);
     assert.equal(forced.code, 0, forced.stderr);
     await waitFor(
