@@ -2,7 +2,8 @@
 // files in the test's temporary directory; with LATHE_TEST_DB=postgres (the PostgreSQL
 // pass of scripts/run-tests.mjs) a database on the server LATHE_TEST_POSTGRES_URL names,
 // one per SQLite file the test would have used, so a test that reopens "its file" (a
-// restart) finds its data again.
+// restart) finds its data again. Tests reach it through helpers.ts (openData, startMaster)
+// and, for a master started with `lathe start`, useTestDatabase.
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -58,8 +59,9 @@ export async function masterDbOptions(basedir: string): Promise<{ dbUrl?: string
 }
 
 /**
- * Points the config `lathe create-master` wrote in `basedir` at configDbUrl, for tests that
- * start it with the real `lathe` command (on SQLite the template's URL is already right).
+ * Points the config in `basedir`, which names the database as `lathe create-master`'s
+ * template does, at configDbUrl: for masters the test starts with the real `lathe` command
+ * (on SQLite the template's URL is already right).
  */
 export async function useTestDatabase(basedir: string): Promise<void> {
   const file = join(basedir, 'master.config.ts');
