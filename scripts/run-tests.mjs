@@ -46,9 +46,10 @@ function run(nodeBin, files, label) {
 }
 
 // The PostgreSQL pass: these files again with LATHE_TEST_DB=postgres, each test's database
-// on a throwaway server (scripts/postgres-cluster.mjs): every master test file that opens a
+// on a throwaway server (scripts/postgres-cluster.mjs): the master test files that open a
 // master's database, directly (test/helpers.ts openData), through a master started in-process
-// (helpers.startMaster) or with `lathe start` (test-database.ts useTestDatabase). Left out:
+// (helpers.startMaster) or with `lathe start` (test-database.ts useTestDatabase); those where
+// it is incidental only with LATHE_TEST_POSTGRES_PASS=all (POSTGRES_PASS_ALL_ONLY). Left out:
 // - no master database: bisect-plan, bus, change-hooks-config, config, git-poller, git-step,
 //   irc-parts, latent-config, layout, locks, logparsers, postgres-schema (compiles the DDL
 //   only), properties, python-regex, reporters-chat, reporters-commit-status, reporters-push,
@@ -71,30 +72,19 @@ const POSTGRES_PASS = [
   'api-openapi.test.js',
   'api-realtime.test.js',
   'bisect-e2e.test.js',
-  'buildbot-worker.test.js',
   'change-hooks.test.js',
   'change-hooks-crash.test.js',
   'changes.test.js',
   'changes-e2e.test.js',
   'claims.test.js',
-  'cli-api-reads.test.js',
-  'cli-daemon.test.js',
-  'cli-force-scheduler.test.js',
-  'cli-worker.test.js',
   'cluster.test.js',
   'commands.test.js',
-  'config-isolation.test.js',
-  'control.test.js',
   'data.test.js',
   'data-api.test.js',
   'distributor.test.js',
   'eta.test.js',
-  'hostile-worker.test.js',
-  'irc-bot.test.js',
-  'irc-config.test.js',
   'killed-worker-output.test.js',
   'latent-command.test.js',
-  'latent-docker.test.js',
   'locks-e2e.test.js',
   'logs.test.js',
   'master.test.js',
@@ -109,18 +99,39 @@ const POSTGRES_PASS = [
   'scheduler-config.test.js',
   'scheduler-restarts-e2e.test.js',
   'schedulers-e2e.test.js',
-  'step-options.test.js',
   'steps-e2e.test.js',
-  'steps-git.test.js',
   'test-history.test.js',
   'timed-schedulers.test.js',
-  'try-e2e.test.js',
-  'try-jobs.test.js',
   'upload-leftovers.test.js',
   'wait-request.test.js',
+  'www-tests.test.js',
+];
+// These too open a master's database, but it is incidental to what they test (the `lathe`
+// command's processes, the PB protocol and worker port, config loading, steps on real
+// workers, try): they would make the pass about 2.5 times as long, past CI's time budget, so
+// they run on PostgreSQL only with LATHE_TEST_POSTGRES_PASS=all.
+const POSTGRES_PASS_ALL_ONLY = [
+  'buildbot-worker.test.js',
+  'cli-api-reads.test.js',
+  'cli-daemon.test.js',
+  'cli-force-scheduler.test.js',
+  'cli-worker.test.js',
+  'config-isolation.test.js',
+  'control.test.js',
+  'hostile-worker.test.js',
+  'irc-bot.test.js',
+  'irc-config.test.js',
+  'latent-docker.test.js',
+  'step-options.test.js',
+  'steps-git.test.js',
+  'try-e2e.test.js',
+  'try-jobs.test.js',
   'warning-steps.test.js',
   'worker-port.test.js',
-  'www-tests.test.js',
+];
+const postgresPassFiles = [
+  ...POSTGRES_PASS,
+  ...(process.env.LATHE_TEST_POSTGRES_PASS === 'all' ? POSTGRES_PASS_ALL_ONLY : []),
 ].map((f) => join(root, 'packages', 'master', 'dist', 'test', f));
 
 let cluster;
@@ -142,7 +153,7 @@ function runPostgresPass() {
   try {
     return run(
       process.execPath,
-      POSTGRES_PASS.filter(existsSync),
+      postgresPassFiles.filter(existsSync),
       'the data layer and masters on PostgreSQL',
     );
   } finally {
