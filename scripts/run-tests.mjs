@@ -46,19 +46,92 @@ function run(nodeBin, files, label) {
 }
 
 // The PostgreSQL pass: these files again with LATHE_TEST_DB=postgres, each test's database
-// on a throwaway server (scripts/postgres-cluster.mjs). The data layer, the claim and
-// numbering races, crash recovery, the steps end to end and a `lathe start` master killed
-// with -9, chosen to keep the pass to a few minutes (master.test.js is mostly config
-// reloading, which the database does not change); the query-plan and disk-full tests are
-// SQLite's own. copy-db.test.js needs the server in the first pass already.
+// on a throwaway server (scripts/postgres-cluster.mjs): the master test files that open a
+// master's database, directly (test/helpers.ts openData), through a master started in-process
+// (helpers.startMaster) or with `lathe start` (test-database.ts useTestDatabase); those where
+// it is incidental only with LATHE_TEST_POSTGRES_PASS=all (POSTGRES_PASS_ALL_ONLY). Left out:
+// - no master database: bisect-plan, bus, change-hooks-config, config, git-poller, git-step,
+//   irc-parts, latent-config, layout, locks, logparsers, postgres-schema (compiles the DDL
+//   only), properties, python-regex, reporters-chat, reporters-commit-status, reporters-push,
+//   results, service, step-logs, transfer-objects, untrusted-input, upload-extraction;
+// - SQLite's own: db (the SQLite connection), query-plans, api-query-plans, metrics, blame
+//   and startup (SQLite's EXPLAIN QUERY PLAN), disk-full (SQLite on a full disk);
+//   copy-db.test.js needs the server in the first pass already;
+// - the `lathe` command's text and processes, where the database is the template's SQLite
+//   file and nothing of it is checked: cli, cli-foreground, cli-quickstart, flood,
+//   lathe-ci-example, and install (the worker's packaging);
+// - master-longrun: the heap over 4000 instant builds, minutes of round trips on PostgreSQL
+//   (and the records it checks are the master's, not the database's);
+// - the web UI in a browser (www-ui, www-views): the data API under it runs here in
+//   data-api, api-realtime and www-tests.
 const POSTGRES_PASS = [
+  'annotations.test.js',
+  'api-auth.test.js',
+  'api-auth-access.test.js',
+  'api-auth-oidc.test.js',
+  'api-openapi.test.js',
+  'api-realtime.test.js',
+  'bisect-e2e.test.js',
+  'change-hooks.test.js',
+  'change-hooks-crash.test.js',
+  'changes.test.js',
+  'changes-e2e.test.js',
+  'claims.test.js',
+  'cluster.test.js',
+  'commands.test.js',
   'data.test.js',
   'data-api.test.js',
-  'claims.test.js',
+  'distributor.test.js',
+  'eta.test.js',
+  'killed-worker-output.test.js',
+  'latent-command.test.js',
+  'locks-e2e.test.js',
   'logs.test.js',
-  'recovery.test.js',
-  'steps-e2e.test.js',
+  'master.test.js',
   'master-restart.test.js',
+  'old-build-canceller.test.js',
+  'recovery.test.js',
+  'reporters-channels.test.js',
+  'reporters-config.test.js',
+  'reporters-crash.test.js',
+  'reporters-generators.test.js',
+  'reporters-mail.test.js',
+  'scheduler-config.test.js',
+  'scheduler-restarts-e2e.test.js',
+  'schedulers-e2e.test.js',
+  'steps-e2e.test.js',
+  'test-history.test.js',
+  'timed-schedulers.test.js',
+  'upload-leftovers.test.js',
+  'wait-request.test.js',
+  'www-tests.test.js',
+];
+// These too open a master's database, but it is incidental to what they test (the `lathe`
+// command's processes, the PB protocol and worker port, config loading, steps on real
+// workers, try): they would make the pass about 2.5 times as long, past CI's time budget, so
+// they run on PostgreSQL only with LATHE_TEST_POSTGRES_PASS=all.
+const POSTGRES_PASS_ALL_ONLY = [
+  'buildbot-worker.test.js',
+  'cli-api-reads.test.js',
+  'cli-daemon.test.js',
+  'cli-force-scheduler.test.js',
+  'cli-worker.test.js',
+  'config-isolation.test.js',
+  'control.test.js',
+  'hostile-worker.test.js',
+  'irc-bot.test.js',
+  'irc-config.test.js',
+  'latent-docker.test.js',
+  'step-options.test.js',
+  'steps-git.test.js',
+  'try-e2e.test.js',
+  'try-jobs.test.js',
+  'warning-steps.test.js',
+  'worker-port.test.js',
+];
+const postgresPassFiles = [
+  ...POSTGRES_PASS,
+  ...(process.env.LATHE_TEST_POSTGRES_PASS === 'all' ? POSTGRES_PASS_ALL_ONLY : []),
 ].map((f) => join(root, 'packages', 'master', 'dist', 'test', f));
 
 let cluster;
@@ -80,7 +153,7 @@ function runPostgresPass() {
   try {
     return run(
       process.execPath,
-      POSTGRES_PASS.filter(existsSync),
+      postgresPassFiles.filter(existsSync),
       'the data layer and masters on PostgreSQL',
     );
   } finally {

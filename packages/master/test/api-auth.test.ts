@@ -11,11 +11,11 @@ import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { hashPassword } from '../src/auth/password.js';
 import { ApiServer } from '../src/http/server.js';
-import { Master } from '../src/master.js';
+import type { Master } from '../src/master.js';
 import { CANCELLED } from '../src/results.js';
 import { type WorkerRuntime, withWorkers } from '../src/runtime.js';
 import { createWorker, type TestWorker, waitFor, workerAvailable } from './bbworker.js';
-import { tempDir } from './helpers.js';
+import { startMaster, tempDir } from './helpers.js';
 
 const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
 
@@ -84,7 +84,7 @@ describe('data API auth and actions (real master and worker, HTTP)', {
       { basedir, name: 'api-auth', onError: () => {}, services: [server] },
       { port: 0, host: '127.0.0.1', logger: { info: () => {}, warn: () => {} } },
     );
-    master = await Master.start(rt.options);
+    master = await startMaster(rt.options);
     origin = `http://127.0.0.1:${server.port}`;
     base = `${origin}/api/v2`;
     worker = createWorker('lathe', join(tmp.path, 'worker'), 'w1', 'pw-1', rt.server.port);

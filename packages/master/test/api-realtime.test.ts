@@ -173,7 +173,10 @@ describe('data API realtime over the master’s bus (real SQLite, HTTP, WebSocke
     const logid = await t.data.logs.add(seed.stepid, 'more', 't');
     await t.bus.idle();
     const sub = await queue.subscribe([`logs.${logid}.append`], (m) => got.push(m));
+    // The bridge reads the log once the append committed: an event carries the count as
+    // read then, so each append is let through before the next one.
     await t.data.logs.append(logid, 'a\nb\n');
+    await t.bus.idle();
     await t.data.logs.append(logid, 'c\n');
     await t.bus.idle();
     sub.unsubscribe();

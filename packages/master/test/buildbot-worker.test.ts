@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { connect, Referenceable, RemoteError } from '@lathe/pb';
-import { Master } from '../src/master.js';
+import type { Master } from '../src/master.js';
 import { forceBuild, waitForRequest } from '../src/process/control.js';
 import { CANCELLED, FAILURE, RETRY, type Result, SKIPPED, SUCCESS, WARNINGS } from '../src/results.js';
 import { type WorkerRuntime, withWorkers } from '../src/runtime.js';
@@ -24,7 +24,7 @@ import {
   workerAvailable,
 } from './bbworker.js';
 import { createProject } from './cproject.js';
-import { tempDir } from './helpers.js';
+import { startMaster, tempDir } from './helpers.js';
 
 const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
 
@@ -140,7 +140,7 @@ function scenarios(kind: WorkerKind): void {
           logger: { info: (m) => portLog.push(m), warn: (m) => portLog.push(m) },
         },
       );
-      master = await Master.start(rt.options);
+      master = await startMaster(rt.options);
       worker = createWorker(kind, workerDir, 'w1', 'secret-1', rt.server.port);
       worker.start();
       await waitFor(() => master.workers.get('w1')!.connected, 20_000, 'the worker to attach');

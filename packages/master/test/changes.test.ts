@@ -14,12 +14,11 @@ import { PBUserRegistry } from '../src/changes/pb-users.js';
 import { ConfigError } from '../src/config/errors.js';
 import { loadConfig } from '../src/config/loader.js';
 import type { ChangeRow } from '../src/data/changes.js';
-import { Master } from '../src/master.js';
 import { ChangeScheduler } from '../src/schedulers/change-scheduler.js';
 import { realClock } from '../src/schedulers/clock.js';
 import type { ResolvedChangeSchedulerConfig } from '../src/schedulers/config.js';
 import { waitFor } from './bbworker.js';
-import { openData, type TestData, tempDir } from './helpers.js';
+import { openData, startMaster, type TestData, tempDir } from './helpers.js';
 
 const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
 
@@ -229,7 +228,7 @@ ${entries}
 
   it('reconfig adds, changes and removes change sources and schedulers', async () => {
     writeFileSync(configFile, config(''));
-    const master = await Master.start({ basedir: dir.path, name: 'changes-reconfig' });
+    const master = await startMaster({ basedir: dir.path, name: 'changes-reconfig' });
     try {
       assert.equal(master.pbUsers.get('change'), undefined);
       writeFileSync(

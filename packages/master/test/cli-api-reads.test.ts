@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { createWorker, type TestWorker, waitFor, workerAvailable } from './bbworker.js';
 import { alive, lathe, MAIN } from './cli-helpers.js';
 import { tempDir } from './helpers.js';
+import { useTestDatabase } from './test-database.js';
 
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
@@ -66,6 +67,7 @@ describe('lathe builds, show and log through the data API', { skip: !workerAvail
     const created = await lathe(['create-master', dir, '--worker-port', String(port)]);
     assert.equal(created.code, 0, created.stderr);
     writeFileSync(join(dir, 'master.config.ts'), configText(port, wwwPort));
+    await useTestDatabase(dir);
     const started = await lathe(['start', dir], { timeoutMs: 120_000 });
     assert.equal(started.code, 0, `${started.stdout}\n${started.stderr}`);
     pid = Number(readFileSync(join(dir, 'lathe.pid'), 'utf8'));

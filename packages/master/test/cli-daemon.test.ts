@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { MASTER_NODE_FLAGS } from '../src/cli/daemon/node-flags.js';
 import { alive, escapeRe, lathe } from './cli-helpers.js';
 import { openData, tempDir } from './helpers.js';
+import { useTestDatabase } from './test-database.js';
 
 describe('lathe with a running master', () => {
   const tmp = tempDir('lathe-daemon-');
@@ -19,6 +20,7 @@ describe('lathe with a running master', () => {
   before(async () => {
     const created = await lathe(['create-master', dir, '--worker-port', '0']);
     assert.equal(created.code, 0, created.stderr);
+    await useTestDatabase(dir);
     good = readFileSync(file, 'utf8');
   });
   after(async () => {

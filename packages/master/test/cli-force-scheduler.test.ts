@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { alive, lathe } from './cli-helpers.js';
 import { openData, tempDir } from './helpers.js';
+import { useTestDatabase } from './test-database.js';
 
 describe('lathe force through a declared force scheduler', () => {
   const tmp = tempDir('lathe-force-scheduler-');
@@ -35,6 +36,7 @@ describe('lathe force through a declared force scheduler', () => {
       );
     assert.match(config, /forceScheduler\(/);
     writeFileSync(file, config);
+    await useTestDatabase(dir);
     const started = await lathe(['start', dir]);
     assert.equal(started.code, 0, started.stderr);
   });

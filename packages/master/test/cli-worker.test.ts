@@ -4,7 +4,7 @@
 // gives the build; `stop --cancel` cancelling a running build and killing its process.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +13,7 @@ import { CANCELLED, SUCCESS } from '../src/results.js';
 import { createWorker, type TestWorker, waitFor, workerAvailable } from './bbworker.js';
 import { alive, lathe } from './cli-helpers.js';
 import { openData, type TestData, tempDir } from './helpers.js';
+import { useTestDatabase } from './test-database.js';
 
 /** A port nothing listens on right now: the master's worker port must be known up front. */
 async function freePort(): Promise<number> {
@@ -81,6 +82,7 @@ describe('lathe with a running master and a real worker', { skip: !workerAvailab
     const created = await lathe(['create-master', dir, '--worker-port', String(port)]);
     assert.equal(created.code, 0, created.stderr);
     writeFileSync(join(dir, 'master.config.ts'), configText(port));
+    await useTestDatabase(dir);
     const started = await lathe(['start', dir], { timeoutMs: 120_000 });
     assert.equal(started.code, 0, `${started.stdout}\n${started.stderr}`);
     pid = Number(readFileSync(join(dir, 'lathe.pid'), 'utf8'));
@@ -360,7 +362,9 @@ describe('lathe with a running master and a real worker', { skip: !workerAvailab
     // The worker shut down above; the same one comes back.
     worker!.start();
     await waitFor(async () => (await w1()).connected, 60_000, 'the worker to reconnect');
+    // Earlier builds of `long` left their pid here: only this build's may be read.
     const pidFile = join(workerDir, 'long', 'build', 'pid');
+    rmSync(pidFile, { force: true });
     const forced = await lathe(['force', 'long', '--dir', dir, '--no-wait']);
     assert.equal(forced.code, 0, forced.stderr);
     await waitFor(

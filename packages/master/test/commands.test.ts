@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { checkConfig, upgradeMaster } from '../src/commands.js';
 import { MIGRATIONS, tempDir } from './helpers.js';
+import { TEST_DB, testDatabaseUrl } from './test-database.js';
 
 describe('offline commands', () => {
   const dir = tempDir('lathe-commands-');
@@ -41,14 +42,17 @@ describe('offline commands', () => {
   });
 
   it('upgrade-master migrates the database the config names', async () => {
+    const file = join(dir.path, 'lathe.sqlite');
+    const url = TEST_DB === 'sqlite' ? 'sqlite:lathe.sqlite' : await testDatabaseUrl(file);
     writeFileSync(
       join(dir.path, 'master.config.ts'),
-      `export default { db: { url: 'sqlite:lathe.sqlite' } };\n`,
+      `export default { db: { url: ${JSON.stringify(url)} } };\n`,
     );
     const first = await upgradeMaster(dir.path);
-    assert.equal(first.database, join(dir.path, 'lathe.sqlite'));
+    // A PostgreSQL database is named by its URL, without the password.
+    assert.equal(first.database, TEST_DB === 'sqlite' ? file : url.replace(/:[^:@/]+@/, ':***@'));
     assert.deepEqual(first.applied, MIGRATIONS);
-    assert.ok(existsSync(join(dir.path, 'lathe.sqlite')));
+    assert.equal(existsSync(file), TEST_DB === 'sqlite');
     assert.deepEqual((await upgradeMaster(dir.path)).applied, []);
   });
 });

@@ -10,9 +10,9 @@ import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../src/config/errors.js';
 import { CONFIG_TIME_LIMIT_ENV } from '../src/config/loader.js';
-import { Master } from '../src/master.js';
+import type { Master } from '../src/master.js';
 import { lathe } from './cli-helpers.js';
-import { tempDir } from './helpers.js';
+import { startMaster, tempDir } from './helpers.js';
 
 const latheUrl = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
 // Short, so the hanging shapes are cut off quickly, yet room for a loaded machine to load a good
@@ -83,7 +83,7 @@ describe('configs that never settle or throw later', { timeout: 600_000 }, () =>
         const dir = join(tmp.path, `start-${i}`);
         mkdirSync(dir);
         writeFileSync(join(dir, 'master.config.ts'), configText('w1', bad.body));
-        await assert.rejects(Master.start({ basedir: dir, name: 'isolation' }), (err) => {
+        await assert.rejects(startMaster({ basedir: dir, name: 'isolation' }), (err) => {
           assert.ok(err instanceof ConfigError, String(err));
           assert.match(err.message, bad.problem);
           return true;
@@ -99,7 +99,7 @@ describe('configs that never settle or throw later', { timeout: 600_000 }, () =>
     before(async () => {
       mkdirSync(dir);
       writeFileSync(file, configText('w1'));
-      master = await Master.start({ basedir: dir, name: 'isolation' });
+      master = await startMaster({ basedir: dir, name: 'isolation' });
     });
     after(() => master.stop());
 

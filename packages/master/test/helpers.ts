@@ -9,8 +9,8 @@ import { DataLayer } from '../src/data/index.js';
 import { type Db, openAndMigrate } from '../src/db/connection.js';
 import type { Database } from '../src/db/schema.js';
 import { NodeSqliteDialect } from '../src/db/sqlite-driver.js';
-import type { Master } from '../src/master.js';
-import { testDatabaseUrl } from './test-database.js';
+import { Master, type MasterOptions } from '../src/master.js';
+import { masterDbOptions, testDatabaseUrl } from './test-database.js';
 
 export function tempDir(prefix = 'lathe-master-'): { path: string; cleanup(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
@@ -34,6 +34,15 @@ export async function openData(file: string, now?: () => number): Promise<TestDa
   });
   const data = new DataLayer(db, bus, now ? { now } : {});
   return { db, bus, data, close: () => db.close() };
+}
+
+/**
+ * `Master.start` on this run's engine: in the PostgreSQL pass the master gets a database
+ * standing in for its basedir's SQLite file (test-database.ts), unless the test names one.
+ * Every test that starts a master in-process goes through here, so the pass covers it.
+ */
+export async function startMaster(options: MasterOptions): Promise<Master> {
+  return Master.start({ ...(await masterDbOptions(options.basedir)), ...options });
 }
 
 /** A builder with one pending request for a fresh source stamp; returns the ids. */

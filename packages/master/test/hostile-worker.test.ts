@@ -11,12 +11,12 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { Master } from '../src/master.js';
+import type { Master } from '../src/master.js';
 import { forceBuild, waitForRequest } from '../src/process/control.js';
 import { FAILURE, SUCCESS } from '../src/results.js';
 import { type WorkerRuntime, withWorkers } from '../src/runtime.js';
 import { waitFor } from './bbworker.js';
-import { tempDir } from './helpers.js';
+import { startMaster, tempDir } from './helpers.js';
 
 const PYTHON = '/usr/bin/python3';
 const HOSTILE = join(import.meta.dirname, '..', '..', 'test', 'hostile-worker.py');
@@ -58,7 +58,7 @@ describe('a hostile worker (Twisted PB) against the master', {
       { basedir: masterDir, name: 'hostile-test', onError: () => {} },
       { port: 0, host: '127.0.0.1', logger: { info: () => {}, warn: (m) => warnings.push(m) } },
     );
-    master = await Master.start(rt.options);
+    master = await startMaster(rt.options);
     worker = spawn(PYTHON, [HOSTILE, String(rt.server.port), 'w1', 'pw-1', outside], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });

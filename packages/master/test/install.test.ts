@@ -13,11 +13,11 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isAlive, readPid } from '@lathe/daemon';
 import { createMaster } from '../src/cli/commands/create-master.js';
-import { Master } from '../src/master.js';
+import type { Master } from '../src/master.js';
 import { forceBuild, waitForRequest } from '../src/process/control.js';
 import { SUCCESS } from '../src/results.js';
 import { type WorkerRuntime, withWorkers } from '../src/runtime.js';
-import { tempDir } from './helpers.js';
+import { startMaster, tempDir } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..', '..');
 const REPO_WORKER_CLI = join(ROOT, 'packages', 'worker', 'dist', 'src', 'cli.js');
@@ -59,7 +59,7 @@ describe('lathe-worker installed from its tarball, and started through npm', () 
       { basedir: join(tmp.path, 'master'), name: 'install-test', onError: () => {} },
       { port: 0, host: '127.0.0.1', logger: { info: () => {}, warn: () => {} } },
     );
-    master = await Master.start(rt.options);
+    master = await startMaster(rt.options);
   });
 
   after(async () => {

@@ -11,13 +11,13 @@ import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { BusMessage } from '../src/bus/events.js';
 import { workerState } from '../src/control/worker-actions.js';
-import { Master } from '../src/master.js';
+import type { Master } from '../src/master.js';
 import { forceBuild, waitForRequest } from '../src/process/control.js';
 import { SUCCESS } from '../src/results.js';
 import { withWorkers } from '../src/runtime.js';
 import type { LatentWorkerService } from '../src/workers/latent/service.js';
 import { alive, waitFor, workerAvailable } from './bbworker.js';
-import { tempDir } from './helpers.js';
+import { startMaster, tempDir } from './helpers.js';
 
 const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
 const LATHE_WORKER = join(import.meta.dirname, '..', '..', '..', 'worker', 'dist', 'src', 'cli.js');
@@ -83,7 +83,7 @@ describe('command latent workers', { skip: !workerAvailable('lathe') }, () => {
       },
       { port: 0, host: '127.0.0.1', logger: { info: () => {}, warn: () => {} } },
     );
-    master = await Master.start(rt.options);
+    master = await startMaster(rt.options);
     execFileSync(
       NODE,
       [

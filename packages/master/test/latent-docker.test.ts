@@ -9,14 +9,14 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { BusMessage } from '../src/bus/events.js';
-import { Master } from '../src/master.js';
+import type { Master } from '../src/master.js';
 import { forceBuild, waitForRequest } from '../src/process/control.js';
 import { SUCCESS } from '../src/results.js';
 import { withWorkers } from '../src/runtime.js';
 import { DockerEngineClient } from '../src/workers/latent/docker-api.js';
 import type { LatentWorkerService } from '../src/workers/latent/service.js';
 import { waitFor, workerAvailable } from './bbworker.js';
-import { tempDir } from './helpers.js';
+import { startMaster, tempDir } from './helpers.js';
 import { type PodmanEngine, podmanAvailable, startPodmanEngine, TEST_IMAGE } from './podman-engine.js';
 
 const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
@@ -72,7 +72,7 @@ describe('container latent workers over the Docker Engine API (Podman)', {
       { basedir: masterDir, name: 'latent-docker', onError: () => {} },
       { port: 0, host: '127.0.0.1', logger: { info: () => {}, warn: () => {} } },
     );
-    master = await Master.start(rt.options);
+    master = await startMaster(rt.options);
     master.bus.subscribe('worker.*', (m) => {
       events.push(m as BusMessage);
     });

@@ -2,10 +2,10 @@
 // (stock buildbot-worker or Lathe's) attached: what the end-to-end step tests build on.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Master } from '../src/master.js';
+import type { Master } from '../src/master.js';
 import { type WorkerRuntime, withWorkers } from '../src/runtime.js';
 import { createWorker, type TestWorker, type WorkerKind, waitFor } from './bbworker.js';
-import { masterDbOptions } from './test-database.js';
+import { startMaster } from './helpers.js';
 
 export interface MasterAndWorker {
   readonly rt: WorkerRuntime;
@@ -29,7 +29,6 @@ export async function startMasterAndWorker(options: {
   writeFileSync(join(options.masterDir, 'master.config.ts'), options.configText);
   const rt = withWorkers(
     {
-      ...(await masterDbOptions(options.masterDir)),
       basedir: options.masterDir,
       name: options.name,
       onError: options.onError ?? (() => {}),
@@ -40,7 +39,7 @@ export async function startMasterAndWorker(options: {
       ...(options.quiet ? { logger: { info: () => {}, warn: () => {} } } : {}),
     },
   );
-  const master = await Master.start(rt.options);
+  const master = await startMaster(rt.options);
   const worker = createWorker(options.kind, options.workerDir, 'w1', 'pw-1', rt.server.port);
   const stop = async () => {
     await worker.kill();

@@ -11,9 +11,9 @@ import { pathToFileURL } from 'node:url';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Assignment, BuildStarter } from '../src/distributor/slots.js';
-import { Master } from '../src/master.js';
+import type { Master } from '../src/master.js';
 import { SUCCESS } from '../src/results.js';
-import { tempDir } from './helpers.js';
+import { startMaster, tempDir } from './helpers.js';
 
 const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
 
@@ -74,7 +74,7 @@ export default defineConfig({
     );
     let master: Master | undefined;
     const starter = new InstantStarter(() => master!);
-    master = await Master.start({ basedir: dir.path, name: 'longrun', buildStarter: starter });
+    master = await startMaster({ basedir: dir.path, name: 'longrun', buildStarter: starter });
     try {
       for (const w of ['w1', 'w2']) await master.workers.get(w)!.attach({ disconnect: async () => {} }, {});
       const builderids = ['one', 'two'].map((b) => master!.builders.get(b)!.builderid);

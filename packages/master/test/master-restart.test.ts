@@ -15,7 +15,7 @@ import { createWorker, type TestWorker, type WorkerKind, waitFor, workerAvailabl
 import { alive, lathe } from './cli-helpers.js';
 import { createProject } from './cproject.js';
 import { openData, type TestData, tempDir } from './helpers.js';
-import { TEST_DB, testDatabaseUrl } from './test-database.js';
+import { configDbUrl } from './test-database.js';
 
 /** A port nothing listens on right now: the master's worker port must be known up front. */
 async function freePort(): Promise<number> {
@@ -83,14 +83,7 @@ function scenario(kind: WorkerKind): void {
       const port = await freePort();
       const created = await lathe(['create-master', dir, '--worker-port', String(port)]);
       assert.equal(created.code, 0, created.stderr);
-      writeFileSync(
-        join(dir, 'master.config.ts'),
-        configText(
-          port,
-          repo,
-          TEST_DB === 'postgres' ? await testDatabaseUrl(join(dir, 'state.sqlite')) : 'sqlite:state.sqlite',
-        ),
-      );
+      writeFileSync(join(dir, 'master.config.ts'), configText(port, repo, await configDbUrl(dir)));
       // A short reconnection delay: the worker must find the restarted master by itself,
       // and quickly enough for the test.
       worker = createWorker(kind, workerDir, 'w1', 'pw-1', port, { maxDelay: 5 });

@@ -5,9 +5,8 @@ import { after, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../src/config/errors.js';
 import type { Assignment, BuildStarter } from '../src/distributor/slots.js';
-import { Master } from '../src/master.js';
 import { waitFor } from './bbworker.js';
-import { tempDir } from './helpers.js';
+import { startMaster, tempDir } from './helpers.js';
 
 const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
 
@@ -44,7 +43,7 @@ describe('master', () => {
       }),
     );
     const starter = new Starter();
-    const master = await Master.start({ basedir: dir.path, name: 'test-master', buildStarter: starter });
+    const master = await startMaster({ basedir: dir.path, name: 'test-master', buildStarter: starter });
     assert.equal(master.recovered, null);
     assert.equal(master.config.workerPort.port, 9989);
 
@@ -126,7 +125,7 @@ describe('master', () => {
         builders: `{ name: 'linux', workerNames: ['w1'], factory: buildFactory(compile) }`,
       }),
     );
-    const first = await Master.start({ basedir: dir.path, name: 'crashy' });
+    const first = await startMaster({ basedir: dir.path, name: 'crashy' });
     const linux = first.builders.get('linux')!;
     const ss = await first.data.sourcestamps.findOrCreate({ repository: 'r', revision: 'x' });
     const bs = await first.data.buildsets.add({ sourcestampids: [ss], builderids: [linux.builderid] });
@@ -142,18 +141,18 @@ describe('master', () => {
     await first.distributor?.stop();
     await first.db.close();
 
-    const second = await Master.start({ basedir: dir.path, name: 'crashy' });
+    const second = await startMaster({ basedir: dir.path, name: 'crashy' });
     assert.equal(second.masterid, first.masterid);
     assert.equal(second.recovered?.interruptedBuilds.length, 1);
     assert.deepEqual(second.recovered?.releasedRequests, [brid]);
     await second.stop();
     // After that clean stop, the next start has nothing to recover.
-    const third = await Master.start({ basedir: dir.path, name: 'crashy' });
+    const third = await startMaster({ basedir: dir.path, name: 'crashy' });
     assert.equal(third.recovered, null);
     await third.stop();
 
     writeFileSync(configFile, 'export default { workers: 5 };\n');
-    await assert.rejects(Master.start({ basedir: dir.path }), (err: unknown) => {
+    await assert.rejects(startMaster({ basedir: dir.path }), (err: unknown) => {
       assert.ok(err instanceof ConfigError);
       assert.equal(err.issues[0]?.path, 'workers');
       return true;
@@ -172,7 +171,7 @@ describe('master', () => {
     let fail = false;
     const started: Assignment[] = [];
     const errors: string[] = [];
-    const master = await Master.start({
+    const master = await startMaster({
       basedir: dir.path,
       name: 'slots',
       onError: (err) => errors.push((err as Error).message),
@@ -191,17 +190,22 @@ describe('master', () => {
     for (let i = 0; i < 3; i++) {
       await master.data.buildsets.add({ sourcestampids: [ss], builderids: [linux], reason: `r${i}` });
     }
+    // Waits are for the first outcome, well within the 10 s housekeeping poll (which would
+    // start builds too); the settles after them leave room for a wrong extra start.
     const settle = () => new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => started.length > 0, 5_000, 'the first build to start');
     await settle();
     assert.equal(started.length, 1, 'maxBuilds 1');
     // The runner frees the slot; no bus event needed for the next build to start.
     w1.release();
+    await waitFor(() => started.length > 1, 5_000, 'the next build to start');
     await settle();
     assert.equal(started.length, 2);
 
     fail = true;
     const before = calls;
     w1.release();
+    await waitFor(() => calls > before, 5_000, 'the failing start');
     await settle();
     await settle();
     assert.ok(calls - before >= 1 && calls - before <= 2, `starter called ${calls - before} times`);
@@ -222,7 +226,7 @@ describe('master', () => {
         }),
       );
       let clock = 1_800_000_000;
-      const master = await Master.start({
+      const master = await startMaster({
         basedir: retention.path,
         name: 'retention-master',
         now: () => clock,

@@ -7,10 +7,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { Master } from '../src/master.js';
+import type { Master } from '../src/master.js';
 import { CANCELLED } from '../src/results.js';
 import { waitFor } from './bbworker.js';
-import { tempDir } from './helpers.js';
+import { startMaster, tempDir } from './helpers.js';
 
 const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
 
@@ -34,7 +34,7 @@ export default defineConfig({
 });
 `,
     );
-    master = await Master.start({ basedir: dir.path, name: 'old-builds', onError: () => {} });
+    master = await startMaster({ basedir: dir.path, name: 'old-builds', onError: () => {} });
   });
   after(async () => {
     await master?.stop();

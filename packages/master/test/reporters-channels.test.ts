@@ -8,10 +8,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { Master } from '../src/master.js';
+import type { Master } from '../src/master.js';
 import { FAILURE } from '../src/results.js';
 import { waitFor } from './bbworker.js';
-import { tempDir } from './helpers.js';
+import { startMaster, tempDir } from './helpers.js';
 import { HttpReceiver } from './http-receiver.js';
 import { recordBuild } from './report-history.js';
 
@@ -53,7 +53,7 @@ export default {
 };
 `,
     );
-    master = await Master.start({ basedir, name: 'reporters-channels', onError: () => {} });
+    master = await startMaster({ basedir, name: 'reporters-channels', onError: () => {} });
   });
 
   after(async () => {

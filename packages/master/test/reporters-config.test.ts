@@ -10,10 +10,9 @@ import { pathToFileURL } from 'node:url';
 import { DataApi } from '../src/api/data-api.js';
 import { ConfigError } from '../src/config/errors.js';
 import { loadConfig } from '../src/config/loader.js';
-import { Master } from '../src/master.js';
 import { FAILURE } from '../src/results.js';
 import { waitFor } from './bbworker.js';
-import { tempDir } from './helpers.js';
+import { startMaster, tempDir } from './helpers.js';
 import { recordBuild } from './report-history.js';
 
 const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
@@ -85,7 +84,7 @@ describe('reporters in the config', () => {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(basedir);
     writeFileSync(file, config(one));
-    const master = await Master.start({ basedir, name: 'reporters-config', onError: () => {} });
+    const master = await startMaster({ basedir, name: 'reporters-config', onError: () => {} });
     try {
       const build = async () =>
         (await recordBuild(master.data, master.masterid, { builder: 'app', author: 'a', results: FAILURE }))

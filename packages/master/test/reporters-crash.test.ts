@@ -7,9 +7,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
-import { Master } from '../src/master.js';
+import type { Master } from '../src/master.js';
 import { waitFor } from './bbworker.js';
-import { tempDir } from './helpers.js';
+import { startMaster, tempDir } from './helpers.js';
 import {
   haveOpenssl,
   mailConfigText,
@@ -58,7 +58,7 @@ describe('reports pending at kill -9', { skip: !haveOpenssl && 'no openssl', tim
     assert.equal(receiver.buildMails.length, 0);
 
     await receiver.open();
-    master = await Master.start({ basedir: dir.path, name: 'report-crash', onError: () => {} });
+    master = await startMaster({ basedir: dir.path, name: 'report-crash', onError: () => {} });
     await waitFor(() => receiver!.buildMails.length >= numbers.length, 30_000, 'the pending mails');
     assert.deepEqual(
       receiver.buildMails.map((m) => Number(/Build #(\d+)/.exec(m.subject)![1])),

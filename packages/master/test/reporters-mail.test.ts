@@ -7,10 +7,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { formatStatus } from '../src/cli/commands/status.js';
-import { Master } from '../src/master.js';
+import type { Master } from '../src/master.js';
 import { FAILURE, SUCCESS } from '../src/results.js';
 import { waitFor } from './bbworker.js';
-import { tempDir } from './helpers.js';
+import { startMaster, tempDir } from './helpers.js';
 import { recordBuild } from './report-history.js';
 import {
   type Certificate,
@@ -36,7 +36,7 @@ describe('the mail reporter', { skip: !haveOpenssl && 'no openssl', timeout: 120
       join(dir.path, 'master.config.ts'),
       mailConfigText(receiver.port, join(dir.path, 'ca.pem')),
     );
-    master = await Master.start({
+    master = await startMaster({
       basedir: dir.path,
       name: 'mail-test',
       onError: (err, context) => problems.push(`${context}: ${(err as Error).message}`),

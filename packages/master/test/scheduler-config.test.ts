@@ -8,11 +8,10 @@ import { after, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../src/config/errors.js';
 import { loadConfig } from '../src/config/loader.js';
-import { Master } from '../src/master.js';
 import { ChangeScheduler } from '../src/schedulers/change-scheduler.js';
 import { ForceScheduler } from '../src/schedulers/force.js';
 import { trigger } from '../src/steps/trigger.js';
-import { tempDir } from './helpers.js';
+import { startMaster, tempDir } from './helpers.js';
 
 const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
 
@@ -92,7 +91,7 @@ ${schedulers}
       configFile,
       config(`    singleBranchScheduler({ name: 's', branch: 'main', builderNames: ['b1'] }),`),
     );
-    const master = await Master.start({ basedir: dir.path, name: 'kinds', onError: () => {} });
+    const master = await startMaster({ basedir: dir.path, name: 'kinds', onError: () => {} });
     try {
       assert.ok(master.schedulers.get('s') instanceof ChangeScheduler);
       writeFileSync(configFile, config(`    forceScheduler({ name: 's', builderNames: ['b1'] }),`));

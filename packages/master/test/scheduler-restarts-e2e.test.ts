@@ -15,6 +15,7 @@ import { SUCCESS } from '../src/results.js';
 import { createWorker, type TestWorker, waitFor, workerAvailable } from './bbworker.js';
 import { alive, lathe } from './cli-helpers.js';
 import { openData, type TestData, tempDir } from './helpers.js';
+import { useTestDatabase } from './test-database.js';
 
 const STABLE_SECONDS = 30;
 
@@ -135,6 +136,7 @@ describe('schedulers of a master run by lathe', { skip: !workerAvailable('lathe'
     const created = await lathe(['create-master', dir, '--worker-port', String(port)]);
     assert.equal(created.code, 0, created.stderr);
     writeFileSync(join(dir, 'master.config.ts'), configText(port, false));
+    await useTestDatabase(dir);
     await start();
     worker = createWorker('lathe', workerDir, 'w1', 'pw-1', port);
     worker.start();
@@ -184,6 +186,7 @@ describe('schedulers of a master run by lathe', { skip: !workerAvailable('lathe'
     const nightlyBefore = (await status()).schedulers.find((s) => s.name === 'nightly');
 
     writeFileSync(join(dir, 'master.config.ts'), configText(port, true));
+    await useTestDatabase(dir);
     const r = await lathe(['reconfig', dir], { timeoutMs: 120_000 });
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     const st = await status();

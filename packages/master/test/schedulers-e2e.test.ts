@@ -296,7 +296,12 @@ describe('force, triggerable and dependent schedulers, old-build canceller', {
     await waitFor(
       async () => {
         old = (await master.data.builds.latestForBuilder(builderid('slow')))[0];
-        return old !== undefined && old.completeAt === null;
+        // A build is stored before its properties (as in Buildbot): wait for both.
+        return (
+          old !== undefined &&
+          old.completeAt === null &&
+          (await master.data.builds.properties(old.id)).revision !== undefined
+        );
       },
       30_000,
       'the build of the first commit to run',
@@ -314,7 +319,11 @@ describe('force, triggerable and dependent schedulers, old-build canceller', {
     await waitFor(
       async () => {
         const [newest] = await master.data.builds.latestForBuilder(builderid('slow'));
-        return newest !== undefined && newest.id !== old!.id;
+        return (
+          newest !== undefined &&
+          newest.id !== old!.id &&
+          (await master.data.builds.properties(newest.id)).revision !== undefined
+        );
       },
       30_000,
       'the build of the second commit',

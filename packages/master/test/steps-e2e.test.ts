@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { BusEvents } from '../src/bus/events.js';
-import { Master } from '../src/master.js';
+import type { Master } from '../src/master.js';
 import { forceBuild, waitForRequest } from '../src/process/control.js';
 import { CANCELLED, FAILURE, RETRY, type Result, SKIPPED, SUCCESS, WARNINGS } from '../src/results.js';
 import { type WorkerRuntime, withWorkers } from '../src/runtime.js';
@@ -24,8 +24,7 @@ import {
   type TestWorker,
   waitFor,
 } from './bbworker.js';
-import { tempDir } from './helpers.js';
-import { masterDbOptions } from './test-database.js';
+import { startMaster, tempDir } from './helpers.js';
 
 const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
 const artifactSize = pathToFileURL(
@@ -226,14 +225,13 @@ for (const peer of PEERS) {
       writeFileSync(join(masterDir, 'input.txt'), 'from the master\n');
       rt = withWorkers(
         {
-          ...(await masterDbOptions(masterDir)),
           basedir: masterDir,
           name: 'steps',
           onError: (err, ctx) => errors.push(`${ctx}: ${String(err)}`),
         },
         { port: 0, host: '127.0.0.1' },
       );
-      master = await Master.start(rt.options);
+      master = await startMaster(rt.options);
       worker = peer.make(workerDir, rt.server.port);
       worker.start();
       await waitFor(() => master.workers.get('w1')!.connected, 20_000, 'the worker to attach');

@@ -11,7 +11,6 @@ import { pathToFileURL } from 'node:url';
 import { PBUserRegistry } from '../src/changes/pb-users.js';
 import { ConfigError } from '../src/config/errors.js';
 import { loadConfig } from '../src/config/loader.js';
-import { Master } from '../src/master.js';
 import { ChangeScheduler } from '../src/schedulers/change-scheduler.js';
 import type { ResolvedSchedulerConfig } from '../src/schedulers/config.js';
 import type { AnySchedulerConfig } from '../src/schedulers/create.js';
@@ -20,7 +19,7 @@ import { SchedulerReconfigError, SchedulerSet } from '../src/schedulers/schedule
 import type { ResolvedNightlyConfig, ResolvedPeriodicConfig } from '../src/schedulers/timed-config.js';
 import type { TrySchedulerContext } from '../src/schedulers/try/job.js';
 import { waitFor } from './bbworker.js';
-import { NO_MASTER, openData, type TestData, tempDir } from './helpers.js';
+import { NO_MASTER, openData, startMaster, type TestData, tempDir } from './helpers.js';
 import { ManualClock } from './manual-clock.js';
 
 const HOUR = 3600_000;
@@ -515,7 +514,7 @@ export default defineConfig({
 
   it('keeps the old schedulers and config, and applies the same change once it can', async () => {
     write(`${keep}, nightlyScheduler({ name: 'gone', cron: '0 4 * * *', builderNames: ['b1'] })`);
-    const master = await Master.start({ basedir: dir.path, name: 'timed-reconfig', onError: () => {} });
+    const master = await startMaster({ basedir: dir.path, name: 'timed-reconfig', onError: () => {} });
     try {
       const kept = master.schedulers.get('keep')!;
       // What 'added' would resume from is damaged: it refuses to start.

@@ -9,11 +9,10 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { validateConfig } from '../src/config/validate.js';
-import { Master } from '../src/master.js';
 import { ChangeScheduler } from '../src/schedulers/change-scheduler.js';
 import { allowedBuilders, BadTryJobError } from '../src/schedulers/try/job.js';
 import { MAX_JOB_FILE_BYTES, parseJobFile } from '../src/schedulers/try/job-file.js';
-import { tempDir } from './helpers.js';
+import { startMaster, tempDir } from './helpers.js';
 
 const PYTHON = '/usr/bin/python3';
 const hasBuildbot = existsSync('/usr/lib/python3/dist-packages/buildbot/clients/tryclient.py');
@@ -228,7 +227,7 @@ export default defineConfig({
       config(`tryUserpassScheduler({ name: 't', builderNames: ['b1'], userpass: [['alice', 'one']] }),
     tryJobdirScheduler({ name: 'j', builderNames: ['b1'], jobdir: 'jobs' })`),
     );
-    const master = await Master.start({ basedir: dir.path, name: 'try-reconfig' });
+    const master = await startMaster({ basedir: dir.path, name: 'try-reconfig' });
     try {
       assert.equal(master.pbUsers.get('alice')?.password, 'one');
       for (const sub of ['tmp', 'new', 'cur']) assert.ok(existsSync(join(dir.path, 'jobs', sub)), sub);

@@ -5,8 +5,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { Master } from '../src/master.js';
-import { tempDir } from './helpers.js';
+import { startMaster, tempDir } from './helpers.js';
 
 const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
 
@@ -32,7 +31,7 @@ describe('upload leftovers', () => {
     ];
     for (const f of [...leftovers, ...kept]) writeFileSync(f, 'data');
 
-    const master = await Master.start({ basedir: dir.path, name: 'leftovers' });
+    const master = await startMaster({ basedir: dir.path, name: 'leftovers' });
     try {
       assert.deepEqual([...master.removedUploadLeftovers].sort(), [...leftovers].sort());
       for (const f of leftovers) assert.ok(!existsSync(f), `${f} was left`);

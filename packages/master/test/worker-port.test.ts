@@ -20,13 +20,13 @@ import {
   tuple,
 } from '@lathe/pb';
 import type { BusMessage } from '../src/bus/events.js';
-import { Master } from '../src/master.js';
+import type { Master } from '../src/master.js';
 import { forceBuild, waitForRequest } from '../src/process/control.js';
 import { CANCELLED, EXCEPTION, RETRY, SUCCESS } from '../src/results.js';
 import { type WorkerRuntime, withWorkers, workerHooks } from '../src/runtime.js';
 import { LoginThrottle } from '../src/workers/pb/throttle.js';
 import { waitFor } from './bbworker.js';
-import { tempDir } from './helpers.js';
+import { startMaster, tempDir } from './helpers.js';
 
 const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
 
@@ -150,7 +150,7 @@ export default defineConfig({
       { basedir: dir.path, name: 'port-test' },
       { port: 0, host: '127.0.0.1', duplicateTimeoutMs: 300, logger: { info: () => {}, warn: () => {} } },
     );
-    master = await Master.start(rt.options);
+    master = await startMaster(rt.options);
   });
 
   after(async () => {
@@ -454,7 +454,7 @@ export default defineConfig({
     );
     const hooks = workerHooks();
     const lines: string[] = [];
-    const master = await Master.start({ basedir: dir.path, name: 'hooks', buildStarter: hooks.buildStarter });
+    const master = await startMaster({ basedir: dir.path, name: 'hooks', buildStarter: hooks.buildStarter });
     const port = hooks.service((l) => lines.push(l));
     await master.addService(port);
     const conn = await connect({ host: '127.0.0.1', port: hooks.server.port });
@@ -508,7 +508,7 @@ export default defineConfig({
     const file = join(dir.path, 'master.config.ts');
     writeFileSync(file, config(`${keep}, ${doomed}`));
     const hooks = workerHooks({}, { removedBuilderGraceMs: 300 });
-    const master = await Master.start({
+    const master = await startMaster({
       basedir: dir.path,
       name: 'removal',
       buildStarter: hooks.buildStarter,

@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { ApiServer } from '../src/http/server.js';
-import { Master } from '../src/master.js';
+import type { Master } from '../src/master.js';
 import { type WorkerRuntime, withWorkers } from '../src/runtime.js';
 import { createWorker, type TestWorker, waitFor, workerAvailable } from './bbworker.js';
+import { startMaster } from './helpers.js';
 
 export const CHROMIUM = process.env.LATHE_CHROMIUM ?? '/usr/bin/chromium';
 /** The master's index module, for a test's master.config.ts to import. */
@@ -84,7 +85,7 @@ export async function startWwwMaster(
     { basedir: masterDir, name, onError: () => {}, services: [api] },
     { port: 0, host: '127.0.0.1' },
   );
-  const master = await Master.start(rt.options);
+  const master = await startMaster(rt.options);
   const worker = createWorker('lathe', join(dir, 'worker'), 'w1', 'pw-1', rt.server.port);
   worker.start();
   await waitFor(() => master.workers.get('w1')!.connected, 20_000, 'the worker to attach');

@@ -12,12 +12,12 @@ import { pathToFileURL } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { hashPassword } from '../src/auth/password.js';
 import { ApiServer } from '../src/http/server.js';
-import { Master } from '../src/master.js';
+import type { Master } from '../src/master.js';
 import { forceBuild, waitForRequest } from '../src/process/control.js';
 import { FAILURE, SUCCESS, WARNINGS } from '../src/results.js';
 import { type WorkerRuntime, withWorkers } from '../src/runtime.js';
 import { createWorker, type TestWorker, waitFor, workerAvailable } from './bbworker.js';
-import { tempDir } from './helpers.js';
+import { startMaster, tempDir } from './helpers.js';
 import { browserTestsSkip, CHROMIUM, logIn, openPage as newPage, SHOTS } from './www-browser.js';
 
 const lathe = pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.js')).href;
@@ -119,7 +119,7 @@ describe('Tests page and annotations in a real browser', {
       { basedir: masterDir, name: 'www-tests', onError: () => {}, services: [api] },
       { port: 0, host: '127.0.0.1' },
     );
-    master = await Master.start(rt.options);
+    master = await startMaster(rt.options);
     worker = createWorker('lathe', join(dir.path, 'worker'), 'w1', 'pw-1', rt.server.port);
     worker.start();
     await waitFor(() => master.workers.get('w1')!.connected, 20_000, 'the worker to attach');
