@@ -431,6 +431,10 @@ export class Master {
   async #applyWorkersAndBuilders(diff: ConfigDiff): Promise<{ workers: ApplyResult; builders: ApplyResult }> {
     // Workers first: builders refer to them.
     const workers = await this.workers.apply(diff.workers);
+    // A worker configured here that is no longer latent loses its latent state in the API.
+    await this.data.latentWorkers.forget(
+      [...this.workers.values()].filter((w) => !w.config.latent).map((w) => w.workerid),
+    );
     const builders = await this.builders.apply(diff.builders);
     // A master that runs no builds serves none of the builders.
     if (!this.hasRole('builds')) return { workers, builders };

@@ -9,6 +9,8 @@ export interface ApiSeed {
   readonly alpha: number;
   readonly beta: number;
   readonly workerid: number;
+  /** `cloud-1`, a latent worker running after a failed start, stopped at 1,700,000,700 if idle. */
+  readonly latentWorkerid: number;
   readonly changeid: number;
   readonly sourcestampid: number;
   readonly buildsetid: number;
@@ -36,6 +38,15 @@ export async function seedApiData(data: DataLayer): Promise<ApiSeed> {
   const workerid = await data.workers.findOrCreate('linux-1');
   await data.workers.connected(workerid, masterid, { host: 'box', version: '3.7' });
   await data.workers.setConfigured(masterid, alpha, [workerid]);
+  const latentWorkerid = await data.workers.findOrCreate('cloud-1');
+  await data.latentWorkers.record(latentWorkerid, masterid, {
+    state: 'running',
+    lastStartError: 'start command "sh" exited with code 3',
+    lastStartErrorAt: 1_700_000_000,
+    missing: false,
+    nextStartAt: null,
+    idleStopAt: 1_700_000_700,
+  });
   const changeid = await data.changes.add({
     author: 'dev <dev@example.org>',
     comments: 'fix the frobnicator',
@@ -91,6 +102,7 @@ export async function seedApiData(data: DataLayer): Promise<ApiSeed> {
     alpha,
     beta,
     workerid,
+    latentWorkerid,
     changeid,
     sourcestampid,
     buildsetid,

@@ -118,4 +118,5 @@ export const MIGRATIONS: readonly string[] = [
   '0011-mq-outbox',
   '0012-test-quarantine',
   '0013-annotations',
+  '0014-latent-worker-status',
 ];

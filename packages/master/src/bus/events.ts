@@ -71,6 +71,8 @@ export interface BusEvents {
     error: string;
     retryInSeconds: number | null;
   };
+  /** A latent worker's stored status changed (data/latent-workers.ts): what the data API reads. */
+  'worker.latent-status': { workerid: number };
   /** A latent worker could not be started in `startAttempts` tries; requests keep waiting. */
   'worker.missing': { workerid: number; name: string; attempts: number; error: string; since: number };
   'builder.configured': { builderid: number; name: string };
@@ -110,6 +112,7 @@ export const KEY_FIELDS: { readonly [K in EventKind]: readonly (keyof BusEvents[
   'worker.latent': ['workerid'],
   'worker.start-failed': ['workerid'],
   'worker.missing': ['workerid'],
+  'worker.latent-status': ['workerid'],
   'builder.configured': ['builderid'],
   'config.reconfigured': [],
   'test.quarantine': ['builderid', 'testid'],

@@ -14,6 +14,7 @@ import { ChangeSourceStateData } from './change-source-state.js';
 import { ChangesData } from './changes.js';
 import { CollectionData } from './collection.js';
 import { type DataContext, epochSeconds } from './context.js';
+import { LatentWorkersData } from './latent-workers.js';
 import { LeasesData } from './leases.js';
 import { LogsData } from './logs.js';
 import { MastersData } from './masters.js';
@@ -59,6 +60,7 @@ export class DataLayer {
   readonly outbox: OutboxData;
   readonly testHistory: TestHistoryData;
   readonly annotations: AnnotationsData;
+  readonly latentWorkers: LatentWorkersData;
   /** Pages of any table by column conditions: what the data API (api/) reads through. */
   readonly collection: CollectionData;
 
@@ -90,6 +92,7 @@ export class DataLayer {
     this.outbox = new OutboxData(this.ctx);
     this.testHistory = new TestHistoryData(this.ctx);
     this.annotations = new AnnotationsData(this.ctx);
+    this.latentWorkers = new LatentWorkersData(this.ctx);
     this.collection = new CollectionData(this.ctx);
   }
 }
@@ -107,6 +110,7 @@ export * from './changes.js';
 export * from './collection.js';
 export * from './errors.js';
 export * from './housekeeping.js';
+export * from './latent-workers.js';
 export * from './leases.js';
 export * from './lifecycle.js';
 export * from './logs.js';

@@ -313,6 +313,18 @@ export interface LeasesTable {
   expires_at: number;
 }
 
+/** A latent worker's state for the data API (data/latent-workers.ts). */
+export interface LatentWorkersTable {
+  workerid: number;
+  masterid: number;
+  state: string;
+  last_start_error: string | null;
+  last_start_error_at: number | null;
+  missing: Generated<number>;
+  next_start_at: number | null;
+  idle_stop_at: number | null;
+}
+
 /** An event a master published, for the other masters (cluster/outbox-relay.ts). */
 export interface MqOutboxTable {
   id: Generated<number>;
@@ -405,4 +417,5 @@ export interface Database {
   tests: TestsTable;
   test_runs: TestRunsTable;
   annotations: AnnotationsTable;
+  latent_workers: LatentWorkersTable;
 }

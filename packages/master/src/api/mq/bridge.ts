@@ -25,6 +25,7 @@ const MAPPINGS: Partial<Record<EventKind, Mapping>> = {
   'worker.connected': byId('workers', 'connected', 'workerid'),
   'worker.disconnected': byId('workers', 'disconnected', 'workerid'),
   'worker.state': byId('workers', 'update', 'workerid'),
+  'worker.latent-status': byId('workers', 'update', 'workerid'),
   'change.new': byId('changes', 'new', 'changeid'),
   'buildrequest.new': byId('buildrequests', 'new', 'buildrequestid'),
   'buildrequest.claimed': byId('buildrequests', 'claimed', 'buildrequestid'),

@@ -14,6 +14,7 @@ import { leasesMigration } from './0010-leases.js';
 import { mqOutboxMigration } from './0011-mq-outbox.js';
 import { testQuarantineMigration } from './0012-test-quarantine.js';
 import { annotationsMigration } from './0013-annotations.js';
+import { latentWorkerStatusMigration } from './0014-latent-worker-status.js';
 import { dialectTypes, type SqlDialectName } from './dialect.js';
 
 export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
@@ -32,6 +33,7 @@ export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
     '0011-mq-outbox': mqOutboxMigration(t),
     '0012-test-quarantine': testQuarantineMigration(t),
     '0013-annotations': annotationsMigration(t),
+    '0014-latent-worker-status': latentWorkerStatusMigration(),
   };
   return { getMigrations: async () => migrations };
 }
