@@ -119,4 +119,5 @@ export const MIGRATIONS: readonly string[] = [
   '0012-test-quarantine',
   '0013-annotations',
   '0014-latent-worker-status',
+  '0015-scheduler-resources',
 ];

@@ -22,6 +22,7 @@ import { MetricsData } from './metrics.js';
 import { OutboxData } from './outbox.js';
 import { ReportEventsData } from './report-events.js';
 import { SchedulerStateData } from './scheduler-state.js';
+import { ServiceRecordsData } from './service-records.js';
 import { SessionsData } from './sessions.js';
 import { SourceStampsData } from './sourcestamps.js';
 import { StepsData } from './steps.js';
@@ -61,6 +62,8 @@ export class DataLayer {
   readonly testHistory: TestHistoryData;
   readonly annotations: AnnotationsData;
   readonly latentWorkers: LatentWorkersData;
+  /** The configured schedulers and change sources, for the data API. */
+  readonly serviceRecords: ServiceRecordsData;
   /** Pages of any table by column conditions: what the data API (api/) reads through. */
   readonly collection: CollectionData;
 
@@ -93,6 +96,7 @@ export class DataLayer {
     this.testHistory = new TestHistoryData(this.ctx);
     this.annotations = new AnnotationsData(this.ctx);
     this.latentWorkers = new LatentWorkersData(this.ctx);
+    this.serviceRecords = new ServiceRecordsData(this.ctx);
     this.collection = new CollectionData(this.ctx);
   }
 }
@@ -118,6 +122,7 @@ export * from './masters.js';
 export * from './metrics.js';
 export * from './outbox.js';
 export * from './report-events.js';
+export * from './service-records.js';
 export * from './sourcestamps.js';
 export * from './steps.js';
 export * from './test-history.js';

@@ -325,6 +325,36 @@ export interface LatentWorkersTable {
   idle_stop_at: number | null;
 }
 
+/** A configured scheduler, who runs it and its times (data/scheduler-records.ts). */
+export interface SchedulersTable {
+  id: Generated<number>;
+  name: string;
+  kind: string;
+  /** JSON array of strings. */
+  builder_names: string;
+  enabled: Generated<number>;
+  masterid: number | null;
+  next_run_at: number | null;
+  last_run_at: number | null;
+  reason_required: number | null;
+  any_properties: number | null;
+  /** JSON array: a force scheduler's parameters. */
+  parameters: string | null;
+}
+
+/** A configured change source, who runs it and what it last did (data/scheduler-records.ts). */
+export interface ChangesourcesTable {
+  id: Generated<number>;
+  name: string;
+  kind: string;
+  enabled: Generated<number>;
+  masterid: number | null;
+  last_poll_at: number | null;
+  last_change_at: number | null;
+  last_error: string | null;
+  last_error_at: number | null;
+}
+
 /** An event a master published, for the other masters (cluster/outbox-relay.ts). */
 export interface MqOutboxTable {
   id: Generated<number>;
@@ -418,4 +448,6 @@ export interface Database {
   test_runs: TestRunsTable;
   annotations: AnnotationsTable;
   latent_workers: LatentWorkersTable;
+  schedulers: SchedulersTable;
+  changesources: ChangesourcesTable;
 }
