@@ -14,6 +14,7 @@ import { PBUserRegistry } from './changes/pb-users.js';
 import { OutboxRelay, type OutboxWakeup, PollingWakeup } from './cluster/outbox-relay.js';
 import { LeaseOwnership } from './cluster/ownership.js';
 import { leaseCandidates, placed, schedulerLease } from './cluster/placement.js';
+import { ServiceRecorder } from './cluster/service-records.js';
 import type { MasterRole } from './config/cluster.js';
 import { type ConfigDiff, diffConfigs, diffEntries } from './config/diff.js';
 import type { ConfigError } from './config/errors.js';
@@ -138,6 +139,8 @@ export class Master {
     changeSources: [],
   };
   #placing: Promise<unknown> = Promise.resolve();
+  /** Writes the schedulers and change sources (configured, running here) for the data API. */
+  readonly #records: ServiceRecorder;
   #lastOutboxPrune = Number.NEGATIVE_INFINITY;
   /** Where the worker port listens, set by it once it does (latent workers pass it on to their instances). */
   workerPortAddress: { readonly host: string; readonly port: number } | null = null;
@@ -201,6 +204,7 @@ export class Master {
       pbUsers: this.pbUsers,
       log,
       basedir: resolve(options.basedir),
+      activity: (source, activity) => this.#records.activity(source, activity),
     };
     this.changeSources = new ServiceSet('changeSources', (c) => createChangeSource(c, changeContext));
     const schedulerContext: TrySchedulerContext = {
@@ -216,6 +220,7 @@ export class Master {
       basedir: resolve(options.basedir),
       pbUsers: this.pbUsers,
       clock: options.clock ?? realClock,
+      statusChanged: () => void this.#records.record(),
     };
     this.schedulers = new SchedulerSet(
       (c) => createScheduler(c, schedulerContext),
@@ -238,6 +243,14 @@ export class Master {
         })
       : null;
     this.ownership = cluster ? new LeaseOwnership(data, masterid, cluster.leaseSeconds) : null;
+    this.#records = new ServiceRecorder({
+      data,
+      masterid,
+      cluster: this.ownership !== null,
+      configured: () => this.#config,
+      running: () => ({ schedulers: this.schedulers.values(), changeSources: this.#placed.changeSources }),
+      onError: (err, ctx) => this.#error(err, ctx),
+    });
     this.distributor =
       options.buildStarter && this.hasRole('builds')
         ? new Distributor({
@@ -431,6 +444,10 @@ export class Master {
   async #applyWorkersAndBuilders(diff: ConfigDiff): Promise<{ workers: ApplyResult; builders: ApplyResult }> {
     // Workers first: builders refer to them.
     const workers = await this.workers.apply(diff.workers);
+    // A worker configured here that is no longer latent loses its latent state in the API.
+    await this.data.latentWorkers.forget(
+      [...this.workers.values()].filter((w) => !w.config.latent).map((w) => w.workerid),
+    );
     const builders = await this.builders.apply(diff.builders);
     // A master that runs no builds serves none of the builders.
     if (!this.hasRole('builds')) return { workers, builders };
@@ -482,6 +499,7 @@ export class Master {
     // A scheduler taken over (from a master that died, say) may have missed stored changes.
     const taken = schedulers.added.filter((name) => gained.includes(schedulerLease(name)));
     if (taken.length > 0) await this.#replayUnscheduledChanges(await this.data.changes.unscheduled(), taken);
+    await this.#records.record();
     return { changeSources, schedulers };
   }
 
@@ -589,6 +607,7 @@ export class Master {
     // The schedulers and change sources stopped first, released then: two masters never run
     // one, and the others take them over at once.
     await this.#placing;
+    await this.#records.stop().catch((err) => this.#error(err, 'releasing schedulers and change sources'));
     await this.ownership?.releaseAll().catch((err) => this.#error(err, 'releasing leases'));
     await this.bus.idle();
     await markStopped(this.data, this.masterid, this.name);

@@ -9,6 +9,8 @@ export interface ApiSeed {
   readonly alpha: number;
   readonly beta: number;
   readonly workerid: number;
+  /** `cloud-1`, a latent worker running after a failed start, stopped at 1,700,000,700 if idle. */
+  readonly latentWorkerid: number;
   readonly changeid: number;
   readonly sourcestampid: number;
   readonly buildsetid: number;
@@ -25,6 +27,10 @@ export interface ApiSeed {
   /** `t.bad` in alpha's per-test history. */
   readonly testid: number;
   readonly annotationid: number;
+  /** `nightly`, run by the master; `force` also exists, with a typed form. */
+  readonly schedulerid: number;
+  /** A git poller run by the master whose last poll failed. */
+  readonly changesourceid: number;
 }
 
 export async function seedApiData(data: DataLayer): Promise<ApiSeed> {
@@ -36,6 +42,15 @@ export async function seedApiData(data: DataLayer): Promise<ApiSeed> {
   const workerid = await data.workers.findOrCreate('linux-1');
   await data.workers.connected(workerid, masterid, { host: 'box', version: '3.7' });
   await data.workers.setConfigured(masterid, alpha, [workerid]);
+  const latentWorkerid = await data.workers.findOrCreate('cloud-1');
+  await data.latentWorkers.record(latentWorkerid, masterid, {
+    state: 'running',
+    lastStartError: 'start command "sh" exited with code 3',
+    lastStartErrorAt: 1_700_000_000,
+    missing: false,
+    nextStartAt: null,
+    idleStopAt: 1_700_000_700,
+  });
   const changeid = await data.changes.add({
     author: 'dev <dev@example.org>',
     comments: 'fix the frobnicator',
@@ -86,11 +101,13 @@ export async function seedApiData(data: DataLayer): Promise<ApiSeed> {
   const logLines = Array.from({ length: 30 }, (_, i) => (i % 7 === 3 ? `warning: w${i}` : `line ${i}`));
   await data.logs.append(logid, logLines.map((l, i) => `${i % 2 ? 'e' : 'o'}${l}\n`).join(''));
   await data.logs.finish(logid);
+  const { schedulerid, changesourceid } = await seedServiceRecords(data, masterid);
   return {
     masterid,
     alpha,
     beta,
     workerid,
+    latentWorkerid,
     changeid,
     sourcestampid,
     buildsetid,
@@ -102,7 +119,52 @@ export async function seedApiData(data: DataLayer): Promise<ApiSeed> {
     reporterid,
     testid,
     annotationid,
+    schedulerid,
+    changesourceid,
   };
+}
+
+/** The configured schedulers and change sources, as a master records them. */
+async function seedServiceRecords(
+  data: DataLayer,
+  masterid: number,
+): Promise<{ schedulerid: number; changesourceid: number }> {
+  await data.serviceRecords.syncSchedulers(
+    [
+      { name: 'nightly', kind: 'Nightly', builderNames: ['alpha'], force: null },
+      {
+        name: 'force',
+        kind: 'ForceScheduler',
+        builderNames: ['alpha', 'beta'],
+        force: {
+          reasonRequired: true,
+          anyProperties: false,
+          parameters: [{ name: 'jobs', type: 'int', label: 'jobs', required: false, default: 4 }],
+        },
+      },
+    ],
+    new Map([
+      ['nightly', { masterid, nextRunAt: 1_700_086_400, lastRunAt: 1_700_000_000 }],
+      ['force', { masterid, nextRunAt: null, lastRunAt: null }],
+    ]),
+  );
+  await data.serviceRecords.syncChangeSources(
+    [{ name: 'GitPoller:https://example.org/repo.git', kind: 'git' }],
+    new Map([['GitPoller:https://example.org/repo.git', { masterid }]]),
+  );
+  await data.serviceRecords.changeSourceActivity('GitPoller:https://example.org/repo.git', {
+    polledAt: 1_700_000_500,
+    changeAt: 1_700_000_400,
+    error: { message: 'git fetch failed: connection refused', at: 1_700_000_500 },
+  });
+  const db = data.ctx.db;
+  const scheduler = await db
+    .selectFrom('schedulers')
+    .select('id')
+    .where('name', '=', 'nightly')
+    .executeTakeFirstOrThrow();
+  const source = await db.selectFrom('changesources').select('id').executeTakeFirstOrThrow();
+  return { schedulerid: scheduler.id, changesourceid: source.id };
 }
 
 /** The unit step's tests in alpha's history, and an annotation on its build. */
@@ -231,5 +293,14 @@ export function examplePaths(s: ApiSeed): Record<string, string> {
     '/builds/:buildid/testruns': `/builds/${first.buildid}/testruns`,
     '/builds/:buildid/annotations': `/builds/${first.buildid}/annotations`,
     '/annotations/:annotationid': `/annotations/${s.annotationid}`,
+    '/schedulers': '/schedulers',
+    '/schedulers/:schedulerid': `/schedulers/${s.schedulerid}`,
+    '/schedulers/:name': '/schedulers/nightly',
+    '/masters/:masterid/schedulers': `/masters/${s.masterid}/schedulers`,
+    '/forceschedulers': '/forceschedulers',
+    '/forceschedulers/:name': '/forceschedulers/force',
+    '/changesources': '/changesources',
+    '/changesources/:changesourceid': `/changesources/${s.changesourceid}`,
+    '/masters/:masterid/changesources': `/masters/${s.masterid}/changesources`,
   };
 }

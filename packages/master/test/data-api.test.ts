@@ -115,7 +115,19 @@ describe('data API: REST over HTTP and in process (real SQLite, real HTTP)', () 
       graceful: false,
       connected_to: [{ masterid: seed.masterid }],
       configured_on: [{ builderid: seed.alpha, masterid: seed.masterid }],
+      latent: false,
+      latent_state: null,
+      last_start_error: null,
+      last_start_error_at: null,
+      missing: false,
+      next_start_at: null,
+      idle_stop_at: null,
     });
+    const [cloud] = await list(`/workers/${seed.latentWorkerid}`);
+    assert.deepEqual(
+      [cloud!.latent, cloud!.latent_state, cloud!.last_start_error_at, cloud!.idle_stop_at],
+      [true, 'running', 1_700_000_000, 1_700_000_700],
+    );
     const [change] = await list(`/changes/${seed.changeid}`);
     assert.deepEqual(change!.files, ['src/a.c', 'src/b.c']);
     assert.deepEqual(change!.properties, { ticket: [42, 'Change'] });

@@ -128,4 +128,6 @@ export const MIGRATIONS: readonly string[] = [
   '0012-test-quarantine',
   '0013-annotations',
   '0014-irc-notify-subscriptions',
+  '0015-latent-worker-status',
+  '0016-scheduler-resources',
 ];

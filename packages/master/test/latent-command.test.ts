@@ -9,6 +9,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { DataApi } from '../src/api/data-api.js';
+import { bridgeBusToQueue } from '../src/api/mq/bridge.js';
+import { InProcessQueue } from '../src/api/mq/in-process.js';
+import type { MqMessage } from '../src/api/mq/queue.js';
 import type { BusMessage } from '../src/bus/events.js';
 import { workerState } from '../src/control/worker-actions.js';
 import type { Master } from '../src/master.js';
@@ -67,7 +71,10 @@ describe('command latent workers', { skip: !workerAvailable('lathe') }, () => {
   const dir = tempDir('lathe-latent-');
   const events: BusMessage[] = [];
   const errors: string[] = [];
+  /** What the data API's message queue published about workers, in order. */
+  const apiEvents: MqMessage[] = [];
   let master: Master;
+  let api: DataApi;
 
   before(async () => {
     const masterDir = join(dir.path, 'master');
@@ -99,6 +106,10 @@ describe('command latent workers', { skip: !workerAvailable('lathe') }, () => {
     master.bus.subscribe('worker.*', (m) => {
       events.push(m as BusMessage);
     });
+    api = new DataApi(master.data);
+    const queue = new InProcessQueue();
+    bridgeBusToQueue(master.bus, api, queue);
+    await queue.subscribe(['workers.*.*'], (m) => apiEvents.push(m));
   });
 
   after(async () => {
@@ -109,11 +120,17 @@ describe('command latent workers', { skip: !workerAvailable('lathe') }, () => {
   const latent = (name: string) => master.workers.get(name) as LatentWorkerService;
   const ofWorker = (name: string, kind: string) =>
     events.filter((e) => e.kind === kind && (e.payload as { name?: string }).name === name);
+  /** The worker resources the data API published for `name`. */
+  const publishedFor = (name: string) =>
+    apiEvents.flatMap((m) => (m.type === 'event' && m.resource.name === name ? [m.resource] : []));
+  const apiWorker = async (name: string) =>
+    ((await api.get(`/workers/${name}`)).workers as Record<string, unknown>[])[0]!;
 
   it('starts the worker for a request, runs the build on it, and stops it once idle', async () => {
     const w1 = latent('w1');
     assert.equal(w1.state, 'insubstantial');
     assert.equal(w1.connected, false);
+    assert.equal((await apiWorker('w1')).latent_state, 'stopped', 'recorded when the worker was configured');
     const { buildrequestid } = await forceBuild(master, { builder: 'b1', reason: 'latent' });
     const pidFile = join(dir.path, 'w1', 'worker.pid');
     await waitFor(() => existsSync(pidFile), 30_000, 'the start command to launch the worker');
@@ -130,6 +147,27 @@ describe('command latent workers', { skip: !workerAvailable('lathe') }, () => {
       ['starting', 'substantiated', 'stopping', 'insubstantial'],
     );
     assert.deepEqual(ofWorker('w1', 'worker.start-failed'), []);
+    // The data API shows each state, and published each change with the full resource.
+    await master.bus.idle();
+    const published = publishedFor('w1');
+    const states = published.map((r) => r.latent_state).filter((s, i, all) => s !== all[i - 1]);
+    assert.deepEqual(states, ['starting', 'running', 'stopping', 'stopped']);
+    const idle = published.find((r) => r.latent_state === 'running' && r.idle_stop_at !== null);
+    assert.ok(idle, 'the idle-stop time was published once the build ended');
+    assert.ok(
+      Math.abs((idle.idle_stop_at as number) - Date.now() / 1000) < 30,
+      'about buildWaitTimeout (1 s) after the build',
+    );
+    assert.deepEqual(
+      Object.keys(published.at(-1)!),
+      Object.keys(api.type('workers').fields),
+      'events carry the full resource',
+    );
+    const now = await apiWorker('w1');
+    assert.equal(now.latent, true);
+    assert.equal(now.latent_state, 'stopped');
+    assert.equal(now.idle_stop_at, null);
+    assert.equal(now.last_start_error, null);
   });
 
   it('retries a failing start command, keeps the request and reports the worker missing', async () => {
@@ -160,6 +198,16 @@ describe('command latent workers', { skip: !workerAvailable('lathe') }, () => {
     const request = await master.data.buildrequests.get(buildrequestid);
     assert.equal(request!.complete, false, 'the request still waits');
     assert.equal(workerState(latent('w2')), 'missing');
+    await master.bus.idle();
+    const w2 = await apiWorker('w2');
+    assert.equal(w2.latent_state, 'stopped');
+    assert.equal(w2.missing, true);
+    assert.match(String(w2.last_start_error), /exited with code 3: cannot boot with \*\*\*/);
+    assert.ok(Math.abs((w2.last_start_error_at as number) - Date.now() / 1000) < 60);
+    assert.ok((w2.next_start_at as number) > Date.now() / 1000 + 3000, 'missingRetryDelay is an hour');
+    const failedEvent = publishedFor('w2').find((r) => r.last_start_error !== null);
+    assert.ok(failedEvent, 'the failed start was published');
+    assert.ok(!JSON.stringify(apiEvents).includes(SECRET), 'the password never reaches the API');
   });
 
   it('abandons a worker that does not connect within startTimeout and kills its command', async () => {

@@ -43,6 +43,11 @@ export interface QuerySpec {
   /** Keyset paging: the order fields' values of the last row already seen. */
   readonly after?: readonly FilterValue[];
   readonly total: boolean;
+  /**
+   * A filter no index serves on a collection that grows with history: the page examines
+   * at most the scan budget of rows (DataApi's `scanBudget`).
+   */
+  readonly budgeted: boolean;
 }
 
 /** A page never holds more than this many resources. */
@@ -176,6 +181,14 @@ export function parseQuery(input: QueryInput, type: ResourceType, path: PathDecl
   if (!order.some((t) => t.field === type.idField || path.indexedOrder?.[0] === t.field))
     order = [...order, { field: type.idField, desc: order.at(-1)?.desc ?? false }];
   if (after && offset !== undefined) throw new QueryError('after', 'after and offset cannot be combined');
+  const budgeted =
+    path.indexedOrder !== undefined && filters.some((f) => !path.indexedFilters?.includes(f.field));
+  // Matches skipped by position would have to be counted through the whole history.
+  if (budgeted && offset !== undefined)
+    throw new QueryError(
+      'offset',
+      `offset cannot be combined with a filter on ${path.pattern} that no index serves; page with meta.next`,
+    );
   if (after && after.length !== order.length)
     throw new QueryError('after', 'the cursor was made for another order');
 
@@ -187,6 +200,7 @@ export function parseQuery(input: QueryInput, type: ResourceType, path: PathDecl
     ...(offset === undefined ? {} : { offset }),
     ...(after ? { after } : {}),
     total,
+    budgeted,
   };
 }
 

@@ -65,6 +65,12 @@ export interface PathDecl {
    * collection is bounded (a build's steps, the configured builders) and any order is fine.
    */
   readonly indexedOrder?: readonly string[];
+  /**
+   * Fields whose filters an index answers under this path without walking its history
+   * (unfinished builds, a worker's builds). A filter on any other field of a collection
+   * with an `indexedOrder` reads at most the scan budget of rows per page (api/data-api.ts).
+   */
+  readonly indexedFilters?: readonly string[];
 }
 
 export interface ResourceType {

@@ -71,8 +71,16 @@ export interface BusEvents {
     error: string;
     retryInSeconds: number | null;
   };
+  /** A latent worker's stored status changed (data/latent-workers.ts): what the data API reads. */
+  'worker.latent-status': { workerid: number };
   /** A latent worker could not be started in `startAttempts` tries; requests keep waiting. */
   'worker.missing': { workerid: number; name: string; attempts: number; error: string; since: number };
+  /** A scheduler's row changed (data/service-records.ts): config, who runs it, its times. */
+  'scheduler.updated': { schedulerid: number };
+  /** The same, for a force scheduler (also a `scheduler.updated`). */
+  'forcescheduler.updated': { schedulerid: number };
+  /** A change source's row changed: config, who runs it, its last poll, change or error. */
+  'changesource.updated': { changesourceid: number };
   'builder.configured': { builderid: number; name: string };
   'config.reconfigured': { added: number; changed: number; removed: number };
   /** A test was muted or unmuted (data/test-history.ts). */
@@ -110,6 +118,10 @@ export const KEY_FIELDS: { readonly [K in EventKind]: readonly (keyof BusEvents[
   'worker.latent': ['workerid'],
   'worker.start-failed': ['workerid'],
   'worker.missing': ['workerid'],
+  'worker.latent-status': ['workerid'],
+  'scheduler.updated': ['schedulerid'],
+  'forcescheduler.updated': ['schedulerid'],
+  'changesource.updated': ['changesourceid'],
   'builder.configured': ['builderid'],
   'config.reconfigured': [],
   'test.quarantine': ['builderid', 'testid'],

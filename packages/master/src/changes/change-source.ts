@@ -1,6 +1,7 @@
 // What a change source is: a service that learns of commits (pushed to it or polled) and
 // hands each one to the master, which stores it before the source acknowledges it.
 import type { ChangeSpec } from '../data/changes.js';
+import type { ChangeSourceActivity } from '../data/service-records.js';
 import type { Service } from '../service.js';
 import type { PBUserRegistry } from './pb-users.js';
 
@@ -18,6 +19,8 @@ export interface ChangeSourceContext {
   readonly log: ChangeSourceLogger;
   /** The master directory, where change sources keep working files (a poller's mirror). */
   readonly basedir: string;
+  /** Reports what a source did (a poll, a change stored, an error), for the data API. */
+  readonly activity?: (source: string, activity: ChangeSourceActivity) => void;
 }
 
 export interface ChangeSourceState {

@@ -145,12 +145,16 @@ export class GitPoller implements ChangeSource {
   #schedule(delayMs: number): void {
     if (this.#stopped) return;
     this.#timer = setTimeout(() => {
+      const now = () => Math.floor(Date.now() / 1000);
       this.#polling = this.poll()
-        .catch((err) =>
+        .then(() => this.ctx.activity?.(this.name, { polledAt: now(), error: null }))
+        .catch((err) => {
+          const message = (err as Error).message;
           this.ctx.log.warn(
-            `${this.name}: poll failed (retried in ${this.config.pollInterval} s): ${(err as Error).message}`,
-          ),
-        )
+            `${this.name}: poll failed (retried in ${this.config.pollInterval} s): ${message}`,
+          );
+          this.ctx.activity?.(this.name, { polledAt: now(), error: { message, at: now() } });
+        })
         .finally(() => {
           this.#polling = null;
           this.#schedule(this.config.pollInterval * 1000);
@@ -180,6 +184,7 @@ export class GitPoller implements ChangeSource {
       for (const revision of revisions) {
         if (this.#stopped) return;
         await this.ctx.addChange(await this.#change(revision, branch));
+        this.ctx.activity?.(this.name, { changeAt: Math.floor(Date.now() / 1000) });
       }
       // Only once stored: a failed poll is retried from the old head next time.
       previous.set(branch, head);

@@ -48,6 +48,7 @@ class ChangePerspective extends Avatar {
   async perspective_addChange(changedict: unknown): Promise<null> {
     const change = changeFromPB(changedict, this.source.config.prefix);
     const changeid = await this.ctx.addChange(change);
+    this.ctx.activity?.(this.source.name, { changeAt: Math.floor(Date.now() / 1000) });
     this.ctx.log.info(
       `${this.source.name}: change ${changeid} by ${JSON.stringify(change.author)}` +
         ` (branch ${JSON.stringify(change.branch)}, revision ${JSON.stringify(change.revision)})`,

@@ -27,6 +27,8 @@ export interface CollectionRead {
   readonly order: readonly { readonly column: string; readonly desc: boolean }[];
   /** Keyset paging: rows strictly after these values of the order columns. */
   readonly after?: readonly ColumnValue[];
+  /** Rows up to and including these values of the order columns (the end of a scan budget). */
+  readonly through?: readonly ColumnValue[];
   readonly limit?: number;
   readonly offset?: number;
   /** Also count every row the conditions match. */
@@ -82,12 +84,28 @@ function escapeLike(text: string): string {
 }
 
 /** `(a, b) > (x, y)` in the order's directions, written out so every database takes it. */
-function afterKey(eb: Eb, read: CollectionRead, after: readonly ColumnValue[]) {
+function afterKey(eb: Eb, read: Pick<CollectionRead, 'order'>, after: readonly ColumnValue[]) {
   return eb.or(
     read.order.map((term, i) =>
       eb.and([
         ...read.order.slice(0, i).map((prev, j) => eb(eb.ref(prev.column), '=', after[j]!)),
         eb(eb.ref(term.column), term.desc ? '<' : '>', after[i]!),
+      ]),
+    ),
+  );
+}
+
+/**
+ * `(a, b) <= (x, y)` in the order's directions: the last term inclusive, so that an order by
+ * one column is a plain range an index bounds.
+ */
+function throughKey(eb: Eb, read: Pick<CollectionRead, 'order'>, through: readonly ColumnValue[]) {
+  const last = read.order.length - 1;
+  return eb.or(
+    read.order.map((term, i) =>
+      eb.and([
+        ...read.order.slice(0, i).map((prev, j) => eb(eb.ref(prev.column), '=', through[j]!)),
+        eb(eb.ref(term.column), term.desc ? (i === last ? '>=' : '>') : i === last ? '<=' : '<', through[i]!),
       ]),
     ),
   );
@@ -102,7 +120,52 @@ export class CollectionData {
       read.where.length === 0
         ? q
         : q.where((eb) => eb.and(read.where.map((c) => condition(eb, c, this.ctx.dialect))));
-    let q = filtered(db.selectFrom(read.table).select(read.columns.map((c) => sql.ref(c).as(c))));
+    let q = this.#ordered(
+      filtered(db.selectFrom(read.table).select(read.columns.map((c) => sql.ref(c).as(c)))),
+      read,
+    );
+    if (read.through) {
+      const through = read.through;
+      q = q.where((eb) => throughKey(eb, read, through));
+    }
+    const postgres = this.ctx.dialect === 'postgres';
+    if (read.limit !== undefined) q = q.limit(read.limit);
+    // SQLite takes OFFSET only after a LIMIT (-1: none); PostgreSQL refuses a negative one.
+    if (read.offset !== undefined)
+      q = read.limit === undefined && !postgres ? q.limit(-1).offset(read.offset) : q.offset(read.offset);
+    const rows = (await q.execute()) as Record<string, unknown>[];
+    if (!read.total) return { rows };
+    const counted = await filtered(
+      db.selectFrom(read.table).select((eb) => eb.fn.countAll<number>().as('n')),
+    ).executeTakeFirstOrThrow();
+    return { rows, total: Number(counted.n) };
+  }
+
+  /**
+   * The order columns' values of the row `position` rows (0-based) into the order under
+   * `where` and `after`, or undefined when there are not that many: where a scan of a
+   * bounded number of rows ends. Reads the index only.
+   */
+  async keyAt(
+    read: Pick<CollectionRead, 'table' | 'where' | 'order' | 'after'>,
+    position: number,
+  ): Promise<ColumnValue[] | undefined> {
+    const db = this.ctx.db as unknown as Kysely<Untyped>;
+    const columns = read.order.map((t) => t.column);
+    let q = db.selectFrom(read.table).select(columns.map((c) => sql.ref(c).as(c)));
+    if (read.where.length > 0)
+      q = q.where((eb) => eb.and(read.where.map((c) => condition(eb, c, this.ctx.dialect))));
+    const row = (await this.#ordered(q, read).limit(1).offset(position).executeTakeFirst()) as
+      | Record<string, ColumnValue>
+      | undefined;
+    return row && columns.map((c) => row[c]!);
+  }
+
+  /** Adds the keyset condition (`after`) and the ORDER BY. */
+  #ordered<O>(
+    q: SelectQueryBuilder<Untyped, string, O>,
+    read: Pick<CollectionRead, 'order' | 'after'>,
+  ): SelectQueryBuilder<Untyped, string, O> {
     if (read.after) {
       const after = read.after;
       q = q.where((eb) => afterKey(eb, read, after));
@@ -120,16 +183,7 @@ export class CollectionData {
             : ob.asc(),
       );
     }
-    if (read.limit !== undefined) q = q.limit(read.limit);
-    // SQLite takes OFFSET only after a LIMIT (-1: none); PostgreSQL refuses a negative one.
-    if (read.offset !== undefined)
-      q = read.limit === undefined && !postgres ? q.limit(-1).offset(read.offset) : q.offset(read.offset);
-    const rows = (await q.execute()) as Record<string, unknown>[];
-    if (!read.total) return { rows };
-    const counted = await filtered(
-      db.selectFrom(read.table).select((eb) => eb.fn.countAll<number>().as('n')),
-    ).executeTakeFirstOrThrow();
-    return { rows, total: Number(counted.n) };
+    return q;
   }
 
   /** Rows of `table` whose `column` is one of `values` (what computed fields read), batched. */

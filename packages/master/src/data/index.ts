@@ -14,6 +14,7 @@ import { ChangeSourceStateData } from './change-source-state.js';
 import { ChangesData } from './changes.js';
 import { CollectionData } from './collection.js';
 import { type DataContext, epochSeconds } from './context.js';
+import { LatentWorkersData } from './latent-workers.js';
 import { LeasesData } from './leases.js';
 import { LogsData } from './logs.js';
 import { MastersData } from './masters.js';
@@ -21,6 +22,7 @@ import { MetricsData } from './metrics.js';
 import { OutboxData } from './outbox.js';
 import { ReportEventsData } from './report-events.js';
 import { SchedulerStateData } from './scheduler-state.js';
+import { ServiceRecordsData } from './service-records.js';
 import { SessionsData } from './sessions.js';
 import { SourceStampsData } from './sourcestamps.js';
 import { StepsData } from './steps.js';
@@ -59,6 +61,9 @@ export class DataLayer {
   readonly outbox: OutboxData;
   readonly testHistory: TestHistoryData;
   readonly annotations: AnnotationsData;
+  readonly latentWorkers: LatentWorkersData;
+  /** The configured schedulers and change sources, for the data API. */
+  readonly serviceRecords: ServiceRecordsData;
   /** Pages of any table by column conditions: what the data API (api/) reads through. */
   readonly collection: CollectionData;
 
@@ -90,6 +95,8 @@ export class DataLayer {
     this.outbox = new OutboxData(this.ctx);
     this.testHistory = new TestHistoryData(this.ctx);
     this.annotations = new AnnotationsData(this.ctx);
+    this.latentWorkers = new LatentWorkersData(this.ctx);
+    this.serviceRecords = new ServiceRecordsData(this.ctx);
     this.collection = new CollectionData(this.ctx);
   }
 }
@@ -107,6 +114,7 @@ export * from './changes.js';
 export * from './collection.js';
 export * from './errors.js';
 export * from './housekeeping.js';
+export * from './latent-workers.js';
 export * from './leases.js';
 export * from './lifecycle.js';
 export * from './logs.js';
@@ -114,6 +122,7 @@ export * from './masters.js';
 export * from './metrics.js';
 export * from './outbox.js';
 export * from './report-events.js';
+export * from './service-records.js';
 export * from './sourcestamps.js';
 export * from './steps.js';
 export * from './test-history.js';

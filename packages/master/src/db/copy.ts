@@ -51,6 +51,9 @@ export const COPY_ORDER = [
   'test_runs',
   'annotations',
   'irc_subscriptions',
+  'latent_workers',
+  'schedulers',
+  'changesources',
 ] as const;
 
 // Kysely's own bookkeeping: the target's comes from migrating it.

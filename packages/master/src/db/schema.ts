@@ -322,6 +322,48 @@ export interface LeasesTable {
   expires_at: number;
 }
 
+/** A latent worker's state for the data API (data/latent-workers.ts). */
+export interface LatentWorkersTable {
+  workerid: number;
+  masterid: number;
+  state: string;
+  last_start_error: string | null;
+  last_start_error_at: number | null;
+  missing: Generated<number>;
+  next_start_at: number | null;
+  idle_stop_at: number | null;
+}
+
+/** A configured scheduler, who runs it and its times (data/scheduler-records.ts). */
+export interface SchedulersTable {
+  id: Generated<number>;
+  name: string;
+  kind: string;
+  /** JSON array of strings. */
+  builder_names: string;
+  enabled: Generated<number>;
+  masterid: number | null;
+  next_run_at: number | null;
+  last_run_at: number | null;
+  reason_required: number | null;
+  any_properties: number | null;
+  /** JSON array: a force scheduler's parameters. */
+  parameters: string | null;
+}
+
+/** A configured change source, who runs it and what it last did (data/scheduler-records.ts). */
+export interface ChangesourcesTable {
+  id: Generated<number>;
+  name: string;
+  kind: string;
+  enabled: Generated<number>;
+  masterid: number | null;
+  last_poll_at: number | null;
+  last_change_at: number | null;
+  last_error: string | null;
+  last_error_at: number | null;
+}
+
 /** An event a master published, for the other masters (cluster/outbox-relay.ts). */
 export interface MqOutboxTable {
   id: Generated<number>;
@@ -415,4 +457,7 @@ export interface Database {
   test_runs: TestRunsTable;
   annotations: AnnotationsTable;
   irc_subscriptions: IrcSubscriptionsTable;
+  latent_workers: LatentWorkersTable;
+  schedulers: SchedulersTable;
+  changesources: ChangesourcesTable;
 }

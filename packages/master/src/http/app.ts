@@ -21,7 +21,6 @@ import { httpError } from './errors.js';
 import { registerOidc } from './oidc.js';
 import { openApiDocument } from './openapi.js';
 import { registerRealtime } from './realtime.js';
-import { registerSchedulerReads } from './scheduler-reads.js';
 import { registerWebApp, type WebAppOptions } from './webapp.js';
 
 export const API_PREFIX = '/api/v2';
@@ -175,8 +174,6 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
     return sendJson(req, reply, body, finished);
   });
 
-  // The schedulers live in the running master, not in the database.
-  if (options.actions) registerSchedulerReads(app, options.actions.master, API_PREFIX);
   registerBadges(app, api);
   if (options.webApp) await registerWebApp(app, options.webApp);
   return app;

@@ -34,6 +34,12 @@ const META: Schema = {
   properties: {
     total: { type: 'integer', description: 'every match (with total=true)' },
     next: { type: 'string', description: 'the `after` cursor of the next page' },
+    scan_stopped: {
+      type: 'boolean',
+      enum: [true],
+      description:
+        'the page stopped at the scan budget before it was full (a filter no index serves); continue with next',
+    },
   },
   additionalProperties: false,
 };

@@ -137,6 +137,7 @@ export class ChangeScheduler implements Scheduler, ReconfigurableService<Resolve
       () => this.#treeStable(key, pending),
       deadline - this.ctx.clock.now(),
     );
+    this.ctx.statusChanged?.();
   }
 
   /** Picks up the timers a previous run of the master (or of this scheduler) left running. */
@@ -163,6 +164,7 @@ export class ChangeScheduler implements Scheduler, ReconfigurableService<Resolve
   #treeStable(key: string, pending: Pending): void {
     pending.timer = null;
     if (this.#pending.get(key) === pending) this.#pending.delete(key);
+    this.ctx.statusChanged?.();
     const forget = (db?: Kysely<Database>) =>
       this.ctx.data.schedulerState.delete(this.name, TIMER_PREFIX + key, db);
     const changes = pending.changes

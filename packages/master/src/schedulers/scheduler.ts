@@ -39,6 +39,8 @@ export interface SchedulerContext {
   readonly log: SchedulerLogger;
   /** Timers and the time; tests pass a clock they move by hand. */
   readonly clock: Clock;
+  /** What status() answers changed (a next run armed or cleared, a run done). */
+  readonly statusChanged?: () => void;
 }
 
 export interface SchedulerLogger {

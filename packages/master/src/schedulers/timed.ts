@@ -128,12 +128,16 @@ export abstract class TimedScheduler<C extends ResolvedTimedSchedulerConfig>
     if (!this.#running) return;
     const now = this.ctx.clock.now();
     const due = this.nextRunAfter(this.#lastRun, now);
-    if (due === null) return;
+    if (due === null) {
+      this.ctx.statusChanged?.();
+      return;
+    }
     this.#arm(Math.max(due, now));
   }
 
   #arm(at: number): void {
     this.#nextRun = at;
+    this.ctx.statusChanged?.();
     this.#timer = this.ctx.clock.setTimer(() => {
       this.#timer = null;
       this.#serial(() => this.#run(at)).catch((err: Error) => {

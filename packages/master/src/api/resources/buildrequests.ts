@@ -31,6 +31,8 @@ export const buildrequests: ResourceType = {
       description: 'all build requests, newest first',
       constraints: () => ({}),
       indexedOrder: ['buildrequestid'],
+      // (claimed_by_master, complete): a master's claims.
+      indexedFilters: ['claimed_by_masterid'],
     },
     {
       pattern: '/buildrequests/:buildrequestid',
@@ -46,6 +48,8 @@ export const buildrequests: ResourceType = {
       description: 'a builder’s build requests, newest first',
       constraints: (p) => ({ builderid: p.builderid! }),
       indexedOrder: ['buildrequestid'],
+      // The pending-requests index: (builderid, complete, claimed_by_master, …).
+      indexedFilters: ['complete', 'claimed', 'claimed_by_masterid'],
     },
     {
       pattern: '/buildsets/:buildsetid/buildrequests',

@@ -44,6 +44,9 @@ export const builds: ResourceType = {
       description: 'all builds, newest first',
       constraints: () => ({}),
       indexedOrder: ['buildid'],
+      // (masterid, complete_at) finds the unfinished builds; (workerid, id) and
+      // buildrequestid a worker's or a request's.
+      indexedFilters: ['complete', 'complete_at', 'workerid', 'buildrequestid'],
     },
     {
       pattern: '/builds/:buildid',

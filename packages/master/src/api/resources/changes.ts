@@ -34,6 +34,7 @@ export const changes: ResourceType = {
       description: 'all changes, newest first',
       constraints: () => ({}),
       indexedOrder: ['changeid'],
+      indexedFilters: ['branch'],
     },
     {
       pattern: '/changes/:changeid',

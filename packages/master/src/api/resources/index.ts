@@ -7,11 +7,14 @@ import { buildrequests } from './buildrequests.js';
 import { builds } from './builds.js';
 import { buildsets } from './buildsets.js';
 import { changes } from './changes.js';
+import { changesources } from './changesources.js';
+import { forceschedulers } from './forceschedulers.js';
 import { logs } from './logs.js';
 import { masters } from './masters.js';
 import { metrics } from './metrics.js';
 import { properties } from './properties.js';
 import { reporters } from './reporters.js';
+import { schedulers } from './schedulers.js';
 import { sourcestamps } from './sourcestamps.js';
 import { steps } from './steps.js';
 import { testresults } from './testresults.js';
@@ -37,4 +40,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   tests,
   testruns,
   annotations,
+  schedulers,
+  forceschedulers,
+  changesources,
 ];

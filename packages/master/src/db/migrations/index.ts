@@ -15,6 +15,8 @@ import { mqOutboxMigration } from './0011-mq-outbox.js';
 import { testQuarantineMigration } from './0012-test-quarantine.js';
 import { annotationsMigration } from './0013-annotations.js';
 import { ircNotifySubscriptionsMigration } from './0014-irc-notify-subscriptions.js';
+import { latentWorkerStatusMigration } from './0015-latent-worker-status.js';
+import { schedulerResourcesMigration } from './0016-scheduler-resources.js';
 import { dialectTypes, type SqlDialectName } from './dialect.js';
 
 export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
@@ -34,6 +36,8 @@ export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
     '0012-test-quarantine': testQuarantineMigration(t),
     '0013-annotations': annotationsMigration(t),
     '0014-irc-notify-subscriptions': ircNotifySubscriptionsMigration(t),
+    '0015-latent-worker-status': latentWorkerStatusMigration(),
+    '0016-scheduler-resources': schedulerResourcesMigration(t),
   };
   return { getMigrations: async () => migrations };
 }

@@ -7,7 +7,7 @@
 // instance after `buildWaitTimeout` seconds without a build.
 import type { EventBus } from '../../bus/bus.js';
 import type { ResolvedWorker } from '../../config/types.js';
-import type { DataLayer } from '../../data/index.js';
+import type { DataLayer, LatentWorkerState } from '../../data/index.js';
 import { type WorkerConnection, WorkerService } from '../worker.js';
 import type { LatentInstanceContext, LatentWorker } from './latent-worker.js';
 
@@ -15,6 +15,14 @@ import type { LatentInstanceContext, LatentWorker } from './latent-worker.js';
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export type LatentState = 'insubstantial' | 'starting' | 'substantiated' | 'stopping';
+
+/** The names the data API gives the states. */
+const API_STATE: Record<LatentState, LatentWorkerState> = {
+  insubstantial: 'stopped',
+  starting: 'starting',
+  substantiated: 'running',
+  stopping: 'stopping',
+};
 
 /** What a latent worker needs from the master besides what every worker gets. */
 export interface LatentHost {
@@ -95,8 +103,16 @@ export class LatentWorkerService extends WorkerService {
   #idleTimer: NodeJS.Timeout | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   #gone = false;
+  /** The last failed start and when (epoch seconds), kept after a success for the data API. */
+  #lastStartError: string | null = null;
+  #lastStartErrorAt: number | null = null;
+  /** Epoch seconds at which the idle timer stops the instance, or null. */
+  #idleStopAt: number | null = null;
+  /** Status writes for the data API, one at a time and in order. */
+  #recording: Promise<void> = Promise.resolve();
   readonly #onAvailable: () => void;
   readonly #data: DataLayer;
+  readonly #masterid: () => number;
 
   constructor(
     config: ResolvedWorker & { readonly latent: LatentWorker },
@@ -108,6 +124,12 @@ export class LatentWorkerService extends WorkerService {
     super(config, data, masterid, onAvailable);
     this.#onAvailable = onAvailable;
     this.#data = data;
+    this.#masterid = masterid;
+  }
+
+  override async start(): Promise<void> {
+    await super.start();
+    this.#record();
   }
 
   get state(): LatentState {
@@ -186,6 +208,7 @@ export class LatentWorkerService extends WorkerService {
   override acquire(): void {
     super.acquire();
     clearTimeout(this.#idleTimer);
+    this.#setIdleStopAt(null);
   }
 
   override release(): void {
@@ -198,6 +221,7 @@ export class LatentWorkerService extends WorkerService {
     // New settings may lift a missing report: let the next pass try again.
     if (this.#state === 'insubstantial') this.#notBefore = 0;
     this.#armIdleTimer();
+    this.#record();
   }
 
   override async stop(): Promise<void> {
@@ -209,14 +233,21 @@ export class LatentWorkerService extends WorkerService {
     if (this.#state === 'substantiated')
       await this.#stopInstance('the master is stopping or the worker was removed');
     await this.#stopping;
+    await this.#recording;
     await super.stop();
   }
 
   #armIdleTimer(): void {
     clearTimeout(this.#idleTimer);
-    if (this.#state !== 'substantiated' || this.runningBuilds > 0 || this.#gone) return;
     const seconds = this.latent.buildWaitTimeout;
-    if (seconds * 1000 > MAX_TIMER_MS) return; // Longer than a timer can wait: never idle out.
+    const idle =
+      this.#state === 'substantiated' &&
+      this.runningBuilds === 0 &&
+      !this.#gone &&
+      // Longer than a timer can wait: never idle out.
+      seconds * 1000 <= MAX_TIMER_MS;
+    this.#setIdleStopAt(idle ? Math.floor(Date.now() / 1000) + seconds : null);
+    if (!idle) return;
     this.#idleTimer = setTimeout(() => {
       if (this.#state === 'substantiated' && this.runningBuilds === 0)
         void this.#stopInstance(`idle for ${seconds} s`);
@@ -246,6 +277,7 @@ export class LatentWorkerService extends WorkerService {
       this.#failures = 0;
       this.#missing = false;
       this.#lastError = null;
+      this.#record();
     } catch (err) {
       abort.abort(err);
       await this.#failedAttempt(instance, err);
@@ -267,6 +299,8 @@ export class LatentWorkerService extends WorkerService {
     if (this.#failures === 0) this.#firstFailureAt = Math.floor(Date.now() / 1000);
     this.#failures++;
     this.#lastError = message;
+    this.#lastStartError = message;
+    this.#lastStartErrorAt = Math.floor(Date.now() / 1000);
     const { workerid, name } = this;
     const driver = instance.driver;
     if (this.#gone) {
@@ -310,6 +344,7 @@ export class LatentWorkerService extends WorkerService {
     if (this.#stopping) return this.#stopping;
     const instance = this.#instance;
     clearTimeout(this.#idleTimer);
+    this.#idleStopAt = null; // Written with the state.
     this.#setState('stopping');
     this.#stopping = (async () => {
       try {
@@ -385,6 +420,30 @@ export class LatentWorkerService extends WorkerService {
     if (this.#state === state) return;
     this.#state = state;
     this.host.bus.publish('worker.latent', { workerid: this.workerid, name: this.name, state });
+    this.#record();
+  }
+
+  #setIdleStopAt(at: number | null): void {
+    if (this.#idleStopAt === at) return;
+    this.#idleStopAt = at;
+    this.#record();
+  }
+
+  /** Writes what the data API shows of this worker as it is now (after the writes before it). */
+  #record(): void {
+    const workerid = this.workerid;
+    if (workerid === 0) return; // Not started: start() records it.
+    const status = {
+      state: API_STATE[this.#state],
+      lastStartError: this.#lastStartError,
+      lastStartErrorAt: this.#lastStartErrorAt,
+      missing: this.#missing,
+      nextStartAt: this.#notBefore > Date.now() ? Math.ceil(this.#notBefore / 1000) : null,
+      idleStopAt: this.#idleStopAt,
+    };
+    this.#recording = this.#recording
+      .then(() => this.#data.latentWorkers.record(workerid, this.#masterid(), status))
+      .catch((err) => this.host.onError(err, `recording the state of latent worker ${this.name}`));
   }
 }
 
