@@ -5,7 +5,7 @@
 // and the data API's message queue (api/mq/bridge.ts) see them as they see local ones.
 //
 // When to read is the wake-up's business (`OutboxWakeup`): on SQLite a short poll; on
-// PostgreSQL a LISTEN/NOTIFY implementation plugs in through the same interface.
+// PostgreSQL LISTEN/NOTIFY (postgres-wakeup.ts).
 import type { EventBus, Subscription } from '../bus/bus.js';
 import { type BusEvents, type BusMessage, type EventKind, KEY_FIELDS } from '../bus/events.js';
 import type { DataLayer } from '../data/index.js';
@@ -15,8 +15,6 @@ import type { OutboxEvent } from '../data/outbox.js';
 export interface OutboxWakeup {
   /** Starts calling `wake`; returns the function that stops it. */
   listen(wake: () => void): () => void;
-  /** This master appended events (PostgreSQL: NOTIFY; polling: nothing to do). */
-  appended(): void;
 }
 
 /** Reads every `intervalMs`: what SQLite, which has no notifications between processes, needs. */
@@ -28,8 +26,6 @@ export class PollingWakeup implements OutboxWakeup {
     timer.unref();
     return () => clearInterval(timer);
   }
-
-  appended(): void {}
 }
 
 /** Events with no meaning on another master (its own config) or too frequent to be worth it. */
@@ -55,6 +51,8 @@ export class OutboxRelay {
   #flushTimer: NodeJS.Timeout | null = null;
   #writing: Promise<void> = Promise.resolve();
   #reading: Promise<void> | null = null;
+  /** Woken while a read ran: what was committed since may not have been in it. */
+  #readAgain = false;
   #lastSeen = 0;
   #received = 0;
 
@@ -78,7 +76,16 @@ export class OutboxRelay {
 
   /** Reads and delivers what other masters appended since the last read. */
   poll(): Promise<void> {
-    this.#reading ??= this.#read().finally(() => {
+    if (this.#reading) {
+      this.#readAgain = true;
+      return this.#reading;
+    }
+    this.#reading = (async () => {
+      do {
+        this.#readAgain = false;
+        await this.#read();
+      } while (this.#readAgain && this.#sub);
+    })().finally(() => {
       this.#reading = null;
     });
     return this.#reading;
@@ -113,7 +120,6 @@ export class OutboxRelay {
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0, BATCH);
       await this.o.data.outbox.append(this.o.masterid, batch);
-      this.o.wakeup.appended();
     }
   }
 
