@@ -59,6 +59,7 @@ const POSTGRES_PASS = [
   'recovery.test.js',
   'steps-e2e.test.js',
   'master-restart.test.js',
+  'multi-master.test.js',
 ].map((f) => join(root, 'packages', 'master', 'dist', 'test', f));
 
 let cluster;

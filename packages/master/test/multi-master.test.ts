@@ -1,4 +1,5 @@
-// Three real `lathe start`ed masters on one SQLite file, each with `cluster` in its config:
+// Three real `lathe start`ed masters on one SQLite file (one PostgreSQL database in the
+// PostgreSQL pass: test-database.ts), each with `cluster` in its config:
 // A and B run builds and may run schedulers (each with a real Lathe worker), C is web-only.
 // Checked, in one story: a change gets exactly one buildset although every master sees it;
 // a Data API subscriber on B sees a build running on A; restarting C disturbs no build;
@@ -17,6 +18,7 @@ import { RETRY, SUCCESS } from '../src/results.js';
 import { createWorker, type TestWorker, waitFor, workerAvailable } from './bbworker.js';
 import { alive, lathe } from './cli-helpers.js';
 import { openData, type TestData, tempDir } from './helpers.js';
+import { TEST_DB, testDatabaseUrl } from './test-database.js';
 
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
@@ -36,7 +38,7 @@ interface MasterSpec {
   readonly roles: readonly string[];
 }
 
-function configText(db: string, marker: string, m: MasterSpec): string {
+function configText(dbUrl: string, marker: string, m: MasterSpec): string {
   return `import { buildFactory, defineConfig, pbChangeSource, shellCommand, singleBranchScheduler } from '@lathe/master';
 export default defineConfig({
   workerPort: ${m.workerPort},
@@ -57,7 +59,7 @@ export default defineConfig({
   ],
   changeSources: [pbChangeSource({})],
   schedulers: [singleBranchScheduler({ name: 'on-main', branch: 'main', builderNames: ['quick'] })],
-  db: { url: ${JSON.stringify(`sqlite:${db}`)} },
+  db: { url: ${JSON.stringify(dbUrl)} },
   masterExpirySeconds: ${LEASE_SECONDS},
   cluster: { roles: ${JSON.stringify(m.roles)}, leaseSeconds: ${LEASE_SECONDS}, heartbeatSeconds: 1, pollMs: 100 },
   ${m.wwwPort === null ? '' : `www: { port: ${m.wwwPort} },`}
@@ -90,7 +92,9 @@ function follow(
   })().catch(() => {});
 }
 
-describe('several masters on one SQLite file', { skip: !workerAvailable('lathe') }, () => {
+const ON = TEST_DB === 'sqlite' ? 'one SQLite file' : 'one PostgreSQL database';
+
+describe(`several masters on ${ON}`, { skip: !workerAvailable('lathe') }, () => {
   const tmp = tempDir('lathe-multi-');
   const dbFile = join(tmp.path, 'shared.sqlite');
   const marker = join(tmp.path, 'marker');
@@ -107,10 +111,11 @@ describe('several masters on one SQLite file', { skip: !workerAvailable('lathe')
       b: { workerPort: await freePort(), wwwPort: await freePort(), roles: ['builds', 'schedulers', 'web'] },
       c: { workerPort: await freePort(), wwwPort: await freePort(), roles: ['web'] },
     };
+    const dbUrl = await testDatabaseUrl(dbFile);
     for (const k of ['a', 'b', 'c'] as const) {
       const created = await lathe(['create-master', dirs[k]]);
       assert.equal(created.code, 0, created.stderr);
-      writeFileSync(join(dirs[k], 'master.config.ts'), configText(dbFile, marker, specs[k]));
+      writeFileSync(join(dirs[k], 'master.config.ts'), configText(dbUrl, marker, specs[k]));
     }
   });
 
