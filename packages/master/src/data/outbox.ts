@@ -1,7 +1,7 @@
 // The cross-master message queue's table: each master appends the events it published, in
 // commit order, and the others read what came after the last id they saw. The id is the
-// global sequence. Rows older than the retention are pruned; a reader that fell behind
-// further than that learns so from `oldestId` and resynchronises.
+// global sequence. Rows older than the retention are pruned; a data API subscriber that
+// fell behind further than that learns so from `oldestId` and resynchronises.
 //
 // Reading "after the last id seen" is only sound if ids become visible in id order. On
 // SQLite they do (one writer at a time). On PostgreSQL a sequence value is taken when a
@@ -55,11 +55,11 @@ export class OutboxData {
     });
   }
 
-  /** Events after `afterId` published by masters other than `exceptMaster`, oldest first. */
+  /** Events after `afterId` (but those of `exceptMaster`), oldest first; `lastId`: the last id looked at. */
   async after(
     afterId: number,
-    exceptMaster: number,
     limit = 500,
+    exceptMaster?: number,
   ): Promise<{ rows: OutboxRow[]; lastId: number }> {
     const rows = await this.ctx.db
       .selectFrom('mq_outbox')
@@ -80,6 +80,15 @@ export class OutboxData {
         })),
       lastId,
     };
+  }
+
+  /** The oldest id kept (null when empty): what is older was pruned. */
+  async oldestId(): Promise<number | null> {
+    const r = await this.ctx.db
+      .selectFrom('mq_outbox')
+      .select((eb) => eb.fn.min('id').as('id'))
+      .executeTakeFirst();
+    return r?.id == null ? null : Number(r.id);
   }
 
   /** The newest id (0 when empty): where a master that just started begins reading. */
