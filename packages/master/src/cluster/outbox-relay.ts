@@ -49,7 +49,12 @@ export interface OutboxRelayOptions {
   readonly masterid: number;
   readonly wakeup: OutboxWakeup;
   readonly onError: (err: unknown, context: string) => void;
-  /** How long local events gather before they are written; default 20 ms. */
+  /**
+   * How long local events gather before they are written; default 0: the events of one
+   * tick go together, and those published while a write runs go in the next one, so a busy
+   * master writes in batches without an idle one waiting (the delay is every cross-master
+   * hop's: a request added on one master and built on another).
+   */
   readonly flushDelayMs?: number;
 }
 
@@ -140,7 +145,7 @@ export class OutboxRelay {
     }
     if (NOT_RELAYED.has(m.kind)) return;
     this.#pending.push({ kind: m.kind, payload: m.payload });
-    this.#flushTimer ??= setTimeout(() => void this.flush(), this.o.flushDelayMs ?? 20);
+    this.#flushTimer ??= setTimeout(() => void this.flush(), this.o.flushDelayMs ?? 0);
   }
 
   async #write(): Promise<void> {
