@@ -94,7 +94,7 @@ export class InProcessQueue implements MessageQueue {
 
   /**
    * Messages were lost before reaching the queue (the bus dropped some), those up to
-   * `upTo` (default: the last published) : no position before that can be resumed exactly,
+   * `upTo` (default: the last published): no position before that can be resumed exactly,
    * and live subscribers are told to resync.
    */
   gap(reason: string, upTo = this.#seq): void {
@@ -126,8 +126,7 @@ export class InProcessQueue implements MessageQueue {
       },
     };
     const { after } = options;
-    const resync = (reason: string) =>
-      this.#deliver(sub, { type: 'resync', reason, position: this.position() });
+    const resync = (reason: string) => this.#resync(sub, reason);
     if (after && after.stream !== this.stream) resync('the master restarted');
     else if (after && after.seq < this.#lostUpTo) resync(`messages up to ${this.#lostUpTo} were lost`);
     else if (after && this.#durable && (after.seq + 1 < this.#firstKept || after.seq > this.#seq)) {
