@@ -89,6 +89,7 @@ const POSTGRES_PASS = [
   'logs.test.js',
   'master.test.js',
   'master-restart.test.js',
+  'multi-master.test.js',
   'old-build-canceller.test.js',
   'recovery.test.js',
   'reporters-channels.test.js',

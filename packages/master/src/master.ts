@@ -15,6 +15,7 @@ import { OutboxRelay, type OutboxWakeup, PollingWakeup } from './cluster/outbox-
 import { LeaseOwnership } from './cluster/ownership.js';
 import { leaseCandidates, placed, schedulerLease } from './cluster/placement.js';
 import { ServiceRecorder } from './cluster/service-records.js';
+import { PostgresWakeup } from './cluster/postgres-wakeup.js';
 import type { MasterRole } from './config/cluster.js';
 import { type ConfigDiff, diffConfigs, diffEntries } from './config/diff.js';
 import type { ConfigError } from './config/errors.js';
@@ -28,7 +29,7 @@ import {
   markStopped,
   registerAndRecover,
 } from './data/housekeeping.js';
-import { DataLayer } from './data/index.js';
+import { DataLayer, OUTBOX_CHANNEL } from './data/index.js';
 import { type Db, type OpenDatabaseOptions, openAndMigrate } from './db/connection.js';
 import { Distributor } from './distributor/distributor.js';
 import type { BuildStarter } from './distributor/slots.js';
@@ -76,7 +77,7 @@ export interface MasterOptions {
   readonly onError?: (err: unknown, context: string) => void;
   /**
    * With `cluster` in the config: when to read other masters' events; default a poll every
-   * `cluster.pollMs` (SQLite). A PostgreSQL LISTEN/NOTIFY wake-up plugs in here.
+   * `cluster.pollMs` on SQLite, LISTEN/NOTIFY on PostgreSQL (cluster/postgres-wakeup.ts).
    */
   readonly outboxWakeup?: OutboxWakeup;
 }
@@ -238,7 +239,16 @@ export class Master {
           data,
           bus,
           masterid,
-          wakeup: options.outboxWakeup ?? new PollingWakeup(cluster.pollMs),
+          wakeup:
+            options.outboxWakeup ??
+            (db.listen
+              ? new PostgresWakeup({
+                  listen: db.listen,
+                  channel: OUTBOX_CHANNEL,
+                  masterid,
+                  onError: (err, ctx) => this.#error(err, ctx),
+                })
+              : new PollingWakeup(cluster.pollMs)),
           onError: (err, ctx) => this.#error(err, ctx),
         })
       : null;

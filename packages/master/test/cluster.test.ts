@@ -4,6 +4,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { DataApi } from '../src/api/data-api.js';
+import { InProcessQueue } from '../src/api/mq/in-process.js';
+import { bridgeOutboxToQueue, CLUSTER_STREAM, outboxHistory } from '../src/api/mq/outbox-bridge.js';
+import type { MqMessage, MqPosition } from '../src/api/mq/queue.js';
 import type { BusMessage } from '../src/bus/events.js';
 import { OutboxRelay, PollingWakeup } from '../src/cluster/outbox-relay.js';
 import { ConfigError } from '../src/config/errors.js';
@@ -166,6 +170,110 @@ describe('outbox relay', () => {
     await rb.relay.stop();
     await a.close();
     await b.close();
+  });
+});
+
+describe('data API positions across masters', () => {
+  const dir = tempDir();
+  after(() => dir.cleanup());
+
+  /** A master's message queue as the web server sets it up with `cluster` (http/server.ts). */
+  async function queueOn(t: TestData, name: string) {
+    const { masterid } = await t.data.masters.register(name);
+    const relay = new OutboxRelay({
+      data: t.data,
+      bus: t.bus,
+      masterid,
+      wakeup: new PollingWakeup(20),
+      onError: (err) => {
+        throw err;
+      },
+    });
+    await relay.start();
+    const api = new DataApi(t.data);
+    const queue = new InProcessQueue({
+      stream: CLUSTER_STREAM,
+      startSeq: relay.lastSeen,
+      durable: outboxHistory(t.data, api),
+    });
+    const bridge = bridgeOutboxToQueue(relay, api, queue);
+    return {
+      queue,
+      async stop() {
+        bridge.unsubscribe();
+        await relay.stop();
+      },
+    };
+  }
+
+  async function resume(queue: InProcessQueue, after: MqPosition, count: number): Promise<MqMessage[]> {
+    const got: MqMessage[] = [];
+    const sub = await queue.subscribe(['builders.#'], (m) => void got.push(m), { after });
+    await waitFor(() => got.length >= count, 10_000, `${count} messages after ${after.seq}`);
+    await new Promise((r) => setTimeout(r, 100));
+    sub.unsubscribe();
+    return got;
+  }
+
+  it('resume on another master and on a restarted one, from memory or the outbox, or resync', async () => {
+    const file = join(dir.path, 'positions.sqlite');
+    const a = await openData(file);
+    const b = await openData(file);
+    const qa = await queueOn(a, 'a');
+    const qb = await queueOn(b, 'b');
+    const ids: number[] = [];
+    for (let i = 0; i < 4; i++) ids.push(await a.data.builders.findOrCreate(`builder-${i}`));
+    const configured = (i: number) =>
+      a.bus.publish('builder.configured', { builderid: ids[i]!, name: `builder-${i}` });
+
+    // B's subscriber sees A's first event, then goes away.
+    const atB: MqMessage[] = [];
+    const sub = await qb.queue.subscribe(['builders.#'], (m) => void atB.push(m));
+    configured(0);
+    await waitFor(() => atB.length === 1, 10_000, "A's event on B");
+    sub.unsubscribe();
+    const seen = atB[0]!.position;
+    assert.equal(seen.stream, CLUSTER_STREAM);
+    for (let i = 1; i < 4; i++) configured(i);
+    await waitFor(
+      () => qb.queue.position().seq >= qa.queue.position().seq && qa.queue.position().seq > seen.seq + 2,
+      10_000,
+      'both to read all',
+    );
+
+    // On A (a position B gave): the same messages, at the same positions as B has them.
+    const onA = await resume(qa.queue, seen, 3);
+    const onB = await resume(qb.queue, seen, 3);
+    const summary = (ms: MqMessage[]) =>
+      ms.map((m) =>
+        m.type === 'event' ? [m.position.seq, (m.resource as { builderid: number }).builderid] : m.type,
+      );
+    assert.deepEqual(summary(onA), summary(onB));
+    assert.deepEqual(
+      onA.map((m) => (m.type === 'event' ? (m.resource as { builderid: number }).builderid : m.type)),
+      ids.slice(1),
+    );
+
+    // A master started since holds none of it in memory: read again from the outbox.
+    const c = await openData(file);
+    const qc = await queueOn(c, 'c');
+    assert.deepEqual(summary(await resume(qc.queue, seen, 3)), summary(onB));
+    // A position no master reached: another database's.
+    const future = await resume(qc.queue, { stream: CLUSTER_STREAM, seq: seen.seq + 1000 }, 1);
+    assert.deepEqual(
+      future.map((m) => m.type),
+      ['resync'],
+    );
+    // Pruned from the outbox: resync.
+    await a.data.outbox.pruneBefore(a.data.ctx.now() + 1);
+    const pruned = await resume(qc.queue, seen, 1);
+    assert.deepEqual(
+      pruned.map((m) => m.type),
+      ['resync'],
+    );
+
+    for (const q of [qa, qb, qc]) await q.stop();
+    for (const t of [a, b, c]) await t.close();
   });
 });
 

@@ -1,4 +1,5 @@
-// Three real `lathe start`ed masters on one SQLite file, each with `cluster` in its config:
+// Three real `lathe start`ed masters on one SQLite file (one PostgreSQL database in the
+// PostgreSQL pass: test-database.ts), each with `cluster` in its config:
 // A and B run builds and may run schedulers (each with a real Lathe worker), C is web-only.
 // Checked, in one story: a change gets exactly one buildset although every master sees it;
 // a Data API subscriber on B sees a build running on A; restarting C disturbs no build;
@@ -17,6 +18,7 @@ import { RETRY, SUCCESS } from '../src/results.js';
 import { createWorker, type TestWorker, waitFor, workerAvailable } from './bbworker.js';
 import { alive, lathe } from './cli-helpers.js';
 import { openData, type TestData, tempDir } from './helpers.js';
+import { TEST_DB, testDatabaseUrl } from './test-database.js';
 
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
@@ -36,7 +38,7 @@ interface MasterSpec {
   readonly roles: readonly string[];
 }
 
-function configText(db: string, marker: string, m: MasterSpec): string {
+function configText(dbUrl: string, marker: string, m: MasterSpec): string {
   return `import { buildFactory, defineConfig, pbChangeSource, shellCommand, singleBranchScheduler } from '@lathe/master';
 export default defineConfig({
   workerPort: ${m.workerPort},
@@ -57,7 +59,7 @@ export default defineConfig({
   ],
   changeSources: [pbChangeSource({})],
   schedulers: [singleBranchScheduler({ name: 'on-main', branch: 'main', builderNames: ['quick'] })],
-  db: { url: ${JSON.stringify(`sqlite:${db}`)} },
+  db: { url: ${JSON.stringify(dbUrl)} },
   masterExpirySeconds: ${LEASE_SECONDS},
   cluster: { roles: ${JSON.stringify(m.roles)}, leaseSeconds: ${LEASE_SECONDS}, heartbeatSeconds: 1, pollMs: 100 },
   ${m.wwwPort === null ? '' : `www: { port: ${m.wwwPort} },`}
@@ -65,32 +67,49 @@ export default defineConfig({
 `;
 }
 
-/** Reads a server-sent event stream into `events` until aborted. */
-function follow(
-  url: string,
-  events: { event: string; data: Record<string, unknown> }[],
-  signal: AbortSignal,
-): void {
-  void (async () => {
-    const res = await fetch(url, { signal });
-    const decoder = new TextDecoder();
-    let text = '';
-    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-      text += decoder.decode(chunk, { stream: true });
-      let end = text.indexOf('\n\n');
-      while (end >= 0) {
-        const frame = text.slice(0, end);
-        text = text.slice(end + 2);
-        const event = /^event: (.*)$/m.exec(frame)?.[1];
-        const data = /^data: (.*)$/m.exec(frame)?.[1];
-        if (event && data) events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
-        end = text.indexOf('\n\n');
-      }
-    }
-  })().catch(() => {});
+interface SseEvent {
+  readonly id: string | undefined;
+  readonly event: string;
+  readonly data: Record<string, unknown>;
 }
 
-describe('several masters on one SQLite file', { skip: !workerAvailable('lathe') }, () => {
+/**
+ * Reads a server-sent event stream into `events` until aborted; resolves with the position
+ * the server announces first (`: position …`).
+ */
+function follow(
+  url: string,
+  events: SseEvent[],
+  signal: AbortSignal,
+  headers: Record<string, string> = {},
+): Promise<string> {
+  return new Promise<string>((resolvePosition, reject) => {
+    void (async () => {
+      const res = await fetch(url, { signal, headers });
+      const decoder = new TextDecoder();
+      let text = '';
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+        text += decoder.decode(chunk, { stream: true });
+        let end = text.indexOf('\n\n');
+        while (end >= 0) {
+          const frame = text.slice(0, end);
+          text = text.slice(end + 2);
+          const position = /^: position (.*)$/m.exec(frame)?.[1];
+          if (position) resolvePosition(position);
+          const id = /^id: (.*)$/m.exec(frame)?.[1];
+          const event = /^event: (.*)$/m.exec(frame)?.[1];
+          const data = /^data: (.*)$/m.exec(frame)?.[1];
+          if (event && data) events.push({ id, event, data: JSON.parse(data) as Record<string, unknown> });
+          end = text.indexOf('\n\n');
+        }
+      }
+    })().catch(reject);
+  });
+}
+
+const ON = TEST_DB === 'sqlite' ? 'one SQLite file' : 'one PostgreSQL database';
+
+describe(`several masters on ${ON}`, { skip: !workerAvailable('lathe') }, () => {
   const tmp = tempDir('lathe-multi-');
   const dbFile = join(tmp.path, 'shared.sqlite');
   const marker = join(tmp.path, 'marker');
@@ -107,10 +126,11 @@ describe('several masters on one SQLite file', { skip: !workerAvailable('lathe')
       b: { workerPort: await freePort(), wwwPort: await freePort(), roles: ['builds', 'schedulers', 'web'] },
       c: { workerPort: await freePort(), wwwPort: await freePort(), roles: ['web'] },
     };
+    const dbUrl = await testDatabaseUrl(dbFile);
     for (const k of ['a', 'b', 'c'] as const) {
       const created = await lathe(['create-master', dirs[k]]);
       assert.equal(created.code, 0, created.stderr);
-      writeFileSync(join(dirs[k], 'master.config.ts'), configText(dbFile, marker, specs[k]));
+      writeFileSync(join(dirs[k], 'master.config.ts'), configText(dbUrl, marker, specs[k]));
     }
   });
 
@@ -221,10 +241,15 @@ describe('several masters on one SQLite file', { skip: !workerAvailable('lathe')
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(await buildsetsOf(first), 1, 'one buildset per change, not one per master');
 
-    // A Data API subscriber on B sees the build that runs on A.
-    const events: { event: string; data: Record<string, unknown> }[] = [];
-    follow(`http://127.0.0.1:${specs.b.wwwPort}/api/v2/sse?topic=builds.*.new`, events, sse.signal);
-    await new Promise((r) => setTimeout(r, 500));
+    // A Data API subscriber on B sees the build that runs on A. Another one, on C, notes its
+    // position and goes away before it.
+    const events: SseEvent[] = [];
+    const newBuilds = 'api/v2/sse?topic=builds.*.new';
+    const gone = new AbortController();
+    const positionOnC = await follow(`http://127.0.0.1:${specs.c.wwwPort}/${newBuilds}`, [], gone.signal);
+    gone.abort();
+    await follow(`http://127.0.0.1:${specs.b.wwwPort}/${newBuilds}`, events, sse.signal);
+    const buildOf = (e: SseEvent) => (e.data.resource as { buildid?: number } | undefined)?.buildid;
     const forced = await lathe(['force', 'long', '--dir', dirs.a, '--no-wait']);
     assert.equal(forced.code, 0, forced.stderr);
     const brid = Number(/build request (\d+)/.exec(forced.stdout)?.[1]);
@@ -233,10 +258,34 @@ describe('several masters on one SQLite file', { skip: !workerAvailable('lathe')
     const [running] = await data.builds.forRequest(brid);
     assert.equal(running?.masterid, a.masterid);
     await waitFor(
-      () =>
-        events.some((e) => (e.data.resource as { buildid?: number } | undefined)?.buildid === running!.id),
+      () => events.some((e) => buildOf(e) === running!.id),
       10_000,
       "B's subscriber to see the build on A",
+    );
+
+    const seenOnB = events.find((e) => buildOf(e) === running!.id);
+
+    // The subscriber that left C resumes from its position on B: it gets the build on A,
+    // at the same position (one sequence for every master).
+    const resumed = async (port: number): Promise<SseEvent[]> => {
+      const got: SseEvent[] = [];
+      const stop = new AbortController();
+      const url = `http://127.0.0.1:${port}/${newBuilds}`;
+      await follow(url, got, stop.signal, { 'last-event-id': positionOnC });
+      await waitFor(
+        () => got.some((e) => e.event === 'resync' || buildOf(e) === running!.id),
+        10_000,
+        `the missed events from ${url}`,
+      ).finally(() => stop.abort());
+      return got;
+    };
+    const missed = (got: SseEvent[]) =>
+      got.filter((e) => e.event === 'resync' || buildOf(e) === running!.id).map((e) => [e.event, e.id]);
+    const resumedOnB = await resumed(specs.b.wwwPort!);
+    assert.deepEqual(
+      missed(resumedOnB),
+      [['new', seenOnB?.id]],
+      `B replays what it holds: ${JSON.stringify(resumedOnB)}`,
     );
 
     // Restarting the web-only master touches no build.
@@ -244,6 +293,13 @@ describe('several masters on one SQLite file', { skip: !workerAvailable('lathe')
     assert.equal(stopC.code, 0, stopC.stderr);
     assert.ok(!alive(pidC));
     await start('c');
+    // C, restarted, holds nothing in memory: the same subscriber resuming there is served from the outbox.
+    const resumedOnC = await resumed(specs.c.wwwPort!);
+    assert.deepEqual(
+      missed(resumedOnC),
+      [['new', seenOnB?.id]],
+      `C replays from the outbox: ${JSON.stringify(resumedOnC)}`,
+    );
     await new Promise((r) => setTimeout(r, 1500));
     const still = await data.builds.get(running!.id);
     assert.equal(still?.completeAt, null, 'the build on A still runs');

@@ -1,22 +1,22 @@
 // The cross-master message queue. Every event this master publishes on its bus is appended
 // to the shared outbox table (data/outbox.ts) in small batches, in publish order; the
 // events other masters appended are read back in sequence and published on this master's
-// bus as remote events (`EventBus.publishRemote`), where the schedulers, the distributor
-// and the data API's message queue (api/mq/bridge.ts) see them as they see local ones.
+// bus as remote events (`EventBus.publishRemote`), where the schedulers and the
+// distributor see them as they see local ones. Followers (the data API's message queue,
+// api/mq/outbox-bridge.ts) get every master's events, this one's too, in the global
+// sequence: the outbox's ids.
 //
 // When to read is the wake-up's business (`OutboxWakeup`): on SQLite a short poll; on
-// PostgreSQL a LISTEN/NOTIFY implementation plugs in through the same interface.
+// PostgreSQL LISTEN/NOTIFY (postgres-wakeup.ts).
 import type { EventBus, Subscription } from '../bus/bus.js';
 import { type BusEvents, type BusMessage, type EventKind, KEY_FIELDS } from '../bus/events.js';
 import type { DataLayer } from '../data/index.js';
-import type { OutboxEvent } from '../data/outbox.js';
+import type { OutboxEvent, OutboxRow } from '../data/outbox.js';
 
 /** Tells the relay when other masters may have appended events. */
 export interface OutboxWakeup {
   /** Starts calling `wake`; returns the function that stops it. */
   listen(wake: () => void): () => void;
-  /** This master appended events (PostgreSQL: NOTIFY; polling: nothing to do). */
-  appended(): void;
 }
 
 /** Reads every `intervalMs`: what SQLite, which has no notifications between processes, needs. */
@@ -28,8 +28,13 @@ export class PollingWakeup implements OutboxWakeup {
     timer.unref();
     return () => clearInterval(timer);
   }
+}
 
-  appended(): void {}
+/** Gets the outbox's events, every master's, in id order. */
+export interface OutboxFollower {
+  event(row: OutboxRow): void;
+  /** Some of this master's events never reached the outbox (its bus dropped them under load). */
+  lost(reason: string): void;
 }
 
 /** Events with no meaning on another master (its own config) or too frequent to be worth it. */
@@ -44,7 +49,12 @@ export interface OutboxRelayOptions {
   readonly masterid: number;
   readonly wakeup: OutboxWakeup;
   readonly onError: (err: unknown, context: string) => void;
-  /** How long local events gather before they are written; default 20 ms. */
+  /**
+   * How long local events gather before they are written; default 0: the events of one
+   * tick go together, and those published while a write runs go in the next one, so a busy
+   * master writes in batches without an idle one waiting (the delay is every cross-master
+   * hop's: a request added on one master and built on another).
+   */
   readonly flushDelayMs?: number;
 }
 
@@ -55,14 +65,29 @@ export class OutboxRelay {
   #flushTimer: NodeJS.Timeout | null = null;
   #writing: Promise<void> = Promise.resolve();
   #reading: Promise<void> | null = null;
+  /** Woken while a read ran: what was committed since may not have been in it. */
+  #readAgain = false;
   #lastSeen = 0;
   #received = 0;
+  #dropped = 0;
+  readonly #followers = new Set<OutboxFollower>();
 
   constructor(private readonly o: OutboxRelayOptions) {}
 
   /** Events other masters published that this one has delivered on its bus. */
   get received(): number {
     return this.#received;
+  }
+
+  /** The id of the last event read: a follower added now gets those after it. */
+  get lastSeen(): number {
+    return this.#lastSeen;
+  }
+
+  /** Adds a follower; returns the function that removes it. */
+  follow(follower: OutboxFollower): () => void {
+    this.#followers.add(follower);
+    return () => this.#followers.delete(follower);
   }
 
   /** From now on: what was appended before this master started is history, not news. */
@@ -78,7 +103,16 @@ export class OutboxRelay {
 
   /** Reads and delivers what other masters appended since the last read. */
   poll(): Promise<void> {
-    this.#reading ??= this.#read().finally(() => {
+    if (this.#reading) {
+      this.#readAgain = true;
+      return this.#reading;
+    }
+    this.#reading = (async () => {
+      do {
+        this.#readAgain = false;
+        await this.#read();
+      } while (this.#readAgain && this.#sub);
+    })().finally(() => {
       this.#reading = null;
     });
     return this.#reading;
@@ -104,28 +138,41 @@ export class OutboxRelay {
   }
 
   #queue(m: BusMessage): void {
+    const dropped = this.#sub?.dropped ?? 0;
+    if (dropped !== this.#dropped) {
+      this.#dropped = dropped;
+      for (const f of this.#followers) f.lost(`${dropped} events of this master were dropped under load`);
+    }
     if (NOT_RELAYED.has(m.kind)) return;
     this.#pending.push({ kind: m.kind, payload: m.payload });
-    this.#flushTimer ??= setTimeout(() => void this.flush(), this.o.flushDelayMs ?? 20);
+    this.#flushTimer ??= setTimeout(() => void this.flush(), this.o.flushDelayMs ?? 0);
   }
 
   async #write(): Promise<void> {
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0, BATCH);
       await this.o.data.outbox.append(this.o.masterid, batch);
-      this.o.wakeup.appended();
     }
+    // The followers get this master's events from the outbox too, in their place.
+    if (this.#followers.size > 0) void this.poll();
   }
 
   async #read(): Promise<void> {
     try {
       for (;;) {
-        const { rows, lastId } = await this.o.data.outbox.after(this.#lastSeen, this.o.masterid, BATCH);
+        // Without followers this master's own events need not be read back.
+        const { rows, lastId } = await this.o.data.outbox.after(
+          this.#lastSeen,
+          BATCH,
+          this.#followers.size > 0 ? undefined : this.o.masterid,
+        );
         if (lastId === this.#lastSeen) return;
         this.#lastSeen = lastId;
         for (const row of rows) {
           // A newer master may publish kinds this one does not know: skip them.
           if (!Object.hasOwn(KEY_FIELDS, row.kind)) continue;
+          for (const f of this.#followers) f.event(row);
+          if (row.masterid === this.o.masterid) continue;
           const kind = row.kind as EventKind;
           this.o.bus.publishRemote(kind, row.payload as BusEvents[typeof kind], row.masterid);
           this.#received++;

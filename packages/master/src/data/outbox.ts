@@ -1,8 +1,20 @@
 // The cross-master message queue's table: each master appends the events it published, in
 // commit order, and the others read what came after the last id they saw. The id is the
-// global sequence. Rows older than the retention are pruned; a reader that fell behind
-// further than that learns so from `oldestId` and resynchronises.
+// global sequence. Rows older than the retention are pruned; a data API subscriber that
+// fell behind further than that learns so from `oldestId` and resynchronises.
+//
+// Reading "after the last id seen" is only sound if ids become visible in id order. On
+// SQLite they do (one writer at a time). On PostgreSQL a sequence value is taken when a
+// row is inserted, not when its transaction commits: a slow append holding id 7 may commit
+// after a quick one holding id 8, and a reader that saw 8 would skip 7 forever. So appends
+// take the table in EXCLUSIVE mode (readers are not held up, only other writers): the
+// next append takes its ids only after the previous one committed, and a gap a reader
+// steps over is one a rolled-back append left, never one still to come.
+import { sql } from 'kysely';
 import type { DataContext } from './context.js';
+
+/** The PostgreSQL channel an append NOTIFYs (with the appending master's id) in its transaction. */
+export const OUTBOX_CHANNEL = 'lathe_mq_outbox';
 
 export interface OutboxEvent {
   readonly kind: string;
@@ -22,6 +34,7 @@ export class OutboxData {
     if (events.length === 0) return;
     const created_at = this.ctx.now();
     await this.ctx.db.transaction().execute(async (trx) => {
+      if (this.ctx.dialect === 'postgres') await sql`lock table mq_outbox in exclusive mode`.execute(trx);
       // Bounded statements: a burst of log events must not build one huge INSERT.
       for (let i = 0; i < events.length; i += 200) {
         await trx
@@ -36,14 +49,17 @@ export class OutboxData {
           )
           .execute();
       }
+      // Delivered to the listeners when (and only if) the rows are committed.
+      if (this.ctx.dialect === 'postgres')
+        await sql`select pg_notify(${OUTBOX_CHANNEL}, ${String(masterid)})`.execute(trx);
     });
   }
 
-  /** Events after `afterId` published by masters other than `exceptMaster`, oldest first. */
+  /** Events after `afterId` (but those of `exceptMaster`), oldest first; `lastId`: the last id looked at. */
   async after(
     afterId: number,
-    exceptMaster: number,
     limit = 500,
+    exceptMaster?: number,
   ): Promise<{ rows: OutboxRow[]; lastId: number }> {
     const rows = await this.ctx.db
       .selectFrom('mq_outbox')
@@ -64,6 +80,15 @@ export class OutboxData {
         })),
       lastId,
     };
+  }
+
+  /** The oldest id kept (null when empty): what is older was pruned. */
+  async oldestId(): Promise<number | null> {
+    const r = await this.ctx.db
+      .selectFrom('mq_outbox')
+      .select((eb) => eb.fn.min('id').as('id'))
+      .executeTakeFirst();
+    return r?.id == null ? null : Number(r.id);
   }
 
   /** The newest id (0 when empty): where a master that just started begins reading. */

@@ -4,7 +4,13 @@ import { type CompiledQuery, type Dialect, Kysely, sql } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { MigrationError, UnsupportedDatabaseUrlError } from './errors.js';
 import { migrationProvider, type SqlDialectName } from './migrations/index.js';
-import { isPostgresUrl, postgresDialect, redactDatabaseUrl } from './postgres.js';
+import {
+  isPostgresUrl,
+  listenPostgres,
+  postgresDialect,
+  redactDatabaseUrl,
+  type StopListening,
+} from './postgres.js';
 import type { Database } from './schema.js';
 import { NodeSqliteDialect } from './sqlite-driver.js';
 
@@ -29,6 +35,15 @@ export interface Db {
   readonly dialect: SqlDialectName;
   /** Where the data lives, for messages (a PostgreSQL URL without its password). */
   readonly location: string;
+  /**
+   * PostgreSQL only: LISTENs on `channel` on a connection of its own (postgres.ts
+   * `listenPostgres`); SQLite has no notifications between processes.
+   */
+  readonly listen?: (
+    channel: string,
+    onNotify: (payload: string) => void,
+    onLost: (err: Error) => void,
+  ) => Promise<StopListening>;
   close(): Promise<void>;
 }
 
@@ -49,7 +64,9 @@ export function openDatabase(options: OpenDatabaseOptions = {}): Db {
   let dialect: Dialect;
   let name: SqlDialectName;
   let location: string;
+  let listen: Db['listen'];
   if (isPostgresUrl(url)) {
+    listen = (channel, onNotify, onLost) => listenPostgres(url, channel, onNotify, onLost);
     dialect = postgresDialect({ url });
     name = 'postgres';
     location = redactDatabaseUrl(url);
@@ -70,6 +87,7 @@ export function openDatabase(options: OpenDatabaseOptions = {}): Db {
     kysely,
     dialect: name,
     location,
+    ...(listen && { listen }),
     close: () => kysely.destroy(),
   };
 }

@@ -96,6 +96,47 @@ function connectingPool(options: PostgresOptions): PostgresPool {
   };
 }
 
+/** Stops listening and closes the connection. */
+export type StopListening = () => Promise<void>;
+
+/**
+ * LISTENs on `channel` on a connection of its own (a pooled one would be handed to other
+ * queries and may be closed when idle). `onNotify` gets each notification's payload;
+ * `onLost` is called once if the connection breaks, after which nothing more arrives.
+ */
+export async function listenPostgres(
+  url: string,
+  channel: string,
+  onNotify: (payload: string) => void,
+  onLost: (err: Error) => void,
+): Promise<StopListening> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, types });
+  let stopping = false;
+  let lost = false;
+  const lose = (err: Error) => {
+    if (stopping || lost) return;
+    lost = true;
+    onLost(err);
+  };
+  client.on('notification', (n) => {
+    if (n.channel === channel) onNotify(n.payload ?? '');
+  });
+  client.on('error', lose);
+  client.on('end', () => lose(new Error('the connection was closed')));
+  try {
+    await client.connect();
+    await client.query(`LISTEN ${client.escapeIdentifier(channel)}`);
+  } catch (err) {
+    stopping = true;
+    await client.end().catch(() => {});
+    throw new DatabaseConnectError(redactDatabaseUrl(url), explain(err), err);
+  }
+  return async () => {
+    stopping = true;
+    await client.end().catch(() => {});
+  };
+}
+
 export function postgresDialect(options: PostgresOptions): Dialect {
   // The cursor serves Kysely's `.stream()` (what `lathe copy-db` reads a table with).
   return new PostgresDialect({ pool: connectingPool(options), cursor: Cursor });

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { DataApi } from '../api/data-api.js';
 import { bridgeBusToQueue } from '../api/mq/bridge.js';
 import { InProcessQueue } from '../api/mq/in-process.js';
-import type { Subscription } from '../bus/bus.js';
+import { bridgeOutboxToQueue, CLUSTER_STREAM, outboxHistory } from '../api/mq/outbox-bridge.js';
 import { hookSecrets } from '../changes/hooks/config.js';
 import { changeHooksPlugin } from '../changes/hooks/plugin.js';
 import { DEFAULT_WWW_HOST } from '../config/www.js';
@@ -32,7 +32,7 @@ export interface ApiServerOptions {
 export class ApiServer implements Service {
   readonly name = 'data API (HTTP)';
   #app: FastifyInstance | null = null;
-  #bridge: Subscription | null = null;
+  #bridge: { unsubscribe(): void } | null = null;
   #api: DataApi | null = null;
   #queue: InProcessQueue | null = null;
 
@@ -68,11 +68,22 @@ export class ApiServer implements Service {
     const host = this.options.host ?? www?.host ?? DEFAULT_WWW_HOST;
     const api = new DataApi(master.data);
     const log = this.options.log ?? (() => {});
+    // With several masters every message is numbered by the outbox (api/mq/outbox-bridge.ts).
+    const relay = master.relay;
     const queue = new InProcessQueue({
       history: this.options.history ?? 10_000,
       onHandlerError: (err) => log(`data API: realtime subscriber failed: ${String(err)}`),
+      ...(relay && {
+        stream: CLUSTER_STREAM,
+        startSeq: relay.lastSeen,
+        durable: outboxHistory(master.data, api),
+      }),
     });
-    const bridge = bridgeBusToQueue(master.bus, api, queue);
+    const bridge = relay
+      ? bridgeOutboxToQueue(relay, api, queue, {
+          onError: (err) => log(`data API: an event of the outbox failed: ${String(err)}`),
+        })
+      : bridgeBusToQueue(master.bus, api, queue);
     // Where people reach the master (a reconfig may change it): the web UI's path, OIDC's redirect URI.
     const publicURL = () => this.options.baseURL ?? master.config.www?.baseURL ?? master.config.buildbotURL;
     const app = await buildApiApp({

@@ -6,6 +6,7 @@ import type { EventBus, Subscription } from '../../bus/bus.js';
 import type { BusMessage, EventKind } from '../../bus/events.js';
 import type { DataApi } from '../data-api.js';
 import type { InProcessQueue } from './in-process.js';
+import type { MqPublication } from './queue.js';
 
 interface Mapping {
   readonly type: string;
@@ -46,6 +47,26 @@ const MAPPINGS: Partial<Record<EventKind, Mapping>> = {
   'annotation.new': byId('annotations', 'new', 'annotationid'),
 };
 
+/** The message a bus event becomes (its resource as it is now), or null when it has none. */
+export async function publicationFor(
+  api: DataApi,
+  kind: string,
+  payload: unknown,
+): Promise<MqPublication | null> {
+  const mapping = MAPPINGS[kind as EventKind];
+  if (!mapping) return null;
+  const type = api.type(mapping.type);
+  const id = (payload as Readonly<Record<string, unknown>>)[mapping.idField] as number;
+  const resource = await api.one(mapping.type, { id });
+  if (!resource) return null;
+  return {
+    topics: type.topics(resource, mapping.event),
+    resourceType: type.plural,
+    event: mapping.event,
+    resource,
+  };
+}
+
 /**
  * Bus events wait in the bridge's queue while resources are read; past `maxQueue` (default
  * 100,000) the oldest are dropped and the message queue tells its subscribers to resync.
@@ -64,18 +85,8 @@ export function bridgeBusToQueue(
         dropped = subscription.dropped;
         queue.gap('events were dropped under load');
       }
-      const mapping = MAPPINGS[message.kind];
-      if (!mapping) return;
-      const type = api.type(mapping.type);
-      const id = (message.payload as Readonly<Record<string, unknown>>)[mapping.idField] as number;
-      const resource = await api.one(mapping.type, { id });
-      if (!resource) return;
-      queue.publish({
-        topics: type.topics(resource, mapping.event),
-        resourceType: type.plural,
-        event: mapping.event,
-        resource,
-      });
+      const publication = await publicationFor(api, message.kind, message.payload);
+      if (publication) queue.publish(publication);
     },
     { name: 'data API message queue', maxQueue: options.maxQueue ?? 100_000 },
   );
