@@ -235,7 +235,6 @@ export class BuildRun implements StepHost {
   /** Runs the build to its end and records the result; never throws. */
   async run(): Promise<Result> {
     const offLost = this.channel.onDisconnect((why) => this.stop(`worker lost: ${why}`, RETRY));
-    let prepared: Promise<void> = Promise.resolve();
     try {
       await this.#props.setUp({
         globals: this.deps.properties,
@@ -245,11 +244,7 @@ export class BuildRun implements StepHost {
       this.#eta.loadHistory(this.data, this.deps.etaHistory ?? 10, (err) =>
         this.deps.onError(err, `build ${this.builderName}#${this.buildNumber}: loading ETA history`),
       );
-      // The worker is prepared while the steps begin: the first command goes out right
-      // behind ping and startBuild on the same connection, which the worker answers in
-      // order, instead of a round trip later. A worker that fails them stops the build
-      // (RETRY) as before; its command fails or is interrupted with it.
-      prepared = this.#prepareWorker();
+      await this.#prepareWorker();
       // A build stopped before it got its locks runs nothing, not even alwaysRun steps: they
       // would run without the locks that protect them.
       await this.#locks.hold(
@@ -267,11 +262,6 @@ export class BuildRun implements StepHost {
         this.#result = worstResult(this.#result, EXCEPTION) ?? EXCEPTION;
       }
     } finally {
-      // The worker's answer to its preparation, which the steps did not wait for.
-      await prepared.catch((err: unknown) => {
-        this.deps.onError(err, `build ${this.builderName}#${this.buildNumber}: preparing the worker`);
-        this.#result = worstResult(this.#result, EXCEPTION) ?? EXCEPTION;
-      });
       offLost();
     }
     return this.#finish();
@@ -279,10 +269,9 @@ export class BuildRun implements StepHost {
 
   /**
    * Buildbot's ping and `startBuild`; a worker that fails them is dropped and the build ends
-   * RETRY. Both calls go out together, and the steps do not wait for their answers (a worker
-   * answers in order, so one that fails the ping fails what follows too): no round trip to
-   * the worker before the first command, which on a busy machine is the wait for the worker
-   * process to be scheduled.
+   * RETRY. Both calls go out together (a worker answers in order, so one that fails the ping
+   * fails `startBuild` too): a round trip to the worker less before the first command, which
+   * on a busy machine is the wait for the worker process to be scheduled.
    */
   async #prepareWorker(): Promise<void> {
     const state = this.data.builds.setState(this.buildid, 'preparing worker');
