@@ -27,7 +27,9 @@ export async function latestBuilds(
   );
   for (const b of pages.flatMap((p) => p.items)) {
     const id = b.builderid as number;
-    byBuilder.set(id, [...(byBuilder.get(id) ?? []), b]);
+    const builds = byBuilder.get(id);
+    if (builds) builds.push(b);
+    else byBuilder.set(id, [b]);
   }
   for (const builds of byBuilder.values()) builds.sort((x, y) => (y.number as number) - (x.number as number));
   return byBuilder;

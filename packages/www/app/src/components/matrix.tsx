@@ -33,7 +33,9 @@ export async function builderGroups(tag?: string | null): Promise<MatrixBuilders
   const groups = new Map<string, Resource[]>();
   for (const b of builders.slice(0, MATRIX_BUILDERS)) {
     const first = tag ?? ((b.tags as string[] | undefined) ?? [])[0] ?? '';
-    groups.set(first, [...(groups.get(first) ?? []), b]);
+    const group = groups.get(first);
+    if (group) group.push(b);
+    else groups.set(first, [b]);
   }
   return {
     groups: [...groups]
@@ -76,8 +78,11 @@ export function MatrixScope({
 /** Builds by builder id, newest first. */
 export function byBuilder(builds: readonly Resource[]): Map<number, Resource[]> {
   const out = new Map<number, Resource[]>();
-  for (const b of [...builds].sort((x, y) => (y.buildid as number) - (x.buildid as number)))
-    out.set(b.builderid as number, [...(out.get(b.builderid as number) ?? []), b]);
+  for (const b of [...builds].sort((x, y) => (y.buildid as number) - (x.buildid as number))) {
+    const same = out.get(b.builderid as number);
+    if (same) same.push(b);
+    else out.set(b.builderid as number, [b]);
+  }
   return out;
 }
 

@@ -23,7 +23,9 @@ async function load() {
   const groups = new Map<string, Resource[]>();
   for (const b of builders.items.sort((x, y) => String(x.name).localeCompare(String(y.name)))) {
     const g = groupOf(b);
-    groups.set(g, [...(groups.get(g) ?? []), b]);
+    const group = groups.get(g);
+    if (group) group.push(b);
+    else groups.set(g, [b]);
   }
   return { groups: [...groups].sort(([a], [b]) => a.localeCompare(b)), lastOf };
 }
