@@ -7,6 +7,7 @@ import { type ChildProcess, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { WORKER_NODE_FLAGS } from '../../packages/worker/dist/src/node-flags.js';
 import { completedBuilds, queryState, ROOT, startChild, stopChild, waitUntil } from './common.ts';
 
 export const BUILDBOT = '/usr/bin/buildbot';
@@ -120,7 +121,8 @@ export class BuildbotMaster {
 
 // --- workers: stock buildbot-worker and the Lathe worker, each in its own process group ---
 
-const LATHE_WORKER = join(ROOT, 'packages/worker/dist/src/cli.js');
+// As `lathe-worker` runs: its bin file, with the Node flags its shebang carries.
+const LATHE_WORKER = join(ROOT, 'packages/worker/bin/lathe-worker.js');
 
 export type WorkerKind = 'stock' | 'lathe';
 
@@ -140,5 +142,7 @@ export function startWorker(kind: WorkerKind, basedir: string, port: number, nam
     stdio: 'ignore',
     timeout: 60_000,
   });
-  return startChild(process.execPath, [LATHE_WORKER, 'start', '--nodaemon', basedir], { stdout: 'ignore' });
+  return startChild(process.execPath, [...WORKER_NODE_FLAGS, LATHE_WORKER, 'start', '--nodaemon', basedir], {
+    stdout: 'ignore',
+  });
 }

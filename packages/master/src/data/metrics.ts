@@ -51,6 +51,22 @@ export class MetricsData {
     });
   }
 
+  /** The metrics of each of `buildids`, in one read. */
+  async forBuilds(buildids: readonly number[]): Promise<Map<number, Record<string, number>>> {
+    const out = new Map<number, Record<string, number>>(buildids.map((id) => [id, {}]));
+    if (buildids.length === 0) return out;
+    const rows = await this.ctx.db
+      .selectFrom('build_metrics')
+      .select(['buildid', 'name', 'value'])
+      .where('buildid', 'in', buildids)
+      .execute();
+    for (const r of rows) {
+      const m = out.get(r.buildid);
+      if (m) m[r.name] = r.value;
+    }
+    return out;
+  }
+
   async forBuild(buildid: number): Promise<Record<string, number>> {
     const rows = await this.ctx.db
       .selectFrom('build_metrics')

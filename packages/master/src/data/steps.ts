@@ -83,13 +83,15 @@ export class StepsData {
     });
   }
 
-  async start(stepid: number): Promise<void> {
-    const s = await this.#require(stepid);
-    await this.ctx.db
+  /** `known`, what `add` answered (and the build), saves reading the step first. */
+  async start(stepid: number, known?: { buildid: number; number: number; name: string }): Promise<void> {
+    const s = known ?? (await this.#require(stepid));
+    const u = await this.ctx.db
       .updateTable('steps')
       .set({ started_at: this.ctx.now(), state_string: 'running' })
       .where('id', '=', stepid)
-      .execute();
+      .executeTakeFirst();
+    if (u.numUpdatedRows === 0n) throw new NotFoundError('step', stepid);
     this.ctx.bus.publish('step.started', { stepid, buildid: s.buildid, number: s.number, name: s.name });
   }
 
@@ -127,6 +129,21 @@ export class StepsData {
   async get(stepid: number): Promise<StepRow | undefined> {
     const r = await this.ctx.db.selectFrom('steps').selectAll().where('id', '=', stepid).executeTakeFirst();
     return r && toStep(r);
+  }
+
+  /** The steps of each of `buildids` (in number order), in one read. */
+  async forBuilds(buildids: readonly number[]): Promise<Map<number, StepRow[]>> {
+    const out = new Map<number, StepRow[]>(buildids.map((id) => [id, []]));
+    if (buildids.length === 0) return out;
+    const rows = await this.ctx.db
+      .selectFrom('steps')
+      .selectAll()
+      .where('buildid', 'in', buildids)
+      .orderBy('buildid')
+      .orderBy('number')
+      .execute();
+    for (const r of rows) out.get(r.buildid)?.push(toStep(r));
+    return out;
   }
 
   async forBuild(buildid: number): Promise<StepRow[]> {

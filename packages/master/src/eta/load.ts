@@ -20,9 +20,13 @@ export async function loadEtaHistory(
   const ok = recent
     .filter((b) => b.completeAt !== null && (b.results === SUCCESS || b.results === WARNINGS))
     .slice(0, builds);
+  const ids = ok.map((b) => b.id);
+  // Two reads for all of them: this runs while a build starts, ahead of its first command.
+  const [stepsOf, metricsOf] = await Promise.all([data.steps.forBuilds(ids), data.metrics.forBuilds(ids)]);
   const out: BuildHistory[] = [];
   for (const b of ok.reverse()) {
-    const [steps, metrics] = await Promise.all([data.steps.forBuild(b.id), data.metrics.forBuild(b.id)]);
+    const steps = stepsOf.get(b.id) ?? [];
+    const metrics = metricsOf.get(b.id) ?? {};
     out.push({
       durationS: (b.completeAt ?? b.startedAt) - b.startedAt,
       steps: steps

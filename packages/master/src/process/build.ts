@@ -128,6 +128,8 @@ export class BuildRun implements StepHost {
       buildrequestid: assignment.request.id,
       workerid: assignment.worker.workerid,
       masterid: deps.masterid,
+      // Its first state: one write less before the first command than setting it after.
+      stateString: 'preparing worker',
     });
     return new BuildRun(deps, assignment, channel, buildid, number);
   }
@@ -274,8 +276,6 @@ export class BuildRun implements StepHost {
    * on a busy machine is the wait for the worker process to be scheduled.
    */
   async #prepareWorker(): Promise<void> {
-    const state = this.data.builds.setState(this.buildid, 'preparing worker');
-    state.catch(() => {}); // awaited below, after the worker answered
     try {
       // A worker that never answers must not keep a stopped build from ending.
       const prepared = Promise.all([this.channel.ping(), this.channel.startBuild(this.builderName)]);
@@ -291,11 +291,10 @@ export class BuildRun implements StepHost {
       this.stop('worker did not answer', RETRY);
       void this.channel.disconnect('worker failed its ping').catch(() => {});
     }
-    await state;
   }
 
   async #runSteps(): Promise<void> {
-    await this.data.builds.setState(this.buildid, 'building');
+    await this.data.builds.setState(this.buildid, 'building', this.builderid);
     await this.#eta.start(this.steps.map((s) => s.name));
     let halted = false;
     for (const step of this.steps) {
@@ -343,9 +342,9 @@ export class BuildRun implements StepHost {
 
   /** Runs one step, then records it: its logs closed, its progress told, its end stored. */
   async #runStep(step: BuildStep): Promise<Result> {
-    const { stepid, name } = await this.data.steps.add(this.buildid, step.name);
+    const { stepid, name, number } = await this.data.steps.add(this.buildid, step.name);
     this.#currentStep = name;
-    await this.data.steps.start(stepid);
+    await this.data.steps.start(stepid, { buildid: this.buildid, number, name });
     const abort = new AbortController();
     this.#stepAbort = abort;
     const ctx = new StepRun(this, stepid, name, abort.signal);

@@ -23,6 +23,7 @@ import { LogfileWatcher } from './logfile-watcher.js';
 import { killProcessGroup, killProcessTree } from './process-tree.js';
 import { shellQuote } from './shell-quote.js';
 import { signalNumber, signalNumberOf } from './signals.js';
+import { closeSpareShells, prepareSpareShell, takeSpareShell } from './spare-shell.js';
 
 /** One argv item: text, or `('obfuscated', real, shown)` to hide secrets in logs. */
 export type CommandItem = string | readonly unknown[];
@@ -76,6 +77,7 @@ const liveProcessGroups = new Set<number>();
  * gently (sigtermTime) leave nothing behind.
  */
 export function killAllProcessTrees(): void {
+  closeSpareShells();
   for (const pgid of liveProcessGroups) killProcessTree(pgid, signalNumber('KILL')!);
   liveProcessGroups.clear();
 }
@@ -265,13 +267,17 @@ export class RunProcess {
     const [file, ...args] = this.argv as [string, ...string[]];
     let child: ChildProcess;
     try {
-      child = spawn(file, args, {
-        cwd: this.workdir,
-        // `script` runs its command line with $SHELL, which must be a POSIX shell.
-        env: this.usePTY ? { ...this.environment, SHELL: '/bin/sh' } : this.environment,
-        detached: true,
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
+      child =
+        (this.usePTY ? null : takeSpareShell({ file, args, cwd: this.workdir, env: this.environment })) ??
+        spawn(file, args, {
+          cwd: this.workdir,
+          // `script` runs its command line with $SHELL, which must be a POSIX shell.
+          env: this.usePTY ? { ...this.environment, SHELL: '/bin/sh' } : this.environment,
+          detached: true,
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
+      // The next command's process is forked now, while this one runs (spare-shell.ts).
+      setImmediate(prepareSpareShell);
     } finally {
       // The headers go out once the process is on its way, not before: on a busy machine the
       // master waking up to store them would compete with the start of the command. Its
