@@ -1,5 +1,6 @@
 // Exit codes, and what every command gets and shares; the usage error and reading seconds
 // are @lathe/daemon's, shared with lathe-worker.
+import { parseArgs } from 'node:util';
 import { UsageError } from '@lathe/daemon';
 
 export { seconds, UsageError } from '@lathe/daemon';
@@ -31,4 +32,16 @@ export function atMostOneDir(positionals: string[], help: string): string {
   if (positionals.length > 1)
     throw new UsageError(`takes at most one master directory, got ${positionals.length} arguments`, help);
   return positionals[0] ?? '.';
+}
+
+/** The arguments of a command whose only option is `-h/--help`; null once the help is printed. */
+export function positionalsUnlessHelp(argv: string[], io: Io, help: string): string[] | null {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { help: { type: 'boolean', short: 'h' } },
+  });
+  if (!values.help) return positionals;
+  io.out(help);
+  return null;
 }

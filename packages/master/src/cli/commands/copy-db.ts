@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import { openDatabase } from '../../db/connection.js';
 import { copyDatabase } from '../../db/copy.js';
-import { type Command, EXIT, UsageError } from '../usage.js';
+import { type Command, EXIT, positionalsUnlessHelp, UsageError } from '../usage.js';
 
 const help = `Usage: lathe copy-db <from-url> <to-url>
 
@@ -24,15 +23,8 @@ export const copyDbCommand: Command = {
   help,
   summary: 'copy the whole database to another (SQLite to PostgreSQL)',
   async run(argv, io) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { help: { type: 'boolean', short: 'h' } },
-    });
-    if (values.help) {
-      io.out(help);
-      return EXIT.OK;
-    }
+    const positionals = positionalsUnlessHelp(argv, io, help);
+    if (!positionals) return EXIT.OK;
     if (positionals.length !== 2) throw new UsageError('expected a source and a target database URL');
     const from = openDatabase({ url: positionals[0]! });
     const to = openDatabase({ url: positionals[1]! });

@@ -1,9 +1,8 @@
 // `lathe hash-password`: the scrypt hash of a password, for `www.auth.users` in the config.
 // The password is read from standard input, never from the command line, where other users
 // could see it (ps) and the shell would keep it (history).
-import { parseArgs } from 'node:util';
 import { hashPassword } from '../../auth/password.js';
-import { type Command, EXIT, UsageError } from '../usage.js';
+import { type Command, EXIT, positionalsUnlessHelp, UsageError } from '../usage.js';
 
 const help = `Usage: lathe hash-password < password-file
        printf %s 'the password' | lathe hash-password
@@ -27,15 +26,8 @@ export const hashPasswordCommand: Command = {
   help,
   summary: 'print the scrypt hash of a password read from stdin',
   async run(argv, io) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { help: { type: 'boolean', short: 'h' } },
-    });
-    if (values.help) {
-      io.out(help);
-      return EXIT.OK;
-    }
+    const positionals = positionalsUnlessHelp(argv, io, help);
+    if (!positionals) return EXIT.OK;
     if (positionals.length > 0)
       throw new UsageError('the password is read from standard input, not given as an argument', help);
     const password = (await readStdin()).split(/\r?\n/)[0]!;

@@ -1,8 +1,7 @@
-import { parseArgs } from 'node:util';
 import { upgradeMaster } from '../../commands.js';
 import { runningMasterPid } from '../daemon/master-process.js';
 import { masterDir } from '../masterdir.js';
-import { atMostOneDir, type Command, EXIT } from '../usage.js';
+import { atMostOneDir, type Command, EXIT, positionalsUnlessHelp } from '../usage.js';
 
 const help = `Usage: lathe upgrade-master [dir]
 
@@ -17,15 +16,8 @@ export const upgradeMasterCommand: Command = {
   help,
   summary: 'upgrade the database schema (run migrations)',
   async run(argv, io) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { help: { type: 'boolean', short: 'h' } },
-    });
-    if (values.help) {
-      io.out(help);
-      return EXIT.OK;
-    }
+    const positionals = positionalsUnlessHelp(argv, io, help);
+    if (!positionals) return EXIT.OK;
     const dir = masterDir(atMostOneDir(positionals, help));
     const pid = runningMasterPid(dir.pidFile);
     if (pid !== undefined) {
