@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConnectError, connect, float, type PBConnection, RemoteError } from '@lathe/pb';
 import { remoteMessage } from '../control-client.js';
+import { masterHostPort, propertyOptions } from '../option-values.js';
 import { type Command, EXIT, type Io, UsageError } from '../usage.js';
 
 const help = `Usage: lathe sendchange [options] [files...]
@@ -76,24 +77,6 @@ export async function sendChange(o: SendChangeOptions): Promise<void> {
   }
 }
 
-function hostPort(master: string): { host: string; port: number } {
-  const m = /^(.+):(\d+)$/.exec(master);
-  const port = m ? Number(m[2]) : Number.NaN;
-  if (!m || !(port > 0 && port <= 65535))
-    throw new UsageError(`--master must be host:port, got ${JSON.stringify(master)}`, help);
-  return { host: m[1]!, port };
-}
-
-function properties(list: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const p of list) {
-    const colon = p.indexOf(':');
-    if (colon <= 0) throw new UsageError(`--property needs name:value, got ${JSON.stringify(p)}`, help);
-    out[p.slice(0, colon)] = p.slice(colon + 1);
-  }
-  return out;
-}
-
 const VCS = ['cvs', 'svn', 'darcs', 'hg', 'bzr', 'git', 'mtn', 'p4'];
 
 export const sendchangeCommand: Command = {
@@ -128,7 +111,7 @@ export const sendchangeCommand: Command = {
     }
     if (values.master === undefined) throw new UsageError('--master is required', help);
     if (values.who === undefined || values.who === '') throw new UsageError('--who is required', help);
-    const { host, port } = hostPort(values.master);
+    const { host, port } = masterHostPort(values.master, help);
     const auth = values.auth ?? 'change:changepw';
     const colon = auth.indexOf(':');
     if (colon <= 0) throw new UsageError('--auth must be user:password', help);
@@ -154,7 +137,7 @@ export const sendchangeCommand: Command = {
       revision: values.revision ?? null,
       category: values.category ?? null,
       when: when === null ? null : float(when),
-      properties: properties(values.property ?? []),
+      properties: propertyOptions(values.property ?? [], ':', help),
       revlink: values.revlink ?? '',
       src: values.vc ?? null,
       ...(values.codebase ? { codebase: values.codebase } : {}),

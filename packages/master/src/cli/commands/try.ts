@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { RESULT_NAMES, type Result, SUCCESS, WARNINGS } from '../../results.js';
+import { masterHostPort, propertyOptions } from '../option-values.js';
 import { type BuildReport, sendTry, TryClientError } from '../try/client.js';
 import { LocalTreeError, localDiff } from '../try/local-diff.js';
 import { type Command, EXIT, type Io, UsageError } from '../usage.js';
@@ -37,24 +38,6 @@ Options:
 Exit status: 0 when every build succeeded, 1 when one did not or the job was
 refused, 2 for a usage error.
 `;
-
-function hostPort(master: string): { host: string; port: number } {
-  const m = /^(.+):(\d+)$/.exec(master);
-  const port = m ? Number(m[2]) : Number.NaN;
-  if (!m || !(port > 0 && port <= 65535))
-    throw new UsageError(`--master must be host:port, got ${JSON.stringify(master)}`, help);
-  return { host: m[1]!, port };
-}
-
-function properties(list: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const p of list) {
-    const eq = p.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--property needs name=value, got ${JSON.stringify(p)}`, help);
-    out[p.slice(0, eq)] = p.slice(eq + 1);
-  }
-  return out;
-}
 
 const resultText = (r: number | null) =>
   r === null ? 'not finished' : (RESULT_NAMES[r as Result] ?? `result ${r}`);
@@ -116,9 +99,9 @@ export const tryCommand: Command = {
     const tailLines = values.tail === undefined ? 30 : Number(values.tail);
     if (!Number.isInteger(tailLines) || tailLines < 0)
       throw new UsageError(`--tail must be a number of lines, got ${JSON.stringify(values.tail)}`, help);
-    const { host, port } = hostPort(values.master);
+    const { host, port } = masterHostPort(values.master, help);
     const dir = values.directory ?? '.';
-    const props = properties(values.property ?? []);
+    const props = propertyOptions(values.property ?? [], '=', help);
     try {
       const local = await localDiff(dir);
       if (local.diff.length === 0)
