@@ -86,6 +86,7 @@ const POSTGRES_PASS = [
   'killed-worker-output.test.js',
   'latent-command.test.js',
   'locks-e2e.test.js',
+  'log-sections.test.js',
   'logs.test.js',
   'master.test.js',
   'master-restart.test.js',

@@ -130,4 +130,5 @@ export const MIGRATIONS: readonly string[] = [
   '0014-irc-notify-subscriptions',
   '0015-latent-worker-status',
   '0016-scheduler-resources',
+  '0017-log-sections',
 ];

@@ -142,6 +142,35 @@ describe('logs', () => {
     await writer.finish();
   });
 
+  it('records section markers across pieces and flushes, on both streams, never in headers', async () => {
+    const stepid = await newStep(t, 'sections');
+    const logid = await t.data.logs.add(stepid, 'stdio', 's');
+    const writer = new LogWriter(t.data.logs, logid, { flushBytes: 4096 });
+    await writer.write('h', '--- the worker header is no section\n');
+    // A marker cut in two by the pipe, then enough output for several flushes.
+    await writer.write('o', '::gro');
+    await writer.write('o', 'up::Build step\n');
+    for (let i = 0; i < 2000; i++) await writer.write('o', `output ${i}\n`);
+    await writer.write('e', '::endgroup::\n+++ Results\nnot a marker: --- here\n');
+    await writer.finish();
+    const { recorded, markers } = await t.data.logs.sectionMarkers(logid, 10);
+    assert.equal(recorded, true);
+    assert.deepEqual(markers, [
+      { line: 1, kind: 'group', title: 'Build step' },
+      { line: 2002, kind: 'endgroup', title: '' },
+      { line: 2003, kind: 'unfolded', title: 'Results' },
+    ]);
+    assert.deepEqual(await t.data.logs.sectionMarkers(logid, 2), {
+      recorded: true,
+      markers: markers.slice(0, 2),
+      truncated: true,
+    });
+    await t.data.steps.finish(stepid, SUCCESS);
+    clock += 40 * 86_400;
+    await t.data.logs.deleteContentOlderThan(clock - 30 * 86_400);
+    assert.deepEqual((await t.data.logs.sectionMarkers(logid, 10)).markers, [], 'retention drops them too');
+  });
+
   it('deletes old log content on retention but keeps builds, steps and log rows', async () => {
     const oldStep = await newStep(t, 'old');
     const oldLog = await t.data.logs.add(oldStep, 'stdio', 's');

@@ -1,7 +1,8 @@
 // A log's content through the data API: a range of lines (Buildbot's `logchunks`: lines
-// as stored, stdio ones still starting with their stream letter o/e/h), the whole text
-// for download, and search (log-search.ts).
+// as stored, stdio ones still starting with their stream letter o/e/h), its section
+// markers, the whole text for download, and search (log-search.ts).
 import type { DataLayer } from '../data/index.js';
+import type { SectionMarker } from '../data/log-sections.js';
 import type { LogRow } from '../data/logs.js';
 import { ApiNotFoundError } from './data-api.js';
 import { QueryError } from './query.js';
@@ -36,6 +37,21 @@ export async function logContents(
   const logchunks =
     lines.length === 0 ? [] : [{ logid, firstline: offset, content: `${lines.join('\n')}\n` }];
   return { logchunks, meta: { total: log.numLines } };
+}
+
+/** The most section markers one /sections answer holds (the viewer folds those). */
+export const MAX_SECTION_MARKERS = 10_000;
+
+/**
+ * The log's section markers, recorded as it was written. `recorded: false` for a log
+ * written before markers were recorded: a client searches it for them instead.
+ */
+export async function logSections(
+  data: DataLayer,
+  log: LogRow,
+): Promise<{ markers: SectionMarker[]; meta: { recorded: boolean; truncated: boolean; total: number } }> {
+  const { recorded, markers, truncated } = await data.logs.sectionMarkers(log.id, MAX_SECTION_MARKERS);
+  return { markers, meta: { recorded, truncated, total: log.numLines } };
 }
 
 /** Reads `offset`/`limit` of a /contents query; anything else is a QueryError. */

@@ -14,12 +14,14 @@ export interface LogSearch {
   readonly limit: number;
   /** Give up after this long (regex only); default 5 s. */
   readonly timeoutMs?: number;
+  /** Stops the search (answered as truncated): the one who asked is gone. */
+  readonly signal?: AbortSignal;
 }
 
 export interface LogSearchResult {
   /** Matching line numbers (0-based, as in /contents), ascending. */
   readonly lines: number[];
-  /** True when `limit` stopped the search before the end of the log. */
+  /** True when `limit` or `signal` stopped the search before the end of the log. */
   readonly truncated: boolean;
 }
 
@@ -99,6 +101,7 @@ export async function searchLog(logs: LogsData, logid: number, search: LogSearch
   const found: number[] = [];
   try {
     for await (const chunk of logs.lineChunks(logid)) {
+      if (search.signal?.aborted) return { lines: found, truncated: true };
       for (const i of await matcher(chunk.lines)) {
         if (found.length === search.limit) return { lines: found, truncated: true };
         found.push(chunk.firstLine + i);

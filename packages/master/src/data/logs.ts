@@ -6,9 +6,12 @@
 import { type DataContext, forUpdate } from './context.js';
 import { LogClosedError, NotFoundError } from './errors.js';
 import { ChunkEncoder, decodeChunk, type EncodedChunk } from './log-chunks.js';
+import { findSectionMarkers, type SectionMarker, type SectionMarkerKind } from './log-sections.js';
 
 export const MAX_CHUNK_LINES = 1000;
 export const MAX_CHUNK_BYTES = 64 * 1024;
+/** Rows of one multi-row insert of section markers (4 parameters each, under every limit). */
+const MARKER_BATCH = 500;
 
 export type LogType = 's' | 't' | 'h' | 'd';
 export type LogStream = 'o' | 'e' | 'h';
@@ -84,7 +87,7 @@ export class LogsData {
       for (let i = 2; used.has(slug); i++) slug = `${base}_${i}`;
       const row = await trx
         .insertInto('logs')
-        .values({ name, slug, stepid, complete: 0, num_lines: 0, type })
+        .values({ name, slug, stepid, complete: 0, num_lines: 0, type, sections_recorded: 1 })
         .returning('id')
         .executeTakeFirstOrThrow();
       return row.id;
@@ -134,11 +137,16 @@ export class LogsData {
       chunks.push({ lines: end - start, encoded });
       start = end;
     }
+    // Numbered from 0 here; the log's current length is added under the lock.
+    const markers = findSectionMarkers(lines, 0);
     const { db, dialect } = this.ctx;
     const range = await db.transaction().execute(async (trx) => {
       const log = await forUpdate(
         dialect,
-        trx.selectFrom('logs').select(['num_lines', 'complete', 'stepid']).where('id', '=', logid),
+        trx
+          .selectFrom('logs')
+          .select(['num_lines', 'complete', 'stepid', 'sections_recorded'])
+          .where('id', '=', logid),
       ).executeTakeFirst();
       if (!log) throw new NotFoundError('log', logid);
       if (log.complete === 1) throw new LogClosedError(logid);
@@ -151,6 +159,16 @@ export class LogsData {
           .execute();
         next += n;
       }
+      // A log from before markers were recorded has none of its earlier ones: its
+      // sections are found by searching it, and a partial list would only mislead.
+      if (log.sections_recorded === 1)
+        for (let i = 0; i < markers.length; i += MARKER_BATCH)
+          await trx
+            .insertInto('log_section_markers')
+            .values(
+              markers.slice(i, i + MARKER_BATCH).map((m) => ({ logid, ...m, line: firstLine + m.line })),
+            )
+            .execute();
       await trx.updateTable('logs').set({ num_lines: next }).where('id', '=', logid).execute();
       return { firstLine, lastLine: next - 1, stepid: log.stepid };
     });
@@ -193,6 +211,34 @@ export class LogsData {
       for (let i = from; i <= to; i++) out.push(lines[i] ?? '');
     }
     return out;
+  }
+
+  /**
+   * The log's section markers in line order, at most `limit` of them; `recorded` is false
+   * for a log written before they were recorded (its markers are unknown, not absent).
+   */
+  async sectionMarkers(
+    logid: number,
+    limit: number,
+  ): Promise<{ recorded: boolean; markers: SectionMarker[]; truncated: boolean }> {
+    const log = await this.ctx.db
+      .selectFrom('logs')
+      .select('sections_recorded')
+      .where('id', '=', logid)
+      .executeTakeFirst();
+    if (!log) throw new NotFoundError('log', logid);
+    if (log.sections_recorded !== 1) return { recorded: false, markers: [], truncated: false };
+    const rows = await this.ctx.db
+      .selectFrom('log_section_markers')
+      .select(['line', 'kind', 'title'])
+      .where('logid', '=', logid)
+      .orderBy('line')
+      .limit(limit + 1)
+      .execute();
+    const markers = rows
+      .slice(0, limit)
+      .map((r) => ({ line: r.line, kind: r.kind as SectionMarkerKind, title: r.title }));
+    return { recorded: true, markers, truncated: rows.length > limit };
   }
 
   /** Like `lines`, split into stream and text (for stdio logs). */
@@ -276,6 +322,7 @@ export class LogsData {
         .where('steps.complete_at', '<', cutoff)
         .where('logs.type', '!=', 'd');
       await trx.deleteFrom('logchunks').where('logid', 'in', old).execute();
+      await trx.deleteFrom('log_section_markers').where('logid', 'in', old).execute();
       const u = await trx.updateTable('logs').set({ type: 'd' }).where('id', 'in', old).executeTakeFirst();
       return Number(u.numUpdatedRows);
     });

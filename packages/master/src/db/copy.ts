@@ -36,6 +36,7 @@ export const COPY_ORDER = [
   'steps',
   'logs',
   'logchunks',
+  'log_section_markers',
   'api_tokens',
   'blame_builds',
   'bisections',

@@ -191,6 +191,16 @@ export interface LogsTable {
   num_lines: number;
   /** 's' stdio (lines prefixed by stream), 't' text, 'h' html, 'd' deleted by retention. */
   type: string;
+  /** 1 when its section markers are in log_section_markers (logs added since 0017). */
+  sections_recorded: Generated<number>;
+}
+
+export interface LogSectionMarkersTable {
+  logid: number;
+  line: number;
+  /** group, endgroup, folded (`--- `), unfolded (`+++ `). */
+  kind: string;
+  title: string;
 }
 
 export interface LogchunksTable {
@@ -441,6 +451,7 @@ export interface Database {
   steps: StepsTable;
   logs: LogsTable;
   logchunks: LogchunksTable;
+  log_section_markers: LogSectionMarkersTable;
   api_tokens: ApiTokensTable;
   buildset_changes: BuildsetChangesTable;
   blame_builds: BlameBuildsTable;

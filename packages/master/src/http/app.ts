@@ -9,7 +9,7 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ActionContext } from '../api/actions/index.js';
 import type { DataApi } from '../api/data-api.js';
-import { contentRange, logContents, requireLog } from '../api/log-content.js';
+import { contentRange, logContents, logSections, requireLog } from '../api/log-content.js';
 import { searchLog } from '../api/log-search.js';
 import type { MessageQueue } from '../api/mq/queue.js';
 import { QueryError } from '../api/query.js';
@@ -135,6 +135,15 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
     return reply.send(Readable.from(api.data.logs.raw(log.id)));
   });
 
+  app.get(`${API_PREFIX}/logs/:logid/sections`, async (req, reply) => {
+    const row = await requireLog(api.data, logid(req));
+    const [param] = Object.keys(req.query as Query);
+    if (param !== undefined)
+      throw new QueryError(param, `unknown query parameter ${JSON.stringify(param)} (/sections takes none)`);
+    const body = await logSections(api.data, row);
+    return sendJson(req, reply, body, row.complete);
+  });
+
   app.get(`${API_PREFIX}/logs/:logid/search`, async (req, reply) => {
     const id = logid(req);
     await requireLog(api.data, id);
@@ -149,7 +158,14 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
     const limit = q.limit === undefined ? 1000 : Number(q.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 100_000)
       throw new QueryError('limit', 'limit must be an integer in 1..100000');
+    // A reader who left (the log viewer's section search when the page closes) stops the
+    // search instead of leaving it to read the whole log for no one.
+    const gone = new AbortController();
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) gone.abort();
+    });
     const result = await searchLog(api.data.logs, id, {
+      signal: gone.signal,
       query: q.q,
       regex: q.regex === 'true' || q.regex === '1',
       ignoreCase: q.icase === 'true' || q.icase === '1',

@@ -262,6 +262,49 @@ export function openApiDocument(api: DataApi): Schema {
       },
     },
   };
+  paths['/logs/{logid}/sections'] = {
+    get: {
+      summary: 'the section markers of a log (`::group::`, `::endgroup::`, `--- `, `+++ ` at a line start)',
+      operationId: 'getLogSections',
+      parameters: [logid],
+      responses: {
+        '200': {
+          description: 'the markers in line order, recorded as the log was written',
+          content: json({
+            type: 'object',
+            properties: {
+              markers: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    line: { type: 'integer' },
+                    kind: { type: 'string', enum: ['group', 'endgroup', 'folded', 'unfolded'] },
+                    title: { type: 'string' },
+                  },
+                  required: ['line', 'kind', 'title'],
+                  additionalProperties: false,
+                },
+              },
+              meta: {
+                type: 'object',
+                properties: {
+                  recorded: { type: 'boolean' },
+                  truncated: { type: 'boolean' },
+                  total: { type: 'integer' },
+                },
+                required: ['recorded', 'truncated', 'total'],
+                additionalProperties: false,
+              },
+            },
+            required: ['markers', 'meta'],
+            additionalProperties: false,
+          }),
+        },
+        ...errors,
+      },
+    },
+  };
   paths['/logs/{logid}/search'] = {
     get: {
       summary: 'numbers of the lines that contain a text or match a regular expression',

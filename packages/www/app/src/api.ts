@@ -32,8 +32,15 @@ export function apiUrl(path: string, params?: Record<string, string | number | r
   return url.href;
 }
 
-async function getJson(path: string, params?: Record<string, string | number | readonly string[]>) {
-  const res = await fetch(apiUrl(path, params), { headers: { accept: 'application/json' } });
+async function getJson(
+  path: string,
+  params?: Record<string, string | number | readonly string[]>,
+  signal?: AbortSignal,
+) {
+  const res = await fetch(apiUrl(path, params), {
+    headers: { accept: 'application/json' },
+    ...(signal ? { signal } : {}),
+  });
   const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
   if (!res.ok) throw new ApiError(res.status, String(body.error ?? res.statusText));
   return body;
@@ -82,17 +89,44 @@ export async function logLines(logid: number, offset: number, limit: number): Pr
   return { firstline: chunks[0]?.firstline ?? offset, lines, total: (body.meta as { total: number }).total };
 }
 
+export type SectionMarkerKind = 'group' | 'endgroup' | 'folded' | 'unfolded';
+
+export interface SectionMarker {
+  readonly line: number;
+  readonly kind: SectionMarkerKind;
+  readonly title: string;
+}
+
+/**
+ * A log's section markers as the server recorded them while the log was written;
+ * `recorded` false for a log written before it did (then only a search finds them).
+ */
+export async function logSectionMarkers(
+  logid: number,
+  signal?: AbortSignal,
+): Promise<{ recorded: boolean; markers: SectionMarker[] }> {
+  const body = await getJson(`/logs/${logid}/sections`, undefined, signal);
+  return {
+    recorded: Boolean((body.meta as { recorded?: boolean }).recorded),
+    markers: body.markers as SectionMarker[],
+  };
+}
+
 /** Numbers of the lines matching `q`, found by the server (the log is never downloaded). */
 export async function searchLog(
   logid: number,
   q: string,
-  options: { regex?: boolean; icase?: boolean } = {},
+  options: { regex?: boolean; icase?: boolean; signal?: AbortSignal } = {},
 ): Promise<{ matches: number[]; truncated: boolean }> {
-  const body = await getJson(`/logs/${logid}/search`, {
-    q,
-    ...(options.regex ? { regex: 'true' } : {}),
-    ...(options.icase ? { icase: 'true' } : {}),
-  });
+  const body = await getJson(
+    `/logs/${logid}/search`,
+    {
+      q,
+      ...(options.regex ? { regex: 'true' } : {}),
+      ...(options.icase ? { icase: 'true' } : {}),
+    },
+    options.signal,
+  );
   return {
     matches: body.matches as number[],
     truncated: Boolean((body.meta as { truncated?: boolean }).truncated),

@@ -1,10 +1,12 @@
 // Collapsible sections of a log: `::group::name` … `::endgroup::` (the GitHub Actions
 // markers many tools print), and `--- name` / `+++ name` headers (Buildkite's: a section
-// runs to the next header; `---` starts folded, `+++` open). They are found by the
-// server's search, so a log never has to be downloaded to know its sections; the viewer
+// runs to the next header; `---` starts folded, `+++` open). The server records the markers
+// as the log is written and answers them in one read; only a log written before it did
+// is searched for them (four searches of the whole log, so the viewer runs them after its
+// first lines are on screen). A log is never downloaded to know its sections; the viewer
 // then maps between log lines and the rows it shows with the folded sections' bodies left
 // out.
-import { searchLog } from './api';
+import { logSectionMarkers, type SectionMarker, type SectionMarkerKind, searchLog } from './api';
 
 export interface Section {
   /** The header line, which stays shown. */
@@ -22,20 +24,49 @@ export function sectionTitle(header: string): string {
   return header.replace(HEADER, '').trim() || 'section';
 }
 
-export async function findSections(logid: number, total: number): Promise<Section[]> {
+/**
+ * The markers the server recorded, or null for a log written before it recorded them
+ * (`searchSectionMarkers` finds those).
+ */
+export async function recordedSectionMarkers(
+  logid: number,
+  signal: AbortSignal,
+): Promise<readonly SectionMarker[] | null> {
+  const { recorded, markers } = await logSectionMarkers(logid, signal);
+  return recorded ? markers : null;
+}
+
+/** The markers of a log the server has none recorded for, by searching it. */
+export async function searchSectionMarkers(logid: number, signal: AbortSignal): Promise<SectionMarker[]> {
   // At the start of a line only (after the stream letter of a stdio line): the worker's
   // header echoing a command that prints a marker is not a section.
-  const [starts, ends, folded, unfolded] = await Promise.all([
-    searchLog(logid, '^[oe]?::group::', { regex: true }),
-    searchLog(logid, '^[oe]?::endgroup::', { regex: true }),
-    searchLog(logid, '^[oe]?--- ', { regex: true }),
-    searchLog(logid, '^[oe]?\\+\\+\\+ ', { regex: true }),
-  ]);
+  const patterns: [SectionMarkerKind, string][] = [
+    ['group', '^[oe]?::group::'],
+    ['endgroup', '^[oe]?::endgroup::'],
+    ['folded', '^[oe]?--- '],
+    ['unfolded', '^[oe]?\\+\\+\\+ '],
+  ];
+  const found = await Promise.all(
+    patterns.map(async ([kind, pattern]) => {
+      const { matches } = await searchLog(logid, pattern, { regex: true, signal });
+      return matches.map((line) => ({ line, kind, title: '' }));
+    }),
+  );
+  return found.flat();
+}
+
+/** The sections `markers` make in a log of `total` lines. */
+export function sectionsOf(markers: readonly SectionMarker[], total: number): Section[] {
+  const lines = (kind: SectionMarkerKind) => markers.filter((m) => m.kind === kind).map((m) => m.line);
+  const starts = lines('group');
+  const ends = lines('endgroup');
+  const folded = lines('folded');
+  const unfolded = lines('unfolded');
   const sections: Section[] = [];
   let open: number | undefined;
   const groupEvents = [
-    ...starts.matches.map((line) => ({ line, open: true })),
-    ...ends.matches.map((line) => ({ line, open: false })),
+    ...starts.map((line) => ({ line, open: true })),
+    ...ends.map((line) => ({ line, open: false })),
   ].sort((a, b) => a.line - b.line);
   // Groups do not nest in the markers' own definition: a new group closes the open one.
   for (const e of groupEvents) {
@@ -50,16 +81,16 @@ export async function findSections(logid: number, total: number): Promise<Sectio
   if (open !== undefined) sections.push({ start: open, end: Math.max(total - 1, open), open: false });
   // A `---`/`+++` section ends before the next header of either kind, or at the end of
   // the group it is in.
-  const boundaries = [...starts.matches, ...ends.matches, ...folded.matches, ...unfolded.matches].sort(
-    (a, b) => a - b,
-  );
+  const boundaries = [...starts, ...ends, ...folded, ...unfolded].sort((a, b) => a - b);
   const headers = [
-    ...folded.matches.map((line) => ({ line, open: false })),
-    ...unfolded.matches.map((line) => ({ line, open: true })),
-  ];
+    ...folded.map((line) => ({ line, open: false })),
+    ...unfolded.map((line) => ({ line, open: true })),
+  ].sort((a, b) => a.line - b.line);
+  // Both in line order: one walk, not a scan of the boundaries per header.
+  let next = 0;
   for (const h of headers) {
-    const next = boundaries.find((b) => b > h.line) ?? total;
-    sections.push({ start: h.line, end: next - 1, open: h.open });
+    while (next < boundaries.length && boundaries[next]! <= h.line) next++;
+    sections.push({ start: h.line, end: (boundaries[next] ?? total) - 1, open: h.open });
   }
   return sections.filter((s) => s.end > s.start).sort((a, b) => a.start - b.start);
 }

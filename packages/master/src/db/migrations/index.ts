@@ -17,6 +17,7 @@ import { annotationsMigration } from './0013-annotations.js';
 import { ircNotifySubscriptionsMigration } from './0014-irc-notify-subscriptions.js';
 import { latentWorkerStatusMigration } from './0015-latent-worker-status.js';
 import { schedulerResourcesMigration } from './0016-scheduler-resources.js';
+import { logSectionsMigration } from './0017-log-sections.js';
 import { dialectTypes, type SqlDialectName } from './dialect.js';
 
 export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
@@ -38,6 +39,7 @@ export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
     '0014-irc-notify-subscriptions': ircNotifySubscriptionsMigration(t),
     '0015-latent-worker-status': latentWorkerStatusMigration(),
     '0016-scheduler-resources': schedulerResourcesMigration(t),
+    '0017-log-sections': logSectionsMigration(),
   };
   return { getMigrations: async () => migrations };
 }

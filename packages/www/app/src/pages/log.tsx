@@ -1,13 +1,21 @@
 // The log viewer. A log may be 100 MB: only the lines on screen are in the page, fetched
 // in blocks by line range as they scroll into view; opening shows the first lines and has
 // the tail ready; search runs on the server and answers line numbers to jump to. A log
-// still being written follows its tail live from the log's own topic.
+// still being written follows its tail live from the log's own topic. Opening waits for
+// the log's row only: its step and build (the heading) and its sections come alongside.
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { renderAnsi } from '../ansi';
-import { apiUrl, logLines, one, type Resource, searchLog } from '../api';
+import { apiUrl, logLines, one, type Resource, type SectionMarker, searchLog } from '../api';
 import { Loading } from '../components/common';
 import { useAsync, useLive } from '../hooks';
-import { findSections, RowMap, type Section, sectionTitle } from '../log-sections';
+import {
+  RowMap,
+  recordedSectionMarkers,
+  type Section,
+  searchSectionMarkers,
+  sectionsOf,
+  sectionTitle,
+} from '../log-sections';
 import { Link } from '../router';
 
 const LINE_PX = 18;
@@ -16,44 +24,42 @@ const BLOCK = 500;
 // scaled, and a scroll position maps to a line proportionally.
 const MAX_PX = 15_000_000;
 
-interface Located {
-  readonly log: Resource;
-  readonly step: Resource | null;
-  readonly build: Resource | null;
-}
-
-async function locate(logid: number): Promise<Located | null> {
-  const log = await one(`/logs/${logid}`);
-  if (!log) return null;
-  const step = await one(`/steps/${log.stepid}`);
-  const build = step ? await one(`/builds/${step.buildid}`) : null;
-  return { log, step, build };
-}
-
 export function LogPage({ logid, line }: { logid: number; line: number | undefined }) {
-  const state = useAsync(() => locate(logid), [logid]);
+  const state = useAsync(() => one(`/logs/${logid}`), [logid]);
   return (
     <main class="log-page">
       <Loading state={state}>
-        {(found) =>
-          found === null ? (
+        {(log) =>
+          log === null ? (
             <p class="error">There is no log {logid}.</p>
           ) : (
             <>
-              <h1>
-                {found.build ? (
-                  <Link to={`/builders/${found.build.builderid}/builds/${found.build.number}`}>
-                    build #{String(found.build.number)}
-                  </Link>
-                ) : null}{' '}
-                › {String(found.step?.name ?? '')} › {String(found.log.name)}
-              </h1>
-              <LogView log={found.log} initialLine={line} />
+              <LogHeading log={log} />
+              <LogView key={logid} log={log} initialLine={line} />
             </>
           )
         }
       </Loading>
     </main>
+  );
+}
+
+/** Build › step › log; the build link appears once its two reads answered. */
+function LogHeading({ log }: { log: Resource }) {
+  const where = useAsync(async () => {
+    const step = await one(`/steps/${log.stepid}`);
+    const build = step ? await one(`/builds/${step.buildid}`) : null;
+    return { step, build };
+  }, [log.logid]);
+  const step = where.value?.step;
+  const build = where.value?.build;
+  return (
+    <h1>
+      {build ? (
+        <Link to={`/builders/${build.builderid}/builds/${build.number}`}>build #{String(build.number)}</Link>
+      ) : null}{' '}
+      › {String(step?.name ?? '')} › {String(log.name)}
+    </h1>
   );
 }
 
@@ -73,13 +79,30 @@ function LogView({ log, initialLine }: { log: Resource; initialLine: number | un
 
   // Sections start folded (`+++` ones open); `toggled` holds the headers of those the
   // reader turned the other way. A jump into a folded one (search, a line link) opens it.
-  const [sections, setSections] = useState<Section[]>([]);
+  const [markers, setMarkers] = useState<readonly SectionMarker[]>([]);
+  const [unrecorded, setUnrecorded] = useState(false);
   const [toggled, setToggled] = useState(new Set<number>());
   const isOpen = (s: Section) => s.open !== toggled.has(s.start);
   useEffect(() => {
-    findSections(logid, total).then(setSections, () => setSections([]));
+    const reading = new AbortController();
+    recordedSectionMarkers(logid, reading.signal).then(
+      (recorded) => (recorded === null ? setUnrecorded(true) : setMarkers(recorded)),
+      () => {},
+    );
+    return () => reading.abort();
     // Read again when the log ends, when its last sections are closed.
   }, [logid, complete]);
+  // A log from before the server recorded markers is searched for them: four reads of the
+  // whole log, so only once its first and last lines are drawn, and cancelled (the server
+  // stops too) when the reader leaves.
+  const [linesDrawn, setLinesDrawn] = useState(false);
+  useEffect(() => {
+    if (!unrecorded || !linesDrawn) return;
+    const searching = new AbortController();
+    searchSectionMarkers(logid, searching.signal).then(setMarkers, () => {});
+    return () => searching.abort();
+  }, [unrecorded, linesDrawn, complete]);
+  const sections = useMemo(() => sectionsOf(markers, total), [markers, total]);
   const map = useMemo(
     () =>
       new RowMap(
@@ -139,10 +162,12 @@ function LogView({ log, initialLine }: { log: Resource; initialLine: number | un
   };
 
   // What is on screen, plus the tail (so End shows at once), is fetched.
+  const tailBlock = Math.floor((total - 1) / BLOCK);
   useEffect(() => {
     for (let r = first; r < Math.min(first + visible, rowCount); r++)
       fetchBlock(Math.floor(map.line(r) / BLOCK));
-    if (total > 0) fetchBlock(Math.floor((total - 1) / BLOCK));
+    if (total > 0) fetchBlock(tailBlock);
+    if (!linesDrawn && blocks.current.has(0) && blocks.current.has(tailBlock)) setLinesDrawn(true);
   });
 
   useEffect(() => {
