@@ -5,7 +5,7 @@
 // the log's row only: its step and build (the heading) and its sections come alongside.
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { renderAnsi } from '../ansi';
-import { apiUrl, logLines, one, type Resource, type SectionMarker, searchLog } from '../api';
+import { apiUrl, type LogLines, logLines, one, type Resource, type SectionMarker, searchLog } from '../api';
 import { Loading } from '../components/common';
 import { useAsync, useLive } from '../hooks';
 import {
@@ -25,7 +25,14 @@ const BLOCK = 500;
 const MAX_PX = 15_000_000;
 
 export function LogPage({ logid, line }: { logid: number; line: number | undefined }) {
-  const state = useAsync(() => one(`/logs/${logid}`), [logid]);
+  // Both asked for as the page renders, together: the first lines do not depend on the
+  // log's row, so they cost one round trip instead of two (head is null when its read
+  // failed: the view reads them again).
+  const opening = useMemo(
+    () => ({ row: one(`/logs/${logid}`), head: logLines(logid, 0, BLOCK).catch(() => null) }),
+    [logid],
+  );
+  const state = useAsync(() => opening.row, [opening]);
   return (
     <main class="log-page">
       <Loading state={state}>
@@ -35,7 +42,7 @@ export function LogPage({ logid, line }: { logid: number; line: number | undefin
           ) : (
             <>
               <LogHeading log={log} />
-              <LogView key={logid} log={log} initialLine={line} />
+              <LogView key={logid} log={log} head={opening.head} initialLine={line} />
             </>
           )
         }
@@ -63,7 +70,15 @@ function LogHeading({ log }: { log: Resource }) {
   );
 }
 
-function LogView({ log, initialLine }: { log: Resource; initialLine: number | undefined }) {
+function LogView({
+  log,
+  head,
+  initialLine,
+}: {
+  log: Resource;
+  head: Promise<LogLines | null>;
+  initialLine: number | undefined;
+}) {
   const logid = log.logid as number;
   const stdio = log.type === 's';
   const [total, setTotal] = useState(log.num_lines as number);
@@ -74,6 +89,7 @@ function LogView({ log, initialLine }: { log: Resource; initialLine: number | un
   const [, setLoaded] = useState(0);
   const [highlight, setHighlight] = useState<number | undefined>(initialLine);
   const blocks = useRef(new Map<number, string[]>());
+  const prefetchedHead = useRef<Promise<LogLines | null> | null>(head);
   const inflight = useRef(new Set<number>());
   const scroller = useRef<HTMLDivElement>(null);
 
@@ -126,7 +142,10 @@ function LogView({ log, initialLine }: { log: Resource; initialLine: number | un
   const fetchBlock = (b: number) => {
     if (blocks.current.has(b) || inflight.current.has(b)) return;
     inflight.current.add(b);
-    logLines(logid, b * BLOCK, BLOCK)
+    const prefetched = b === 0 ? prefetchedHead.current : null;
+    if (b === 0) prefetchedHead.current = null;
+    const read = async () => (await prefetched) ?? logLines(logid, b * BLOCK, BLOCK);
+    read()
       .then((r) => {
         // A block the log has not filled yet is fetched again as lines arrive.
         if (r.lines.length > 0) blocks.current.set(b, r.lines);
@@ -161,12 +180,15 @@ function LogView({ log, initialLine }: { log: Resource; initialLine: number | un
     setJumps((n) => n + 1);
   };
 
-  // What is on screen, plus the tail (so End shows at once), is fetched.
+  // What is on screen, plus the tail (so End shows at once), is fetched; asked for before
+  // the browser paints, not after.
   const tailBlock = Math.floor((total - 1) / BLOCK);
-  useEffect(() => {
+  useLayoutEffect(() => {
     for (let r = first; r < Math.min(first + visible, rowCount); r++)
       fetchBlock(Math.floor(map.line(r) / BLOCK));
     if (total > 0) fetchBlock(tailBlock);
+  });
+  useEffect(() => {
     if (!linesDrawn && blocks.current.has(0) && blocks.current.has(tailBlock)) setLinesDrawn(true);
   });
 
