@@ -312,6 +312,11 @@ describe('web UI in a real browser', { skip: browserTestsSkip }, () => {
       .where('id', '=', stdio.id)
       .execute();
     const p = await page();
+    // Slow lines: a search that does not wait for them would start first.
+    await p.route(/\/contents\?/, async (route) => {
+      await new Promise((r) => setTimeout(r, 1000));
+      await route.continue();
+    });
     const order: string[] = [];
     p.on('request', (r) => {
       if (r.url().includes('/search?')) order.push('search');
