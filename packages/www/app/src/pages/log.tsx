@@ -144,7 +144,13 @@ function LogView({
     inflight.current.add(b);
     const prefetched = b === 0 ? prefetchedHead.current : null;
     if (b === 0) prefetchedHead.current = null;
-    const read = async () => (await prefetched) ?? logLines(logid, b * BLOCK, BLOCK);
+    const read = async () => {
+      const early = await prefetched;
+      // Read before the log's row: a log that grew since has more lines than it holds.
+      return early && early.lines.length >= Math.min(BLOCK, total)
+        ? early
+        : logLines(logid, b * BLOCK, BLOCK);
+    };
     read()
       .then((r) => {
         // A block the log has not filled yet is fetched again as lines arrive.
