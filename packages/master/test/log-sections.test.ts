@@ -4,7 +4,6 @@
 // a log written before markers were recorded answers `recorded: false`, and a search whose
 // reader left stops instead of reading the whole log.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { searchLog } from '../src/api/log-search.js';
 import type { Master } from '../src/master.js';

@@ -16,7 +16,7 @@ import type { Master } from '../src/master.js';
 import { forceBuild, waitForRequest } from '../src/process/control.js';
 import { FAILURE, SUCCESS, WARNINGS } from '../src/results.js';
 import { type WorkerRuntime, withWorkers } from '../src/runtime.js';
-import { createWorker, type TestWorker, waitFor, workerAvailable } from './bbworker.js';
+import { createWorker, type TestWorker, waitFor } from './bbworker.js';
 import { startMaster, tempDir } from './helpers.js';
 import { browserTestsSkip, CHROMIUM, logIn, openPage as newPage, SHOTS } from './www-browser.js';
 
