@@ -1,6 +1,8 @@
 // A real HTTP(S) server on loopback standing in for a webhook receiver or a forge's API:
 // it records each request (method, path, headers, raw body) and answers with the replies a
-// test queued, 200 `{}` when none is queued.
+// test queued, 200 `{}` when none is queued. A reply may be meant for one path only: when
+// several senders share the receiver (reporters run concurrently), which of them asks first
+// is not fixed.
 import { once } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
@@ -20,6 +22,8 @@ export interface Reply {
   readonly body?: string;
   /** Never answer (the client's timeout must fire). */
   readonly hang?: boolean;
+  /** Given only to a request for this path (without the query); others skip it. */
+  readonly path?: string;
 }
 
 export class HttpReceiver {
@@ -39,7 +43,7 @@ export class HttpReceiver {
           headers: req.headers,
           body: Buffer.concat(chunks).toString('utf8'),
         });
-        const reply = this.#replies.shift() ?? { status: 200, body: '{}' };
+        const reply = this.#takeReply(req.url ?? '');
         if (reply.hang) return;
         res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
         res.end(reply.body ?? '');
@@ -68,6 +72,13 @@ export class HttpReceiver {
 
   reply(...replies: Reply[]): void {
     this.#replies.push(...replies);
+  }
+
+  /** The first queued reply for this request's path (one without a path fits any). */
+  #takeReply(url: string): Reply {
+    const path = url.split('?')[0];
+    const index = this.#replies.findIndex((r) => r.path === undefined || r.path === path);
+    return index === -1 ? { status: 200, body: '{}' } : this.#replies.splice(index, 1)[0]!;
   }
 
   /** The only request received; fails the test when there were none or several. */

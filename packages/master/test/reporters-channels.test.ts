@@ -63,7 +63,8 @@ export default {
   });
 
   it('signs, waits out a 429, re-sends with the same key, and posts the commit status', async () => {
-    receiver.reply({ status: 429, headers: { 'retry-after': '3' }, body: 'slow down' });
+    // Both reporters send at once; the 429 is the push's, whichever arrives first.
+    receiver.reply({ status: 429, headers: { 'retry-after': '3' }, body: 'slow down', path: '/hook' });
     const sent = Date.now();
     await recordBuild(master.data, master.masterid, {
       builder: 'app',
