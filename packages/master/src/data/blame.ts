@@ -11,7 +11,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { type Result, SUCCESS, WARNINGS } from '../results.js';
 import type { ChangeRow, ChangesData } from './changes.js';
-import type { DataContext } from './context.js';
+import { batches, type DataContext } from './context.js';
 
 /** The buildset property that marks a bisection build; its value is the failing build's id. */
 export const BISECT_OF_PROPERTY = 'bisect_of';
@@ -112,11 +112,7 @@ export class BlameData {
   async blamelist(buildid: number): Promise<Blamelist | undefined> {
     const found = await this.#find(buildid);
     if (!found) return undefined;
-    const changes: ChangeRow[] = [];
-    for (const id of found.changeids) {
-      const change = await this.changes.get(id);
-      if (change) changes.push(change);
-    }
+    const changes = await this.changes.getMany(found.changeids);
     const { since, buildids, truncated } = found;
     return { buildid, since, buildids, changes, truncated };
   }
@@ -227,20 +223,21 @@ export class BlameData {
    * stamps (a forced build of a change's revision, a buildset from before recording).
    */
   async #changeidsOf(buildsetids: readonly number[]): Promise<number[]> {
-    if (buildsetids.length === 0) return [];
     const ids = new Set<number>();
-    for (const bsid of buildsetids) {
+    // Two queries per batch of buildsets, not two per buildset: a blamelist spans up to
+    // MAX_BLAME_BUILDS builds and as many unbuilt buildsets.
+    for (const batch of batches(buildsetids)) {
       const recorded = await this.ctx.db
         .selectFrom('buildset_changes')
         .select('changeid')
-        .where('buildsetid', '=', bsid)
+        .where('buildsetid', 'in', batch)
         .execute();
       for (const r of recorded) ids.add(r.changeid);
       const stamped = await this.ctx.db
         .selectFrom('buildset_sourcestamps')
         .innerJoin('changes', 'changes.sourcestampid', 'buildset_sourcestamps.sourcestampid')
         .select('changes.id')
-        .where('buildset_sourcestamps.buildsetid', '=', bsid)
+        .where('buildset_sourcestamps.buildsetid', 'in', batch)
         .execute();
       for (const r of stamped) ids.add(r.id);
     }
