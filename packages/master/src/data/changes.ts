@@ -168,6 +168,8 @@ export class ChangesData {
       .selectFrom('change_files')
       .select(['changeid', 'filename'])
       .where('changeid', 'in', ids)
+      // Each change's files in the order they were added; SQLite's index gives this order.
+      .orderBy('changeid')
       .orderBy('id')
       .execute();
     const props = await db
