@@ -11,7 +11,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { type Result, SUCCESS, WARNINGS } from '../results.js';
 import type { ChangeRow, ChangesData } from './changes.js';
-import type { DataContext } from './context.js';
+import { batches, type DataContext } from './context.js';
 
 /** The buildset property that marks a bisection build; its value is the failing build's id. */
 export const BISECT_OF_PROPERTY = 'bisect_of';
@@ -112,11 +112,7 @@ export class BlameData {
   async blamelist(buildid: number): Promise<Blamelist | undefined> {
     const found = await this.#find(buildid);
     if (!found) return undefined;
-    const changes: ChangeRow[] = [];
-    for (const id of found.changeids) {
-      const change = await this.changes.get(id);
-      if (change) changes.push(change);
-    }
+    const changes = await this.changes.getMany(found.changeids);
     const { since, buildids, truncated } = found;
     return { buildid, since, buildids, changes, truncated };
   }
@@ -132,10 +128,17 @@ export class BlameData {
     (Omit<Blamelist, 'changes' | 'buildid'> & { readonly changeids: readonly number[] }) | undefined
   > {
     const { db } = this.ctx;
+    // Both builds' requests come along: they bound the search for unbuilt requests.
     const own = await db
       .selectFrom('blame_builds')
-      .select(['builderid', 'branch_key', 'number', 'buildsetid'])
-      .where('buildid', '=', buildid)
+      .innerJoin('builds', 'builds.id', 'blame_builds.buildid')
+      .select([
+        'blame_builds.builderid',
+        'blame_builds.branch_key',
+        'blame_builds.number',
+        'builds.buildrequestid',
+      ])
+      .where('blame_builds.buildid', '=', buildid)
       .executeTakeFirst();
     if (!own) {
       // A bisection build, or one from before blamelists were recorded: its own changes.
@@ -146,12 +149,13 @@ export class BlameData {
     }
     const since = await db
       .selectFrom('blame_builds')
-      .select(['buildid', 'number'])
-      .where('builderid', '=', own.builderid)
-      .where('branch_key', '=', own.branch_key)
-      .where('passed', '=', 1)
-      .where('number', '<', own.number)
-      .orderBy('number', 'desc')
+      .innerJoin('builds', 'builds.id', 'blame_builds.buildid')
+      .select(['blame_builds.buildid', 'blame_builds.number', 'builds.buildrequestid'])
+      .where('blame_builds.builderid', '=', own.builderid)
+      .where('blame_builds.branch_key', '=', own.branch_key)
+      .where('blame_builds.passed', '=', 1)
+      .where('blame_builds.number', '<', own.number)
+      .orderBy('blame_builds.number', 'desc')
       .limit(1)
       .executeTakeFirst();
     const between = await db
@@ -166,8 +170,8 @@ export class BlameData {
       .execute();
     const builds = between.slice(0, MAX_BLAME_BUILDS).reverse();
     const unbuilt = await this.#unbuiltBuildsets(
-      buildid,
-      since?.buildid ?? null,
+      own.buildrequestid,
+      since?.buildrequestid ?? 0,
       own.builderid,
       own.branch_key,
     );
@@ -183,20 +187,15 @@ export class BlameData {
    * Buildsets of requests of this builder and branch that ended without a build since the
    * last pass: collapsed into a later build (SKIPPED) or cancelled while pending. Their
    * changes are in the tree of the next build all the same. An index range over the
-   * builder's requests between the two builds' requests.
+   * builder's requests between the two builds' requests (`lower` 0 when no build passed).
    */
   async #unbuiltBuildsets(
-    buildid: number,
-    sinceBuildid: number | null,
+    upper: number,
+    lower: number,
     builderid: number,
     branchKey: string,
   ): Promise<number[]> {
     const { db } = this.ctx;
-    const requestOf = async (id: number) =>
-      (await db.selectFrom('builds').select('buildrequestid').where('id', '=', id).executeTakeFirst())
-        ?.buildrequestid ?? 0;
-    const upper = await requestOf(buildid);
-    const lower = sinceBuildid === null ? 0 : await requestOf(sinceBuildid);
     const requests = await db
       .selectFrom('buildrequests')
       .select(['id', 'buildsetid'])
@@ -227,20 +226,21 @@ export class BlameData {
    * stamps (a forced build of a change's revision, a buildset from before recording).
    */
   async #changeidsOf(buildsetids: readonly number[]): Promise<number[]> {
-    if (buildsetids.length === 0) return [];
     const ids = new Set<number>();
-    for (const bsid of buildsetids) {
+    // Two queries per batch of buildsets, not two per buildset: a blamelist spans up to
+    // MAX_BLAME_BUILDS builds and as many unbuilt buildsets.
+    for (const batch of batches(buildsetids)) {
       const recorded = await this.ctx.db
         .selectFrom('buildset_changes')
         .select('changeid')
-        .where('buildsetid', '=', bsid)
+        .where('buildsetid', 'in', batch)
         .execute();
       for (const r of recorded) ids.add(r.changeid);
       const stamped = await this.ctx.db
         .selectFrom('buildset_sourcestamps')
         .innerJoin('changes', 'changes.sourcestampid', 'buildset_sourcestamps.sourcestampid')
         .select('changes.id')
-        .where('buildset_sourcestamps.buildsetid', '=', bsid)
+        .where('buildset_sourcestamps.buildsetid', 'in', batch)
         .execute();
       for (const r of stamped) ids.add(r.id);
     }

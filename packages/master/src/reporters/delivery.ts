@@ -5,7 +5,7 @@
 // backoff and jitter; a PermanentDeliveryError is logged and skipped. Each reporter runs
 // its own loop off the build path, so a slow or dead receiver delays no build and no
 // other reporter.
-import type { ReportEventRow, ReportEventsData } from '../data/report-events.js';
+import type { ReportEventKind, ReportEventRow, ReportEventsData } from '../data/report-events.js';
 import type { Master } from '../master.js';
 import type { ReportGenerator } from './generators.js';
 import type { ReportReader } from './read.js';
@@ -87,6 +87,11 @@ export class ReporterRunner {
     return this.#binding.reporter.name;
   }
 
+  /** Whether any of its generators reports events of this kind. */
+  reports(kind: ReportEventKind): boolean {
+    return this.#binding.generators.some((g) => g.events.includes(kind));
+  }
+
   /** Starts from the stored cursor; a reporter seen for the first time starts after `startAfter`. */
   async start(startAfter: number): Promise<void> {
     const state = await this.ctx.events.stateOf(this.name, startAfter);
@@ -137,20 +142,32 @@ export class ReporterRunner {
         () => this.ctx.events.after(this.#cursor, PAGE),
         'reading the outbox',
       );
+      // The cursor is written after each event that made reports, so that a crash repeats
+      // at most the reports in flight; events that made none are written with the next
+      // write, at the latest at the end of the page (a crash makes them read again, harmlessly).
+      let unwritten: number | null = null;
       for (const event of events) {
-        const delivered = await this.#handle(event);
-        await this.#persist(
-          () => this.ctx.events.advance(this.name, event.id, delivered),
-          'moving the cursor',
-        );
-        this.#cursor = event.id;
+        const { reports, delivered } = await this.#handle(event);
+        if (reports === 0) {
+          unwritten = event.id;
+          continue;
+        }
+        await this.#advance(event.id, delivered);
+        unwritten = null;
       }
+      if (unwritten !== null) await this.#advance(unwritten, 0);
       if (events.length === 0 && !this.#poked) await this.#sleep(IDLE_POLL_MS);
     }
   }
 
-  /** Delivers what the generators make of one event; the number of reports accepted. */
-  async #handle(event: ReportEventRow): Promise<number> {
+  async #advance(cursor: number, delivered: number): Promise<void> {
+    await this.#persist(() => this.ctx.events.advance(this.name, cursor, delivered), 'moving the cursor');
+    this.#cursor = cursor;
+  }
+
+  /** Delivers what the generators make of one event: how many reports, how many accepted. */
+  async #handle(event: ReportEventRow): Promise<{ reports: number; delivered: number }> {
+    let reports = 0;
     let delivered = 0;
     const { generators, reporter } = this.#binding;
     for (const [index, generator] of generators.entries()) {
@@ -160,9 +177,11 @@ export class ReporterRunner {
         () => generator.generate(event, this.ctx.reader, key),
         `generating ${key} (${generator.name})`,
       );
-      if (report && (await this.#deliver(report))) delivered++;
+      if (!report) continue;
+      reports++;
+      if (await this.#deliver(report)) delivered++;
     }
-    return delivered;
+    return { reports, delivered };
   }
 
   /** True once accepted, false when refused for good. Retries everything else forever. */

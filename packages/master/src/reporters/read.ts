@@ -3,6 +3,7 @@
 // the bisection. Generators call these once per event and share the answers.
 import { outputTail } from '../control/build-report.js';
 import type { ChangeRow } from '../data/changes.js';
+import { parseJson } from '../data/context.js';
 import type { DataLayer } from '../data/index.js';
 import { type Result, SKIPPED, SUCCESS, WARNINGS } from '../results.js';
 import { buildUrl } from '../urls.js';
@@ -27,6 +28,9 @@ export function reportChange(c: ChangeRow): ReportChange {
     revlink: c.revlink,
   };
 }
+
+/** Rows (a build per source stamp) read looking for the previous build on the branch: 100 at most. */
+const PREVIOUS_BUILD_PAGES = [10, 90];
 
 export class ReportReader {
   constructor(
@@ -56,61 +60,95 @@ export class ReportReader {
     return { results: set.results, reason: set.reason, builds };
   }
 
+  /** The build with its builder, worker, reason and first source stamp, read in one query. */
   async build(buildid: number): Promise<ReportBuild | null> {
-    const { data } = this;
-    const b = await data.builds.get(buildid);
+    const b = await this.data.ctx.db
+      .selectFrom('builds')
+      .leftJoin('builders', 'builders.id', 'builds.builderid')
+      .leftJoin('workers', 'workers.id', 'builds.workerid')
+      .leftJoin('buildrequests', 'buildrequests.id', 'builds.buildrequestid')
+      .leftJoin('buildsets', 'buildsets.id', 'buildrequests.buildsetid')
+      // A buildset's first source stamp: the lowest id, as BuildsetsData lists them.
+      .leftJoin('sourcestamps', (join) =>
+        join.on('sourcestamps.id', '=', (eb) =>
+          eb
+            .selectFrom('buildset_sourcestamps')
+            .select((e) => e.fn.min('buildset_sourcestamps.sourcestampid').as('id'))
+            .whereRef('buildset_sourcestamps.buildsetid', '=', 'buildrequests.buildsetid'),
+        ),
+      )
+      .select([
+        'builds.number',
+        'builds.builderid',
+        'builds.results',
+        'builds.state_string',
+        'builds.started_at',
+        'builds.complete_at',
+        'builders.name as builder_name',
+        'builders.tags as builder_tags',
+        'builders.project as builder_project',
+        'workers.name as worker_name',
+        'buildsets.reason',
+        'sourcestamps.branch',
+        'sourcestamps.revision',
+        'sourcestamps.repository',
+        'sourcestamps.project',
+      ])
+      .where('builds.id', '=', buildid)
+      .executeTakeFirst();
     if (!b) return null;
-    const builder = await data.builders.get(b.builderid);
-    const worker = b.workerid === null ? undefined : await data.workers.get(b.workerid);
-    const request = await data.buildrequests.get(b.buildrequestid);
-    const buildset = request && (await data.buildsets.get(request.buildsetid));
-    const ssid = buildset?.sourcestampids[0];
-    const stamp = ssid === undefined ? undefined : await data.sourcestamps.get(ssid);
     const properties: Record<string, unknown> = {};
-    for (const [name, [value]] of Object.entries(await data.builds.properties(buildid)))
+    for (const [name, [value]] of Object.entries(await this.data.builds.properties(buildid)))
       properties[name] = value;
     return {
       buildid,
       number: b.number,
       builderid: b.builderid,
-      builderName: builder?.name ?? `builder ${b.builderid}`,
-      tags: builder?.tags ?? [],
-      results: b.results,
-      stateString: b.stateString,
-      startedAt: b.startedAt,
-      completeAt: b.completeAt,
-      workerName: worker?.name ?? null,
+      builderName: b.builder_name ?? `builder ${b.builderid}`,
+      tags: b.builder_tags === null ? [] : parseJson<string[]>(b.builder_tags, []),
+      results: b.results as Result | null,
+      stateString: b.state_string,
+      startedAt: b.started_at,
+      completeAt: b.complete_at,
+      workerName: b.worker_name ?? null,
       url: buildUrl(this.buildbotURL(), b.builderid, b.number),
-      reason: buildset?.reason ?? null,
-      branch: stamp?.branch ?? null,
-      revision: stamp?.revision ?? null,
-      repository: stamp?.repository ?? null,
-      project: stamp?.project || builder?.project || null,
+      reason: b.reason ?? null,
+      branch: b.branch ?? null,
+      revision: b.revision ?? null,
+      repository: b.repository ?? null,
+      project: b.project || b.builder_project || null,
       properties,
     };
   }
 
   /** The result of the builder's latest finished build before this one, on the same branch. */
   async previousResults(build: ReportBuild): Promise<Result | null> {
-    // One query: the builder's latest finished builds with their first source stamp's branch.
-    const earlier = await this.data.ctx.db
-      .selectFrom('builds')
-      .innerJoin('buildrequests', 'buildrequests.id', 'builds.buildrequestid')
-      .innerJoin('buildset_sourcestamps', 'buildset_sourcestamps.buildsetid', 'buildrequests.buildsetid')
-      .innerJoin('sourcestamps', 'sourcestamps.id', 'buildset_sourcestamps.sourcestampid')
-      .select(['builds.number', 'builds.results', 'sourcestamps.branch', 'sourcestamps.id as ssid'])
-      .where('builds.builderid', '=', build.builderid)
-      .where('builds.number', '<', build.number)
-      .where('builds.complete_at', 'is not', null)
-      .orderBy('builds.number', 'desc')
-      .orderBy('sourcestamps.id')
-      .limit(100)
-      .execute();
-    const seen = new Set<number>();
-    for (const e of earlier) {
-      if (seen.has(e.number)) continue; // only a build's first source stamp counts
-      seen.add(e.number);
-      if (e.branch === build.branch) return e.results as Result;
+    // The builder's latest finished builds with their source stamps' branches, newest first,
+    // a small page first: the build before is usually on the same branch.
+    let below = build.number;
+    let lastNumber: number | null = null;
+    for (const limit of PREVIOUS_BUILD_PAGES) {
+      const earlier = await this.data.ctx.db
+        .selectFrom('builds')
+        .innerJoin('buildrequests', 'buildrequests.id', 'builds.buildrequestid')
+        .innerJoin('buildset_sourcestamps', 'buildset_sourcestamps.buildsetid', 'buildrequests.buildsetid')
+        .innerJoin('sourcestamps', 'sourcestamps.id', 'buildset_sourcestamps.sourcestampid')
+        .select(['builds.number', 'builds.results', 'sourcestamps.branch', 'sourcestamps.id as ssid'])
+        .where('builds.builderid', '=', build.builderid)
+        .where('builds.number', '<', below)
+        .where('builds.complete_at', 'is not', null)
+        .orderBy('builds.number', 'desc')
+        .orderBy('sourcestamps.id')
+        .limit(limit)
+        .execute();
+      for (const e of earlier) {
+        if (e.number === lastNumber) continue; // only a build's first source stamp counts
+        lastNumber = e.number;
+        if (e.branch === build.branch) return e.results as Result;
+      }
+      if (earlier.length < limit) return null;
+      // The next page starts below the last build seen, whose first source stamp was read.
+      below = earlier.at(-1)!.number;
     }
     return null;
   }

@@ -4,6 +4,7 @@
 import type { EventBus, Subscription } from '../bus/bus.js';
 import type { ResolvedWorker } from '../config/types.js';
 import type { DataLayer } from '../data/index.js';
+import type { ReportEventKind } from '../data/report-events.js';
 import type { Master } from '../master.js';
 import { SecretManager, type SecretProvider } from '../properties/secrets.js';
 import { type ReporterBinding, ReporterRunner } from './delivery.js';
@@ -39,7 +40,13 @@ const REMOVED_REPORTER_DAYS = 7;
 /** Pruning takes the write lock; once a minute keeps it off the builds' way. */
 const PRUNE_INTERVAL_MS = 60_000;
 const MIN_TICK_MS = 250;
-const WAKING_EVENTS = ['build.started.#', 'build.finished.#', 'buildset.complete.#', 'worker.missing.#'];
+/** Bus topics announcing an outbox event of each kind. */
+const WAKING_EVENTS: readonly (readonly [string, ReportEventKind])[] = [
+  ['build.started.#', 'build-started'],
+  ['build.finished.#', 'build-finished'],
+  ['buildset.complete.#', 'buildset-finished'],
+  ['worker.missing.#', 'worker-missing'],
+];
 
 export class ReportersService {
   readonly #runners = new Map<string, ReporterRunner>();
@@ -86,11 +93,16 @@ export class ReportersService {
   }
 
   start(): void {
-    const poke = () => {
-      for (const r of this.#runners.values()) r.poke();
-    };
-    this.#subs = WAKING_EVENTS.map((p) =>
-      this.options.bus.subscribe(p, poke, { name: `reporters:${p}`, maxQueue: 1 }),
+    // A reporter is woken only by the kinds of events it reports: the others wait in the
+    // outbox and are read (and passed over) with the next page.
+    this.#subs = WAKING_EVENTS.map(([p, kind]) =>
+      this.options.bus.subscribe(
+        p,
+        () => {
+          for (const r of this.#runners.values()) if (r.reports(kind)) r.poke();
+        },
+        { name: `reporters:${p}`, maxQueue: 1 },
+      ),
     );
     this.#schedule();
   }
