@@ -7,10 +7,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { Master } from '../src/master.js';
+import type { Master } from '../src/master.js';
 import { FAILURE } from '../src/results.js';
 import { waitFor } from './bbworker.js';
-import { tempDir } from './helpers.js';
+import { startMaster, tempDir } from './helpers.js';
 import { HttpReceiver } from './http-receiver.js';
 import { recordBuild } from './report-history.js';
 import {
@@ -88,7 +88,7 @@ describe('message formatters from master.config.ts', {
       join(dir.path, 'master.config.ts'),
       configText(smtp.port, join(dir.path, 'ca.pem'), `${slack.url}/services/T0/B0/hook`),
     );
-    master = await Master.start({ basedir: dir.path, name: 'formatters', onError: () => {} });
+    master = await startMaster({ basedir: dir.path, name: 'formatters', onError: () => {} });
   });
 
   after(async () => {

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { BusMessage } from '../src/bus/events.js';
-import { Master } from '../src/master.js';
+import type { Master } from '../src/master.js';
 import { forceBuild } from '../src/process/control.js';
 import { withWorkers } from '../src/runtime.js';
 import { waitFor } from './bbworker.js';
-import { tempDir } from './helpers.js';
+import { startMaster, tempDir } from './helpers.js';
 import {
   type Certificate,
   haveOpenssl,
@@ -74,7 +74,7 @@ describe('a latent worker that cannot be started', {
       { basedir: dir.path, name: 'latent-missing', onError: () => {} },
       { port: 0, host: '127.0.0.1', logger: { info: () => {}, warn: () => {} } },
     );
-    master = await Master.start(rt.options);
+    master = await startMaster(rt.options);
     master.bus.subscribe('worker.missing.#', (m) => {
       missing.push(m as BusMessage);
     });
