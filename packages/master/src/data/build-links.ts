@@ -14,10 +14,13 @@ export const MAX_LINKED_BUILDS = 500;
 /**
  * The builds of the buildsets made for a change's source stamp: the builds
  * whose newest change it is (the console's cell for that change). undefined: no such change.
+ * `builderids` narrows them to those builders before the MAX_LINKED_BUILDS cut, so a view
+ * of some builders gets all of theirs however many builders built the change.
  */
 export async function buildIdsOfChange(
   db: Kysely<Database>,
   changeid: number,
+  builderids?: readonly number[],
 ): Promise<number[] | undefined> {
   const change = await db
     .selectFrom('changes')
@@ -31,15 +34,20 @@ export async function buildIdsOfChange(
     .innerJoin('builds', 'builds.buildrequestid', 'buildrequests.id')
     .select('builds.id')
     .where('buildset_sourcestamps.sourcestampid', '=', change.sourcestampid)
+    .$if(builderids !== undefined, (q) => q.where('buildrequests.builderid', 'in', builderids!))
     .limit(MAX_LINKED_BUILDS)
     .execute();
   return rows.map((r) => r.id);
 }
 
-/** The builds started for a buildset's requests. undefined: no such buildset. */
+/**
+ * The builds started for a buildset's requests (of `builderids` only, when given, before
+ * the MAX_LINKED_BUILDS cut). undefined: no such buildset.
+ */
 export async function buildIdsOfBuildset(
   db: Kysely<Database>,
   buildsetid: number,
+  builderids?: readonly number[],
 ): Promise<number[] | undefined> {
   const set = await db.selectFrom('buildsets').select('id').where('id', '=', buildsetid).executeTakeFirst();
   if (!set) return undefined;
@@ -48,6 +56,7 @@ export async function buildIdsOfBuildset(
     .innerJoin('builds', 'builds.buildrequestid', 'buildrequests.id')
     .select('builds.id')
     .where('buildrequests.buildsetid', '=', buildsetid)
+    .$if(builderids !== undefined, (q) => q.where('buildrequests.builderid', 'in', builderids!))
     .limit(MAX_LINKED_BUILDS)
     .execute();
   return rows.map((r) => r.id);

@@ -125,9 +125,10 @@ export const builds: ResourceType = {
       pattern: '/changes/:changeid/builds',
       params: { changeid: 'integer' },
       collection: true,
-      description: 'the builds made for the change’s source stamp (the builds whose newest change it is)',
-      constraints: async (p, _lookup, data) => {
-        const ids = await buildIdsOfChange(data.ctx.db, p.changeid as number);
+      description:
+        'the builds made for the change’s source stamp (the builds whose newest change it is); a `builderid`/`builderid__in` filter narrows them before the 500-build cut',
+      constraints: async (p, _lookup, data, spec) => {
+        const ids = await buildIdsOfChange(data.ctx.db, p.changeid as number, builderids(spec));
         return ids && { id: ids };
       },
     },
@@ -135,9 +136,10 @@ export const builds: ResourceType = {
       pattern: '/buildsets/:bsid/builds',
       params: { bsid: 'integer' },
       collection: true,
-      description: 'the builds started for a buildset’s requests',
-      constraints: async (p, _lookup, data) => {
-        const ids = await buildIdsOfBuildset(data.ctx.db, p.bsid as number);
+      description:
+        'the builds started for a buildset’s requests; a `builderid`/`builderid__in` filter narrows them before the 500-build cut',
+      constraints: async (p, _lookup, data, spec) => {
+        const ids = await buildIdsOfBuildset(data.ctx.db, p.bsid as number, builderids(spec));
         return ids && { id: ids };
       },
     },
