@@ -2,6 +2,8 @@
 // URL is relative to the page's <base href>, which the master sets from `www.baseURL`, so
 // the app works at the root and behind a reverse proxy under a prefix.
 
+import { takeEarlyRead } from './early-reads';
+
 export type Resource = Record<string, unknown>;
 
 export interface Page<T> {
@@ -37,10 +39,9 @@ async function getJson(
   params?: Record<string, string | number | readonly string[]>,
   signal?: AbortSignal,
 ) {
-  const res = await fetch(apiUrl(path, params), {
-    headers: { accept: 'application/json' },
-    ...(signal ? { signal } : {}),
-  });
+  const url = apiUrl(path, params);
+  const res = await (takeEarlyRead(url) ??
+    fetch(url, { headers: { accept: 'application/json' }, ...(signal ? { signal } : {}) }));
   const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
   if (!res.ok) throw new ApiError(res.status, String(body.error ?? res.statusText));
   return body;

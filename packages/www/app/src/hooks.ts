@@ -13,10 +13,16 @@ export interface Async<T> {
 export function useAsync<T>(load: () => Promise<T>, deps: readonly unknown[]): Async<T> {
   const [state, setState] = useState<{ value?: T; error?: Error; loading: boolean }>({ loading: true });
   const [tick, setTick] = useState(0);
+  // The first read starts as the view is first rendered, not in the effect, which runs only
+  // after the browser painted it: a page's data is asked for a frame sooner.
+  const first = useRef<Promise<T> | null | undefined>(undefined);
+  if (first.current === undefined) first.current = load();
   useEffect(() => {
     let current = true;
+    const read = first.current ?? load();
+    first.current = null;
     setState((s) => ({ ...s, loading: true }));
-    load().then(
+    read.then(
       (value) => current && setState({ value, loading: false }),
       (error: Error) => current && setState({ error, loading: false }),
     );

@@ -1,8 +1,23 @@
 // A build's annotations: Markdown its steps attached, rendered sanitised (markdown.ts), kept
-// live by the build's `annotations` topic.
+// live by the build's `annotations` topic. The Markdown renderer and sanitiser (marked,
+// DOMPurify: half the app's code) are a chunk loaded only once a build has annotations, so
+// no other page parses them.
+import { useEffect, useState } from 'preact/hooks';
 import { list } from '../api';
 import { useLiveRead } from '../hooks';
-import { markdownToHtml } from '../markdown';
+
+type Render = (markdown: string) => string;
+let renderer: Promise<Render> | null = null;
+
+function useMarkdown(needed: boolean): Render | null {
+  const [render, setRender] = useState<Render | null>(null);
+  useEffect(() => {
+    if (!needed || render) return;
+    renderer ??= import('../markdown').then((m) => m.markdownToHtml);
+    void renderer.then((r) => setRender(() => r));
+  }, [needed]);
+  return render;
+}
 
 const STYLES = new Set(['info', 'success', 'warning', 'error']);
 
@@ -13,7 +28,8 @@ export function Annotations({ buildid }: { buildid: number }) {
     [`builds.${buildid}.annotations`],
   );
   const items = state.value?.items ?? [];
-  if (items.length === 0) return null;
+  const markdownToHtml = useMarkdown(items.length > 0);
+  if (items.length === 0 || !markdownToHtml) return null;
   return (
     <section class="annotations" data-testid="annotations" aria-label="annotations">
       {items.map((a) => {

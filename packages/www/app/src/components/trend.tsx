@@ -50,8 +50,20 @@ export function BuilderTrend({ builds }: { builds: readonly Resource[] | undefin
     y: HEIGHT - 2 - (b.seconds / max) * (HEIGHT - 4),
   }));
   const rate = Math.round(trend.successRate * 100);
+  // The dots of each result are one path of zero-length round-capped strokes, not a circle
+  // per build: a page of 1,000 builders draws 6,000 nodes instead of 60,000.
+  const dots = new Map<string, string>();
+  for (const p of points) {
+    const colour = COLOUR[p.result] ?? 'skipped';
+    dots.set(colour, `${dots.get(colour) ?? ''}M${p.x},${p.y}h0`);
+  }
   return (
-    <span class="trend" data-testid="trend" data-success-rate={String(rate)}>
+    <span
+      class="trend"
+      data-testid="trend"
+      data-success-rate={String(rate)}
+      data-builds={String(points.length)}
+    >
       <span class="muted" title={`of the last ${trend.builds.length} finished builds`}>
         {rate}% pass
       </span>{' '}
@@ -63,18 +75,15 @@ export function BuilderTrend({ builds }: { builds: readonly Resource[] | undefin
         role="img"
         aria-label={`durations of the last ${points.length} builds`}
       >
+        <title>{points.map((p) => `#${p.number}: ${p.result}, ${duration(p.seconds)}`).join('\n')}</title>
         <polyline
           points={points.map((p) => `${p.x},${p.y}`).join(' ')}
           fill="none"
           stroke="var(--muted)"
           stroke-width="1"
         />
-        {points.map((p) => (
-          <circle key={p.number} cx={p.x} cy={p.y} r="2" fill={`var(--${COLOUR[p.result] ?? 'skipped'})`}>
-            <title>
-              #{p.number}: {p.result}, {duration(p.seconds)}
-            </title>
-          </circle>
+        {[...dots].map(([colour, d]) => (
+          <path key={colour} d={d} stroke={`var(--${colour})`} stroke-width="4" stroke-linecap="round" />
         ))}
       </svg>
     </span>

@@ -3,9 +3,18 @@
 // click on one shows its blamelist. Only the changes on screen are read (25 a page, keyset
 // paging), each change's builds by one index-backed path (/changes/:id/builds); events
 // re-read the window at most every two seconds, never once per event.
+
+import { useMemo } from 'preact/hooks';
 import { list, type Resource } from '../api';
 import { Loading } from '../components/common';
-import { BuildChip, builderGroups, byBuilder, MatrixScope } from '../components/matrix';
+import {
+  BuildChip,
+  builderGroups,
+  byBuilder,
+  type MatrixBuilders,
+  MatrixScope,
+  shownBuilds,
+} from '../components/matrix';
 import { when } from '../format';
 import { useAsync, useLiveRead } from '../hooks';
 import { Link } from '../router';
@@ -13,21 +22,29 @@ import { Link } from '../router';
 const PAGE = 25;
 const THROTTLE_MS = 2000;
 
-async function loadRows(after: string | null) {
-  const page = await list('/changes', { limit: PAGE, ...(after ? { after } : {}) });
-  const builds = await Promise.all(page.items.map((c) => list(`/changes/${c.changeid}/builds`)));
+async function loadRows(after: string | null, groups: Promise<MatrixBuilders>) {
+  const [page, shown] = await Promise.all([
+    list('/changes', { limit: PAGE, ...(after ? { after } : {}) }),
+    groups,
+  ]);
+  if (shown.groups.length === 0) return { page, builds: page.items.map(() => new Map<number, Resource[]>()) };
+  const builds = await Promise.all(
+    page.items.map((c) => shownBuilds(`/changes/${c.changeid}/builds`, shown)),
+  );
   return { page, builds: page.items.map((_c, i) => byBuilder(builds[i]!.items)) };
 }
 
 export function Console({ after, tag }: { after: string | null; tag: string | null }) {
-  const shown = useAsync(() => builderGroups(tag), [tag]);
+  // Read once per tag: the rows' reads (again on every burst of events) wait for it.
+  const groups = useMemo(() => builderGroups(tag), [tag]);
+  const shown = useAsync(() => groups, [groups]);
   const here = (more: Record<string, string>) => {
     const q = new URLSearchParams({ ...(tag ? { tag } : {}), ...more }).toString();
     return q ? `/console?${q}` : '/console';
   };
   const rows = useLiveRead(
-    () => loadRows(after),
-    [after],
+    () => loadRows(after, groups),
+    [after, groups],
     // Older pages get no new changes, but their builds may still start or finish.
     [...(after ? [] : ['changes.*.new']), 'builds.*.new', 'builds.*.finished'],
     THROTTLE_MS,

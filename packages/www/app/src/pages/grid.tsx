@@ -2,9 +2,18 @@
 // the left), each cell the builds started for that buildset on that builder. Reads the
 // newest buildsets and each one's builds by one index-backed path (/buildsets/:id/builds);
 // events re-read at most every two seconds. Builders with nothing recent keep their row.
+
+import { useMemo } from 'preact/hooks';
 import { list, type Resource } from '../api';
 import { Loading } from '../components/common';
-import { BuildChip, builderGroups, byBuilder, MatrixScope } from '../components/matrix';
+import {
+  BuildChip,
+  builderGroups,
+  byBuilder,
+  type MatrixBuilders,
+  MatrixScope,
+  shownBuilds,
+} from '../components/matrix';
 import { when } from '../format';
 import { useAsync, useLiveRead } from '../hooks';
 import { Link } from '../router';
@@ -12,9 +21,11 @@ import { Link } from '../router';
 const COLUMNS = 20;
 const THROTTLE_MS = 2000;
 
-async function loadColumns() {
-  const sets = await list('/buildsets', { limit: COLUMNS });
-  const builds = await Promise.all(sets.items.map((s) => list(`/buildsets/${s.bsid}/builds`)));
+async function loadColumns(groups: Promise<MatrixBuilders>) {
+  const [sets, shown] = await Promise.all([list('/buildsets', { limit: COLUMNS }), groups]);
+  if (shown.groups.length === 0)
+    return sets.items.map((set) => ({ set, builds: new Map<number, Resource[]>() }));
+  const builds = await Promise.all(sets.items.map((s) => shownBuilds(`/buildsets/${s.bsid}/builds`, shown)));
   return sets.items.map((set, i) => ({ set, builds: byBuilder(builds[i]!.items) }));
 }
 
@@ -26,10 +37,12 @@ function columnLabel(set: Resource): string {
 }
 
 export function Grid({ tag }: { tag: string | null }) {
-  const shown = useAsync(() => builderGroups(tag), [tag]);
+  // Read once per tag: the columns' reads (again on every burst of events) wait for it.
+  const groups = useMemo(() => builderGroups(tag), [tag]);
+  const shown = useAsync(() => groups, [groups]);
   const columns = useLiveRead(
-    loadColumns,
-    [],
+    () => loadColumns(groups),
+    [groups],
     ['buildsets.*.new', 'builds.*.new', 'builds.*.finished'],
     THROTTLE_MS,
   );
