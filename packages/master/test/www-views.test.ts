@@ -162,6 +162,37 @@ describe('web UI views in a real browser', { skip: browserTestsSkip }, () => {
     await changeBuilt(changeid);
   });
 
+  it('starts a page’s first reads before the app’s script runs, and the app uses them', async () => {
+    const id = builderid('app');
+    const pages: [string, string, string[]][] = [
+      [
+        `builders/${id}`,
+        '[data-testid="builder-history"] tbody tr',
+        [`builders/${id}`, `builders/${id}/builds?limit=25`],
+      ],
+      ['console', '[data-testid="console"] tbody tr .chip', ['builders?order=name', 'changes?limit=25']],
+      ['grid', '[data-testid="grid"] .chip', ['builders?order=name', 'buildsets?limit=20']],
+    ];
+    for (const [path, ready, reads] of pages) {
+      const p = await page();
+      const asked: string[] = [];
+      p.on('request', (r) => asked.push(r.url()));
+      await p.goto(`${base}${path}`);
+      await p.locator(ready).first().waitFor({ timeout: 10_000 });
+      // Each early read was asked for once, and the app took its answer (none left over).
+      for (const read of reads)
+        assert.equal(asked.filter((u) => u === `${base}api/v2/${read}`).length, 1, `${path}: ${read}`);
+      assert.equal(
+        await p.evaluate(
+          () => (globalThis as { __latheEarlyReads?: Map<string, unknown> }).__latheEarlyReads?.size,
+        ),
+        0,
+        `${path}: every early read taken`,
+      );
+      await p.close();
+    }
+  });
+
   it('renders the force scheduler’s typed parameters and shows its refusals beside the fields', async () => {
     const p = await page();
     await p.goto(`${base}builders/${builderid('params')}`);

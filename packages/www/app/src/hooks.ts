@@ -98,3 +98,32 @@ export function useProgressive(total: number, first = 100, step = 200): number {
   }, [shown, total]);
   return Math.min(shown, total);
 }
+
+/**
+ * Which items of a long list have come near the screen (within a screen's height of it), by
+ * the number in their element's `data-near` attribute; once near, always counted. One
+ * IntersectionObserver serves the whole list: an item's element is given to `observer`.
+ */
+export function useNearScreen(): {
+  readonly near: ReadonlySet<number>;
+  readonly observer: IntersectionObserver;
+} {
+  const [near, setNear] = useState<ReadonlySet<number>>(new Set());
+  const [observer] = useState(
+    () =>
+      new IntersectionObserver(
+        (entries, self) => {
+          const added: number[] = [];
+          for (const e of entries) {
+            if (!e.isIntersecting) continue;
+            added.push(Number((e.target as HTMLElement).dataset.near));
+            self.unobserve(e.target);
+          }
+          if (added.length > 0) setNear((old) => new Set([...old, ...added]));
+        },
+        { rootMargin: '100% 0px' },
+      ),
+  );
+  useEffect(() => () => observer.disconnect(), []);
+  return { near, observer };
+}

@@ -76,10 +76,10 @@ export function MatrixScope({
 }
 
 /** The fields a build chip and its blamelist use: a matrix reads nothing more. */
-export const CHIP_FIELDS = ['buildid', 'builderid', 'number', 'results', 'complete', 'state_string'];
+const CHIP_FIELDS = ['buildid', 'builderid', 'number', 'results', 'complete', 'state_string'];
 
 /** The ids of the builders a matrix shows, to read only their builds. */
-export function shownBuilderIds(shown: MatrixBuilders): string[] {
+function shownBuilderIds(shown: MatrixBuilders): string[] {
   return shown.groups.flatMap((g) => g.builders.map((b) => String(b.builderid)));
 }
 

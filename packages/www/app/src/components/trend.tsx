@@ -58,12 +58,7 @@ export function BuilderTrend({ builds }: { builds: readonly Resource[] | undefin
     dots.set(colour, `${dots.get(colour) ?? ''}M${p.x},${p.y}h0`);
   }
   return (
-    <span
-      class="trend"
-      data-testid="trend"
-      data-success-rate={String(rate)}
-      data-builds={String(points.length)}
-    >
+    <span class="trend" data-testid="trend" data-success-rate={String(rate)}>
       <span class="muted" title={`of the last ${trend.builds.length} finished builds`}>
         {rate}% pass
       </span>{' '}

@@ -15,12 +15,13 @@ import { type Async, useAsync, useLive, useNow } from '../hooks';
 import { Link } from '../router';
 
 async function load(builderid: number, number: number) {
-  const [builder, build] = await Promise.all([
+  // The steps by the build's number, not its id: read with the build, not after it.
+  const [builder, build, { items: steps }] = await Promise.all([
     one(`/builders/${builderid}`),
     one(`/builders/${builderid}/builds/${number}`),
+    list(`/builders/${builderid}/builds/${number}/steps`, { order: 'number' }),
   ]);
   if (!build) return { builder, build: null, steps: [] as StepWithLogs[] };
-  const steps = (await list(`/builds/${build.buildid}/steps`, { order: 'number' })).items;
   const logs = await Promise.all(steps.map((s) => list(`/steps/${s.stepid}/logs`)));
   return { builder, build, steps: steps.map((s, i) => ({ step: s, logs: logs[i]!.items })) };
 }

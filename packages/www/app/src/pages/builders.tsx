@@ -1,7 +1,8 @@
 // Builders, grouped by their first tag (or project), each with its latest build however old
 // it is: read from /lastbuilds, one index seek per builder, never a global window of
 // recent builds in which idle builders would vanish. Each open group's builders show their
-// success rate and duration trend, and the next run of their nightly or periodic schedulers.
+// success rate and duration trend (read once the row comes near the screen), and the next
+// run of their nightly or periodic schedulers.
 
 import { Component } from 'preact';
 import { useState } from 'preact/hooks';
@@ -9,7 +10,7 @@ import { list, type Resource } from '../api';
 import { Loading, Result } from '../components/common';
 import { BuilderTrend, TREND_BUILDS, TREND_FIELDS } from '../components/trend';
 import { ago, when } from '../format';
-import { useAsync, useLive, useLiveRead, useNow, useProgressive } from '../hooks';
+import { useAsync, useLive, useLiveRead, useNearScreen, useNow, useProgressive } from '../hooks';
 import { useLatestBuilds } from '../latest-builds';
 import { Link } from '../router';
 
@@ -81,8 +82,14 @@ export function Builders() {
     shown.set(g.group, g.builders.slice(0, budget));
     budget = Math.max(budget - g.builders.length, 0);
   }
+  // Only rows that came near the screen read and draw their trend: of 1,000 builders, the
+  // few dozen anyone sees, and more as the page scrolls.
+  const { near, observer } = useNearScreen();
   const trends = useLatestBuilds(
-    [...shown.values()].flat().map((b) => b.builderid as number),
+    [...shown.values()]
+      .flat()
+      .map((b) => b.builderid as number)
+      .filter((id) => near.has(id)),
     TREND_BUILDS,
     TREND_FIELDS,
   );
@@ -127,6 +134,7 @@ export function Builders() {
                         trend={trends.get(b.builderid as number)}
                         next={nextRuns.value?.get(String(b.name))}
                         now={now}
+                        observer={observer}
                       />
                     ))}
                   </tbody>
@@ -146,6 +154,8 @@ interface BuilderRowProps {
   readonly trend: readonly Resource[] | undefined;
   readonly next: { at: number; scheduler: string } | undefined;
   readonly now: number;
+  /** Told of the row, to read its trend once it comes near the screen. */
+  readonly observer: IntersectionObserver;
 }
 
 /**
@@ -159,9 +169,17 @@ class BuilderRow extends Component<BuilderRowProps> {
     return (Object.keys(next) as (keyof BuilderRowProps)[]).some((k) => next[k] !== shown[k]);
   }
 
+  override componentDidMount(): void {
+    this.props.observer.observe(this.base as Element);
+  }
+
+  override componentWillUnmount(): void {
+    this.props.observer.unobserve(this.base as Element);
+  }
+
   override render({ builder: b, last, trend, next, now }: BuilderRowProps) {
     return (
-      <tr data-builder={String(b.name)}>
+      <tr data-builder={String(b.name)} data-near={String(b.builderid)}>
         <td>
           <Link to={`/builders/${b.builderid}`}>{String(b.name)}</Link>
         </td>
