@@ -164,14 +164,19 @@ describe('web UI views in a real browser', { skip: browserTestsSkip }, () => {
 
   it('starts a page’s first reads before the app’s script runs, and the app uses them', async () => {
     const id = builderid('app');
+    // What each page shows once those reads answered, with or without builds.
     const pages: [string, string, string[]][] = [
       [
         `builders/${id}`,
-        '[data-testid="builder-history"] tbody tr',
+        '[data-testid="builder-history"], p:has-text("No builds yet.")',
         [`builders/${id}`, `builders/${id}/builds?limit=25`],
       ],
-      ['console', '[data-testid="console"] tbody tr .chip', ['builders?order=name', 'changes?limit=25']],
-      ['grid', '[data-testid="grid"] .chip', ['builders?order=name', 'buildsets?limit=20']],
+      [
+        'console',
+        '[data-testid="console"], p:has-text("No changes yet.")',
+        ['builders?order=name', 'changes?limit=25'],
+      ],
+      ['grid', '[data-testid="grid"]', ['builders?order=name', 'buildsets?limit=20']],
     ];
     for (const [path, ready, reads] of pages) {
       const p = await page();
