@@ -330,8 +330,9 @@ describe('web UI views in a real browser', { skip: browserTestsSkip }, () => {
     const p = await page();
     await p.goto(`${base}builders`);
     const app = p.locator('tr[data-builder="app"]');
-    // Two passing builds: two dots in the success colour's one path.
-    await app.locator('[data-testid="trend"] path[d*="h0M"]').waitFor({ timeout: 10_000 });
+    // Two passing builds: two dots in the success colour's one path (attached, not
+    // "visible": dots of equal durations lie on one line, a box without height).
+    await app.locator('[data-testid="trend"] path[d*="h0M"]').waitFor({ state: 'attached', timeout: 10_000 });
     assert.equal(await app.getByTestId('trend').getAttribute('data-success-rate'), '100');
     await app
       .getByTestId('next-run')
