@@ -14,13 +14,16 @@ export function useAsync<T>(load: () => Promise<T>, deps: readonly unknown[]): A
   const [state, setState] = useState<{ value?: T; error?: Error; loading: boolean }>({ loading: true });
   const [tick, setTick] = useState(0);
   // The first read starts as the view is first rendered, not in the effect, which runs only
-  // after the browser painted it: a page's data is asked for a frame sooner.
-  const first = useRef<Promise<T> | null | undefined>(undefined);
-  if (first.current === undefined) first.current = load();
+  // after the browser painted it: a page's data is asked for a frame sooner. It serves the
+  // effect only if the inputs are still those it was started with (a re-render before the
+  // effect, e.g. once the user is known, may have changed them).
+  const first = useRef<{ read: Promise<T>; deps: readonly unknown[] } | null | undefined>(undefined);
+  if (first.current === undefined) first.current = { read: load(), deps };
   useEffect(() => {
     let current = true;
-    const read = first.current ?? load();
+    const early = first.current;
     first.current = null;
+    const read = early && sameDeps(early.deps, deps) ? early.read : load();
     setState((s) => ({ ...s, loading: true }));
     read.then(
       (value) => current && setState({ value, loading: false }),
@@ -31,6 +34,10 @@ export function useAsync<T>(load: () => Promise<T>, deps: readonly unknown[]): A
     };
   }, [...deps, tick]);
   return { ...state, reload: () => setTick((t) => t + 1) } as Async<T>;
+}
+
+function sameDeps(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
 }
 
 /** Calls `onMessage` for every event on `topics` while the view is shown. */
