@@ -23,7 +23,7 @@ import { LogfileWatcher } from './logfile-watcher.js';
 import { killProcessGroup, killProcessTree } from './process-tree.js';
 import { shellQuote } from './shell-quote.js';
 import { signalNumber, signalNumberOf } from './signals.js';
-import { closeSpareShells, prepareSpareShell, takeSpareShell } from './spare-shell.js';
+import { closeSpareShells, prepareSpareShellSoon, takeSpareShell } from './spare-shell.js';
 
 /** One argv item: text, or `('obfuscated', real, shown)` to hide secrets in logs. */
 export type CommandItem = string | readonly unknown[];
@@ -276,8 +276,8 @@ export class RunProcess {
           detached: true,
           stdio: ['pipe', 'pipe', 'pipe'],
         });
-      // The next command's process is forked now, while this one runs (spare-shell.ts).
-      setImmediate(prepareSpareShell);
+      // The next command's process is forked while this one runs (spare-shell.ts).
+      prepareSpareShellSoon();
     } finally {
       // The headers go out once the process is on its way, not before: on a busy machine the
       // master waking up to store them would compete with the start of the command. Its

@@ -8,7 +8,7 @@
  * idle, waits on its standard input; taking it costs one write: a script that changes to the
  * working directory, sets exactly the command's environment and `exec`s the program, which
  * then *is* that process (same pid, process group and output pipes; its stdin is the pipe
- * passed as fd 3). The fork of the next spare happens once the command is running.
+ * passed as fd 3). The fork of the next spare happens once the command is under way.
  *
  * Taken only where the result cannot differ from `spawn()`: `/bin/sh` is dash (whose own
  * exports are known: `cd` sets PWD and OLDPWD), every environment name is one a shell can
@@ -45,6 +45,23 @@ function dashAvailable(): boolean {
     }
   }
   return shellIsDash;
+}
+
+/**
+ * How long after a command started the next spare is forked: the fork takes both cores'
+ * attention for milliseconds, and right away it would compete with the command's own start.
+ */
+const SPARE_DELAY_MS = 25;
+let spareTimer: NodeJS.Timeout | null = null;
+
+/** Forks a spare shell a little later, if there is none by then (after each command's start). */
+export function prepareSpareShellSoon(): void {
+  if (spareTimer || spare) return;
+  spareTimer = setTimeout(() => {
+    spareTimer = null;
+    prepareSpareShell();
+  }, SPARE_DELAY_MS);
+  spareTimer.unref();
 }
 
 /** Forks a spare shell if there is none (call when the worker has a moment). */
@@ -103,6 +120,8 @@ export function spareShellPid(): number | null {
  * starting ends by itself when the worker exits: its stdin, our pipe, reaches end of file.
  */
 export function closeSpareShells(): void {
+  if (spareTimer) clearTimeout(spareTimer);
+  spareTimer = null;
   spare?.kill('SIGKILL');
   spare = null;
 }
