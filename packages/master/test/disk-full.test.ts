@@ -23,7 +23,7 @@ import { isDiskFull } from '../src/db/errors.js';
 import { forceBuild, waitForRequest } from '../src/process/control.js';
 import { EXCEPTION, SUCCESS } from '../src/results.js';
 import { createWorker, waitFor, workerAvailable } from './bbworker.js';
-import { alive, lathe } from './cli-helpers.js';
+import { alive, type CliResult, lathe } from './cli-helpers.js';
 import { openData, tempDir } from './helpers.js';
 import { type MasterAndWorker, startMasterAndWorker } from './master-and-worker.js';
 
@@ -163,13 +163,20 @@ describe('a full disk under a `lathe start`ed master', {
   });
 
   it('keeps running while its disk and its log are full, then builds again', async () => {
-    const port = await freePort();
-    const created = await lathe(['create-master', dir, '--worker-port', String(port)]);
+    const created = await lathe(['create-master', dir, '--worker-port', '0']);
     assert.equal(created.code, 0, created.stderr);
     rmSync(join(dir, 'sample-project'), { recursive: true });
-    writeFileSync(join(dir, 'master.config.ts'), config('@lathe/master', port));
-    const started = await lathe(['start', dir]);
-    assert.equal(started.code, 0, started.stderr);
+    // The worker needs the port before the master runs: a free one, tried again if a test
+    // running beside this one took it in the meantime.
+    let port = 0;
+    let started: CliResult | undefined;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      port = await freePort();
+      writeFileSync(join(dir, 'master.config.ts'), config('@lathe/master', port));
+      started = await lathe(['start', dir]);
+      if (started.code === 0 || !/already in use/.test(started.stderr)) break;
+    }
+    assert.equal(started?.code, 0, started?.stderr);
     const pid = Number(readFileSync(join(dir, 'lathe.pid'), 'utf8'));
     const workerDir = join(tmp.path, 'worker');
     worker.current = createWorker('lathe', workerDir, 'w1', 'pw-1', port);
