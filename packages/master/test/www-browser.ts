@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { ApiServer } from '../src/http/server.js';
 import type { Master } from '../src/master.js';
+import { forceBuild, waitForRequest } from '../src/process/control.js';
 import { type WorkerRuntime, withWorkers } from '../src/runtime.js';
 import { createWorker, type TestWorker, waitFor, workerAvailable } from './bbworker.js';
 import { startMaster } from './helpers.js';
@@ -99,4 +100,13 @@ export async function startWwwMaster(
       await master.stop();
     },
   };
+}
+
+/** Forces a build of `builder`, waits for it, and returns its first step's `stdio` log row. */
+export async function stdioOfForcedBuild(master: Master, builder: string) {
+  const { buildrequestid } = await forceBuild(master, { builder });
+  await waitForRequest(master, buildrequestid, 60_000);
+  const [build] = await master.data.builds.forRequest(buildrequestid);
+  const [step] = await master.data.steps.forBuild(build!.id);
+  return (await master.data.logs.forStep(step!.id)).find((l) => l.name === 'stdio')!;
 }

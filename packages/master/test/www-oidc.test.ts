@@ -31,6 +31,7 @@ import {
   openPage,
   SHOTS,
   startWwwMaster,
+  stdioOfForcedBuild,
   type WwwMaster,
 } from './www-browser.js';
 
@@ -254,11 +255,7 @@ describe('web UI: OIDC login and the audited views, in a real browser', { skip: 
   });
 
   it('folds `--- ` sections and shows `+++ ` ones open; `/` focuses the search, which opens a folded one', async () => {
-    const { buildrequestid } = await forceBuild(master, { builder: 'marked' });
-    await waitForRequest(master, buildrequestid, 60_000);
-    const [build] = await master.data.builds.forRequest(buildrequestid);
-    const [step] = await master.data.steps.forBuild(build!.id);
-    const stdio = (await master.data.logs.forStep(step!.id)).find((l) => l.name === 'stdio')!;
+    const stdio = await stdioOfForcedBuild(master, 'marked');
     const p = await page();
     await p.goto(`${base}logs/${stdio.id}`);
     // Scrolled, not End: End jumps to the last line and so opens the section holding it

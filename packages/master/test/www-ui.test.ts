@@ -24,6 +24,7 @@ import {
   openPage,
   SHOTS,
   startWwwMaster,
+  stdioOfForcedBuild,
   type WwwMaster,
 } from './www-browser.js';
 
@@ -273,11 +274,7 @@ describe('web UI in a real browser', { skip: browserTestsSkip }, () => {
   });
 
   it('folds ::group:: sections of a log, and opens one when a search lands in it', async () => {
-    const { buildrequestid } = await forceBuild(master, { builder: 'sections' });
-    await waitForRequest(master, buildrequestid, 60_000);
-    const [build] = await master.data.builds.forRequest(buildrequestid);
-    const [step] = await master.data.steps.forBuild(build!.id);
-    const stdio = (await master.data.logs.forStep(step!.id)).find((l) => l.name === 'stdio')!;
+    const stdio = await stdioOfForcedBuild(master, 'sections');
     const p = await page();
     await p.goto(`${base}logs/${stdio.id}`);
     // The worker's header fills the first screen; the sections follow it.
@@ -300,11 +297,7 @@ describe('web UI in a real browser', { skip: browserTestsSkip }, () => {
   });
 
   it('folds the sections of a log from before markers were recorded, searching it after its lines are drawn', async () => {
-    const { buildrequestid } = await forceBuild(master, { builder: 'sections' });
-    await waitForRequest(master, buildrequestid, 60_000);
-    const [build] = await master.data.builds.forRequest(buildrequestid);
-    const [step] = await master.data.steps.forBuild(build!.id);
-    const stdio = (await master.data.logs.forStep(step!.id)).find((l) => l.name === 'stdio')!;
+    const stdio = await stdioOfForcedBuild(master, 'sections');
     // What migration 0017 leaves every existing log at: its markers are unknown.
     await master.data.db.kysely
       .updateTable('logs')

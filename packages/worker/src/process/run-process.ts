@@ -10,7 +10,7 @@
  * every child it spawned, so there are no zombies.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FlowControl } from '../commands/command.js';
 import { errnoInfo } from '../protocol/errno.js';
@@ -19,6 +19,7 @@ import { pyRepr, pyStr, reprText } from '../protocol/pyrepr.js';
 import { asNumber, isPlainObject, tuple, type Update } from '../protocol/values.js';
 import { pyJoin } from '../util/pypath.js';
 import { buildEnvironment } from './environment.js';
+import { findProgram } from './find-program.js';
 import { LogfileWatcher } from './logfile-watcher.js';
 import { killProcessGroup, killProcessTree } from './process-tree.js';
 import { shellQuote } from './shell-quote.js';
@@ -84,17 +85,8 @@ export function killAllProcessTrees(): void {
 
 /** util-linux `script` provides PTYs: Node.js has none built in. */
 function findScriptProgram(env: Record<string, string>): string | undefined {
-  const dirs = (env.PATH ?? '').split(':').filter(Boolean);
-  for (const dir of [...dirs, '/usr/bin', '/bin']) {
-    const candidate = `${dir}/script`;
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+  const dirs = [...(env.PATH ?? '').split(':').filter(Boolean), '/usr/bin', '/bin'];
+  return findProgram('script', dirs.join(':'), process.cwd()) ?? undefined;
 }
 
 export class RunProcess {

@@ -18,9 +18,10 @@
  * is taken, uses `spawn()`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, realpathSync, statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { basename, resolve } from 'node:path';
+import { findProgram } from './find-program.js';
 import { shellQuoteArg } from './shell-quote.js';
 
 export interface SpareShellSpawn {
@@ -138,24 +139,7 @@ function suitable(spec: SpareShellSpawn): boolean {
   } catch {
     return false;
   }
-  return resolveProgram(spec.file, path, spec.cwd) !== null;
-}
-
-/** Where execvp() would find `file`: as a path when it has a slash, else on PATH. */
-function resolveProgram(file: string, path: string, cwd: string): string | null {
-  const candidates = file.includes('/')
-    ? [resolve(cwd, file)]
-    : path.split(':').map((dir) => resolve(cwd, dir === '' ? '.' : dir, file));
-  for (const candidate of candidates) {
-    try {
-      if (!statSync(candidate).isFile()) continue;
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return null;
+  return findProgram(spec.file, path, spec.cwd) !== null;
 }
 
 /**
