@@ -6,6 +6,7 @@
 // through the data layer.
 //
 //   ./dev node bench/www/run.ts [--builders N] [--builds N] [--log-mb N] [--repeat N]
+//                               [--only home,builders,builder,build,waterfall,console,grid,click,log]
 //
 // "content" is the time from navigation start until the page's data is on screen (a
 // selector that only exists once the reads answered); LCP is the browser's largest
@@ -26,11 +27,15 @@ const { values } = parseArgs({
     builds: { type: 'string', default: '1000000' },
     'log-mb': { type: 'string', default: '100' },
     repeat: { type: 'string', default: '5' },
+    /** Measure only these (keys below), comma-separated; default every one. */
+    only: { type: 'string' },
   },
 });
 const builders = Number(values.builders);
 const builds = Number(values.builds);
 const repeat = Number(values.repeat);
+const only = values.only ? new Set(values.only.split(',')) : undefined;
+const measured = (key: string) => !only || only.has(key);
 const CHROMIUM = process.env.LATHE_CHROMIUM ?? '/usr/bin/chromium';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -90,22 +95,29 @@ async function load(path: string, ready: string): Promise<{ content: number; lcp
 }
 
 const mid = Math.ceil(builders / 2);
-const pages: [string, string, string][] = [
-  ['home', '', 'h2#failures-h ~ table tr'],
-  ['builders (every builder, its last build)', 'builders', `tr[data-builder="builder-${builders}"] .result`],
+const pages: [string, string, string, string][] = [
+  ['home', 'home', '', 'h2#failures-h ~ table tr'],
   [
+    'builders',
+    'builders (every builder, its last build)',
+    'builders',
+    `tr[data-builder="builder-${builders}"] .result`,
+  ],
+  [
+    'builder',
     `builder page (builder-${mid}, 25 newest of its builds)`,
     `builders/${mid}`,
     '[data-testid="builder-history"] tbody tr',
   ],
-  ['build page', `builders/1/builds/${lastOfBuilder1.number}`, 'li[data-step="spew"]'],
-  ['waterfall (60 builders × 25 builds)', 'waterfall', '.wf-build'],
-  ['console (25 changes × every builder)', 'console', '[data-testid="console"] tbody tr .chip'],
-  ['grid', 'grid', '.chip'],
+  ['build', 'build page', `builders/1/builds/${lastOfBuilder1.number}`, 'li[data-step="spew"]'],
+  ['waterfall', 'waterfall (60 builders × 25 builds)', 'waterfall', '.wf-build'],
+  ['console', 'console (25 changes × every builder)', 'console', '[data-testid="console"] tbody tr .chip'],
+  ['grid', 'grid', 'grid', '.chip'],
 ];
 
 const rows: string[] = [];
-for (const [name, path, ready] of pages) {
+for (const [key, name, path, ready] of pages) {
+  if (!measured(key)) continue;
   const content: number[] = [];
   const lcp: number[] = [];
   for (let i = 0; i < repeat; i++) {
@@ -120,7 +132,7 @@ for (const [name, path, ready] of pages) {
 
 // Interaction: from the builders page to a builder's history, in the app (no page load).
 const clicks: number[] = [];
-for (let i = 0; i < repeat; i++) {
+for (let i = 0; i < (measured('click') ? repeat : 0); i++) {
   const { page } = await load('builders', `tr[data-builder="builder-${mid}"] a`);
   const t0 = await page.evaluate(() => performance.now());
   await page.locator(`tr[data-builder="builder-${mid}"] td:first-child a`).click();
@@ -133,7 +145,7 @@ for (let i = 0; i < repeat; i++) {
 const logFirst: number[] = [];
 const logLast: number[] = [];
 const heaps: number[] = [];
-for (let i = 0; i < repeat; i++) {
+for (let i = 0; i < (measured('log') ? repeat : 0); i++) {
   const { page, content } = await load(`logs/${logid}`, '.line .text >> text=/^line 1 of a very/');
   logFirst.push(content);
   const t0 = await page.evaluate(() => performance.now());
@@ -152,10 +164,13 @@ console.log(
 );
 console.log('| --- | ---: | ---: |');
 for (const r of rows) console.log(r);
-console.log(`| builders → builder page, in-app click | ${median(clicks).toFixed(0)} ms | |`);
-console.log(`| ${values['log-mb']} MB log: first lines on open | ${median(logFirst).toFixed(0)} ms | |`);
-console.log(`| ${values['log-mb']} MB log: End → last line shown | ${median(logLast).toFixed(0)} ms | |`);
-console.log(`| ${values['log-mb']} MB log page: JS heap used | ${median(heaps).toFixed(1)} MB | |`);
+if (measured('click'))
+  console.log(`| builders → builder page, in-app click | ${median(clicks).toFixed(0)} ms | |`);
+if (measured('log')) {
+  console.log(`| ${values['log-mb']} MB log: first lines on open | ${median(logFirst).toFixed(0)} ms | |`);
+  console.log(`| ${values['log-mb']} MB log: End → last line shown | ${median(logLast).toFixed(0)} ms | |`);
+  console.log(`| ${values['log-mb']} MB log page: JS heap used | ${median(heaps).toFixed(1)} MB | |`);
+}
 
 await browser.close();
 await app.close();

@@ -108,7 +108,9 @@ export class DataApi {
     constraints: Constraints,
     spec: QuerySpec,
   ): Promise<{ resources: Resource[]; meta: ApiMeta }> {
-    const wanted = new Set(spec.fields ?? Object.keys(type.fields));
+    const wanted = new Set(
+      spec.fields ?? Object.keys(type.fields).filter((f) => !type.fields[f]!.onlyWhenAsked),
+    );
     // The id (computed fields, topics) and the order fields (the cursor) are read even
     // when not asked for.
     const read = new Set([...wanted, type.idField, ...spec.order.map((t) => t.field)]);

@@ -23,6 +23,11 @@ export interface FieldDecl {
   readonly source: FieldSource;
   /** JSON schema of an object or array field's value, for the OpenAPI document. */
   readonly schema?: Readonly<Record<string, unknown>>;
+  /**
+   * A computed field that costs reads of other tables and serves one view: given only when
+   * `field=` names it, never in a read of every field.
+   */
+  readonly onlyWhenAsked?: boolean;
 }
 
 export type ParamType = 'integer' | 'identifier';

@@ -40,6 +40,47 @@ export async function buildIdsOfChange(
   return rows.map((r) => r.id);
 }
 
+/** The most changes one read of their builds names (`/changes/:changeids/builds`). */
+export const MAX_CHANGES_AT_ONCE = 50;
+
+/**
+ * buildIdsOfChange for several changes at once (a console page's), each cut as it is; a
+ * change that does not exist has none. A build made for two of them is listed once.
+ */
+export async function buildIdsOfChanges(
+  db: Kysely<Database>,
+  changeids: readonly number[],
+  builderids?: readonly number[],
+): Promise<number[]> {
+  const ids = new Set<number>();
+  for (const changeid of changeids)
+    for (const id of (await buildIdsOfChange(db, changeid, builderids)) ?? []) ids.add(id);
+  return [...ids];
+}
+
+/**
+ * The changes each build was made for (those of its buildset's source stamps), by build
+ * id: one query along the same indexes as buildIdsOfChange, walked the other way.
+ */
+export async function changeIdsOfBuilds(
+  db: Kysely<Database>,
+  buildids: readonly number[],
+): Promise<Map<number, number[]>> {
+  const out = new Map<number, number[]>(buildids.map((id) => [id, []]));
+  if (buildids.length === 0) return out;
+  const rows = await db
+    .selectFrom('builds')
+    .innerJoin('buildrequests', 'buildrequests.id', 'builds.buildrequestid')
+    .innerJoin('buildset_sourcestamps', 'buildset_sourcestamps.buildsetid', 'buildrequests.buildsetid')
+    .innerJoin('changes', 'changes.sourcestampid', 'buildset_sourcestamps.sourcestampid')
+    .select(['builds.id as buildid', 'changes.id as changeid'])
+    .where('builds.id', 'in', buildids)
+    .orderBy('changes.id')
+    .execute();
+  for (const r of rows) out.get(r.buildid)?.push(r.changeid);
+  return out;
+}
+
 /**
  * The builds started for a buildset's requests (of `builderids` only, when given, before
  * the MAX_LINKED_BUILDS cut). undefined: no such buildset.

@@ -29,8 +29,12 @@ export class ApiError extends Error {
 
 export function apiUrl(path: string, params?: Record<string, string | number | readonly string[]>): string {
   const url = new URL(`api/v2${path}`, document.baseURI);
+  // Built whole and set once: each searchParams.append re-serialises the query, which for
+  // a matrix's hundred builderid__in values is quadratic.
+  const query = new URLSearchParams(url.search);
   for (const [k, v] of Object.entries(params ?? {}))
-    for (const one of Array.isArray(v) ? v : [v]) url.searchParams.append(k, String(one));
+    for (const one of Array.isArray(v) ? v : [v]) query.append(k, String(one));
+  url.search = query.toString();
   return url.href;
 }
 

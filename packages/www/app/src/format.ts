@@ -31,8 +31,17 @@ export function ago(epochSeconds: number | null | undefined, now = Date.now()): 
   return `${duration(d).split(' ')[0]} ago`;
 }
 
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * Local date and time as `2026-12-05 04:39:45`. Not toLocaleString or Intl: a page's first
+ * locale format loads the browser's locale data, tens of milliseconds (over 100 on a busy
+ * machine) before the page can draw.
+ */
 export function when(epochSeconds: number | null | undefined): string {
-  return epochSeconds ? new Date(epochSeconds * 1000).toLocaleString() : '';
+  if (!epochSeconds) return '';
+  const d = new Date(epochSeconds * 1000);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
 /** The median of the durations (seconds) of finished successful builds, or undefined. */

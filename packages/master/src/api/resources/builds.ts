@@ -1,10 +1,16 @@
 // Builds. History grows without bound here, so every collection path orders only by what
 // an index serves: a builder's builds by number, a worker's by id, all builds by id.
 
-import { buildIdsOfBuildset, buildIdsOfChange } from '../../data/build-links.js';
+import {
+  buildIdsOfBuildset,
+  buildIdsOfChange,
+  buildIdsOfChanges,
+  changeIdsOfBuilds,
+  MAX_CHANGES_AT_ONCE,
+} from '../../data/build-links.js';
 import { QueryError, type QuerySpec } from '../query.js';
 import type { ResourceType } from '../resource.js';
-import { int, isSet, str } from './fields.js';
+import { computed, int, isSet, str } from './fields.js';
 
 /** The most `/lastbuilds/:count` gives per builder. */
 const MAX_LATEST = 25;
@@ -15,6 +21,19 @@ const MAX_IDS = 30_000;
 function builderids(spec: QuerySpec | undefined): number[] | undefined {
   const f = spec?.filters.find((f) => f.field === 'builderid' && (f.op === 'eq' || f.op === 'in'));
   return f?.values.map(Number);
+}
+
+/** `30,29,28` → its change ids, or a QueryError naming what is wrong with it. */
+function changeIdList(text: string): number[] {
+  const parts = text.split(',');
+  if (!parts.every((p) => /^\d{1,15}$/.test(p)))
+    throw new QueryError('changeids', `not a comma-separated list of change ids: ${JSON.stringify(text)}`);
+  if (parts.length > MAX_CHANGES_AT_ONCE)
+    throw new QueryError(
+      'changeids',
+      `${parts.length} changes are more than one read names (${MAX_CHANGES_AT_ONCE})`,
+    );
+  return parts.map(Number);
 }
 
 export const builds: ResourceType = {
@@ -35,6 +54,13 @@ export const builds: ResourceType = {
     complete: isSet('complete_at', 'whether it has finished'),
     state_string: str('state_string', 'what it is doing, or how it ended'),
     results: int('results', 'Buildbot result 0..6 (SUCCESS … CANCELLED); null while running', true),
+    changeids: {
+      ...computed('array', 'the changes it was made for (of its buildset’s source stamps); only when `field=` names it', {
+        type: 'array',
+        items: { type: 'integer' },
+      }),
+      onlyWhenAsked: true,
+    },
   },
   paths: [
     {
@@ -133,6 +159,16 @@ export const builds: ResourceType = {
       },
     },
     {
+      pattern: '/changes/:changeids/builds',
+      params: { changeids: 'identifier' },
+      collection: true,
+      description: `the builds of several changes in one read (\`/changes/30,29,28/builds\`, at most ${MAX_CHANGES_AT_ONCE}): those /changes/:changeid/builds gives for each, narrowed the same way by \`builderid\`/\`builderid__in\`; \`field=changeids\` tells which of them each was made for`,
+      constraints: async (p, _lookup, data, spec) => {
+        const ids = changeIdList(String(p.changeids));
+        return { id: await buildIdsOfChanges(data.ctx.db, ids, builderids(spec)) };
+      },
+    },
+    {
       pattern: '/buildsets/:bsid/builds',
       params: { bsid: 'integer' },
       collection: true,
@@ -144,5 +180,13 @@ export const builds: ResourceType = {
       },
     },
   ],
+  complete: async (builds, fields, _read, data) => {
+    if (!fields.has('changeids')) return;
+    const changes = await changeIdsOfBuilds(
+      data.ctx.db,
+      builds.map((b) => b.buildid as number),
+    );
+    for (const b of builds) b.changeids = changes.get(b.buildid as number) ?? [];
+  },
   topics: (b, what) => [`builds.${b.buildid}.${what}`, `builders.${b.builderid}.builds.${b.number}.${what}`],
 };

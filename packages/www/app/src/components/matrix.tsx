@@ -87,8 +87,8 @@ function shownBuilderIds(shown: MatrixBuilders): string[] {
  * The builds of `path` (a change's, a buildset's) on the shown builders only, with only the
  * fields a chip uses: with 1,000 builders a change has 1,000 builds, and a console shows 100.
  */
-export function shownBuilds(path: string, shown: MatrixBuilders) {
-  return list(path, { builderid__in: shownBuilderIds(shown), field: CHIP_FIELDS });
+export function shownBuilds(path: string, shown: MatrixBuilders, moreFields: readonly string[] = []) {
+  return list(path, { builderid__in: shownBuilderIds(shown), field: [...CHIP_FIELDS, ...moreFields] });
 }
 
 /** Builds by builder id, newest first. */
@@ -102,25 +102,63 @@ export function byBuilder(builds: readonly Resource[]): Map<number, Resource[]> 
   return out;
 }
 
-/** One build: its number on its result's colour; a click shows its blamelist. */
-export function BuildChip({ build, builderName }: { build: Resource; builderName: string }) {
-  const [open, setOpen] = useState(false);
-  const result = resultName(build.results, Boolean(build.complete));
-  return (
-    <span class="chip-wrap">
-      <button
-        type="button"
+/**
+ * Which build's blamelist is open, toggled by one click and one key handler on the whole
+ * table: a matrix has thousands of chips, each a plain element rather than a component with
+ * its own state (or a <button>, which costs the browser far more to lay out).
+ */
+export function useOpenChip(): {
+  open: number | null;
+  onClick: (e: MouseEvent) => void;
+  onKeyDown: (e: KeyboardEvent) => void;
+} {
+  const [open, setOpen] = useState<number | null>(null);
+  const toggle = (target: EventTarget | null): boolean => {
+    const chip = (target as Element | null)?.closest?.<HTMLElement>('.chip[data-buildid]');
+    if (!chip) return false;
+    const id = Number(chip.dataset.buildid);
+    setOpen((was) => (was === id ? null : id));
+    return true;
+  };
+  return {
+    open,
+    onClick: (e) => void toggle(e.target),
+    // What a button does with the keyboard: Enter and Space press it.
+    onKeyDown: (e) => {
+      if ((e.key === 'Enter' || e.key === ' ') && toggle(e.target)) e.preventDefault();
+    },
+  };
+}
+
+/**
+ * A cell's builds: each its number on its result's colour, focusable and pressed like a
+ * button (useOpenChip), and the open one's blamelist after it.
+ */
+export function buildChips(
+  builds: readonly Resource[] | undefined,
+  builderName: string,
+  open: number | null,
+) {
+  return (builds ?? []).flatMap((build) => {
+    const result = resultName(build.results, Boolean(build.complete));
+    const id = build.buildid as number;
+    const chip = (
+      <span
+        key={id}
+        role="button"
+        tabIndex={0}
         class={`chip result-${result}`}
         title={`${builderName} #${build.number}: ${result}, ${String(build.state_string)}`}
-        aria-expanded={open}
-        data-build={`${builderName}#${build.number}`}
-        onClick={() => setOpen(!open)}
+        aria-expanded={open === id}
+        data-buildid={id}
       >
         {String(build.number)}
-      </button>
-      {open ? <Blamelist build={build} builderName={builderName} /> : null}
-    </span>
-  );
+      </span>
+    );
+    return open === id
+      ? [chip, <Blamelist key={`blame-${id}`} build={build} builderName={builderName} />]
+      : [chip];
+  });
 }
 
 function Blamelist({ build, builderName }: { build: Resource; builderName: string }) {

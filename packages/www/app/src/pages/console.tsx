@@ -1,19 +1,21 @@
 // The console (LUCI-style): one row per change, newest first, one column per builder
 // grouped by tag; a cell holds the builds made for that change, coloured by result, and a
 // click on one shows its blamelist. Only the changes on screen are read (25 a page, keyset
-// paging), each change's builds by one index-backed path (/changes/:id/builds); events
-// re-read the window at most every two seconds, never once per event.
+// paging), then their builds in one read along indexes (/changes/:ids/builds); the rows
+// are drawn before the builds answer. Events re-read the window at most every two seconds,
+// never once per event.
 
 import { useMemo } from 'preact/hooks';
-import { list, type Resource } from '../api';
+import { list, type Page, type Resource } from '../api';
 import { Loading } from '../components/common';
 import {
-  BuildChip,
+  buildChips,
   builderGroups,
   byBuilder,
   type MatrixBuilders,
   MatrixScope,
   shownBuilds,
+  useOpenChip,
 } from '../components/matrix';
 import { when } from '../format';
 import { useAsync, useLiveRead } from '../hooks';
@@ -22,26 +24,38 @@ import { Link } from '../router';
 const PAGE = 25;
 const THROTTLE_MS = 2000;
 
-async function loadRows(after: string | null, groups: Promise<MatrixBuilders>) {
-  const [page, shown] = await Promise.all([
-    list('/changes', { limit: PAGE, ...(after ? { after } : {}) }),
-    groups,
-  ]);
-  if (shown.groups.length === 0) return { page, builds: page.items.map(() => new Map<number, Resource[]>()) };
-  const builds = await Promise.all(
-    page.items.map((c) => shownBuilds(`/changes/${c.changeid}/builds`, shown)),
-  );
-  return { page, builds: page.items.map((_c, i) => byBuilder(builds[i]!.items)) };
+/** Builds by change id, then by builder id. */
+type CellBuilds = Map<number, Map<number, Resource[]>>;
+
+interface Rows {
+  readonly page: Page<Resource>;
+  /**
+   * The page's builds, still on their way: the rows are drawn as soon as the changes are
+   * known (the largest paint of the page), and the cells fill in when these answer.
+   */
+  readonly builds: Promise<CellBuilds>;
+}
+
+async function loadRows(after: string | null, groups: Promise<MatrixBuilders>): Promise<Rows> {
+  const page = await list('/changes', { limit: PAGE, ...(after ? { after } : {}) });
+  return { page, builds: groups.then((shown) => loadBuilds(page.items, shown)) };
+}
+
+/** The page's builds in one read (`/changes/:changeids/builds`), then by change. */
+async function loadBuilds(changes: readonly Resource[], shown: MatrixBuilders): Promise<CellBuilds> {
+  if (shown.groups.length === 0 || changes.length === 0) return new Map();
+  const ids = changes.map((c) => c.changeid as number);
+  const { items } = await shownBuilds(`/changes/${ids.join(',')}/builds`, shown, ['changeids']);
+  const byChange = new Map<number, Resource[]>(ids.map((id) => [id, []]));
+  for (const build of items)
+    for (const changeid of build.changeids as number[]) byChange.get(changeid)?.push(build);
+  return new Map([...byChange].map(([id, builds]) => [id, byBuilder(builds)]));
 }
 
 export function Console({ after, tag }: { after: string | null; tag: string | null }) {
-  // Read once per tag: the rows' reads (again on every burst of events) wait for it.
+  // Read once per tag: the cells' reads (again on every burst of events) wait for it.
   const groups = useMemo(() => builderGroups(tag), [tag]);
   const shown = useAsync(() => groups, [groups]);
-  const here = (more: Record<string, string>) => {
-    const q = new URLSearchParams({ ...(tag ? { tag } : {}), ...more }).toString();
-    return q ? `/console?${q}` : '/console';
-  };
   const rows = useLiveRead(
     () => loadRows(after, groups),
     [after, groups],
@@ -55,50 +69,11 @@ export function Console({ after, tag }: { after: string | null; tag: string | nu
       <Loading state={shown}>
         {(shown) => (
           <Loading state={rows}>
-            {({ page, builds }) =>
-              page.items.length === 0 ? (
+            {(rows) =>
+              rows.page.items.length === 0 ? (
                 <p class="muted">No changes yet.</p>
               ) : (
-                <>
-                  <MatrixScope page="console" tag={tag} shown={shown} />
-                  <table class="matrix" data-testid="console">
-                    <thead>
-                      <tr>
-                        <th rowSpan={2}>change</th>
-                        {shown.groups.map((g) => (
-                          <th key={g.tag} colSpan={g.builders.length} class="tag-head">
-                            {g.tag ? `#${g.tag}` : 'untagged'}
-                          </th>
-                        ))}
-                      </tr>
-                      <tr>
-                        {shown.groups.flatMap((g) =>
-                          g.builders.map((b) => (
-                            <th key={String(b.builderid)}>
-                              <Link to={`/builders/${b.builderid}`} class="builder-head">
-                                {String(b.name)}
-                              </Link>
-                            </th>
-                          )),
-                        )}
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {page.items.map((c, i) => (
-                        <ChangeRow
-                          key={String(c.changeid)}
-                          change={c}
-                          builds={builds[i]!}
-                          groups={shown.groups}
-                        />
-                      ))}
-                    </tbody>
-                  </table>
-                  <nav class="pager">
-                    {after ? <Link to={here({})}>newest</Link> : null}
-                    {page.next ? <Link to={here({ after: page.next })}>older →</Link> : null}
-                  </nav>
-                </>
+                <ConsoleTable rows={rows} shown={shown} after={after} tag={tag} />
               )
             }
           </Loading>
@@ -108,18 +83,97 @@ export function Console({ after, tag }: { after: string | null; tag: string | nu
   );
 }
 
-function ChangeRow({
-  change,
-  builds,
-  groups,
+function ConsoleTable({
+  rows: { page, builds: reading },
+  shown,
+  after,
+  tag,
 }: {
-  change: Resource;
-  builds: Map<number, Resource[]>;
-  groups: { builders: Resource[] }[];
+  rows: Rows;
+  shown: MatrixBuilders;
+  after: string | null;
+  tag: string | null;
 }) {
+  // A re-read keeps the cells it had until its answer replaces them.
+  const builds = useAsync(() => reading, [reading]);
+  const { open, onClick, onKeyDown } = useOpenChip();
+  const here = (more: Record<string, string>) => {
+    const q = new URLSearchParams({ ...(tag ? { tag } : {}), ...more }).toString();
+    return q ? `/console?${q}` : '/console';
+  };
+  const columns = shown.groups.reduce((n, g) => n + g.builders.length, 0);
+  return (
+    <>
+      <MatrixScope page="console" tag={tag} shown={shown} />
+      {builds.error ? (
+        <p class="error" role="alert">
+          {builds.error.message}
+        </p>
+      ) : null}
+      <table
+        class="matrix fixed"
+        data-testid="console"
+        onClick={onClick}
+        onKeyDown={onKeyDown}
+        style={{ width: `calc(22rem + ${columns} * 3em)` }}
+      >
+        <colgroup>
+          <col class="change-col" />
+          <col span={columns} class="builder-col" />
+        </colgroup>
+        <thead>
+          <tr>
+            <th rowSpan={2}>change</th>
+            {shown.groups.map((g) => (
+              <th key={g.tag} colSpan={g.builders.length} class="tag-head">
+                {g.tag ? `#${g.tag}` : 'untagged'}
+              </th>
+            ))}
+          </tr>
+          <tr>
+            {shown.groups.flatMap((g) =>
+              g.builders.map((b) => (
+                <th key={String(b.builderid)}>
+                  <Link to={`/builders/${b.builderid}`} class="builder-head">
+                    {String(b.name)}
+                  </Link>
+                </th>
+              )),
+            )}
+          </tr>
+        </thead>
+        <tbody>
+          {page.items.map((c) =>
+            changeRow(c, builds.value?.get(c.changeid as number), shown.groups, columns, open),
+          )}
+        </tbody>
+      </table>
+      <nav class="pager">
+        {after ? <Link to={here({})}>newest</Link> : null}
+        {page.next ? <Link to={here({ after: page.next })}>older →</Link> : null}
+      </nav>
+    </>
+  );
+}
+
+/**
+ * One change's row: plain elements, as each of its cells (a page has 2,500 of them). Before
+ * its builds are known, one empty cell across the builders: the rows show at once.
+ */
+function changeRow(
+  change: Resource,
+  builds: Map<number, Resource[]> | undefined,
+  groups: { builders: Resource[] }[],
+  columns: number,
+  open: number | null,
+) {
   const revision = String(change.revision ?? '').slice(0, 10);
   return (
-    <tr data-change={String(change.changeid)} data-revision={String(change.revision ?? '')}>
+    <tr
+      key={String(change.changeid)}
+      data-change={String(change.changeid)}
+      data-revision={String(change.revision ?? '')}
+    >
       <th
         class="row-head"
         scope="row"
@@ -128,14 +182,16 @@ function ChangeRow({
         <code>{revision || `change ${change.changeid}`}</code> {String(change.author).replace(/\s*<.*>$/, '')}
         : <span class="muted">{String(change.comments).split('\n')[0]}</span>
       </th>
-      {groups.flatMap((g) =>
-        g.builders.map((b) => (
-          <td key={String(b.builderid)} data-builder={String(b.name)}>
-            {(builds.get(b.builderid as number) ?? []).map((build) => (
-              <BuildChip key={String(build.buildid)} build={build} builderName={String(b.name)} />
-            ))}
-          </td>
-        )),
+      {!builds ? (
+        <td colSpan={columns} />
+      ) : (
+        groups.flatMap((g) =>
+          g.builders.map((b) => (
+            <td key={String(b.builderid)} data-builder={String(b.name)}>
+              {buildChips(builds.get(b.builderid as number), String(b.name), open)}
+            </td>
+          )),
+        )
       )}
     </tr>
   );

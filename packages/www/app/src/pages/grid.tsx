@@ -7,12 +7,13 @@ import { useMemo } from 'preact/hooks';
 import { list, type Resource } from '../api';
 import { Loading } from '../components/common';
 import {
-  BuildChip,
+  buildChips,
   builderGroups,
   byBuilder,
   type MatrixBuilders,
   MatrixScope,
   shownBuilds,
+  useOpenChip,
 } from '../components/matrix';
 import { when } from '../format';
 import { useAsync, useLiveRead } from '../hooks';
@@ -21,12 +22,24 @@ import { Link } from '../router';
 const COLUMNS = 20;
 const THROTTLE_MS = 2000;
 
-async function loadColumns(groups: Promise<MatrixBuilders>) {
-  const [sets, shown] = await Promise.all([list('/buildsets', { limit: COLUMNS }), groups]);
-  if (shown.groups.length === 0)
-    return sets.items.map((set) => ({ set, builds: new Map<number, Resource[]>() }));
-  const builds = await Promise.all(sets.items.map((s) => shownBuilds(`/buildsets/${s.bsid}/builds`, shown)));
-  return sets.items.map((set, i) => ({ set, builds: byBuilder(builds[i]!.items) }));
+/** Builds by buildset id, then by builder id. */
+type CellBuilds = Map<number, Map<number, Resource[]>>;
+
+interface Columns {
+  readonly sets: Resource[];
+  /** The columns' builds, still on their way: the table is drawn before they answer. */
+  readonly builds: Promise<CellBuilds>;
+}
+
+async function loadColumns(groups: Promise<MatrixBuilders>): Promise<Columns> {
+  const sets = (await list('/buildsets', { limit: COLUMNS })).items;
+  return { sets, builds: groups.then((shown) => loadBuilds(sets, shown)) };
+}
+
+async function loadBuilds(sets: readonly Resource[], shown: MatrixBuilders): Promise<CellBuilds> {
+  if (shown.groups.length === 0) return new Map();
+  const builds = await Promise.all(sets.map((s) => shownBuilds(`/buildsets/${s.bsid}/builds`, shown)));
+  return new Map(sets.map((s, i) => [s.bsid as number, byBuilder(builds[i]!.items)]));
 }
 
 /** What a column is about: the revision it built, else the buildset's reason. */
@@ -52,56 +65,76 @@ export function Grid({ tag }: { tag: string | null }) {
       <Loading state={shown}>
         {(shown) => (
           <Loading state={columns}>
-            {(columns) => (
-              <>
-                <MatrixScope page="grid" tag={tag} shown={shown} />
-                <table class="matrix" data-testid="grid">
-                  <thead>
-                    <tr>
-                      <th>builder</th>
-                      {columns.map(({ set }) => (
-                        <th
-                          key={String(set.bsid)}
-                          title={`${String(set.reason)}\n${when(set.submitted_at as number)}`}
-                        >
-                          <code>{columnLabel(set)}</code>
-                        </th>
-                      ))}
-                    </tr>
-                  </thead>
-                  {shown.groups.map((g) => (
-                    <tbody key={g.tag}>
-                      <tr>
-                        <th class="tag-head" colSpan={columns.length + 1}>
-                          {g.tag ? `#${g.tag}` : 'untagged'}
-                        </th>
-                      </tr>
-                      {g.builders.map((b) => (
-                        <tr key={String(b.builderid)} data-builder={String(b.name)}>
-                          <th class="row-head" scope="row">
-                            <Link to={`/builders/${b.builderid}`}>{String(b.name)}</Link>
-                          </th>
-                          {columns.map(({ set, builds }) => (
-                            <td key={String(set.bsid)} data-buildset={String(set.bsid)}>
-                              {(builds.get(b.builderid as number) ?? []).map((build) => (
-                                <BuildChip
-                                  key={String(build.buildid)}
-                                  build={build}
-                                  builderName={String(b.name)}
-                                />
-                              ))}
-                            </td>
-                          ))}
-                        </tr>
-                      ))}
-                    </tbody>
-                  ))}
-                </table>
-              </>
-            )}
+            {(columns) => <GridTable columns={columns} shown={shown} tag={tag} />}
           </Loading>
         )}
       </Loading>
     </main>
+  );
+}
+
+function GridTable({
+  columns: { sets, builds: reading },
+  shown,
+  tag,
+}: {
+  columns: Columns;
+  shown: MatrixBuilders;
+  tag: string | null;
+}) {
+  // A re-read keeps the cells it had until its answer replaces them.
+  const builds = useAsync(() => reading, [reading]);
+  const { open, onClick, onKeyDown } = useOpenChip();
+  return (
+    <>
+      <MatrixScope page="grid" tag={tag} shown={shown} />
+      {builds.error ? (
+        <p class="error" role="alert">
+          {builds.error.message}
+        </p>
+      ) : null}
+      <table class="matrix" data-testid="grid" onClick={onClick} onKeyDown={onKeyDown}>
+        <thead>
+          <tr>
+            <th>builder</th>
+            {sets.map((set) => (
+              <th key={String(set.bsid)} title={`${String(set.reason)}\n${when(set.submitted_at as number)}`}>
+                <code>{columnLabel(set)}</code>
+              </th>
+            ))}
+          </tr>
+        </thead>
+        {shown.groups.map((g) => (
+          <tbody key={g.tag}>
+            <tr>
+              <th class="tag-head" colSpan={sets.length + 1}>
+                {g.tag ? `#${g.tag}` : 'untagged'}
+              </th>
+            </tr>
+            {g.builders.map((b) => (
+              <tr key={String(b.builderid)} data-builder={String(b.name)}>
+                <th class="row-head" scope="row">
+                  <Link to={`/builders/${b.builderid}`}>{String(b.name)}</Link>
+                </th>
+                {/* Before the builds are known, one empty cell across: the rows show at once. */}
+                {!builds.value ? (
+                  <td colSpan={sets.length} />
+                ) : (
+                  sets.map((set) => (
+                    <td key={String(set.bsid)} data-buildset={String(set.bsid)}>
+                      {buildChips(
+                        builds.value?.get(set.bsid as number)?.get(b.builderid as number),
+                        String(b.name),
+                        open,
+                      )}
+                    </td>
+                  ))
+                )}
+              </tr>
+            ))}
+          </tbody>
+        ))}
+      </table>
+    </>
   );
 }
