@@ -143,6 +143,14 @@ describe('web UI views in a real browser', { skip: browserTestsSkip }, () => {
     await row.locator('td[data-builder="app"] .chip').click();
     const blame = console_.getByRole('dialog', { name: /blamelist of app #/ });
     await blame.getByText('Make the widget faster').waitFor();
+    // A chip is pressed like a button from the keyboard: Enter closes it, Space opens it.
+    const chip = row.locator('td[data-builder="app"] .chip').first();
+    assert.equal(await chip.getAttribute('aria-expanded'), 'true');
+    await chip.press('Enter');
+    await blame.waitFor({ state: 'detached' });
+    assert.equal(await chip.getAttribute('aria-expanded'), 'false');
+    await chip.press(' ');
+    await blame.getByText('Make the widget faster').waitFor();
     await console_.screenshot({ path: join(SHOTS, 'console.png'), fullPage: true });
 
     const appRow = grid.locator('[data-testid="grid"] tr[data-builder="app"]');

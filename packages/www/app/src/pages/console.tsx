@@ -125,7 +125,12 @@ function ConsoleTable({
           <tr>
             <th rowSpan={2}>change</th>
             {shown.groups.map((g) => (
-              <th key={g.tag} colSpan={g.builders.length} class="tag-head">
+              <th
+                key={g.tag}
+                colSpan={g.builders.length}
+                class="tag-head"
+                title={g.tag ? `#${g.tag}` : 'untagged'}
+              >
                 {g.tag ? `#${g.tag}` : 'untagged'}
               </th>
             ))}
