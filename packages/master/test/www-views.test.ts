@@ -143,7 +143,7 @@ describe('web UI views in a real browser', { skip: browserTestsSkip }, () => {
     await row.locator('td[data-builder="app"] .chip').click();
     const blame = console_.getByRole('dialog', { name: /blamelist of app #/ });
     await blame.getByText('Make the widget faster').waitFor();
-    // A chip is pressed like a button from the keyboard: Enter closes it, Space opens it.
+    // From the keyboard too: Enter on the chip closes it, Space opens it.
     const chip = row.locator('td[data-builder="app"] .chip').first();
     assert.equal(await chip.getAttribute('aria-expanded'), 'true');
     await chip.press('Enter');

@@ -55,10 +55,14 @@ export const builds: ResourceType = {
     state_string: str('state_string', 'what it is doing, or how it ended'),
     results: int('results', 'Buildbot result 0..6 (SUCCESS … CANCELLED); null while running', true),
     changeids: {
-      ...computed('array', 'the changes it was made for (of its buildset’s source stamps); only when `field=` names it', {
-        type: 'array',
-        items: { type: 'integer' },
-      }),
+      ...computed(
+        'array',
+        'the changes it was made for (of its buildset’s source stamps); only when `field=` names it',
+        {
+          type: 'array',
+          items: { type: 'integer' },
+        },
+      ),
       onlyWhenAsked: true,
     },
   },

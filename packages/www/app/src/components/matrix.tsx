@@ -103,37 +103,22 @@ export function byBuilder(builds: readonly Resource[]): Map<number, Resource[]> 
 }
 
 /**
- * Which build's blamelist is open, toggled by one click and one key handler on the whole
- * table: a matrix has thousands of chips, each a plain element rather than a component with
- * its own state (or a <button>, which costs the browser far more to lay out).
+ * Which build's blamelist is open, toggled by one click handler on the whole table: a
+ * matrix has thousands of chips, each a plain button (Enter and Space press it) rather than
+ * a component with its own state.
  */
-export function useOpenChip(): {
-  open: number | null;
-  onClick: (e: MouseEvent) => void;
-  onKeyDown: (e: KeyboardEvent) => void;
-} {
+export function useOpenChip(): { open: number | null; onClick: (e: MouseEvent) => void } {
   const [open, setOpen] = useState<number | null>(null);
-  const toggle = (target: EventTarget | null): boolean => {
-    const chip = (target as Element | null)?.closest?.<HTMLElement>('.chip[data-buildid]');
-    if (!chip) return false;
+  const onClick = (e: MouseEvent) => {
+    const chip = (e.target as Element).closest<HTMLElement>('button.chip[data-buildid]');
+    if (!chip) return;
     const id = Number(chip.dataset.buildid);
     setOpen((was) => (was === id ? null : id));
-    return true;
   };
-  return {
-    open,
-    onClick: (e) => void toggle(e.target),
-    // What a button does with the keyboard: Enter and Space press it.
-    onKeyDown: (e) => {
-      if ((e.key === 'Enter' || e.key === ' ') && toggle(e.target)) e.preventDefault();
-    },
-  };
+  return { open, onClick };
 }
 
-/**
- * A cell's builds: each its number on its result's colour, focusable and pressed like a
- * button (useOpenChip), and the open one's blamelist after it.
- */
+/** A cell's builds: each its number on its result's colour, and the open one's blamelist after it. */
 export function buildChips(
   builds: readonly Resource[] | undefined,
   builderName: string,
@@ -143,17 +128,16 @@ export function buildChips(
     const result = resultName(build.results, Boolean(build.complete));
     const id = build.buildid as number;
     const chip = (
-      <span
+      <button
         key={id}
-        role="button"
-        tabIndex={0}
+        type="button"
         class={`chip result-${result}`}
         title={`${builderName} #${build.number}: ${result}, ${String(build.state_string)}`}
         aria-expanded={open === id}
         data-buildid={id}
       >
         {String(build.number)}
-      </span>
+      </button>
     );
     return open === id
       ? [chip, <Blamelist key={`blame-${id}`} build={build} builderName={builderName} />]

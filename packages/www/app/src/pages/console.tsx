@@ -96,7 +96,7 @@ function ConsoleTable({
 }) {
   // A re-read keeps the cells it had until its answer replaces them.
   const builds = useAsync(() => reading, [reading]);
-  const { open, onClick, onKeyDown } = useOpenChip();
+  const { open, onClick } = useOpenChip();
   const here = (more: Record<string, string>) => {
     const q = new URLSearchParams({ ...(tag ? { tag } : {}), ...more }).toString();
     return q ? `/console?${q}` : '/console';
@@ -110,16 +110,16 @@ function ConsoleTable({
           {builds.error.message}
         </p>
       ) : null}
+      {/* biome-ignore lint/a11y/useKeyWithClickEvents: the clicks are the chips', buttons that Enter and Space press */}
       <table
         class="matrix fixed"
         data-testid="console"
         onClick={onClick}
-        onKeyDown={onKeyDown}
         style={{ width: `calc(22rem + ${columns} * 3em)` }}
       >
         <colgroup>
-          <col class="change-col" />
-          <col span={columns} class="builder-col" />
+          <col class="head-col" />
+          <col span={columns} class="build-col" />
         </colgroup>
         <thead>
           <tr>

@@ -84,7 +84,7 @@ function GridTable({
 }) {
   // A re-read keeps the cells it had until its answer replaces them.
   const builds = useAsync(() => reading, [reading]);
-  const { open, onClick, onKeyDown } = useOpenChip();
+  const { open, onClick } = useOpenChip();
   return (
     <>
       <MatrixScope page="grid" tag={tag} shown={shown} />
@@ -93,7 +93,17 @@ function GridTable({
           {builds.error.message}
         </p>
       ) : null}
-      <table class="matrix" data-testid="grid" onClick={onClick} onKeyDown={onKeyDown}>
+      {/* biome-ignore lint/a11y/useKeyWithClickEvents: the clicks are the chips', buttons that Enter and Space press */}
+      <table
+        class="matrix fixed"
+        data-testid="grid"
+        onClick={onClick}
+        style={{ width: `calc(22rem + ${sets.length} * 6em)` }}
+      >
+        <colgroup>
+          <col class="head-col" />
+          <col span={sets.length} class="buildset-col" />
+        </colgroup>
         <thead>
           <tr>
             <th>builder</th>
