@@ -1,17 +1,17 @@
 // A page of changes' builds in one read (what the console reads): /changes/:changeids/builds
 // gives for a list of changes what /changes/:changeid/builds gives for each, narrowed by
 // builder the same way, and `field=changeids` says which change each build was made for —
-// a build of a buildset of two changes' source stamps belongs to both. The field is given
-// only when asked for: a read of every field is what it was.
+// a build of a buildset of two changes' source stamps belongs to both. The same for
+// buildsets (the grid): /buildsets/:bsids/builds and `field=buildsetid`. The fields are
+// given only when asked for: a read of every field is what it was.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DataApi } from '../src/api/data-api.js';
-import { QueryError } from '../src/api/query.js';
-import { MAX_CHANGES_AT_ONCE } from '../src/data/build-links.js';
+import { ApiNotFoundError, DataApi } from '../src/api/data-api.js';
+import { MAX_AT_ONCE } from '../src/data/build-links.js';
 import { openData, type TestData, tempDir } from './helpers.js';
 
-type Build = { buildid: number; builderid: number; changeids?: number[] };
+type Build = { buildid: number; builderid: number; changeids?: number[]; buildsetid?: number };
 
 describe('the builds of several changes in one read', () => {
   const dir = tempDir('lathe-changes-builds-');
@@ -157,14 +157,29 @@ describe('the builds of several changes in one read', () => {
     ]);
   });
 
-  it('refuses a list that is not change ids, or too long', async () => {
-    await assert.rejects(read(`/changes/${id.a},x/builds`), (err: unknown) => {
-      assert.ok(err instanceof QueryError);
-      assert.equal(err.param, 'changeids');
-      assert.match(err.message, /not a comma-separated list of change ids/);
-      return true;
-    });
-    const tooMany = Array.from({ length: MAX_CHANGES_AT_ONCE + 1 }, (_, i) => i + 1).join(',');
-    await assert.rejects(read(`/changes/${tooMany}/builds`), /more than one read names/);
+  it('refuses a list that is not ids, or too long', async () => {
+    await assert.rejects(read(`/changes/${id.a},x/builds`), ApiNotFoundError);
+    // Only the paths that take a list: one build is named by its id alone.
+    await assert.rejects(read(`/builds/${build.a1},${build.a2}`), ApiNotFoundError);
+    const tooMany = Array.from({ length: MAX_AT_ONCE + 1 }, (_, i) => i + 1).join(',');
+    for (const path of [`/changes/${tooMany}/builds`, `/buildsets/${tooMany}/builds`])
+      await assert.rejects(read(path), /more than one read names/, path);
+  });
+
+  it('gives several buildsets’ builds in one read, each with its buildset when asked', async () => {
+    const bsid = async (buildid: number) =>
+      (await read(`/builds/${buildid}`, 'field=buildsetid'))[0]?.buildsetid;
+    const [setA, setShared] = [await bsid(build.a1), await bsid(build.shared)];
+    assert.deepEqual(await read(`/buildsets/${setA},${setShared}/builds`, 'field=buildid&field=buildsetid'), [
+      { buildid: build.a1, buildsetid: setA },
+      { buildid: build.a2, buildsetid: setA },
+      { buildid: build.shared, buildsetid: setShared },
+    ]);
+    assert.deepEqual(
+      await read(`/buildsets/${setA},${setShared}/builds`, `builderid=${id.builder2}&field=buildid`),
+      [{ buildid: build.a2 }, { buildid: build.shared }],
+    );
+    const [full] = await read(`/builds/${build.a1}`);
+    assert.ok(full && !('buildsetid' in full), 'a read of every field has no buildsetid');
   });
 });

@@ -249,6 +249,8 @@ export function examplePaths(s: ApiSeed): Record<string, string> {
     '/buildrequests/:buildrequestid/builds': `/buildrequests/${first.buildrequestid}/builds`,
     '/changes/:changeid/builds': `/changes/${s.changeid}/builds`,
     '/buildsets/:bsid/builds': `/buildsets/${s.buildsetid}/builds`,
+    '/changes/:changeids/builds': `/changes/${s.changeid},999999/builds`,
+    '/buildsets/:bsids/builds': `/buildsets/${s.buildsetid},999999/builds`,
     '/steps/:stepid': `/steps/${s.stepid}`,
     '/builds/:buildid/steps': `/builds/${last.buildid}/steps`,
     '/builds/:buildid/steps/:number': `/builds/${last.buildid}/steps/1`,

@@ -30,7 +30,8 @@ export interface FieldDecl {
   readonly onlyWhenAsked?: boolean;
 }
 
-export type ParamType = 'integer' | 'identifier';
+/** `integers`: comma-separated integers (`30,29,28`), kept as the text for the path to read. */
+export type ParamType = 'integer' | 'identifier' | 'integers';
 
 /**
  * Equality constraints on columns; a list means "one of". What a path adds to every query
@@ -47,7 +48,10 @@ export type Lookup = (
 export interface PathDecl {
   /** `/builders/:builderid/builds/:number`; `:name` segments are params. */
   readonly pattern: string;
-  /** Types of the params; integer params match digits only, identifiers anything else. */
+  /**
+   * Types of the params; integer params match digits only, integers digits and commas,
+   * identifiers anything else. A path of integers comes after the same path of one integer.
+   */
   readonly params: Readonly<Record<string, ParamType>>;
   /** One resource (404 when absent) or a collection. */
   readonly collection: boolean;

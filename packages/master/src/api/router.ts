@@ -1,5 +1,5 @@
-// Which declared path a request path is, and its params. Integer params match digits only
-// and identifiers anything else, so `/workers/7` and `/workers/linux-1` reach different
+// Which declared path a request path is, and its params. Integer params match digits only,
+// integers lists of them (`30,29,28`) and identifiers anything else, so `/workers/7` and `/workers/linux-1` reach different
 // declarations (Buildbot's identifiers never start with a digit).
 import type { PathDecl, ResourceType } from './resource.js';
 
@@ -63,9 +63,13 @@ function matchSegments(
     }
     const name = want.slice(1);
     const isInteger = /^\d{1,15}$/.test(got);
-    if (route.path.params[name] === 'integer') {
+    const type = route.path.params[name];
+    if (type === 'integer') {
       if (!isInteger) return undefined;
       params[name] = Number(got);
+    } else if (type === 'integers') {
+      if (!/^\d{1,15}(,\d{1,15})*$/.test(got)) return undefined;
+      params[name] = got;
     } else {
       if (isInteger || got === '') return undefined;
       params[name] = got;

@@ -40,8 +40,11 @@ export async function buildIdsOfChange(
   return rows.map((r) => r.id);
 }
 
-/** The most changes one read of their builds names (`/changes/:changeids/builds`). */
-export const MAX_CHANGES_AT_ONCE = 50;
+/**
+ * The most changes (or buildsets) one read of their builds names
+ * (`/changes/:changeids/builds`, `/buildsets/:bsids/builds`).
+ */
+export const MAX_AT_ONCE = 50;
 
 /**
  * buildIdsOfChange for several changes at once (a console page's), each cut as it is; a
@@ -101,6 +104,33 @@ export async function buildIdsOfBuildset(
     .limit(MAX_LINKED_BUILDS)
     .execute();
   return rows.map((r) => r.id);
+}
+
+/** buildIdsOfBuildset for several buildsets at once (a grid's columns). */
+export async function buildIdsOfBuildsets(
+  db: Kysely<Database>,
+  buildsetids: readonly number[],
+  builderids?: readonly number[],
+): Promise<number[]> {
+  const ids: number[] = [];
+  for (const buildsetid of buildsetids)
+    ids.push(...((await buildIdsOfBuildset(db, buildsetid, builderids)) ?? []));
+  return ids;
+}
+
+/** The buildset each build was started for (through its request), by build id. */
+export async function buildsetIdsOfBuilds(
+  db: Kysely<Database>,
+  buildids: readonly number[],
+): Promise<Map<number, number>> {
+  if (buildids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('builds')
+    .innerJoin('buildrequests', 'buildrequests.id', 'builds.buildrequestid')
+    .select(['builds.id as buildid', 'buildrequests.buildsetid'])
+    .where('builds.id', 'in', buildids)
+    .execute();
+  return new Map(rows.map((r) => [r.buildid, r.buildsetid]));
 }
 
 /**

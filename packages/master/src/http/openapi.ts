@@ -123,7 +123,12 @@ function pathParameters(p: PathDecl): Schema[] {
     name,
     in: 'path',
     required: true,
-    schema: type === 'integer' ? { type: 'integer', minimum: 0 } : { type: 'string', pattern: '^\\D' },
+    schema:
+      type === 'integer'
+        ? { type: 'integer', minimum: 0 }
+        : type === 'integers'
+          ? { type: 'string', pattern: '^\\d+(,\\d+)*$' }
+          : { type: 'string', pattern: '^\\D' },
   }));
 }
 

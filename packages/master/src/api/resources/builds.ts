@@ -3,10 +3,12 @@
 
 import {
   buildIdsOfBuildset,
+  buildIdsOfBuildsets,
   buildIdsOfChange,
   buildIdsOfChanges,
+  buildsetIdsOfBuilds,
   changeIdsOfBuilds,
-  MAX_CHANGES_AT_ONCE,
+  MAX_AT_ONCE,
 } from '../../data/build-links.js';
 import { QueryError, type QuerySpec } from '../query.js';
 import type { ResourceType } from '../resource.js';
@@ -23,17 +25,12 @@ function builderids(spec: QuerySpec | undefined): number[] | undefined {
   return f?.values.map(Number);
 }
 
-/** `30,29,28` → its change ids, or a QueryError naming what is wrong with it. */
-function changeIdList(text: string): number[] {
-  const parts = text.split(',');
-  if (!parts.every((p) => /^\d{1,15}$/.test(p)))
-    throw new QueryError('changeids', `not a comma-separated list of change ids: ${JSON.stringify(text)}`);
-  if (parts.length > MAX_CHANGES_AT_ONCE)
-    throw new QueryError(
-      'changeids',
-      `${parts.length} changes are more than one read names (${MAX_CHANGES_AT_ONCE})`,
-    );
-  return parts.map(Number);
+/** An `integers` path param (`30,29,28`) as its ids, at most MAX_AT_ONCE of them. */
+function idList(param: string, text: string): number[] {
+  const ids = text.split(',').map(Number);
+  if (ids.length > MAX_AT_ONCE)
+    throw new QueryError(param, `${ids.length} ids are more than one read names (${MAX_AT_ONCE})`);
+  return ids;
 }
 
 export const builds: ResourceType = {
@@ -63,6 +60,10 @@ export const builds: ResourceType = {
           items: { type: 'integer' },
         },
       ),
+      onlyWhenAsked: true,
+    },
+    buildsetid: {
+      ...computed('integer', 'the buildset it was started for; only when `field=` names it'),
       onlyWhenAsked: true,
     },
   },
@@ -164,11 +165,11 @@ export const builds: ResourceType = {
     },
     {
       pattern: '/changes/:changeids/builds',
-      params: { changeids: 'identifier' },
+      params: { changeids: 'integers' },
       collection: true,
-      description: `the builds of several changes in one read (\`/changes/30,29,28/builds\`, at most ${MAX_CHANGES_AT_ONCE}): those /changes/:changeid/builds gives for each, narrowed the same way by \`builderid\`/\`builderid__in\`; \`field=changeids\` tells which of them each was made for`,
+      description: `the builds of several changes in one read (\`/changes/30,29,28/builds\`, at most ${MAX_AT_ONCE}): those /changes/:changeid/builds gives for each, narrowed the same way by \`builderid\`/\`builderid__in\`; \`field=changeids\` tells which of them each was made for`,
       constraints: async (p, _lookup, data, spec) => {
-        const ids = changeIdList(String(p.changeids));
+        const ids = idList('changeids', String(p.changeids));
         return { id: await buildIdsOfChanges(data.ctx.db, ids, builderids(spec)) };
       },
     },
@@ -183,14 +184,27 @@ export const builds: ResourceType = {
         return ids && { id: ids };
       },
     },
+    {
+      pattern: '/buildsets/:bsids/builds',
+      params: { bsids: 'integers' },
+      collection: true,
+      description: `the builds of several buildsets in one read (\`/buildsets/30,29/builds\`, at most ${MAX_AT_ONCE}): those /buildsets/:bsid/builds gives for each, narrowed the same way; \`field=buildsetid\` tells which each was started for`,
+      constraints: async (p, _lookup, data, spec) => {
+        const ids = idList('bsids', String(p.bsids));
+        return { id: await buildIdsOfBuildsets(data.ctx.db, ids, builderids(spec)) };
+      },
+    },
   ],
   complete: async (builds, fields, _read, data) => {
-    if (!fields.has('changeids')) return;
-    const changes = await changeIdsOfBuilds(
-      data.ctx.db,
-      builds.map((b) => b.buildid as number),
-    );
-    for (const b of builds) b.changeids = changes.get(b.buildid as number) ?? [];
+    const ids = builds.map((b) => b.buildid as number);
+    if (fields.has('changeids')) {
+      const changes = await changeIdsOfBuilds(data.ctx.db, ids);
+      for (const b of builds) b.changeids = changes.get(b.buildid as number) ?? [];
+    }
+    if (fields.has('buildsetid')) {
+      const sets = await buildsetIdsOfBuilds(data.ctx.db, ids);
+      for (const b of builds) b.buildsetid = sets.get(b.buildid as number) ?? null;
+    }
   },
   topics: (b, what) => [`builds.${b.buildid}.${what}`, `builders.${b.builderid}.builds.${b.number}.${what}`],
 };

@@ -38,7 +38,7 @@ export const json = (
 ): FieldDecl => ({ type, description, source: { column }, schema });
 
 export const computed = (
-  type: 'object' | 'array',
+  type: 'object' | 'array' | 'integer',
   description: string,
-  schema: Readonly<Record<string, unknown>>,
-): FieldDecl => ({ type, description, source: { computed: true }, schema });
+  schema?: Readonly<Record<string, unknown>>,
+): FieldDecl => ({ type, description, source: { computed: true }, ...(schema ? { schema } : {}) });

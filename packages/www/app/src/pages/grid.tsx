@@ -1,7 +1,8 @@
 // The grid: one row per builder grouped by tag, one column per recent buildset (newest on
 // the left), each cell the builds started for that buildset on that builder. Reads the
-// newest buildsets and each one's builds by one index-backed path (/buildsets/:id/builds);
-// events re-read at most every two seconds. Builders with nothing recent keep their row.
+// newest buildsets, then their builds in one read along indexes (/buildsets/:ids/builds);
+// the rows are drawn before the builds answer. Events re-read at most every two seconds.
+// Builders with nothing recent keep their row.
 
 import { useMemo } from 'preact/hooks';
 import { list, type Resource } from '../api';
@@ -36,10 +37,14 @@ async function loadColumns(groups: Promise<MatrixBuilders>): Promise<Columns> {
   return { sets, builds: groups.then((shown) => loadBuilds(sets, shown)) };
 }
 
+/** The columns' builds in one read (`/buildsets/:bsids/builds`), then by buildset. */
 async function loadBuilds(sets: readonly Resource[], shown: MatrixBuilders): Promise<CellBuilds> {
-  if (shown.groups.length === 0) return new Map();
-  const builds = await Promise.all(sets.map((s) => shownBuilds(`/buildsets/${s.bsid}/builds`, shown)));
-  return new Map(sets.map((s, i) => [s.bsid as number, byBuilder(builds[i]!.items)]));
+  if (shown.groups.length === 0 || sets.length === 0) return new Map();
+  const ids = sets.map((s) => s.bsid as number);
+  const { items } = await shownBuilds(`/buildsets/${ids.join(',')}/builds`, shown, ['buildsetid']);
+  const bySet = new Map<number, Resource[]>(ids.map((id) => [id, []]));
+  for (const build of items) bySet.get(build.buildsetid as number)?.push(build);
+  return new Map([...bySet].map(([id, builds]) => [id, byBuilder(builds)]));
 }
 
 /** What a column is about: the revision it built, else the buildset's reason. */
