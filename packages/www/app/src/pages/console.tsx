@@ -115,7 +115,7 @@ function ConsoleTable({
       ) : null}
       {/* biome-ignore lint/a11y/useKeyWithClickEvents: the clicks are the chips', buttons that Enter and Space press */}
       <table
-        class="matrix fixed"
+        class="matrix"
         data-testid="console"
         onClick={onClick}
         style={{ width: `calc(22rem + ${columns} * 3em)` }}

@@ -103,7 +103,7 @@ function GridTable({
       ) : null}
       {/* biome-ignore lint/a11y/useKeyWithClickEvents: the clicks are the chips', buttons that Enter and Space press */}
       <table
-        class="matrix fixed"
+        class="matrix"
         data-testid="grid"
         onClick={onClick}
         style={{ width: `calc(22rem + ${sets.length} * 6em)` }}
