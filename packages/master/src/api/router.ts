@@ -1,6 +1,7 @@
 // Which declared path a request path is, and its params. Integer params match digits only,
-// integers lists of them (`30,29,28`) and identifiers anything else, so `/workers/7` and `/workers/linux-1` reach different
-// declarations (Buildbot's identifiers never start with a digit).
+// integers lists of them (`30,29,28`) and identifiers anything else, so `/workers/7` and
+// `/workers/linux-1` reach different declarations (Buildbot's identifiers never start with
+// a digit).
 import type { PathDecl, ResourceType } from './resource.js';
 
 export interface MatchedPath {

@@ -106,16 +106,16 @@ export async function buildIdsOfBuildset(
   return rows.map((r) => r.id);
 }
 
-/** buildIdsOfBuildset for several buildsets at once (a grid's columns). */
+/** buildIdsOfBuildset for several buildsets at once (a grid's columns), each build once. */
 export async function buildIdsOfBuildsets(
   db: Kysely<Database>,
   buildsetids: readonly number[],
   builderids?: readonly number[],
 ): Promise<number[]> {
-  const ids: number[] = [];
+  const ids = new Set<number>();
   for (const buildsetid of buildsetids)
-    ids.push(...((await buildIdsOfBuildset(db, buildsetid, builderids)) ?? []));
-  return ids;
+    for (const id of (await buildIdsOfBuildset(db, buildsetid, builderids)) ?? []) ids.add(id);
+  return [...ids];
 }
 
 /** The buildset each build was started for (through its request), by build id. */

@@ -17,7 +17,8 @@ type Schema = Record<string, unknown>;
 function fieldSchema(f: FieldDecl): Schema {
   const base: Schema = f.schema ? { ...f.schema } : { type: f.type };
   if (f.nullable) base.type = [base.type as string, 'null'];
-  return { ...base, description: f.description };
+  const description = f.onlyWhenAsked ? `${f.description}; only when \`field=\` names it` : f.description;
+  return { ...base, description };
 }
 
 function resourceSchema(t: ResourceType): Schema {

@@ -12,7 +12,7 @@ import {
 } from '../../data/build-links.js';
 import { QueryError, type QuerySpec } from '../query.js';
 import type { ResourceType } from '../resource.js';
-import { computed, int, isSet, str } from './fields.js';
+import { computed, int, isSet, onlyWhenAsked, str } from './fields.js';
 
 /** The most `/lastbuilds/:count` gives per builder. */
 const MAX_LATEST = 25;
@@ -51,21 +51,13 @@ export const builds: ResourceType = {
     complete: isSet('complete_at', 'whether it has finished'),
     state_string: str('state_string', 'what it is doing, or how it ended'),
     results: int('results', 'Buildbot result 0..6 (SUCCESS … CANCELLED); null while running', true),
-    changeids: {
-      ...computed(
-        'array',
-        'the changes it was made for (of its buildset’s source stamps); only when `field=` names it',
-        {
-          type: 'array',
-          items: { type: 'integer' },
-        },
-      ),
-      onlyWhenAsked: true,
-    },
-    buildsetid: {
-      ...computed('integer', 'the buildset it was started for; only when `field=` names it'),
-      onlyWhenAsked: true,
-    },
+    changeids: onlyWhenAsked(
+      computed('array', 'the changes it was made for (of its buildset’s source stamps)', {
+        type: 'array',
+        items: { type: 'integer' },
+      }),
+    ),
+    buildsetid: onlyWhenAsked(computed('integer', 'the buildset it was started for')),
   },
   paths: [
     {

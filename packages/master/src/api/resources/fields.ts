@@ -42,3 +42,6 @@ export const computed = (
   description: string,
   schema?: Readonly<Record<string, unknown>>,
 ): FieldDecl => ({ type, description, source: { computed: true }, ...(schema ? { schema } : {}) });
+
+/** A computed field given only when `field=` names it (FieldDecl.onlyWhenAsked). */
+export const onlyWhenAsked = (field: FieldDecl): FieldDecl => ({ ...field, onlyWhenAsked: true });
