@@ -6,19 +6,22 @@
 // through the data layer.
 //
 //   ./dev node bench/www/run.ts [--builders N] [--builds N] [--log-mb N] [--repeat N]
-//                               [--only home,builders,builder,build,waterfall,console,grid,click,log]
+//                               [--only home,builders,builder,build,waterfall,console,grid,
+//                                       click,paging,blamelist,log]
 //
 // "content" is the time from navigation start until the page's data is on screen (a
 // selector that only exists once the reads answered); LCP is the browser's largest
 // contentful paint. Medians over --repeat cold page loads (a new page each time; the
 // browser cache is warm for the app's own assets, as for anyone who opened it before).
+// Interactions are also timed in the page as a user sees them (see `interaction` below):
+// from the press to the first frame painted with the result on screen.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DataApi, DataLayer, EventBus, InProcessQueue, openAndMigrate } from '@lathe/master';
 import { buildApiApp } from '@lathe/master/http';
-import { chromium, type Page } from 'playwright-core';
+import { chromium, type Locator, type Page } from 'playwright-core';
 import { linkChanges, seedHistory } from '../history-seed.ts';
 
 const { values } = parseArgs({
@@ -145,6 +148,85 @@ for (let i = 0; i < (measured('click') ? repeat : 0); i++) {
   await page.close();
 }
 
+/**
+ * One interaction as its user sees it, timed in the page: from the press (the pointerdown's
+ * timestamp, where the Event Timing API starts an interaction) to the end of the first
+ * frame painted once an element matching `shown` (absent before) is in the page: its
+ * requestAnimationFrame callback runs before that frame's style, layout and paint, and a
+ * task queued there runs after them. Playwright's own round trips (actionability checks,
+ * selector polling) happen before the press or after the result, never inside it.
+ */
+async function interaction(page: Page, target: Locator, shown: string): Promise<number> {
+  await target.waitFor();
+  await page.evaluate((shown) => {
+    const w = window as unknown as { __interaction?: number };
+    delete w.__interaction;
+    let pressed: number | undefined;
+    addEventListener('pointerdown', (e) => (pressed ??= e.timeStamp), { capture: true });
+    new MutationObserver((_records, self) => {
+      if (pressed === undefined || !document.querySelector(shown)) return;
+      self.disconnect();
+      const at = pressed;
+      requestAnimationFrame(() => setTimeout(() => (w.__interaction = performance.now() - at)));
+    }).observe(document, { childList: true, subtree: true, characterData: true });
+  }, shown);
+  await target.click();
+  const done = await page.waitForFunction(
+    () => (window as unknown as { __interaction?: number }).__interaction,
+    {
+      timeout: 60_000,
+    },
+  );
+  return (await done.jsonValue()) as number;
+}
+
+// The same navigation as the user sees it: press → builder's history painted.
+const clicksSeen: number[] = [];
+for (let i = 0; i < (measured('click') ? repeat : 0); i++) {
+  const { page } = await load('builders', `tr[data-builder="builder-${mid}"] a`);
+  clicksSeen.push(
+    await interaction(
+      page,
+      page.locator(`tr[data-builder="builder-${mid}"] td:first-child a`),
+      '[data-testid="builder-history"] tbody tr',
+    ),
+  );
+  await page.close();
+}
+
+// On the builder page: "older →", the next 25 builds (keyset paging, in the app).
+const pagings: number[] = [];
+for (let i = 0; i < (measured('paging') ? repeat : 0); i++) {
+  const { page } = await load(`builders/${mid}`, '[data-testid="builder-history"] tbody tr');
+  const oldest = await page
+    .locator('[data-testid="builder-history"] tbody tr:last-child a')
+    .first()
+    .textContent();
+  const next = Number(oldest?.replace('#', '')) - 1;
+  pagings.push(
+    await interaction(
+      page,
+      page.getByRole('link', { name: 'older →' }),
+      `[data-testid="builder-history"] tbody tr:first-child a[href$="/builds/${next}"]`,
+    ),
+  );
+  await page.close();
+}
+
+// On the console: a build's cell → its blamelist (read on click) on screen.
+const blames: number[] = [];
+for (let i = 0; i < (measured('blamelist') ? repeat : 0); i++) {
+  const { page } = await load('console', '[data-testid="console"] tbody tr .chip');
+  blames.push(
+    await interaction(
+      page,
+      page.locator('[data-testid="console"] tbody tr:first-child .chip').first(),
+      '[role="dialog"] .blamelist li',
+    ),
+  );
+  await page.close();
+}
+
 // The 100 MB log: first lines on open, then the end, and the page's JS heap.
 const logFirst: number[] = [];
 const logLast: number[] = [];
@@ -168,8 +250,16 @@ console.log(
 );
 console.log('| --- | ---: | ---: |');
 for (const r of rows) console.log(r);
-if (measured('click'))
+if (measured('click')) {
   console.log(`| builders → builder page, in-app click | ${median(clicks).toFixed(0)} ms | |`);
+  console.log(`| builders → builder page, press → history painted | ${median(clicksSeen).toFixed(0)} ms | |`);
+}
+if (measured('paging'))
+  console.log(
+    `| builder page: older → (next 25 builds), press → painted | ${median(pagings).toFixed(0)} ms | |`,
+  );
+if (measured('blamelist'))
+  console.log(`| console: a build's cell → its blamelist painted | ${median(blames).toFixed(0)} ms | |`);
 if (measured('log')) {
   console.log(`| ${values['log-mb']} MB log: first lines on open | ${median(logFirst).toFixed(0)} ms | |`);
   console.log(`| ${values['log-mb']} MB log: End → last line shown | ${median(logLast).toFixed(0)} ms | |`);
