@@ -2,7 +2,7 @@
 // URL is relative to the page's <base href>, which the master sets from `www.baseURL`, so
 // the app works at the root and behind a reverse proxy under a prefix.
 
-import { takeEarlyRead } from './early-reads';
+import { startEarlyRead, takeEarlyRead } from './early-reads';
 
 export type Resource = Record<string, unknown>;
 
@@ -36,6 +36,14 @@ export function apiUrl(path: string, params?: Record<string, string | number | r
     for (const one of Array.isArray(v) ? v : [v]) query.append(k, String(one));
   url.search = query.toString();
   return url.href;
+}
+
+/**
+ * Starts the read a page about to be shown will make of `path` (the same `params`, so the
+ * same URL): its `list` or `one` of it takes the answer instead of asking again.
+ */
+export function readAhead(path: string, params?: Record<string, string | number | readonly string[]>): void {
+  startEarlyRead(apiUrl(path, params));
 }
 
 async function getJson(

@@ -16,3 +16,24 @@ export function takeEarlyRead(url: string): Promise<Response> | undefined {
   early?.delete(url);
   return answer;
 }
+
+/** How long a read started ahead of a navigation waits to be taken: a press that never became a click. */
+const AHEAD_MS = 3000;
+
+/**
+ * Starts reading `url` for a page about to be shown (a link to it was pressed), unless that
+ * read is already under way: the page's first read of `url` takes this answer, as it takes
+ * index.html's. Not taken within AHEAD_MS, it is dropped, so a later visit reads afresh.
+ */
+export function startEarlyRead(url: string): void {
+  window.__latheEarlyReads ??= new Map();
+  const early = window.__latheEarlyReads;
+  if (early.has(url)) return;
+  const answer = fetch(url, { headers: { accept: 'application/json' } });
+  // Whoever takes it sees a failure; one nobody takes is not an unhandled rejection.
+  answer.catch(() => {});
+  early.set(url, answer);
+  setTimeout(() => {
+    if (early.get(url) === answer) early.delete(url);
+  }, AHEAD_MS);
+}

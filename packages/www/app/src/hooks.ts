@@ -13,24 +13,35 @@ export interface Async<T> {
 export function useAsync<T>(load: () => Promise<T>, deps: readonly unknown[]): Async<T> {
   const [state, setState] = useState<{ value?: T; error?: Error; loading: boolean }>({ loading: true });
   const [tick, setTick] = useState(0);
-  // The first read starts as the view is first rendered, not in the effect, which runs only
-  // after the browser painted it: a page's data is asked for a frame sooner. It serves the
-  // effect only if the inputs are still those it was started with (a re-render before the
-  // effect, e.g. once the user is known, may have changed them).
+  // The read whose answer the view shows: an answer to any earlier one (inputs changed, or
+  // the view is gone) is dropped.
+  const latest = useRef<Promise<T> | null>(null);
+  const settle = (read: Promise<T>) => {
+    latest.current = read;
+    read.then(
+      (value) => latest.current === read && setState({ value, loading: false }),
+      (error: Error) => latest.current === read && setState({ error, loading: false }),
+    );
+  };
+  // The first read starts as the view is first rendered, and its answer is drawn as soon as
+  // it arrives: not in the effect, which runs only after the browser painted the view (a
+  // frame or more later). The effect keeps it only if the inputs are still those it was
+  // started with (a re-render before the effect, e.g. once the user is known, may have
+  // changed them).
   const first = useRef<{ read: Promise<T>; deps: readonly unknown[] } | null | undefined>(undefined);
-  if (first.current === undefined) first.current = { read: load(), deps };
+  if (first.current === undefined) {
+    first.current = { read: load(), deps };
+    settle(first.current.read);
+  }
   useEffect(() => {
-    let current = true;
     const early = first.current;
     first.current = null;
-    const read = early && sameDeps(early.deps, deps) ? early.read : load();
-    setState((s) => ({ ...s, loading: true }));
-    read.then(
-      (value) => current && setState({ value, loading: false }),
-      (error: Error) => current && setState({ error, loading: false }),
-    );
+    if (!early || !sameDeps(early.deps, deps)) {
+      setState((s) => ({ ...s, loading: true }));
+      settle(load());
+    }
     return () => {
-      current = false;
+      latest.current = null;
     };
   }, [...deps, tick]);
   return { ...state, reload: () => setTick((t) => t + 1) } as Async<T>;

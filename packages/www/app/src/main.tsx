@@ -5,7 +5,7 @@ import { refreshMe } from './auth';
 import { Login } from './components/login';
 import { installKeys } from './keyboard';
 import { Build, BuildById } from './pages/build';
-import { Builder } from './pages/builder';
+import { Builder, readBuilderAhead } from './pages/builder';
 import { Builders } from './pages/builders';
 import { BuildRequest } from './pages/buildrequest';
 import { Changes } from './pages/changes';
@@ -29,6 +29,7 @@ const routes: Route[] = [
   {
     pattern: /^\/builders\/(\d+)\/?$/,
     render: (m, q) => <Builder builderid={int(m[1])} after={q.get('after')} key={m[1]} />,
+    readAhead: (m, q) => readBuilderAhead(int(m[1]), q.get('after')),
   },
   {
     pattern: /^\/builders\/(\d+)\/charts\/?$/,
@@ -136,7 +137,7 @@ function App() {
 // form (step URLs from `buildbotURL`) land on the same page here.
 if (location.hash.startsWith('#/')) history.replaceState(null, '', href(location.hash.slice(1)));
 applyTheme((localStorage.getItem('lathe-theme') as Theme | null) ?? 'auto');
-interceptLinks();
+interceptLinks(routes);
 installKeys();
 void refreshMe();
 render(<App />, document.getElementById('app')!);

@@ -1,21 +1,30 @@
 // One builder: its history, a page at a time (keyset paging, so page 1,000 costs what
 // page 1 does), updated live while the first page is shown.
-import { list, one, type Resource } from '../api';
+import { list, one, type Resource, readAhead } from '../api';
 import { Loading, Result } from '../components/common';
 import { ForceForm } from '../components/force-form';
 import { LazyCharts } from '../components/lazy-charts';
 import { duration, typicalDuration, when } from '../format';
 import { useAsync, useLiveRead } from '../hooks';
-import { Link } from '../router';
+import { currentPath, Link } from '../router';
 
 const PAGE = 25;
 /** What the builder page charts; its charts page shows every metric. */
 const SUMMARY_METRICS = ['build.duration_s', 'warnings', 'tests.total', 'tests.failed'];
 
+const buildsQuery = (after: string | null) => ({ limit: PAGE, ...(after ? { after } : {}) });
+
+/** The page's first reads, started as a link to it is pressed (router.tsx). */
+export function readBuilderAhead(builderid: number, after: string | null): void {
+  // Paging within the page shown keeps its builder and reads only the builds.
+  if (currentPath().replace(/\/$/, '') !== `/builders/${builderid}`) readAhead(`/builders/${builderid}`);
+  readAhead(`/builders/${builderid}/builds`, buildsQuery(after));
+}
+
 export function Builder({ builderid, after }: { builderid: number; after: string | null }) {
   const builder = useAsync(() => one(`/builders/${builderid}`), [builderid]);
   const builds = useLiveRead(
-    () => list(`/builders/${builderid}/builds`, { limit: PAGE, ...(after ? { after } : {}) }),
+    () => list(`/builders/${builderid}/builds`, buildsQuery(after)),
     [builderid, after],
     // Only the newest page changes; older pages are history.
     after ? [] : [`builders.${builderid}.builds`],
