@@ -206,6 +206,65 @@ describe('web UI views in a real browser', { skip: browserTestsSkip }, () => {
     }
   });
 
+  it('reads a builder page as its link is pressed, shows the right builder in the app, and the back button returns', async () => {
+    const p = await page();
+    const asked: string[] = [];
+    p.on('request', (r) => asked.push(r.url()));
+    await p.goto(`${base}builders`);
+    // app and lint have the builds of the first test's change.
+    const [app, lint] = [builderid('app'), builderid('lint')];
+    const reads = (id: number) => [
+      `${base}api/v2/builders/${id}`,
+      `${base}api/v2/builders/${id}/builds?limit=25`,
+    ];
+    /** The build numbers the builder page lists, checked against the data API. */
+    const shownBuilds = async (id: number, name: string) => {
+      await p.getByRole('heading', { level: 1, name }).waitFor();
+      const expected = ((await api(`/builders/${id}/builds?limit=25`)).builds as { number: number }[]).map(
+        (b) => `/builders/${id}/builds/${b.number}`,
+      );
+      assert.ok(expected.length > 0, `${name} has builds`);
+      await p.locator('[data-testid="builder-history"] tbody tr').first().waitFor();
+      const links = p.locator('[data-testid="builder-history"] tbody tr td:first-child a');
+      assert.deepEqual(await Promise.all((await links.all()).map((a) => a.getAttribute('href'))), expected);
+    };
+
+    // Pressed, not yet released: the builder page's reads are under way on the builders page.
+    await p.locator('tr[data-builder="app"] td:first-child a').hover();
+    await p.mouse.down();
+    await Promise.all(reads(app).map((url) => p.waitForRequest(url, { timeout: 5000 })));
+    assert.equal(p.url(), `${base}builders`);
+    await p.mouse.up();
+    await p.waitForURL(`${base}builders/${app}`);
+    await shownBuilds(app, 'app');
+    // The page took those answers instead of asking again.
+    for (const url of reads(app)) assert.equal(asked.filter((u) => u === url).length, 1, url);
+
+    await p.goBack();
+    await p.locator('tr[data-builder="lint"] td:first-child a').click();
+    await p.waitForURL(`${base}builders/${lint}`);
+    await shownBuilds(lint, 'lint');
+    await p.goBack();
+    await p.waitForURL(`${base}builders`);
+    await p.locator('tr[data-builder="app"] .result').waitFor();
+    await p.goForward();
+    await shownBuilds(lint, 'lint');
+
+    // A press released elsewhere navigates nowhere, and its reads are dropped unused.
+    await p.goBack();
+    await p.locator('tr[data-builder="params"] td:first-child a').hover();
+    await p.mouse.down();
+    await p.getByRole('heading', { level: 1, name: 'Builders' }).hover();
+    await p.mouse.up();
+    assert.equal(p.url(), `${base}builders`);
+    await p.waitForFunction(
+      () => (globalThis as { __latheEarlyReads?: Map<string, unknown> }).__latheEarlyReads?.size === 0,
+      undefined,
+      { timeout: 10_000 },
+    );
+    await p.close();
+  });
+
   it('renders the force scheduler’s typed parameters and shows its refusals beside the fields', async () => {
     const p = await page();
     await p.goto(`${base}builders/${builderid('params')}`);
