@@ -11,40 +11,39 @@ export interface Async<T> {
 }
 
 export function useAsync<T>(load: () => Promise<T>, deps: readonly unknown[]): Async<T> {
-  const [state, setState] = useState<{ value?: T; error?: Error; loading: boolean }>({ loading: true });
+  const [state, setState] = useState<{ value?: T; error?: Error; of?: Promise<T> }>({});
   const [tick, setTick] = useState(0);
-  // The read whose answer the view shows: an answer to any earlier one (inputs changed, or
-  // the view is gone) is dropped.
+  // The read whose answer the view shows next: an answer to any earlier one (inputs changed,
+  // or the view is gone) is dropped.
   const latest = useRef<Promise<T> | null>(null);
   const settle = (read: Promise<T>) => {
     latest.current = read;
     read.then(
-      (value) => latest.current === read && setState({ value, loading: false }),
-      (error: Error) => latest.current === read && setState({ error, loading: false }),
+      (value) => latest.current === read && setState({ value, of: read }),
+      (error: Error) => latest.current === read && setState({ error, of: read }),
     );
   };
-  // The first read starts as the view is first rendered, and its answer is drawn as soon as
-  // it arrives: not in the effect, which runs only after the browser painted the view (a
-  // frame or more later). The effect keeps it only if the inputs are still those it was
-  // started with (a re-render before the effect, e.g. once the user is known, may have
-  // changed them).
-  const first = useRef<{ read: Promise<T>; deps: readonly unknown[] } | null | undefined>(undefined);
-  if (first.current === undefined) {
-    first.current = { read: load(), deps };
-    settle(first.current.read);
+  // A read starts as the view renders with new inputs (the first render included), and its
+  // answer is drawn as soon as it arrives: not from an effect, which runs only after the
+  // browser painted the view, a frame or more later. Until then the view keeps what it showed.
+  const started = useRef<readonly unknown[] | null>(null);
+  if (!started.current || !sameDeps(started.current, deps)) {
+    started.current = deps;
+    settle(load());
   }
+  // Asked to read again (reload), and dropping the last answer once the view is gone.
   useEffect(() => {
-    const early = first.current;
-    first.current = null;
-    if (!early || !sameDeps(early.deps, deps)) {
-      setState((s) => ({ ...s, loading: true }));
-      settle(load());
-    }
+    if (tick > 0) settle(load());
     return () => {
       latest.current = null;
     };
-  }, [...deps, tick]);
-  return { ...state, reload: () => setTick((t) => t + 1) } as Async<T>;
+  }, [tick]);
+  return {
+    value: state.value,
+    error: state.error,
+    loading: state.of !== latest.current,
+    reload: () => setTick((t) => t + 1),
+  } as Async<T>;
 }
 
 function sameDeps(a: readonly unknown[], b: readonly unknown[]): boolean {
