@@ -1,7 +1,7 @@
 // Reads index.html's inline script started before the app loaded (the first reads of the
-// page the URL names): the app's first read of one of those URLs takes its answer instead
-// of asking again. Each is taken once, so every later read (a reload, a live update) asks
-// the server.
+// page the URL names), and those an in-app navigation started as a link was pressed: the
+// app's first read of one of those URLs takes its answer instead of asking again. Each is
+// taken once, so every later read (a reload, a live update) asks the server.
 
 declare global {
   interface Window {
