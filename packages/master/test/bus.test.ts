@@ -99,4 +99,26 @@ describe('event bus', () => {
     assert.equal(errors.length, 5);
     assert.equal(bus.subscriptionCount, 1);
   });
+
+  it('tells whether a subscription would get some remote event of a kind, whatever its ids', () => {
+    const bus = new EventBus();
+    assert.ok(!bus.wantsRemote('build.started'), 'nobody subscribed');
+    // The outbox relay's own subscription takes local events only: it wants nothing remote.
+    const relay = bus.subscribe('#', () => {}, { localOnly: true });
+    assert.ok(!bus.wantsRemote('build.started'));
+    const one = bus.subscribe('build.finished.*.7', () => {});
+    assert.ok(bus.wantsRemote('build.finished'), 'ids past the kind may match');
+    assert.ok(!bus.wantsRemote('build.started'));
+    const steps = bus.subscribe('*.started', () => {});
+    assert.ok(bus.wantsRemote('build.started'));
+    assert.ok(bus.wantsRemote('step.started'));
+    assert.ok(!bus.wantsRemote('step.finished'));
+    steps.unsubscribe();
+    one.unsubscribe();
+    assert.ok(!bus.wantsRemote('build.finished'), 'not after unsubscribing');
+    const all = bus.subscribe('log.#', () => {});
+    assert.ok(bus.wantsRemote('log.append') && !bus.wantsRemote('step.started'));
+    all.unsubscribe();
+    relay.unsubscribe();
+  });
 });

@@ -131,4 +131,5 @@ export const MIGRATIONS: readonly string[] = [
   '0015-latent-worker-status',
   '0016-scheduler-resources',
   '0017-log-sections',
+  '0018-outbox-append',
 ];

@@ -160,4 +160,42 @@ describe('the outbox on PostgreSQL', { skip }, () => {
     assert.deepEqual(buildids(atB), [10, 11, 12]);
     assert.ok(errors.length >= 1, 'the lost connection was reported');
   });
+
+  it('leaves kinds nobody here subscribes to for the next read, then delivers them in order', async () => {
+    const a = await side('kinds-a');
+    const b = await side('kinds-b');
+    const wakeup = new PostgresWakeup({
+      listen: b.db.listen!,
+      channel: OUTBOX_CHANNEL,
+      masterid: b.masterid,
+      safetyPollMs: 600_000,
+      onError: () => {},
+    });
+    const readerAtB = await relay(b, wakeup);
+    const finished: BusMessage[] = [];
+    b.bus.subscribe('build.finished', (m) => void finished.push(m));
+    // Woken at once by a kind it wants: B is listening.
+    const done = { buildid: 20, builderid: 1, number: 1, results: 0 };
+    await a.data.outbox.append(a.masterid, [{ kind: 'build.finished', payload: done }]);
+    await waitFor(() => finished.length === 1, 5_000, 'B to read a build.finished');
+    const seen = readerAtB.lastSeen;
+
+    await a.data.outbox.append(a.masterid, [
+      { kind: 'build.state', payload: { buildid: 21, builderid: 1, state: 'unwanted' } },
+    ]);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(readerAtB.lastSeen, seen, 'no read for a kind nobody at B subscribes to');
+
+    const atB: BusMessage[] = [];
+    b.bus.subscribe('#', (m) => void atB.push(m));
+    await a.data.outbox.append(a.masterid, [{ kind: 'build.finished', payload: { ...done, buildid: 22 } }]);
+    await waitFor(() => atB.length === 2, 5_000, 'B to read both');
+    assert.deepEqual(
+      atB.map((m) => [m.kind, (m.payload as { buildid: number }).buildid]),
+      [
+        ['build.state', 21],
+        ['build.finished', 22],
+      ],
+    );
+  });
 });

@@ -194,14 +194,4 @@ describe('query plans of the distributor’s pending-request queries (real SQLit
     // Without the index the same query scans the table: the rows make the index matter.
     assert.match(await planOf(buildrequestsQuery(), false), /SCAN buildrequests/);
   });
-
-  it('BuildRequestsData.bestPending (ordering builders) reads one row of the same index', async () => {
-    for (const builderid of builderids) {
-      queries.length = 0;
-      const best = await data.buildrequests.bestPending(builderid);
-      const first = seeded.find((r) => r.id === expectedPending(builderid)[0])!;
-      assert.deepEqual(best, { priority: first.priority, submittedAt: first.submittedAt });
-      expectIndexed(await planOf(buildrequestsQuery()));
-    }
-  });
 });

@@ -11,7 +11,7 @@ import {
   type KindsMatching,
   type MessageOf,
 } from './events.js';
-import { type CompiledPattern, compilePattern, matches } from './pattern.js';
+import { type CompiledPattern, compilePattern, matches, mayMatchKind } from './pattern.js';
 
 export type Overflow = 'drop-oldest' | 'drop-newest' | 'unsubscribe';
 
@@ -165,6 +165,13 @@ export class EventBus {
       if (remote && sub.localOnly) continue;
       if (matches(sub.compiled, message.key)) sub.offer(message);
     }
+  }
+
+  /** Whether a subscription would get some event of `kind` published by another master. */
+  wantsRemote(kind: string): boolean {
+    const segments = kind.split('.');
+    for (const sub of this.#subs) if (!sub.localOnly && mayMatchKind(sub.compiled, segments)) return true;
+    return false;
   }
 
   subscribe<P extends string>(

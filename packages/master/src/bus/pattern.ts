@@ -31,3 +31,16 @@ export function matches(pattern: CompiledPattern, key: readonly string[], p = 0,
     k++;
   }
 }
+
+/**
+ * Whether `pattern` matches some routing key of the event kind `kind` (its segments),
+ * whatever ids follow them: a pattern segment past the kind's may match an id.
+ */
+export function mayMatchKind(pattern: CompiledPattern, kind: readonly string[]): boolean {
+  for (let i = 0; i < pattern.length; i++) {
+    const seg = pattern[i];
+    if (seg === '#' || i >= kind.length) return true;
+    if (seg !== '*' && seg !== kind[i]) return false;
+  }
+  return pattern.length >= kind.length;
+}

@@ -13,18 +13,24 @@ import { type BusEvents, type BusMessage, type EventKind, KEY_FIELDS } from '../
 import type { DataLayer } from '../data/index.js';
 import type { OutboxEvent, OutboxRow } from '../data/outbox.js';
 
+/**
+ * Called when other masters may have appended events: `kinds`, when the wake-up knows them,
+ * are the kinds appended; without them anything may have been.
+ */
+export type Wake = (kinds?: readonly string[]) => void;
+
 /** Tells the relay when other masters may have appended events. */
 export interface OutboxWakeup {
   /** Starts calling `wake`; returns the function that stops it. */
-  listen(wake: () => void): () => void;
+  listen(wake: Wake): () => void;
 }
 
 /** Reads every `intervalMs`: what SQLite, which has no notifications between processes, needs. */
 export class PollingWakeup implements OutboxWakeup {
   constructor(private readonly intervalMs: number) {}
 
-  listen(wake: () => void): () => void {
-    const timer = setInterval(wake, this.intervalMs);
+  listen(wake: Wake): () => void {
+    const timer = setInterval(() => wake(), this.intervalMs);
     timer.unref();
     return () => clearInterval(timer);
   }
@@ -98,7 +104,19 @@ export class OutboxRelay {
       localOnly: true,
       maxQueue: 100_000,
     });
-    this.#stopListening = this.o.wakeup.listen(() => void this.poll());
+    this.#stopListening = this.o.wakeup.listen((kinds) => {
+      if (!kinds || this.#wanted(kinds)) void this.poll();
+    });
+  }
+
+  /**
+   * Whether events of these kinds are wanted here now. Those that are not wait in the outbox
+   * for the next read (the next wanted event's, or the wake-up's safety poll): a busy
+   * cluster's every step and log event would otherwise wake every master, each competing
+   * for the cores with the masters running the builds.
+   */
+  #wanted(kinds: readonly string[]): boolean {
+    return this.#followers.size > 0 || kinds.some((k) => this.o.bus.wantsRemote(k));
   }
 
   /** Reads and delivers what other masters appended since the last read. */

@@ -1,16 +1,19 @@
 // The outbox relay's wake-up on PostgreSQL: every append NOTIFYs in its own transaction
 // (data/outbox.ts), so a LISTENing master reads as soon as another master's events are
-// committed, not at its next poll. A slow poll stays as a safety net (a notification
+// committed, not at its next poll. The notice names the kinds appended, so the relay can
+// leave events nobody on this master listens for to a later read. A slow poll stays as a safety net (a notification
 // that arrived while the connection was being re-made), and the relay reads once after
 // every (re)connection.
+
+import { parseOutboxNotice } from '../data/outbox.js';
 import type { Db } from '../db/connection.js';
 import type { StopListening } from '../db/postgres.js';
-import type { OutboxWakeup } from './outbox-relay.js';
+import type { OutboxWakeup, Wake } from './outbox-relay.js';
 
 export interface PostgresWakeupOptions {
   readonly listen: NonNullable<Db['listen']>;
   readonly channel: string;
-  /** This master's id: its own appends (the payload) need no wake-up of its own. */
+  /** This master's id: its own appends need no wake-up of its own. */
   readonly masterid: number;
   /** The safety-net poll; default 2 s. */
   readonly safetyPollMs?: number;
@@ -22,7 +25,7 @@ export interface PostgresWakeupOptions {
 export class PostgresWakeup implements OutboxWakeup {
   constructor(private readonly o: PostgresWakeupOptions) {}
 
-  listen(wake: () => void): () => void {
+  listen(wake: Wake): () => void {
     const own = String(this.o.masterid);
     let stopped = false;
     let stopListening: StopListening | null = null;
@@ -33,7 +36,8 @@ export class PostgresWakeup implements OutboxWakeup {
         const stop = await this.o.listen(
           this.o.channel,
           (payload) => {
-            if (payload !== own) wake();
+            const notice = parseOutboxNotice(payload);
+            if (notice.masterid !== own) wake(notice.kinds);
           },
           (err) => {
             stopListening = null;
@@ -59,7 +63,7 @@ export class PostgresWakeup implements OutboxWakeup {
       retry.unref();
     };
     void connect();
-    const poll = setInterval(wake, this.o.safetyPollMs ?? 2000);
+    const poll = setInterval(() => wake(), this.o.safetyPollMs ?? 2000);
     poll.unref();
     return () => {
       stopped = true;

@@ -42,15 +42,23 @@ export function passes(results: Result | number): boolean {
 export async function recordBlameBuild(
   trx: Transaction<Database> | Kysely<Database>,
   build: { buildid: number; builderid: number; number: number; buildrequestid: number },
+  known?: KnownRequest,
 ): Promise<boolean> {
-  const request = await trx
-    .selectFrom('buildrequests')
-    .select('buildsetid')
-    .where('id', '=', build.buildrequestid)
-    .executeTakeFirst();
-  if (!request) return false;
-  const branchKey = await branchKeyOf(trx, request.buildsetid);
-  if (branchKey === null) return false;
+  let buildsetid = known?.buildsetid;
+  let branchKey: string | null;
+  if (known) {
+    branchKey = known.bisection ? null : branchKeyOfSources(known.sources);
+  } else {
+    const request = await trx
+      .selectFrom('buildrequests')
+      .select('buildsetid')
+      .where('id', '=', build.buildrequestid)
+      .executeTakeFirst();
+    if (!request) return false;
+    buildsetid = request.buildsetid;
+    branchKey = await branchKeyOf(trx, request.buildsetid);
+  }
+  if (branchKey === null || buildsetid === undefined) return false;
   await trx
     .insertInto('blame_builds')
     .values({
@@ -58,10 +66,27 @@ export async function recordBlameBuild(
       builderid: build.builderid,
       branch_key: branchKey,
       number: build.number,
-      buildsetid: request.buildsetid,
+      buildsetid,
     })
     .execute();
   return true;
+}
+
+/**
+ * What the distributor already read of a request (data/buildrequests.ts `PendingRequest`):
+ * given to `BuildsData.add`, it spares the reads of the build's numbering transaction,
+ * which holds the builder's lock.
+ */
+export interface KnownRequest {
+  readonly buildsetid: number;
+  readonly sources: readonly { readonly codebase: string; readonly branch: string | null }[];
+  /** A bisection build's: it gets no blame record. */
+  readonly bisection?: boolean;
+}
+
+/** A buildset's (codebase, branch) pairs, sorted, as stored in `branch_key`. */
+function branchKeyOfSources(sources: readonly { codebase: string; branch: string | null }[]): string {
+  return JSON.stringify(sources.map((s) => [s.codebase, s.branch ?? null] as const).sort(comparePairs));
 }
 
 /** The buildset's (codebase, branch) pairs as stored in `branch_key`; null for a bisection buildset. */
@@ -82,7 +107,7 @@ async function branchKeyOf(
     .select(['sourcestamps.codebase', 'sourcestamps.branch'])
     .where('buildset_sourcestamps.buildsetid', '=', buildsetid)
     .execute();
-  return JSON.stringify(stamps.map((s) => [s.codebase, s.branch ?? null] as const).sort(comparePairs));
+  return branchKeyOfSources(stamps);
 }
 
 function comparePairs(a: readonly [string, string | null], b: readonly [string, string | null]): number {

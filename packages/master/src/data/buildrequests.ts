@@ -268,8 +268,11 @@ export class BuildRequestsData {
       .execute();
     if (rows.length === 0) return [];
     const buildsetids = [...new Set(rows.map((r) => r.buildsetid))];
-    const sources = await this.#sourcesOf(buildsetids);
-    const bisections = await this.#bisectionsAmong(buildsetids);
+    // Two reads at once: on PostgreSQL each is a round trip on a connection of its own.
+    const [sources, bisections] = await Promise.all([
+      this.#sourcesOf(buildsetids),
+      this.#bisectionsAmong(buildsetids),
+    ]);
     return rows.map((r) => ({
       id: r.id,
       buildsetid: r.buildsetid,
@@ -279,22 +282,6 @@ export class BuildRequestsData {
       sources: sources.get(r.buildsetid) ?? [],
       ...(bisections.has(r.buildsetid) ? { bisection: true } : {}),
     }));
-  }
-
-  /** The best pending request of a builder, for ordering builders against each other. */
-  async bestPending(builderid: number): Promise<{ priority: number; submittedAt: number } | undefined> {
-    const r = await this.ctx.db
-      .selectFrom('buildrequests')
-      .select(['priority', 'submitted_at'])
-      .where('builderid', '=', builderid)
-      .where('complete', '=', 0)
-      .where('claimed_by_master', 'is', null)
-      .orderBy('priority', 'desc')
-      .orderBy('submitted_at', 'asc')
-      .orderBy('id', 'asc')
-      .limit(1)
-      .executeTakeFirst();
-    return r && { priority: r.priority, submittedAt: r.submitted_at };
   }
 
   async countPending(builderid?: number): Promise<number> {

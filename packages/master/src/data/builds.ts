@@ -1,7 +1,7 @@
 // Builds, their properties and per-build metrics.
 import { sql } from 'kysely';
 import type { Result } from '../results.js';
-import { recordBlameBuild, recordBlameResult } from './blame.js';
+import { type KnownRequest, recordBlameBuild, recordBlameResult } from './blame.js';
 import { type DataContext, forUpdate } from './context.js';
 import { NotFoundError } from './errors.js';
 import { recordReportEvent } from './report-events.js';
@@ -25,6 +25,8 @@ export interface NewBuild {
   readonly workerid: number | null;
   readonly masterid: number;
   readonly stateString?: string;
+  /** The request as the distributor read it: spares reads while the builder is locked. */
+  readonly request?: KnownRequest;
 }
 
 export interface MetricPoint {
@@ -100,12 +102,16 @@ export class BuildsData {
         })
         .returning('id')
         .executeTakeFirstOrThrow();
-      await recordBlameBuild(trx, {
-        buildid: row.id,
-        builderid: spec.builderid,
-        number,
-        buildrequestid: spec.buildrequestid,
-      });
+      await recordBlameBuild(
+        trx,
+        {
+          buildid: row.id,
+          builderid: spec.builderid,
+          number,
+          buildrequestid: spec.buildrequestid,
+        },
+        spec.request,
+      );
       await recordReportEvent(trx, 'build-started', row.id, now());
       return { buildid: row.id, number };
     });

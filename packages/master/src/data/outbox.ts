@@ -13,8 +13,24 @@
 import { sql } from 'kysely';
 import type { DataContext } from './context.js';
 
-/** The PostgreSQL channel an append NOTIFYs (with the appending master's id) in its transaction. */
+/** The PostgreSQL channel an append NOTIFYs in its transaction (the notice: `outboxNotice`). */
 export const OUTBOX_CHANNEL = 'lathe_mq_outbox';
+
+/**
+ * What an append's notification says: the appending master's id, a space, the kinds
+ * appended (each once, comma-separated). A master with nobody listening for those kinds
+ * need not read them now (cluster/postgres-wakeup.ts).
+ */
+export function outboxNotice(masterid: number, events: readonly OutboxEvent[]): string {
+  return `${masterid} ${[...new Set(events.map((e) => e.kind))].join(',')}`;
+}
+
+/** Reads a notice back; `kinds` is undefined for a bare master id (an older master's). */
+export function parseOutboxNotice(notice: string): { masterid: string; kinds?: readonly string[] } {
+  const space = notice.indexOf(' ');
+  if (space < 0) return { masterid: notice };
+  return { masterid: notice.slice(0, space), kinds: notice.slice(space + 1).split(',') };
+}
 
 export interface OutboxEvent {
   readonly kind: string;
@@ -29,12 +45,18 @@ export interface OutboxRow extends OutboxEvent {
 export class OutboxData {
   constructor(private readonly ctx: DataContext) {}
 
-  /** Appends events in one transaction, in order. */
+  /** Appends events in one transaction, in order, and tells the other masters which kinds. */
   async append(masterid: number, events: readonly OutboxEvent[]): Promise<void> {
     if (events.length === 0) return;
     const created_at = this.ctx.now();
+    if (this.ctx.dialect === 'postgres') {
+      // One round trip (migration 0018): lock, insert in order, notify on commit.
+      await sql`select lathe_outbox_append(${masterid}, ${events.map((e) => e.kind)}, ${events.map((e) =>
+        JSON.stringify(e.payload),
+      )}, ${created_at}, ${OUTBOX_CHANNEL}, ${outboxNotice(masterid, events)})`.execute(this.ctx.db);
+      return;
+    }
     await this.ctx.db.transaction().execute(async (trx) => {
-      if (this.ctx.dialect === 'postgres') await sql`lock table mq_outbox in exclusive mode`.execute(trx);
       // Bounded statements: a burst of log events must not build one huge INSERT.
       for (let i = 0; i < events.length; i += 200) {
         await trx
@@ -49,9 +71,6 @@ export class OutboxData {
           )
           .execute();
       }
-      // Delivered to the listeners when (and only if) the rows are committed.
-      if (this.ctx.dialect === 'postgres')
-        await sql`select pg_notify(${OUTBOX_CHANNEL}, ${String(masterid)})`.execute(trx);
     });
   }
 

@@ -98,22 +98,28 @@ export class Distributor {
   async #pass(): Promise<void> {
     const { data } = this.#o;
     const candidates: { builder: DistributorBuilder; best: { priority: number; submittedAt: number } }[] = [];
+    const pageSize = this.#o.pageSize ?? 100;
+    const pending = new Map<number, PendingRequest[]>();
     // A snapshot: a reconfig may change the builder set while this pass awaits.
     const builders = [...this.#o.builders()];
     for (const builder of builders) {
       if (this.#available(builder).length === 0) continue;
-      const best = await data.buildrequests.bestPending(builder.builderid);
-      if (best) candidates.push({ builder, best });
+      // Every builder in the queue has its page read in the first round anyway: read it
+      // now and order the builders by its first request.
+      const page = await data.buildrequests.pendingForBuilder(builder.builderid, pageSize);
+      const best = page[0];
+      if (!best) continue;
+      candidates.push({ builder, best });
+      pending.set(builder.builderid, page);
     }
     const queue = orderBuilders(candidates);
-    const pending = new Map<number, PendingRequest[]>();
     let active = queue;
     while (active.length > 0 && !this.#stopped) {
       const next: DistributorBuilder[] = [];
       for (const builder of active) {
         let page = pending.get(builder.builderid);
         if (!page) {
-          page = await data.buildrequests.pendingForBuilder(builder.builderid, this.#o.pageSize ?? 100);
+          page = await data.buildrequests.pendingForBuilder(builder.builderid, pageSize);
           pending.set(builder.builderid, page);
         }
         if (await this.#startOne(builder, page)) next.push(builder);

@@ -99,9 +99,12 @@ export async function initialBuildProperties(
   const { builder, worker, request } = initial.assignment;
   const props = new Properties(initial.globals, PropertySources.config);
   const withChanges = request.sources.filter((s) => s.hasChanges).map((s) => s.sourcestampid);
-  for (const changeProps of await data.changes.propertiesOf(withChanges))
-    props.update(changeProps, PropertySources.change);
-  const requested = await data.buildsets.properties(request.buildsetid);
+  // Both reads at once (on PostgreSQL, each a round trip on a connection of its own).
+  const [ofChanges, requested] = await Promise.all([
+    data.changes.propertiesOf(withChanges),
+    data.buildsets.properties(request.buildsetid),
+  ]);
+  for (const changeProps of ofChanges) props.update(changeProps, PropertySources.change);
   for (const [k, [v, source]] of Object.entries(requested)) {
     if (v !== undefined) props.setProperty(k, v, source);
   }

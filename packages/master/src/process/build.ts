@@ -130,6 +130,7 @@ export class BuildRun implements StepHost {
       masterid: deps.masterid,
       // Its first state: one write less before the first command than setting it after.
       stateString: 'preparing worker',
+      request: assignment.request,
     });
     return new BuildRun(deps, assignment, channel, buildid, number);
   }
@@ -238,15 +239,18 @@ export class BuildRun implements StepHost {
   async run(): Promise<Result> {
     const offLost = this.channel.onDisconnect((why) => this.stop(`worker lost: ${why}`, RETRY));
     try {
-      await this.#props.setUp({
-        globals: this.deps.properties,
-        assignment: this.assignment,
-        buildNumber: this.buildNumber,
-      });
       this.#eta.loadHistory(this.data, this.deps.etaHistory ?? 10, (err) =>
         this.deps.onError(err, `build ${this.builderName}#${this.buildNumber}: loading ETA history`),
       );
-      await this.#prepareWorker();
+      // The worker's round trip and the properties' reads overlap: neither needs the other.
+      await Promise.all([
+        this.#props.setUp({
+          globals: this.deps.properties,
+          assignment: this.assignment,
+          buildNumber: this.buildNumber,
+        }),
+        this.#prepareWorker(),
+      ]);
       // A build stopped before it got its locks runs nothing, not even alwaysRun steps: they
       // would run without the locks that protect them.
       await this.#locks.hold(

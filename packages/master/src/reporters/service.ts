@@ -52,6 +52,7 @@ export class ReportersService {
   readonly #runners = new Map<string, ReporterRunner>();
   readonly #reader: ReportReader;
   #subs: Subscription[] = [];
+  #started = false;
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> = Promise.resolve();
   #lastPrune = 0;
@@ -89,26 +90,44 @@ export class ReportersService {
       await runner.start(startAfter);
       this.#runners.set(name, runner);
     }
+    this.#subscribe();
     this.#schedule();
   }
 
   start(): void {
-    // A reporter is woken only by the kinds of events it reports: the others wait in the
-    // outbox and are read (and passed over) with the next page.
-    this.#subs = WAKING_EVENTS.map(([p, kind]) =>
-      this.options.bus.subscribe(
-        p,
-        () => {
-          for (const r of this.#runners.values()) if (r.reports(kind)) r.poke();
-        },
-        { name: `reporters:${p}`, maxQueue: 1 },
-      ),
-    );
+    this.#started = true;
+    this.#subscribe();
     this.#schedule();
+  }
+
+  /**
+   * A reporter is woken only by the kinds of events it reports: the others wait in the
+   * outbox and are read (and passed over) with the next page. A kind no reporter reports
+   * gets no subscription at all, so with several masters its events are not even read from
+   * the other masters for this (cluster/outbox-relay.ts).
+   */
+  #subscribe(): void {
+    for (const s of this.#subs) s.unsubscribe();
+    this.#subs = [];
+    if (!this.#started) return;
+    const runners = [...this.#runners.values()];
+    for (const [pattern, kind] of WAKING_EVENTS) {
+      if (!runners.some((r) => r.reports(kind))) continue;
+      this.#subs.push(
+        this.options.bus.subscribe(
+          pattern,
+          () => {
+            for (const r of this.#runners.values()) if (r.reports(kind)) r.poke();
+          },
+          { name: `reporters:${pattern}`, maxQueue: 1 },
+        ),
+      );
+    }
   }
 
   async stop(): Promise<void> {
     clearInterval(this.#timer);
+    this.#started = false;
     for (const s of this.#subs) s.unsubscribe();
     await this.#ticking;
     for (const runner of this.#runners.values()) await runner.stop();

@@ -18,6 +18,7 @@ import { ircNotifySubscriptionsMigration } from './0014-irc-notify-subscriptions
 import { latentWorkerStatusMigration } from './0015-latent-worker-status.js';
 import { schedulerResourcesMigration } from './0016-scheduler-resources.js';
 import { logSectionsMigration } from './0017-log-sections.js';
+import { outboxAppendMigration } from './0018-outbox-append.js';
 import { dialectTypes, type SqlDialectName } from './dialect.js';
 
 export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
@@ -40,6 +41,7 @@ export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
     '0015-latent-worker-status': latentWorkerStatusMigration(),
     '0016-scheduler-resources': schedulerResourcesMigration(t),
     '0017-log-sections': logSectionsMigration(),
+    '0018-outbox-append': outboxAppendMigration(t),
   };
   return { getMigrations: async () => migrations };
 }
