@@ -162,21 +162,25 @@ export class ChangesData {
 
   async #read(ids: readonly number[]): Promise<ChangeRow[]> {
     const { db } = this.ctx;
-    const rows = await db.selectFrom('changes').selectAll().where('id', 'in', ids).execute();
+    // The three reads at once: on PostgreSQL each is a round trip on a connection of its own
+    // (a scheduler reads every new change before it can add a buildset).
+    const [rows, files, props] = await Promise.all([
+      db.selectFrom('changes').selectAll().where('id', 'in', ids).execute(),
+      db
+        .selectFrom('change_files')
+        .select(['changeid', 'filename'])
+        .where('changeid', 'in', ids)
+        // Each change's files in the order they were added; SQLite's index gives this order.
+        .orderBy('changeid')
+        .orderBy('id')
+        .execute(),
+      db
+        .selectFrom('change_properties')
+        .select(['changeid', 'property_name', 'property_value'])
+        .where('changeid', 'in', ids)
+        .execute(),
+    ]);
     if (rows.length === 0) return [];
-    const files = await db
-      .selectFrom('change_files')
-      .select(['changeid', 'filename'])
-      .where('changeid', 'in', ids)
-      // Each change's files in the order they were added; SQLite's index gives this order.
-      .orderBy('changeid')
-      .orderBy('id')
-      .execute();
-    const props = await db
-      .selectFrom('change_properties')
-      .select(['changeid', 'property_name', 'property_value'])
-      .where('changeid', 'in', ids)
-      .execute();
     const filesOf = new Map<number, string[]>();
     for (const f of files) {
       const list = filesOf.get(f.changeid);

@@ -51,9 +51,18 @@ export class StepsData {
    * Adds the build's next step. A name already used in the build gets a `_2`, `_3`…
    * suffix, as Buildbot does, because (buildid, name) identifies a step in URLs.
    */
-  async add(buildid: number, name: string): Promise<{ stepid: number; number: number; name: string }> {
+  /**
+   * Adds the build's next step (its name made unique within the build). `started`: the step
+   * begins now, as `start` would record it, in the same write (one round trip less before a
+   * build's first command).
+   */
+  async add(
+    buildid: number,
+    name: string,
+    options: { started?: boolean } = {},
+  ): Promise<{ stepid: number; number: number; name: string }> {
     const { db, dialect } = this.ctx;
-    return db.transaction().execute(async (trx) => {
+    const added = await db.transaction().execute(async (trx) => {
       await forUpdate(dialect, trx.selectFrom('builds').select('id').where('id', '=', buildid)).execute();
       const existing = await trx
         .selectFrom('steps')
@@ -70,9 +79,9 @@ export class StepsData {
           number,
           name: unique,
           buildid,
-          started_at: null,
+          started_at: options.started ? this.ctx.now() : null,
           complete_at: null,
-          state_string: 'pending',
+          state_string: options.started ? 'running' : 'pending',
           results: null,
           urls_json: '[]',
           hidden: 0,
@@ -81,6 +90,8 @@ export class StepsData {
         .executeTakeFirstOrThrow();
       return { stepid: row.id, number, name: unique };
     });
+    if (options.started) this.#publishStarted(added.stepid, { buildid, ...added });
+    return added;
   }
 
   /** `known`, what `add` answered (and the build), saves reading the step first. */
@@ -92,6 +103,10 @@ export class StepsData {
       .where('id', '=', stepid)
       .executeTakeFirst();
     if (u.numUpdatedRows === 0n) throw new NotFoundError('step', stepid);
+    this.#publishStarted(stepid, s);
+  }
+
+  #publishStarted(stepid: number, s: { buildid: number; number: number; name: string }): void {
     this.ctx.bus.publish('step.started', { stepid, buildid: s.buildid, number: s.number, name: s.name });
   }
 

@@ -346,9 +346,8 @@ export class BuildRun implements StepHost {
 
   /** Runs one step, then records it: its logs closed, its progress told, its end stored. */
   async #runStep(step: BuildStep): Promise<Result> {
-    const { stepid, name, number } = await this.data.steps.add(this.buildid, step.name);
+    const { stepid, name } = await this.data.steps.add(this.buildid, step.name, { started: true });
     this.#currentStep = name;
-    await this.data.steps.start(stepid, { buildid: this.buildid, number, name });
     const abort = new AbortController();
     this.#stepAbort = abort;
     const ctx = new StepRun(this, stepid, name, abort.signal);
