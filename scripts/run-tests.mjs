@@ -69,6 +69,7 @@ const POSTGRES_PASS = [
   'api-auth-access.test.js',
   'api-auth-oidc.test.js',
   'api-auth.test.js',
+  'api-changes-builds.test.js',
   'api-openapi.test.js',
   'api-realtime.test.js',
   'bisect-e2e.test.js',
