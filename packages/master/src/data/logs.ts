@@ -3,6 +3,8 @@
 // Stdio logs ('s') store each line prefixed by its stream: 'o' stdout, 'e' stderr,
 // 'h' header. A chunk never holds more than MAX_CHUNK_LINES lines, which lets a line-range
 // read bound its index scan to `first_line > first - MAX_CHUNK_LINES`.
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
 import { type DataContext, forUpdate } from './context.js';
 import { LogClosedError, NotFoundError } from './errors.js';
 import { ChunkEncoder, decodeChunk, type EncodedChunk } from './log-chunks.js';
@@ -39,6 +41,21 @@ function slugify(name: string): string {
   return s === '' ? 'log' : s;
 }
 
+/** `name`'s slug, made unique among `used` (a `_2`, `_3`… suffix). */
+function uniqueSlug(name: string, used: ReadonlySet<string>): string {
+  const base = slugify(name);
+  let slug = base;
+  for (let i = 2; used.has(slug); i++) slug = `${base}_${i}`;
+  return slug;
+}
+
+/** The slugs logs of these names got, added in this order. */
+function slugsOf(names: readonly string[]): Set<string> {
+  const used = new Set<string>();
+  for (const n of names) used.add(uniqueSlug(n, used));
+  return used;
+}
+
 /** Splits text of whole lines into lines, without their newlines. */
 function splitLines(text: string): string[] {
   const lines = text.split('\n');
@@ -73,25 +90,42 @@ export class LogsData {
 
   constructor(private readonly ctx: DataContext) {}
 
-  async add(stepid: number, name: string, type: Exclude<LogType, 'd'>): Promise<number> {
+  /**
+   * Adds a log to a step, its slug made unique within the step. `taken`: the names of the
+   * step's logs so far, in the order they were added, from a caller that adds them all (a
+   * running step): then one insert does, without locking the step to read its logs (the
+   * unique constraint stays the guard).
+   */
+  async add(
+    stepid: number,
+    name: string,
+    type: Exclude<LogType, 'd'>,
+    taken?: readonly string[],
+  ): Promise<number> {
     const { db, dialect } = this.ctx;
-    const id = await db.transaction().execute(async (trx) => {
-      await forUpdate(dialect, trx.selectFrom('steps').select('id').where('id', '=', stepid)).execute();
-      const used = new Set(
-        (await trx.selectFrom('logs').select('slug').where('stepid', '=', stepid).execute()).map(
-          (r) => r.slug,
-        ),
-      );
-      const base = slugify(name);
-      let slug = base;
-      for (let i = 2; used.has(slug); i++) slug = `${base}_${i}`;
+    const insert = async (trx: Kysely<Database>, used: Set<string>) => {
       const row = await trx
         .insertInto('logs')
-        .values({ name, slug, stepid, complete: 0, num_lines: 0, type, sections_recorded: 1 })
+        .values({
+          name,
+          slug: uniqueSlug(name, used),
+          stepid,
+          complete: 0,
+          num_lines: 0,
+          type,
+          sections_recorded: 1,
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
       return row.id;
-    });
+    };
+    const id = taken
+      ? await insert(db, slugsOf(taken))
+      : await db.transaction().execute(async (trx) => {
+          await forUpdate(dialect, trx.selectFrom('steps').select('id').where('id', '=', stepid)).execute();
+          const rows = await trx.selectFrom('logs').select('slug').where('stepid', '=', stepid).execute();
+          return insert(trx, new Set(rows.map((r) => r.slug)));
+        });
     this.ctx.bus.publish('log.new', { logid: id, stepid, name, type });
     return id;
   }

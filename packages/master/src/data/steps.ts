@@ -1,4 +1,6 @@
 // Steps of a build.
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
 import type { Result } from '../results.js';
 import { type DataContext, forUpdate, parseJson } from './context.js';
 import { NotFoundError } from './errors.js';
@@ -48,29 +50,22 @@ export class StepsData {
   constructor(private readonly ctx: DataContext) {}
 
   /**
-   * Adds the build's next step. A name already used in the build gets a `_2`, `_3`…
-   * suffix, as Buildbot does, because (buildid, name) identifies a step in URLs.
-   */
-  /**
    * Adds the build's next step (its name made unique within the build). `started`: the step
-   * begins now, as `start` would record it, in the same write (one round trip less before a
-   * build's first command).
+   * begins now, as `start` would record it, in the same write. `taken`: the names `add`
+   * gave the build's steps so far, in order, from a caller that adds them all (a running
+   * build): then one insert does, without locking the build to read its steps (a round
+   * trip or four less before each step's first command; the unique constraints stay the
+   * guard).
    */
   async add(
     buildid: number,
     name: string,
-    options: { started?: boolean } = {},
+    options: { started?: boolean; taken?: readonly string[] } = {},
   ): Promise<{ stepid: number; number: number; name: string }> {
     const { db, dialect } = this.ctx;
-    const added = await db.transaction().execute(async (trx) => {
-      await forUpdate(dialect, trx.selectFrom('builds').select('id').where('id', '=', buildid)).execute();
-      const existing = await trx
-        .selectFrom('steps')
-        .select(['number', 'name'])
-        .where('buildid', '=', buildid)
-        .execute();
-      const names = new Set(existing.map((s) => s.name));
-      const number = existing.reduce((m, s) => Math.max(m, s.number + 1), 0);
+    const insert = async (trx: Kysely<Database>, taken: readonly { number: number; name: string }[]) => {
+      const names = new Set(taken.map((s) => s.name));
+      const number = taken.reduce((m, s) => Math.max(m, s.number + 1), 0);
       let unique = name;
       for (let i = 2; names.has(unique); i++) unique = `${name}_${i}`;
       const row = await trx
@@ -89,7 +84,21 @@ export class StepsData {
         .returning('id')
         .executeTakeFirstOrThrow();
       return { stepid: row.id, number, name: unique };
-    });
+    };
+    const added = options.taken
+      ? await insert(
+          db,
+          options.taken.map((n, number) => ({ number, name: n })),
+        )
+      : await db.transaction().execute(async (trx) => {
+          await forUpdate(dialect, trx.selectFrom('builds').select('id').where('id', '=', buildid)).execute();
+          const existing = await trx
+            .selectFrom('steps')
+            .select(['number', 'name'])
+            .where('buildid', '=', buildid)
+            .execute();
+          return insert(trx, existing);
+        });
     if (options.started) this.#publishStarted(added.stepid, { buildid, ...added });
     return added;
   }

@@ -75,6 +75,8 @@ export class BuildRun implements StepHost {
   readonly #props: BuildProperties;
   readonly #locks: BuildLocks;
   readonly #eta: EtaPublisher;
+  /** The names its steps were given, in order: this build adds them all. */
+  readonly #stepNames: string[] = [];
   readonly #metrics = new MetricsRecorder();
   readonly #progress: BuildProgressListener;
   readonly #now: () => number;
@@ -346,7 +348,11 @@ export class BuildRun implements StepHost {
 
   /** Runs one step, then records it: its logs closed, its progress told, its end stored. */
   async #runStep(step: BuildStep): Promise<Result> {
-    const { stepid, name } = await this.data.steps.add(this.buildid, step.name, { started: true });
+    const { stepid, name } = await this.data.steps.add(this.buildid, step.name, {
+      started: true,
+      taken: this.#stepNames,
+    });
+    this.#stepNames.push(name);
     this.#currentStep = name;
     const abort = new AbortController();
     this.#stepAbort = abort;

@@ -143,7 +143,8 @@ export class StepRun implements StepContext {
         closed: false,
         // Parsers see redacted text (a secret must not reach a warning list or a test
         // name either), so redaction sits outside the observer.
-        log: this.host.data.logs.add(this.stepid, name, 's').then((logid) => {
+        // This step's logs are all added here: the names so far spare reading them.
+        log: this.host.data.logs.add(this.stepid, name, 's', [...this.#logs.keys()]).then((logid) => {
           const writer = new LogWriter(this.host.data.logs, logid, this.host.logOptions);
           const observed = new ObservedStepLog(writer, [consumers]);
           entry.observed = observed;
