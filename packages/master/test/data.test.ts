@@ -105,6 +105,24 @@ describe('data layer', () => {
     assert.deepEqual(await t.data.builds.properties(b1.buildid), { got_revision: ['abd', 'Git'] });
 
     const b2 = await t.data.builds.add({ builderid, buildrequestid: brids[1]!, workerid: null, masterid });
+    // A running build and step name what they added so far: the same names and slugs, one
+    // insert each, and the unique constraints still refuse a name list that was wrong.
+    const taken: string[] = [];
+    for (const n of ['test', 'test', 'test_2'])
+      taken.push((await t.data.steps.add(b2.buildid, n, { taken })).name);
+    assert.deepEqual(taken, ['test', 'test_2', 'test_2_2']);
+    const step = (await t.data.steps.forBuilds([b2.buildid])).get(b2.buildid)![0]!;
+    const logNames: string[] = [];
+    for (const n of ['std io', 'std_io', 'stdio']) {
+      await t.data.logs.add(step.id, n, 's', logNames);
+      logNames.push(n);
+    }
+    assert.deepEqual(
+      (await t.data.logs.forStep(step.id)).map((l) => l.slug),
+      ['std_io', 'std_io_2', 'stdio'],
+    );
+    await assert.rejects(t.data.steps.add(b2.buildid, 'again', { taken: [] }));
+    await assert.rejects(t.data.logs.add(step.id, 'stdio', 's', []));
     await t.data.builds.setMetric(b1.buildid, 'tests.passed', 100);
     await t.data.builds.setMetric(b2.buildid, 'tests.passed', 98);
     await t.data.builds.setMetric(b2.buildid, 'tests.passed', 99);
