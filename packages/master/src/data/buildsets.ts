@@ -1,6 +1,6 @@
 // Buildsets: one decision to build some source stamps on some builders, which becomes
 // one build request per builder.
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Result } from '../results.js';
 import { worstResult } from '../results.js';
@@ -55,71 +55,76 @@ export class BuildsetsData {
     const { db, now } = this.ctx;
     const submittedAt = spec.submittedAt ?? now();
     const priority = spec.priority ?? 0;
-    const result = await db.transaction().execute(async (trx) => {
-      const bs = await trx
-        .insertInto('buildsets')
-        .values({
-          external_idstring: spec.externalIdstring ?? null,
-          reason: spec.reason ?? null,
-          submitted_at: submittedAt,
-          complete: 0,
-          complete_at: null,
-          results: null,
-          parent_buildid: spec.parentBuildid ?? null,
-          parent_relationship: spec.parentRelationship ?? null,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      if (spec.sourcestampids.length > 0) {
-        await trx
-          .insertInto('buildset_sourcestamps')
-          .values(spec.sourcestampids.map((sourcestampid) => ({ buildsetid: bs.id, sourcestampid })))
-          .execute();
-      }
-      const changeids = [...new Set(spec.changeids ?? [])];
-      if (changeids.length > 0) {
-        await trx
-          .insertInto('buildset_changes')
-          .values(changeids.map((changeid) => ({ buildsetid: bs.id, changeid })))
-          .execute();
-      }
-      const props = Object.entries(spec.properties ?? {});
-      const source = spec.propertiesSource ?? 'Buildset';
-      if (props.length > 0) {
-        await trx
-          .insertInto('buildset_properties')
-          .values(
-            props.map(([name, value]) => ({
-              buildsetid: bs.id,
-              property_name: name,
-              property_value: JSON.stringify([value, spec.propertySources?.[name] ?? source]),
-            })),
-          )
-          .execute();
-      }
-      const brids = new Map<number, number>();
-      for (const builderid of spec.builderids) {
-        const br = await trx
-          .insertInto('buildrequests')
-          .values({
-            buildsetid: bs.id,
-            builderid,
-            priority,
-            submitted_at: submittedAt,
-            claimed_by_master: null,
-            claimed_at: null,
-            complete: 0,
-            results: null,
-            complete_at: null,
-            waited_for: 0,
-          })
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        brids.set(builderid, br.id);
-      }
-      await spec.alsoInTransaction?.(trx);
-      return { buildsetid: bs.id, buildrequestids: brids };
-    });
+    // On PostgreSQL one statement writes it all (a round trip, not a transaction's eight on
+    // the path from a change to its build); what must commit with it needs the transaction.
+    const result =
+      this.ctx.dialect === 'postgres' && !spec.alsoInTransaction
+        ? await this.#addInOneStatement(spec, submittedAt, priority)
+        : await db.transaction().execute(async (trx) => {
+            const bs = await trx
+              .insertInto('buildsets')
+              .values({
+                external_idstring: spec.externalIdstring ?? null,
+                reason: spec.reason ?? null,
+                submitted_at: submittedAt,
+                complete: 0,
+                complete_at: null,
+                results: null,
+                parent_buildid: spec.parentBuildid ?? null,
+                parent_relationship: spec.parentRelationship ?? null,
+              })
+              .returning('id')
+              .executeTakeFirstOrThrow();
+            if (spec.sourcestampids.length > 0) {
+              await trx
+                .insertInto('buildset_sourcestamps')
+                .values(spec.sourcestampids.map((sourcestampid) => ({ buildsetid: bs.id, sourcestampid })))
+                .execute();
+            }
+            const changeids = [...new Set(spec.changeids ?? [])];
+            if (changeids.length > 0) {
+              await trx
+                .insertInto('buildset_changes')
+                .values(changeids.map((changeid) => ({ buildsetid: bs.id, changeid })))
+                .execute();
+            }
+            const props = Object.entries(spec.properties ?? {});
+            const source = spec.propertiesSource ?? 'Buildset';
+            if (props.length > 0) {
+              await trx
+                .insertInto('buildset_properties')
+                .values(
+                  props.map(([name, value]) => ({
+                    buildsetid: bs.id,
+                    property_name: name,
+                    property_value: JSON.stringify([value, spec.propertySources?.[name] ?? source]),
+                  })),
+                )
+                .execute();
+            }
+            const brids = new Map<number, number>();
+            for (const builderid of spec.builderids) {
+              const br = await trx
+                .insertInto('buildrequests')
+                .values({
+                  buildsetid: bs.id,
+                  builderid,
+                  priority,
+                  submitted_at: submittedAt,
+                  claimed_by_master: null,
+                  claimed_at: null,
+                  complete: 0,
+                  results: null,
+                  complete_at: null,
+                  waited_for: 0,
+                })
+                .returning('id')
+                .executeTakeFirstOrThrow();
+              brids.set(builderid, br.id);
+            }
+            await spec.alsoInTransaction?.(trx);
+            return { buildsetid: bs.id, buildrequestids: brids };
+          });
     const { bus } = this.ctx;
     bus.publish('buildset.new', {
       buildsetid: result.buildsetid,
@@ -131,6 +136,52 @@ export class BuildsetsData {
       bus.publish('buildrequest.new', { buildrequestid, buildsetid: result.buildsetid, builderid, priority });
     }
     return result;
+  }
+
+  /**
+   * The buildset, its source stamps, changes, properties and requests in one statement
+   * (PostgreSQL's data-modifying WITH; the foreign keys are checked at its end, when the
+   * buildset row exists). Requests get their ids in the order of `builderids`.
+   */
+  async #addInOneStatement(
+    spec: BuildsetSpec,
+    submittedAt: number,
+    priority: number,
+  ): Promise<AddedBuildset> {
+    const source = spec.propertiesSource ?? 'Buildset';
+    const props = Object.entries(spec.properties ?? {});
+    const r = await sql<{ buildsetid: number; builderid: number | null; id: number | null }>`
+      with bs as (
+        insert into buildsets (external_idstring, reason, submitted_at, complete, complete_at, results,
+                               parent_buildid, parent_relationship)
+        values (${spec.externalIdstring ?? null}, ${spec.reason ?? null}, ${submittedAt}, 0, null, null,
+                ${spec.parentBuildid ?? null}, ${spec.parentRelationship ?? null})
+        returning id),
+      stamps as (
+        insert into buildset_sourcestamps (buildsetid, sourcestampid)
+        select bs.id, s from bs, unnest(${[...spec.sourcestampids]}::integer[]) as s),
+      changes as (
+        insert into buildset_changes (buildsetid, changeid)
+        select bs.id, c from bs, unnest(${[...new Set(spec.changeids ?? [])]}::integer[]) as c),
+      props as (
+        insert into buildset_properties (buildsetid, property_name, property_value)
+        select bs.id, p.name, p.value
+        from bs, unnest(${props.map(([name]) => name)}::text[],
+                        ${props.map(([name, value]) => JSON.stringify([value, spec.propertySources?.[name] ?? source]))}::text[])
+             as p(name, value)),
+      requests as (
+        insert into buildrequests (buildsetid, builderid, priority, submitted_at, claimed_by_master, claimed_at,
+                                   complete, results, complete_at, waited_for)
+        select bs.id, b.builderid, ${priority}, ${submittedAt}, null, null, 0, null, null, 0
+        from bs, unnest(${[...spec.builderids]}::integer[]) with ordinality as b(builderid, n)
+        order by b.n
+        returning id, builderid)
+      select bs.id as buildsetid, requests.builderid, requests.id
+      from bs left join requests on true
+      order by requests.id`.execute(this.ctx.db);
+    const brids = new Map<number, number>();
+    for (const row of r.rows) if (row.builderid !== null && row.id !== null) brids.set(row.builderid, row.id);
+    return { buildsetid: r.rows[0]!.buildsetid, buildrequestids: brids };
   }
 
   async get(buildsetid: number): Promise<BuildsetRow | undefined> {
