@@ -1,7 +1,8 @@
 // Changes reported by change sources, with their files and properties.
+import { sql } from 'kysely';
 import type { DataContext } from './context.js';
 import { batches, parseJson } from './context.js';
-import type { SourceStampsData } from './sourcestamps.js';
+import { type SourceStampsData, sourceStampIdentity } from './sourcestamps.js';
 
 export interface ChangeSpec {
   readonly author: string;
@@ -52,55 +53,102 @@ export class ChangesData {
     const codebase = spec.codebase ?? '';
     const project = spec.project ?? '';
     const branch = spec.branch ?? null;
-    const { changeid, sourcestampid } = await db.transaction().execute(async (trx) => {
-      const sourcestampid = await this.sourcestamps.findOrCreate(
-        { repository, codebase, project, branch, revision: spec.revision ?? null },
-        trx,
-      );
-      const row = await trx
-        .insertInto('changes')
-        .values({
-          author: spec.author,
-          committer: spec.committer ?? null,
-          comments: spec.comments ?? '',
-          branch,
-          revision: spec.revision ?? null,
-          revlink: spec.revlink ?? null,
-          when_timestamp: spec.when ?? now(),
-          category: spec.category ?? null,
-          repository,
-          codebase,
-          project,
-          sourcestampid,
-          parent_changeid: spec.parentChangeid ?? null,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      const files = spec.files ?? [];
-      if (files.length > 0) {
-        await trx
-          .insertInto('change_files')
-          .values(files.map((filename) => ({ changeid: row.id, filename })))
-          .execute();
-      }
-      const props = Object.entries(spec.properties ?? {});
-      if (props.length > 0) {
-        await trx
-          .insertInto('change_properties')
-          .values(
-            props.map(([name, value]) => ({
-              changeid: row.id,
-              property_name: name,
-              property_value: JSON.stringify([value, 'Change']),
-            })),
-          )
-          .execute();
-      }
-      await trx.insertInto('unscheduled_changes').values({ changeid: row.id, stored_at: now() }).execute();
-      return { changeid: row.id, sourcestampid };
-    });
+    const { changeid, sourcestampid } =
+      this.ctx.dialect === 'postgres'
+        ? await this.#addInOneStatement(spec)
+        : await db.transaction().execute(async (trx) => {
+            const sourcestampid = await this.sourcestamps.findOrCreate(
+              { repository, codebase, project, branch, revision: spec.revision ?? null },
+              trx,
+            );
+            const row = await trx
+              .insertInto('changes')
+              .values({
+                author: spec.author,
+                committer: spec.committer ?? null,
+                comments: spec.comments ?? '',
+                branch,
+                revision: spec.revision ?? null,
+                revlink: spec.revlink ?? null,
+                when_timestamp: spec.when ?? now(),
+                category: spec.category ?? null,
+                repository,
+                codebase,
+                project,
+                sourcestampid,
+                parent_changeid: spec.parentChangeid ?? null,
+              })
+              .returning('id')
+              .executeTakeFirstOrThrow();
+            const files = spec.files ?? [];
+            if (files.length > 0) {
+              await trx
+                .insertInto('change_files')
+                .values(files.map((filename) => ({ changeid: row.id, filename })))
+                .execute();
+            }
+            const props = Object.entries(spec.properties ?? {});
+            if (props.length > 0) {
+              await trx
+                .insertInto('change_properties')
+                .values(
+                  props.map(([name, value]) => ({
+                    changeid: row.id,
+                    property_name: name,
+                    property_value: JSON.stringify([value, 'Change']),
+                  })),
+                )
+                .execute();
+            }
+            await trx
+              .insertInto('unscheduled_changes')
+              .values({ changeid: row.id, stored_at: now() })
+              .execute();
+            return { changeid: row.id, sourcestampid };
+          });
     this.ctx.bus.publish('change.new', { changeid, sourcestampid, branch, repository, project, codebase });
     return changeid;
+  }
+
+  /**
+   * On PostgreSQL the change, its source stamp (found or created), files, properties and its
+   * place among the unscheduled changes in one statement (data-modifying WITH): one round
+   * trip, not a transaction's seven, before the change source can answer and the schedulers
+   * hear of it. `do update` (a no-op) rather than `do nothing`: it returns the id of a stamp
+   * another master committed after this statement began.
+   */
+  async #addInOneStatement(spec: ChangeSpec): Promise<{ changeid: number; sourcestampid: number }> {
+    const now = this.ctx.now();
+    const branch = spec.branch ?? null;
+    const { values: stamp, ss_hash } = sourceStampIdentity({ ...spec, branch }, null);
+    const props = Object.entries(spec.properties ?? {});
+    const r = await sql<{ changeid: number; sourcestampid: number }>`
+      with ss as (
+        insert into sourcestamps (codebase, repository, project, branch, revision, patchid, ss_hash, created_at)
+        values (${stamp.codebase}, ${stamp.repository}, ${stamp.project}, ${stamp.branch}, ${stamp.revision}, null,
+                ${ss_hash}, ${now})
+        on conflict (ss_hash) do update set ss_hash = excluded.ss_hash
+        returning id),
+      ch as (
+        insert into changes (author, committer, comments, branch, revision, revlink, when_timestamp, category,
+                             repository, codebase, project, sourcestampid, parent_changeid)
+        values (${spec.author}, ${spec.committer ?? null}, ${spec.comments ?? ''}, ${branch}, ${spec.revision ?? null},
+                ${spec.revlink ?? null}, ${spec.when ?? now}, ${spec.category ?? null}, ${stamp.repository},
+                ${stamp.codebase}, ${stamp.project}, (select id from ss), ${spec.parentChangeid ?? null})
+        returning id, sourcestampid),
+      files as (
+        insert into change_files (changeid, filename)
+        select ch.id, f.name from ch, unnest(${[...(spec.files ?? [])]}::text[]) with ordinality as f(name, n)
+        order by f.n),
+      props as (
+        insert into change_properties (changeid, property_name, property_value)
+        select ch.id, p.name, p.value
+        from ch, unnest(${props.map(([name]) => name)}::text[],
+                        ${props.map(([, value]) => JSON.stringify([value, 'Change']))}::text[]) as p(name, value)),
+      unscheduled as (
+        insert into unscheduled_changes (changeid, stored_at) select ch.id, ${now}::bigint from ch)
+      select id as changeid, sourcestampid from ch`.execute(this.ctx.db);
+    return r.rows[0]!;
   }
 
   /** Changes stored recently enough that the schedulers may not have seen them, oldest first. */

@@ -38,6 +38,19 @@ export interface SourceStampRow {
   readonly patchid: number | null;
 }
 
+/** A stamp's columns and the hash equal stamps share (its `ss_hash`). */
+export function sourceStampIdentity(spec: SourceStampSpec, patchid: number | null) {
+  const values = {
+    codebase: spec.codebase ?? '',
+    repository: spec.repository ?? '',
+    project: spec.project ?? '',
+    branch: spec.branch ?? null,
+    revision: spec.revision ?? null,
+    patchid,
+  };
+  return { values, ss_hash: createHash('sha1').update(JSON.stringify(values)).digest('hex') };
+}
+
 export class SourceStampsData {
   constructor(private readonly ctx: DataContext) {}
 
@@ -58,15 +71,7 @@ export class SourceStampsData {
         .executeTakeFirstOrThrow();
       patchid = p.id;
     }
-    const values = {
-      codebase: spec.codebase ?? '',
-      repository: spec.repository ?? '',
-      project: spec.project ?? '',
-      branch: spec.branch ?? null,
-      revision: spec.revision ?? null,
-      patchid,
-    };
-    const ss_hash = createHash('sha1').update(JSON.stringify(values)).digest('hex');
+    const { values, ss_hash } = sourceStampIdentity(spec, patchid);
     await db
       .insertInto('sourcestamps')
       .values({ ...values, ss_hash, created_at: this.ctx.now() })
