@@ -113,49 +113,52 @@ function ConsoleTable({
           {builds.error.message}
         </p>
       ) : null}
-      {/* biome-ignore lint/a11y/useKeyWithClickEvents: the clicks are the chips', buttons that Enter and Space press */}
-      <table
-        class="matrix"
-        data-testid="console"
-        onClick={onClick}
-        style={{ width: `calc(22rem + ${columns} * 3em)` }}
-      >
-        <colgroup>
-          <col class="head-col" />
-          <col span={columns} class="build-col" />
-        </colgroup>
-        <thead>
-          <tr>
-            <th rowSpan={2}>change</th>
-            {shown.groups.map((g) => (
-              <th
-                key={g.tag}
-                colSpan={g.builders.length}
-                class="tag-head"
-                title={g.tag ? `#${g.tag}` : 'untagged'}
-              >
-                {g.tag ? `#${g.tag}` : 'untagged'}
-              </th>
-            ))}
-          </tr>
-          <tr>
-            {shown.groups.flatMap((g) =>
-              g.builders.map((b) => (
-                <th key={String(b.builderid)}>
-                  <Link to={`/builders/${b.builderid}`} class="builder-head">
-                    {String(b.name)}
-                  </Link>
+      {/* A wide table scrolls in its own box: the page keeps a phone's width. */}
+      <div class="matrix-scroll">
+        {/* biome-ignore lint/a11y/useKeyWithClickEvents: the clicks are the chips', buttons that Enter and Space press */}
+        <table
+          class="matrix"
+          data-testid="console"
+          onClick={onClick}
+          style={{ width: `calc(22rem + ${columns} * 3em)` }}
+        >
+          <colgroup>
+            <col class="head-col" />
+            <col span={columns} class="build-col" />
+          </colgroup>
+          <thead>
+            <tr>
+              <th rowSpan={2}>change</th>
+              {shown.groups.map((g) => (
+                <th
+                  key={g.tag}
+                  colSpan={g.builders.length}
+                  class="tag-head"
+                  title={g.tag ? `#${g.tag}` : 'untagged'}
+                >
+                  {g.tag ? `#${g.tag}` : 'untagged'}
                 </th>
-              )),
+              ))}
+            </tr>
+            <tr>
+              {shown.groups.flatMap((g) =>
+                g.builders.map((b) => (
+                  <th key={String(b.builderid)}>
+                    <Link to={`/builders/${b.builderid}`} class="builder-head">
+                      {String(b.name)}
+                    </Link>
+                  </th>
+                )),
+              )}
+            </tr>
+          </thead>
+          <tbody>
+            {page.items.map((c) =>
+              changeRow(c, builds.value?.get(c.changeid as number), shown.groups, columns, open),
             )}
-          </tr>
-        </thead>
-        <tbody>
-          {page.items.map((c) =>
-            changeRow(c, builds.value?.get(c.changeid as number), shown.groups, columns, open),
-          )}
-        </tbody>
-      </table>
+          </tbody>
+        </table>
+      </div>
       <nav class="pager">
         {after ? <Link to={here({})}>newest</Link> : null}
         {page.next ? <Link to={here({ after: page.next })}>older →</Link> : null}
