@@ -1,7 +1,8 @@
 // Run by claims.test.ts as a separate process: another master racing for the same
 // requests through its own connection. For each request it wins it starts a build on
 // the shared builder (numbering races) and appends a line to the shared log (log line
-// numbering races). Prints what it won and the build numbers it got as JSON.
+// numbering races). Prints what it won and the build numbers it got as JSON. `p1` and `p3`
+// pass the request as the distributor would (builds.add's lock-free numbering on PostgreSQL).
 import { EventBus } from '../src/bus/bus.js';
 import { AlreadyClaimedError, DataLayer } from '../src/data/index.js';
 import { openDatabase } from '../src/db/connection.js';
@@ -22,7 +23,28 @@ for (const id of JSON.parse(idsJson!) as number[]) {
     continue;
   }
   won.push(id);
-  const build = await data.builds.add({ builderid, buildrequestid: id, workerid: null, masterid });
+  // Half the processes say what they know of the request, as the distributor does: on
+  // PostgreSQL that numbers the build without the builder's lock (retrying on a clash).
+  const known = name === 'p1' || name === 'p3';
+  const request = known
+    ? {
+        buildsetid: (
+          await db.kysely
+            .selectFrom('buildrequests')
+            .select('buildsetid')
+            .where('id', '=', id)
+            .executeTakeFirstOrThrow()
+        ).buildsetid,
+        sources: [],
+      }
+    : undefined;
+  const build = await data.builds.add({
+    builderid,
+    buildrequestid: id,
+    workerid: null,
+    masterid,
+    ...(request && { request }),
+  });
   numbers.push(build.number);
   await data.logs.append(logid, `o${name} request ${id} build ${build.number}\n`);
 }

@@ -47,7 +47,7 @@ export async function recordBlameBuild(
   let buildsetid = known?.buildsetid;
   let branchKey: string | null;
   if (known) {
-    branchKey = known.bisection ? null : branchKeyOfSources(known.sources);
+    branchKey = knownBranchKey(known);
   } else {
     const request = await trx
       .selectFrom('buildrequests')
@@ -82,6 +82,11 @@ export interface KnownRequest {
   readonly sources: readonly { readonly codebase: string; readonly branch: string | null }[];
   /** A bisection build's: it gets no blame record. */
   readonly bisection?: boolean;
+}
+
+/** The `branch_key` a build of this request is recorded under; null: none (a bisection's). */
+export function knownBranchKey(known: KnownRequest): string | null {
+  return known.bisection ? null : branchKeyOfSources(known.sources);
 }
 
 /** A buildset's (codebase, branch) pairs, sorted, as stored in `branch_key`. */

@@ -1,7 +1,7 @@
 // Builds, their properties and per-build metrics.
 import { sql } from 'kysely';
 import type { Result } from '../results.js';
-import { type KnownRequest, recordBlameBuild, recordBlameResult } from './blame.js';
+import { type KnownRequest, knownBranchKey, recordBlameBuild, recordBlameResult } from './blame.js';
 import { type DataContext, forUpdate } from './context.js';
 import { NotFoundError } from './errors.js';
 import { recordReportEvent } from './report-events.js';
@@ -70,11 +70,73 @@ export class BuildsData {
 
   /** Creates a build with the builder's next number. */
   async add(spec: NewBuild): Promise<{ buildid: number; number: number }> {
+    const created =
+      (this.ctx.dialect === 'postgres' &&
+        spec.request &&
+        (await this.#addInOneStatement(spec, spec.request))) ||
+      (await this.#addLocked(spec));
+    this.ctx.bus.publish('build.started', {
+      buildid: created.buildid,
+      builderid: spec.builderid,
+      number: created.number,
+      buildrequestid: spec.buildrequestid,
+      workerid: spec.workerid,
+      masterid: spec.masterid,
+    });
+    return created;
+  }
+
+  /**
+   * On PostgreSQL with the request known: the build, its blame record and its report event
+   * in one statement (one round trip, not seven, before every build's first command). It
+   * takes the builder's lock as `#addLocked` does, so the two never number alike; but a
+   * statement reads with the snapshot it began with, so one that waited for the lock may
+   * count from a stale number: the unique (builderid, number) constraint refuses it and it
+   * tries again (a fresh snapshot), after a few refusals in a transaction of its own.
+   */
+  async #addInOneStatement(
+    spec: NewBuild,
+    request: KnownRequest,
+  ): Promise<{ buildid: number; number: number } | null> {
+    const at = this.ctx.now();
+    const branchKey = knownBranchKey(request);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const r = await sql<{ buildid: number; number: number }>`
+          with locked as (
+            select id from builders where id = ${spec.builderid} for no key update),
+          next as (
+            select coalesce(max(number), 0) + 1 as number from builds where builderid = (select id from locked)),
+          build as (
+            insert into builds (number, builderid, buildrequestid, workerid, masterid, started_at, complete_at,
+                                state_string, results)
+            select next.number, ${spec.builderid}::integer, ${spec.buildrequestid}::integer, ${spec.workerid}::integer,
+                   ${spec.masterid}::integer,
+                   ${at}::bigint, null, ${spec.stateString ?? 'starting'}::text, null
+            from next
+            returning id, number),
+          blame as (
+            insert into blame_builds (buildid, builderid, branch_key, number, buildsetid)
+            select build.id, ${spec.builderid}::integer, ${branchKey}::text, build.number, ${request.buildsetid}::integer
+            from build where ${branchKey}::text is not null),
+          event as (
+            insert into report_events (kind, subject_id, at, details)
+            select 'build-started', build.id, ${at}::bigint, '{}' from build)
+          select id as buildid, number from build`.execute(this.ctx.db);
+        return r.rows[0]!;
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== '23505') throw err;
+      }
+    }
+    return null;
+  }
+
+  async #addLocked(spec: NewBuild): Promise<{ buildid: number; number: number }> {
     const { db, now, dialect } = this.ctx;
     // max()+1 under a lock: SQLite's write transaction, PostgreSQL's lock on the builder's
     // row, so masters sharing a database number a builder's builds one at a time; the
     // unique (builderid, number) constraint stays as the guard.
-    const created = await db.transaction().execute(async (trx) => {
+    return db.transaction().execute(async (trx) => {
       await forUpdate(
         dialect,
         trx.selectFrom('builders').select('id').where('id', '=', spec.builderid),
@@ -115,15 +177,6 @@ export class BuildsData {
       await recordReportEvent(trx, 'build-started', row.id, now());
       return { buildid: row.id, number };
     });
-    this.ctx.bus.publish('build.started', {
-      buildid: created.buildid,
-      builderid: spec.builderid,
-      number: created.number,
-      buildrequestid: spec.buildrequestid,
-      workerid: spec.workerid,
-      masterid: spec.masterid,
-    });
-    return created;
   }
 
   async get(buildid: number): Promise<BuildRow | undefined> {

@@ -75,6 +75,7 @@ export class BuildRun implements StepHost {
   readonly #props: BuildProperties;
   readonly #locks: BuildLocks;
   readonly #eta: EtaPublisher;
+  #workerReady: Promise<void> = Promise.resolve();
   /** The names its steps were given, in order: this build adds them all. */
   readonly #stepNames: string[] = [];
   readonly #metrics = new MetricsRecorder();
@@ -244,15 +245,14 @@ export class BuildRun implements StepHost {
       this.#eta.loadHistory(this.data, this.deps.etaHistory ?? 10, (err) =>
         this.deps.onError(err, `build ${this.builderName}#${this.buildNumber}: loading ETA history`),
       );
-      // The worker's round trip and the properties' reads overlap: neither needs the other.
-      await Promise.all([
-        this.#props.setUp({
-          globals: this.deps.properties,
-          assignment: this.assignment,
-          buildNumber: this.buildNumber,
-        }),
-        this.#prepareWorker(),
-      ]);
+      // The worker's ping and startBuild go out now; the properties and the build's state
+      // are written during their round trip, and the steps begin once it is over.
+      this.#workerReady = this.#prepareWorker();
+      await this.#props.setUp({
+        globals: this.deps.properties,
+        assignment: this.assignment,
+        buildNumber: this.buildNumber,
+      });
       // A build stopped before it got its locks runs nothing, not even alwaysRun steps: they
       // would run without the locks that protect them.
       await this.#locks.hold(
@@ -272,6 +272,8 @@ export class BuildRun implements StepHost {
     } finally {
       offLost();
     }
+    // A worker that failed its ping stopped the build (RETRY) even if no command ran.
+    await this.#workerReady;
     return this.#finish();
   }
 
@@ -302,6 +304,10 @@ export class BuildRun implements StepHost {
   async #runSteps(): Promise<void> {
     await this.data.builds.setState(this.buildid, 'building', this.builderid);
     await this.#eta.start(this.steps.map((s) => s.name));
+    // No step begins before the worker answered the ping; a build stopped by then (for not
+    // answering it, say) runs nothing, as if it had been stopped before its locks.
+    await this.#workerReady;
+    if (this.stopped) return;
     let halted = false;
     for (const step of this.steps) {
       if ((halted || this.stopped) && !step.alwaysRun) {

@@ -24,7 +24,7 @@ export async function addChangesBuildset(
   ctx: SchedulerContext,
   settings: BuildsetSettings,
   changes: readonly ChangeRow[],
-  stateWrites: (db: Kysely<Database>) => Promise<void> = async () => {},
+  stateWrites?: (db: Kysely<Database>) => Promise<void>,
 ): Promise<(SchedulerBuildset & { readonly sourcestampids: readonly number[] }) | null> {
   const latest = new Map<string, ChangeRow>();
   for (const c of [...changes].sort((a, b) => a.id - b.id)) latest.set(c.codebase, c);
@@ -48,10 +48,11 @@ export async function addChangesBuildset(
     priority: settings.priority,
     schedulerProperties: settings.properties,
     changeids: changes.map((c) => c.id),
-    alsoInTransaction: stateWrites,
+    // Only when there is something to commit with it: without, a buildset is one statement.
+    ...(stateWrites && { alsoInTransaction: stateWrites }),
   });
   if (!added) {
-    await stateWrites(ctx.data.db.kysely);
+    await stateWrites?.(ctx.data.db.kysely);
     return null;
   }
   const what = changes.length > 0 ? `change(s) ${changes.map((c) => c.id).join(', ')}` : 'no changes';
