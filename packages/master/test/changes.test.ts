@@ -91,6 +91,28 @@ describe('change schedulers', () => {
   let n = 0;
   after(() => dir.cleanup());
 
+  it('read a change their master just added as another master reads it from the database', async () => {
+    const file = join(dir.path, `s${n++}.sqlite`);
+    const here = await openData(file);
+    const elsewhere = await openData(file);
+    try {
+      const id = await here.data.changes.add({
+        author: 'ann <ann@example.org>',
+        comments: 'fix',
+        branch: 'main',
+        revision: 'r1',
+        files: ['b.c', 'a.c', 'b.c'],
+        properties: { n: 1, at: new Date(0), gone: undefined, nested: { list: [1, 'x'] } },
+      });
+      const kept = await here.data.changes.get(id);
+      assert.deepEqual(kept, await elsewhere.data.changes.get(id));
+      assert.deepEqual(kept?.files, ['b.c', 'a.c', 'b.c']);
+    } finally {
+      await here.close();
+      await elsewhere.close();
+    }
+  });
+
   async function setUp(config: Partial<ResolvedChangeSchedulerConfig>) {
     const t: TestData = await openData(join(dir.path, `s${n++}.sqlite`));
     const builderid = await t.data.builders.findOrCreate('b1');

@@ -41,6 +41,9 @@ export interface ChangeRow {
   readonly properties: Readonly<Record<string, unknown>>;
 }
 
+/** How many of the changes it added last a master keeps at hand (`ChangesData.#recent`). */
+const RECENT_CHANGES = 256;
+
 export class ChangesData {
   constructor(
     private readonly ctx: DataContext,
@@ -53,9 +56,10 @@ export class ChangesData {
     const codebase = spec.codebase ?? '';
     const project = spec.project ?? '';
     const branch = spec.branch ?? null;
+    const when = spec.when ?? now();
     const { changeid, sourcestampid } =
       this.ctx.dialect === 'postgres'
-        ? await this.#addInOneStatement(spec)
+        ? await this.#addInOneStatement(spec, when)
         : await db.transaction().execute(async (trx) => {
             const sourcestampid = await this.sourcestamps.findOrCreate(
               { repository, codebase, project, branch, revision: spec.revision ?? null },
@@ -70,7 +74,7 @@ export class ChangesData {
                 branch,
                 revision: spec.revision ?? null,
                 revlink: spec.revlink ?? null,
-                when_timestamp: spec.when ?? now(),
+                when_timestamp: when,
                 category: spec.category ?? null,
                 repository,
                 codebase,
@@ -106,8 +110,41 @@ export class ChangesData {
               .execute();
             return { changeid: row.id, sourcestampid };
           });
+    this.#remember({
+      id: changeid,
+      author: spec.author,
+      committer: spec.committer ?? null,
+      comments: spec.comments ?? '',
+      branch,
+      revision: spec.revision ?? null,
+      revlink: spec.revlink ?? null,
+      when,
+      category: spec.category ?? null,
+      repository,
+      codebase,
+      project,
+      sourcestampid,
+      parentChangeid: spec.parentChangeid ?? null,
+      files: [...(spec.files ?? [])],
+      // As a read gives them back: stored as JSON.
+      properties: Object.fromEntries(
+        Object.entries(spec.properties ?? {}).map(([k, v]) => [k, JSON.parse(JSON.stringify([v]))[0]]),
+      ),
+    });
     this.ctx.bus.publish('change.new', { changeid, sourcestampid, branch, repository, project, codebase });
     return changeid;
+  }
+
+  /**
+   * The changes this process added last, as stored (a change is never updated): the
+   * schedulers of this master read each new change at once, and need not wait for the
+   * database to give back what it was just given.
+   */
+  readonly #recent = new Map<number, ChangeRow>();
+
+  #remember(row: ChangeRow): void {
+    this.#recent.set(row.id, row);
+    if (this.#recent.size > RECENT_CHANGES) this.#recent.delete(this.#recent.keys().next().value!);
   }
 
   /**
@@ -117,7 +154,10 @@ export class ChangesData {
    * hear of it. `do update` (a no-op) rather than `do nothing`: it returns the id of a stamp
    * another master committed after this statement began.
    */
-  async #addInOneStatement(spec: ChangeSpec): Promise<{ changeid: number; sourcestampid: number }> {
+  async #addInOneStatement(
+    spec: ChangeSpec,
+    when: number,
+  ): Promise<{ changeid: number; sourcestampid: number }> {
     const now = this.ctx.now();
     const branch = spec.branch ?? null;
     const { values: stamp, ss_hash } = sourceStampIdentity({ ...spec, branch }, null);
@@ -133,7 +173,7 @@ export class ChangesData {
         insert into changes (author, committer, comments, branch, revision, revlink, when_timestamp, category,
                              repository, codebase, project, sourcestampid, parent_changeid)
         values (${spec.author}, ${spec.committer ?? null}, ${spec.comments ?? ''}, ${branch}, ${spec.revision ?? null},
-                ${spec.revlink ?? null}, ${spec.when ?? now}, ${spec.category ?? null}, ${stamp.repository},
+                ${spec.revlink ?? null}, ${when}, ${spec.category ?? null}, ${stamp.repository},
                 ${stamp.codebase}, ${stamp.project}, (select id from ss), ${spec.parentChangeid ?? null})
         returning id, sourcestampid),
       files as (
@@ -203,7 +243,13 @@ export class ChangesData {
    */
   async getMany(changeids: readonly number[]): Promise<ChangeRow[]> {
     const found = new Map<number, ChangeRow>();
-    for (const batch of batches([...new Set(changeids)]))
+    const unknown: number[] = [];
+    for (const id of new Set(changeids)) {
+      const row = this.#recent.get(id);
+      if (row) found.set(id, row);
+      else unknown.push(id);
+    }
+    for (const batch of batches(unknown))
       for (const change of await this.#read(batch)) found.set(change.id, change);
     return changeids.flatMap((id) => found.get(id) ?? []);
   }
