@@ -83,6 +83,27 @@ export interface InitialProperties {
   readonly globals: Readonly<Record<string, unknown>>;
   readonly assignment: Assignment;
   readonly buildNumber: number;
+  /** What `readRequestedProperties` gave, if it was started earlier (while the build was numbered). */
+  readonly requested?: Promise<RequestedProperties>;
+}
+
+/** The properties of a request's changes and those the request carried, as stored. */
+export interface RequestedProperties {
+  readonly ofChanges: readonly Readonly<Record<string, unknown>>[];
+  readonly requested: Readonly<Record<string, readonly [unknown, string]>>;
+}
+
+/** Reads what `initialBuildProperties` needs of the database, both reads at once. */
+export async function readRequestedProperties(
+  data: DataLayer,
+  request: Assignment['request'],
+): Promise<RequestedProperties> {
+  const withChanges = request.sources.filter((s) => s.hasChanges).map((s) => s.sourcestampid);
+  const [ofChanges, requested] = await Promise.all([
+    data.changes.propertiesOf(withChanges),
+    data.buildsets.properties(request.buildsetid),
+  ]);
+  return { ofChanges, requested };
 }
 
 /**
@@ -98,12 +119,7 @@ export async function initialBuildProperties(
 ): Promise<Properties> {
   const { builder, worker, request } = initial.assignment;
   const props = new Properties(initial.globals, PropertySources.config);
-  const withChanges = request.sources.filter((s) => s.hasChanges).map((s) => s.sourcestampid);
-  // Both reads at once (on PostgreSQL, each a round trip on a connection of its own).
-  const [ofChanges, requested] = await Promise.all([
-    data.changes.propertiesOf(withChanges),
-    data.buildsets.properties(request.buildsetid),
-  ]);
+  const { ofChanges, requested } = await (initial.requested ?? readRequestedProperties(data, request));
   for (const changeProps of ofChanges) props.update(changeProps, PropertySources.change);
   for (const [k, [v, source]] of Object.entries(requested)) {
     if (v !== undefined) props.setProperty(k, v, source);

@@ -35,7 +35,7 @@ import { stepBoolean, stepString } from '../steps/option-values.js';
 import { type WorkerChannel, WorkerLostError } from '../workers/channel.js';
 import { BuildLocks } from './build-locks.js';
 import { allOf, type BuildProgressListener, type ProgressStep } from './build-progress.js';
-import { BuildProperties } from './build-properties.js';
+import { BuildProperties, type RequestedProperties, readRequestedProperties } from './build-properties.js';
 import { EtaPublisher } from './eta-publisher.js';
 import { MetricsRecorder } from './metrics-recorder.js';
 import { BuildStoppedError, type StepHost, StepRun } from './step-context.js';
@@ -100,6 +100,7 @@ export class BuildRun implements StepHost {
     readonly channel: WorkerChannel,
     readonly buildid: number,
     readonly buildNumber: number,
+    private readonly requested: Promise<RequestedProperties>,
   ) {
     // The factory as of now: a reconfig during the build must not change its steps.
     this.steps = [...assignment.builder.config.factory.steps];
@@ -126,6 +127,10 @@ export class BuildRun implements StepHost {
 
   /** Records the build; it runs when `run()` is called. */
   static async create(deps: BuildDeps, assignment: Assignment, channel: WorkerChannel): Promise<BuildRun> {
+    // The request's properties are read while the build is numbered: they do not need it.
+    const requested = readRequestedProperties(deps.data, assignment.request);
+    // Awaited by run(); a failure is reported there, not as an unhandled rejection now.
+    requested.catch(() => {});
     const { buildid, number } = await deps.data.builds.add({
       builderid: assignment.builder.builderid,
       buildrequestid: assignment.request.id,
@@ -135,7 +140,7 @@ export class BuildRun implements StepHost {
       stateString: 'preparing worker',
       request: assignment.request,
     });
-    return new BuildRun(deps, assignment, channel, buildid, number);
+    return new BuildRun(deps, assignment, channel, buildid, number, requested);
   }
 
   get data(): DataLayer {
@@ -252,6 +257,7 @@ export class BuildRun implements StepHost {
         globals: this.deps.properties,
         assignment: this.assignment,
         buildNumber: this.buildNumber,
+        requested: this.requested,
       });
       // A build stopped before it got its locks runs nothing, not even alwaysRun steps: they
       // would run without the locks that protect them.
