@@ -3,7 +3,7 @@
  *
  *   ./dev npm run build && ./dev node bench/scale/run.ts [--db sqlite|postgres]
  *       [--only builds|latency|kill|startup] [--masters 1,3] [--workers 12] [--changes 200]
- *       [--builders 4] [--smoke]
+ *       [--builders 4] [--samples 50] [--smoke]
  *
  * Every master is `lathe start --nodaemon`ed from its own directory with a generated config
  * (`cluster`, the shared `db.url`; masters.ts); `--db postgres` runs them on a fresh
@@ -16,7 +16,9 @@
  * - builds:  for each master count, the workers spread round-robin over the masters,
  *            `changes` changes × `builders` builders of one `true` step; builds/s from the
  *            first change sent to the last build complete, and the ratio to one master
- *            (target: three masters ≥ 2.5× one).
+ *            (target: three masters ≥ 2.5× one); with the machine's CPU time over that span
+ *            (/proc/stat: every process, masters, workers, PostgreSQL and the sender) per build
+ *            and in cores busy, which tell whether the masters or the machine set the pace.
  * - latency: three masters; the change goes to the first one's PB change source, the only
  *            worker is attached to the second: change → the step's command running on that
  *            worker (its `date +%s%N`), p50/p95 (target p50 ≤ 30 ms).
@@ -66,6 +68,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '12' },
     changes: { type: 'string', default: '200' },
     builders: { type: 'string', default: '4' },
+    samples: { type: 'string', default: '50' },
     smoke: { type: 'boolean', default: false },
   },
 });
@@ -108,6 +111,18 @@ async function withCluster<T>(
 
 const completed = (db: BenchDb) => db.number('SELECT count(*) AS n FROM buildrequests WHERE complete = 1');
 
+/** The machine's CPU time so far, all cores (/proc/stat's first line), in ms. */
+function machineCpu(): { busyMs: number; totalMs: number; cores: number } {
+  const stat = readFileSync('/proc/stat', 'utf8');
+  const ticks = stat.split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal: idle and iowait are not busy.
+  const total = ticks.slice(0, 8).reduce((a, b) => a + b, 0);
+  const idle = ticks[3]! + ticks[4]!;
+  const hz = 100; // USER_HZ, the unit of /proc/stat on Linux
+  const cores = stat.split('\n').filter((l) => /^cpu\d/.test(l)).length;
+  return { busyMs: ((total - idle) * 1000) / hz, totalMs: (total * 1000) / hz / cores, cores };
+}
+
 // --- builds/s, one master against several ---
 
 async function builds(): Promise<void> {
@@ -121,13 +136,23 @@ async function builds(): Promise<void> {
         const sender = new ChangeSender(cluster.masters[0]!.port);
         try {
           const expected = CHANGES * BUILDERS;
+          const cpu0 = machineCpu();
           const sent = await sender.send(CHANGES);
           const t0 = sent[0]!.connectAt;
           await waitUntil(async () => (await completed(db)) >= expected, 1_800_000, `${expected} builds`, 50);
           const seconds = (Date.now() - t0) / 1000;
+          const cpu = machineCpu();
+          const busyMs = cpu.busyMs - cpu0.busyMs;
+          const coresBusy = round(busyMs / (cpu.totalMs - cpu0.totalMs), 2);
           const ok = await db.number('SELECT count(*) AS n FROM builds WHERE results = 0');
           if (ok !== expected) throw new Error(`${n} masters: ${ok} of ${expected} builds succeeded`);
-          return { builds: expected, seconds: round(seconds, 2), buildsPerS: round(expected / seconds, 2) };
+          return {
+            builds: expected,
+            seconds: round(seconds, 2),
+            buildsPerS: round(expected / seconds, 2),
+            cpuMsPerBuild: round(busyMs / expected, 2),
+            coresBusy,
+          };
         } finally {
           await sender.stop();
         }
@@ -148,7 +173,7 @@ async function builds(): Promise<void> {
 // --- change on master A → first command of a worker attached to master B ---
 
 async function latency(): Promise<void> {
-  const samples = SMOKE ? 3 : 50;
+  const samples = SMOKE ? 3 : Number(values.samples);
   const warmup = SMOKE ? 1 : 5;
   await withCluster(
     'latency',
