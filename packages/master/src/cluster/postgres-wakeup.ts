@@ -1,9 +1,9 @@
 // The outbox relay's wake-up on PostgreSQL: every append NOTIFYs in its own transaction
 // (data/outbox.ts), so a LISTENing master reads as soon as another master's events are
 // committed, not at its next poll. The notice names the kinds appended, so the relay can
-// leave events nobody on this master listens for to a later read. A slow poll stays as a safety net (a notification
-// that arrived while the connection was being re-made), and the relay reads once after
-// every (re)connection.
+// leave events nobody on this master listens for to a later read. A slow poll stays as a
+// safety net (a notification that arrived while the connection was being re-made), and
+// the relay reads once after every (re)connection.
 
 import { parseOutboxNotice } from '../data/outbox.js';
 import type { Db } from '../db/connection.js';
