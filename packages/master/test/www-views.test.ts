@@ -160,6 +160,8 @@ describe('web UI views in a real browser', { skip: browserTestsSkip }, () => {
     // Narrowed to a tag (the way past the most builders a matrix shows): its builders only.
     await console_.getByTestId('matrix-scope').getByRole('link', { name: '#tools' }).click();
     await console_.waitForURL(`${base}console?tag=tools`);
+    // The page keeps the matrix it shows until the narrowed one's builds answer: wait for it.
+    await console_.locator('td[data-builder="app"]').first().waitFor({ state: 'detached' });
     await console_.locator(`tr[data-revision="${revision}"] td[data-builder="params"]`).waitFor();
     assert.equal(await console_.locator('td[data-builder="app"]').count(), 0);
     await grid.goto(`${base}grid?tag=ci`);
