@@ -5,6 +5,7 @@
 // are drawn before the builds answer. Events re-read the window at most every two seconds,
 // never once per event.
 
+import { Component } from 'preact';
 import { useMemo } from 'preact/hooks';
 import { list, type Page, type Resource } from '../api';
 import { Loading } from '../components/common';
@@ -153,9 +154,19 @@ function ConsoleTable({
             </tr>
           </thead>
           <tbody>
-            {page.items.map((c) =>
-              changeRow(c, builds.value?.get(c.changeid as number), shown.groups, columns, open),
-            )}
+            {page.items.map((c) => {
+              const cells = builds.value?.get(c.changeid as number);
+              return (
+                <ChangeRow
+                  key={String(c.changeid)}
+                  change={c}
+                  builds={cells}
+                  groups={shown.groups}
+                  columns={columns}
+                  open={holds(cells, open) ? open : null}
+                />
+              );
+            })}
           </tbody>
         </table>
       </div>
@@ -165,6 +176,37 @@ function ConsoleTable({
       </nav>
     </>
   );
+}
+
+/** Whether a row's builds include the build `open` (a chip whose blamelist is shown). */
+function holds(builds: Map<number, Resource[]> | undefined, open: number | null): boolean {
+  if (open === null || !builds) return false;
+  for (const list of builds.values()) if (list.some((b) => b.buildid === open)) return true;
+  return false;
+}
+
+interface ChangeRowProps {
+  change: Resource;
+  builds: Map<number, Resource[]> | undefined;
+  groups: { builders: Resource[] }[];
+  columns: number;
+  /** The open chip's build when it is in this row, else null. */
+  open: number | null;
+}
+
+/**
+ * A row drawn again only when its props change: opening a chip's blamelist redraws the
+ * row that holds it (and the one that held the last), not all 25 × 100 cells.
+ */
+class ChangeRow extends Component<ChangeRowProps> {
+  override shouldComponentUpdate(next: ChangeRowProps): boolean {
+    const shown = this.props;
+    return (Object.keys(next) as (keyof ChangeRowProps)[]).some((k) => next[k] !== shown[k]);
+  }
+
+  override render({ change, builds, groups, columns, open }: ChangeRowProps) {
+    return changeRow(change, builds, groups, columns, open);
+  }
 }
 
 /**
