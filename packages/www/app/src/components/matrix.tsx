@@ -1,5 +1,6 @@
 // What the console and the grid share: builders as columns (or rows) grouped by their
 // first tag, and builds as small coloured chips whose blamelist opens on click.
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { list, type Resource } from '../api';
 import { resultName } from '../format';
@@ -44,6 +45,47 @@ export async function builderGroups(tag?: string | null): Promise<MatrixBuilders
     hidden: Math.max(builders.length - MATRIX_BUILDERS, 0),
     tags,
   };
+}
+
+/**
+ * A console's or grid's frame: its scope line, a failed read's error, and the table (its
+ * chips' clicks handled once, on the table) in a box that scrolls on its own, so the page
+ * keeps a phone's width.
+ */
+export function MatrixTable({
+  page,
+  tag,
+  shown,
+  error,
+  onClick,
+  width,
+  children,
+}: {
+  page: string;
+  tag: string | null;
+  shown: MatrixBuilders;
+  error: Error | undefined;
+  onClick: (e: MouseEvent) => void;
+  /** The table's CSS width: fixed, so thousands of cells are laid out without measuring. */
+  width: string;
+  children: ComponentChildren;
+}) {
+  return (
+    <>
+      <MatrixScope page={page} tag={tag} shown={shown} />
+      {error ? (
+        <p class="error" role="alert">
+          {error.message}
+        </p>
+      ) : null}
+      <div class="matrix-scroll">
+        {/* biome-ignore lint/a11y/useKeyWithClickEvents: the clicks are the chips', buttons that Enter and Space press */}
+        <table class="matrix" data-testid={page} onClick={onClick} style={{ width }}>
+          {children}
+        </table>
+      </div>
+    </>
+  );
 }
 
 /** Which builders a console or grid shows, and the way to narrow it to a tag. */

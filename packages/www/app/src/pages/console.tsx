@@ -14,7 +14,7 @@ import {
   builderGroups,
   byBuilder,
   type MatrixBuilders,
-  MatrixScope,
+  MatrixTable,
   shownBuilds,
   useOpenChip,
 } from '../components/matrix';
@@ -108,68 +108,60 @@ function ConsoleTable({
   const columns = shown.groups.reduce((n, g) => n + g.builders.length, 0);
   return (
     <>
-      <MatrixScope page="console" tag={tag} shown={shown} />
-      {builds.error ? (
-        <p class="error" role="alert">
-          {builds.error.message}
-        </p>
-      ) : null}
-      {/* A wide table scrolls in its own box: the page keeps a phone's width. */}
-      <div class="matrix-scroll">
-        {/* biome-ignore lint/a11y/useKeyWithClickEvents: the clicks are the chips', buttons that Enter and Space press */}
-        <table
-          class="matrix"
-          data-testid="console"
-          onClick={onClick}
-          style={{ width: `calc(22rem + ${columns} * 3em)` }}
-        >
-          <colgroup>
-            <col class="head-col" />
-            <col span={columns} class="build-col" />
-          </colgroup>
-          <thead>
-            <tr>
-              <th rowSpan={2}>change</th>
-              {shown.groups.map((g) => (
-                <th
-                  key={g.tag}
-                  colSpan={g.builders.length}
-                  class="tag-head"
-                  title={g.tag ? `#${g.tag}` : 'untagged'}
-                >
-                  {g.tag ? `#${g.tag}` : 'untagged'}
+      <MatrixTable
+        page="console"
+        tag={tag}
+        shown={shown}
+        error={builds.error}
+        onClick={onClick}
+        width={`calc(22rem + ${columns} * 3em)`}
+      >
+        <colgroup>
+          <col class="head-col" />
+          <col span={columns} class="build-col" />
+        </colgroup>
+        <thead>
+          <tr>
+            <th rowSpan={2}>change</th>
+            {shown.groups.map((g) => (
+              <th
+                key={g.tag}
+                colSpan={g.builders.length}
+                class="tag-head"
+                title={g.tag ? `#${g.tag}` : 'untagged'}
+              >
+                {g.tag ? `#${g.tag}` : 'untagged'}
+              </th>
+            ))}
+          </tr>
+          <tr>
+            {shown.groups.flatMap((g) =>
+              g.builders.map((b) => (
+                <th key={String(b.builderid)}>
+                  <Link to={`/builders/${b.builderid}`} class="builder-head">
+                    {String(b.name)}
+                  </Link>
                 </th>
-              ))}
-            </tr>
-            <tr>
-              {shown.groups.flatMap((g) =>
-                g.builders.map((b) => (
-                  <th key={String(b.builderid)}>
-                    <Link to={`/builders/${b.builderid}`} class="builder-head">
-                      {String(b.name)}
-                    </Link>
-                  </th>
-                )),
-              )}
-            </tr>
-          </thead>
-          <tbody>
-            {page.items.map((c) => {
-              const cells = builds.value?.get(c.changeid as number);
-              return (
-                <ChangeRow
-                  key={String(c.changeid)}
-                  change={c}
-                  builds={cells}
-                  groups={shown.groups}
-                  columns={columns}
-                  open={holds(cells, open) ? open : null}
-                />
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+              )),
+            )}
+          </tr>
+        </thead>
+        <tbody>
+          {page.items.map((c) => {
+            const cells = builds.value?.get(c.changeid as number);
+            return (
+              <ChangeRow
+                key={String(c.changeid)}
+                change={c}
+                builds={cells}
+                groups={shown.groups}
+                columns={columns}
+                open={holds(cells, open) ? open : null}
+              />
+            );
+          })}
+        </tbody>
+      </MatrixTable>
       <nav class="pager">
         {after ? <Link to={here({})}>newest</Link> : null}
         {page.next ? <Link to={here({ after: page.next })}>older →</Link> : null}
