@@ -57,6 +57,19 @@ export class ChangesData {
     const project = spec.project ?? '';
     const branch = spec.branch ?? null;
     const when = spec.when ?? now();
+    // The columns as stored, and as the change's row gives them back.
+    const stored = {
+      author: spec.author,
+      committer: spec.committer ?? null,
+      comments: spec.comments ?? '',
+      branch,
+      revision: spec.revision ?? null,
+      revlink: spec.revlink ?? null,
+      category: spec.category ?? null,
+      repository,
+      codebase,
+      project,
+    };
     const { changeid, sourcestampid } =
       this.ctx.dialect === 'postgres'
         ? await this.#addInOneStatement(spec, when)
@@ -68,17 +81,8 @@ export class ChangesData {
             const row = await trx
               .insertInto('changes')
               .values({
-                author: spec.author,
-                committer: spec.committer ?? null,
-                comments: spec.comments ?? '',
-                branch,
-                revision: spec.revision ?? null,
-                revlink: spec.revlink ?? null,
+                ...stored,
                 when_timestamp: when,
-                category: spec.category ?? null,
-                repository,
-                codebase,
-                project,
                 sourcestampid,
                 parent_changeid: spec.parentChangeid ?? null,
               })
@@ -111,18 +115,9 @@ export class ChangesData {
             return { changeid: row.id, sourcestampid };
           });
     this.#remember({
+      ...stored,
       id: changeid,
-      author: spec.author,
-      committer: spec.committer ?? null,
-      comments: spec.comments ?? '',
-      branch,
-      revision: spec.revision ?? null,
-      revlink: spec.revlink ?? null,
       when,
-      category: spec.category ?? null,
-      repository,
-      codebase,
-      project,
       sourcestampid,
       parentChangeid: spec.parentChangeid ?? null,
       files: [...(spec.files ?? [])],
