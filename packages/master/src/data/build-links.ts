@@ -50,14 +50,21 @@ export const MAX_AT_ONCE = 50;
  * buildIdsOfChange for several changes at once (a console page's), each cut as it is; a
  * change that does not exist has none. A build made for two of them is listed once.
  */
-export async function buildIdsOfChanges(
+export function buildIdsOfChanges(
   db: Kysely<Database>,
   changeids: readonly number[],
   builderids?: readonly number[],
 ): Promise<number[]> {
+  return eachOnce(changeids, (changeid) => buildIdsOfChange(db, changeid, builderids));
+}
+
+/** The ids `read` gives for each of `keys` (none for an unknown key), each id once. */
+async function eachOnce(
+  keys: readonly number[],
+  read: (key: number) => Promise<number[] | undefined>,
+): Promise<number[]> {
   const ids = new Set<number>();
-  for (const changeid of changeids)
-    for (const id of (await buildIdsOfChange(db, changeid, builderids)) ?? []) ids.add(id);
+  for (const key of keys) for (const id of (await read(key)) ?? []) ids.add(id);
   return [...ids];
 }
 
@@ -107,15 +114,12 @@ export async function buildIdsOfBuildset(
 }
 
 /** buildIdsOfBuildset for several buildsets at once (a grid's columns), each build once. */
-export async function buildIdsOfBuildsets(
+export function buildIdsOfBuildsets(
   db: Kysely<Database>,
   buildsetids: readonly number[],
   builderids?: readonly number[],
 ): Promise<number[]> {
-  const ids = new Set<number>();
-  for (const buildsetid of buildsetids)
-    for (const id of (await buildIdsOfBuildset(db, buildsetid, builderids)) ?? []) ids.add(id);
-  return [...ids];
+  return eachOnce(buildsetids, (buildsetid) => buildIdsOfBuildset(db, buildsetid, builderids));
 }
 
 /** The buildset each build was started for (through its request), by build id. */
