@@ -94,60 +94,58 @@ function GridTable({
   const builds = useAsync(() => reading, [reading]);
   const { open, onClick } = useOpenChip();
   return (
-    <>
-      <MatrixTable
-        page="grid"
-        tag={tag}
-        shown={shown}
-        error={builds.error}
-        onClick={onClick}
-        width={`calc(22rem + ${sets.length} * 6em)`}
-      >
-        <colgroup>
-          <col class="head-col" />
-          <col span={sets.length} class="buildset-col" />
-        </colgroup>
-        <thead>
+    <MatrixTable
+      page="grid"
+      tag={tag}
+      shown={shown}
+      error={builds.error}
+      onClick={onClick}
+      width={`calc(22rem + ${sets.length} * 6em)`}
+    >
+      <colgroup>
+        <col class="head-col" />
+        <col span={sets.length} class="buildset-col" />
+      </colgroup>
+      <thead>
+        <tr>
+          <th>builder</th>
+          {sets.map((set) => (
+            <th key={String(set.bsid)} title={`${String(set.reason)}\n${when(set.submitted_at as number)}`}>
+              <code>{columnLabel(set)}</code>
+            </th>
+          ))}
+        </tr>
+      </thead>
+      {shown.groups.map((g) => (
+        <tbody key={g.tag}>
           <tr>
-            <th>builder</th>
-            {sets.map((set) => (
-              <th key={String(set.bsid)} title={`${String(set.reason)}\n${when(set.submitted_at as number)}`}>
-                <code>{columnLabel(set)}</code>
-              </th>
-            ))}
+            <th class="tag-head" colSpan={sets.length + 1}>
+              {g.tag ? `#${g.tag}` : 'untagged'}
+            </th>
           </tr>
-        </thead>
-        {shown.groups.map((g) => (
-          <tbody key={g.tag}>
-            <tr>
-              <th class="tag-head" colSpan={sets.length + 1}>
-                {g.tag ? `#${g.tag}` : 'untagged'}
+          {g.builders.map((b) => (
+            <tr key={String(b.builderid)} data-builder={String(b.name)}>
+              <th class="row-head" scope="row">
+                <Link to={`/builders/${b.builderid}`}>{String(b.name)}</Link>
               </th>
+              {/* Before the builds are known, one empty cell across: the rows show at once. */}
+              {!builds.value ? (
+                <td colSpan={sets.length} />
+              ) : (
+                sets.map((set) => (
+                  <td key={String(set.bsid)} data-buildset={String(set.bsid)}>
+                    {buildChips(
+                      builds.value?.get(set.bsid as number)?.get(b.builderid as number),
+                      String(b.name),
+                      open,
+                    )}
+                  </td>
+                ))
+              )}
             </tr>
-            {g.builders.map((b) => (
-              <tr key={String(b.builderid)} data-builder={String(b.name)}>
-                <th class="row-head" scope="row">
-                  <Link to={`/builders/${b.builderid}`}>{String(b.name)}</Link>
-                </th>
-                {/* Before the builds are known, one empty cell across: the rows show at once. */}
-                {!builds.value ? (
-                  <td colSpan={sets.length} />
-                ) : (
-                  sets.map((set) => (
-                    <td key={String(set.bsid)} data-buildset={String(set.bsid)}>
-                      {buildChips(
-                        builds.value?.get(set.bsid as number)?.get(b.builderid as number),
-                        String(b.name),
-                        open,
-                      )}
-                    </td>
-                  ))
-                )}
-              </tr>
-            ))}
-          </tbody>
-        ))}
-      </MatrixTable>
-    </>
+          ))}
+        </tbody>
+      ))}
+    </MatrixTable>
   );
 }
